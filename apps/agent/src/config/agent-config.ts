@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve, dirname } from 'node:path';
+import { parseDocument } from 'yaml';
+import { isValidRigId } from '@rigwarden/protocol';
+import { ConfigError } from './config-error';
+
+export interface MinerConfig {
+  /** The rig this miner belongs to: its telemetry goes to rigwarden/v1/rigs/{rig}/... */
+  rig: string;
+  /** Registered driver name, e.g. "cgminer". */
+  driver: string;
+  host: string;
+  port: number;
+  /** Miner id in telemetry; defaults to host:port. */
+  id: string;
+  /** Expected hashrate in H/s, for the watchdog (optional). */
+  expectedHashrateHs?: number;
+  options: Record<string, unknown>;
+}
+
+export interface AgentConfig {
+  file: string;
+  agent: { id: string; dataDir: string };
+  mqtt: { url: string; clientId: string; username?: string; password?: string };
+  poll: { intervalMs: number; timeoutMs: number; jitterMs: number };
+  miners: MinerConfig[];
+}
+
+type Obj = Record<string, unknown>;
+
+class Reader {
+  constructor(private readonly file: string) {}
+
+  fail(path: string, problem: string): never {
+    throw new ConfigError(this.file, path, problem);
+  }
+
+  object(value: unknown, path: string, allowed: string[]): Obj {
+    if (value === undefined || value === null) return {};
+    if (typeof value !== 'object' || Array.isArray(value)) this.fail(path, `must be a mapping, got ${describe(value)}`);
+    for (const key of Object.keys(value as Obj)) {
+      if (!allowed.includes(key)) this.fail(path ? `${path}.${key}` : key, `unknown key; allowed here: ${allowed.join(', ')}`);
+    }
+    return value as Obj;
+  }
+
+  string(obj: Obj, key: string, path: string, fallback?: string): string {
+    const value = obj[key];
+    if (value === undefined || value === null) {
+      if (fallback !== undefined) return fallback;
+      this.fail(`${path}${key}`, 'is required (a string)');
+    }
+    if (typeof value !== 'string' || value.trim() === '') this.fail(`${path}${key}`, `must be a non-empty string, got ${describe(value)}`);
+    return value;
+  }
+
+  optionalString(obj: Obj, key: string, path: string): string | undefined {
+    return obj[key] === undefined || obj[key] === null ? undefined : this.string(obj, key, path);
+  }
+
+  integer(obj: Obj, key: string, path: string, fallback: number, min: number, max: number): number {
+    const value = obj[key] ?? fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.fail(`${path}${key}`, `must be an integer from ${min} to ${max}, got ${describe(value)}`);
+    }
+    return value;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** Reads and validates the agent's YAML config. Environment variables override secrets and the broker URL. */
+export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    throw new ConfigError(path, '', `not valid YAML: ${first.message.split('\n')[0]}`);
+  }
+  return parseAgentConfig(doc.toJS(), path, env);
+}
+
+export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const r: Reader = new Reader(file);
+  const root = r.object(raw, '', ['agent', 'mqtt', 'poll', 'miners']);
+
+  const agentRaw = r.object(root['agent'], 'agent', ['id', 'dataDir']);
+  const agentId = r.string(agentRaw, 'id', 'agent.', hostname());
+  const dataDir = resolve(dirname(file), r.string(agentRaw, 'dataDir', 'agent.', './data/agent'));
+
+  const mqttRaw = r.object(root['mqtt'], 'mqtt', ['url', 'clientId', 'username', 'password']);
+  const url = env['MQTT_URL'] || r.string(mqttRaw, 'url', 'mqtt.', 'mqtt://127.0.0.1:1883');
+  if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(url)) {
+    r.fail(env['MQTT_URL'] ? 'MQTT_URL (environment)' : 'mqtt.url', `must be a URL like mqtt://host:1883 or mqtts://host:8883, got ${JSON.stringify(url)}`);
+  }
+  const mqtt = {
+    url,
+    clientId: r.string(mqttRaw, 'clientId', 'mqtt.', `rigwarden-agent-${agentId}`),
+    username: env['RIGWARDEN_MQTT_USERNAME'] || r.optionalString(mqttRaw, 'username', 'mqtt.'),
+    password: env['RIGWARDEN_MQTT_PASSWORD'] || r.optionalString(mqttRaw, 'password', 'mqtt.'),
+  };
+
+  const pollRaw = r.object(root['poll'], 'poll', ['intervalMs', 'timeoutMs', 'jitterMs']);
+  const intervalMs = r.integer(pollRaw, 'intervalMs', 'poll.', 5000, 200, 3_600_000);
+  const poll = {
+    intervalMs,
+    timeoutMs: r.integer(pollRaw, 'timeoutMs', 'poll.', Math.min(10_000, intervalMs), 100, 600_000),
+    jitterMs: r.integer(pollRaw, 'jitterMs', 'poll.', Math.floor(intervalMs / 10), 0, 600_000),
+  };
+  if (poll.timeoutMs > intervalMs) r.fail('poll.timeoutMs', `must not exceed poll.intervalMs (${intervalMs}), got ${poll.timeoutMs}`);
+
+  const minersRaw = root['miners'];
+  if (!Array.isArray(minersRaw) || minersRaw.length === 0) r.fail('miners', 'must be a non-empty list of miners (rig, driver, host, port)');
+  const seen = new Set<string>();
+  const miners = minersRaw.map((m, i): MinerConfig => {
+    const p = `miners[${i}].`;
+    const obj = r.object(m, `miners[${i}]`, ['rig', 'driver', 'host', 'port', 'id', 'expectedHashrateHs', 'options']);
+    const rig = r.string(obj, 'rig', p);
+    if (!isValidRigId(rig)) r.fail(`${p}rig`, `"${rig}" is not a valid rig id: use 1-128 characters from A-Z a-z 0-9 . _ : - (first one alphanumeric)`);
+    const host = r.string(obj, 'host', p);
+    const port = r.integer(obj, 'port', p, 4028, 1, 65535);
+    const id = r.string(obj, 'id', p, `${host}:${port}`);
+    if (seen.has(`${rig}/${id}`)) r.fail(`${p}id`, `miner "${id}" is listed twice for rig "${rig}"`);
+    seen.add(`${rig}/${id}`);
+    const expected = obj['expectedHashrateHs'];
+    if (expected !== undefined && (typeof expected !== 'number' || !(expected > 0))) r.fail(`${p}expectedHashrateHs`, `must be a positive number of H/s, got ${describe(expected)}`);
+    const options = obj['options'] === undefined ? {} : r.object(obj['options'], `${p}options`, Object.keys((obj['options'] ?? {}) as Obj));
+    return { rig, driver: r.string(obj, 'driver', p, 'cgminer'), host, port, id, expectedHashrateHs: expected as number | undefined, options };
+  });
+
+  return { file, agent: { id: agentId, dataDir }, mqtt, poll, miners };
+}

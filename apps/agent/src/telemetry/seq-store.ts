@@ -1,0 +1,52 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const BLOCK = 1000;
+
+/**
+ * Per-rig monotonic sequence numbers that survive a restart. Numbers are reserved
+ * on disk in blocks (a hi/lo scheme): one write per 1,000 snapshots, and after a
+ * crash the next number is past anything that may have been published.
+ */
+export class SeqStore {
+  private readonly file: string;
+  private readonly reserved: Record<string, number>;
+  private readonly next: Record<string, number> = {};
+
+  constructor(dataDir: string) {
+    mkdirSync(dataDir, { recursive: true });
+    this.file = join(dataDir, 'seq.json');
+    this.reserved = readReservations(this.file);
+  }
+
+  /** The next seq for a rig, starting at 1. */
+  take(rigId: string): number {
+    const value = this.next[rigId] ?? (this.reserved[rigId] ?? 0) + 1;
+    if (value > (this.reserved[rigId] ?? 0)) {
+      this.reserved[rigId] = value + BLOCK - 1;
+      this.persist();
+    }
+    this.next[rigId] = value + 1;
+    return value;
+  }
+
+  private persist(): void {
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.reserved));
+    renameSync(tmp, this.file);
+  }
+}
+
+function readReservations(file: string): Record<string, number> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return {};
+  }
+  const parsed: unknown = JSON.parse(text);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error(`${file}: expected a JSON object of rig id -> reserved seq; delete the file only if no controller holds data from this agent`);
+  }
+  return parsed as Record<string, number>;
+}

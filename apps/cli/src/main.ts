@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+/**
+ * rigctl: the operator's command line over the controller's gRPC API.
+ *
+ *   rigctl rigs [--json]          all rigs, one line each
+ *   rigctl rig <rig-id> [--json]  one rig with its miners, boards, fans and pools
+ */
+import { Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { FleetServiceClient, ListRigsResponse, Rig, type Rig as RigType } from '@rigwarden/protocol';
+import { rigDetail, rigsTable } from './format';
+
+const USAGE = `usage: rigctl [--server host:port] <command> [--json]
+
+commands:
+  rigs              list every rig the controller knows
+  rig <rig-id>      show one rig in detail
+
+options:
+  --server host:port   controller gRPC address (default $RIGWARDEN_SERVER or 127.0.0.1:50051)
+  --json               print proto3 JSON instead of a table
+  --timeout <ms>       give up after this long (default 10000)`;
+
+interface Args {
+  server: string;
+  json: boolean;
+  timeoutMs: number;
+  positional: string[];
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { server: process.env['RIGWARDEN_SERVER'] || '127.0.0.1:50051', json: false, timeoutMs: 10_000, positional: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--json') args.json = true;
+    else if (arg === '--server') args.server = argv[++i] ?? fail('--server needs host:port');
+    else if (arg.startsWith('--server=')) args.server = arg.slice(9);
+    else if (arg === '--timeout') args.timeoutMs = Number(argv[++i]);
+    else if (arg === '--help' || arg === '-h') { console.log(USAGE); process.exit(0); }
+    else if (arg.startsWith('-')) fail(`unknown option "${arg}"`);
+    else args.positional.push(arg);
+  }
+  if (!Number.isFinite(args.timeoutMs) || args.timeoutMs <= 0) fail('--timeout needs a positive number of milliseconds');
+  return args;
+}
+
+function fail(message: string, code = 2): never {
+  console.error(`rigctl: ${message}`);
+  if (code === 2) console.error(`\n${USAGE}`);
+  process.exit(code);
+}
+
+function call<Req, Res>(method: (req: Req, md: Metadata, opts: { deadline: Date }, cb: (err: ServiceError | null, res: Res) => void) => unknown, req: Req, timeoutMs: number): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    method(req, new Metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+function explain(err: ServiceError, server: string): string {
+  switch (err.code) {
+    case status.UNAVAILABLE: return `cannot reach the controller at ${server} (${err.details}); is it running? Set --server or RIGWARDEN_SERVER`;
+    case status.DEADLINE_EXCEEDED: return `the controller at ${server} did not answer in time`;
+    case status.NOT_FOUND:
+    case status.INVALID_ARGUMENT: return err.details;
+    default: return `${status[err.code] ?? err.code}: ${err.details}`;
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const [command, ...rest] = args.positional;
+  if (!command) fail('no command given');
+  const client = new FleetServiceClient(args.server, credentials.createInsecure());
+  try {
+    if (command === 'rigs') {
+      const rigs: RigType[] = [];
+      let pageToken = '';
+      do {
+        const page: ListRigsResponse = await call(client.listRigs.bind(client) as never, { pageSize: 1000, pageToken }, args.timeoutMs);
+        rigs.push(...page.rigs);
+        pageToken = page.nextPageToken;
+      } while (pageToken !== '');
+      if (args.json) console.log(JSON.stringify({ rigs: rigs.map((r) => Rig.toJSON(r)) }, null, 2));
+      else console.log(rigs.length === 0 ? 'no rigs yet: start an agent (see README) and wait one poll interval' : rigsTable(rigs, Date.now()));
+    } else if (command === 'rig') {
+      const rigId = rest[0] ?? fail('rig needs a rig id: rigctl rig <rig-id>');
+      const rig: RigType = await call(client.getRig.bind(client) as never, { rigId }, args.timeoutMs);
+      console.log(args.json ? JSON.stringify(Rig.toJSON(rig), null, 2) : rigDetail(rig, Date.now()));
+    } else {
+      fail(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err && typeof err === 'object' && 'code' in err) fail(explain(err as ServiceError, args.server), 1);
+    throw err;
+  } finally {
+    client.close();
+  }
+}
+
+main().catch((err: unknown) => fail(err instanceof Error ? err.message : String(err), 1));

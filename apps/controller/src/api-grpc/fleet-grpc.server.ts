@@ -1,0 +1,71 @@
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { FleetServiceService, type FleetServiceServer } from '@rigwarden/protocol';
+import { createLogger } from '@rigwarden/shared';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
+import { FleetError } from '../fleet/fleet-error';
+import { GetRigUseCase } from '../fleet/get-rig.usecase';
+import { ListRigsUseCase } from '../fleet/list-rigs.usecase';
+import { toServiceError } from './grpc-status';
+
+/** Serves FleetService. Handlers only map requests to use cases and errors to status codes. */
+@Injectable()
+export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = createLogger('controller.grpc');
+  private server: Server | undefined;
+  private boundAddress = '';
+
+  constructor(
+    @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
+    @Inject(ListRigsUseCase) private readonly listRigs: ListRigsUseCase,
+    @Inject(GetRigUseCase) private readonly getRig: GetRigUseCase,
+  ) {}
+
+  get address(): string {
+    return this.boundAddress;
+  }
+
+  async onModuleInit(): Promise<void> {
+    const server = new Server();
+    const impl: FleetServiceServer = {
+      listRigs: (call, callback) => this.handle(call, callback, (req) => this.listRigs.execute(req)),
+      getRig: (call, callback) => this.handle(call, callback, (req) => this.getRig.execute(req)),
+    };
+    server.addService(FleetServiceService, impl);
+    const { host, port, fallbackToFreePort } = this.config.grpc;
+    const bind = (p: number): Promise<number> => new Promise((resolve, reject) => {
+      server.bindAsync(`${host}:${p}`, ServerCredentials.createInsecure(), (err, actual) => (err ? reject(err) : resolve(actual)));
+    });
+    let actual: number;
+    try {
+      actual = await bind(port);
+    } catch (err) {
+      if (!fallbackToFreePort) throw new Error(`gRPC API cannot listen on ${host}:${port}: ${(err as Error).message}; choose another with --grpc`);
+      actual = await bind(0);
+      this.logger.warn(`port ${port} is taken; gRPC API took a free port instead`, { port: actual });
+    }
+    this.server = server;
+    this.boundAddress = `${host}:${actual}`;
+    this.logger.info('gRPC API listening', { address: this.boundAddress });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => { server.forceShutdown(); resolve(); }, 2000);
+      server.tryShutdown(() => { clearTimeout(force); resolve(); });
+    });
+  }
+
+  private handle<Req, Res>(call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>, run: (req: Req) => Promise<Res>): void {
+    run(call.request).then(
+      (response) => callback(null, response),
+      (err: unknown) => {
+        if (!(err instanceof FleetError)) this.logger.error('RPC failed', { path: call.getPath(), error: err as Error });
+        callback(toServiceError(err), null);
+      },
+    );
+  }
+}

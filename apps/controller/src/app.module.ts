@@ -1,0 +1,27 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { FleetGrpcServer } from './api-grpc/fleet-grpc.server';
+import { EmbeddedBrokerService } from './broker/embedded-broker.service';
+import { CONTROLLER_CONFIG, type ControllerConfig } from './config/controller-config';
+import { GetRigUseCase } from './fleet/get-rig.usecase';
+import { ListRigsUseCase } from './fleet/list-rigs.usecase';
+import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
+import { PersistenceModule } from './persistence/persistence.module';
+
+/** Wiring only. */
+@Module({})
+export class AppModule {
+  static forConfig(config: ControllerConfig): DynamicModule {
+    const configModule: DynamicModule = {
+      module: class ControllerConfigModule {},
+      global: true,
+      providers: [{ provide: CONTROLLER_CONFIG, useValue: config }],
+      exports: [CONTROLLER_CONFIG],
+    };
+    return {
+      module: AppModule,
+      imports: [configModule, PersistenceModule],
+      providers: [EmbeddedBrokerService, TelemetryIngestService, ListRigsUseCase, GetRigUseCase, FleetGrpcServer],
+      exports: [TelemetryIngestService, FleetGrpcServer],
+    };
+  }
+}

@@ -1,0 +1,79 @@
+import { resolve, join } from 'node:path';
+
+export interface ControllerConfig {
+  dataDir: string;
+  dbPath: string;
+  /** External broker URL (MQTT_URL); when absent the controller runs an embedded broker. */
+  mqttUrl?: string;
+  embeddedBroker: { host: string; port: number; /** Take a free port when `port` is busy. */ fallbackToFreePort: boolean };
+  grpc: { host: string; port: number; fallbackToFreePort: boolean };
+  /** Optional file where the controller writes its endpoints as JSON once it is ready. */
+  readyFile?: string;
+  ingest: { batchSize: number; flushIntervalMs: number };
+  mqttClientId: string;
+}
+
+export const CONTROLLER_CONFIG = Symbol('CONTROLLER_CONFIG');
+
+export class ControllerConfigError extends Error {
+  override readonly name = 'ControllerConfigError';
+}
+
+export const CONTROLLER_USAGE = `usage: rigwarden-controller [options]
+
+  --data-dir <dir>        where the SQLite file lives (default ./data, env RIGWARDEN_DATA_DIR)
+  --db <file>             SQLite file (default <data-dir>/rigwarden.db)
+  --mqtt-url <url>        use this broker instead of the embedded one (env MQTT_URL)
+  --mqtt-port <port>      embedded broker port (default 1883; a free port is taken if it is busy)
+  --grpc <host:port>      gRPC listen address (default 127.0.0.1:50051, env RIGWARDEN_GRPC_LISTEN)
+  --ready-file <file>     write {"grpc":..,"mqtt":..,"db":..} here once ready
+  --help`;
+
+function parseHostPort(value: string, what: string): { host: string; port: number } {
+  const match = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(value);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || !(port >= 0 && port <= 65535)) {
+    throw new ControllerConfigError(`${what}: expected host:port (e.g. 127.0.0.1:50051), got ${JSON.stringify(value)}`);
+  }
+  return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerConfig {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') { flags.set('help', 'true'); continue; }
+    const eq = arg.indexOf('=');
+    const [key, value] = arg.startsWith('--') && eq > 0 ? [arg.slice(2, eq), arg.slice(eq + 1)] : [arg.slice(2), argv[++i]];
+    if (!arg.startsWith('--') || !['data-dir', 'db', 'mqtt-url', 'mqtt-port', 'grpc', 'ready-file'].includes(key)) {
+      throw new ControllerConfigError(`unknown argument "${arg}"\n\n${CONTROLLER_USAGE}`);
+    }
+    if (value === undefined) throw new ControllerConfigError(`--${key} needs a value`);
+    flags.set(key, value);
+  }
+  if (flags.has('help')) throw new ControllerConfigError(CONTROLLER_USAGE);
+
+  const dataDir = resolve(flags.get('data-dir') ?? env['RIGWARDEN_DATA_DIR'] ?? './data');
+  const mqttUrl = flags.get('mqtt-url') ?? (env['MQTT_URL'] || undefined);
+  if (mqttUrl !== undefined && !/^(mqtts?|wss?|tcp|ssl):\/\//.test(mqttUrl)) {
+    throw new ControllerConfigError(`MQTT_URL / --mqtt-url: expected a URL like mqtt://127.0.0.1:1883, got ${JSON.stringify(mqttUrl)}`);
+  }
+  const mqttPortFlag = flags.get('mqtt-port');
+  const mqttPort = mqttPortFlag === undefined ? 1883 : Number(mqttPortFlag);
+  if (!Number.isInteger(mqttPort) || mqttPort < 0 || mqttPort > 65535) {
+    throw new ControllerConfigError(`--mqtt-port: expected a port number 0-65535, got ${JSON.stringify(mqttPortFlag)}`);
+  }
+  const grpcFlag = flags.get('grpc') ?? env['RIGWARDEN_GRPC_LISTEN'];
+  const grpc = grpcFlag ? parseHostPort(grpcFlag, '--grpc / RIGWARDEN_GRPC_LISTEN') : { host: '127.0.0.1', port: 50051 };
+
+  return {
+    dataDir,
+    dbPath: resolve(flags.get('db') ?? join(dataDir, 'rigwarden.db')),
+    mqttUrl,
+    embeddedBroker: { host: '127.0.0.1', port: mqttPort, fallbackToFreePort: mqttPortFlag === undefined },
+    grpc: { ...grpc, fallbackToFreePort: grpcFlag === undefined },
+    readyFile: flags.get('ready-file'),
+    ingest: { batchSize: 500, flushIntervalMs: 100 },
+    mqttClientId: env['RIGWARDEN_CONTROLLER_ID'] ?? 'rigwarden-controller',
+  };
+}

@@ -1,0 +1,19 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { isValidRigId, type GetRigRequest, type Rig } from '@rigwarden/protocol';
+import { RigRepository } from '../persistence/rig-repository';
+import { FleetError } from './fleet-error';
+import { toRig } from './list-rigs.usecase';
+
+@Injectable()
+export class GetRigUseCase {
+  constructor(@Inject(RigRepository) private readonly rigs: RigRepository) {}
+
+  async execute(request: GetRigRequest): Promise<Rig> {
+    if (!isValidRigId(request.rigId)) {
+      throw new FleetError('invalid_argument', `rig_id ${JSON.stringify(request.rigId)} is not a valid rig id`, 'rig_id');
+    }
+    const record = await this.rigs.getRig(request.rigId);
+    if (!record) throw new FleetError('not_found', `no rig "${request.rigId}": the controller has never received telemetry for it`, 'rig_id');
+    return toRig(record);
+  }
+}

@@ -1,0 +1,14 @@
+/** Ingest outcome counters, exported later as Prometheus metrics. */
+export interface IngestCounters {
+  received: number;
+  stored: number;
+  duplicates: number;
+  invalid: number;
+  states: number;
+  flushes: number;
+  flushErrors: number;
+}
+
+export function emptyIngestCounters(): IngestCounters {
+  return { received: 0, stored: 0, duplicates: 0, invalid: 0, states: 0, flushes: 0, flushErrors: 0 };
+}

@@ -1,0 +1,142 @@
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import mqtt, { type MqttClient } from 'mqtt';
+import {
+  ProtocolError, allRigsTopic, decodeRigState, decodeSnapshot, parseRigTopic, type MinerSnapshot,
+} from '@rigwarden/protocol';
+import { createLogger } from '@rigwarden/shared';
+import { EmbeddedBrokerService } from '../broker/embedded-broker.service';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
+import { RigRepository } from '../persistence/rig-repository';
+import { emptyIngestCounters, type IngestCounters } from './ingest-counters';
+
+/**
+ * Subscribes to every rig's telemetry and state, validates each payload, and
+ * writes snapshots to SQLite in batches (flushed on size or time). Ingest only
+ * records status; deciding what to do about it is the reconciler's job.
+ */
+@Injectable()
+export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = createLogger('controller.ingest');
+  private client: MqttClient | undefined;
+  private pending: MinerSnapshot[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  readonly counters: IngestCounters = emptyIngestCounters();
+  private brokerUrl = '';
+
+  constructor(
+    @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
+    @Inject(EmbeddedBrokerService) private readonly broker: EmbeddedBrokerService,
+    @Inject(RigRepository) private readonly rigs: RigRepository,
+  ) {}
+
+  get url(): string {
+    return this.brokerUrl;
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.brokerUrl = await this.broker.brokerUrl();
+    const client = mqtt.connect(this.brokerUrl, {
+      clientId: this.config.mqttClientId,
+      clean: false, // the broker keeps QoS 1 telemetry for us while we restart
+      reconnectPeriod: 1000,
+      protocolVersion: 4,
+    });
+    this.client = client;
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('offline', () => this.logger.warn('broker unreachable; retrying', { url: this.brokerUrl }));
+    let lastError = '';
+    client.on('connect', () => { lastError = ''; });
+    client.on('error', (err) => {
+      if (err.message !== lastError) this.logger.warn('broker error', { url: this.brokerUrl, error: err });
+      lastError = err.message;
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`cannot reach the MQTT broker at ${this.brokerUrl} within 15 s: is it running? (MQTT_URL)`)), 15_000);
+      client.once('connect', () => { clearTimeout(timer); resolve(); });
+    });
+    await client.subscribeAsync([allRigsTopic('telemetry'), allRigsTopic('state')], { qos: 1 });
+    this.logger.info('subscribed to telemetry', { url: this.brokerUrl });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.endAsync(!client.connected).catch(() => undefined);
+    clearTimeout(this.flushTimer);
+    await this.flush();
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    this.counters.received++;
+    const parsed = parseRigTopic(topic);
+    if (!parsed) {
+      this.reject(topic, undefined, new ProtocolError(`unexpected topic ${topic}`));
+      return;
+    }
+    try {
+      if (parsed.kind === 'telemetry') {
+        const snapshot = decodeSnapshot(payload);
+        if (snapshot.rigId !== parsed.rigId) {
+          throw new ProtocolError(`rigId "${snapshot.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
+        }
+        this.enqueue(snapshot);
+      } else if (parsed.kind === 'state') {
+        if (payload.length === 0) return; // a cleared retained message
+        const state = decodeRigState(payload);
+        if (state.rigId !== parsed.rigId) {
+          throw new ProtocolError(`rigId "${state.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
+        }
+        this.counters.states++;
+        this.flushing = this.flushing.then(() => this.rigs.writeState(state)).catch((err) => {
+          this.logger.error('cannot store rig state', { rig: state.rigId, error: err as Error });
+        });
+      }
+    } catch (err) {
+      this.reject(topic, parsed.rigId, err);
+    }
+  }
+
+  private reject(topic: string, rigId: string | undefined, err: unknown): void {
+    this.counters.invalid++;
+    const field = err instanceof ProtocolError ? err.field : undefined;
+    this.logger.warn('dropped an invalid message', { rig: rigId, topic, field, error: err instanceof Error ? err.message : String(err) });
+  }
+
+  private enqueue(snapshot: MinerSnapshot): void {
+    this.pending.push(snapshot);
+    if (this.pending.length >= this.config.ingest.batchSize) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+      void this.flush();
+    } else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined;
+        void this.flush();
+      }, this.config.ingest.flushIntervalMs);
+    }
+  }
+
+  /** Writes what is pending; batches are written one after another, in arrival order. */
+  flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return this.flushing;
+    this.flushing = this.flushing.then(async () => {
+      try {
+        const result = await this.rigs.writeSnapshots(batch);
+        this.counters.flushes++;
+        this.counters.stored += result.inserted;
+        this.counters.duplicates += result.duplicates;
+        if (result.duplicates > 0) this.logger.debug('dropped duplicate snapshots', { count: result.duplicates });
+      } catch (err) {
+        this.counters.flushErrors++;
+        // Keep the batch: put it back in front so nothing is lost, and retry on the next flush.
+        this.pending = batch.concat(this.pending);
+        this.logger.error('cannot store snapshots; will retry', { count: batch.length, error: err as Error });
+        if (!this.flushTimer) this.flushTimer = setTimeout(() => { this.flushTimer = undefined; void this.flush(); }, 1000);
+      }
+    });
+    return this.flushing;
+  }
+}

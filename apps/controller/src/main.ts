@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+/**
+ * rigwarden-controller: ingest, storage and the gRPC API, as one NestJS process.
+ * `rigwarden-controller --help` lists the options.
+ */
+import 'reflect-metadata';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { NestFactory } from '@nestjs/core';
+import { createLogger } from '@rigwarden/shared';
+import { FleetGrpcServer } from './api-grpc/fleet-grpc.server';
+import { AppModule } from './app.module';
+import { ControllerConfigError, loadControllerConfig } from './config/controller-config';
+import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
+
+async function main(): Promise<void> {
+  const config = loadControllerConfig(process.argv.slice(2), process.env);
+  const logger = createLogger('controller');
+  const app = await NestFactory.createApplicationContext(AppModule.forConfig(config), { logger: ['error', 'warn'] });
+  app.enableShutdownHooks(['SIGINT', 'SIGTERM']);
+  await app.init();
+
+  const grpc = app.get(FleetGrpcServer).address;
+  const mqttUrl = app.get(TelemetryIngestService).url;
+  const endpoints = { grpc, mqtt: mqttUrl, db: config.dbPath, pid: process.pid };
+  if (config.readyFile) {
+    mkdirSync(dirname(config.readyFile), { recursive: true });
+    writeFileSync(config.readyFile, JSON.stringify(endpoints));
+  }
+  logger.info('controller ready', endpoints);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ControllerConfigError) {
+    console.error(err.message.startsWith('usage:') ? err.message : `rigwarden-controller: ${err.message}`);
+    process.exit(err.message.startsWith('usage:') ? 0 : 2);
+  }
+  console.error(`rigwarden-controller: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

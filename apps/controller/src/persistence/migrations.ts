@@ -1,0 +1,61 @@
+import type { SqliteDatabase } from './sqlite-database';
+
+/**
+ * Versioned schema migrations, applied in order inside one transaction each.
+ * Never edit a released migration: add the next one.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'rigs, latest miner status and raw snapshots',
+    sql: `
+      CREATE TABLE rigs (
+        rig_id     TEXT PRIMARY KEY,
+        agent_id   TEXT,
+        online     INTEGER NOT NULL DEFAULT 0,
+        state_at   INTEGER,
+        last_seen  INTEGER,
+        last_seq   INTEGER NOT NULL DEFAULT 0
+      );
+      -- Latest status per miner, rebuilt from telemetry: the proto3 JSON of the newest snapshot.
+      CREATE TABLE miner_status (
+        rig_id       TEXT NOT NULL,
+        miner_id     TEXT NOT NULL,
+        seq          INTEGER NOT NULL,
+        collected_at INTEGER NOT NULL,
+        snapshot     TEXT NOT NULL,
+        PRIMARY KEY (rig_id, miner_id)
+      );
+      -- Raw snapshots; (rig_id, seq) is unique so a replayed snapshot is stored once.
+      CREATE TABLE snapshots (
+        rig_id       TEXT NOT NULL,
+        seq          INTEGER NOT NULL,
+        miner_id     TEXT NOT NULL,
+        collected_at INTEGER NOT NULL,
+        hashrate_hs  REAL,
+        max_temp_c   REAL,
+        snapshot     TEXT NOT NULL,
+        PRIMARY KEY (rig_id, seq)
+      ) WITHOUT ROWID;
+      CREATE INDEX snapshots_by_time ON snapshots (collected_at);
+    `,
+  },
+];
+
+export async function migrate(db: SqliteDatabase): Promise<number> {
+  await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const row = await db.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+  const current = row?.v ?? 0;
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+  if (current > latest) {
+    throw new Error(`database schema is version ${current} but this controller knows up to ${latest}: upgrade the controller or restore a matching backup`);
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    await db.transaction(async (tx) => {
+      await tx.exec(m.sql);
+      await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, Date.now()]);
+    });
+  }
+  return latest;
+}

@@ -1,0 +1,31 @@
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { createLogger } from '@rigwarden/shared';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
+import { migrate } from './migrations';
+import { RigRepository } from './rig-repository';
+import { SqliteDatabase } from './sqlite-database';
+
+@Module({
+  providers: [
+    {
+      provide: SqliteDatabase,
+      inject: [CONTROLLER_CONFIG],
+      useFactory: async (config: ControllerConfig): Promise<SqliteDatabase> => {
+        const db = await SqliteDatabase.open(config.dbPath);
+        const version = await migrate(db);
+        createLogger('controller.persistence').info('SQLite ready', { path: config.dbPath, schema: version, journal: 'wal' });
+        return db;
+      },
+    },
+    { provide: RigRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new RigRepository(db) },
+  ],
+  exports: [SqliteDatabase, RigRepository],
+})
+export class PersistenceModule implements OnApplicationShutdown {
+  constructor(@Inject(SqliteDatabase) private readonly db: SqliteDatabase) {}
+
+  // After every other module has stopped writing (ingest flushes in onModuleDestroy).
+  async onApplicationShutdown(): Promise<void> {
+    await this.db.close();
+  }
+}

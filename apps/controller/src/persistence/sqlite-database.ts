@@ -1,0 +1,107 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import sqlite3 from 'sqlite3';
+
+export type SqlValue = string | number | bigint | null | Buffer;
+
+export class PersistenceError extends Error {
+  override readonly name = 'PersistenceError';
+  constructor(message: string, readonly sql?: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * A promise-shaped wrapper around one sqlite3 connection. Writes that belong
+ * together go through transaction(), which runs them one at a time so that two
+ * batches never interleave inside one BEGIN ... COMMIT.
+ */
+export class SqliteDatabase {
+  private writeChain: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly db: sqlite3.Database, readonly path: string) {}
+
+  static async open(path: string): Promise<SqliteDatabase> {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = await new Promise<sqlite3.Database>((resolve, reject) => {
+      const handle = new sqlite3.Database(path, (err) => (err ? reject(new PersistenceError(`cannot open SQLite file ${path}: ${err.message}`, undefined, { cause: err })) : resolve(handle)));
+    });
+    const database = new SqliteDatabase(db, path);
+    db.configure('busyTimeout', 5000);
+    await database.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
+    return database;
+  }
+
+  exec(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(wrap(err, sql)) : resolve())));
+  }
+
+  run(sql: string, params: SqlValue[] = []): Promise<{ changes: number; lastID: number }> {
+    return new Promise((resolve, reject) => {
+      this.db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
+        if (err) reject(wrap(err, sql));
+        else resolve({ changes: this.changes, lastID: this.lastID });
+      });
+    });
+  }
+
+  all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    return new Promise((resolve, reject) => this.db.all(sql, params, (err, rows) => (err ? reject(wrap(err, sql)) : resolve(rows as T[]))));
+  }
+
+  get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
+    return new Promise((resolve, reject) => this.db.get(sql, params, (err, row) => (err ? reject(wrap(err, sql)) : resolve(row as T | undefined))));
+  }
+
+  /** Runs `work` inside BEGIN IMMEDIATE ... COMMIT, after any transaction already queued. */
+  transaction<T>(work: (tx: SqliteDatabase) => Promise<T>): Promise<T> {
+    const next = this.writeChain.then(async () => {
+      await this.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await work(this);
+        await this.exec('COMMIT');
+        return result;
+      } catch (err) {
+        await this.exec('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+    this.writeChain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** A prepared statement for a batch; finalize it before close (sqlite3 refuses to close otherwise). */
+  prepare(sql: string): PreparedStatement {
+    return new PreparedStatement(this.db.prepare(sql), sql);
+  }
+
+  async close(): Promise<void> {
+    await this.writeChain;
+    await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(wrap(err, 'close')) : resolve())));
+  }
+}
+
+export class PreparedStatement {
+  constructor(private readonly stmt: sqlite3.Statement, private readonly sql: string) {}
+
+  run(params: SqlValue[]): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.stmt.run(params, function (this: sqlite3.RunResult, err: Error | null) {
+        if (err) reject(wrap(err, 'prepared statement'));
+        else resolve(this.changes);
+      });
+    });
+  }
+
+  finalize(): Promise<void> {
+    return new Promise((resolve) => this.stmt.finalize(() => resolve()));
+  }
+
+  toString(): string {
+    return this.sql;
+  }
+}
+
+function wrap(err: Error, sql: string): PersistenceError {
+  return new PersistenceError(`SQLite: ${err.message}`, sql, { cause: err });
+}

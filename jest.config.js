@@ -1,0 +1,31 @@
+// One Jest run for the whole workspace. @swc/jest with decorator metadata on
+// (without it Nest injections are silently undefined).
+const swc = {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true },
+    target: 'es2022',
+  },
+  module: { type: 'commonjs' },
+  sourceMaps: 'inline',
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools'],
+  testMatch: ['**/*.spec.ts'],
+  transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', swc] },
+  // aedes 1.x and its helpers are ESM-only; transform them to CommonJS for Jest's runtime.
+  transformIgnorePatterns: ['/node_modules/(?!(aedes|aedes-packet|aedes-persistence|mqemitter|hyperid|uuid-parse|fastparallel|fastfall|fastseries|reusify|retimer)/)'],
+  moduleNameMapper: {
+    '^@rigwarden/protocol$': '<rootDir>/libs/protocol/src/index.ts',
+    '^@rigwarden/drivers-core$': '<rootDir>/libs/drivers/core/src/index.ts',
+    '^@rigwarden/drivers-cgminer$': '<rootDir>/libs/drivers/cgminer/src/index.ts',
+    '^@rigwarden/policy$': '<rootDir>/libs/policy/src/index.ts',
+    '^@rigwarden/simulators$': '<rootDir>/libs/simulators/src/index.ts',
+    '^@rigwarden/testing$': '<rootDir>/libs/testing/src/index.ts',
+    '^@rigwarden/shared$': '<rootDir>/libs/shared/src/index.ts',
+  },
+  testTimeout: 20000,
+};

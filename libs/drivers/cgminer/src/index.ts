@@ -1,0 +1,4 @@
+export * from './cgminer-client';
+export * from './cgminer-json';
+export * from './cgminer-values';
+export * from './cgminer.driver';

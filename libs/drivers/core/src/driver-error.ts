@@ -1,0 +1,37 @@
+/**
+ * The drivers' error family. Every failure says which miner, which command and,
+ * when the miner sent one, its cgminer STATUS letter, Code and Msg.
+ */
+export type DriverErrorKind =
+  | 'unreachable'     // connect refused, host down, DNS
+  | 'timeout'         // connect or total deadline passed
+  | 'connection_refused_by_api' // closed with zero bytes: our address is not in --api-allow
+  | 'access_denied'   // cgminer Code 45: read-only API or a stock firmware lock
+  | 'miner_error'     // STATUS E/F with another code
+  | 'parse'           // a reply we could not decode
+  | 'reply_too_large'
+  | 'bad_request'     // refused before sending (request too long, bad parameter)
+  | 'unsupported'     // the driver or firmware cannot do this
+  | 'aborted';
+
+export interface DriverErrorContext {
+  host: string;
+  port: number;
+  command?: string;
+  /** cgminer STATUS letter: S, I, W, E or F. */
+  statusLetter?: string;
+  statusCode?: number;
+  statusMsg?: string;
+}
+
+export class DriverError extends Error {
+  override readonly name = 'DriverError';
+  constructor(
+    readonly kind: DriverErrorKind,
+    message: string,
+    readonly context: DriverErrorContext,
+    options?: { cause?: unknown },
+  ) {
+    super(`${context.host}:${context.port}${context.command ? ` ${context.command}` : ''}: ${message}`, options);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './driver';
+export * from './driver-error';
+export * from './driver-registry';

@@ -1,0 +1,122 @@
+import { MinerSnapshot, RigState } from './generated/rigwarden/v1/telemetry';
+import { CommandEnvelope, CommandResult, RigEvent } from './generated/rigwarden/v1/command';
+import { ProtocolError } from './protocol-error';
+import { isValidRigId } from './topics';
+
+/**
+ * MQTT payloads are the proto3 JSON mapping of the messages in proto/rigwarden/v1.
+ * Decoding is strict about what the controller relies on (ids, seq, time) and names
+ * the field at fault, so a bad payload can be counted and logged with its rig id.
+ */
+interface JsonCodec<T> {
+  fromJSON(object: unknown): T;
+  toJSON(message: T): unknown;
+}
+
+export function encodeJson<T>(codec: JsonCodec<T>, message: T): Buffer {
+  return Buffer.from(JSON.stringify(codec.toJSON(message)));
+}
+
+function parseObject(payload: Buffer | string, what: string): Record<string, unknown> {
+  const text = typeof payload === 'string' ? payload : payload.toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ProtocolError(`${what} payload is not JSON: ${(err as Error).message}`, undefined, { cause: err });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ProtocolError(`${what} payload must be a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function fromJson<T>(codec: JsonCodec<T>, object: Record<string, unknown>, what: string): T {
+  try {
+    return codec.fromJSON(object);
+  } catch (err) {
+    throw new ProtocolError(`${what} payload does not match the schema: ${(err as Error).message}`, undefined, { cause: err });
+  }
+}
+
+const NUMERIC_FIELDS = ['uptimeS', 'hashrate5sHs', 'hashrateAvgHs', 'accepted', 'rejected', 'stale', 'hwErrors', 'powerW', 'seq', 'port'];
+
+function requireRigId(object: Record<string, unknown>, what: string): string {
+  const rigId = object['rigId'];
+  if (typeof rigId !== 'string' || !isValidRigId(rigId)) {
+    throw new ProtocolError(`${what}: rigId is missing or invalid (${JSON.stringify(rigId)})`, 'rigId');
+  }
+  return rigId;
+}
+
+function requireTimestamp(object: Record<string, unknown>, field: string, what: string): void {
+  const value = object[field];
+  if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) {
+    throw new ProtocolError(`${what} from rig "${String(object['rigId'])}": ${field} must be an RFC 3339 timestamp, got ${JSON.stringify(value)}`, field);
+  }
+}
+
+function checkNumeric(object: Record<string, unknown>, fields: string[], prefix: string, rigId: string): void {
+  for (const field of fields) {
+    const value = object[field];
+    if (value === undefined || value === null) continue;
+    const n = typeof value === 'string' ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) {
+      throw new ProtocolError(`MinerSnapshot from rig "${rigId}": ${prefix}${field} must be a non-negative number, got ${JSON.stringify(value)}`, `${prefix}${field}`);
+    }
+  }
+}
+
+export function decodeSnapshot(payload: Buffer | string): MinerSnapshot {
+  const object = parseObject(payload, 'MinerSnapshot');
+  const rigId = requireRigId(object, 'MinerSnapshot');
+  requireTimestamp(object, 'collectedAt', 'MinerSnapshot');
+  checkNumeric(object, NUMERIC_FIELDS, '', rigId);
+  for (const list of ['boards', 'fans', 'pools'] as const) {
+    const items = object[list];
+    if (items === undefined) continue;
+    if (!Array.isArray(items)) throw new ProtocolError(`MinerSnapshot from rig "${rigId}": ${list} must be an array`, list);
+    items.forEach((item, i) => {
+      if (item === null || typeof item !== 'object') {
+        throw new ProtocolError(`MinerSnapshot from rig "${rigId}": ${list}[${i}] must be an object`, `${list}[${i}]`);
+      }
+      checkNumeric(item as Record<string, unknown>, ['index', 'hashrateHs', 'chips', 'hwErrors', 'rpm', 'percent', 'accepted', 'rejected', 'stale', 'priority'], `${list}[${i}].`, rigId);
+    });
+  }
+  const snapshot = fromJson(MinerSnapshot, object, 'MinerSnapshot');
+  if (!(snapshot.seq >= 1)) {
+    throw new ProtocolError(`MinerSnapshot from rig "${rigId}": seq must be a positive integer, got ${JSON.stringify(object['seq'])}`, 'seq');
+  }
+  if (snapshot.minerId === '') {
+    throw new ProtocolError(`MinerSnapshot from rig "${rigId}": minerId is missing`, 'minerId');
+  }
+  return snapshot;
+}
+
+export function decodeRigState(payload: Buffer | string): RigState {
+  const object = parseObject(payload, 'RigState');
+  requireRigId(object, 'RigState');
+  requireTimestamp(object, 'at', 'RigState');
+  return fromJson(RigState, object, 'RigState');
+}
+
+export function decodeCommandEnvelope(payload: Buffer | string): CommandEnvelope {
+  const object = parseObject(payload, 'CommandEnvelope');
+  requireRigId(object, 'CommandEnvelope');
+  const envelope = fromJson(CommandEnvelope, object, 'CommandEnvelope');
+  if (envelope.commandId === '') throw new ProtocolError('CommandEnvelope: commandId is missing', 'commandId');
+  if (envelope.payload === undefined) throw new ProtocolError(`CommandEnvelope ${envelope.commandId}: no command payload`, 'payload');
+  return envelope;
+}
+
+export function decodeCommandResult(payload: Buffer | string): CommandResult {
+  const object = parseObject(payload, 'CommandResult');
+  requireRigId(object, 'CommandResult');
+  return fromJson(CommandResult, object, 'CommandResult');
+}
+
+export function decodeRigEvent(payload: Buffer | string): RigEvent {
+  const object = parseObject(payload, 'RigEvent');
+  requireRigId(object, 'RigEvent');
+  return fromJson(RigEvent, object, 'RigEvent');
+}

@@ -1,0 +1,58 @@
+/**
+ * A small structured logger: one line per record, human-readable by default,
+ * JSON lines with LOG_FORMAT=json. Never pass secrets in fields.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  child(scope: string): Logger;
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  format?: 'text' | 'json';
+  write?: (line: string) => void;
+}
+
+function formatValue(value: unknown): string {
+  if (value instanceof Error) return JSON.stringify(value.message);
+  if (typeof value === 'string') return /[\s"=]/.test(value) ? JSON.stringify(value) : value;
+  return JSON.stringify(value);
+}
+
+export function createLogger(scope: string, options: LoggerOptions = {}): Logger {
+  const envLevel = process.env['LOG_LEVEL'] as LogLevel | undefined;
+  const level = options.level ?? (envLevel && envLevel in ORDER ? envLevel : 'info');
+  const format = options.format ?? (process.env['LOG_FORMAT'] === 'json' ? 'json' : 'text');
+  const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
+
+  const log = (lvl: LogLevel, message: string, fields: Record<string, unknown> = {}): void => {
+    if (ORDER[lvl] < ORDER[level]) return;
+    const time = new Date().toISOString();
+    if (format === 'json') {
+      const record: Record<string, unknown> = { time, level: lvl, scope, msg: message };
+      for (const [k, v] of Object.entries(fields)) record[k] = v instanceof Error ? v.message : v;
+      write(JSON.stringify(record));
+      return;
+    }
+    const extra = Object.entries(fields)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${formatValue(v)}`)
+      .join(' ');
+    write(`${time} ${lvl.toUpperCase().padEnd(5)} [${scope}] ${message}${extra ? ' ' + extra : ''}`);
+  };
+
+  return {
+    debug: (m, f) => log('debug', m, f),
+    info: (m, f) => log('info', m, f),
+    warn: (m, f) => log('warn', m, f),
+    error: (m, f) => log('error', m, f),
+    child: (sub) => createLogger(`${scope}.${sub}`, { level, format, write }),
+  };
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Builds each app into one CommonJS file under dist/<app>/main.js.
+// esbuild bundles (and resolves @rigwarden/* through tsconfig paths); swc compiles each
+// TypeScript file first because esbuild cannot emit the decorator metadata Nest needs.
+// npm packages stay external and load from node_modules at run time.
+import { build } from 'esbuild';
+import { transformFile } from '@swc/core';
+import { readFileSync } from 'node:fs';
+
+const root = new URL('..', import.meta.url).pathname;
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})]
+  .flatMap((name) => [name, `${name}/*`]);
+
+const swcPlugin = {
+  name: 'swc-decorators',
+  setup(b) {
+    b.onLoad({ filter: /\.ts$/ }, async (args) => {
+      const out = await transformFile(args.path, {
+        jsc: {
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          target: 'es2022',
+        },
+        module: { type: 'es6' },
+        sourceMaps: 'inline',
+      });
+      return { contents: out.code, loader: 'js' };
+    });
+  },
+};
+
+const apps = ['agent', 'controller', 'cli', 'simfarm'];
+const started = Date.now();
+await Promise.all(apps.map((app) => build({
+  entryPoints: [`${root}apps/${app}/src/main.ts`],
+  outfile: `${root}dist/${app}/main.js`,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: 'inline',
+  external,
+  tsconfig: `${root}tsconfig.json`,
+  plugins: [swcPlugin],
+  logLevel: 'warning',
+})));
+console.log(`build: ${apps.map((a) => `dist/${a}/main.js`).join(', ')} in ${Date.now() - started} ms`);

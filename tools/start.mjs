@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// `npm start`: the controller (embedded MQTT broker + SQLite under ./data) plus an agent
+// driving a small simulated farm. `npm start -- --no-demo` runs the controller alone.
+// Ctrl-C stops every process this script started, and nothing else.
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const args = process.argv.slice(2);
+const demo = !args.includes('--no-demo');
+const rigsArg = args.indexOf('--rigs');
+const rigs = rigsArg >= 0 ? Number(args[rigsArg + 1]) : 6;
+const dataDir = join(root, 'data');
+mkdirSync(dataDir, { recursive: true });
+
+execFileSync(process.execPath, [join(root, 'tools/build.mjs')], { stdio: 'inherit' });
+
+const children = [];
+let stopping = false;
+
+function launch(name, script, argv) {
+  const child = spawn(process.execPath, [join(root, 'bin', script), ...argv], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+  children.push({ name, child });
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`rigwarden: ${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the rest`);
+      void stopAll(1);
+    }
+  });
+  return child;
+}
+
+async function waitForFile(file, what, timeoutMs = 30_000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (existsSync(file)) {
+      try { return JSON.parse(readFileSync(file, 'utf8')); } catch { /* partially written */ }
+    }
+    if (stopping) throw new Error('stopped');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not become ready within ${timeoutMs / 1000} s`);
+}
+
+async function stopAll(code) {
+  if (stopping) return;
+  stopping = true;
+  // Agent first (it marks its rigs offline), then the simulators, then the controller.
+  for (const { child } of [...children].reverse()) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await Promise.race([new Promise((r) => child.once('exit', r)), new Promise((r) => setTimeout(r, 10_000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }
+  console.error('rigwarden: stopped');
+  process.exit(code);
+}
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+try {
+  const controllerReady = join(dataDir, 'controller.ready.json');
+  rmSync(controllerReady, { force: true });
+  launch('controller', 'rigwarden-controller.js', ['--data-dir', dataDir, '--ready-file', controllerReady]);
+  const endpoints = await waitForFile(controllerReady, 'the controller');
+  const rigctl = endpoints.grpc === '127.0.0.1:50051' ? 'npx rigctl rigs' : `npx rigctl --server ${endpoints.grpc} rigs`;
+
+  if (demo) {
+    const simReady = join(dataDir, 'simfarm.ready.json');
+    const agentConfig = join(dataDir, 'agent.demo.yaml');
+    rmSync(simReady, { force: true });
+    launch('simfarm', 'rigwarden-simfarm.js', ['--rigs', String(rigs), '--agent-config', agentConfig, '--mqtt-url', endpoints.mqtt,
+      '--agent-data-dir', join(dataDir, 'agent'), '--ready-file', simReady]);
+    await waitForFile(simReady, 'the simulated farm');
+    launch('agent', 'rigwarden-agent.js', ['--config', agentConfig]);
+  }
+  console.error([
+    '',
+    'Rigwarden is running.',
+    `  gRPC API     ${endpoints.grpc}`,
+    `  MQTT broker  ${endpoints.mqtt}${process.env.MQTT_URL ? ' (MQTT_URL)' : ' (embedded)'}`,
+    `  SQLite       ${endpoints.db}`,
+    demo ? `  demo farm    ${rigs} simulated cgminer miners, polled every 2 s` : '  demo farm    off (--no-demo)',
+    `Try: ${rigctl}   (in another terminal; add --json for JSON)`,
+    'Ctrl-C stops everything.',
+    '',
+  ].join('\n'));
+} catch (err) {
+  console.error(`rigwarden: ${err.message}`);
+  await stopAll(1);
+}
