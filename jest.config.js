@@ -18,14 +18,11 @@ module.exports = {
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', swc] },
   // aedes 1.x and its helpers are ESM-only; transform them to CommonJS for Jest's runtime.
   transformIgnorePatterns: ['/node_modules/(?!(aedes|aedes-packet|aedes-persistence|mqemitter|hyperid|uuid-parse|fastparallel|fastfall|fastseries|reusify|retimer)/)'],
+  // Mirrors the paths in tsconfig.base.json.
   moduleNameMapper: {
-    '^@rigwarden/protocol$': '<rootDir>/libs/protocol/src/index.ts',
-    '^@rigwarden/drivers-core$': '<rootDir>/libs/drivers/core/src/index.ts',
-    '^@rigwarden/drivers-cgminer$': '<rootDir>/libs/drivers/cgminer/src/index.ts',
-    '^@rigwarden/policy$': '<rootDir>/libs/policy/src/index.ts',
-    '^@rigwarden/simulators$': '<rootDir>/libs/simulators/src/index.ts',
-    '^@rigwarden/testing$': '<rootDir>/libs/testing/src/index.ts',
-    '^@rigwarden/shared$': '<rootDir>/libs/shared/src/index.ts',
+    '^@rigwarden/drivers-([a-z0-9-]+)$': '<rootDir>/libs/drivers/$1/src/index.ts',
+    '^@rigwarden/(protocol|policy|simulators|testing|shared)$': '<rootDir>/libs/$1/src/index.ts',
   },
+
   testTimeout: 20000,
 };
