@@ -86,8 +86,7 @@ export class TelemetryPublisher {
     const client = this.client;
     if (!client) throw new Error('publisher is not connected');
     const reading = outcome.reading;
-    const snapshot: MinerSnapshot = {
-      vendor: '', model: '', firmware: '', boards: [], fans: [], pools: [], errors: [],
+    const snapshot: MinerSnapshot = MinerSnapshot.fromPartial({
       ...reading,
       rigId: outcome.rigId,
       minerId: outcome.minerId,
@@ -97,7 +96,7 @@ export class TelemetryPublisher {
       agentId: this.options.agentId,
       collectedAt: new Date(outcome.collectedAt),
       seq: this.options.seq.take(outcome.rigId),
-    };
+    });
     if (!reading) snapshot.errors = outcome.errors;
     client.publish(rigTopic(outcome.rigId, 'telemetry'), encodeJson(MinerSnapshot, snapshot), { qos: 1 }, (err) => {
       if (err) this.options.logger.warn('publish failed', { rig: outcome.rigId, seq: snapshot.seq, error: err });

@@ -1,5 +1,5 @@
 import {
-  BoardStatus, PoolStatus, type Board, type Fan, type Pool,
+  Board, BoardStatus, PoolStatus, type Fan, type Pool,
 } from '@rigwarden/protocol';
 import {
   DriverError, driverRegistry, type CollectContext, type MinerDriver, type MinerEndpoint, type MinerReading,
@@ -101,6 +101,7 @@ export function mapCgminerReplies(replies: CollectedReplies): MinerReading {
     pools: replies.pools ? mapPools(section(replies.pools, 'POOLS')) : [],
     errors: [],
     driver: 'cgminer',
+    algorithm: '',
   };
   return reading;
 }
@@ -110,7 +111,7 @@ function mapBoards(devs: Record<string, unknown>[]): Board[] {
     const enabled = str(dev['Enabled']);
     const status = str(dev['Status']);
     const hashrate = hashrateHs(dev, '5s') ?? hashrateHs(dev, 'av');
-    return {
+    return Board.fromPartial({
       index: count(dev['ASC'] ?? dev['PGA'] ?? dev['GPU'] ?? dev['ID']) ?? i,
       hashrateHs: hashrate,
       boardTempC: num(dev['Temperature']),
@@ -120,7 +121,7 @@ function mapBoards(devs: Record<string, unknown>[]): Board[] {
       status: enabled === 'N' ? BoardStatus.BOARD_STATUS_DISABLED
         : status === 'Dead' || status === 'Sick' || hashrate === 0 ? BoardStatus.BOARD_STATUS_DEAD
         : BoardStatus.BOARD_STATUS_OK,
-    };
+    });
   });
 }
 

@@ -162,6 +162,8 @@ export interface MinerSnapshot {
   agentId: string;
   /** The driver (and firmware dialect) that decoded the replies, e.g. "cgminer". */
   driver: string;
+  /** Mining algorithm when known: "sha256d", "scrypt", "ethash", "kawpow", "randomx", ... */
+  algorithm: string;
 }
 
 /** A hash board (ASIC chain) or a GPU. */
@@ -173,6 +175,20 @@ export interface Board {
   chips?: number | undefined;
   hwErrors?: number | undefined;
   status: BoardStatus;
+  /** GPUs: the PCI bus id ("0000:01:00.0") that matches the miner's GPU to the OS sensors. */
+  pciBusId: string;
+  /** GPUs: the device name, e.g. "NVIDIA GeForce RTX 3070". */
+  name: string;
+  fanPercent?: number | undefined;
+  powerW?: number | undefined;
+  accepted?: number | undefined;
+  rejected?: number | undefined;
+  coreClockMhz?: number | undefined;
+  memoryClockMhz?:
+    | number
+    | undefined;
+  /** Hash boards: the board's frequency in MHz, when the firmware reports it. */
+  frequencyMhz?: number | undefined;
 }
 
 export interface Fan {
@@ -248,6 +264,7 @@ function createBaseMinerSnapshot(): MinerSnapshot {
     seq: 0,
     agentId: "",
     driver: "",
+    algorithm: "",
   };
 }
 
@@ -321,6 +338,9 @@ export const MinerSnapshot: MessageFns<MinerSnapshot> = {
     }
     if (message.driver !== "") {
       writer.uint32(186).string(message.driver);
+    }
+    if (message.algorithm !== "") {
+      writer.uint32(194).string(message.algorithm);
     }
     return writer;
   },
@@ -522,6 +542,14 @@ export const MinerSnapshot: MessageFns<MinerSnapshot> = {
             message.driver = reader.string();
             continue;
           }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.algorithm = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -603,6 +631,7 @@ export const MinerSnapshot: MessageFns<MinerSnapshot> = {
         ? globalThis.String(object.agent_id)
         : "",
       driver: isSet(object.driver) ? globalThis.String(object.driver) : "",
+      algorithm: isSet(object.algorithm) ? globalThis.String(object.algorithm) : "",
     };
   },
 
@@ -677,6 +706,9 @@ export const MinerSnapshot: MessageFns<MinerSnapshot> = {
     if (message.driver !== "") {
       obj.driver = message.driver;
     }
+    if (message.algorithm !== "") {
+      obj.algorithm = message.algorithm;
+    }
     return obj;
   },
 
@@ -708,6 +740,7 @@ export const MinerSnapshot: MessageFns<MinerSnapshot> = {
     message.seq = object.seq ?? 0;
     message.agentId = object.agentId ?? "";
     message.driver = object.driver ?? "";
+    message.algorithm = object.algorithm ?? "";
     return message;
   },
 };
@@ -721,6 +754,15 @@ function createBaseBoard(): Board {
     chips: undefined,
     hwErrors: undefined,
     status: 0,
+    pciBusId: "",
+    name: "",
+    fanPercent: undefined,
+    powerW: undefined,
+    accepted: undefined,
+    rejected: undefined,
+    coreClockMhz: undefined,
+    memoryClockMhz: undefined,
+    frequencyMhz: undefined,
   };
 }
 
@@ -746,6 +788,33 @@ export const Board: MessageFns<Board> = {
     }
     if (message.status !== 0) {
       writer.uint32(56).int32(message.status);
+    }
+    if (message.pciBusId !== "") {
+      writer.uint32(66).string(message.pciBusId);
+    }
+    if (message.name !== "") {
+      writer.uint32(74).string(message.name);
+    }
+    if (message.fanPercent !== undefined) {
+      writer.uint32(81).double(message.fanPercent);
+    }
+    if (message.powerW !== undefined) {
+      writer.uint32(89).double(message.powerW);
+    }
+    if (message.accepted !== undefined) {
+      writer.uint32(96).uint64(message.accepted);
+    }
+    if (message.rejected !== undefined) {
+      writer.uint32(104).uint64(message.rejected);
+    }
+    if (message.coreClockMhz !== undefined) {
+      writer.uint32(113).double(message.coreClockMhz);
+    }
+    if (message.memoryClockMhz !== undefined) {
+      writer.uint32(121).double(message.memoryClockMhz);
+    }
+    if (message.frequencyMhz !== undefined) {
+      writer.uint32(129).double(message.frequencyMhz);
     }
     return writer;
   },
@@ -819,6 +888,78 @@ export const Board: MessageFns<Board> = {
             message.status = reader.int32() as any;
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.pciBusId = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.fanPercent = reader.double();
+            continue;
+          }
+          case 11: {
+            if (tag !== 89) {
+              break;
+            }
+
+            message.powerW = reader.double();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.accepted = longToNumber(reader.uint64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.rejected = longToNumber(reader.uint64());
+            continue;
+          }
+          case 14: {
+            if (tag !== 113) {
+              break;
+            }
+
+            message.coreClockMhz = reader.double();
+            continue;
+          }
+          case 15: {
+            if (tag !== 121) {
+              break;
+            }
+
+            message.memoryClockMhz = reader.double();
+            continue;
+          }
+          case 16: {
+            if (tag !== 129) {
+              break;
+            }
+
+            message.frequencyMhz = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -856,6 +997,39 @@ export const Board: MessageFns<Board> = {
         ? globalThis.Number(object.hw_errors)
         : undefined,
       status: isSet(object.status) ? boardStatusFromJSON(object.status) : 0,
+      pciBusId: isSet(object.pciBusId)
+        ? globalThis.String(object.pciBusId)
+        : isSet(object.pci_bus_id)
+        ? globalThis.String(object.pci_bus_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      fanPercent: isSet(object.fanPercent)
+        ? globalThis.Number(object.fanPercent)
+        : isSet(object.fan_percent)
+        ? globalThis.Number(object.fan_percent)
+        : undefined,
+      powerW: isSet(object.powerW)
+        ? globalThis.Number(object.powerW)
+        : isSet(object.power_w)
+        ? globalThis.Number(object.power_w)
+        : undefined,
+      accepted: isSet(object.accepted) ? globalThis.Number(object.accepted) : undefined,
+      rejected: isSet(object.rejected) ? globalThis.Number(object.rejected) : undefined,
+      coreClockMhz: isSet(object.coreClockMhz)
+        ? globalThis.Number(object.coreClockMhz)
+        : isSet(object.core_clock_mhz)
+        ? globalThis.Number(object.core_clock_mhz)
+        : undefined,
+      memoryClockMhz: isSet(object.memoryClockMhz)
+        ? globalThis.Number(object.memoryClockMhz)
+        : isSet(object.memory_clock_mhz)
+        ? globalThis.Number(object.memory_clock_mhz)
+        : undefined,
+      frequencyMhz: isSet(object.frequencyMhz)
+        ? globalThis.Number(object.frequencyMhz)
+        : isSet(object.frequency_mhz)
+        ? globalThis.Number(object.frequency_mhz)
+        : undefined,
     };
   },
 
@@ -882,6 +1056,33 @@ export const Board: MessageFns<Board> = {
     if (message.status !== 0) {
       obj.status = boardStatusToJSON(message.status);
     }
+    if (message.pciBusId !== "") {
+      obj.pciBusId = message.pciBusId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.fanPercent !== undefined) {
+      obj.fanPercent = floatToJson(message.fanPercent);
+    }
+    if (message.powerW !== undefined) {
+      obj.powerW = floatToJson(message.powerW);
+    }
+    if (message.accepted !== undefined) {
+      obj.accepted = Math.round(message.accepted);
+    }
+    if (message.rejected !== undefined) {
+      obj.rejected = Math.round(message.rejected);
+    }
+    if (message.coreClockMhz !== undefined) {
+      obj.coreClockMhz = floatToJson(message.coreClockMhz);
+    }
+    if (message.memoryClockMhz !== undefined) {
+      obj.memoryClockMhz = floatToJson(message.memoryClockMhz);
+    }
+    if (message.frequencyMhz !== undefined) {
+      obj.frequencyMhz = floatToJson(message.frequencyMhz);
+    }
     return obj;
   },
 
@@ -897,6 +1098,15 @@ export const Board: MessageFns<Board> = {
     message.chips = object.chips ?? undefined;
     message.hwErrors = object.hwErrors ?? undefined;
     message.status = object.status ?? 0;
+    message.pciBusId = object.pciBusId ?? "";
+    message.name = object.name ?? "";
+    message.fanPercent = object.fanPercent ?? undefined;
+    message.powerW = object.powerW ?? undefined;
+    message.accepted = object.accepted ?? undefined;
+    message.rejected = object.rejected ?? undefined;
+    message.coreClockMhz = object.coreClockMhz ?? undefined;
+    message.memoryClockMhz = object.memoryClockMhz ?? undefined;
+    message.frequencyMhz = object.frequencyMhz ?? undefined;
     return message;
   },
 };
