@@ -7,6 +7,7 @@
  */
 import '@rigwarden/drivers-cgminer'; // drivers register themselves on import
 import { driverRegistry } from '@rigwarden/drivers-core';
+import { RigTopics } from '@rigwarden/protocol';
 import { createLogger, systemClock } from '@rigwarden/shared';
 import { loadAgentConfig, type AgentConfig } from './config/agent-config';
 import { ConfigError } from './config/config-error';
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
     clock: systemClock,
     logger: logger.child('mqtt'),
     seq: new SeqStore(config.agent.dataDir),
+    topics: new RigTopics(config.mqtt.topicRoot),
   });
   const runtime = new CollectorRuntime(miners, {
     ...config.poll,

@@ -39,7 +39,33 @@ function fromJson<T>(codec: JsonCodec<T>, object: Record<string, unknown>, what:
   }
 }
 
-const NUMERIC_FIELDS = ['uptimeS', 'hashrate5sHs', 'hashrateAvgHs', 'accepted', 'rejected', 'stale', 'hwErrors', 'powerW', 'seq', 'port'];
+/** Fields that count or measure something that cannot be negative. */
+const NON_NEGATIVE = /^(uptimeS|hashrate\w*|accepted|rejected|stale|hwErrors|powerW|seq|port|index|chips|rpm|percent|fanPercent|priority|\w*ClockMhz|frequencyMhz)$/;
+
+/** The first number in the raw JSON that is not a finite number (or is negative where it cannot be). */
+function findBadNumber(value: unknown, path: string): { path: string; value: unknown } | undefined {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const bad = findBadNumber(value[i], `${path}[${i}]`);
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    const p = path ? `${path}.${key}` : key;
+    if (typeof v === 'object' && v !== null) {
+      const bad = findBadNumber(v, p);
+      if (bad) return bad;
+      continue;
+    }
+    const numeric = NON_NEGATIVE.test(key) || /TempC$/.test(key);
+    if (!numeric || v === undefined || v === null) continue;
+    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isFinite(n) || (NON_NEGATIVE.test(key) && n < 0)) return { path: p, value: v };
+  }
+  return undefined;
+}
 
 function requireRigId(object: Record<string, unknown>, what: string): string {
   const rigId = object['rigId'];
@@ -56,32 +82,18 @@ function requireTimestamp(object: Record<string, unknown>, field: string, what: 
   }
 }
 
-function checkNumeric(object: Record<string, unknown>, fields: string[], prefix: string, rigId: string): void {
-  for (const field of fields) {
-    const value = object[field];
-    if (value === undefined || value === null) continue;
-    const n = typeof value === 'string' ? Number(value) : value;
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) {
-      throw new ProtocolError(`MinerSnapshot from rig "${rigId}": ${prefix}${field} must be a non-negative number, got ${JSON.stringify(value)}`, `${prefix}${field}`);
-    }
-  }
-}
-
 export function decodeSnapshot(payload: Buffer | string): MinerSnapshot {
   const object = parseObject(payload, 'MinerSnapshot');
   const rigId = requireRigId(object, 'MinerSnapshot');
   requireTimestamp(object, 'collectedAt', 'MinerSnapshot');
-  checkNumeric(object, NUMERIC_FIELDS, '', rigId);
-  for (const list of ['boards', 'fans', 'pools'] as const) {
-    const items = object[list];
-    if (items === undefined) continue;
-    if (!Array.isArray(items)) throw new ProtocolError(`MinerSnapshot from rig "${rigId}": ${list} must be an array`, list);
-    items.forEach((item, i) => {
-      if (item === null || typeof item !== 'object') {
-        throw new ProtocolError(`MinerSnapshot from rig "${rigId}": ${list}[${i}] must be an object`, `${list}[${i}]`);
-      }
-      checkNumeric(item as Record<string, unknown>, ['index', 'hashrateHs', 'chips', 'hwErrors', 'rpm', 'percent', 'accepted', 'rejected', 'stale', 'priority'], `${list}[${i}].`, rigId);
-    });
+  for (const list of ['boards', 'fans', 'pools', 'errors'] as const) {
+    if (object[list] !== undefined && !Array.isArray(object[list])) {
+      throw new ProtocolError(`MinerSnapshot from rig "${rigId}": ${list} must be an array`, list);
+    }
+  }
+  const bad = findBadNumber(object, '');
+  if (bad) {
+    throw new ProtocolError(`MinerSnapshot from rig "${rigId}": ${bad.path} must be a finite${/TempC$/.test(bad.path) ? '' : ', non-negative'} number, got ${JSON.stringify(bad.value)}`, bad.path);
   }
   const snapshot = fromJson(MinerSnapshot, object, 'MinerSnapshot');
   if (!(snapshot.seq >= 1)) {

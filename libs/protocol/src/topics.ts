@@ -1,14 +1,17 @@
 /**
  * MQTT topic layout. One subtree per rig so that a broker ACL can confine a rig's
- * credentials to its own topics (see docs/protocol.md).
+ * credentials to its own topics (see docs/protocol.md). With the default root:
  *
  *   rigwarden/v1/rigs/{rigId}/telemetry   MinerSnapshot, QoS 1          agent -> controller
  *   rigwarden/v1/rigs/{rigId}/state       RigState, QoS 1, retained     agent -> controller (birth + last will)
  *   rigwarden/v1/rigs/{rigId}/events      RigEvent, QoS 1               agent -> controller
  *   rigwarden/v1/rigs/{rigId}/commands    CommandEnvelope, QoS 1        controller -> agent
  *   rigwarden/v1/rigs/{rigId}/results     CommandResult, QoS 1          agent -> controller
+ *
+ * The root is configurable (RIGWARDEN_TOPIC_ROOT) so that several farms, or
+ * several test runs, can share one broker without seeing each other.
  */
-export const TOPIC_ROOT = 'rigwarden/v1/rigs';
+export const DEFAULT_TOPIC_ROOT = 'rigwarden/v1';
 
 export type RigTopicKind = 'telemetry' | 'state' | 'events' | 'commands' | 'results';
 
@@ -16,23 +19,10 @@ const KINDS: ReadonlySet<string> = new Set<RigTopicKind>(['telemetry', 'state', 
 
 /** Rig ids become topic levels: no wildcards, no separators, no control characters. */
 const RIG_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const ROOT_PATTERN = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
 export function isValidRigId(rigId: string): boolean {
   return RIG_ID_PATTERN.test(rigId);
-}
-
-export function rigTopic(rigId: string, kind: RigTopicKind): string {
-  if (!isValidRigId(rigId)) {
-    throw new RangeError(
-      `rig id "${rigId}" cannot be used in an MQTT topic: use 1-128 characters from A-Z a-z 0-9 . _ : - (first one alphanumeric)`,
-    );
-  }
-  return `${TOPIC_ROOT}/${rigId}/${kind}`;
-}
-
-/** The subscription that matches one kind of message from every rig. */
-export function allRigsTopic(kind: RigTopicKind): string {
-  return `${TOPIC_ROOT}/+/${kind}`;
 }
 
 export interface ParsedRigTopic {
@@ -40,13 +30,37 @@ export interface ParsedRigTopic {
   kind: RigTopicKind;
 }
 
-/** Splits a concrete topic; undefined when it is not one of ours. */
-export function parseRigTopic(topic: string): ParsedRigTopic | undefined {
-  const prefix = `${TOPIC_ROOT}/`;
-  if (!topic.startsWith(prefix)) return undefined;
-  const rest = topic.slice(prefix.length).split('/');
-  if (rest.length !== 2) return undefined;
-  const [rigId, kind] = rest as [string, string];
-  if (!isValidRigId(rigId) || !KINDS.has(kind)) return undefined;
-  return { rigId, kind: kind as RigTopicKind };
+export class RigTopics {
+  private readonly prefix: string;
+
+  constructor(readonly root: string = DEFAULT_TOPIC_ROOT) {
+    if (!ROOT_PATTERN.test(root)) {
+      throw new RangeError(`topic root "${root}" is invalid: use levels of A-Z a-z 0-9 . _ - separated by "/", no wildcards, no leading or trailing "/"`);
+    }
+    this.prefix = `${root}/rigs/`;
+  }
+
+  rig(rigId: string, kind: RigTopicKind): string {
+    if (!isValidRigId(rigId)) {
+      throw new RangeError(
+        `rig id "${rigId}" cannot be used in an MQTT topic: use 1-128 characters from A-Z a-z 0-9 . _ : - (first one alphanumeric)`,
+      );
+    }
+    return `${this.prefix}${rigId}/${kind}`;
+  }
+
+  /** The subscription that matches one kind of message from every rig. */
+  allRigs(kind: RigTopicKind): string {
+    return `${this.prefix}+/${kind}`;
+  }
+
+  /** Splits a concrete topic; undefined when it is not one of ours. */
+  parse(topic: string): ParsedRigTopic | undefined {
+    if (!topic.startsWith(this.prefix)) return undefined;
+    const rest = topic.slice(this.prefix.length).split('/');
+    if (rest.length !== 2) return undefined;
+    const [rigId, kind] = rest as [string, string];
+    if (!isValidRigId(rigId) || !KINDS.has(kind)) return undefined;
+    return { rigId, kind: kind as RigTopicKind };
+  }
 }

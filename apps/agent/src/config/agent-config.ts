@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve, dirname } from 'node:path';
 import { parseDocument } from 'yaml';
-import { isValidRigId } from '@rigwarden/protocol';
+import { DEFAULT_TOPIC_ROOT, RigTopics, isValidRigId } from '@rigwarden/protocol';
 import { ConfigError } from './config-error';
 
 export interface MinerConfig {
@@ -22,7 +22,7 @@ export interface MinerConfig {
 export interface AgentConfig {
   file: string;
   agent: { id: string; dataDir: string };
-  mqtt: { url: string; clientId: string; username?: string; password?: string };
+  mqtt: { url: string; clientId: string; username?: string; password?: string; topicRoot: string };
   poll: { intervalMs: number; timeoutMs: number; jitterMs: number };
   miners: MinerConfig[];
 }
@@ -100,7 +100,7 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
   const agentId = r.string(agentRaw, 'id', 'agent.', hostname());
   const dataDir = resolve(dirname(file), r.string(agentRaw, 'dataDir', 'agent.', './data/agent'));
 
-  const mqttRaw = r.object(root['mqtt'], 'mqtt', ['url', 'clientId', 'username', 'password']);
+  const mqttRaw = r.object(root['mqtt'], 'mqtt', ['url', 'clientId', 'username', 'password', 'topicRoot']);
   const url = env['MQTT_URL'] || r.string(mqttRaw, 'url', 'mqtt.', 'mqtt://127.0.0.1:1883');
   if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(url)) {
     r.fail(env['MQTT_URL'] ? 'MQTT_URL (environment)' : 'mqtt.url', `must be a URL like mqtt://host:1883 or mqtts://host:8883, got ${JSON.stringify(url)}`);
@@ -110,7 +110,13 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
     clientId: r.string(mqttRaw, 'clientId', 'mqtt.', `rigwarden-agent-${agentId}`),
     username: env['RIGWARDEN_MQTT_USERNAME'] || r.optionalString(mqttRaw, 'username', 'mqtt.'),
     password: env['RIGWARDEN_MQTT_PASSWORD'] || r.optionalString(mqttRaw, 'password', 'mqtt.'),
+    topicRoot: env['RIGWARDEN_TOPIC_ROOT'] || r.string(mqttRaw, 'topicRoot', 'mqtt.', DEFAULT_TOPIC_ROOT),
   };
+  try {
+    new RigTopics(mqtt.topicRoot);
+  } catch (err) {
+    r.fail(env['RIGWARDEN_TOPIC_ROOT'] ? 'RIGWARDEN_TOPIC_ROOT (environment)' : 'mqtt.topicRoot', (err as Error).message);
+  }
 
   const pollRaw = r.object(root['poll'], 'poll', ['intervalMs', 'timeoutMs', 'jitterMs']);
   const intervalMs = r.integer(pollRaw, 'intervalMs', 'poll.', 5000, 200, 3_600_000);

@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { MinerSnapshot, RigState, encodeJson, rigTopic } from '@rigwarden/protocol';
+import { MinerSnapshot, RigState, encodeJson, type RigTopics } from '@rigwarden/protocol';
 import type { Clock, Logger } from '@rigwarden/shared';
 import type { CollectOutcome } from '../runtime/collector-runtime';
 import type { SeqStore } from './seq-store';
@@ -16,6 +16,7 @@ export interface PublisherOptions {
   clock: Clock;
   logger: Logger;
   seq: SeqStore;
+  topics: RigTopics;
 }
 
 /**
@@ -40,7 +41,7 @@ export class TelemetryPublisher {
       clean: false,
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
-      will: { topic: rigTopic(firstRig, 'state'), payload: this.stateFor(firstRig, false), qos: 1, retain: true },
+      will: { topic: this.options.topics.rig(firstRig, 'state'), payload: this.stateFor(firstRig, false), qos: 1, retain: true },
     });
     let lastError = '';
     this.client.on('connect', () => {
@@ -98,7 +99,7 @@ export class TelemetryPublisher {
       seq: this.options.seq.take(outcome.rigId),
     });
     if (!reading) snapshot.errors = outcome.errors;
-    client.publish(rigTopic(outcome.rigId, 'telemetry'), encodeJson(MinerSnapshot, snapshot), { qos: 1 }, (err) => {
+    client.publish(this.options.topics.rig(outcome.rigId, 'telemetry'), encodeJson(MinerSnapshot, snapshot), { qos: 1 }, (err) => {
       if (err) this.options.logger.warn('publish failed', { rig: outcome.rigId, seq: snapshot.seq, error: err });
       else this.published++;
     });
@@ -108,7 +109,7 @@ export class TelemetryPublisher {
     const client = this.client;
     if (!client) return;
     if (client.connected) {
-      await Promise.all(this.options.rigIds.map((rigId) => client.publishAsync(rigTopic(rigId, 'state'), this.stateFor(rigId, false), { qos: 1, retain: true }).catch(() => undefined)));
+      await Promise.all(this.options.rigIds.map((rigId) => client.publishAsync(this.options.topics.rig(rigId, 'state'), this.stateFor(rigId, false), { qos: 1, retain: true }).catch(() => undefined)));
     }
     // A disconnected client would wait for a broker that may never come back: end it now.
     await client.endAsync(!client.connected);
@@ -116,7 +117,7 @@ export class TelemetryPublisher {
   }
 
   private publishState(rigId: string, online: boolean): void {
-    this.client?.publish(rigTopic(rigId, 'state'), this.stateFor(rigId, online), { qos: 1, retain: true });
+    this.client?.publish(this.options.topics.rig(rigId, 'state'), this.stateFor(rigId, online), { qos: 1, retain: true });
   }
 
   private stateFor(rigId: string, online: boolean): Buffer {

@@ -1,4 +1,5 @@
 import { resolve, join } from 'node:path';
+import { DEFAULT_TOPIC_ROOT } from '@rigwarden/protocol';
 
 export interface ControllerConfig {
   dataDir: string;
@@ -11,6 +12,8 @@ export interface ControllerConfig {
   readyFile?: string;
   ingest: { batchSize: number; flushIntervalMs: number };
   mqttClientId: string;
+  /** MQTT topic root shared with the agents (RIGWARDEN_TOPIC_ROOT). */
+  topicRoot: string;
 }
 
 export const CONTROLLER_CONFIG = Symbol('CONTROLLER_CONFIG');
@@ -74,6 +77,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     grpc: { ...grpc, fallbackToFreePort: grpcFlag === undefined },
     readyFile: flags.get('ready-file'),
     ingest: { batchSize: 500, flushIntervalMs: 100 },
-    mqttClientId: env['RIGWARDEN_CONTROLLER_ID'] ?? 'rigwarden-controller',
+    mqttClientId: env['RIGWARDEN_CONTROLLER_ID'] || 'rigwarden-controller',
+    topicRoot: env['RIGWARDEN_TOPIC_ROOT'] || DEFAULT_TOPIC_ROOT,
   };
 }

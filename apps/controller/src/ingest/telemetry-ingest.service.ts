@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
-  ProtocolError, allRigsTopic, decodeRigState, decodeSnapshot, parseRigTopic, type MinerSnapshot,
+  ProtocolError, RigTopics, decodeRigState, decodeSnapshot, type MinerSnapshot,
 } from '@rigwarden/protocol';
 import { createLogger } from '@rigwarden/shared';
 import { EmbeddedBrokerService } from '../broker/embedded-broker.service';
@@ -23,12 +23,15 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
   private flushing: Promise<void> = Promise.resolve();
   readonly counters: IngestCounters = emptyIngestCounters();
   private brokerUrl = '';
+  private readonly topics: RigTopics;
 
   constructor(
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     @Inject(EmbeddedBrokerService) private readonly broker: EmbeddedBrokerService,
     @Inject(RigRepository) private readonly rigs: RigRepository,
-  ) {}
+  ) {
+    this.topics = new RigTopics(config.topicRoot);
+  }
 
   get url(): string {
     return this.brokerUrl;
@@ -55,8 +58,8 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
       const timer = setTimeout(() => reject(new Error(`cannot reach the MQTT broker at ${this.brokerUrl} within 15 s: is it running? (MQTT_URL)`)), 15_000);
       client.once('connect', () => { clearTimeout(timer); resolve(); });
     });
-    await client.subscribeAsync([allRigsTopic('telemetry'), allRigsTopic('state')], { qos: 1 });
-    this.logger.info('subscribed to telemetry', { url: this.brokerUrl });
+    await client.subscribeAsync([this.topics.allRigs('telemetry'), this.topics.allRigs('state')], { qos: 1 });
+    this.logger.info('subscribed to telemetry', { url: this.brokerUrl, topics: this.topics.allRigs('telemetry') });
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -69,7 +72,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
 
   private onMessage(topic: string, payload: Buffer): void {
     this.counters.received++;
-    const parsed = parseRigTopic(topic);
+    const parsed = this.topics.parse(topic);
     if (!parsed) {
       this.reject(topic, undefined, new ProtocolError(`unexpected topic ${topic}`));
       return;

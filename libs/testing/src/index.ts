@@ -1,0 +1,4 @@
+export * from './test-broker';
+export * from './temp-dir';
+export * from './wait-for';
+export * from './child-process';
