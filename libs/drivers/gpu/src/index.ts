@@ -1,1 +1,9 @@
-export {};
+export * from './gpu-error';
+export * from './pci-bus-id';
+export * from './http/http-json-client';
+export * from './http/gpu-reading';
+export * from './http/trex.driver';
+export * from './http/lolminer.driver';
+export * from './http/gminer.driver';
+export * from './http/xmrig.driver';
+export * from './http/teamredminer.driver';
