@@ -1,1 +1,2 @@
 export * from './cgminer-simulator';
+export * from './gpu/gpu-miner-simulator';
