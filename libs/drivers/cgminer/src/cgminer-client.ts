@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { DriverError, type DriverErrorContext } from '@rigwarden/drivers-core';
-import { CgminerParseError, parseCgminerJson } from './cgminer-json';
+import { CgminerParseError, decodeCgminerJson, parseCgminerJson } from './cgminer-json';
+import { parseCgminerText } from './cgminer-text';
 
 /** cgminer reads a request with one recv() into a buffer of this size. */
 export const MAX_REQUEST_BYTES = 4095;
@@ -22,6 +23,22 @@ export interface CgminerTarget {
 export interface RequestOptions {
   signal?: AbortSignal;
 }
+
+/** The outcome of a multi-command: each part either replied or failed with its own typed error. */
+export interface MultiReply {
+  replies: Record<string, CgminerReply>;
+  errors: Record<string, DriverError>;
+  /** True when the firmware answered the joined request (cmd1+cmd2) in one connection. */
+  joined: boolean;
+}
+
+export interface MultiOptions extends RequestOptions {
+  /** false: never try the joined form (the firmware is known not to join). */
+  join?: boolean;
+}
+
+/** Kinds of failure after which the miner is still there and another request makes sense. */
+const RETRYABLE_PART_KINDS = new Set(['unsupported', 'access_denied', 'miner_error', 'parse']);
 
 /** A cgminer STATUS entry, as found in every reply. */
 export interface CgminerStatus {
@@ -55,20 +72,79 @@ export class CgminerClient {
   /** Sends a JSON-mode command and returns the decoded reply after checking its STATUS. */
   async command(target: CgminerTarget, command: string, parameter?: string, opts: RequestOptions = {}): Promise<CgminerReply> {
     const request = JSON.stringify(parameter === undefined ? { command } : { command, parameter });
+    return this.requestJson(target, request, command, opts);
+  }
+
+  /**
+   * Sends any JSON object (Whatsminer's {"cmd":...} form, encrypted envelopes) and
+   * decodes the reply. `label` names the operation in errors.
+   */
+  async requestJson(target: CgminerTarget, request: string, label: string, opts: RequestOptions = {}): Promise<CgminerReply> {
+    const raw = await this.exchange(target, request, label, opts);
+    const reply = decodeReply(raw.toString('latin1'), { host: target.host, port: target.port, command: label });
+    checkStatus(reply, { host: target.host, port: target.port, command: label });
+    return reply;
+  }
+
+  /** Plain-text mode: sends `command|parameter` and parses the key=value reply into the JSON shape. */
+  async commandText(target: CgminerTarget, command: string, parameter?: string, opts: RequestOptions = {}): Promise<CgminerReply> {
+    const request = parameter === undefined ? command : `${command}|${parameter}`;
     const raw = await this.exchange(target, request, command, opts);
     const context: DriverErrorContext = { host: target.host, port: target.port, command };
-    let reply: unknown;
+    let reply: CgminerReply;
     try {
-      reply = parseCgminerJson(raw.toString('latin1'));
+      reply = parseCgminerText(raw.toString('latin1')) as CgminerReply;
     } catch (err) {
-      const excerpt = err instanceof CgminerParseError ? err.excerpt : '';
-      throw new DriverError('parse', `${(err as Error).message} (reply starts ${JSON.stringify(excerpt.slice(0, 80))})`, context, { cause: err });
+      throw new DriverError('parse', (err as Error).message, context, { cause: err });
     }
-    if (reply === null || typeof reply !== 'object' || Array.isArray(reply)) {
-      throw new DriverError('parse', `reply is ${Array.isArray(reply) ? 'an array' : typeof reply}, expected an object`, context);
+    checkStatus(reply, context);
+    return reply;
+  }
+
+  /**
+   * Several read commands. Tries the joined form (summary+pools+stats) first; when
+   * the firmware does not join (Code 14, cgminer 2.x) or one part fails, asks for
+   * the missing parts one per connection. Errors that mean the miner is gone
+   * (timeout, unreachable, refused) are thrown; per-command failures are returned.
+   */
+  async commands(target: CgminerTarget, commands: readonly string[], opts: MultiOptions = {}): Promise<MultiReply> {
+    const result: MultiReply = { replies: {}, errors: {}, joined: false };
+    let pending = [...commands];
+    if (commands.length > 1 && opts.join !== false) {
+      const label = commands.join('+');
+      try {
+        const joined = await this.command(target, label, undefined, opts);
+        const retry: string[] = [];
+        for (const cmd of commands) {
+          const part = joined[cmd];
+          const first = Array.isArray(part) ? part[0] : undefined;
+          if (!first || typeof first !== 'object' || Array.isArray(first)) {
+            retry.push(cmd);
+            continue;
+          }
+          try {
+            checkStatus(first as CgminerReply, { host: target.host, port: target.port, command: cmd });
+            result.replies[cmd] = first as CgminerReply;
+            result.joined = true;
+          } catch (err) {
+            if (!(err instanceof DriverError)) throw err;
+            retry.push(cmd); // e.g. Code 45 for a non-joinable command: ask alone
+          }
+        }
+        pending = retry;
+      } catch (err) {
+        if (!(err instanceof DriverError) || !RETRYABLE_PART_KINDS.has(err.kind)) throw err;
+      }
     }
-    checkStatus(reply as CgminerReply, context);
-    return reply as CgminerReply;
+    for (const cmd of pending) {
+      try {
+        result.replies[cmd] = await this.command(target, cmd, undefined, opts);
+      } catch (err) {
+        if (!(err instanceof DriverError) || !RETRYABLE_PART_KINDS.has(err.kind)) throw err;
+        result.errors[cmd] = err;
+      }
+    }
+    return result;
   }
 
   /** Sends raw bytes and returns the raw reply without its terminating NUL. */
@@ -175,12 +251,35 @@ function looksComplete(chunks: Buffer[]): boolean {
   }
 }
 
+/**
+ * Decodes a JSON-mode reply into an object. A reply cut short is accepted only
+ * when it was cut after its "id" (nothing but closing brackets missing); any
+ * other truncation would silently drop data and is a parse error.
+ */
+export function decodeReply(text: string, context: DriverErrorContext): CgminerReply {
+  let decoded;
+  try {
+    decoded = decodeCgminerJson(text);
+  } catch (err) {
+    const excerpt = err instanceof CgminerParseError ? err.excerpt : '';
+    throw new DriverError('parse', `${(err as Error).message} (near ${JSON.stringify(excerpt.slice(0, 80))})`, context, { cause: err });
+  }
+  const reply = decoded.value;
+  if (reply === null || typeof reply !== 'object' || Array.isArray(reply)) {
+    throw new DriverError('parse', `reply is ${reply === null ? 'null' : Array.isArray(reply) ? 'an array' : typeof reply}, expected an object`, context);
+  }
+  if (decoded.repairs.includes('unclosed') && !('id' in reply)) {
+    throw new DriverError('parse', `reply truncated (${text.length} bytes, no closing brackets)`, context);
+  }
+  return reply as CgminerReply;
+}
+
 /** The miner's status entries, whatever shape they came in. */
 export function statusEntries(reply: CgminerReply): CgminerStatus[] {
   const status = reply.STATUS;
   if (Array.isArray(status)) return status.filter((s): s is CgminerStatus => s !== null && typeof s === 'object');
   if (status && typeof status === 'object') return [status];
-  if (typeof status === 'string') return [{ STATUS: status }];
+  if (typeof status === 'string') return [{ STATUS: status, ...(typeof reply.Code === 'number' ? { Code: reply.Code } : {}), ...(typeof reply.Msg === 'string' ? { Msg: reply.Msg } : {}), ...(typeof reply.Description === 'string' ? { Description: reply.Description } : {}) }];
   return [];
 }
 

@@ -1,178 +1,224 @@
+import type { CollectError } from '@rigwarden/protocol';
 import {
-  Board, BoardStatus, PoolStatus, type Fan, type Pool,
-} from '@rigwarden/protocol';
-import {
-  DriverError, driverRegistry, type CollectContext, type MinerDriver, type MinerEndpoint, type MinerReading,
-  type PoolControl, type Restartable,
+  DriverError, NO_CONTROL, driverRegistry, type CollectContext, type ControlAction, type ControlCapabilities, type ControlResult,
+  type MinerControl, type MinerDriver, type MinerEndpoint, type MinerReading, type PoolControl, type PoolSpec, type Restartable,
 } from '@rigwarden/drivers-core';
 import { CgminerClient, type CgminerReply } from './cgminer-client';
-import { count, hashrateHs, num, section, str } from './cgminer-values';
+import { CgminerPoolControl, PlainChannel } from './cgminer-pool.control';
+import type { CgminerDialect, CollectedReplies, DialectName } from './dialects/dialect';
+import { DIALECTS, IDENTIFY_COMMANDS, identifyDialect, type Identification } from './dialects/dialect-identification';
+import { decodeGeneric, genericDialect } from './dialects/generic.dialect';
+import { LuxosSessionChannel } from './luxos-session.channel';
+import { WHATSMINER_WRITE_CONTROL, WhatsminerControl } from './whatsminer.control';
 
-const COLLECT_COMMANDS = ['version', 'summary', 'pools', 'devs', 'stats'] as const;
-type CollectCommand = (typeof COLLECT_COMMANDS)[number];
-export type CollectedReplies = Partial<Record<CollectCommand, CgminerReply>>;
+export type { CollectedReplies } from './dialects/dialect';
+
+export interface CgminerDriverOptions {
+  client?: CgminerClient;
+  /** Clock for token lifetimes (Whatsminer). */
+  now?: () => number;
+}
+
+const ACTION_FLAG: Record<ControlAction['kind'], keyof ControlCapabilities> = {
+  switchpool: 'switchPool', addpool: 'addPool', enablepool: 'enablePool', disablepool: 'disablePool', removepool: 'removePool',
+  poolpriority: 'poolPriority', restart: 'restart', quit: 'quit', frequency: 'frequency', workmode: 'workMode',
+};
 
 /**
- * Generic cgminer / bfgminer API driver. Reads version, summary, pools, devs and
- * stats in one multi-command when the firmware joins them, else one command per
- * connection, and maps them into a MinerReading in H/s.
+ * A miner behind the cgminer RPC API, read and controlled through one firmware
+ * dialect, or through the dialect identified on first contact ('auto'). Reads
+ * are joined into one multi-command when the firmware joins them.
  */
-export class CgminerDriver implements MinerDriver, PoolControl, Restartable {
-  readonly name = 'cgminer';
+export class CgminerFamilyDriver implements MinerDriver, PoolControl, Restartable, MinerControl {
+  private dialect: CgminerDialect | undefined;
+  /** Set once the dialect is known: what identification found (or the fixed dialect). */
+  identification: Identification | undefined;
   private joinSupported: boolean | undefined;
+  private poolControl: CgminerPoolControl | undefined;
+  private whatsminer: WhatsminerControl | undefined;
+  protected readonly client: CgminerClient;
+  private readonly now: () => number;
 
   constructor(
+    readonly name: string,
     readonly endpoint: MinerEndpoint,
-    private readonly client = new CgminerClient(),
-  ) {}
+    dialect: CgminerDialect | 'auto',
+    options: CgminerDriverOptions = {},
+  ) {
+    this.client = options.client ?? new CgminerClient();
+    this.now = options.now ?? (() => Date.now());
+    if (dialect !== 'auto') {
+      this.dialect = dialect;
+      this.identification = { dialect: dialect.name, support: 'full', reason: `configured as ${name}`, model: '', software: '' };
+    }
+  }
+
+  get dialectName(): DialectName | undefined {
+    return this.dialect?.name;
+  }
 
   async collect(ctx: CollectContext): Promise<MinerReading> {
-    const replies = await this.fetch(ctx);
-    return mapCgminerReplies(replies);
+    const opts = { signal: ctx.signal, join: this.joinSupported };
+    let replies: CollectedReplies = {};
+    let errors: Record<string, DriverError> = {};
+    if (!this.dialect) {
+      const first = await this.client.commands(this.endpoint, IDENTIFY_COMMANDS, opts);
+      this.noteJoin(first.joined, IDENTIFY_COMMANDS.length);
+      replies = first.replies;
+      errors = first.errors;
+      this.adopt(identifyDialect(replies));
+    }
+    const dialect = this.dialect!;
+    const missing = dialect.collectCommands.filter((c) => !(c in replies));
+    if (missing.length) {
+      const more = await this.client.commands(this.endpoint, missing, { signal: ctx.signal, join: this.joinSupported });
+      this.noteJoin(more.joined, missing.length);
+      replies = { ...replies, ...more.replies };
+      errors = { ...errors, ...more.errors };
+    }
+    for (const required of dialect.requiredCommands) {
+      if (!replies[required]) {
+        throw errors[required] ?? new DriverError('miner_error', `no reply to ${required}`, { host: this.endpoint.host, port: this.endpoint.port, command: required });
+      }
+    }
+    const reading = dialect.decode(pick(replies, dialect.collectCommands));
+    const collectErrors: CollectError[] = Object.entries(errors)
+      .filter(([cmd, err]) => dialect.collectCommands.includes(cmd) && err.kind !== 'unsupported')
+      .map(([cmd, err]) => ({
+        kind: err.kind, message: err.message, statusLetter: err.context.statusLetter ?? '', statusCode: err.context.statusCode, command: cmd,
+      }));
+    const id = this.identification;
+    return {
+      ...reading,
+      host: this.endpoint.host,
+      port: this.endpoint.port,
+      errors: [...reading.errors, ...collectErrors],
+      driver: this.name === 'auto' ? `auto:${dialect.name}${id?.support === 'partial' ? ' (partially supported)' : ''}` : reading.driver,
+    };
+  }
+
+  /** Identifies the firmware without a full collect (used by discovery and `probe`). */
+  async identify(ctx: CollectContext): Promise<Identification> {
+    if (this.identification && this.name !== 'auto') return this.identification;
+    const first = await this.client.commands(this.endpoint, IDENTIFY_COMMANDS, { signal: ctx.signal, join: this.joinSupported });
+    this.noteJoin(first.joined, IDENTIFY_COMMANDS.length);
+    const id = identifyDialect(first.replies);
+    if (!this.dialect) this.adopt(id);
+    return id;
+  }
+
+  controlCapabilities(): ControlCapabilities {
+    if (!this.dialect) return NO_CONTROL;
+    if (this.dialect.name === 'whatsminer') return this.password() === undefined ? NO_CONTROL : WHATSMINER_WRITE_CONTROL;
+    return this.dialect.capabilities;
+  }
+
+  async control(action: ControlAction, ctx: CollectContext): Promise<ControlResult> {
+    try {
+      if (!this.dialect) await this.identify(ctx);
+    } catch (err) {
+      return { ok: false, action: action.kind, error: err as DriverError };
+    }
+    if (!this.controlCapabilities()[ACTION_FLAG[action.kind]]) {
+      return { ok: false, action: action.kind, error: this.unsupported(action.kind) };
+    }
+    if (this.dialect!.name === 'whatsminer') return this.whatsminerControl().control(action, ctx);
+    return this.cgminerControl().control(action, ctx);
+  }
+
+  async setPools(pools: PoolSpec[], ctx: CollectContext): Promise<ControlResult> {
+    try {
+      if (!this.dialect) await this.identify(ctx);
+    } catch (err) {
+      return { ok: false, action: 'setpools', error: err as DriverError };
+    }
+    if (!this.controlCapabilities().setPools) return { ok: false, action: 'setpools', error: this.unsupported('setpools') };
+    if (this.dialect!.name === 'whatsminer') return this.whatsminerControl().setPools(pools, ctx);
+    return this.cgminerControl().setPools(pools, ctx);
   }
 
   async switchPool(poolIndex: number, ctx: CollectContext): Promise<void> {
-    await this.client.command(this.endpoint, 'switchpool', String(poolIndex), { signal: ctx.signal });
+    const result = await this.control({ kind: 'switchpool', pool: poolIndex }, ctx);
+    if (!result.ok) throw result.error;
   }
 
   async restartMiner(ctx: CollectContext): Promise<void> {
-    await this.client.command(this.endpoint, 'restart', undefined, { signal: ctx.signal });
+    const result = await this.control({ kind: 'restart' }, ctx);
+    if (!result.ok) throw result.error;
   }
 
-  private async fetch(ctx: CollectContext): Promise<CollectedReplies> {
-    const opts = { signal: ctx.signal };
-    if (this.joinSupported !== false) {
-      try {
-        const joined = await this.client.command(this.endpoint, COLLECT_COMMANDS.join('+'), undefined, opts);
-        const replies: CollectedReplies = {};
-        let complete = true;
-        for (const cmd of COLLECT_COMMANDS) {
-          const part = joined[cmd];
-          const first = Array.isArray(part) ? part[0] : undefined;
-          if (first && typeof first === 'object') replies[cmd] = first as CgminerReply;
-          else complete = false;
-        }
-        if (complete) {
-          this.joinSupported = true;
-          return replies;
-        }
-      } catch (err) {
-        // Code 14 (no join support) or a failed part: fall back to one command per connection.
-        if (!(err instanceof DriverError) || !['unsupported', 'access_denied', 'miner_error', 'parse'].includes(err.kind)) throw err;
-        if (err.kind === 'unsupported') this.joinSupported = false;
-      }
+  private adopt(id: Identification): void {
+    this.identification = id;
+    this.dialect = DIALECTS[id.dialect];
+  }
+
+  private noteJoin(joined: boolean, asked: number): void {
+    if (asked > 1 && this.joinSupported === undefined) this.joinSupported = joined;
+  }
+
+  private password(): string | undefined {
+    const value = this.endpoint.options?.['password'];
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  private cgminerControl(): CgminerPoolControl {
+    if (!this.poolControl) {
+      const channel = this.dialect?.name === 'luxos' ? new LuxosSessionChannel(this.client, this.endpoint) : new PlainChannel(this.client, this.endpoint);
+      this.poolControl = new CgminerPoolControl(this.client, this.endpoint, channel);
     }
-    const replies: CollectedReplies = {};
-    for (const cmd of COLLECT_COMMANDS) {
-      try {
-        replies[cmd] = await this.client.command(this.endpoint, cmd, undefined, opts);
-      } catch (err) {
-        // version, devs and stats are optional on some firmware; summary and pools are not.
-        if (cmd === 'summary' || cmd === 'pools' || !(err instanceof DriverError) || err.kind === 'timeout' || err.kind === 'unreachable') throw err;
-      }
-    }
-    return replies;
+    return this.poolControl;
+  }
+
+  private whatsminerControl(): WhatsminerControl {
+    this.whatsminer ??= new WhatsminerControl(this.client, this.endpoint, this.password() ?? '', this.now);
+    return this.whatsminer;
+  }
+
+  private unsupported(command: string): DriverError {
+    const dialect = this.dialect?.name ?? 'unknown';
+    const hint = dialect === 'whatsminer' ? ' (set the admin password in the miner options to enable API v2 writes)'
+      : dialect === 'antminer' ? ' (stock Antminer firmware answers writes with Code 45)' : '';
+    return new DriverError('unsupported', `${command} is not supported by the ${dialect} dialect${hint}`, { host: this.endpoint.host, port: this.endpoint.port, command });
   }
 }
 
-export function mapCgminerReplies(replies: CollectedReplies): MinerReading {
-  const summary = replies.summary ? section(replies.summary, 'SUMMARY')[0] ?? {} : {};
-  const version = replies.version ? section(replies.version, 'VERSION')[0] ?? {} : {};
-  const software = str(version['CGMiner']) ? 'cgminer' : str(version['BFGMiner']) ? 'bfgminer' : str(version['BMMiner']) ? 'bmminer' : 'cgminer';
-  const firmwareVersion = str(version['CGMiner']) ?? str(version['BFGMiner']) ?? str(version['BMMiner']) ?? '';
-  const model = str(version['Type']) ?? str(version['Model']) ?? '';
-
-  const reading: MinerReading = {
-    host: '',
-    port: 0,
-    vendor: software,
-    model: model.split('\n')[0]!.trim(),
-    firmware: firmwareVersion ? `${software} ${firmwareVersion}` : '',
-    uptimeS: count(summary['Elapsed']),
-    hashrate5sHs: hashrateHs(summary, '5s'),
-    hashrateAvgHs: hashrateHs(summary, 'av'),
-    accepted: count(summary['Accepted']),
-    rejected: count(summary['Rejected']),
-    stale: count(summary['Stale']),
-    hwErrors: count(summary['Hardware Errors']),
-    powerW: num(summary['Power']),
-    boards: replies.devs ? mapBoards(section(replies.devs, 'DEVS')) : [],
-    fans: replies.stats ? mapFans(section(replies.stats, 'STATS')) : [],
-    pools: replies.pools ? mapPools(section(replies.pools, 'POOLS')) : [],
-    errors: [],
-    driver: 'cgminer',
-    algorithm: '',
-  };
-  return reading;
+function pick(replies: CollectedReplies, commands: readonly string[]): CollectedReplies {
+  const out: CollectedReplies = {};
+  for (const c of commands) if (replies[c]) out[c] = replies[c];
+  return out;
 }
 
-function mapBoards(devs: Record<string, unknown>[]): Board[] {
-  return devs.map((dev, i) => {
-    const enabled = str(dev['Enabled']);
-    const status = str(dev['Status']);
-    const hashrate = hashrateHs(dev, '5s') ?? hashrateHs(dev, 'av');
-    return Board.fromPartial({
-      index: count(dev['ASC'] ?? dev['PGA'] ?? dev['GPU'] ?? dev['ID']) ?? i,
-      hashrateHs: hashrate,
-      boardTempC: num(dev['Temperature']),
-      chipTempC: undefined,
-      chips: undefined,
-      hwErrors: count(dev['Hardware Errors']),
-      status: enabled === 'N' ? BoardStatus.BOARD_STATUS_DISABLED
-        : status === 'Dead' || status === 'Sick' || hashrate === 0 ? BoardStatus.BOARD_STATUS_DEAD
-        : BoardStatus.BOARD_STATUS_OK,
-    });
-  });
-}
-
-/** Fans from the stats keys that cgminer's bitmain-family drivers emit: fan1..fanN in RPM. */
-function mapFans(stats: Record<string, unknown>[]): Fan[] {
-  const fans: Fan[] = [];
-  for (const record of stats) {
-    for (const [key, value] of Object.entries(record)) {
-      const match = /^fan(\d+)$/.exec(key);
-      if (!match) continue;
-      const rpm = count(value);
-      if (rpm === undefined || rpm === 0) continue; // 0 means "no fan on this header"
-      fans.push({ index: Number(match[1]), rpm, percent: undefined });
-    }
+/** The generic cgminer / bfgminer driver, registered as 'cgminer'. */
+export class CgminerDriver extends CgminerFamilyDriver {
+  constructor(endpoint: MinerEndpoint, client = new CgminerClient()) {
+    super('cgminer', endpoint, genericDialect, { client });
   }
-  return fans.sort((a, b) => a.index - b.index);
 }
 
-function mapPools(pools: Record<string, unknown>[]): Pool[] {
-  const mapped: Pool[] = pools.map((pool, i) => {
-    const status = str(pool['Status']);
-    const lastShare = num(pool['Last Share Time']);
-    return {
-      index: count(pool['POOL']) ?? i,
-      url: str(pool['URL']) ?? '',
-      user: str(pool['User']) ?? '',
-      status: status === 'Alive' ? PoolStatus.POOL_STATUS_ALIVE
-        : status === 'Dead' ? PoolStatus.POOL_STATUS_DEAD
-        : status === 'Disabled' ? PoolStatus.POOL_STATUS_DISABLED
-        : PoolStatus.POOL_STATUS_UNKNOWN,
-      priority: count(pool['Priority']),
-      active: pool['Stratum Active'] === true,
-      accepted: count(pool['Accepted']),
-      rejected: count(pool['Rejected']),
-      stale: count(pool['Stale']),
-      lastShareTime: lastShare !== undefined && lastShare > 0 ? new Date(lastShare * 1000) : undefined,
-    };
-  });
-  if (!mapped.some((p) => p.active)) {
-    // No "Stratum Active" flag (getwork or old firmware): the best-priority alive pool is in use.
-    const candidate = mapped
-      .filter((p) => p.status === PoolStatus.POOL_STATUS_ALIVE)
-      .sort((a, b) => (a.priority ?? Infinity) - (b.priority ?? Infinity))[0];
-    if (candidate) candidate.active = true;
-  }
-  return mapped;
+/** Kept for callers of the first driver: generic decoding of collected replies. */
+export function mapCgminerReplies(replies: Partial<Record<string, CgminerReply>>): MinerReading {
+  return decodeGeneric(replies, 'cgminer');
 }
+
+export const CGMINER_DRIVER_NAMES = ['cgminer', 'antminer', 'whatsminer', 'avalon', 'braiins', 'luxos', 'auto'] as const;
 
 driverRegistry.register({
   name: 'cgminer',
   description: 'cgminer / bfgminer RPC API (TCP 4028), generic dialect',
   defaultPort: 4028,
   create: (endpoint) => new CgminerDriver(endpoint),
+});
+for (const name of ['antminer', 'whatsminer', 'avalon', 'braiins', 'luxos'] as const) {
+  driverRegistry.register({
+    name,
+    description: `cgminer RPC API (TCP 4028), ${DIALECTS[name].description}`,
+    defaultPort: 4028,
+    create: (endpoint) => new CgminerFamilyDriver(name, endpoint, DIALECTS[name]),
+  });
+}
+driverRegistry.register({
+  name: 'auto',
+  description: 'cgminer RPC API (TCP 4028): identifies the firmware (Antminer, Whatsminer, Avalon, Braiins OS, LuxOS, cgminer) on first contact',
+  defaultPort: 4028,
+  create: (endpoint) => new CgminerFamilyDriver('auto', endpoint, 'auto'),
 });
