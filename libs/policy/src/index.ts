@@ -1,0 +1,17 @@
+export * from './policy-types';
+export { DEFAULT_POLICY_PARAMS, resolveParams } from './policy-defaults';
+export { observeSnapshot, plausibleTempC } from './snapshot-observation.mapper';
+export {
+  DEFAULT_HISTORY_LIMITS,
+  EMPTY_HISTORY,
+  actionFromDecision,
+  appendAction,
+  appendObservation,
+  setActionOutcome,
+  type HistoryLimits,
+} from './rig-history';
+export { normalizePoolUrl } from './pool-identity';
+export { FailoverPolicy } from './failover.policy';
+export { ThermalPolicy } from './thermal.policy';
+export { WatchdogPolicy } from './watchdog.policy';
+export { decisionRank, defaultPolicies, evaluateRig, type EvaluateRigOptions, type RigEvaluation } from './evaluate-rig';

@@ -1,0 +1,178 @@
+import { resolveParams } from './policy-defaults';
+import type {
+  ActionKind,
+  ActionRecord,
+  Decision,
+  DecisionKind,
+  DecisionOf,
+  DecisionParamsByKind,
+  DurationMs,
+  EpochMs,
+  PolicyInput,
+  PolicyName,
+  PolicyParams,
+  PolicyParamsOverrides,
+  ReasonCode,
+  RigObservation,
+  RigSpec,
+  Severity,
+} from './policy-types';
+
+/** What every policy derives first from its input: sorted data, freshness, and the rig's policy-set state. */
+export interface PolicyContext {
+  readonly now: EpochMs;
+  readonly spec: RigSpec;
+  readonly params: PolicyParams;
+  readonly rigId: string;
+  readonly minerId?: string;
+  /** History plus status.latest, oldest first, none from after `now`. */
+  readonly observations: readonly RigObservation[];
+  readonly latest?: RigObservation;
+  /** True when the latest observation may be acted on: present, recent, and the agent not known offline. */
+  readonly fresh: boolean;
+  /** Oldest first, none from after `now`. */
+  readonly actions: readonly ActionRecord[];
+  /** The quarantine in force (no later release), if any. */
+  readonly quarantine?: ActionRecord;
+  /** The stop-mining in force (no later resume), if any. */
+  readonly miningStop?: ActionRecord;
+}
+
+export function createContext(input: PolicyInput, now: EpochMs, defaults?: PolicyParamsOverrides): PolicyContext {
+  const params = resolveParams(defaults, input.spec.policy);
+  const byTime = new Map<string, RigObservation>();
+  const all = [...input.history.observations];
+  if (input.status.latest) all.push(input.status.latest);
+  for (const o of all) if (o.at <= now) byTime.set(`${o.at}/${o.seq ?? ''}`, o);
+  const observations = [...byTime.values()].sort((a, b) => a.at - b.at);
+  const latest = observations[observations.length - 1];
+  const actions = input.history.actions.filter((a) => a.at <= now).sort((a, b) => a.at - b.at);
+  const fresh =
+    latest !== undefined && input.status.agentOnline !== false && now - latest.at <= params.freshness.staleAfterMs;
+  return {
+    now,
+    spec: input.spec,
+    params,
+    rigId: input.spec.rigId,
+    minerId: input.spec.minerId ?? latest?.minerId,
+    observations,
+    latest,
+    fresh,
+    actions,
+    quarantine: inForce(actions, 'quarantine', 'release'),
+    miningStop: inForce(actions, 'stop-mining', 'resume-mining'),
+  };
+}
+
+function inForce(actions: readonly ActionRecord[], set: ActionKind, clear: ActionKind): ActionRecord | undefined {
+  for (let i = actions.length - 1; i >= 0; i--) {
+    const a = actions[i]!;
+    if (a.kind === clear) return undefined;
+    if (a.kind === set && a.outcome !== 'failed' && a.outcome !== 'rejected') return a;
+  }
+  return undefined;
+}
+
+export interface Run {
+  readonly start: RigObservation;
+  readonly end: RigObservation;
+  readonly items: readonly RigObservation[];
+  /** end.at - start.at: how long the condition was seen to hold. */
+  readonly heldMs: DurationMs;
+}
+
+/**
+ * The run of observations, ending with the latest, that all satisfy `predicate`, with no two consecutive ones
+ * further apart than maxGapMs. Undefined when the latest does not satisfy it.
+ */
+export function trailingRun(
+  observations: readonly RigObservation[],
+  predicate: (o: RigObservation, index: number) => boolean,
+  maxGapMs: DurationMs,
+): Run | undefined {
+  let i = observations.length - 1;
+  if (i < 0 || !predicate(observations[i]!, i)) return undefined;
+  while (i > 0 && predicate(observations[i - 1]!, i - 1) && observations[i]!.at - observations[i - 1]!.at <= maxGapMs) i--;
+  const items = observations.slice(i);
+  const start = items[0]!;
+  const end = items[items.length - 1]!;
+  return { start, end, items, heldMs: end.at - start.at };
+}
+
+/** True when the condition held for at least `durationMs` up to the latest observation. */
+export function heldFor(
+  observations: readonly RigObservation[],
+  predicate: (o: RigObservation) => boolean,
+  durationMs: DurationMs,
+  maxGapMs: DurationMs,
+): boolean {
+  const run = trailingRun(observations, predicate, maxGapMs);
+  return run !== undefined && run.heldMs >= durationMs;
+}
+
+/** When the miner process started, from its uptime (clock-independent: both on the agent's reading). */
+export function minerStartAt(o: RigObservation): EpochMs | undefined {
+  return o.uptimeS === undefined ? undefined : o.at - o.uptimeS * 1000;
+}
+
+export function lastAction(
+  actions: readonly ActionRecord[],
+  predicate: (a: ActionRecord) => boolean,
+): ActionRecord | undefined {
+  for (let i = actions.length - 1; i >= 0; i--) if (predicate(actions[i]!)) return actions[i];
+  return undefined;
+}
+
+/** 1, 2, 4, ... for the 1st, 2nd, 3rd ... event, capped. */
+export function backoffFactor(events: number, max: number): number {
+  return Math.min(2 ** Math.max(0, events - 1), max);
+}
+
+export function decide<K extends DecisionKind>(
+  ctx: PolicyContext,
+  policy: PolicyName,
+  kind: K,
+  reason: ReasonCode,
+  severity: Severity,
+  message: string,
+  params: DecisionParamsByKind[K],
+): Decision {
+  const decision: DecisionOf<K> = {
+    policy,
+    kind,
+    reason,
+    message: `rig ${ctx.rigId}: ${message}`,
+    severity,
+    rigId: ctx.rigId,
+    ...(ctx.minerId !== undefined ? { minerId: ctx.minerId } : {}),
+    at: ctx.now,
+    params,
+  };
+  return decision as unknown as Decision;
+}
+
+const applied = (a: ActionRecord) => a.outcome !== 'failed' && a.outcome !== 'rejected';
+
+/** Index of the profile the operator wants: spec.desiredProfile, else the highest. -1 without profiles. */
+export function desiredProfileIndex(spec: RigSpec): number {
+  const named = spec.desiredProfile ? spec.profiles.findIndex((x) => x.name === spec.desiredProfile) : -1;
+  return named >= 0 ? named : spec.profiles.length - 1;
+}
+
+/** The profile last applied (by a policy or an operator), else the desired one. -1 without profiles. */
+export function currentProfileIndex(ctx: PolicyContext): number {
+  const last = lastAction(ctx.actions, (a) => (a.kind === 'apply-profile' || a.kind === 'resume-mining') && applied(a));
+  const name = last?.params['profile'];
+  const index = typeof name === 'string' ? ctx.spec.profiles.findIndex((x) => x.name === name) : -1;
+  return index >= 0 ? index : desiredProfileIndex(ctx.spec);
+}
+
+/** "45 s", "5 min", "1 h 30 min": for messages. */
+export function formatDuration(ms: DurationMs): string {
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s} s`;
+  const min = Math.round(s / 60);
+  if (min < 120) return `${min} min`;
+  const h = Math.floor(min / 60);
+  return min % 60 === 0 ? `${h} h` : `${h} h ${min % 60} min`;
+}

@@ -1,0 +1,79 @@
+import type { PolicyParams, PolicyParamsOverrides } from './policy-types';
+
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+/** The defaults, documented in README.md. Every value can be overridden fleet-wide or per rig. */
+export const DEFAULT_POLICY_PARAMS: PolicyParams = {
+  freshness: {
+    staleAfterMs: 30 * SECOND,
+    maxGapMs: 90 * SECOND,
+  },
+  failover: {
+    enabled: true,
+    silentAfterMs: 30 * SECOND,
+    rejectWindowMs: 5 * MINUTE,
+    maxRejectRatio: 0.1,
+    minSharesForRejectRatio: 20,
+    switchCooldownMs: 60 * SECOND,
+    failbackStableMs: 5 * MINUTE,
+    maxFailbackStableMs: HOUR,
+    failureMemoryMs: HOUR,
+    setPoolsCooldownMs: 10 * MINUTE,
+    alertRepeatMs: 15 * MINUTE,
+  },
+  thermal: {
+    enabled: true,
+    highC: 80,
+    lowC: 70,
+    criticalC: 95,
+    criticalForMs: 0,
+    stepDownAfterMs: 60 * SECOND,
+    stepUpAfterMs: 5 * MINUTE,
+    stepCooldownMs: 2 * MINUTE,
+    maxStepUpBackoff: 8,
+    flapMemoryMs: HOUR,
+    minFanRpm: 100,
+    fanFailedForMs: 15 * SECOND,
+    resumeAfterMs: 10 * MINUTE,
+  },
+  watchdog: {
+    enabled: true,
+    minHashrateRatio: 0.8,
+    lowHashrateForMs: 10 * MINUTE,
+    warmupMs: 3 * MINUTE,
+    deadBoardForMs: 2 * MINUTE,
+    missingBoardForMs: 2 * MINUTE,
+    maxHwErrorsPerMinute: 60,
+    hwErrorWindowMs: 10 * MINUTE,
+    unreachableForMs: 60 * SECOND,
+    ladder: [
+      { action: 'restart-miner', graceMs: 5 * MINUTE },
+      { action: 'reboot-host', graceMs: 10 * MINUTE },
+      { action: 'power-cycle', graceMs: 15 * MINUTE },
+    ],
+    healthyResetMs: 15 * MINUTE,
+    ladderMemoryMs: 2 * HOUR,
+    maxActionsPerHour: 4,
+  },
+  engine: {
+    pendingTimeoutMs: 2 * MINUTE,
+  },
+};
+
+/** Layers overrides over the defaults, later layers winning: typically fleet-wide, then the rig's spec. */
+export function resolveParams(...layers: readonly (PolicyParamsOverrides | undefined)[]): PolicyParams {
+  let params = DEFAULT_POLICY_PARAMS;
+  for (const layer of layers) {
+    if (!layer) continue;
+    params = {
+      freshness: { ...params.freshness, ...layer.freshness },
+      failover: { ...params.failover, ...layer.failover },
+      thermal: { ...params.thermal, ...layer.thermal },
+      watchdog: { ...params.watchdog, ...layer.watchdog },
+      engine: { ...params.engine, ...layer.engine },
+    };
+  }
+  return params;
+}

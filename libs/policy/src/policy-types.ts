@@ -1,0 +1,366 @@
+/**
+ * The vocabulary of the policy engine: a rig's spec (what the operator wants), its status (what fresh telemetry
+ * shows), a bounded history (recent observations and previous actions) and the decisions the policies return.
+ *
+ * Time is always epoch milliseconds handed in by the caller; nothing here reads a clock.
+ */
+
+/** Milliseconds since the Unix epoch. */
+export type EpochMs = number;
+/** A length of time in milliseconds. */
+export type DurationMs = number;
+
+export type RigKind = 'asic' | 'gpu';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Spec: desired state, resolved for one rig by the fleet layer (group, model and labels already applied).
+// ---------------------------------------------------------------------------------------------------------------
+
+/** One pool of the group's ordered list. The first is preferred. */
+export interface PoolSpec {
+  readonly url: string;
+  readonly user: string;
+  readonly password?: string;
+}
+
+/** ASIC settings: a board frequency and/or a firmware work mode ("low", "normal", "high", ...). */
+export interface AsicProfileSettings {
+  readonly frequencyMhz?: number;
+  readonly workMode?: string;
+}
+
+/** GPU settings, applied to every GPU of the rig. */
+export interface GpuProfileSettings {
+  readonly powerLimitW?: number;
+  readonly coreClockMhz?: number;
+  readonly memoryClockMhz?: number;
+}
+
+/** An overclock/power profile. A rig's profiles are ordered from the lowest (coolest) to the highest. */
+export interface ProfileSpec {
+  readonly name: string;
+  readonly asic?: AsicProfileSettings;
+  readonly gpu?: GpuProfileSettings;
+  /** What the rig should hash at on this profile; overrides RigSpec.expectedHashrateHs for the watchdog. */
+  readonly expectedHashrateHs?: number;
+}
+
+/** Which remedies the rig supports. Absent means supported. */
+export interface RigCapabilities {
+  readonly restartMiner?: boolean;
+  readonly rebootHost?: boolean;
+  /** False when the rig has no switchable PDU outlet. */
+  readonly powerCycle?: boolean;
+}
+
+export interface RigSpec {
+  readonly rigId: string;
+  /** The miner commands address; defaults to the minerId of the latest observation. */
+  readonly minerId?: string;
+  readonly kind: RigKind;
+  readonly group?: string;
+  /** Ordered pool list of the rig's group: the first is preferred. */
+  readonly pools: readonly PoolSpec[];
+  /** Ordered from the lowest to the highest. May be empty (the thermal policy then only stops on critical). */
+  readonly profiles: readonly ProfileSpec[];
+  /** The profile the operator wants; the thermal policy never steps above it. Defaults to the highest. */
+  readonly desiredProfile?: string;
+  readonly expectedHashrateHs?: number;
+  /** Hash boards or GPUs the rig should report; defaults to the most seen in the history. */
+  readonly expectedBoards?: number;
+  /** Chassis fans that should spin; when absent, a fan is failed only if it was seen spinning before. */
+  readonly expectedFans?: number;
+  readonly capabilities?: RigCapabilities;
+  /** Per-rig overrides of the policy parameters; see PolicyParams for the defaults. */
+  readonly policy?: PolicyParamsOverrides;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parameters (defaults in policy-defaults.ts, documented in README.md)
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface FreshnessParams {
+  /** The latest observation must be at most this old, or no policy acts. */
+  readonly staleAfterMs: DurationMs;
+  /** Two observations further apart than this break a "sustained" run. */
+  readonly maxGapMs: DurationMs;
+}
+
+export interface FailoverParams {
+  readonly enabled: boolean;
+  /** No accepted share (or share time change) for this long on the active pool while the miner should hash. */
+  readonly silentAfterMs: DurationMs;
+  readonly rejectWindowMs: DurationMs;
+  /** rejected / (accepted + rejected) over the window above this marks the pool rejecting. */
+  readonly maxRejectRatio: number;
+  readonly minSharesForRejectRatio: number;
+  /** No two pool switches (ours or the miner's own) closer than this. */
+  readonly switchCooldownMs: DurationMs;
+  /** A preferred pool must be alive for this long (and left this long ago) before we fail back to it. */
+  readonly failbackStableMs: DurationMs;
+  /** The stable period doubles per failure of the pool within failureMemoryMs, up to this. */
+  readonly maxFailbackStableMs: DurationMs;
+  readonly failureMemoryMs: DurationMs;
+  /** At most one set-pools (spec pools missing on the miner) per this period. */
+  readonly setPoolsCooldownMs: DurationMs;
+  /** At most one "no healthy pool" alert per this period. */
+  readonly alertRepeatMs: DurationMs;
+}
+
+export interface ThermalParams {
+  readonly enabled: boolean;
+  /** Step down one profile when the hottest reading stays above this. */
+  readonly highC: number;
+  /** Step back up when it stays below this (the hysteresis band is lowC..highC). */
+  readonly lowC: number;
+  /** Stop mining at or above this. */
+  readonly criticalC: number;
+  readonly criticalForMs: DurationMs;
+  readonly stepDownAfterMs: DurationMs;
+  readonly stepUpAfterMs: DurationMs;
+  /** Minimum time between two thermal profile changes, so a change can take effect. */
+  readonly stepCooldownMs: DurationMs;
+  /** stepUpAfterMs doubles per thermal step-down within flapMemoryMs, up to this factor. */
+  readonly maxStepUpBackoff: number;
+  readonly flapMemoryMs: DurationMs;
+  /** A fan below this is failed (0 rpm, or a fan that stopped reporting). */
+  readonly minFanRpm: number;
+  readonly fanFailedForMs: DurationMs;
+  /** After a critical stop, resume on the lowest profile once below lowC for this long. */
+  readonly resumeAfterMs: DurationMs;
+}
+
+export type LadderAction = 'restart-miner' | 'reboot-host' | 'power-cycle';
+
+export interface LadderStep {
+  readonly action: LadderAction;
+  /** Time the step gets to work before the next one. */
+  readonly graceMs: DurationMs;
+}
+
+export interface WatchdogParams {
+  readonly enabled: boolean;
+  /** Hashrate under this fraction of the expected one ... */
+  readonly minHashrateRatio: number;
+  /** ... on average over this long is a fault. */
+  readonly lowHashrateForMs: DurationMs;
+  /** Observations this soon after a miner start do not count for the hashrate (ramp-up). */
+  readonly warmupMs: DurationMs;
+  readonly deadBoardForMs: DurationMs;
+  readonly missingBoardForMs: DurationMs;
+  readonly maxHwErrorsPerMinute: number;
+  readonly hwErrorWindowMs: DurationMs;
+  readonly unreachableForMs: DurationMs;
+  /** restart miner -> reboot host -> power-cycle; quarantine and alert after the last. */
+  readonly ladder: readonly LadderStep[];
+  /** Healthy for this long resets the ladder. */
+  readonly healthyResetMs: DurationMs;
+  /** Ladder actions older than this are forgotten even without a healthy period on record. */
+  readonly ladderMemoryMs: DurationMs;
+  /** More remedies than this in one hour quarantines the rig. */
+  readonly maxActionsPerHour: number;
+}
+
+export interface EngineParams {
+  /** A pending action (command not finished) older than this no longer blocks the next one. */
+  readonly pendingTimeoutMs: DurationMs;
+}
+
+export interface PolicyParams {
+  readonly freshness: FreshnessParams;
+  readonly failover: FailoverParams;
+  readonly thermal: ThermalParams;
+  readonly watchdog: WatchdogParams;
+  readonly engine: EngineParams;
+}
+
+export type PolicyParamsOverrides = { readonly [K in keyof PolicyParams]?: Partial<PolicyParams[K]> };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Status: what fresh telemetry shows. Rebuilt from MinerSnapshot by observeSnapshot().
+// ---------------------------------------------------------------------------------------------------------------
+
+export type PoolState = 'alive' | 'dead' | 'disabled' | 'rejecting' | 'unknown';
+export type BoardState = 'ok' | 'dead' | 'disabled' | 'unknown';
+
+export interface PoolObservation {
+  /** The miner's own pool number: what a switch-pool command names. */
+  readonly index: number;
+  readonly url: string;
+  readonly user: string;
+  readonly state: PoolState;
+  readonly active: boolean;
+  readonly priority?: number;
+  readonly accepted?: number;
+  readonly rejected?: number;
+  readonly stale?: number;
+  /** The miner's clock: only compared with itself (a change means progress), never with `now`. */
+  readonly lastShareAt?: EpochMs;
+}
+
+export interface BoardObservation {
+  readonly index: number;
+  readonly state: BoardState;
+  readonly hashrateHs?: number;
+  /** The hottest plausible reading of the board (chip, else board sensor). */
+  readonly tempC?: number;
+  readonly hwErrors?: number;
+  readonly name?: string;
+  readonly pciBusId?: string;
+}
+
+export interface FanObservation {
+  readonly index: number;
+  readonly rpm?: number;
+  readonly percent?: number;
+}
+
+/** One reading of one rig, slimmed down from a MinerSnapshot. */
+export interface RigObservation {
+  /** When the agent collected it (snapshot.collectedAt). */
+  readonly at: EpochMs;
+  readonly seq?: number;
+  readonly rigId: string;
+  readonly minerId: string;
+  /** False when the snapshot carried errors and no data: the miner API could not be read. */
+  readonly reachable: boolean;
+  readonly errorKinds: readonly string[];
+  readonly uptimeS?: number;
+  readonly hashrateHs?: number;
+  readonly hwErrors?: number;
+  readonly boards: readonly BoardObservation[];
+  readonly fans: readonly FanObservation[];
+  readonly pools: readonly PoolObservation[];
+}
+
+export interface RigStatus {
+  readonly rigId: string;
+  /** The newest observation, if any. */
+  readonly latest?: RigObservation;
+  /** From the retained RigState: false after the agent's last will. Offline means stale. */
+  readonly agentOnline?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decisions and history
+// ---------------------------------------------------------------------------------------------------------------
+
+export type PolicyName = 'failover' | 'thermal' | 'watchdog';
+
+export type FailoverReason =
+  | 'active-pool-dead'
+  | 'active-pool-rejecting'
+  | 'active-pool-silent'
+  | 'no-active-pool'
+  | 'active-pool-not-in-spec'
+  | 'preferred-pool-stable'
+  | 'spec-pools-missing'
+  | 'no-healthy-pool';
+
+export type ThermalReason =
+  | 'temperature-critical'
+  | 'temperature-high'
+  | 'temperature-recovered'
+  | 'fan-failed'
+  | 'cooled-after-critical';
+
+export type WatchdogTrigger =
+  | 'miner-unreachable'
+  | 'board-dead'
+  | 'board-missing'
+  | 'gpu-lost'
+  | 'hw-error-rate'
+  | 'hashrate-low';
+
+export type WatchdogReason = WatchdogTrigger | 'ladder-exhausted' | 'action-cap-reached';
+
+export type ReasonCode = FailoverReason | ThermalReason | WatchdogReason;
+
+export type Severity = 'info' | 'warning' | 'critical';
+
+/** Parameters of each decision kind: what a command needs, plus the evidence behind it. */
+export interface DecisionParamsByKind {
+  'switch-pool': {
+    readonly poolIndex: number;
+    readonly url: string;
+    readonly user: string;
+    readonly fromUrl?: string;
+    readonly fromPoolIndex?: number;
+  };
+  'set-pools': { readonly pools: readonly PoolSpec[]; readonly missing: readonly string[] };
+  'apply-profile': {
+    readonly profile: string;
+    readonly fromProfile: string;
+    readonly direction: 'down' | 'up';
+    readonly tempC?: number;
+  };
+  'stop-mining': { readonly tempC: number; readonly criticalC: number; readonly boardIndex?: number };
+  'resume-mining': { readonly profile: string; readonly tempC: number };
+  'restart-miner': WatchdogActionParams;
+  'reboot-host': WatchdogActionParams;
+  'power-cycle': WatchdogActionParams;
+  quarantine: WatchdogActionParams & { readonly actionsLastHour: number };
+  alert: { readonly subject: string };
+}
+
+export interface WatchdogActionParams {
+  readonly trigger: WatchdogTrigger;
+  /** 1-based position on the ladder. */
+  readonly step: number;
+  readonly detail: string;
+}
+
+export type DecisionKind = keyof DecisionParamsByKind;
+
+export interface DecisionOf<K extends DecisionKind> {
+  readonly policy: PolicyName;
+  readonly kind: K;
+  /** Machine-readable: what the event log and metrics group by. */
+  readonly reason: ReasonCode;
+  /** One sentence for a human: which rig, what, why. */
+  readonly message: string;
+  readonly severity: Severity;
+  readonly rigId: string;
+  readonly minerId?: string;
+  readonly at: EpochMs;
+  readonly params: DecisionParamsByKind[K];
+}
+
+/** What a policy returns: a discriminated union on `kind`. */
+export type Decision = { [K in DecisionKind]: DecisionOf<K> }[DecisionKind];
+
+/** An operator clearing a quarantine; recorded in the history like any action. */
+export type ActionKind = DecisionKind | 'release';
+
+export type ActionOutcome = 'pending' | 'succeeded' | 'failed' | 'rejected' | 'timed-out';
+
+/** A previous decision (or operator action) and what became of it. */
+export interface ActionRecord {
+  readonly at: EpochMs;
+  readonly kind: ActionKind;
+  readonly reason: string;
+  readonly by: PolicyName | 'operator';
+  readonly params: Readonly<Record<string, unknown>>;
+  /** The command id, when a command carried it out. */
+  readonly id?: string;
+  /** Absent means unknown (treated as done). */
+  readonly outcome?: ActionOutcome;
+}
+
+/** Bounded: see appendObservation / appendAction. Both lists oldest first. */
+export interface RigHistory {
+  readonly observations: readonly RigObservation[];
+  readonly actions: readonly ActionRecord[];
+}
+
+export interface PolicyInput {
+  readonly spec: RigSpec;
+  readonly status: RigStatus;
+  readonly history: RigHistory;
+}
+
+/** A small pure class: same input and `now`, same decisions. */
+export interface Policy {
+  readonly name: PolicyName;
+  evaluate(input: PolicyInput, now: EpochMs): Decision[];
+}

@@ -1,0 +1,171 @@
+import {
+  backoffFactor,
+  createContext,
+  currentProfileIndex,
+  decide,
+  desiredProfileIndex,
+  formatDuration,
+  heldFor,
+  lastAction,
+  type PolicyContext,
+} from './policy-context';
+import type {
+  ActionRecord,
+  Decision,
+  EpochMs,
+  Policy,
+  PolicyInput,
+  PolicyParamsOverrides,
+  RigObservation,
+  ThermalParams,
+} from './policy-types';
+
+interface Reading {
+  readonly tempC: number;
+  readonly boardIndex: number;
+}
+
+/** The hottest plausible board reading of an observation. */
+export function hottest(o: RigObservation): Reading | undefined {
+  let best: Reading | undefined;
+  for (const b of o.boards) {
+    if (b.tempC !== undefined && (best === undefined || b.tempC > best.tempC)) best = { tempC: b.tempC, boardIndex: b.index };
+  }
+  return best;
+}
+
+const applied = (a: ActionRecord) => a.outcome !== 'failed' && a.outcome !== 'rejected';
+
+/**
+ * Thermal and overclock. Profiles run from the lowest to the highest; the rig never goes above its desired one.
+ * - at or above criticalC -> stop mining (then resume on the lowest profile once cool for resumeAfterMs);
+ * - a failed fan -> the lowest profile, and no step up while it stays failed;
+ * - above highC for stepDownAfterMs -> one profile down (at most one change per stepCooldownMs);
+ * - below lowC for stepUpAfterMs -> one profile up; the wait doubles per recent step-down, so it never flaps.
+ */
+export class ThermalPolicy implements Policy {
+  readonly name = 'thermal' as const;
+
+  constructor(private readonly defaults?: PolicyParamsOverrides) {}
+
+  evaluate(input: PolicyInput, now: EpochMs): Decision[] {
+    const ctx = createContext(input, now, this.defaults);
+    const p = ctx.params.thermal;
+    const latest = ctx.latest;
+    if (!p.enabled || !ctx.fresh || !latest?.reachable) return [];
+    return new ThermalEvaluation(ctx, p, latest).run();
+  }
+}
+
+class ThermalEvaluation {
+  private readonly observations: readonly RigObservation[];
+  private readonly gap: number;
+  private readonly everSpinning: ReadonlySet<number>;
+
+  constructor(
+    private readonly ctx: PolicyContext,
+    private readonly p: ThermalParams,
+    private readonly latest: RigObservation,
+  ) {
+    this.observations = ctx.observations.filter((o) => o.reachable);
+    this.gap = ctx.params.freshness.maxGapMs;
+    const spinning = new Set<number>();
+    for (const o of this.observations) for (const f of o.fans) if ((f.rpm ?? 0) >= p.minFanRpm) spinning.add(f.index);
+    this.everSpinning = spinning;
+  }
+
+  run(): Decision[] {
+    const { ctx, p } = this;
+    const profiles = ctx.spec.profiles;
+    const stop = ctx.miningStop;
+    if (stop) return this.resume(stop);
+
+    const hot = hottest(this.latest);
+    if (hot && heldFor(this.observations, (o) => (hottest(o)?.tempC ?? -Infinity) >= p.criticalC, p.criticalForMs, this.gap)) {
+      return [
+        decide(ctx, 'thermal', 'stop-mining', 'temperature-critical', 'critical',
+          `board ${hot.boardIndex} at ${hot.tempC} °C, at or above the critical ${p.criticalC} °C; stopping mining`,
+          { tempC: hot.tempC, criticalC: p.criticalC, boardIndex: hot.boardIndex }),
+      ];
+    }
+    if (profiles.length === 0) return [];
+
+    const desired = desiredProfileIndex(ctx.spec);
+    const current = currentProfileIndex(ctx);
+    const currentName = profiles[current]!.name;
+
+    const fan = this.fanProblem(this.latest);
+    if (fan !== undefined && heldFor(this.observations, (o) => this.fanProblem(o) !== undefined, p.fanFailedForMs, this.gap)) {
+      if (current === 0) return [];
+      return [
+        decide(ctx, 'thermal', 'apply-profile', 'fan-failed', 'critical',
+          `${fan}; dropping from profile "${currentName}" to the lowest, "${profiles[0]!.name}"`,
+          { profile: profiles[0]!.name, fromProfile: currentName, direction: 'down', ...(hot ? { tempC: hot.tempC } : {}) }),
+      ];
+    }
+
+    const lastChange = lastAction(ctx.actions, (a) => (a.kind === 'apply-profile' || a.kind === 'resume-mining') && applied(a));
+    const sinceChange = lastChange ? ctx.now - lastChange.at : Number.POSITIVE_INFINITY;
+
+    const above = (o: RigObservation) => (hottest(o)?.tempC ?? -Infinity) > p.highC;
+    if (hot && current > 0 && sinceChange >= p.stepCooldownMs && heldFor(this.observations, above, p.stepDownAfterMs, this.gap)) {
+      const to = profiles[current - 1]!.name;
+      return [
+        decide(ctx, 'thermal', 'apply-profile', 'temperature-high', 'warning',
+          `board ${hot.boardIndex} above ${p.highC} °C (now ${hot.tempC} °C) for ${formatDuration(p.stepDownAfterMs)} or more; stepping down from profile "${currentName}" to "${to}"`,
+          { profile: to, fromProfile: currentName, direction: 'down', tempC: hot.tempC }),
+      ];
+    }
+
+    if (hot && current < desired) {
+      const stepDowns = ctx.actions.filter(
+        (a) => a.by === 'thermal' && a.kind === 'apply-profile' && a.params['direction'] === 'down' && applied(a) && ctx.now - a.at <= p.flapMemoryMs,
+      ).length;
+      const required = p.stepUpAfterMs * backoffFactor(stepDowns, p.maxStepUpBackoff);
+      const below = (o: RigObservation) => (hottest(o)?.tempC ?? Infinity) < p.lowC;
+      if (sinceChange >= required && heldFor(this.observations, below, required, this.gap)) {
+        const to = profiles[current + 1]!.name;
+        return [
+          decide(ctx, 'thermal', 'apply-profile', 'temperature-recovered', 'info',
+            `below ${p.lowC} °C (now ${hot.tempC} °C) for ${formatDuration(required)} or more; stepping up from profile "${currentName}" to "${to}"`,
+            { profile: to, fromProfile: currentName, direction: 'up', tempC: hot.tempC }),
+        ];
+      }
+    }
+    return [];
+  }
+
+  /** After a critical stop: resume on the lowest profile once below lowC (with no failed fan) for resumeAfterMs. */
+  private resume(stop: ActionRecord): Decision[] {
+    const { ctx, p } = this;
+    if (ctx.now - stop.at < p.resumeAfterMs) return [];
+    const hot = hottest(this.latest);
+    const cool = (o: RigObservation) =>
+      o.at >= stop.at && (hottest(o)?.tempC ?? Infinity) < p.lowC && this.fanProblem(o) === undefined;
+    if (!hot || !heldFor(this.observations, cool, p.resumeAfterMs, this.gap)) return [];
+    const profile = ctx.spec.profiles[0]?.name ?? '';
+    return [
+      decide(ctx, 'thermal', 'resume-mining', 'cooled-after-critical', 'warning',
+        `below ${p.lowC} °C (now ${hot.tempC} °C) for ${formatDuration(p.resumeAfterMs)} after a critical stop; resuming mining${profile ? ` on the lowest profile "${profile}"` : ''}`,
+        { profile, tempC: hot.tempC }),
+    ];
+  }
+
+  /**
+   * A failed fan: fewer spinning fans than expected, or a fan seen spinning before that now reports under
+   * minFanRpm or is gone. A reading with errors and no fans at all is no verdict.
+   */
+  private fanProblem(o: RigObservation): string | undefined {
+    if (o.fans.length === 0 && o.errorKinds.length > 0) return undefined;
+    const min = this.p.minFanRpm;
+    const expected = this.ctx.spec.expectedFans;
+    const spinning = o.fans.filter((f) => (f.rpm ?? 0) >= min).length;
+    if (expected !== undefined && spinning < expected) return `${spinning} of ${expected} fans spinning`;
+    for (const index of this.everSpinning) {
+      const fan = o.fans.find((f) => f.index === index);
+      if (!fan) return `fan ${index} is gone`;
+      if (fan.rpm !== undefined && fan.rpm < min) return `fan ${index} has stopped (${fan.rpm} rpm)`;
+    }
+    return undefined;
+  }
+}
