@@ -1,2 +1,3 @@
 export * from './cgminer-simulator';
 export * from './gpu/gpu-miner-simulator';
+export * from './gpu/fake-nvidia-smi';
