@@ -1,3 +1,4 @@
 export * from './cgminer-simulator';
 export * from './gpu/gpu-miner-simulator';
 export * from './gpu/fake-nvidia-smi';
+export * from './gpu/fake-amdgpu-sysfs';
