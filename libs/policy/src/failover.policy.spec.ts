@@ -1,0 +1,326 @@
+import { FailoverPolicy } from './failover.policy';
+import type { ActionRecord, PolicyInput, PoolObservation, RigObservation } from './policy-types';
+import {
+  MIN,
+  POLL,
+  POOLS,
+  SEC,
+  T0,
+  acceptedAt,
+  action,
+  hashing,
+  input,
+  obs,
+  poolsOf,
+  rigSpec,
+  series,
+} from './testing/policy-fixtures';
+
+const policy = new FailoverPolicy();
+const spec = rigSpec();
+const A = POOLS[0]!.url;
+const B = POOLS[1]!.url;
+
+/** Pool 0 hashing until `since`, then no progress (same counter) until T0. */
+function silentFor(ms: number, every = POLL, extra: Parameters<typeof hashing>[2] = () => ({})): RigObservation[] {
+  const since = T0 - ms;
+  return [
+    ...hashing(T0 - 10 * MIN, since, extra, every),
+    ...series(since + every, T0, (at, i) => ({ accepted: acceptedAt(since), ...extra(at, i) }), every),
+  ];
+}
+
+/** On pool `active` (hashing), with per-pool states from `states(at)`. */
+function onPool(active: number, from: number, to: number, states: (at: number) => Record<number, PoolObservation['state']> = () => ({})) {
+  return series(from, to, (at) => ({ active, accepted: acceptedAt(at), states: states(at) }));
+}
+
+function switchedAway(at: number, fromUrl: string, reason = 'active-pool-dead'): ActionRecord {
+  return action(at, 'switch-pool', 'failover', { fromUrl }, { reason });
+}
+
+interface Scenario {
+  readonly name: string;
+  readonly input: () => PolicyInput;
+  readonly now?: number;
+  /** The one expected decision (a subset of it), or null for none. */
+  readonly expected: null | { kind: string; reason: string; params?: Record<string, unknown> };
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: 'healthy primary accepting shares makes no decision',
+    input: () => input(spec, hashing(T0 - 10 * MIN, T0)),
+    expected: null,
+  },
+  {
+    name: 'dead primary switches to the backup on the first reading',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { accepted: acceptedAt(T0), states: { 0: 'dead' } })]),
+    expected: { kind: 'switch-pool', reason: 'active-pool-dead', params: { poolIndex: 1, url: B, fromUrl: A, fromPoolIndex: 0 } },
+  },
+  {
+    name: 'disabled primary switches to the backup',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { accepted: acceptedAt(T0), states: { 0: 'disabled' } })]),
+    expected: { kind: 'switch-pool', reason: 'active-pool-dead', params: { poolIndex: 1 } },
+  },
+  {
+    name: 'primary the miner reports as rejecting switches to the backup',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { accepted: acceptedAt(T0), states: { 0: 'rejecting' } })]),
+    expected: { kind: 'switch-pool', reason: 'active-pool-rejecting', params: { poolIndex: 1 } },
+  },
+  {
+    name: 'primary rejecting half the shares over 5 min switches to the backup',
+    input: () => input(spec, series(T0 - 10 * MIN, T0, (_at, i) => ({ accepted: 1000 + i * 3, rejected: i * 3 }))),
+    expected: { kind: 'switch-pool', reason: 'active-pool-rejecting', params: { poolIndex: 1 } },
+  },
+  {
+    name: 'reject ratio over too few shares is no verdict',
+    input: () => input(spec, series(T0 - 10 * MIN, T0, (_at, i) => ({ accepted: Math.floor(i / 10), rejected: Math.floor(i / 10) }))),
+    expected: null,
+  },
+  {
+    name: 'reject ratio under 10 % keeps the primary',
+    input: () => input(spec, series(T0 - 10 * MIN, T0, (_at, i) => ({ accepted: 1000 + i * 20, rejected: i }))),
+    expected: null,
+  },
+  {
+    name: 'silent primary for 25 s keeps the primary (default 30 s)',
+    input: () => input(spec, silentFor(25 * SEC, 5 * SEC)),
+    expected: null,
+  },
+  {
+    name: 'silent primary for 30 s switches to the backup',
+    input: () => input(spec, silentFor(30 * SEC)),
+    expected: { kind: 'switch-pool', reason: 'active-pool-silent', params: { poolIndex: 1, fromPoolIndex: 0 } },
+  },
+  {
+    name: 'silent primary for 25 s switches to backup with silentAfterMs 20 s',
+    input: () => input(rigSpec({ policy: { failover: { silentAfterMs: 20 * SEC } } }), silentFor(25 * SEC, 5 * SEC)),
+    expected: { kind: 'switch-pool', reason: 'active-pool-silent', params: { poolIndex: 1 } },
+  },
+  {
+    name: 'a changing last-share time counts as progress',
+    input: () => input(spec, series(T0 - 10 * MIN, T0, (at) => ({
+      pools: poolsOf({ accepted: 5 }).map((p) => (p.active ? { ...p, lastShareAt: at - 3 * SEC } : p)),
+    }))),
+    expected: null,
+  },
+  {
+    name: 'silent primary is not judged during the first 30 s after a miner start',
+    input: () => input(spec, silentFor(60 * SEC, POLL, () => ({ startedAt: T0 - 20 * SEC }))),
+    expected: null,
+  },
+  {
+    name: 'silent primary with every board dead is left to the watchdog',
+    input: () => input(spec, silentFor(60 * SEC, POLL, () => ({
+      boards: [0, 1, 2].map((index) => ({ index, state: 'dead' as const })),
+    }))),
+    expected: null,
+  },
+  {
+    name: 'silent primary 10 s after our miner restart is not judged yet',
+    input: () => input(spec, silentFor(60 * SEC), [action(T0 - 10 * SEC, 'restart-miner', 'watchdog')]),
+    expected: null,
+  },
+  {
+    name: 'silent primary with a dead backup switches to the third pool',
+    input: () => input(spec, silentFor(40 * SEC, POLL, () => ({ states: { 1: 'dead' } }))),
+    expected: { kind: 'switch-pool', reason: 'active-pool-silent', params: { poolIndex: 2 } },
+  },
+  {
+    name: 'dead primary with every other pool dead raises one alert',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { states: { 0: 'dead', 1: 'dead', 2: 'disabled' } })]),
+    expected: { kind: 'alert', reason: 'no-healthy-pool', params: { subject: 'active-pool-dead' } },
+  },
+  {
+    name: 'no-healthy-pool alert is not repeated within 15 min',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { states: { 0: 'dead', 1: 'dead', 2: 'dead' } })],
+      [action(T0 - 14 * MIN, 'alert', 'failover', {}, { reason: 'no-healthy-pool' })]),
+    expected: null,
+  },
+  {
+    name: 'a pool unknown to the miner status is still a candidate after the alive ones',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { states: { 0: 'dead', 1: 'unknown' } })]),
+    expected: { kind: 'switch-pool', reason: 'active-pool-dead', params: { poolIndex: 2 } },
+  },
+  {
+    name: 'backup dying 30 s after our switch waits for the 60 s cooldown',
+    input: () => input(spec, [
+      ...hashing(T0 - 10 * MIN, T0 - 40 * SEC),
+      ...onPool(1, T0 - 30 * SEC, T0, (at) => (at >= T0 - 10 * SEC ? { 0: 'dead', 1: 'dead' } : { 0: 'dead' })),
+    ], [switchedAway(T0 - 35 * SEC, A)]),
+    expected: null,
+  },
+  {
+    name: 'backup dead after the cooldown switches to the third pool',
+    now: T0 + 40 * SEC,
+    input: () => input(spec, [
+      ...hashing(T0 - 10 * MIN, T0 - 40 * SEC),
+      ...onPool(1, T0 - 30 * SEC, T0 + 40 * SEC, (at) => (at >= T0 - 10 * SEC ? { 0: 'dead', 1: 'dead' } : { 0: 'dead' })),
+    ], [switchedAway(T0 - 35 * SEC, A)]),
+    expected: { kind: 'switch-pool', reason: 'active-pool-dead', params: { poolIndex: 2, fromPoolIndex: 1 } },
+  },
+  {
+    name: 'the miner failing over to a healthy backup by itself is left alone',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - 20 * SEC), ...onPool(1, T0 - 10 * SEC, T0, () => ({ 0: 'dead' }))]),
+    expected: null,
+  },
+  {
+    name: 'the miner failing back early to a healthy primary by itself is not undone',
+    input: () => input(spec, [
+      ...onPool(1, T0 - 10 * MIN, T0 - 60 * SEC, () => ({ 0: 'dead' })),
+      ...hashing(T0 - 50 * SEC, T0),
+    ]),
+    expected: null,
+  },
+  {
+    name: 'a switch the miner made itself starts the cooldown',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - 20 * SEC), ...onPool(1, T0 - 10 * SEC, T0, (at) => (at === T0 ? { 0: 'dead', 1: 'dead' } : { 0: 'dead' }))]),
+    expected: null,
+  },
+  {
+    name: 'primary alive for 5 min and left 10 min ago is failed back to',
+    input: () => input(spec, onPool(1, T0 - 10 * MIN, T0), [switchedAway(T0 - 10 * MIN, A)]),
+    expected: { kind: 'switch-pool', reason: 'preferred-pool-stable', params: { poolIndex: 0, url: A, fromPoolIndex: 1 } },
+  },
+  {
+    name: 'primary alive for only 4 min is not failed back to',
+    input: () => input(spec, onPool(1, T0 - 10 * MIN, T0, (at) => (at < T0 - 4 * MIN ? { 0: 'dead' } : {})), [switchedAway(T0 - 10 * MIN, A)]),
+    expected: null,
+  },
+  {
+    name: 'primary left 4 min ago is not failed back to even when it looks alive (a silent pool looks alive)',
+    input: () => input(spec, onPool(1, T0 - 10 * MIN, T0), [switchedAway(T0 - 4 * MIN, A, 'active-pool-silent')]),
+    expected: null,
+  },
+  {
+    name: 'primary that failed twice within the hour needs 10 min of stability',
+    input: () => input(spec, onPool(1, T0 - 15 * MIN, T0, (at) => (at < T0 - 8 * MIN ? { 0: 'dead' } : {})),
+      [switchedAway(T0 - 50 * MIN, A, 'active-pool-silent'), switchedAway(T0 - 20 * MIN, A, 'active-pool-silent')]),
+    expected: null,
+  },
+  {
+    name: 'primary that failed twice within the hour is failed back to after 10 min of stability',
+    input: () => input(spec, onPool(1, T0 - 15 * MIN, T0, (at) => (at < T0 - 10 * MIN ? { 0: 'dead' } : {})),
+      [switchedAway(T0 - 50 * MIN, A, 'active-pool-silent'), switchedAway(T0 - 20 * MIN, A, 'active-pool-silent')]),
+    expected: { kind: 'switch-pool', reason: 'preferred-pool-stable', params: { poolIndex: 0 } },
+  },
+  {
+    name: 'a pool left for a problem 3 min ago is chosen after a clean one',
+    input: () => input(spec, [...hashing(T0 - 3 * MIN, T0 - POLL), obs(T0, { states: { 0: 'dead' } })],
+      [switchedAway(T0 - 3 * MIN, B, 'active-pool-silent')]),
+    expected: { kind: 'switch-pool', reason: 'active-pool-dead', params: { poolIndex: 2 } },
+  },
+  {
+    name: 'no active pool for 30 s switches to the first healthy pool',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - 40 * SEC), ...series(T0 - 30 * SEC, T0, () => ({ active: null }))]),
+    expected: { kind: 'switch-pool', reason: 'no-active-pool', params: { poolIndex: 0 } },
+  },
+  {
+    name: 'no active pool for 20 s is not judged yet',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - 30 * SEC), ...series(T0 - 20 * SEC, T0, () => ({ active: null }))]),
+    expected: null,
+  },
+  {
+    name: 'hashing on a pool outside the group list switches to the preferred pool',
+    input: () => {
+      const rogue: PoolObservation = { index: 3, url: 'stratum+tcp://rogue.example:3333', user: 'x', state: 'alive', active: true, accepted: 5 };
+      const pools = [...poolsOf({ active: null }), rogue];
+      return input(spec, series(T0 - 10 * MIN, T0, () => ({ pools })));
+    },
+    expected: { kind: 'switch-pool', reason: 'active-pool-not-in-spec', params: { poolIndex: 0, fromPoolIndex: 3 } },
+  },
+  {
+    name: 'pools missing on the miner are set without their passwords',
+    input: () => input(spec, hashing(T0 - 10 * MIN, T0, (at) => ({ pools: poolsOf({ accepted: acceptedAt(at) }).slice(0, 2) }))),
+    expected: {
+      kind: 'set-pools',
+      reason: 'spec-pools-missing',
+      params: { pools: POOLS.map((p) => ({ url: p.url, user: p.user })), missing: [POOLS[2]!.url] },
+    },
+  },
+  {
+    name: 'pools missing on the miner are set at most once per 10 min',
+    input: () => input(spec, hashing(T0 - 10 * MIN, T0, (at) => ({ pools: poolsOf({ accepted: acceptedAt(at) }).slice(0, 2) })),
+      [action(T0 - 9 * MIN, 'set-pools', 'failover')]),
+    expected: null,
+  },
+  {
+    name: 'pool URLs match regardless of scheme, case and trailing slash',
+    input: () => {
+      const pools = poolsOf({ accepted: 1, states: { 0: 'dead' } }).map((p) => ({ ...p, url: p.url.replace('stratum+tcp://', '').toUpperCase() + '/' }));
+      return input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { pools })]);
+    },
+    expected: { kind: 'switch-pool', reason: 'active-pool-dead', params: { poolIndex: 1 } },
+  },
+  {
+    name: 'stale data (latest reading 40 s old) makes no decision',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - 50 * SEC), obs(T0 - 40 * SEC, { states: { 0: 'dead' } })]),
+    expected: null,
+  },
+  {
+    name: 'an offline agent makes no decision',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { states: { 0: 'dead' } })], [], false),
+    expected: null,
+  },
+  {
+    name: 'an unreachable miner makes no decision',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { reachable: false })]),
+    expected: null,
+  },
+  {
+    name: 'a quarantined rig makes no decision',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { states: { 0: 'dead' } })], [action(T0 - 5 * MIN, 'quarantine', 'watchdog')]),
+    expected: null,
+  },
+  {
+    name: 'a released quarantine lets failover act again',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { states: { 0: 'dead' } })],
+      [action(T0 - 5 * MIN, 'quarantine', 'watchdog'), action(T0 - 2 * MIN, 'release', 'operator')]),
+    expected: { kind: 'switch-pool', reason: 'active-pool-dead', params: { poolIndex: 1 } },
+  },
+  {
+    name: 'a rig stopped for temperature makes no decision',
+    input: () => input(spec, silentFor(2 * MIN), [action(T0 - 3 * MIN, 'stop-mining', 'thermal')]),
+    expected: null,
+  },
+  {
+    name: 'disabled by its parameters, failover makes no decision',
+    input: () => input(rigSpec({ policy: { failover: { enabled: false } } }), [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { states: { 0: 'dead' } })]),
+    expected: null,
+  },
+];
+
+describe('failover-policy', () => {
+  it.each(scenarios.map((s) => [s.name, s] as const))('failover-policy: %s', (_name, s) => {
+    const decisions = policy.evaluate(s.input(), s.now ?? T0);
+    if (s.expected === null) {
+      expect(decisions).toEqual([]);
+      return;
+    }
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({ policy: 'failover', kind: s.expected.kind, reason: s.expected.reason, rigId: 'rig-7' });
+    if (s.expected.params) expect(decisions[0]!.params).toMatchObject(s.expected.params);
+  });
+
+  it('failover-policy: the message names the rig, the pools and the cause', () => {
+    const [d] = policy.evaluate(input(spec, silentFor(31 * SEC, SEC)), T0);
+    expect(d!.message).toBe(
+      'rig rig-7: active pool stratum+tcp://a.pool.example:3333 has accepted no share for 31 s while the miner is hashing; ' +
+        'switching to pool 1 (stratum+tcp://b.pool.example:3333)',
+    );
+    expect(d).toMatchObject({ severity: 'warning', minerId: '10.0.0.7:4028', at: T0 });
+  });
+
+  it('failover-policy: the same input and clock give the same decisions', () => {
+    const i = input(spec, silentFor(45 * SEC));
+    expect(policy.evaluate(i, T0)).toEqual(policy.evaluate(i, T0));
+  });
+
+  it('failover-policy: fleet-wide defaults passed to the constructor apply under the rig overrides', () => {
+    const strict = new FailoverPolicy({ failover: { silentAfterMs: 20 * SEC } });
+    expect(strict.evaluate(input(spec, silentFor(25 * SEC, 5 * SEC)), T0)).toHaveLength(1);
+    const relaxedRig = rigSpec({ policy: { failover: { silentAfterMs: 60 * SEC } } });
+    expect(strict.evaluate(input(relaxedRig, silentFor(25 * SEC, 5 * SEC)), T0)).toEqual([]);
+  });
+});
