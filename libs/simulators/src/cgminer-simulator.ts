@@ -1,4 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { DIALECT_DEFAULTS, personalityFor } from './cgminer/personalities';
+import type { CgminerPersonality, SimContext, SimDialect, SimReply } from './cgminer/personality';
 
 export interface SimBoard {
   hashrateHs: number;
@@ -7,6 +9,8 @@ export interface SimBoard {
   chips?: number;
   hwErrors: number;
   alive: boolean;
+  /** Chip frequency; ascset frequency scales the hashrate with it. */
+  frequencyMhz?: number;
 }
 
 export interface SimPool {
@@ -19,6 +23,7 @@ export interface SimPool {
   stale: number;
   /** Unix seconds; 0 = never. */
   lastShareTime: number;
+  password?: string;
 }
 
 export interface CgminerSimState {
@@ -36,6 +41,8 @@ export interface CgminerSimState {
   rejected: number;
   stale: number;
   powerW?: number;
+  /** Work mode set through ascset (Avalon/LuxOS) or the Whatsminer API. */
+  workMode?: number;
 }
 
 /** How the simulated miner misbehaves, to exercise the client's error paths. */
@@ -44,22 +51,34 @@ export type CgminerSimFault =
   | 'close-without-reply' // not in --api-allow: FIN with zero bytes
   | 'hang'                // accept, never answer
   | 'no-nul'              // reply, then keep the socket open without a NUL
-  | 'garbage';            // reply bytes that are not JSON
+  | 'garbage'             // reply bytes that are not JSON
+  | 'slow'                // answer after slowMs
+  | 'crash-on-write';     // a privileged command kills the process mid-command: no reply, API gone
 
 export interface CgminerSimulatorOptions {
+  /** 127.0.0.1 by default; any 127.x address works on Linux (for discovery scans). */
   host?: string;
   port?: number;
   state?: Partial<CgminerSimState>;
-  /** Clock in ms; defaults to the wall clock. Only used for "When" and elapsed. */
+  /** Clock in ms; defaults to the wall clock. Used for "When", elapsed and restart downtime. */
   now?: () => number;
   /** Write access for privileged commands (switchpool, restart). */
   writeAccess?: boolean;
   /** Whether multi-commands ("summary+pools") are answered joined (cgminer >= 3) or refused (Code 14). */
   joinCommands?: boolean;
+  /** Which firmware to impersonate; generic cgminer 4.11.1 by default. */
+  dialect?: SimDialect;
+  /** How long the API stays away after `restart` (real miners: 3 to 7 s). */
+  restartDownMs?: number;
+  /** Delay of the 'slow' fault. */
+  slowMs?: number;
+  /** Whatsminer admin password for the v2 write API. */
+  adminPassword?: string;
+  /** Stops the server by itself after this long, so a forgotten simulator cannot keep a test run alive. */
+  lifetimeMs?: number;
 }
 
-const JOINABLE = new Set(['version', 'summary', 'pools', 'devs', 'stats', 'config', 'coin']);
-const PRIVILEGED = new Set(['switchpool', 'restart', 'enablepool', 'disablepool', 'addpool', 'removepool', 'quit']);
+const PRIVILEGED = new Set(['switchpool', 'restart', 'enablepool', 'disablepool', 'addpool', 'removepool', 'poolpriority', 'quit', 'ascset']);
 
 export function defaultSimState(nowS: number): CgminerSimState {
   return {
@@ -80,9 +99,10 @@ export function defaultSimState(nowS: number): CgminerSimState {
 }
 
 /**
- * A miner that speaks the cgminer RPC API on loopback exactly as cgminer 4.11 does:
- * one request per connection, read once, reply in JSON (or key=value text for
- * `cmd|param` requests) followed by one NUL byte, then close.
+ * A miner that speaks the cgminer RPC API on loopback the way a given firmware
+ * does: one request per connection, read once (at most 4095 bytes), reply in
+ * JSON (or key=value text for `cmd|param` requests) followed by one NUL byte,
+ * then close. Pool commands follow cgminer 4.x's rules and codes.
  */
 export class CgminerSimulator {
   readonly state: CgminerSimState;
@@ -91,15 +111,25 @@ export class CgminerSimulator {
   joinCommands: boolean;
   /** Every request received, as raw bytes, for tests that check the exact wire format. */
   readonly requests: Buffer[] = [];
+  readonly dialect: SimDialect;
+  readonly adminPassword: string;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly now: () => number;
+  private readonly personality: CgminerPersonality;
+  private downUntilMs = 0;
+  private quitted = false;
+  private lifetimeTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: CgminerSimulatorOptions = {}) {
     this.now = options.now ?? (() => Date.now());
-    this.state = { ...defaultSimState(Math.floor(this.now() / 1000)), ...options.state };
+    this.dialect = options.dialect ?? 'cgminer';
     this.writeAccess = options.writeAccess ?? true;
     this.joinCommands = options.joinCommands ?? true;
+    this.adminPassword = options.adminPassword ?? 'admin';
+    this.personality = personalityFor(this.dialect, { adminPassword: () => this.adminPassword, writeEnabled: () => this.writeAccess });
+    const base = defaultSimState(Math.floor(this.now() / 1000));
+    this.state = { ...base, ...DIALECT_DEFAULTS[this.dialect], ...options.state };
   }
 
   async start(): Promise<{ host: string; port: number }> {
@@ -109,6 +139,10 @@ export class CgminerSimulator {
       server.once('error', reject);
       server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
     });
+    if (this.options.lifetimeMs !== undefined) {
+      this.lifetimeTimer = setTimeout(() => void this.stop(), this.options.lifetimeMs);
+      this.lifetimeTimer.unref();
+    }
     return this.address();
   }
 
@@ -119,17 +153,33 @@ export class CgminerSimulator {
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.lifetimeTimer);
     for (const socket of this.sockets) socket.destroy();
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** Brings a miner back after `quit` or 'crash-on-write' (the operator restarted it). */
+  revive(): void {
+    this.quitted = false;
+    this.downUntilMs = 0;
+    this.state.startedAtS = Math.floor(this.now() / 1000);
+  }
+
+  /** A pool goes dead or comes back; the miner fails over to the best-priority alive pool. */
+  setPoolStatus(index: number, status: SimPool['status']): void {
+    const pool = this.state.pools[index];
+    if (!pool) throw new Error(`no pool ${index}`);
+    pool.status = status;
+    this.failover();
+  }
+
   private onConnection(socket: Socket): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    if (this.fault === 'close-without-reply') {
+    if (this.fault === 'close-without-reply' || this.quitted || this.now() < this.downUntilMs) {
       socket.end();
       return;
     }
@@ -142,17 +192,37 @@ export class CgminerSimulator {
         socket.end(Buffer.from('{"STATUS":[{"STATUS":"S"}],"SUMMARY":[{"MHS 5s":\u0000', 'latin1'));
         return;
       }
-      const reply = this.handle(request.toString('latin1'));
+      const text = request.toString('latin1');
+      if (this.fault === 'crash-on-write' && this.isPrivileged(text)) {
+        // The process aborts mid-command ("free(): invalid pointer"): the change may be half done, no reply.
+        this.handle(text);
+        this.quitted = true;
+        socket.destroy();
+        return;
+      }
+      const reply = this.handle(text);
       if (this.fault === 'no-nul') {
         socket.write(reply + '\n');
         return;
       }
-      socket.end(Buffer.concat([Buffer.from(reply, 'latin1'), Buffer.from([0])]));
+      const send = (): void => {
+        if (!socket.destroyed) socket.end(Buffer.concat([Buffer.from(reply, 'latin1'), Buffer.from([0])]));
+      };
+      if (this.fault === 'slow') setTimeout(send, this.options.slowMs ?? 1000);
+      else send();
     });
   }
 
-  /** Answers one request as cgminer would. Public so tests can check replies without a socket. */
+  private isPrivileged(text: string): boolean {
+    const m = /"(?:command|cmd)"\s*:\s*"([^"]+)"/.exec(text) ?? /^([a-z_]+)\|?/.exec(text.trim());
+    return text.includes('"enc"') || (m !== null && PRIVILEGED.has(m[1]!.split('+')[0]!));
+  }
+
+  /** Answers one request as the firmware would. Public so tests can check replies without a socket. */
   handle(text: string): string {
+    const ctx = this.context();
+    const raw = this.personality.rawRequest?.(ctx, text);
+    if (raw !== undefined) return raw;
     const trimmed = text.trim();
     if (trimmed.startsWith('{')) {
       let parsed: { command?: unknown; parameter?: unknown };
@@ -165,96 +235,209 @@ export class CgminerSimulator {
         return JSON.stringify({ STATUS: [this.status('E', 24, 'Missing JSON \'command\'')], id: 1 });
       }
       const parameter = parsed.parameter === undefined ? undefined : String(parsed.parameter);
-      return JSON.stringify(this.reply(parsed.command, parameter));
+      return this.serialize(parsed.command, parameter);
     }
     const [command = '', parameter] = trimmed.split('|', 2);
-    return toPlainText(this.reply(command, parameter));
+    return toPlainText(this.reply(command, parameter).body);
   }
 
-  private reply(command: string, parameter: string | undefined): Record<string, unknown> {
+  private serialize(command: string, parameter: string | undefined): string {
+    if (!command.includes('+')) {
+      const r = this.reply(command, parameter);
+      return r.raw ?? JSON.stringify(r.body);
+    }
+    if (!this.joinCommands) return JSON.stringify({ STATUS: [this.status('E', 14, 'Invalid command')], id: 1 });
+    const parts = command.split('+').map((part) => {
+      const r = this.personality.joinable.has(part) && !PRIVILEGED.has(part)
+        ? this.reply(part, parameter)
+        : { body: { STATUS: [this.status('E', 45, `Access denied to '${part}' command`)], id: 1 } };
+      return `${JSON.stringify(part)}:[${r.raw ?? JSON.stringify(r.body)}]`;
+    });
+    return `{${parts.join(',')},"id":1}`;
+  }
+
+  private reply(command: string, parameter: string | undefined): SimReply {
     if (command.includes('+')) {
-      if (!this.joinCommands) return { STATUS: [this.status('E', 14, 'Invalid command')], id: 1 };
-      const out: Record<string, unknown> = {};
-      for (const part of command.split('+')) {
-        out[part] = [JOINABLE.has(part) ? this.single(part, parameter) : { STATUS: [this.status('E', 45, `Access denied to '${part}' command`)], id: 1 }];
-      }
-      out['id'] = 1;
-      return out;
+      // Plain-text joined requests: cgminer answers them as one JSON object; not worth a second format here.
+      return { body: { STATUS: [this.status('E', 14, 'Invalid command')], id: 1 } };
     }
-    return this.single(command, parameter);
+    const ctx = this.context();
+    if (PRIVILEGED.has(command) || ((command === 'logon' || command === 'logoff') && this.dialect === 'luxos')) {
+      if (PRIVILEGED.has(command) && !this.writeAccess) {
+        return { body: { STATUS: [this.status('E', 45, `Access denied to '${command}' command`)], id: 1 } };
+      }
+      const own = this.personality.privileged?.(ctx, command, parameter);
+      if (own) return own;
+      if (PRIVILEGED.has(command)) return this.control(command, parameter);
+    }
+    return this.personality.read(ctx, command, parameter)
+      ?? { body: { STATUS: [{ STATUS: 'E', When: this.nowS(), Code: 14, Msg: 'Invalid command' }], id: 1 } };
   }
 
-  private single(command: string, parameter: string | undefined): Record<string, unknown> {
-    if (PRIVILEGED.has(command) && !this.writeAccess) {
-      return { STATUS: [this.status('E', 45, `Access denied to '${command}' command`)], id: 1 };
-    }
+  private context(): SimContext {
+    return {
+      state: this.state,
+      nowS: () => this.nowS(),
+      status: (letter, code, msg) => this.status(letter, code, msg),
+      totalHashrateHs: () => this.totalHashrateHs(),
+      control: (command, parameter) => this.control(command, parameter),
+    };
+  }
+
+  /** cgminer 4.x pool, restart, quit and ascset commands, with its rules and codes. */
+  private control(command: string, parameter: string | undefined): SimReply {
     const s = this.state;
-    const nowS = Math.floor(this.now() / 1000);
+    const err = (code: number, msg: string): SimReply => ({ body: { STATUS: [this.status('E', code, msg)], id: 1 } });
+    const ok = (code: number, msg: string, letter = 'S'): SimReply => ({ body: { STATUS: [this.status(letter, code, msg)], id: 1 } });
+    const poolArg = (): number | SimReply => {
+      if (parameter === undefined || parameter.trim() === '') return err(24, 'Missing pool id parameter');
+      const index = Number(parameter);
+      if (!Number.isInteger(index) || index < 0 || index >= s.pools.length) {
+        return err(26, `Invalid pool id ${parameter} - range is 0 - ${s.pools.length - 1}`);
+      }
+      return index;
+    };
     switch (command) {
-      case 'version':
-        return { STATUS: [this.status('S', 22, 'CGMiner versions')], VERSION: [{ CGMiner: s.software, API: '3.7', Type: s.model }], id: 1 };
-      case 'summary': {
-        const mhs = this.totalHashrateHs() / 1e6;
-        return {
-          STATUS: [this.status('S', 11, 'Summary')],
-          SUMMARY: [{
-            Elapsed: nowS - s.startedAtS, 'MHS av': mhs, 'MHS 5s': mhs, Accepted: s.accepted, Rejected: s.rejected,
-            Stale: s.stale, 'Hardware Errors': s.boards.reduce((a, b) => a + b.hwErrors, 0),
-            'Best Share': 18446744073709551615, ...(s.powerW !== undefined ? { Power: s.powerW } : {}),
-          }],
-          id: 1,
-        };
-      }
-      case 'pools':
-        return {
-          STATUS: [this.status('S', 7, `${s.pools.length} Pool(s)`)],
-          POOLS: s.pools.map((p, i) => ({
-            POOL: i, URL: p.url, User: p.user, Status: p.status, Priority: p.priority, Accepted: p.accepted,
-            Rejected: p.rejected, Stale: p.stale, 'Last Share Time': p.lastShareTime, 'Stratum Active': i === s.activePool && p.status === 'Alive',
-          })),
-          id: 1,
-        };
-      case 'devs':
-        return {
-          STATUS: [this.status('S', 9, `${s.boards.length} ASC(s)`)],
-          DEVS: s.boards.map((b, i) => ({
-            ASC: i, Name: 'SIM', ID: i, Enabled: 'Y', Status: b.alive ? 'Alive' : 'Dead', Temperature: b.tempC,
-            'MHS av': b.alive ? b.hashrateHs / 1e6 : 0, 'MHS 5s': b.alive ? b.hashrateHs / 1e6 : 0, 'Hardware Errors': b.hwErrors,
-          })),
-          id: 1,
-        };
-      case 'stats': {
-        const stat: Record<string, unknown> = { STATS: 0, ID: 'SIM0', Elapsed: nowS - s.startedAtS, fan_num: s.fans.length };
-        s.fans.forEach((rpm, i) => { stat[`fan${i + 1}`] = rpm; });
-        return { STATUS: [this.status('S', 70, 'CGMiner stats')], STATS: [stat], id: 1 };
-      }
-      case 'config':
-        return { STATUS: [this.status('S', 33, 'CGMiner config')], CONFIG: [{ 'ASC Count': s.boards.length, 'Pool Count': s.pools.length }], id: 1 };
       case 'switchpool': {
-        const index = Number(parameter);
-        if (parameter === undefined || !Number.isInteger(index)) return { STATUS: [this.status('E', 24, 'Missing pool id parameter')], id: 1 };
-        if (index < 0 || index >= s.pools.length) return { STATUS: [this.status('E', 26, `Invalid pool id ${index} - range is 0 - ${s.pools.length - 1}`)], id: 1 };
+        const index = poolArg();
+        if (typeof index !== 'number') return index;
+        const pool = s.pools[index]!;
+        if (pool.status === 'Disabled') pool.status = 'Alive';
+        // cgminer's switch_pools moves the chosen pool to priority 0.
+        const old = pool.priority;
+        for (const p of s.pools) if (p.priority < old) p.priority++;
+        pool.priority = 0;
         s.activePool = index;
-        return { STATUS: [this.status('S', 27, `Switching to pool ${index}:'${s.pools[index]!.url}'`)], id: 1 };
+        return ok(27, `Switching to pool ${index}:'${pool.url}'`);
+      }
+      case 'enablepool': {
+        const index = poolArg();
+        if (typeof index !== 'number') return index;
+        const pool = s.pools[index]!;
+        if (pool.status !== 'Disabled') return ok(49, `Pool ${index}:'${pool.url}' already enabled`, 'I');
+        pool.status = 'Alive';
+        this.failover();
+        return ok(47, `Enabling pool ${index}:'${pool.url}'`);
+      }
+      case 'disablepool': {
+        const index = poolArg();
+        if (typeof index !== 'number') return index;
+        const pool = s.pools[index]!;
+        if (pool.status === 'Disabled') return ok(50, `Pool ${index}:'${pool.url}' already disabled`, 'I');
+        if (s.pools.filter((p) => p.status !== 'Disabled').length === 1) return err(51, `Cannot disable last active pool ${index}:'${pool.url}'`);
+        pool.status = 'Disabled';
+        this.failover();
+        return ok(48, `Disabling pool ${index}:'${pool.url}'`);
+      }
+      case 'addpool': {
+        if (!parameter) return err(52, 'Missing addpool details');
+        const fields = splitEscaped(parameter);
+        if (fields.length < 2 || !fields[0] || !fields[1]) return err(53, `Invalid addpool details '${parameter}'`);
+        s.pools.push({
+          url: fields[0], user: fields[1], password: fields[2] ?? '', status: 'Alive', priority: s.pools.length,
+          accepted: 0, rejected: 0, stale: 0, lastShareTime: 0,
+        });
+        return ok(55, `Added pool ${s.pools.length - 1}: '${fields[0]}'`);
+      }
+      case 'removepool': {
+        const index = poolArg();
+        if (typeof index !== 'number') return index;
+        const pool = s.pools[index]!;
+        if (s.pools.length === 1) return err(66, `Cannot remove last pool ${index}:'${pool.url}'`);
+        if (index === s.activePool) return err(67, `Cannot remove active pool ${index}:'${pool.url}'`);
+        s.pools.splice(index, 1);
+        if (s.activePool > index) s.activePool--;
+        [...s.pools].sort((a, b) => a.priority - b.priority).forEach((p, i) => { p.priority = i; });
+        return ok(68, `Removed pool ${index}:'${pool.url}'`);
+      }
+      case 'poolpriority': {
+        if (!parameter) return err(24, 'Missing pool id parameter');
+        const order = parameter.split(',').map((v) => Number(v.trim()));
+        const seen = new Set<number>();
+        for (const id of order) {
+          if (!Number.isInteger(id) || id < 0 || id >= s.pools.length) return err(26, `Invalid pool id ${id} - range is 0 - ${s.pools.length - 1}`);
+          if (seen.has(id)) return err(74, `Duplicate pool specified ${id}`);
+          seen.add(id);
+        }
+        const rest = s.pools.map((p, i) => ({ p, i })).filter(({ i }) => !seen.has(i)).sort((a, b) => a.p.priority - b.p.priority).map(({ i }) => i);
+        [...order, ...rest].forEach((id, prio) => { s.pools[id]!.priority = prio; });
+        this.failover(true);
+        return ok(73, 'Changed pool priorities');
       }
       case 'restart':
-        s.startedAtS = nowS;
-        return { STATUS: 'RESTART', id: 1 } as Record<string, unknown>;
+        s.startedAtS = this.nowS();
+        this.downUntilMs = this.now() + (this.options.restartDownMs ?? 0);
+        return { body: { STATUS: 'RESTART', id: 1 } };
+      case 'quit':
+        this.quitted = true;
+        return { body: { STATUS: 'BYE', id: 1 } };
+      case 'ascset': {
+        const [dev, opt, ...values] = (parameter ?? '').split(',');
+        if (dev === undefined || opt === undefined || opt === '') return err(95, 'Missing ASC parameter');
+        if (opt === 'frequency') {
+          const mhz = Number(values[0]);
+          if (!Number.isFinite(mhz) || mhz <= 0) return err(119, `ASC ${dev} set failed: invalid frequency`);
+          for (const b of s.boards) {
+            const old = b.frequencyMhz ?? 650;
+            b.hashrateHs = b.hashrateHs * (mhz / old);
+            b.frequencyMhz = mhz;
+          }
+          return ok(119, `ASC ${dev} set OK`);
+        }
+        if (opt === 'workmode') {
+          const mode = Number(values[values.length - 1]);
+          if (!Number.isInteger(mode) || mode < 0) return err(119, `ASC ${dev} set failed: invalid workmode`);
+          s.workMode = mode;
+          return ok(119, `ASC ${dev} set OK`);
+        }
+        return err(120, `ASC ${dev} set failed: unknown option ${opt}`);
+      }
       default:
-        return { STATUS: [{ STATUS: 'E', When: nowS, Code: 14, Msg: 'Invalid command' }], id: 1 };
+        return err(14, 'Invalid command');
     }
+  }
+
+  /** Keeps the miner on an enabled, alive pool: the best-priority one when `toBest` or when the current one is gone. */
+  private failover(toBest = false): void {
+    const s = this.state;
+    const current = s.pools[s.activePool];
+    if (!toBest && current && current.status === 'Alive') return;
+    const best = s.pools.map((p, i) => ({ p, i })).filter(({ p }) => p.status === 'Alive').sort((a, b) => a.p.priority - b.p.priority)[0];
+    if (best) s.activePool = best.i;
   }
 
   totalHashrateHs(): number {
     return this.state.boards.reduce((sum, b) => sum + (b.alive ? b.hashrateHs : 0), 0);
   }
 
+  private nowS(): number {
+    return Math.floor(this.now() / 1000);
+  }
+
   private status(letter: string, code: number, msg: string): Record<string, unknown> {
-    return { STATUS: letter, When: Math.floor(this.now() / 1000), Code: code, Msg: msg, Description: `cgminer ${this.state.software}` };
+    return { STATUS: letter, When: this.nowS(), Code: code, Msg: msg, Description: this.personality.description(this.state) };
   }
 }
 
-/** cgminer's plain-text form: "STATUS=S,When=..,Code=..,Msg=..|SECTION=0,key=value,...|". */
+/** cgminer's addpool parameter: fields separated by "," with "\," and "\\" escapes. */
+function splitEscaped(text: string): string[] {
+  const out: string[] = [''];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '\\' && i + 1 < text.length) {
+      out[out.length - 1] += text[++i];
+    } else if (ch === ',') {
+      out.push('');
+    } else {
+      out[out.length - 1] += ch;
+    }
+  }
+  return out;
+}
+
+const ID_KEYS = new Set(['POOL', 'ASC', 'PGA', 'GPU', 'STATS', 'DEVDETAILS', 'FAN', 'TEMP']);
+
+/** cgminer's plain-text form: "STATUS=S,When=..,Code=..,Msg=..|SUMMARY,key=value,...|POOL=0,URL=...|". */
 function toPlainText(reply: Record<string, unknown>): string {
   const parts: string[] = [];
   for (const [key, value] of Object.entries(reply)) {
@@ -264,9 +447,10 @@ function toPlainText(reply: Record<string, unknown>): string {
       continue;
     }
     if (!Array.isArray(value)) continue;
-    value.forEach((entry: Record<string, unknown>, i: number) => {
+    value.forEach((entry: Record<string, unknown>) => {
       const fields = Object.entries(entry).map(([k, v]) => `${k}=${String(v)}`);
-      parts.push(key === 'STATUS' ? fields.join(',') : [`${key.replace(/S$/, '')}=${i}`, ...fields].join(','));
+      const firstKey = Object.keys(entry)[0] ?? '';
+      parts.push(key === 'STATUS' || ID_KEYS.has(firstKey) ? fields.join(',') : [key, ...fields].join(','));
     });
   }
   return parts.map((p) => `${p}|`).join('');

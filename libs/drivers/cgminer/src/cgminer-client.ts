@@ -30,6 +30,8 @@ export interface MultiReply {
   errors: Record<string, DriverError>;
   /** True when the firmware answered the joined request (cmd1+cmd2) in one connection. */
   joined: boolean;
+  /** Parts the joined request did not answer (Code 45 for a non-joinable command) that were asked alone. */
+  askedAlone: string[];
 }
 
 export interface MultiOptions extends RequestOptions {
@@ -108,7 +110,7 @@ export class CgminerClient {
    * (timeout, unreachable, refused) are thrown; per-command failures are returned.
    */
   async commands(target: CgminerTarget, commands: readonly string[], opts: MultiOptions = {}): Promise<MultiReply> {
-    const result: MultiReply = { replies: {}, errors: {}, joined: false };
+    const result: MultiReply = { replies: {}, errors: {}, joined: false, askedAlone: [] };
     let pending = [...commands];
     if (commands.length > 1 && opts.join !== false) {
       const label = commands.join('+');
@@ -132,6 +134,7 @@ export class CgminerClient {
           }
         }
         pending = retry;
+        result.askedAlone = retry;
       } catch (err) {
         if (!(err instanceof DriverError) || !RETRYABLE_PART_KINDS.has(err.kind)) throw err;
       }

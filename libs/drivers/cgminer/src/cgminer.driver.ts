@@ -34,6 +34,8 @@ export class CgminerFamilyDriver implements MinerDriver, PoolControl, Restartabl
   /** Set once the dialect is known: what identification found (or the fixed dialect). */
   identification: Identification | undefined;
   private joinSupported: boolean | undefined;
+  /** Commands this firmware refused inside a joined request: asked alone from then on. */
+  private readonly unjoinable = new Set<string>();
   private poolControl: CgminerPoolControl | undefined;
   private whatsminer: WhatsminerControl | undefined;
   protected readonly client: CgminerClient;
@@ -64,15 +66,20 @@ export class CgminerFamilyDriver implements MinerDriver, PoolControl, Restartabl
     if (!this.dialect) {
       const first = await this.client.commands(this.endpoint, IDENTIFY_COMMANDS, opts);
       this.noteJoin(first.joined, IDENTIFY_COMMANDS.length);
+      if (first.joined) for (const c of first.askedAlone) this.unjoinable.add(c);
       replies = first.replies;
       errors = first.errors;
       this.adopt(identifyDialect(replies));
     }
     const dialect = this.dialect!;
     const missing = dialect.collectCommands.filter((c) => !(c in replies));
-    if (missing.length) {
-      const more = await this.client.commands(this.endpoint, missing, { signal: ctx.signal, join: this.joinSupported });
-      this.noteJoin(more.joined, missing.length);
+    const joinable = missing.filter((c) => !this.unjoinable.has(c));
+    const alone = missing.filter((c) => this.unjoinable.has(c));
+    for (const batch of [joinable, ...alone.map((c) => [c])]) {
+      if (batch.length === 0) continue;
+      const more = await this.client.commands(this.endpoint, batch, { signal: ctx.signal, join: this.joinSupported });
+      this.noteJoin(more.joined, batch.length);
+      if (more.joined) for (const c of more.askedAlone) this.unjoinable.add(c);
       replies = { ...replies, ...more.replies };
       errors = { ...errors, ...more.errors };
     }

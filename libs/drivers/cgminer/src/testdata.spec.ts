@@ -281,7 +281,7 @@ describe('testdata: values checked by hand', () => {
 
   it('the Avalon plain-text ascset reply keeps its multi-line Msg', () => {
     const reply = decodeFile('avalon-1047-cgminer-4.11.1', 'ascset-setpool.raw.txt');
-    const status = (reply['STATUS'] as Record<string, unknown>[])[0]!;
+    const status = (reply['STATUS'] as unknown as Record<string, unknown>[])[0]!;
     expect(status).toMatchObject({ STATUS: 'I', Code: 118, Description: 'cgminer 4.11.1' });
     expect(status['Msg']).toContain('worker is cctrix.001\n');
   });
