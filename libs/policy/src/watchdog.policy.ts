@@ -101,11 +101,12 @@ class WatchdogEvaluation {
     );
     const last = ladder[ladder.length - 1];
     let evidenceAfter = Number.NEGATIVE_INFINITY;
-    if (last) {
-      const failed = last.outcome === 'failed' || last.outcome === 'rejected' || last.outcome === 'timed-out';
-      const grace = failed ? 0 : (this.steps.find((s) => s.action === last.kind)?.graceMs ?? 0);
-      // The step had time to work, and we have seen what it did.
-      if (ctx.now - last.at < grace || this.latest.at < last.at + grace || this.latest.at <= last.at) return [];
+    // A step that failed changed nothing: the next one follows at once, on the same evidence. Otherwise the step
+    // gets its grace period, and only what was seen after it counts.
+    const failed = last?.outcome === 'failed' || last?.outcome === 'rejected' || last?.outcome === 'timed-out';
+    if (last && !failed) {
+      const grace = this.steps.find((s) => s.action === last.kind)?.graceMs ?? 0;
+      if (ctx.now - last.at < grace || this.latest.at < last.at + grace) return [];
       evidenceAfter = last.at;
     }
 

@@ -1,0 +1,239 @@
+import type { ActionRecord, BoardObservation, PolicyInput } from './policy-types';
+import { MIN, SEC, T0, TH, action, boards, input, obs, rigSpec, series } from './testing/policy-fixtures';
+import { WatchdogPolicy, formatHashrate } from './watchdog.policy';
+
+const policy = new WatchdogPolicy();
+const spec = rigSpec();
+
+const healthy = (from: number, to: number) => series(from, to);
+const unreachable = (from: number, to: number) => series(from, to, () => ({ reachable: false }));
+const deadBoard = (from: number, to: number) => series(from, to, () => ({ boards: boards(3, 65, { 2: { state: 'dead', hashrateHs: 0 } }), hashrateHs: 67 * TH }));
+const step = (at: number, kind: 'restart-miner' | 'reboot-host' | 'power-cycle', extra: Partial<ActionRecord> = {}) =>
+  action(at, kind, 'watchdog', { trigger: 'miner-unreachable' }, { reason: 'miner-unreachable', ...extra });
+
+function gpus(count: number): BoardObservation[] {
+  return Array.from({ length: count }, (_, index) => ({
+    index,
+    state: 'ok' as const,
+    hashrateHs: 60e6,
+    tempC: 60,
+    name: 'NVIDIA GeForce RTX 3070',
+    pciBusId: `0000:0${index + 1}:00.0`,
+  }));
+}
+
+interface Scenario {
+  readonly name: string;
+  readonly input: () => PolicyInput;
+  readonly expected: null | { kind: string; reason: string; params?: Record<string, unknown> };
+}
+
+const scenarios: Scenario[] = [
+  { name: 'a healthy rig makes no decision', input: () => input(spec, healthy(T0 - 30 * MIN, T0)), expected: null },
+  {
+    name: 'miner API unreachable for 60 s restarts the miner',
+    input: () => input(spec, [...healthy(T0 - 10 * MIN, T0 - 70 * SEC), ...unreachable(T0 - 60 * SEC, T0)]),
+    expected: { kind: 'restart-miner', reason: 'miner-unreachable', params: { trigger: 'miner-unreachable', step: 1 } },
+  },
+  {
+    name: 'miner API unreachable for 50 s is not sustained yet',
+    input: () => input(spec, [...healthy(T0 - 10 * MIN, T0 - 60 * SEC), ...unreachable(T0 - 50 * SEC, T0)]),
+    expected: null,
+  },
+  {
+    name: 'still unreachable 3 min after a restart waits for the 5 min grace',
+    input: () => input(spec, [...healthy(T0 - 20 * MIN, T0 - 5 * MIN), ...unreachable(T0 - 4 * MIN, T0)], [step(T0 - 3 * MIN, 'restart-miner')]),
+    expected: null,
+  },
+  {
+    name: 'still unreachable 5 min after a restart reboots the host',
+    input: () => input(spec, [...healthy(T0 - 20 * MIN, T0 - 7 * MIN), ...unreachable(T0 - 6 * MIN, T0)], [step(T0 - 5 * MIN, 'restart-miner')]),
+    expected: { kind: 'reboot-host', reason: 'miner-unreachable', params: { step: 2 } },
+  },
+  {
+    name: 'still unreachable 10 min after a reboot power-cycles the outlet',
+    input: () => input(spec, [...healthy(T0 - 30 * MIN, T0 - 17 * MIN), ...unreachable(T0 - 16 * MIN, T0)],
+      [step(T0 - 15 * MIN, 'restart-miner'), step(T0 - 10 * MIN, 'reboot-host')]),
+    expected: { kind: 'power-cycle', reason: 'miner-unreachable', params: { step: 3 } },
+  },
+  {
+    name: 'still unreachable 15 min after a power-cycle quarantines the rig',
+    input: () => input(spec, [...healthy(T0 - 45 * MIN, T0 - 32 * MIN), ...unreachable(T0 - 31 * MIN, T0)],
+      [step(T0 - 30 * MIN, 'restart-miner'), step(T0 - 25 * MIN, 'reboot-host'), step(T0 - 15 * MIN, 'power-cycle')]),
+    expected: { kind: 'quarantine', reason: 'ladder-exhausted', params: { trigger: 'miner-unreachable', step: 4 } },
+  },
+  {
+    name: 'without a switchable outlet the ladder ends after the reboot',
+    input: () => input(rigSpec({ capabilities: { powerCycle: false } }), [...healthy(T0 - 30 * MIN, T0 - 17 * MIN), ...unreachable(T0 - 16 * MIN, T0)],
+      [step(T0 - 15 * MIN, 'restart-miner'), step(T0 - 10 * MIN, 'reboot-host')]),
+    expected: { kind: 'quarantine', reason: 'ladder-exhausted', params: { step: 3 } },
+  },
+  {
+    name: 'a restart that failed is followed by a reboot at once',
+    input: () => input(spec, [...healthy(T0 - 10 * MIN, T0 - 3 * MIN), ...unreachable(T0 - 2 * MIN, T0)],
+      [step(T0 - 30 * SEC, 'restart-miner', { outcome: 'failed' })]),
+    expected: { kind: 'reboot-host', reason: 'miner-unreachable', params: { step: 2 } },
+  },
+  {
+    name: 'a dead board for 2 min restarts the miner',
+    input: () => input(spec, [...healthy(T0 - 10 * MIN, T0 - 130 * SEC), ...deadBoard(T0 - 2 * MIN, T0)]),
+    expected: { kind: 'restart-miner', reason: 'board-dead', params: { trigger: 'board-dead', step: 1 } },
+  },
+  {
+    name: 'a dead board for 1 min is not sustained yet',
+    input: () => input(spec, [...healthy(T0 - 10 * MIN, T0 - 70 * SEC), ...deadBoard(T0 - 60 * SEC, T0)]),
+    expected: null,
+  },
+  {
+    name: 'a GPU lost for 2 min restarts the miner and names its PCI bus id',
+    input: () => input(rigSpec({ kind: 'gpu', expectedHashrateHs: undefined, profiles: [] }), [
+      ...series(T0 - 10 * MIN, T0 - 130 * SEC, () => ({ boards: gpus(6), hashrateHs: 360e6 })),
+      ...series(T0 - 2 * MIN, T0, () => ({ boards: gpus(5), hashrateHs: 300e6 })),
+    ]),
+    expected: { kind: 'restart-miner', reason: 'gpu-lost', params: { detail: '5 of 6 GPUs reported for 2 min (missing 0000:06:00.0)' } },
+  },
+  {
+    name: 'a hash board missing against expectedBoards for 2 min restarts the miner',
+    input: () => input(rigSpec({ expectedBoards: 3 }), series(T0 - 10 * MIN, T0, () => ({ boards: boards(2, 65), hashrateHs: 67 * TH }))),
+    expected: { kind: 'restart-miner', reason: 'board-missing' },
+  },
+  {
+    name: '100 hardware errors per minute over 10 min restarts the miner',
+    input: () => input(spec, series(T0 - 12 * MIN, T0, (_at, i) => ({ hwErrors: i * 1000 / 60 * 10 }))),
+    expected: { kind: 'restart-miner', reason: 'hw-error-rate' },
+  },
+  {
+    name: '30 hardware errors per minute is under the limit',
+    input: () => input(spec, series(T0 - 12 * MIN, T0, (_at, i) => ({ hwErrors: i * 5 }))),
+    expected: null,
+  },
+  {
+    name: 'a hardware error counter reset by a restart is not a negative rate',
+    input: () => input(spec, series(T0 - 12 * MIN, T0, (at, i) => ({ hwErrors: at < T0 - 6 * MIN ? 50_000 + i : i }))),
+    expected: null,
+  },
+  {
+    name: 'hashrate at 60 % of expected for 10 min restarts the miner',
+    input: () => input(spec, series(T0 - 12 * MIN, T0, () => ({ hashrateHs: 60 * TH }))),
+    expected: { kind: 'restart-miner', reason: 'hashrate-low', params: { trigger: 'hashrate-low', step: 1 } },
+  },
+  {
+    name: 'only 8 min of low readings is no verdict on a 10 min window',
+    input: () => input(spec, series(T0 - 8 * MIN, T0, () => ({ hashrateHs: 60 * TH }))),
+    expected: null,
+  },
+  {
+    name: 'a 2 min dip to zero inside 10 min at full speed is not a low hashrate',
+    input: () => input(spec, series(T0 - 12 * MIN, T0, (at) => ({ hashrateHs: at > T0 - 5 * MIN && at <= T0 - 3 * MIN ? 0 : 100 * TH }))),
+    expected: null,
+  },
+  {
+    name: 'low hashrate while the miner warms up after a start is not judged',
+    input: () => input(spec, series(T0 - 12 * MIN, T0, () => ({ hashrateHs: 40 * TH, startedAt: T0 - 9 * MIN }))),
+    expected: null,
+  },
+  {
+    name: 'after a thermal step-down the hashrate is judged against the lower profile',
+    input: () => input(spec, series(T0 - 20 * MIN, T0, () => ({ hashrateHs: 72 * TH })),
+      [action(T0 - 25 * MIN, 'apply-profile', 'thermal', { profile: 'eco', direction: 'down' })]),
+    expected: null,
+  },
+  {
+    name: 'healthy for 15 min after a restart resets the ladder to a restart',
+    input: () => input(spec, [...healthy(T0 - 28 * MIN, T0 - 11 * MIN), ...unreachable(T0 - 70 * SEC, T0)], [step(T0 - 30 * MIN, 'restart-miner')]),
+    expected: { kind: 'restart-miner', reason: 'miner-unreachable', params: { step: 1 } },
+  },
+  {
+    name: 'healthy for only 8 min after a restart climbs to a reboot',
+    input: () => input(spec, [...healthy(T0 - 28 * MIN, T0 - 20 * MIN), ...deadBoard(T0 - 19 * MIN, T0)], [step(T0 - 30 * MIN, 'restart-miner')]),
+    expected: { kind: 'reboot-host', reason: 'board-dead', params: { step: 2 } },
+  },
+  {
+    name: 'a fifth remedy within the hour quarantines the rig instead',
+    input: () => input(spec, [...healthy(T0 - 30 * MIN, T0 - 2 * MIN), ...unreachable(T0 - 70 * SEC, T0)],
+      [step(T0 - 58 * MIN, 'restart-miner'), step(T0 - 50 * MIN, 'restart-miner'), step(T0 - 42 * MIN, 'restart-miner'), step(T0 - 34 * MIN, 'restart-miner')]),
+    expected: { kind: 'quarantine', reason: 'action-cap-reached', params: { actionsLastHour: 4 } },
+  },
+  {
+    name: 'a quarantined rig makes no decision',
+    input: () => input(spec, unreachable(T0 - 10 * MIN, T0), [action(T0 - 5 * MIN, 'quarantine', 'watchdog')]),
+    expected: null,
+  },
+  {
+    name: 'after an operator releases a quarantine the ladder starts again with a restart',
+    input: () => input(spec, [...healthy(T0 - 50 * MIN, T0 - 41 * MIN), ...unreachable(T0 - 40 * MIN, T0)], [
+      step(T0 - 40 * MIN, 'restart-miner'), step(T0 - 35 * MIN, 'reboot-host'), step(T0 - 25 * MIN, 'power-cycle'),
+      action(T0 - 10 * MIN, 'quarantine', 'watchdog'), action(T0 - 2 * MIN, 'release', 'operator'),
+    ]),
+    expected: { kind: 'restart-miner', reason: 'miner-unreachable', params: { step: 1 } },
+  },
+  {
+    name: 'stale data (latest reading 40 s old) makes no decision',
+    input: () => input(spec, [...healthy(T0 - 10 * MIN, T0 - 5 * MIN), ...unreachable(T0 - 4 * MIN, T0 - 40 * SEC)]),
+    expected: null,
+  },
+  {
+    name: 'an offline agent makes no decision',
+    input: () => input(spec, [...healthy(T0 - 10 * MIN, T0 - 5 * MIN), ...unreachable(T0 - 4 * MIN, T0)], [], false),
+    expected: null,
+  },
+  {
+    name: 'a gap in the readings breaks an unreachable run',
+    input: () => input(spec, [...healthy(T0 - 10 * MIN, T0 - 5 * MIN), ...unreachable(T0 - 4 * MIN, T0 - 3 * MIN), ...unreachable(T0 - 30 * SEC, T0)]),
+    expected: null,
+  },
+  {
+    name: 'a rig stopped for temperature makes no decision',
+    input: () => input(spec, series(T0 - 15 * MIN, T0, () => ({ hashrateHs: 0 })), [action(T0 - 16 * MIN, 'stop-mining', 'thermal')]),
+    expected: null,
+  },
+  {
+    name: 'disabled by its parameters, the watchdog makes no decision',
+    input: () => input(rigSpec({ policy: { watchdog: { enabled: false } } }), unreachable(T0 - 10 * MIN, T0)),
+    expected: null,
+  },
+];
+
+describe('watchdog-policy', () => {
+  it.each(scenarios.map((s) => [s.name, s] as const))('watchdog-policy: %s', (_name, s) => {
+    const decisions = policy.evaluate(s.input(), T0);
+    if (s.expected === null) {
+      expect(decisions).toEqual([]);
+      return;
+    }
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({ policy: 'watchdog', kind: s.expected.kind, reason: s.expected.reason });
+    if (s.expected.params) expect(decisions[0]!.params).toMatchObject(s.expected.params);
+  });
+
+  it('watchdog-policy: the message names the rig, the fault, the step and what did not help', () => {
+    const [d] = policy.evaluate(
+      input(spec, [...healthy(T0 - 20 * MIN, T0 - 7 * MIN), ...unreachable(T0 - 6 * MIN, T0)], [step(T0 - 5 * MIN, 'restart-miner')]),
+      T0,
+    );
+    expect(d!.message).toBe(
+      'rig rig-7: the miner API has been unreachable for 5 min (timeout); rebooting the host (step 2 of 3, 5 min after restart-miner did not help)',
+    );
+    expect(d!.severity).toBe('critical');
+  });
+
+  it('watchdog-policy: the hashrate-low message gives the average and the floor', () => {
+    const [d] = policy.evaluate(input(spec, series(T0 - 12 * MIN, T0, () => ({ hashrateHs: 60 * TH }))), T0);
+    expect(d!.message).toBe(
+      'rig rig-7: hashrate averaged 60 TH/s over 10 min, 60 % of the expected 100 TH/s (floor 80 %); restarting the miner (step 1 of 3)',
+    );
+  });
+
+  it.each([
+    [0, '0 H/s'],
+    [950, '950 H/s'],
+    [61.25e6, '61.3 MH/s'],
+    [110e12, '110 TH/s'],
+  ])('watchdog-policy: formats %d H/s as %s', (hs, text) => {
+    expect(formatHashrate(hs)).toBe(text);
+  });
+
+  it('watchdog-policy: a single reading is no verdict', () => {
+    expect(policy.evaluate(input(spec, [obs(T0, { reachable: false })]), T0)).toEqual([]);
+  });
+});
