@@ -31,7 +31,7 @@ function silentFor(ms: number, every = POLL, extra: Parameters<typeof hashing>[2
 }
 
 /** On pool `active` (hashing), with per-pool states from `states(at)`. */
-function onPool(active: number, from: number, to: number, states: (at: number) => Record<number, PoolObservation['state']> = () => ({})) {
+function onPool(active: number, from: number, to: number, states: (at: number) => Partial<Record<number, PoolObservation['state']>> = () => ({})) {
   return series(from, to, (at) => ({ active, accepted: acceptedAt(at), states: states(at) }));
 }
 
