@@ -2,3 +2,4 @@ export * from './driver';
 export * from './driver-error';
 export * from './driver-registry';
 export * from './miner-control.capability';
+export * from './overclock.capability';

@@ -1,0 +1,110 @@
+import type {
+  GpuTuner, GpuTuning, GpuTuningCapability, TuningOptions, TuningResult, TuningStep,
+} from '@rigwarden/drivers-core';
+import { GpuError, type GpuErrorContext } from '../gpu-error';
+
+/** A step ready to run. */
+export interface PlannedStep extends TuningStep {
+  run(signal?: AbortSignal): Promise<void>;
+}
+
+export type TuningSetting = TuningStep['setting'];
+
+const describe = (s: PlannedStep): TuningStep => ({ setting: s.setting, action: s.action, value: s.value });
+
+/**
+ * What every tuner does the same way: validate and plan everything before the
+ * first change, record the value found for each setting before changing it, run
+ * the steps in order, and on a failed step put every recorded default back and
+ * throw apply_failed. Subclasses plan steps and capture defaults for one vendor.
+ */
+export abstract class BaseTuner implements GpuTuner {
+  /** Restore steps per setting, in the order the settings were first changed. */
+  private readonly defaults = new Map<TuningSetting, PlannedStep[]>();
+
+  abstract readonly gpuIndex: number;
+  abstract readonly pciBusId: string;
+  abstract capabilities(signal?: AbortSignal): Promise<ReadonlySet<GpuTuningCapability>>;
+  /** Validates the tuning against capabilities and device ranges; throws before any change. */
+  protected abstract plan(tuning: GpuTuning, signal?: AbortSignal): Promise<PlannedStep[]>;
+  /** Reads the current value of a setting and returns the steps that put it back. */
+  protected abstract captureDefault(setting: TuningSetting, signal?: AbortSignal): Promise<PlannedStep[]>;
+
+  protected context(command?: string): GpuErrorContext {
+    return { gpuIndex: this.gpuIndex, pciBusId: this.pciBusId, command };
+  }
+
+  /** The recorded defaults, as steps (for logs and tests). */
+  recordedDefaults(): TuningStep[] {
+    return [...this.defaults.values()].flat().map(describe);
+  }
+
+  protected async requireCapability(capability: GpuTuningCapability, why: string, signal?: AbortSignal): Promise<void> {
+    const caps = await this.capabilities(signal);
+    if (!caps.has(capability)) throw new GpuError('unsupported', why, this.context(capability));
+  }
+
+  async apply(tuning: GpuTuning, options: TuningOptions = {}): Promise<TuningResult> {
+    const steps = await this.plan(tuning, options.signal);
+    if (options.dryRun) return { dryRun: true, steps: steps.map(describe) };
+    const recordedNow: TuningSetting[] = [];
+    for (const setting of new Set(steps.map((s) => s.setting))) {
+      if (this.defaults.has(setting)) continue;
+      this.defaults.set(setting, await this.captureDefault(setting, options.signal));
+      recordedNow.push(setting);
+    }
+    const changed = new Set<TuningSetting>();
+    for (const step of steps) {
+      try {
+        await step.run(options.signal);
+        changed.add(step.setting);
+      } catch (err) {
+        // A setting whose command failed outright was not changed: nothing to put back for it.
+        for (const setting of recordedNow) if (!changed.has(setting)) this.defaults.delete(setting);
+        let restoreFailure: unknown;
+        try {
+          await this.restoreDefaults();
+        } catch (restoreErr) {
+          restoreFailure = restoreErr;
+        }
+        const message = (err as Error).message;
+        throw new GpuError('apply_failed', `"${step.action}" failed (${message}); ${restoreFailure
+          ? `restoring the recorded defaults failed too: ${(restoreFailure as Error).message}`
+          : 'the recorded defaults were restored'}`, this.context(step.action), { cause: err });
+      }
+    }
+    return { dryRun: false, steps: steps.map(describe) };
+  }
+
+  async restoreDefaults(options: TuningOptions = {}): Promise<TuningResult> {
+    const entries = [...this.defaults.entries()].reverse();
+    const steps = entries.flatMap(([, s]) => s);
+    if (options.dryRun) return { dryRun: true, steps: steps.map(describe) };
+    const failures: string[] = [];
+    for (const [setting, restore] of entries) {
+      try {
+        for (const step of restore) await step.run(options.signal);
+        this.defaults.delete(setting);
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+    }
+    if (failures.length > 0) {
+      throw new GpuError('command_failed', `restoring defaults failed (kept for a retry): ${failures.join('; ')}`, this.context('restore defaults'));
+    }
+    return { dryRun: false, steps: steps.map(describe) };
+  }
+}
+
+/** Refuses a value outside [min, max], naming the range. */
+export function checkRange(what: string, value: number, min: number, max: number, unit: string, context: GpuErrorContext): void {
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new GpuError('out_of_range', `${what} ${value} ${unit} is outside this GPU's range ${min}..${max} ${unit}`, context);
+  }
+}
+
+/** Restores every tuner's defaults (agent shutdown); returns the failures instead of stopping at the first. */
+export async function restoreAllDefaults(tuners: readonly GpuTuner[]): Promise<Error[]> {
+  const results = await Promise.allSettled(tuners.map((t) => t.restoreDefaults()));
+  return results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+}
