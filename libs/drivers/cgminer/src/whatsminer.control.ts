@@ -63,14 +63,21 @@ export class WhatsminerControl {
 
   /** Sends one encrypted command and returns the miner's Msg. Renews the token once on Code 135 (token error). */
   async write(command: Record<string, unknown>, ctx: CollectContext): Promise<string> {
+    const tokenProblem = (err: unknown): err is DriverError =>
+      err instanceof DriverError && [135, 136, 137].includes(err.context.statusCode ?? -1);
     try {
       return await this.writeOnce(command, ctx);
     } catch (err) {
-      if (err instanceof DriverError && (err.context.statusCode === 135 || err.context.statusCode === 136)) {
-        this.session = undefined;
-        return this.writeOnce(command, ctx);
-      }
-      throw err;
+      if (!tokenProblem(err)) throw err;
+    }
+    this.session = undefined;
+    try {
+      return await this.writeOnce(command, ctx);
+    } catch (err) {
+      if (!tokenProblem(err)) throw err;
+      // A fresh token still rejected: the key derived from our password is not the miner's.
+      throw new DriverError('access_denied', `the miner rejected our token after a fresh get_token: wrong admin password? (${err.context.statusMsg ?? ''})`,
+        err.context, { cause: err });
     }
   }
 
