@@ -59,6 +59,7 @@ export function ppOdClkVoltageText(card: FakeAmdgpuCard): string {
 export class FakeAmdgpuSysfs {
   readonly drmRoot: string;
   private readonly fifos = new Set<string>();
+  private readonly refused = new Set<string>();
 
   private constructor(readonly root: string, readonly cards: FakeAmdgpuCard[]) {
     this.drmRoot = join(root, 'class', 'drm');
@@ -116,8 +117,21 @@ export class FakeAmdgpuSysfs {
     this.fifos.add(path);
   }
 
+  /**
+   * Makes a hwmon file refuse writes, even from root, as sysfs does for a value the
+   * driver rejects: the file becomes a link to a read-only procfs file.
+   */
+  async refuseWrites(card: number, file: string): Promise<void> {
+    const path = join(this.hwmonDir(card), file);
+    await unlink(path).catch(() => undefined);
+    await symlink('/proc/version', path);
+    this.refused.add(path);
+  }
+
   /** Unblocks every reader stuck on a hung file and puts regular files back. */
   async release(): Promise<void> {
+    for (const path of this.refused) await unlink(path).catch(() => undefined);
+    this.refused.clear();
     for (const path of this.fifos) {
       try {
         const fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
@@ -167,7 +181,7 @@ export class FakeAmdgpuSysfs {
       [join(hw, 'freq2_input')]: String(card.mclkMhz * 1e6),
     };
     for (const [path, text] of Object.entries(files)) {
-      if (this.fifos.has(path)) continue;
+      if (this.fifos.has(path) || this.refused.has(path)) continue;
       await writeFile(path, `${text}\n`);
     }
   }

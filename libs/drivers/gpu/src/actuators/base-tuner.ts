@@ -59,7 +59,9 @@ export abstract class BaseTuner implements GpuTuner {
         await step.run(options.signal);
         changed.add(step.setting);
       } catch (err) {
-        // A setting whose command failed outright was not changed: nothing to put back for it.
+        // The failed step may have half-applied (pwm1_enable written, pwm1 not): restore its
+        // setting too. Settings this apply never reached were not changed: nothing to put back.
+        changed.add(step.setting);
         for (const setting of recordedNow) if (!changed.has(setting)) this.defaults.delete(setting);
         let restoreFailure: unknown;
         try {

@@ -78,14 +78,16 @@ describe('NVIDIA tuner (real processes: fake nvidia-smi and nvidia-settings)', (
     expect(err).toMatchObject({ kind: 'apply_failed' });
     expect((err as Error).message).toMatch(/nvidia-smi -i 0 -lgc 1200,1500" failed .*not supported.*the recorded defaults were restored/);
     expect((await fake.read()).gpus[0]!.powerLimitW).toBe(220);
-    expect((await setCalls()).map((c) => c.slice(3).join(' '))).toEqual(['-pl 150', '-lgc 1200,1500', '-pl 220']);
+    expect((await setCalls()).map((c) => c.slice(3).join(' '))).toEqual(['-pl 150', '-lgc 1200,1500', '-rgc', '-pl 220']);
   });
 
-  it('without root the first change fails as permission_denied and nothing needs restoring', async () => {
+  it('without root the change fails as permission_denied, and so does the restore: the default is kept for a retry', async () => {
     await fake.update((s) => { s.root = false; });
-    const err = await tuner().apply({ powerLimitW: 150 }).catch((e: unknown) => e);
+    const t = tuner();
+    const err = await t.apply({ powerLimitW: 150 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'apply_failed', cause: expect.objectContaining({ kind: 'permission_denied' }) });
-    expect((err as Error).message).toContain('the recorded defaults were restored');
+    expect((err as Error).message).toMatch(/Insufficient Permissions.*restoring the recorded defaults failed too/);
+    expect(t.recordedDefaults()).toEqual([{ setting: 'restore', action: 'nvidia-smi -i 0 -pl 220', value: '220 W' }]);
   });
 
   it('a lost GPU cannot be tuned', async () => {
