@@ -17,3 +17,6 @@ export * from './luxos-session.channel';
 export * from './whatsminer-v2.crypto';
 export * from './whatsminer.control';
 export * from './cgminer.driver';
+export * from './discovery/scan-targets';
+export * from './discovery/cgminer-discovery.scanner';
+export * from './cli/cgminer.cli';

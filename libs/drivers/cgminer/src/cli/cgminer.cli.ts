@@ -1,0 +1,112 @@
+import { MinerSnapshot } from '@rigwarden/protocol';
+import { driverRegistry, DriverError, type MinerReading } from '@rigwarden/drivers-core';
+import { CgminerFamilyDriver } from '../cgminer.driver';
+import { scanCgminer, type ScanResult } from '../discovery/cgminer-discovery.scanner';
+import { ScanTargetError } from '../discovery/scan-targets';
+
+/**
+ * The agent's `scan` and `probe` subcommands, kept here next to what they drive so
+ * the agent's main only dispatches:
+ *
+ *   rigwarden-agent scan 10.0.0.0/22 10.0.4.7:4029 [--json]
+ *   rigwarden-agent probe 10.0.0.21[:4028] [--json]
+ *
+ * Both write to `out` and return the process exit code.
+ */
+export type Write = (line: string) => void;
+
+const USAGE_SCAN = 'usage: rigwarden-agent scan CIDR|ADDRESS[:PORT]|A.B.C.D-E ... [--json] [--port N] [--timeout MS]';
+const USAGE_PROBE = 'usage: rigwarden-agent probe HOST[:PORT] [--json] [--driver NAME] [--password PW]';
+
+interface Parsed {
+  positional: string[];
+  json: boolean;
+  flags: Record<string, string>;
+}
+
+function parse(argv: readonly string[]): Parsed {
+  const out: Parsed = { positional: [], json: false, flags: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--json') out.json = true;
+    else if (arg.startsWith('--')) out.flags[arg.slice(2)] = argv[++i] ?? '';
+    else out.positional.push(arg);
+  }
+  return out;
+}
+
+export function formatScanLine(r: ScanResult): string {
+  const where = `${r.host}:${r.port}`.padEnd(21);
+  const ms = `${Math.round(r.durationMs)} ms`.padStart(8);
+  if (r.class === 'identified') {
+    const id = r.identification!;
+    const support = id.support === 'partial' ? ' (partially supported)' : '';
+    return `${where} identified    ${id.dialect}${support}  ${id.model || '-'}  ${r.firmware || ''}${ms}`.trimEnd();
+  }
+  return `${where} ${r.class.padEnd(13)} ${r.reason ?? ''}${ms}`;
+}
+
+export async function runScanCommand(argv: readonly string[], out: Write, err: Write = out): Promise<number> {
+  const args = parse(argv);
+  if (args.positional.length === 0) {
+    err(USAGE_SCAN);
+    return 2;
+  }
+  const timeout = args.flags['timeout'] ? Number(args.flags['timeout']) : undefined;
+  const counts = { identified: 0, responsive: 0, unresponsive: 0 };
+  try {
+    for await (const r of scanCgminer({
+      targets: args.positional,
+      port: args.flags['port'] ? Number(args.flags['port']) : undefined,
+      ...(timeout ? { hostDeadlineMs: timeout, identifyTimeoutMs: timeout } : {}),
+    })) {
+      counts[r.class]++;
+      if (args.json) out(JSON.stringify(r));
+      else if (r.class !== 'unresponsive') out(formatScanLine(r));
+    }
+  } catch (e) {
+    if (e instanceof ScanTargetError) {
+      err(`scan: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (!args.json) out(`${counts.identified} identified, ${counts.responsive} responsive but unidentified, ${counts.unresponsive} unresponsive`);
+  return 0;
+}
+
+/** proto3 JSON of one MinerSnapshot read from any cgminer-API miner. */
+export async function runProbeCommand(argv: readonly string[], out: Write, err: Write = out, now: () => Date = () => new Date()): Promise<number> {
+  const args = parse(argv);
+  const target = args.positional[0];
+  if (!target) {
+    err(USAGE_PROBE);
+    return 2;
+  }
+  const m = /^(.+?)(?::(\d+))?$/.exec(target)!;
+  const endpoint = {
+    host: m[1]!, port: m[2] ? Number(m[2]) : 4028,
+    options: args.flags['password'] ? { password: args.flags['password'] } : undefined,
+  };
+  const driver = driverRegistry.create(args.flags['driver'] ?? 'auto', endpoint);
+  let reading: MinerReading;
+  try {
+    reading = await driver.collect({ signal: AbortSignal.timeout(10_000), deadlineMs: 10_000 });
+  } catch (e) {
+    if (e instanceof DriverError) {
+      err(`probe: ${e.message} (${e.kind})`);
+      return 1;
+    }
+    throw e;
+  }
+  const snapshot = MinerSnapshot.fromPartial({ ...reading, minerId: `${endpoint.host}:${endpoint.port}`, collectedAt: now() });
+  const json = MinerSnapshot.toJSON(snapshot) as Record<string, unknown>;
+  if (args.json) {
+    out(JSON.stringify(json));
+  } else {
+    const id = driver instanceof CgminerFamilyDriver ? driver.identification : undefined;
+    if (id) out(`# ${id.dialect} (${id.support}): ${id.reason}`);
+    out(JSON.stringify(json, null, 2));
+  }
+  return 0;
+}

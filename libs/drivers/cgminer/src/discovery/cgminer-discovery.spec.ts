@@ -1,0 +1,91 @@
+import { CgminerSimulator, type SimDialect } from '@rigwarden/simulators';
+import { scanAll, scanCgminer, type ScanResult } from './cgminer-discovery.scanner';
+import { expandTargets, ScanTargetError } from './scan-targets';
+import { runProbeCommand, runScanCommand } from '../cli/cgminer.cli';
+
+describe('scan targets', () => {
+  it('expands CIDR, single addresses, ports and dash ranges without duplicates', () => {
+    expect(expandTargets(['10.0.0.0/30']).map((t) => t.host)).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect(expandTargets(['10.0.0.8/31', '10.0.0.9']).map((t) => t.host)).toEqual(['10.0.0.8', '10.0.0.9']);
+    expect(expandTargets(['10.0.0.5:4029'])).toEqual([{ host: '10.0.0.5', port: 4029 }]);
+    expect(expandTargets(['10.0.0.250-252', '10.0.0.251-10.0.1.1'])).toHaveLength(8);
+    expect(expandTargets(['127.0.0.0/22'])).toHaveLength(1022);
+  });
+
+  it('refuses nonsense and accidental huge ranges with a clear error', () => {
+    for (const bad of ['10.0.0', '10.0.0.256', '10.0.0.0/33', '10.0.0.0/8', '10.0.0.9-3', 'x.y:1']) {
+      expect(() => expandTargets([bad])).toThrow(ScanTargetError);
+    }
+  });
+});
+
+describe('scanCgminer over loopback 127.0.0.x', () => {
+  const sims: CgminerSimulator[] = [];
+  let port = 0;
+
+  beforeAll(async () => {
+    const layout: { host: string; dialect: SimDialect; fault?: 'hang' | 'close-without-reply' }[] = [
+      { host: '127.0.0.2', dialect: 'antminer' },
+      { host: '127.0.0.3', dialect: 'whatsminer' },
+      { host: '127.0.0.4', dialect: 'braiins' },
+      { host: '127.0.0.5', dialect: 'cgminer', fault: 'hang' },
+      { host: '127.0.0.6', dialect: 'cgminer', fault: 'close-without-reply' },
+    ];
+    for (const { host, dialect, fault } of layout) {
+      const sim = new CgminerSimulator({ host, port, dialect, lifetimeMs: 20_000 });
+      port = (await sim.start()).port;
+      if (fault) sim.fault = fault;
+      sims.push(sim);
+    }
+  });
+  afterAll(async () => {
+    for (const sim of sims) await sim.stop();
+  });
+
+  it('classifies every address and a hanging host cannot stall the scan', async () => {
+    const started = performance.now();
+    const results = await scanAll({ targets: ['127.0.0.0/29'], port, hostDeadlineMs: 400, identifyTimeoutMs: 400, probeTimeoutMs: 200 });
+    const elapsed = performance.now() - started;
+    const byHost = Object.fromEntries(results.map((r) => [r.host, r]));
+    expect(Object.keys(byHost).sort()).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6']);
+    expect(byHost['127.0.0.2']).toMatchObject({ class: 'identified', identification: { dialect: 'antminer', support: 'full' } });
+    expect(byHost['127.0.0.3']).toMatchObject({ class: 'identified', identification: { dialect: 'whatsminer' } });
+    expect(byHost['127.0.0.4']).toMatchObject({ class: 'identified', identification: { dialect: 'braiins' }, firmware: 'bosminer 0.2.0-d360818' });
+    expect(byHost['127.0.0.5']).toMatchObject({ class: 'responsive', reason: 'timeout' });
+    expect(byHost['127.0.0.6']).toMatchObject({ class: 'responsive', reason: 'connection_refused_by_api' });
+    expect(byHost['127.0.0.1']).toMatchObject({ class: 'unresponsive', reason: 'refused' });
+    expect(byHost['127.0.0.5']!.durationMs).toBeLessThan(700);
+    expect(elapsed).toBeLessThan(1500);
+  });
+
+  it('streams results as found: identified hosts arrive before the hanging one gives up', async () => {
+    const order: ScanResult[] = [];
+    for await (const r of scanCgminer({ targets: ['127.0.0.2-6'], port, hostDeadlineMs: 500, identifyTimeoutMs: 500 })) order.push(r);
+    const hangIndex = order.findIndex((r) => r.host === '127.0.0.5');
+    expect(hangIndex).toBe(order.length - 1);
+    expect(order.slice(0, 3).every((r) => r.class === 'identified' || r.class === 'responsive')).toBe(true);
+  });
+
+  it('rigwarden-agent scan prints a table line per responsive host and a summary; --json prints JSON lines', async () => {
+    const lines: string[] = [];
+    expect(await runScanCommand([`127.0.0.2-4`, '--port', String(port)], (l) => lines.push(l))).toBe(0);
+    expect(lines.filter((l) => l.includes('identified ')).length).toBe(3);
+    expect(lines.at(-1)).toBe('3 identified, 0 responsive but unidentified, 0 unresponsive');
+    const json: string[] = [];
+    expect(await runScanCommand(['127.0.0.2', '--json', '--port', String(port)], (l) => json.push(l))).toBe(0);
+    expect(JSON.parse(json[0]!)).toMatchObject({ class: 'identified', host: '127.0.0.2', port });
+    expect(await runScanCommand(['10.0.0.0/8'], () => undefined, () => undefined)).toBe(2);
+  });
+
+  it('rigwarden-agent probe prints one MinerSnapshot in proto3 JSON', async () => {
+    const lines: string[] = [];
+    const code = await runProbeCommand([`127.0.0.2:${port}`, '--json'], (l) => lines.push(l), (l) => lines.push(l), () => new Date('2026-11-22T06:00:00Z'));
+    expect(code).toBe(0);
+    const snapshot = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(snapshot).toMatchObject({ minerId: `127.0.0.2:${port}`, vendor: 'antminer', model: 'Antminer S19 Pro', driver: 'auto:antminer', collectedAt: '2026-11-22T06:00:00.000Z' });
+    expect((snapshot['boards'] as unknown[]).length).toBe(3);
+    const failed: string[] = [];
+    expect(await runProbeCommand([`127.0.0.1:${port}`], () => undefined, (l) => failed.push(l))).toBe(1);
+    expect(failed[0]).toContain('unreachable');
+  });
+});
