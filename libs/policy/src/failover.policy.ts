@@ -65,6 +65,7 @@ class FailoverEvaluation {
   private readonly observations: readonly RigObservation[];
   private readonly slots: readonly Slot[];
   private readonly maxGapMs: DurationMs;
+  private readonly memo = new Map<string, unknown>();
 
   constructor(
     private readonly ctx: PolicyContext,
@@ -78,6 +79,12 @@ class FailoverEvaluation {
       const pool = findPool(latest.pools, spec);
       return { spec, specIndex, key: pool ? poolKey(pool) : poolKey(spec), ...(pool ? { pool } : {}) };
     });
+  }
+
+  /** Computed once per evaluation: several rules ask the same questions. */
+  private once<T>(key: string, compute: () => T): T {
+    if (!this.memo.has(key)) this.memo.set(key, compute());
+    return this.memo.get(key) as T;
   }
 
   run(): Decision[] {
@@ -169,13 +176,17 @@ class FailoverEvaluation {
     const run = trailingRun(this.observations, (o) => activeKeyOf(o) === key, this.maxGapMs);
     if (!run) return undefined;
     let since = run.start.at;
-    for (let i = 1; i < run.items.length; i++) {
+    // The latest progress is all that matters: walk back from the newest reading.
+    for (let i = run.items.length - 1; i >= 1; i--) {
       const prev = poolByKey(run.items[i - 1]!, key);
       const cur = poolByKey(run.items[i]!, key);
       if (!prev || !cur) continue;
       const acceptedMoved = cur.accepted !== undefined && prev.accepted !== undefined && cur.accepted !== prev.accepted;
       const shareTimeMoved = cur.lastShareAt !== undefined && cur.lastShareAt !== prev.lastShareAt;
-      if (acceptedMoved || shareTimeMoved) since = Math.max(since, run.items[i]!.at);
+      if (acceptedMoved || shareTimeMoved) {
+        since = run.items[i]!.at;
+        break;
+      }
     }
     const started = minerStartAt(this.latest);
     if (started !== undefined) since = Math.max(since, started);
@@ -186,6 +197,10 @@ class FailoverEvaluation {
 
   /** rejected / (accepted + rejected) over the window, from counter deltas; undefined below the share minimum. */
   private rejectRatio(key: string): number | undefined {
+    return this.once(`reject ${key}`, () => this.computeRejectRatio(key));
+  }
+
+  private computeRejectRatio(key: string): number | undefined {
     const from = this.latest.at - this.p.rejectWindowMs;
     const window = this.observations.filter((o) => o.at >= from);
     let accepted = 0;
@@ -248,6 +263,10 @@ class FailoverEvaluation {
    * the cooldown are one failure (our command and the change it caused).
    */
   private failuresOf(slot: Slot): EpochMs[] {
+    return this.once(`failures ${slot.key}`, () => this.computeFailures(slot));
+  }
+
+  private computeFailures(slot: Slot): EpochMs[] {
     const since = this.ctx.now - this.p.failureMemoryMs;
     const times: EpochMs[] = [];
     for (const s of this.observedSwitches()) {
@@ -270,6 +289,10 @@ class FailoverEvaluation {
   // --- cooldown ------------------------------------------------------------------------------------------------
 
   private observedSwitches(): { at: EpochMs; from: string; to: string }[] {
+    return this.once('switches', () => this.computeObservedSwitches());
+  }
+
+  private computeObservedSwitches(): { at: EpochMs; from: string; to: string }[] {
     const switches: { at: EpochMs; from: string; to: string }[] = [];
     let prevKey: string | undefined;
     for (const o of this.observations) {

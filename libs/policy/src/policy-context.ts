@@ -38,15 +38,22 @@ export interface PolicyContext {
   readonly miningStop?: ActionRecord;
 }
 
+// The policies of one evaluation share their context: a pure memo keyed by the (immutable) input object.
+const contexts = new WeakMap<PolicyInput, { now: EpochMs; defaults?: PolicyParamsOverrides; ctx: PolicyContext }>();
+
 export function createContext(input: PolicyInput, now: EpochMs, defaults?: PolicyParamsOverrides): PolicyContext {
+  const cached = contexts.get(input);
+  if (cached && cached.now === now && cached.defaults === defaults) return cached.ctx;
+  const ctx = buildContext(input, now, defaults);
+  contexts.set(input, { now, ...(defaults ? { defaults } : {}), ctx });
+  return ctx;
+}
+
+function buildContext(input: PolicyInput, now: EpochMs, defaults?: PolicyParamsOverrides): PolicyContext {
   const params = resolveParams(defaults, input.spec.policy);
-  const byTime = new Map<string, RigObservation>();
-  const all = [...input.history.observations];
-  if (input.status.latest) all.push(input.status.latest);
-  for (const o of all) if (o.at <= now) byTime.set(`${o.at}/${o.seq ?? ''}`, o);
-  const observations = [...byTime.values()].sort((a, b) => a.at - b.at);
+  const observations = mergeObservations(input.history.observations, input.status.latest, now);
   const latest = observations[observations.length - 1];
-  const actions = input.history.actions.filter((a) => a.at <= now).sort((a, b) => a.at - b.at);
+  const actions = sortedUpTo(input.history.actions, now);
   const fresh =
     latest !== undefined && input.status.agentOnline !== false && now - latest.at <= params.freshness.staleAfterMs;
   return {
@@ -62,6 +69,30 @@ export function createContext(input: PolicyInput, now: EpochMs, defaults?: Polic
     quarantine: inForce(actions, 'quarantine', 'release'),
     miningStop: inForce(actions, 'stop-mining', 'resume-mining'),
   };
+}
+
+/** Oldest first, none after `now`, duplicates (same time and seq) once. Usually already sorted: then O(n). */
+function mergeObservations(
+  history: readonly RigObservation[],
+  latest: RigObservation | undefined,
+  now: EpochMs,
+): RigObservation[] {
+  const all = sortedUpTo(latest ? [...history, latest] : history, now);
+  const out: RigObservation[] = [];
+  for (const o of all) {
+    const prev = out[out.length - 1];
+    if (prev && prev.at === o.at && prev.seq === o.seq) continue;
+    out.push(o);
+  }
+  return out;
+}
+
+function sortedUpTo<T extends { readonly at: EpochMs }>(items: readonly T[], now: EpochMs): T[] {
+  const kept = items.filter((x) => x.at <= now);
+  for (let i = 1; i < kept.length; i++) {
+    if (kept[i]!.at < kept[i - 1]!.at) return kept.sort((a, b) => a.at - b.at);
+  }
+  return kept;
 }
 
 function inForce(actions: readonly ActionRecord[], set: ActionKind, clear: ActionKind): ActionRecord | undefined {

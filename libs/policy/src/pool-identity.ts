@@ -15,9 +15,18 @@ export function findPool(pools: readonly PoolObservation[], spec: PoolSpec): Poo
   return byUrl.find((p) => p.user.trim() === spec.user.trim()) ?? (byUrl.length === 1 ? byUrl[0] : undefined);
 }
 
+// Observations are immutable, so what is derived from them is cached by identity (a pure memo, no state).
+const keys = new WeakMap<object, string>();
+const pools = new WeakMap<RigObservation, ReadonlyMap<string, PoolObservation>>();
+
 /** A stable identity for a pool across observations (the miner may renumber pools after a set-pools). */
 export function poolKey(pool: { readonly url: string; readonly user: string }): string {
-  return `${normalizePoolUrl(pool.url)} ${pool.user.trim()}`;
+  let key = keys.get(pool);
+  if (key === undefined) {
+    key = `${normalizePoolUrl(pool.url)} ${pool.user.trim()}`;
+    keys.set(pool, key);
+  }
+  return key;
 }
 
 export function activePool(o: RigObservation): PoolObservation | undefined {
@@ -25,5 +34,12 @@ export function activePool(o: RigObservation): PoolObservation | undefined {
 }
 
 export function poolByKey(o: RigObservation, key: string): PoolObservation | undefined {
-  return o.pools.find((p) => poolKey(p) === key);
+  let byKey = pools.get(o);
+  if (!byKey) {
+    const map = new Map<string, PoolObservation>();
+    for (const p of o.pools) if (!map.has(poolKey(p))) map.set(poolKey(p), p);
+    pools.set(o, map);
+    byKey = map;
+  }
+  return byKey.get(key);
 }

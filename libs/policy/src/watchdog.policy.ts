@@ -95,10 +95,9 @@ class WatchdogEvaluation {
 
   run(): Decision[] {
     const { ctx, p } = this;
-    const cutoff = this.ladderCutoff();
-    const ladder = ctx.actions.filter(
-      (a) => a.by === 'watchdog' && LADDER_KINDS.has(a.kind) && a.at >= cutoff && ctx.now - a.at <= p.ladderMemoryMs,
-    );
+    const remembered = ctx.actions.filter((a) => a.by === 'watchdog' && LADDER_KINDS.has(a.kind) && ctx.now - a.at <= p.ladderMemoryMs);
+    const cutoff = remembered.length > 0 ? this.ladderCutoff() : Number.NEGATIVE_INFINITY;
+    const ladder = remembered.filter((a) => a.at >= cutoff);
     const last = ladder[ladder.length - 1];
     let evidenceAfter = Number.NEGATIVE_INFINITY;
     // A step that failed changed nothing: the next one follows at once, on the same evidence. Otherwise the step
