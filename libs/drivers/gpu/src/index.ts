@@ -16,3 +16,6 @@ export * from './sensors/sensor-enriched.driver';
 export * from './actuators/base-tuner';
 export * from './actuators/nvidia.actuator';
 export * from './actuators/amdgpu.actuator';
+export * from './supervisor/log-ring';
+export * from './supervisor/restart-backoff';
+export * from './supervisor/miner-process.supervisor';

@@ -1,0 +1,184 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+import { GpuMinerSimulator } from '@rigwarden/simulators';
+import { LolminerDriver } from '../http/lolminer.driver';
+import { LogRing } from './log-ring';
+import { MinerProcessSupervisor, type MinerSupervisorOptions, type SupervisorEvent } from './miner-process.supervisor';
+import { restartDelayMs } from './restart-backoff';
+
+const NODE = process.execPath;
+const supervisors: MinerProcessSupervisor[] = [];
+afterEach(async () => {
+  await Promise.all(supervisors.splice(0).map((s) => s.stop()));
+});
+
+function supervise(options: Partial<MinerSupervisorOptions> & Pick<MinerSupervisorOptions, 'command'>): { s: MinerProcessSupervisor; events: SupervisorEvent[] } {
+  const events: SupervisorEvent[] = [];
+  const s = new MinerProcessSupervisor({ name: 'test-miner', stopGraceMs: 2_000, onEvent: (e) => events.push(e), ...options });
+  supervisors.push(s);
+  return { s, events };
+}
+
+async function until(check: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Running, not a zombie waiting for a reaper (PID 1 in a container may not reap). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) [ZX]/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+describe('miner process supervisor (real child processes)', () => {
+  it('runs the command line and keeps the last lines of its output for tail', async () => {
+    const { s } = supervise({
+      command: { file: NODE, args: ['-e', 'for (let i = 0; i < 50; i++) console.log("line " + i); console.error("to stderr"); setInterval(() => {}, 1000)'] },
+      logLines: 20,
+    });
+    s.start();
+    await until(() => s.tail(1)[0] === 'to stderr', 5_000, 'output');
+    expect(s.tail(3)).toEqual(['line 48', 'line 49', 'to stderr']);
+    expect(s.tail()).toHaveLength(20);
+    expect(s.status()).toMatchObject({ state: 'running', starts: 1, restarts: 0 });
+  });
+
+  it('a crash (non-zero exit) is restarted with exponential backoff', async () => {
+    const { s, events } = supervise({
+      command: { file: NODE, args: ['-e', 'console.log("boot"); process.exit(3)'] },
+      restart: { initialDelayMs: 50, factor: 2, maxDelayMs: 200, resetAfterMs: 60_000 },
+    });
+    s.start();
+    await until(() => events.filter((e) => e.type === 'restart-scheduled').length >= 4, 8_000, 'four restarts');
+    const exits = events.filter((e) => e.type === 'exited');
+    expect(exits[0]).toMatchObject({ reason: 'crash', code: 3, signal: null });
+    expect(events.filter((e) => e.type === 'restart-scheduled').slice(0, 4).map((e) => (e as { delayMs: number }).delayMs)).toEqual([50, 100, 200, 200]);
+    expect(s.tail().filter((l) => l === 'boot').length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('a clean exit (code 0) is reported as exit, and restarted too: the miner should always run', async () => {
+    const { s, events } = supervise({ command: { file: NODE, args: ['-e', 'process.exit(0)'] }, restart: { initialDelayMs: 50 } });
+    s.start();
+    await until(() => events.some((e) => e.type === 'restart-scheduled'), 5_000, 'restart');
+    expect(events.find((e) => e.type === 'exited')).toMatchObject({ reason: 'exit', code: 0 });
+  });
+
+  it('a hang (API unreachable while the process lives) kills the miner and restarts it', async () => {
+    const sim = new GpuMinerSimulator({ flavor: 'lolminer' });
+    const address = await sim.start();
+    sim.fault = 'api-hang';
+    try {
+      const driver = new LolminerDriver({ ...address, options: { timeoutMs: 100 } });
+      const { s, events } = supervise({
+        command: { file: NODE, args: ['-e', 'setInterval(() => {}, 1000)'] },
+        probe: (signal) => driver.collect({ signal, deadlineMs: 100 }),
+        probeIntervalMs: 50, probeTimeoutMs: 150, startupGraceMs: 200, hangAfterMs: 400,
+        restart: { initialDelayMs: 50 },
+      });
+      s.start();
+      await until(() => events.some((e) => e.type === 'exited'), 8_000, 'hang kill');
+      const hang = events.find((e) => e.type === 'hang') as Extract<SupervisorEvent, { type: 'hang' }>;
+      expect(hang.unreachableForMs).toBeGreaterThanOrEqual(400);
+      expect(events.find((e) => e.type === 'exited')).toMatchObject({ reason: 'hang', signal: 'SIGTERM' });
+      expect(s.status().apiReachable).toBe(false);
+      await until(() => events.filter((e) => e.type === 'started').length === 2, 5_000, 'restart after hang');
+      sim.fault = 'none';
+      await until(() => s.status().apiReachable === true, 5_000, 'API back');
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('stop sends SIGTERM, then SIGKILL after the grace period to a miner that ignores SIGTERM', async () => {
+    const { s, events } = supervise({
+      command: { file: NODE, args: ['-e', 'process.on("SIGTERM", () => console.log("ignoring TERM")); console.log("up"); setInterval(() => {}, 1000)'] },
+      stopGraceMs: 300,
+    });
+    s.start();
+    await until(() => s.tail().includes('up'), 5_000, 'start');
+    const pid = s.status().pid!;
+    const started = Date.now();
+    await s.stop();
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(3_000);
+    expect(alive(pid)).toBe(false);
+    expect(s.tail()).toEqual(expect.arrayContaining(['ignoring TERM', '[rigwarden] pid ' + pid + ' still running 300 ms after SIGTERM: SIGKILL']));
+    expect(s.status()).toMatchObject({ state: 'stopped', lastExit: { signal: 'SIGKILL' } });
+    expect(events.at(-1)?.type).toBe('stopped');
+    expect(events.some((e) => e.type === 'restart-scheduled')).toBe(false);
+  });
+
+  it('stop takes the whole process group, grandchildren included', async () => {
+    const { s } = supervise({ command: { file: '/bin/sh', args: ['-c', 'sleep 300 & echo "grandchild $!"; wait'] } });
+    s.start();
+    await until(() => s.tail().some((l) => l.startsWith('grandchild ')), 5_000, 'grandchild');
+    const grandchild = Number(s.tail().find((l) => l.startsWith('grandchild '))!.split(' ')[1]);
+    expect(alive(grandchild)).toBe(true);
+    await s.stop();
+    await until(() => !alive(grandchild), 3_000, 'grandchild gone');
+  });
+
+  it('a command that does not exist is spawn-failed (not_installed) and retried with backoff', async () => {
+    const { s, events } = supervise({ command: { file: '/nonexistent/t-rex', args: [] }, restart: { initialDelayMs: 30 } });
+    s.start();
+    await until(() => events.filter((e) => e.type === 'spawn-failed').length >= 2, 5_000, 'two spawn failures');
+    expect(events[0]).toMatchObject({ type: 'spawn-failed', error: expect.objectContaining({ kind: 'not_installed' }) });
+  });
+
+  it('no orphans: when the agent is killed with SIGKILL the watchdog takes the miner and its children down', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rigwarden-orphan-'));
+    try {
+      const outfile = join(dir, 'agent.js');
+      buildSync({ entryPoints: [join(__dirname, 'testing/orphan-agent.harness.ts')], bundle: true, platform: 'node', target: 'node20', outfile, logLevel: 'silent' });
+      const agent = spawn(NODE, [outfile], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const pids = await new Promise<{ miner: number; grandchild: number }>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('agent printed no pids')), 8_000);
+        agent.stdout.setEncoding('utf8').once('data', (line: string) => {
+          clearTimeout(timer);
+          resolve(JSON.parse(line) as { miner: number; grandchild: number });
+        });
+      });
+      expect(alive(pids.miner) && alive(pids.grandchild)).toBe(true);
+      agent.kill('SIGKILL');
+      const started = Date.now();
+      await until(() => !alive(pids.miner) && !alive(pids.grandchild), 5_000, 'miner and grandchild gone');
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('log ring and backoff', () => {
+  it('joins lines split across chunks and keeps the last N', () => {
+    const ring = new LogRing(3);
+    ring.write('a\nb');
+    ring.write('c\nd\ne\n');
+    expect(ring.tail()).toEqual(['bc', 'd', 'e']);
+    expect(ring.tail(1)).toEqual(['e']);
+    expect(ring.droppedLines()).toBe(1);
+  });
+
+  it('strips terminal colour codes that miners print', () => {
+    const ring = new LogRing(5);
+    ring.write('\u001b[32mGPU0: 60.1 MH/s\u001b[0m\n');
+    expect(ring.tail()).toEqual(['GPU0: 60.1 MH/s']);
+  });
+
+  it('restart delay doubles up to the cap', () => {
+    const policy = { initialDelayMs: 1_000, factor: 2, maxDelayMs: 30_000, resetAfterMs: 300_000 };
+    expect([1, 2, 3, 4, 5, 6, 7].map((n) => restartDelayMs(n, policy))).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+  });
+});
