@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { DIALECT_DEFAULTS, personalityFor } from './cgminer/personalities';
 import type { CgminerPersonality, SimContext, SimDialect, SimReply } from './cgminer/personality';
+import { StratumMiningEngine, type MiningOptions } from './cgminer/stratum-mining.engine';
 
 export interface SimBoard {
   hashrateHs: number;
@@ -120,6 +121,7 @@ export class CgminerSimulator {
   private downUntilMs = 0;
   private quitted = false;
   private lifetimeTimer: NodeJS.Timeout | undefined;
+  private mining: StratumMiningEngine | undefined;
 
   constructor(private readonly options: CgminerSimulatorOptions = {}) {
     this.now = options.now ?? (() => Date.now());
@@ -152,7 +154,25 @@ export class CgminerSimulator {
     return { host: addr.address, port: addr.port };
   }
 
+  /**
+   * Mines against the pools in `state.pools` over stratum: pools that die or go
+   * silent are seen Dead, the miner fails over and back like cgminer, shares
+   * accumulate from the pool's answers. Pool URLs must be stratum+tcp://host:port.
+   */
+  startMining(options: MiningOptions = {}): StratumMiningEngine {
+    this.mining?.stop();
+    this.mining = new StratumMiningEngine(this.state, this.now, options);
+    this.mining.start();
+    return this.mining;
+  }
+
+  stopMining(): void {
+    this.mining?.stop();
+    this.mining = undefined;
+  }
+
   async stop(): Promise<void> {
+    this.stopMining();
     clearTimeout(this.lifetimeTimer);
     for (const socket of this.sockets) socket.destroy();
     const server = this.server;

@@ -83,12 +83,22 @@ export class CgminerFamilyDriver implements MinerDriver, PoolControl, Restartabl
       replies = { ...replies, ...more.replies };
       errors = { ...errors, ...more.errors };
     }
+    for (const [cmd, alternative] of Object.entries(dialect.fallbacks ?? {})) {
+      if (replies[cmd] || errors[cmd]?.kind !== 'unsupported') continue;
+      try {
+        replies = { ...replies, [alternative]: await this.client.command(this.endpoint, alternative, undefined, { signal: ctx.signal }) };
+        delete errors[cmd];
+      } catch (err) {
+        if (!(err instanceof DriverError)) throw err;
+        errors = { ...errors, [alternative]: err };
+      }
+    }
     for (const required of dialect.requiredCommands) {
       if (!replies[required]) {
         throw errors[required] ?? new DriverError('miner_error', `no reply to ${required}`, { host: this.endpoint.host, port: this.endpoint.port, command: required });
       }
     }
-    const reading = dialect.decode(pick(replies, dialect.collectCommands));
+    const reading = dialect.decode(pick(replies, [...dialect.collectCommands, ...Object.values(dialect.fallbacks ?? {})]));
     const collectErrors: CollectError[] = Object.entries(errors)
       .filter(([cmd, err]) => dialect.collectCommands.includes(cmd) && err.kind !== 'unsupported')
       .map(([cmd, err]) => ({

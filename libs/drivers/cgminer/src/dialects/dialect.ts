@@ -18,6 +18,8 @@ export interface CgminerDialect {
   readonly collectCommands: readonly string[];
   /** Commands whose failure fails the collect; the others are best effort. */
   readonly requiredCommands: readonly string[];
+  /** A command to ask instead when the firmware does not know one (Code 14), e.g. edevs -> devs on older btminer. */
+  readonly fallbacks?: Readonly<Record<string, string>>;
   /** What the firmware lets a client do through this API. */
   readonly capabilities: ControlCapabilities;
   decode(replies: CollectedReplies): MinerReading;

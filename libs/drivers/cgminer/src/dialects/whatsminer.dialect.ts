@@ -49,6 +49,7 @@ export const whatsminerDialect: CgminerDialect = {
   description: 'MicroBT Whatsminer btminer (summary/edevs, API v2 for writes)',
   collectCommands: ['summary', 'pools', 'edevs', 'devdetails'],
   requiredCommands: ['summary'],
+  fallbacks: { edevs: 'devs' },
   // The driver upgrades these when a write password is configured (see WhatsminerControl).
   capabilities: NO_CONTROL,
   decode(replies: CollectedReplies): MinerReading {
