@@ -19,3 +19,4 @@ export * from './actuators/amdgpu.actuator';
 export * from './supervisor/log-ring';
 export * from './supervisor/restart-backoff';
 export * from './supervisor/miner-process.supervisor';
+export * from './gpu-rig';

@@ -6,6 +6,7 @@ import { count, num, obj, reading, records, str, unitFactor } from '../values';
 import { activePool, baseReading, gpuBoard, normaliseAlgorithm, sumWhenComplete } from './gpu-reading';
 import { decodeReply, timeoutOption } from './decode-error';
 import { HttpJsonClient } from './http-json-client';
+import { withConfiguredGpuSensors } from '../gpu-rig';
 
 /**
  * gminer GET /stat. "speed" is in speedUnit (1.3x: "Sol/s") or speed_unit (later),
@@ -66,5 +67,5 @@ driverRegistry.register({
   name: 'gminer',
   description: 'GMiner HTTP API (/stat)',
   defaultPort: 10050,
-  create: (endpoint) => new GminerDriver(endpoint),
+  create: (endpoint) => withConfiguredGpuSensors(new GminerDriver(endpoint)),
 });

@@ -6,6 +6,7 @@ import { arr, count, num, obj, reading, records, str, unitFactor, type Json } fr
 import { activePool, baseReading, gpuBoard, normaliseAlgorithm, sumWhenComplete } from './gpu-reading';
 import { decodeReply, timeoutOption } from './decode-error';
 import { HttpJsonClient } from './http-json-client';
+import { withConfiguredGpuSensors } from '../gpu-rig';
 
 /**
  * lolMiner GET /summary, both shapes:
@@ -123,5 +124,5 @@ driverRegistry.register({
   name: 'lolminer',
   description: 'lolMiner HTTP API (/summary, legacy and multi-algorithm shapes)',
   defaultPort: 4444,
-  create: (endpoint) => new LolminerDriver(endpoint),
+  create: (endpoint) => withConfiguredGpuSensors(new LolminerDriver(endpoint)),
 });

@@ -6,6 +6,7 @@ import { Pool, PoolStatus } from '@rigwarden/protocol';
 import { normalisePciBusId } from '../pci-bus-id';
 import { count, reading, str, type Json } from '../values';
 import { baseReading, gpuBoard, normaliseAlgorithm, sumWhenComplete } from './gpu-reading';
+import { withConfiguredGpuSensors } from '../gpu-rig';
 
 export interface TeamRedMinerReplies {
   summary: CgminerReply;
@@ -113,6 +114,6 @@ driverRegistry.register({
   name: 'teamredminer',
   description: 'TeamRedMiner (AMD) sgminer-compatible API (TCP 4028) through the cgminer client',
   defaultPort: 4028,
-  create: (endpoint) => new TeamRedMinerDriver(endpoint),
+  create: (endpoint) => withConfiguredGpuSensors(new TeamRedMinerDriver(endpoint)),
 });
 

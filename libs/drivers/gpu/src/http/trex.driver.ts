@@ -6,6 +6,7 @@ import { arr, count, num, obj, reading, records, str, type Json } from '../value
 import { activePool, baseReading, gpuBoard, normaliseAlgorithm, sumWhenComplete } from './gpu-reading';
 import { decodeReply } from './decode-error';
 import { HttpJsonClient, type HttpJsonReply } from './http-json-client';
+import { withConfiguredGpuSensors } from '../gpu-rig';
 
 /**
  * T-Rex (NVIDIA) HTTP API, GET /summary on port 4067. Hashrates are in H/s.
@@ -133,5 +134,5 @@ driverRegistry.register({
   name: 't-rex',
   description: 'T-Rex NVIDIA miner HTTP API (/summary, sid login when an API password is set)',
   defaultPort: 4067,
-  create: (endpoint) => new TrexDriver(endpoint),
+  create: (endpoint) => withConfiguredGpuSensors(new TrexDriver(endpoint)),
 });

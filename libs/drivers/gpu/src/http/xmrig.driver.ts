@@ -7,6 +7,7 @@ import { arr, count, num, obj, reading, records, str } from '../values';
 import { activePool, baseReading, gpuBoard, normaliseAlgorithm, sumWhenComplete, type GpuFields } from './gpu-reading';
 import { decodeReply, timeoutOption } from './decode-error';
 import { HttpJsonClient } from './http-json-client';
+import { withConfiguredGpuSensors } from '../gpu-rig';
 
 /** xmrig hashrate windows: [10 s, 60 s, 15 min], null while a window is not filled yet. */
 function windowHs(value: unknown, i: number): number | undefined {
@@ -150,6 +151,6 @@ driverRegistry.register({
   name: 'xmrig',
   description: 'XMRig HTTP API (/2/summary + /2/backends, bearer token; GET / for 2.x)',
   defaultPort: 8080,
-  create: (endpoint) => new XmrigDriver(endpoint),
+  create: (endpoint) => withConfiguredGpuSensors(new XmrigDriver(endpoint)),
 });
 

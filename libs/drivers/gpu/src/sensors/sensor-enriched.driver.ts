@@ -1,4 +1,4 @@
-import type { CollectContext, MinerDriver, MinerEndpoint, MinerReading } from '@rigwarden/drivers-core';
+import type { CollectContext, GpuTunable, GpuTuner, MinerDriver, MinerEndpoint, MinerReading } from '@rigwarden/drivers-core';
 import { Board, BoardStatus, type CollectError } from '@rigwarden/protocol';
 import { GpuError } from '../gpu-error';
 import type { GpuSensor, GpuSensorReading } from './gpu-sensor';
@@ -57,17 +57,31 @@ export function mergeGpuSensors(reading: MinerReading, gpus: GpuSensorReading[],
 }
 
 /**
- * A miner driver plus the rig's OS GPU sensors: the miner API and the sensors are
- * read in parallel and merged by PCI bus id. A sensor failure never fails the
- * collect; it is added to the reading's errors (kind gpu_lost, timeout, ...).
+ * A miner driver plus the rig's OS GPU sensors (and tuners): the miner API and the
+ * sensors are read in parallel and merged by PCI bus id. A sensor failure never
+ * fails the collect; it is added to the reading's errors (kind gpu_lost, timeout, ...).
  */
-export class SensorEnrichedDriver implements MinerDriver {
+export class SensorEnrichedDriver implements MinerDriver, GpuTunable {
   readonly name: string;
   readonly endpoint: MinerEndpoint;
 
-  constructor(private readonly inner: MinerDriver, private readonly sensors: GpuSensor[]) {
+  constructor(
+    private readonly inner: MinerDriver,
+    private readonly sensors: GpuSensor[],
+    /** The rig's GPU tuners, offered through the GpuTunable capability. */
+    private readonly tuners: readonly GpuTuner[] = [],
+  ) {
     this.name = inner.name;
     this.endpoint = inner.endpoint;
+  }
+
+  gpuTuners(): readonly GpuTuner[] {
+    return this.tuners;
+  }
+
+  /** The wrapped miner driver, for its own capabilities (restart, pool control). */
+  unwrap(): MinerDriver {
+    return this.inner;
   }
 
   async collect(ctx: CollectContext): Promise<MinerReading> {
