@@ -2,6 +2,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { DIALECT_DEFAULTS, personalityFor } from './cgminer/personalities';
 import type { CgminerPersonality, SimContext, SimDialect, SimReply } from './cgminer/personality';
 import { StratumMiningEngine, type MiningOptions } from './cgminer/stratum-mining.engine';
+import { applyThermals } from './cgminer/thermal.model';
 
 export interface SimBoard {
   hashrateHs: number;
@@ -44,6 +45,8 @@ export interface CgminerSimState {
   powerW?: number;
   /** Work mode set through ascset (Avalon/LuxOS) or the Whatsminer API. */
   workMode?: number;
+  /** Intake air temperature; when set, board temperatures follow frequency, fans and ambient (thermal.model.ts). */
+  ambientC?: number;
 }
 
 /** How the simulated miner misbehaves, to exercise the client's error paths. */
@@ -187,6 +190,35 @@ export class CgminerSimulator {
     this.state.startedAtS = Math.floor(this.now() / 1000);
   }
 
+  /** Fault: a hash board stops hashing (its chips no longer answer). */
+  killBoard(index: number): void {
+    this.board(index).alive = false;
+  }
+
+  /** Fault: a fan stops (0 RPM); with `ambientC` set, the boards heat up. */
+  failFan(index: number): void {
+    if (index < 0 || index >= this.state.fans.length) throw new Error(`no fan ${index}`);
+    this.state.fans[index] = 0;
+    applyThermals(this.state);
+  }
+
+  /** Fault: a burst of hardware errors on one board. */
+  hwErrorBurst(index: number, count: number): void {
+    this.board(index).hwErrors += count;
+  }
+
+  /** Fault or scenario: the intake air temperature changes (overheat when high). */
+  setAmbient(celsius: number): void {
+    this.state.ambientC = celsius;
+    applyThermals(this.state);
+  }
+
+  private board(index: number): SimBoard {
+    const board = this.state.boards[index];
+    if (!board) throw new Error(`no board ${index}`);
+    return board;
+  }
+
   /** A pool goes dead or comes back; the miner fails over to the best-priority alive pool. */
   setPoolStatus(index: number, status: SimPool['status']): void {
     const pool = this.state.pools[index];
@@ -240,6 +272,7 @@ export class CgminerSimulator {
 
   /** Answers one request as the firmware would. Public so tests can check replies without a socket. */
   handle(text: string): string {
+    applyThermals(this.state);
     const ctx = this.context();
     const raw = this.personality.rawRequest?.(ctx, text);
     if (raw !== undefined) return raw;
@@ -266,7 +299,8 @@ export class CgminerSimulator {
       const r = this.reply(command, parameter);
       return r.raw ?? JSON.stringify(r.body);
     }
-    if (!this.joinCommands) return JSON.stringify({ STATUS: [this.status('E', 14, 'Invalid command')], id: 1 });
+    // cgminer 4.11.1's Code 14 has no Description key.
+    if (!this.joinCommands) return JSON.stringify({ STATUS: [{ STATUS: 'E', When: this.nowS(), Code: 14, Msg: 'Invalid command' }], id: 1 });
     const parts = command.split('+').map((part) => {
       const r = this.personality.joinable.has(part) && !PRIVILEGED.has(part)
         ? this.reply(part, parameter)
