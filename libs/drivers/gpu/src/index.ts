@@ -20,3 +20,4 @@ export * from './supervisor/log-ring';
 export * from './supervisor/restart-backoff';
 export * from './supervisor/miner-process.supervisor';
 export * from './gpu-rig';
+export * from './probe/gpu-probe';
