@@ -259,6 +259,16 @@ const scenarios: Scenario[] = [
     expected: null,
   },
   {
+    name: 'a reading stamped 3 s ahead of the controller clock (agent clock skew) is acted on',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0 + 3 * SEC, { states: { 0: 'dead' } })]),
+    expected: { kind: 'switch-pool', reason: 'active-pool-dead', params: { poolIndex: 1 } },
+  },
+  {
+    name: 'a reading stamped 60 s ahead of the controller clock is left out',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0 + 60 * SEC, { states: { 0: 'dead' } })]),
+    expected: null,
+  },
+  {
     name: 'an offline agent makes no decision',
     input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { states: { 0: 'dead' } })], [], false),
     expected: null,

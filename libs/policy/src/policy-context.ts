@@ -25,7 +25,7 @@ export interface PolicyContext {
   readonly params: PolicyParams;
   readonly rigId: string;
   readonly minerId?: string;
-  /** History plus status.latest, oldest first, none from after `now`. */
+  /** History plus status.latest, oldest first, none from after `now` (+ the clock skew allowed). */
   readonly observations: readonly RigObservation[];
   readonly latest?: RigObservation;
   /** True when the latest observation may be acted on: present, recent, and the agent not known offline. */
@@ -51,7 +51,9 @@ export function createContext(input: PolicyInput, now: EpochMs, defaults?: Polic
 
 function buildContext(input: PolicyInput, now: EpochMs, defaults?: PolicyParamsOverrides): PolicyContext {
   const params = resolveParams(defaults, input.spec.policy);
-  const observations = mergeObservations(input.history.observations, input.status.latest, now);
+  // A reading stamped slightly ahead of `now` is clock skew between agent and controller; further ahead, it is
+  // not part of this moment (a replay evaluated at an earlier time) and is left out.
+  const observations = mergeObservations(input.history.observations, input.status.latest, now + params.freshness.maxClockSkewMs);
   const latest = observations[observations.length - 1];
   const actions = sortedUpTo(input.history.actions, now);
   const fresh =

@@ -9,6 +9,7 @@ export const DEFAULT_POLICY_PARAMS: PolicyParams = {
   freshness: {
     staleAfterMs: 30 * SECOND,
     maxGapMs: 90 * SECOND,
+    maxClockSkewMs: 5 * SECOND,
   },
   failover: {
     enabled: true,

@@ -84,6 +84,8 @@ export interface FreshnessParams {
   readonly staleAfterMs: DurationMs;
   /** Two observations further apart than this break a "sustained" run. */
   readonly maxGapMs: DurationMs;
+  /** Readings stamped up to this far after `now` (agent clock ahead) still count; later ones are left out. */
+  readonly maxClockSkewMs: DurationMs;
 }
 
 export interface FailoverParams {
