@@ -6,3 +6,4 @@ export * from './cgminer/personality';
 export * from './cgminer/personalities';
 export * from './cgminer/stratum-pool.simulator';
 export * from './cgminer/stratum-mining.engine';
+export * from './cgminer/fixture-replay.simulator';
