@@ -1,4 +1,5 @@
 import { FailoverPolicy } from './failover.policy';
+import { EMPTY_HISTORY, actionFromDecision, appendAction, appendObservation } from './rig-history';
 import type { ActionRecord, PolicyInput, PoolObservation, RigObservation } from './policy-types';
 import {
   MIN,
@@ -320,6 +321,29 @@ describe('failover-policy', () => {
         'switching to pool 1 (stratum+tcp://b.pool.example:3333)',
     );
     expect(d).toMatchObject({ severity: 'warning', minerId: '10.0.0.7:4028', at: T0 });
+  });
+
+  it('failover-policy: a primary bouncing every 20 s for 30 min causes one switch away, then one fail back once stable', () => {
+    // The miner applies our switches at the next poll and has no failover of its own.
+    let active = 0;
+    let history = EMPTY_HISTORY;
+    const switches: { at: number; reason: string; to: number }[] = [];
+    for (let at = T0; at <= T0 + 50 * MIN; at += POLL) {
+      const bouncing = at >= T0 + 2 * MIN && at < T0 + 32 * MIN;
+      const primary = bouncing && Math.floor((at - T0) / (20 * SEC)) % 2 === 0 ? 'dead' : 'alive';
+      const o = obs(at, { active, accepted: acceptedAt(at) + active * 1_000_000, states: { 0: primary } });
+      history = appendObservation(history, o);
+      for (const d of policy.evaluate({ spec, status: { rigId: spec.rigId, latest: o }, history }, at)) {
+        history = appendAction(history, actionFromDecision(d));
+        if (d.kind === 'switch-pool') {
+          switches.push({ at: at - T0, reason: d.reason, to: d.params.poolIndex });
+          active = d.params.poolIndex;
+        }
+      }
+    }
+    expect(switches.map((x) => `${x.reason}->${x.to}`)).toEqual(['active-pool-dead->1', 'preferred-pool-stable->0']);
+    // Back only after the primary has been alive for its stable period (5 min) since the bouncing stopped.
+    expect(switches[1]!.at).toBeGreaterThanOrEqual(32 * MIN + 5 * MIN);
   });
 
   it('failover-policy: the same input and clock give the same decisions', () => {

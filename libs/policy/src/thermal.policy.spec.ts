@@ -137,6 +137,11 @@ const scenarios: Scenario[] = [
     expected: null,
   },
   {
+    name: 'a stop an operator ordered is never lifted by the policy',
+    input: () => input(spec, temps([[T0 - 30 * MIN, 50]]), [action(T0 - 31 * MIN, 'stop-mining', 'operator')]),
+    expected: null,
+  },
+  {
     name: 'a failed fan keeps a stopped rig stopped',
     input: () => input(rigSpec({ expectedFans: 2 }), temps([[T0 - 20 * MIN, 96], [T0 - 15 * MIN, 50]], T0, [{ index: 0, rpm: 4800 }, { index: 1, rpm: 0 }]), [stopped(T0 - 16 * MIN)]),
     expected: null,

@@ -135,10 +135,13 @@ class ThermalEvaluation {
     return [];
   }
 
-  /** After a critical stop: resume on the lowest profile once below lowC (with no failed fan) for resumeAfterMs. */
+  /**
+   * After a critical stop: resume on the lowest profile once below lowC (with no failed fan) for resumeAfterMs.
+   * A stop someone else ordered (an operator) is theirs to lift.
+   */
   private resume(stop: ActionRecord): Decision[] {
     const { ctx, p } = this;
-    if (ctx.now - stop.at < p.resumeAfterMs) return [];
+    if (stop.by !== 'thermal' || ctx.now - stop.at < p.resumeAfterMs) return [];
     const hot = hottest(this.latest);
     const cool = (o: RigObservation) =>
       o.at >= stop.at && (hottest(o)?.tempC ?? Infinity) < p.lowC && this.fanProblem(o) === undefined;
