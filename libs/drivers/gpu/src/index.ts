@@ -21,3 +21,4 @@ export * from './supervisor/restart-backoff';
 export * from './supervisor/miner-process.supervisor';
 export * from './gpu-rig';
 export * from './probe/gpu-probe';
+export * from './supervisor/supervised.driver';

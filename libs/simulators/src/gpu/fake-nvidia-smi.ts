@@ -47,8 +47,6 @@ export interface FakeNvidiaState {
   knownFields: string[];
   /** The X display nvidia-settings can reach (e.g. ":0"); null = no X server. */
   xDisplay: string | null;
-  /** The settings commands fail from this call on (to test restore after a failed apply). */
-  failSettingsAfterCalls: number | null;
   gpus: FakeNvidiaGpu[];
 }
 
@@ -94,10 +92,6 @@ if (tool === 'nvidia-settings') {
   if (!state.xDisplay || display !== state.xDisplay) {
     out('ERROR: The control display is undefined; please run ' + '\x60nvidia-settings --help\x60' + ' for usage information.');
     process.exit(1);
-  }
-  const calls = fs.readFileSync(CALLS, 'utf8').trim().split('\n').length;
-  if (state.failSettingsAfterCalls !== null && calls > state.failSettingsAfterCalls) {
-    out("ERROR: Error assigning value to attribute (the driver refused it)."); process.exit(1);
   }
   const ATTR = { GPUGraphicsClockOffsetAllPerformanceLevels: ['coreOffsetMhz', -1000, 1000], GPUMemoryTransferRateOffsetAllPerformanceLevels: ['memOffsetMhz', -2000, 6000], GPUFanControlState: ['fanControl', 0, 1], GPUTargetFanSpeed: ['targetFanPercent', 0, 100] };
   for (let i = 0; i < args.length; i++) {
@@ -242,7 +236,7 @@ export class FakeNvidiaSmi {
     await chmod(settings, 0o755);
     const fake = new FakeNvidiaSmi(root, smi, settings, stateFile);
     await fake.write({
-      driverLoaded: true, hang: false, root: true, knownFields: FAKE_NVIDIA_FIELDS, xDisplay: null, failSettingsAfterCalls: null,
+      driverLoaded: true, hang: false, root: true, knownFields: FAKE_NVIDIA_FIELDS, xDisplay: null,
       gpus: [defaultFakeNvidiaGpu(0), defaultFakeNvidiaGpu(1)], ...state,
     });
     await writeFile(`${stateFile}.calls`, '');

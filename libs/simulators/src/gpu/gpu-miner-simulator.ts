@@ -335,7 +335,8 @@ function send(res: ServerResponse, status: number, body: string): void {
  * a JSON reply and a NUL, then close. Answers summary, devs, devdetails, pools, version.
  */
 export class TeamRedMinerSimulator {
-  fault: 'none' | 'api-hang' = 'none';
+  fault: GpuMinerFault = 'none';
+  collapseFactor = 0.05;
   readonly requests: string[] = [];
   private server: TcpServer | undefined;
   private readonly sockets = new Set<Socket>();
@@ -388,7 +389,8 @@ export class TeamRedMinerSimulator {
   }
 
   private reply(command: string): unknown {
-    const gpus = this.gpus.map((g) => (g.lost ? { ...g, hashrateHs: 0, tempC: 0, fanPercent: 0, powerW: 0 } : g));
+    const gpus = this.gpus.map((g) => (g.lost ? { ...g, hashrateHs: 0, tempC: 0, fanPercent: 0, powerW: 0 }
+      : this.fault === 'hashrate-collapse' ? { ...g, hashrateHs: g.hashrateHs * this.collapseFactor } : g));
     const mhs = gpus.reduce((a, g) => a + g.hashrateHs, 0) / 1e6;
     switch (command) {
       case 'summary':

@@ -9,6 +9,7 @@ import { LolminerDriver } from '../http/lolminer.driver';
 import { LogRing } from './log-ring';
 import { MinerProcessSupervisor, type MinerSupervisorOptions, type SupervisorEvent } from './miner-process.supervisor';
 import { restartDelayMs } from './restart-backoff';
+import { SupervisedDriver } from './supervised.driver';
 
 const NODE = process.execPath;
 const supervisors: MinerProcessSupervisor[] = [];
@@ -130,6 +131,18 @@ describe('miner process supervisor (real child processes)', () => {
     await until(() => !alive(grandchild), 3_000, 'grandchild gone');
   });
 
+  it('restart on request stops the miner cleanly and starts a new one at once', async () => {
+    const { s, events } = supervise({ command: { file: NODE, args: ['-e', 'console.log("pid " + process.pid); setInterval(() => {}, 1000)'] } });
+    s.start();
+    await until(() => s.tail().some((l) => l.startsWith('pid ')), 5_000, 'first start');
+    const first = s.status().pid!;
+    await s.restart();
+    expect(s.status()).toMatchObject({ state: 'running', starts: 2, consecutiveFailures: 0 });
+    expect(s.status().pid).not.toBe(first);
+    expect(alive(first)).toBe(false);
+    expect(events.map((e) => e.type)).toEqual(['started', 'stopped', 'started']);
+  });
+
   it('a command that does not exist is spawn-failed (not_installed) and retried with backoff', async () => {
     const { s, events } = supervise({ command: { file: '/nonexistent/t-rex', args: [] }, restart: { initialDelayMs: 30 } });
     s.start();
@@ -180,5 +193,25 @@ describe('log ring and backoff', () => {
   it('restart delay doubles up to the cap', () => {
     const policy = { initialDelayMs: 1_000, factor: 2, maxDelayMs: 30_000, resetAfterMs: 300_000 };
     expect([1, 2, 3, 4, 5, 6, 7].map((n) => restartDelayMs(n, policy))).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+  });
+});
+
+describe('supervised driver', () => {
+  it('a collect while the miner process is down names the exit and shows the log tail; restartMiner restarts it', async () => {
+    const sim = new GpuMinerSimulator({ flavor: 'lolminer' });
+    const address = await sim.start();
+    try {
+      const { s } = supervise({ command: { file: NODE, args: ['-e', 'console.log("CUDA error 700"); process.exit(1)'] }, restart: { initialDelayMs: 60_000 } });
+      const driver = new SupervisedDriver(new LolminerDriver(address), s);
+      s.start();
+      await until(() => s.status().state === 'backoff', 5_000, 'crash');
+      const err = await driver.collect({ signal: new AbortController().signal, deadlineMs: 1_000 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ kind: 'unreachable' });
+      expect((err as Error).message).toMatch(/miner process is backoff \(last crash: exit code 1\).*CUDA error 700/);
+      await driver.restartMiner();
+      expect(s.status()).toMatchObject({ starts: 2, consecutiveFailures: 0 });
+    } finally {
+      await sim.stop();
+    }
   });
 });

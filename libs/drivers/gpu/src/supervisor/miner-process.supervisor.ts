@@ -152,6 +152,17 @@ export class MinerProcessSupervisor {
     this.spawnMiner();
   }
 
+  /**
+   * Restart on request (an operator's RestartMiner, a new config): a clean stop, then
+   * an immediate start with the failure count cleared. Resolves once the new process runs.
+   */
+  async restart(): Promise<void> {
+    await this.stop();
+    this.consecutiveFailures = 0;
+    this.state = 'idle';
+    this.start();
+  }
+
   /** SIGTERM to the miner's process group, SIGKILL after stopGraceMs; resolves when it is gone. */
   async stop(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'idle') {
