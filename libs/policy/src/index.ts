@@ -15,3 +15,4 @@ export { FailoverPolicy } from './failover.policy';
 export { ThermalPolicy } from './thermal.policy';
 export { WatchdogPolicy } from './watchdog.policy';
 export { decisionRank, defaultPolicies, evaluateRig, type EvaluateRigOptions, type RigEvaluation } from './evaluate-rig';
+export { replayRig, type ReplayOptions, type ReplayStep } from './replay-rig';
