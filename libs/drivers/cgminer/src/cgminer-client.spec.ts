@@ -184,6 +184,20 @@ describe('CgminerClient against raw servers', () => {
     }
   });
 
+  it('a pretty-printed reply with no NUL on a socket kept open ends at its last "}", not at an inner one', async () => {
+    const srv = await rawServer((s) => s.once('data', () => {
+      const lines = ['{', '  "STATUS": [', '    {', '      "STATUS": "S",', '      "Code": 11', '    }', '  ],', '  "SUMMARY": [', '    {', '      "Elapsed": 9', '    }', '  ],', '  "id": 1', '}'];
+      // One line per packet: many packets end with "}\n" long before the reply does.
+      lines.forEach((line, i) => setTimeout(() => s.write(`${line}\n`), i * 2));
+    }));
+    try {
+      const reply = await new CgminerClient({ totalTimeoutMs: 2000 }).command(srv, 'summary');
+      expect(reply['SUMMARY']).toEqual([{ Elapsed: 9 }]);
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('a refused port is unreachable', async () => {
     const srv = await rawServer(() => undefined);
     const { port } = srv;

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { DriverError, type DriverErrorContext } from '@rigwarden/drivers-core';
-import { CgminerParseError, decodeCgminerJson, parseCgminerJson } from './cgminer-json';
+import { CgminerParseError, decodeCgminerJson } from './cgminer-json';
 import { parseCgminerText } from './cgminer-text';
 
 /** cgminer reads a request with one recv() into a buffer of this size. */
@@ -242,13 +242,14 @@ export class CgminerClient {
   }
 }
 
+/** True when the bytes so far are a whole reply: a plain-text reply's final "|", or JSON with nothing left unclosed. */
 function looksComplete(chunks: Buffer[]): boolean {
   const text = Buffer.concat(chunks).toString('latin1').trimEnd();
-  if (!text.endsWith('}') && !text.endsWith('|')) return false;
-  if (text.endsWith('|')) return true;
+  if (text.endsWith('|')) return text.startsWith('STATUS=');
+  if (!text.endsWith('}')) return false;
   try {
-    parseCgminerJson(text);
-    return true;
+    // Pretty-printed replies break lines after inner "}" too: only a reply with every bracket closed is complete.
+    return !decodeCgminerJson(text).repairs.includes('unclosed');
   } catch {
     return false;
   }

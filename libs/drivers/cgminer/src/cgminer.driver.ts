@@ -72,6 +72,7 @@ export class CgminerFamilyDriver implements MinerDriver, PoolControl, Restartabl
       this.adopt(identifyDialect(replies));
     }
     const dialect = this.dialect!;
+    this.forgetIfUnsure();
     const missing = dialect.collectCommands.filter((c) => !(c in replies));
     const joinable = missing.filter((c) => !this.unjoinable.has(c));
     const alone = missing.filter((c) => this.unjoinable.has(c));
@@ -167,6 +168,17 @@ export class CgminerFamilyDriver implements MinerDriver, PoolControl, Restartabl
   private adopt(id: Identification): void {
     this.identification = id;
     this.dialect = DIALECTS[id.dialect];
+  }
+
+  /**
+   * Keeps an identification only when it is sure: a partial one (an unknown fork,
+   * or a miner that answered badly while restarting) is redone on the next collect,
+   * which costs nothing since the generic dialect reads the identification commands.
+   */
+  private forgetIfUnsure(): void {
+    if (this.name === 'auto' && this.identification?.support === 'partial') {
+      this.dialect = undefined;
+    }
   }
 
   private noteJoin(joined: boolean, asked: number): void {

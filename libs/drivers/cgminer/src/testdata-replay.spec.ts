@@ -65,6 +65,34 @@ describe('every recorded firmware through the auto driver over a real socket', (
     });
   }
 
+  it('older btminer without edevs: the driver asks devs instead', async () => {
+    const sim = new FixtureReplaySimulator({ replies: recorded('whatsminer-m20s-cgminer-4.9.2'), lifetimeMs: 10_000 });
+    const endpoint = await sim.start();
+    try {
+      const reading = await driverRegistry.create('whatsminer', endpoint).collect({ signal: AbortSignal.timeout(5000), deadlineMs: 5000 });
+      expect(reading.boards.map((b) => b.boardTempC)).toEqual([71.5, 68.5, expect.any(Number)]);
+      expect(sim.requests).toContain('{"command":"devs"}');
+      expect(reading.errors).toEqual([]);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('an unknown fork is re-identified on every collect, never cached as sure', async () => {
+    const sim = new FixtureReplaySimulator({ replies: recorded('innosilicon-a9-innominer-1.1.0'), lifetimeMs: 10_000 });
+    const endpoint = await sim.start();
+    try {
+      const driver = driverRegistry.create('auto', endpoint) as CgminerFamilyDriver;
+      const ctx = { signal: AbortSignal.timeout(5000), deadlineMs: 5000 };
+      expect((await driver.collect(ctx)).driver).toBe('auto:cgminer (partially supported)');
+      expect((await driver.collect(ctx)).driver).toBe('auto:cgminer (partially supported)');
+      expect(driver.identification).toMatchObject({ support: 'partial' });
+      expect(sim.requests.filter((r) => r === '{"command":"version+summary+pools+devs+stats"}')).toHaveLength(2);
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it('the whatsminer M31S replay reads the same values as the parser tests', async () => {
     const sim = new FixtureReplaySimulator({ replies: recorded('whatsminer-m31s-btminer-20201202'), lifetimeMs: 10_000 });
     const endpoint = await sim.start();
