@@ -24,5 +24,6 @@ module.exports = {
     '^@rigwarden/(protocol|policy|simulators|testing|shared)$': '<rootDir>/libs/$1/src/index.ts',
   },
 
+  setupFiles: ['<rootDir>/tools/jest-setup.js'],
   testTimeout: 20000,
 };

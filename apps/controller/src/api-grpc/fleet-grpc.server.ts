@@ -27,6 +27,7 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     const server = new Server();
+    this.server = server; // set before binding so a shutdown during start-up still closes it
     const impl: FleetServiceServer = {
       listRigs: (call, callback) => this.handle(call, callback, (req) => this.listRigs.execute(req)),
       getRig: (call, callback) => this.handle(call, callback, (req) => this.getRig.execute(req)),
@@ -44,7 +45,6 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
       actual = await bind(0);
       this.logger.warn(`port ${port} is taken; gRPC API took a free port instead`, { port: actual });
     }
-    this.server = server;
     this.boundAddress = `${host}:${actual}`;
     this.logger.info('gRPC API listening', { address: this.boundAddress });
   }

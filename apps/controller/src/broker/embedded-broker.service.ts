@@ -37,6 +37,8 @@ export class EmbeddedBrokerService implements OnApplicationShutdown {
       this.server = await listen(port);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !fallbackToFreePort) {
+        await new Promise<void>((resolve) => broker.close(() => resolve()));
+        this.broker = undefined;
         throw new Error(`embedded MQTT broker cannot listen on ${host}:${port} (${(err as NodeJS.ErrnoException).code}); pass --mqtt-port or set MQTT_URL`);
       }
       this.server = await listen(0);

@@ -1,0 +1,79 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTempDir, type TempDir } from '@rigwarden/testing';
+import { loadAgentConfig, parseAgentConfig } from './agent-config';
+import { ConfigError } from './config-error';
+
+const minimal = { miners: [{ rig: 'r1', host: '10.0.0.2' }] };
+
+function problem(raw: unknown, env: NodeJS.ProcessEnv = {}): ConfigError {
+  try {
+    parseAgentConfig(raw, '/etc/rigwarden/agent.yaml', env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('agent config', () => {
+  let dir: TempDir;
+  beforeEach(() => { dir = makeTempDir(); });
+  afterEach(() => dir.remove());
+
+  it('fills defaults: cgminer driver on port 4028, miner id host:port, 5 s polls', () => {
+    const config = parseAgentConfig(minimal, '/etc/rigwarden/agent.yaml', {});
+    expect(config.miners).toEqual([{ rig: 'r1', driver: 'cgminer', host: '10.0.0.2', port: 4028, id: '10.0.0.2:4028', expectedHashrateHs: undefined, options: {} }]);
+    expect(config.poll).toEqual({ intervalMs: 5000, timeoutMs: 5000, jitterMs: 500 });
+    expect(config.mqtt.url).toBe('mqtt://127.0.0.1:1883');
+    expect(config.mqtt.topicRoot).toBe('rigwarden/v1');
+    expect(config.agent.dataDir).toBe('/etc/rigwarden/data/agent');
+  });
+
+  it('lets the environment override the broker URL and the secrets', () => {
+    const config = parseAgentConfig({ ...minimal, mqtt: { url: 'mqtt://a:1883', password: 'from-file' } }, '/x/agent.yaml',
+      { MQTT_URL: 'mqtts://broker:8883', RIGWARDEN_MQTT_PASSWORD: 'from-env', RIGWARDEN_MQTT_USERNAME: 'rig' });
+    expect(config.mqtt).toMatchObject({ url: 'mqtts://broker:8883', username: 'rig', password: 'from-env' });
+  });
+
+  it.each([
+    ['an unknown top-level key', { ...minimal, pol: {} }, 'pol', /unknown key; allowed here: agent, mqtt, poll, miners/],
+    ['no miners', {}, 'miners', /non-empty list/],
+    ['a miner without a host', { miners: [{ rig: 'r1' }] }, 'miners[0].host', /is required/],
+    ['a port out of range', { miners: [{ rig: 'r1', host: 'h', port: 70000 }] }, 'miners[0].port', /integer from 1 to 65535, got number 70000/],
+    ['a port as text', { miners: [{ rig: 'r1', host: 'h', port: '4028' }] }, 'miners[0].port', /got string "4028"/],
+    ['a rig id with a slash', { miners: [{ rig: 'a/b', host: 'h' }] }, 'miners[0].rig', /not a valid rig id/],
+    ['the same miner twice', { miners: [{ rig: 'r', host: 'h' }, { rig: 'r', host: 'h' }] }, 'miners[1].id', /listed twice/],
+    ['a timeout longer than the interval', { ...minimal, poll: { intervalMs: 1000, timeoutMs: 2000 } }, 'poll.timeoutMs', /must not exceed poll.intervalMs/],
+    ['a broker URL without a scheme', { ...minimal, mqtt: { url: 'broker:1883' } }, 'mqtt.url', /must be a URL/],
+    ['a negative expected hashrate', { miners: [{ rig: 'r', host: 'h', expectedHashrateHs: -1 }] }, 'miners[0].expectedHashrateHs', /positive number/],
+    ['a topic root with a wildcard', { ...minimal, mqtt: { topicRoot: 'farm/#' } }, 'mqtt.topicRoot', /topic root/],
+    ['miners given as a mapping', { miners: { r1: {} } }, 'miners', /non-empty list/],
+  ])('rejects %s, naming the file and the key path', (_label, raw, path, message) => {
+    const err = problem(raw);
+    expect(err.file).toBe('/etc/rigwarden/agent.yaml');
+    expect(err.path).toBe(path);
+    expect(err.message).toMatch(message as RegExp);
+    expect(err.message.startsWith(`/etc/rigwarden/agent.yaml: ${path}: `)).toBe(true);
+  });
+
+  it('names the environment variable when it is the one at fault', () => {
+    expect(problem(minimal, { MQTT_URL: 'localhost' }).path).toBe('MQTT_URL (environment)');
+  });
+
+  it('reads YAML from a file and reports unreadable or invalid files clearly', () => {
+    const good = join(dir.path, 'agent.yaml');
+    writeFileSync(good, 'miners:\n  - rig: r1\n    host: 10.0.0.2\n    port: 4029\n');
+    expect(loadAgentConfig(good, {}).miners[0]!.port).toBe(4029);
+
+    const bad = join(dir.path, 'bad.yaml');
+    writeFileSync(bad, 'miners: [\n');
+    expect(() => loadAgentConfig(bad, {})).toThrow(/bad\.yaml: \(top level\): not valid YAML/);
+    expect(() => loadAgentConfig(join(dir.path, 'missing.yaml'), {})).toThrow(/missing\.yaml: \(top level\): cannot read the file \(ENOENT\)/);
+  });
+
+  it('accepts the committed sample config', () => {
+    const config = loadAgentConfig(join(__dirname, '../../agent.sample.yaml'), {});
+    expect(config.miners.length).toBeGreaterThan(0);
+  });
+});

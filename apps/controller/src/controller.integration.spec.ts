@@ -1,0 +1,165 @@
+import 'reflect-metadata';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { join } from 'node:path';
+import { Test } from '@nestjs/testing';
+import type { INestApplicationContext } from '@nestjs/common';
+import { Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
+import mqtt, { type MqttClient } from 'mqtt';
+import {
+  FleetServiceClient, MinerSnapshot, RigState, RigTopics, encodeJson, type ListRigsResponse, type Rig,
+} from '@rigwarden/protocol';
+import { makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
+import { FleetGrpcServer } from './api-grpc/fleet-grpc.server';
+import { AppModule } from './app.module';
+import { loadControllerConfig, type ControllerConfig } from './config/controller-config';
+import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
+
+function snapshot(rigId: string, seq: number, extra: Partial<MinerSnapshot> = {}): MinerSnapshot {
+  return MinerSnapshot.fromPartial({
+    rigId, minerId: '10.0.0.9:4028', host: '10.0.0.9', port: 4028, seq, collectedAt: new Date(), hashrate5sHs: 1e12 * seq, ...extra,
+  });
+}
+
+function unary<Req, Res>(fn: (req: Req, md: Metadata, cb: (err: ServiceError | null, res: Res) => void) => unknown, req: Req): Promise<Res> {
+  return new Promise((resolve, reject) => fn(req, new Metadata(), (err, res) => (err ? reject(err) : resolve(res))));
+}
+
+async function startController(config: ControllerConfig): Promise<INestApplicationContext> {
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forConfig(config)] }).compile();
+  await moduleRef.init();
+  return moduleRef;
+}
+
+describe('controller: MQTT ingest -> SQLite -> gRPC', () => {
+  let broker: TestBroker;
+  let dir: TempDir;
+  let app: INestApplicationContext;
+  let publisher: MqttClient;
+  let client: InstanceType<typeof FleetServiceClient>;
+  let topics: RigTopics;
+  let ingest: TelemetryIngestService;
+
+  beforeAll(async () => {
+    broker = await startTestBroker();
+    dir = makeTempDir();
+    topics = new RigTopics(broker.topicRoot);
+    const config = loadControllerConfig(['--data-dir', dir.path, '--grpc', '127.0.0.1:0'], {
+      MQTT_URL: broker.url, RIGWARDEN_TOPIC_ROOT: broker.topicRoot, RIGWARDEN_CONTROLLER_ID: `ctl-${broker.topicRoot}`,
+    });
+    app = await startController(config);
+    ingest = app.get(TelemetryIngestService);
+    client = new FleetServiceClient(app.get(FleetGrpcServer).address, credentials.createInsecure());
+    publisher = await mqtt.connectAsync(broker.url, { clientId: `pub-${broker.topicRoot}` });
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await publisher?.endAsync();
+    await app?.close();
+    await broker?.stop();
+    dir?.remove();
+  });
+
+  const listRigs = (pageSize = 0, pageToken = ''): Promise<ListRigsResponse> => unary(client.listRigs.bind(client), { pageSize, pageToken });
+  const getRig = (rigId: string): Promise<Rig> => unary(client.getRig.bind(client), { rigId });
+
+  it('stores what an agent publishes and serves it over gRPC, field for field', async () => {
+    const sent = snapshot('rig-a', 1, {
+      vendor: 'antminer', model: 'S19', boards: [{ index: 0, hashrateHs: 3e13, boardTempC: 61.5, chipTempC: 75, chips: 76, status: 1, pciBusId: '', name: '' }],
+      fans: [{ index: 1, rpm: 5400 }], pools: [{ index: 0, url: 'stratum+tcp://p:3333', user: 'w', status: 1, active: true }],
+    });
+    await publisher.publishAsync(topics.rig('rig-a', 'telemetry'), encodeJson(MinerSnapshot, sent), { qos: 1 });
+    const rig = await waitFor('rig-a over gRPC', async () => (await listRigs()).rigs.find((r) => r.rigId === 'rig-a'));
+    expect(rig.miners).toEqual([sent]);
+    expect(await getRig('rig-a')).toEqual(rig);
+  });
+
+  it('drops a replayed snapshot (same rig and seq)', async () => {
+    const before = ingest.counters.duplicates;
+    const original = snapshot('rig-dup', 1, { hashrate5sHs: 10 });
+    await publisher.publishAsync(topics.rig('rig-dup', 'telemetry'), encodeJson(MinerSnapshot, original), { qos: 1 });
+    await publisher.publishAsync(topics.rig('rig-dup', 'telemetry'), encodeJson(MinerSnapshot, { ...original, hashrate5sHs: 999 }), { qos: 1 });
+    await waitFor('the duplicate to be counted', () => (ingest.counters.duplicates > before ? true : undefined));
+    expect((await getRig('rig-dup')).miners[0]!.hashrate5sHs).toBe(10);
+  });
+
+  it('counts bad payloads, keeps running, and still stores the good ones', async () => {
+    const before = ingest.counters.invalid;
+    await publisher.publishAsync(topics.rig('rig-bad', 'telemetry'), 'not json', { qos: 1 });
+    await publisher.publishAsync(topics.rig('rig-bad', 'telemetry'), encodeJson(MinerSnapshot, snapshot('someone-else', 1)), { qos: 1 });
+    await publisher.publishAsync(topics.rig('rig-bad', 'telemetry'), JSON.stringify({ rigId: 'rig-bad', minerId: 'm', seq: 1, collectedAt: 'now' }), { qos: 1 });
+    await publisher.publishAsync(topics.rig('rig-bad', 'telemetry'), encodeJson(MinerSnapshot, snapshot('rig-bad', 2)), { qos: 1 });
+    await waitFor('rig-bad', async () => (await listRigs()).rigs.find((r) => r.rigId === 'rig-bad'));
+    expect(ingest.counters.invalid - before).toBe(3);
+    expect((await getRig('rig-bad')).lastSeq).toBe(2);
+    await expect(getRig('someone-else')).rejects.toMatchObject({ code: status.NOT_FOUND });
+  });
+
+  it('marks a rig offline from its retained last-will state', async () => {
+    await publisher.publishAsync(topics.rig('rig-will', 'telemetry'), encodeJson(MinerSnapshot, snapshot('rig-will', 1)), { qos: 1 });
+    await waitFor('rig-will online', async () => ((await listRigs()).rigs.find((r) => r.rigId === 'rig-will')?.online ? true : undefined));
+    await publisher.publishAsync(topics.rig('rig-will', 'state'),
+      encodeJson(RigState, { rigId: 'rig-will', agentId: 'a', online: false, agentVersion: '0.1.0', at: new Date(Date.now() + 1000) }), { qos: 1, retain: true });
+    await waitFor('rig-will offline', async () => ((await getRig('rig-will')).online === false ? true : undefined));
+    await publisher.publishAsync(topics.rig('rig-will', 'state'), '', { qos: 1, retain: true }); // clear the retained message
+  });
+
+  it('answers bad API calls with a status code and a message that says what to fix', async () => {
+    await expect(getRig('no-such-rig')).rejects.toMatchObject({ code: status.NOT_FOUND, details: expect.stringContaining('no-such-rig') });
+    await expect(getRig('bad/id')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('rig_id') });
+    await expect(listRigs(10_001)).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('page_size') });
+  });
+
+  it('pages through rigs with next_page_token', async () => {
+    for (const id of ['page-1', 'page-2', 'page-3']) {
+      await publisher.publishAsync(topics.rig(id, 'telemetry'), encodeJson(MinerSnapshot, snapshot(id, 1)), { qos: 1 });
+    }
+    await waitFor('3 page rigs', async () => ((await listRigs()).rigs.filter((r) => r.rigId.startsWith('page-')).length === 3 ? true : undefined));
+    const seen: string[] = [];
+    let token = '';
+    do {
+      const page = await listRigs(2, token);
+      expect(page.rigs.length).toBeLessThanOrEqual(2);
+      seen.push(...page.rigs.map((r) => r.rigId));
+      token = page.nextPageToken;
+    } while (token !== '');
+    expect(seen).toEqual([...seen].sort());
+    expect(seen.filter((id) => id.startsWith('page-'))).toEqual(['page-1', 'page-2', 'page-3']);
+  });
+});
+
+describe('controller: embedded broker', () => {
+  let blocker: Server;
+  let dir: TempDir;
+
+  beforeAll(async () => {
+    dir = makeTempDir();
+    blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => blocker.close(resolve));
+    dir.remove();
+  });
+
+  it('takes a free port when the default one is busy, and ingests through it', async () => {
+    const busy = (blocker.address() as AddressInfo).port;
+    const config = loadControllerConfig(['--data-dir', join(dir.path, 'a'), '--grpc', '127.0.0.1:0'], {});
+    config.embeddedBroker = { host: '127.0.0.1', port: busy, fallbackToFreePort: true };
+    const app = await startController(config);
+    try {
+      const url = app.get(TelemetryIngestService).url;
+      expect(url).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+      expect(url).not.toContain(`:${busy}`);
+      const pub = await mqtt.connectAsync(url);
+      await pub.publishAsync(new RigTopics().rig('emb-1', 'telemetry'), encodeJson(MinerSnapshot, snapshot('emb-1', 1)), { qos: 1 });
+      await pub.endAsync();
+      const client = new FleetServiceClient(app.get(FleetGrpcServer).address, credentials.createInsecure());
+      const rig = await waitFor('emb-1', () => unary<{ rigId: string }, Rig>(client.getRig.bind(client), { rigId: 'emb-1' }).catch(() => undefined));
+      client.close();
+      expect(rig.lastSeq).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+});
