@@ -138,6 +138,7 @@ describe('frequency and work mode through ascset', () => {
       expect(sent(sim)).toEqual(['{"command":"ascset","parameter":"0,frequency,325"}']);
       expect(sim.totalHashrateHs() / before).toBeCloseTo(0.5, 6);
       expect(await driver.control({ kind: 'workmode', mode: 2 }, ctx())).toMatchObject({ ok: true });
+      expect(sent(sim).at(-1)).toBe('{"command":"ascset","parameter":"0,workmode,set,2"}');
       expect(sim.state.workMode).toBe(2);
     });
   });
@@ -184,7 +185,7 @@ describe('Whatsminer API v2 writes (token + AES-256-ECB)', () => {
   it('update_pools through the encrypted handshake, verified by rereading pools', async () => {
     await withSim({ dialect: 'whatsminer', adminPassword: 'hunter2' }, 'whatsminer', async (sim, driver) => {
       await driver.collect(ctx()); // learns the dialect's capabilities
-      expect(driver.controlCapabilities()).toMatchObject({ setPools: true, restart: true, switchPool: false });
+      expect(driver.controlCapabilities()).toMatchObject({ setPools: true, restart: true, workMode: true, switchPool: false });
       sim.requests.length = 0;
       const result = await driver.setPools(wanted, ctx());
       expect(result).toMatchObject({ ok: true, message: 'Ok' });
@@ -197,6 +198,9 @@ describe('Whatsminer API v2 writes (token + AES-256-ECB)', () => {
       // The simulator derives the key and sign independently and accepted the command: the two implementations agree.
       expect(envelope.data).toMatch(/^[A-Za-z0-9+/]+=*$/);
       expect(await driver.control({ kind: 'restart' }, ctx())).toMatchObject({ ok: true });
+      expect(await driver.control({ kind: 'workmode', mode: 2 }, ctx())).toMatchObject({ ok: true });
+      expect(sim.state.workMode).toBe(2);
+      expect((await driver.collect(ctx())).powerW).toBeDefined();
       expect(sent(sim).filter((r) => r === '{"cmd":"get_token"}')).toHaveLength(1); // the token is reused
     }, { password: 'hunter2' });
   });

@@ -125,7 +125,9 @@ export class CgminerPoolControl {
         if (!Number.isFinite(action.mhz) || action.mhz <= 0) throw this.rule('ascset', `invalid frequency ${action.mhz}`);
         return this.sendChecked('ascset', `0,frequency,${Math.round(action.mhz)}`, ctx);
       case 'workmode':
-        return this.sendChecked('ascset', `0,workmode,${action.mode}`, ctx);
+        // Canaan's syntax (Avalon 11xx and later): ascset|0,workmode,set,N.
+        if (!Number.isInteger(action.mode) || action.mode < 0) throw this.rule('ascset', `invalid work mode ${action.mode}`);
+        return this.sendChecked('ascset', `0,workmode,set,${action.mode}`, ctx);
     }
   }
 

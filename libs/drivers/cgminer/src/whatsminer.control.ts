@@ -9,8 +9,11 @@ import { whatsminerDecrypt, whatsminerEnvelope, whatsminerSession, type Whatsmin
 const TOKEN_LIFETIME_MS = 25 * 60 * 1000;
 
 export const WHATSMINER_WRITE_CONTROL: ControlCapabilities = Object.freeze({
-  ...NO_CONTROL, setPools: true, restart: true,
+  ...NO_CONTROL, setPools: true, restart: true, workMode: true,
 });
+
+/** Whatsminer power modes by work mode number: 0 low, 1 normal, 2 high. */
+const POWER_MODE_COMMANDS = ['set_low_power', 'set_normal_power', 'set_high_power'] as const;
 
 /**
  * Whatsminer API v2 writes: get_token, derive the AES key and sign from the admin
@@ -30,6 +33,11 @@ export class WhatsminerControl {
   async control(action: ControlAction, ctx: CollectContext): Promise<ControlResult> {
     try {
       if (action.kind === 'restart') return { ok: true, action: action.kind, message: await this.write({ cmd: 'restart_btminer' }, ctx) };
+      if (action.kind === 'workmode') {
+        const cmd = POWER_MODE_COMMANDS[action.mode];
+        if (!cmd) throw new DriverError('bad_request', `work mode ${action.mode}: Whatsminer knows 0 (low), 1 (normal), 2 (high)`, this.context('workmode'));
+        return { ok: true, action: action.kind, message: await this.write({ cmd }, ctx) };
+      }
       throw new DriverError('unsupported', `${action.kind} is not available through the Whatsminer API v2 in this driver`, this.context(action.kind));
     } catch (err) {
       return { ok: false, action: action.kind, error: this.asDriverError(err, action.kind) };

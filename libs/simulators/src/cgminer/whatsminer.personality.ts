@@ -101,6 +101,11 @@ export function createWhatsminerPersonality(password: () => string, writeEnabled
         s.activePool = 0;
         return statusTop(ctx, 'S', 131, 'Ok');
       }
+      case 'set_low_power':
+      case 'set_normal_power':
+      case 'set_high_power':
+        s.workMode = ['set_low_power', 'set_normal_power', 'set_high_power'].indexOf(String(cmd['cmd']));
+        return statusTop(ctx, 'S', 131, 'Ok');
       case 'restart_btminer':
         s.startedAtS = ctx.nowS();
         return statusTop(ctx, 'S', 131, 'Ok');

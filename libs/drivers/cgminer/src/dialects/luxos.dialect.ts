@@ -15,7 +15,8 @@ export const luxosDialect: CgminerDialect = {
   description: 'LuxOS LUXminer (logon session for privileged commands)',
   collectCommands: ['version', 'summary', 'pools', 'devs', 'fans', 'temps', 'power'],
   requiredCommands: ['summary'],
-  capabilities: { ...CGMINER_CONTROL, frequency: true, workMode: true },
+  // LuxOS changes frequency and profiles through its own commands (frequencyset, profileset), not modelled yet.
+  capabilities: CGMINER_CONTROL,
   decode(replies: CollectedReplies): MinerReading {
     const summary = first(replies['summary'], 'SUMMARY');
     const version = first(replies['version'], 'VERSION');
