@@ -100,6 +100,16 @@ const scenarios: Scenario[] = [
     expected: { kind: 'switch-pool', reason: 'active-pool-silent', params: { poolIndex: 1 } },
   },
   {
+    name: 'a slow rig with a share every 20 s is not silent after 60 s without one',
+    input: () => input(spec, series(T0 - 15 * MIN, T0, (at) => ({ accepted: Math.floor(Math.min(at, T0 - 60 * SEC) / (20 * SEC)) }))),
+    expected: null,
+  },
+  {
+    name: 'a slow rig with a share every 20 s is silent after 10 share intervals without one',
+    input: () => input(spec, series(T0 - 15 * MIN, T0, (at) => ({ accepted: Math.floor(Math.min(at, T0 - 210 * SEC) / (20 * SEC)) }))),
+    expected: { kind: 'switch-pool', reason: 'active-pool-silent', params: { poolIndex: 1 } },
+  },
+  {
     name: 'a changing last-share time counts as progress',
     input: () => input(spec, series(T0 - 10 * MIN, T0, (at) => ({
       pools: poolsOf({ accepted: 5 }).map((p) => (p.active ? { ...p, lastShareAt: at - 3 * SEC } : p)),

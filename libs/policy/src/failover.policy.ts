@@ -155,14 +155,42 @@ class FailoverEvaluation {
         ? { reason: 'active-pool-not-in-spec', why: `active pool ${active.url} is not in the group's pool list` }
         : undefined;
     }
-    const silentMs = this.silentForMs(poolKey(active));
-    if (silentMs !== undefined && silentMs >= this.p.silentAfterMs) {
+    const silence = this.silence(poolKey(active));
+    const threshold = silence ? this.silenceThresholdMs(poolKey(active), silence.since) : undefined;
+    const silentMs = silence?.ms;
+    if (silentMs !== undefined && threshold && silentMs >= threshold.ms) {
+      const usual = threshold.intervalMs !== undefined ? ` (${this.p.silentShareIntervals} times its usual share interval of ${formatDuration(threshold.intervalMs)})` : '';
       return {
         reason: 'active-pool-silent',
-        why: `active pool ${active.url} has accepted no share for ${formatDuration(silentMs)} while the miner is hashing`,
+        why: `active pool ${active.url} has accepted no share for ${formatDuration(silentMs)}${usual} while the miner is hashing`,
       };
     }
     return undefined;
+  }
+
+  /**
+   * silentAfterMs, or silentShareIntervals times the pool's mean share interval when that is longer: a slow rig
+   * (or a high pool difficulty) legitimately goes a while between shares. The interval is measured over
+   * shareRateWindowMs of readings with the pool active, up to the last progress (the silence itself would
+   * inflate it); with less than half that on record, silentAfterMs.
+   */
+  private silenceThresholdMs(key: string, until: EpochMs): { ms: DurationMs; intervalMs?: DurationMs } {
+    const from = until - this.p.shareRateWindowMs;
+    let shares = 0;
+    let span = 0;
+    const window = this.observations.filter((o) => o.at >= from && o.at <= until);
+    for (let i = 1; i < window.length; i++) {
+      const prev = poolByKey(window[i - 1]!, key);
+      const cur = poolByKey(window[i]!, key);
+      if (!prev?.active || !cur?.active || prev.accepted === undefined || cur.accepted === undefined) continue;
+      if (cur.accepted < prev.accepted) continue; // counter reset
+      shares += cur.accepted - prev.accepted;
+      span += window[i]!.at - window[i - 1]!.at;
+    }
+    if (span < this.p.shareRateWindowMs / 2) return { ms: this.p.silentAfterMs };
+    const intervalMs = span / Math.max(shares, 1);
+    const adaptive = this.p.silentShareIntervals * intervalMs;
+    return adaptive > this.p.silentAfterMs ? { ms: adaptive, intervalMs } : { ms: this.p.silentAfterMs };
   }
 
   /**
@@ -170,7 +198,7 @@ class FailoverEvaluation {
    * only from when the miner should be hashing on it: since it became active, the miner started, or one of
    * our actions interrupted it. Undefined when the miner is not expected to hash (every board dead or disabled).
    */
-  private silentForMs(key: string): DurationMs | undefined {
+  private silence(key: string): { ms: DurationMs; since: EpochMs } | undefined {
     const boards = this.latest.boards;
     if (boards.length > 0 && boards.every((b) => b.state === 'dead' || b.state === 'disabled')) return undefined;
     const run = trailingRun(this.observations, (o) => activeKeyOf(o) === key, this.maxGapMs);
@@ -192,7 +220,7 @@ class FailoverEvaluation {
     if (started !== undefined) since = Math.max(since, started);
     const interruption = lastAction(this.ctx.actions, (a) => HASHING_INTERRUPTIONS.has(a.kind) && a.at <= this.latest.at);
     if (interruption) since = Math.max(since, interruption.at);
-    return this.latest.at - since;
+    return { ms: this.latest.at - since, since };
   }
 
   /** rejected / (accepted + rejected) over the window, from counter deltas; undefined below the share minimum. */

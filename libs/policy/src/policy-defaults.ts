@@ -14,6 +14,8 @@ export const DEFAULT_POLICY_PARAMS: PolicyParams = {
   failover: {
     enabled: true,
     silentAfterMs: 30 * SECOND,
+    silentShareIntervals: 10,
+    shareRateWindowMs: 10 * MINUTE,
     rejectWindowMs: 5 * MINUTE,
     maxRejectRatio: 0.1,
     minSharesForRejectRatio: 20,

@@ -92,6 +92,10 @@ export interface FailoverParams {
   readonly enabled: boolean;
   /** No accepted share (or share time change) for this long on the active pool while the miner should hash. */
   readonly silentAfterMs: DurationMs;
+  /** ... or for this many of the pool's mean share intervals, when that is longer (slow rigs, high difficulty). */
+  readonly silentShareIntervals: number;
+  /** Window over which the mean share interval is measured. */
+  readonly shareRateWindowMs: DurationMs;
   readonly rejectWindowMs: DurationMs;
   /** rejected / (accepted + rejected) over the window above this marks the pool rejecting. */
   readonly maxRejectRatio: number;

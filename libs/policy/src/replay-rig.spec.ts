@@ -7,7 +7,7 @@ describe('replay-rig', () => {
   it('replay-rig: stored telemetry of a silent primary replays as a switch 30 s into the silence, repeated after the cooldown', () => {
     const telemetry = [
       ...hashing(T0, T0 + 5 * MIN),
-        ...series(T0 + 5 * MIN + 10 * SEC, T0 + 7 * MIN, () => ({ accepted: acceptedAt(T0 + 5 * MIN) })),
+      ...series(T0 + 5 * MIN + 10 * SEC, T0 + 7 * MIN, () => ({ accepted: acceptedAt(T0 + 5 * MIN) })),
     ];
     const steps = replayRig(spec, telemetry);
     expect(steps.map((s) => [s.at - T0, s.act.map((d) => d.reason)])).toEqual([
