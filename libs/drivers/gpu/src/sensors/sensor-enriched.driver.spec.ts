@@ -1,6 +1,7 @@
 import type { CollectContext } from '@rigwarden/drivers-core';
 import { BoardStatus } from '@rigwarden/protocol';
-import { FakeAmdgpuSysfs, FakeNvidiaSmi, GpuMinerSimulator, TeamRedMinerSimulator, defaultSimGpus } from '@rigwarden/simulators';
+import { FakeAmdgpuSysfs, FakeNvidiaSmi, GpuMinerSimulator, GpuRigSimulator, TeamRedMinerSimulator, defaultSimGpus } from '@rigwarden/simulators';
+import { LolminerDriver } from '../http/lolminer.driver';
 import { TeamRedMinerDriver } from '../http/teamredminer.driver';
 import { TrexDriver } from '../http/trex.driver';
 import { AmdgpuSysfsSensor } from './amdgpu-sysfs.sensor';
@@ -68,5 +69,19 @@ describe('miner GPUs matched to OS sensors by PCI bus id', () => {
       [0, '0000:04:00.0', 56, 71, 60],
       [1, '0000:03:00.0', 55, 70, 60],
     ]);
+  });
+
+  it('a whole rig: a GPU that falls off the bus is dead in the miner and lost in nvidia-smi, the other GPU reads on', async () => {
+    const rig = await GpuRigSimulator.start({ flavor: 'lolminer' });
+    cleanups.push(() => rig.stop());
+    const driver = new SensorEnrichedDriver(new LolminerDriver(rig.address()), [new NvidiaSmiSensor({ binary: rig.nvidiaSmi.nvidiaSmiPath })]);
+    expect((await driver.collect(ctx())).boards.map((b) => b.status)).toEqual([BoardStatus.BOARD_STATUS_OK, BoardStatus.BOARD_STATUS_OK]);
+    await rig.loseGpu(0);
+    const reading = await driver.collect(ctx());
+    expect(reading.boards.map((b) => [b.pciBusId, b.status, b.hashrateHs, b.boardTempC])).toEqual([
+      ['0000:01:00.0', BoardStatus.BOARD_STATUS_DEAD, 0, undefined],
+      ['0000:02:00.0', BoardStatus.BOARD_STATUS_OK, 61e6, 61],
+    ]);
+    expect(reading.errors).toEqual([expect.objectContaining({ kind: 'gpu_lost', message: expect.stringContaining('0000:01:00.0') })]);
   });
 });
