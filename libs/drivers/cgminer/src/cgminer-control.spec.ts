@@ -116,6 +116,18 @@ describe('pool control on cgminer 4.x (generic dialect)', () => {
     });
   });
 
+  it('restart can wait for the API to come back, or fail when it does not', async () => {
+    await withSim({ restartDownMs: 600 }, 'cgminer', async (_sim, driver) => {
+      const back = await driver.control({ kind: 'restart', waitForApiMs: 3000 }, ctx());
+      expect(back).toMatchObject({ ok: true, message: expect.stringMatching(/^RESTART; API back after \d+ ms$/) });
+    });
+    await withSim({ restartDownMs: 60_000 }, 'cgminer', async (_sim, driver) => {
+      // The re-exec fails: the miner said RESTART and its API never comes back.
+      const never = await driver.control({ kind: 'restart', waitForApiMs: 600 }, ctx());
+      expect(never).toMatchObject({ ok: false, error: { kind: 'timeout', context: { command: 'restart' } } });
+    });
+  });
+
   it('quit answers BYE', async () => {
     await withSim({}, 'cgminer', async (_sim, driver) => {
       expect(await driver.control({ kind: 'quit' }, ctx())).toMatchObject({ ok: true, message: 'BYE' });
@@ -161,6 +173,16 @@ describe('LuxOS session logon', () => {
       const sid = /"parameter":"([0-9a-f]+),1"/.exec(requests[1]!)?.[1];
       expect(sid).toMatch(/^[0-9a-f]{8}$/);
       expect(requests.slice(1)).toEqual([`{"command":"switchpool","parameter":"${sid},1"}`, `{"command":"switchpool","parameter":"${sid},0"}`]);
+    });
+  });
+
+  it('logs on again when another client took the session', async () => {
+    await withSim({ dialect: 'luxos' }, 'luxos', async (sim, driver) => {
+      expect(await driver.control({ kind: 'switchpool', pool: 1 }, ctx())).toMatchObject({ ok: true });
+      await new CgminerClient().command(sim.address(), 'logon'); // someone else logs on: our session is gone
+      expect(await driver.control({ kind: 'switchpool', pool: 0 }, ctx())).toMatchObject({ ok: true });
+      expect(sent(sim).filter((r) => r === '{"command":"logon"}')).toHaveLength(3);
+      expect(sim.state.activePool).toBe(0);
     });
   });
 

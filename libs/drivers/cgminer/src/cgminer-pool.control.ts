@@ -117,8 +117,11 @@ export class CgminerPoolControl {
         if (unknown.length) throw this.rule('poolpriority', `unknown pool ${unknown.join(',')}; the miner has ${[...ids].join(',')}`);
         return this.sendChecked('poolpriority', action.order.join(','), ctx);
       }
-      case 'restart':
-        return this.sendChecked('restart', undefined, ctx);
+      case 'restart': {
+        const message = await this.sendChecked('restart', undefined, ctx);
+        if (!action.waitForApiMs) return message;
+        return `${message}; ${await this.waitForApi(action.waitForApiMs, ctx)}`;
+      }
       case 'quit':
         return this.sendChecked('quit', undefined, ctx);
       case 'frequency':
@@ -183,6 +186,24 @@ export class CgminerPoolControl {
     } catch (err) {
       return { ok: false, action: 'setpools', error: this.asDriverError(err, 'setpools'), steps };
     }
+  }
+
+  /** Polls `version` until the API answers again; the re-exec can also fail for good. */
+  private async waitForApi(limitMs: number, ctx: CollectContext): Promise<string> {
+    const started = performance.now();
+    let last: unknown;
+    while (performance.now() - started < limitMs) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      if (ctx.signal.aborted) break;
+      try {
+        await this.client.command(this.endpoint, 'version', undefined, { signal: ctx.signal });
+        return `API back after ${Math.round(performance.now() - started)} ms`;
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw new DriverError('timeout', `the miner accepted restart but its API did not answer within ${limitMs} ms`,
+      this.context('restart'), { cause: last });
   }
 
   private async requirePool(id: number, ctx: CollectContext, command: string): Promise<PoolEntry[]> {

@@ -43,7 +43,8 @@ export type ControlAction =
   | { kind: 'removepool'; pool: number }
   /** Pool numbers in the wanted order; the first is tried first. */
   | { kind: 'poolpriority'; order: number[] }
-  | { kind: 'restart' }
+  /** waitForApiMs: after the miner accepts, poll until its API answers again (3 to 7 s on real cgminer), or fail. */
+  | { kind: 'restart'; waitForApiMs?: number }
   | { kind: 'quit' }
   | { kind: 'frequency'; mhz: number }
   | { kind: 'workmode'; mode: number };
