@@ -257,6 +257,16 @@ const scenarios: Scenario[] = [
     expected: null,
   },
   {
+    name: 'a reading whose pools command failed is no verdict on the pools',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { pools: [], errorKinds: ['miner_error'] })]),
+    expected: null,
+  },
+  {
+    name: 'a miner with no pool configured at all gets the group list',
+    input: () => input(spec, series(T0 - 2 * MIN, T0, () => ({ pools: [] }))),
+    expected: { kind: 'set-pools', reason: 'spec-pools-missing', params: { missing: POOLS.map((p) => p.url) } },
+  },
+  {
     name: 'pool URLs match regardless of scheme, case and trailing slash',
     input: () => {
       const pools = poolsOf({ accepted: 1, states: { 0: 'dead' } }).map((p) => ({ ...p, url: p.url.replace('stratum+tcp://', '').toUpperCase() + '/' }));

@@ -88,6 +88,8 @@ class FailoverEvaluation {
   }
 
   run(): Decision[] {
+    // No pool list in a reading that had errors: the pools command failed, which says nothing about the pools.
+    if (this.latest.pools.length === 0 && this.latest.errorKinds.length > 0) return [];
     const decisions: Decision[] = [];
     const setPools = this.setPoolsDecision();
     if (setPools) decisions.push(setPools);
