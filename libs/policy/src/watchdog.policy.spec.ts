@@ -217,6 +217,14 @@ describe('watchdog-policy', () => {
     expect(d!.severity).toBe('critical');
   });
 
+  it('watchdog-policy: the message says when the previous step failed', () => {
+    const [d] = policy.evaluate(
+      input(spec, [...healthy(T0 - 10 * MIN, T0 - 3 * MIN), ...unreachable(T0 - 2 * MIN, T0)], [step(T0 - 30 * SEC, 'restart-miner', { outcome: 'failed' })]),
+      T0,
+    );
+    expect(d!.message).toBe('rig rig-7: the miner API has been unreachable for 2 min (timeout); rebooting the host (step 2 of 3, restart-miner failed)');
+  });
+
   it('watchdog-policy: the hashrate-low message gives the average and the floor', () => {
     const [d] = policy.evaluate(input(spec, series(T0 - 12 * MIN, T0, () => ({ hashrateHs: 60 * TH }))), T0);
     expect(d!.message).toBe(

@@ -123,7 +123,7 @@ class WatchdogEvaluation {
       return [this.quarantine(fault, 'ladder-exhausted', next, remediesLastHour, `the ladder is exhausted (${tried})`)];
     }
     const step = this.steps[next]!;
-    const after = last ? `, ${formatDuration(ctx.now - last.at)} after ${last.kind} did not help` : '';
+    const after = !last ? '' : failed ? `, ${last.kind} ${last.outcome}` : `, ${formatDuration(ctx.now - last.at)} after ${last.kind} did not help`;
     return [
       decide(ctx, 'watchdog', step.action, fault.trigger, next === 0 ? 'warning' : 'critical',
         `${fault.detail}; ${STEP_WORDS[step.action]} (step ${next + 1} of ${this.steps.length}${after})`,
