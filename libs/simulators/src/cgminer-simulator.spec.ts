@@ -161,6 +161,24 @@ describe('CgminerSimulator state that behaves', () => {
     });
   });
 
+  it('process crash: the port refuses connections until the miner is revived on the same address', async () => {
+    await withSim({}, async (sim, target) => {
+      await sim.crash();
+      const refused = await new Promise<string>((resolve) => {
+        const socket = connect(target);
+        socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+        socket.on('connect', () => {
+          socket.destroy();
+          resolve('connected');
+        });
+      });
+      expect(refused).toBe('ECONNREFUSED');
+      await sim.revive();
+      expect(sim.address()).toEqual(target);
+      expect((await rawExchange(target, '{"command":"version"}')).data.length).toBeGreaterThan(0);
+    });
+  });
+
   it('slow API: the reply comes after the delay', async () => {
     await withSim({ slowMs: 150 }, async (sim, target) => {
       sim.fault = 'slow';

@@ -122,7 +122,8 @@ export class CgminerSimulator {
   private readonly now: () => number;
   private readonly personality: CgminerPersonality;
   private downUntilMs = 0;
-  private quitted = false;
+  private crashedAt: AddressInfo | undefined;
+  private quitRequested = false;
   private lifetimeTimer: NodeJS.Timeout | undefined;
   private mining: StratumMiningEngine | undefined;
 
@@ -183,11 +184,29 @@ export class CgminerSimulator {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Brings a miner back after `quit` or 'crash-on-write' (the operator restarted it). */
-  revive(): void {
-    this.quitted = false;
+  /** Fault: the miner process dies. The port is closed (connections are refused) and mining stops. */
+  async crash(): Promise<void> {
+    this.stopMining();
+    const server = this.server;
+    if (!server) return;
+    this.crashedAt = server.address() as AddressInfo;
+    for (const socket of this.sockets) socket.destroy();
+    this.server = undefined;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Brings the miner back after `quit` or a crash (the operator or a watchdog restarted it), on the same address. */
+  async revive(): Promise<void> {
     this.downUntilMs = 0;
-    this.state.startedAtS = Math.floor(this.now() / 1000);
+    this.state.startedAtS = this.nowS();
+    if (this.server || !this.crashedAt) return;
+    const { address, port } = this.crashedAt;
+    const server = createServer((socket) => this.onConnection(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, address, () => resolve());
+    });
   }
 
   /** Fault: a hash board stops hashing (its chips no longer answer). */
@@ -231,7 +250,8 @@ export class CgminerSimulator {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    if (this.fault === 'close-without-reply' || this.quitted || this.now() < this.downUntilMs) {
+    // During a restart's re-exec the port still accepts but nobody answers: closed with zero bytes.
+    if (this.fault === 'close-without-reply' || this.now() < this.downUntilMs) {
       socket.end();
       return;
     }
@@ -248,11 +268,17 @@ export class CgminerSimulator {
       if (this.fault === 'crash-on-write' && this.isPrivileged(text)) {
         // The process aborts mid-command ("free(): invalid pointer"): the change may be half done, no reply.
         this.handle(text);
-        this.quitted = true;
         socket.destroy();
+        void this.crash();
         return;
       }
       const reply = this.handle(text);
+      if (this.quitRequested) {
+        // `quit`: cgminer answers BYE, then the process exits and the port closes.
+        this.quitRequested = false;
+        socket.end(Buffer.concat([Buffer.from(reply, 'latin1'), Buffer.from([0])]), () => void this.crash());
+        return;
+      }
       if (this.fault === 'no-nul') {
         socket.write(reply + '\n');
         return;
@@ -423,7 +449,7 @@ export class CgminerSimulator {
         this.downUntilMs = this.now() + (this.options.restartDownMs ?? 0);
         return { body: { STATUS: 'RESTART', id: 1 } };
       case 'quit':
-        this.quitted = true;
+        this.quitRequested = true;
         return { body: { STATUS: 'BYE', id: 1 } };
       case 'ascset': {
         const [dev, opt, ...values] = (parameter ?? '').split(',');

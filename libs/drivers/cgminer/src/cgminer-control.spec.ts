@@ -93,8 +93,9 @@ describe('pool control on cgminer 4.x (generic dialect)', () => {
       expect(!result.ok && result.error.kind).toBe('connection_refused_by_api');
       expect(result.steps).toEqual([expect.objectContaining({ command: 'addpool', ok: false })]);
       sim.fault = 'none';
-      await expect(driver.collect(ctx())).rejects.toMatchObject({ kind: 'connection_refused_by_api' });
-      sim.revive();
+      // The process is gone: its port refuses connections until it is restarted.
+      await expect(driver.collect(ctx())).rejects.toMatchObject({ kind: 'unreachable' });
+      await sim.revive();
       await expect(driver.collect(ctx())).resolves.toMatchObject({ driver: 'cgminer' });
     });
   });
@@ -128,9 +129,13 @@ describe('pool control on cgminer 4.x (generic dialect)', () => {
     });
   });
 
-  it('quit answers BYE', async () => {
-    await withSim({}, 'cgminer', async (_sim, driver) => {
+  it('quit answers BYE, then the port closes', async () => {
+    await withSim({}, 'cgminer', async (sim, driver) => {
       expect(await driver.control({ kind: 'quit' }, ctx())).toMatchObject({ ok: true, message: 'BYE' });
+      await new Promise((r) => setTimeout(r, 50));
+      await expect(driver.collect(ctx())).rejects.toMatchObject({ kind: 'unreachable' });
+      await sim.revive();
+      await expect(driver.collect(ctx())).resolves.toMatchObject({ driver: 'cgminer' });
     });
   });
 
