@@ -18,8 +18,8 @@ describe('nvidia-smi sensor (real processes: the fake nvidia-smi executable)', (
     await sensor.read();
     expect(await fake.calls()).toEqual([
       ['nvidia-smi', '--help-query-gpu'],
-      ['nvidia-smi', '--query-gpu=index,pci.bus_id,name,temperature.gpu,fan.speed,power.draw,power.limit,clocks.sm,clocks.mem', '--format=csv,noheader,nounits'],
-      ['nvidia-smi', '--query-gpu=index,pci.bus_id,name,temperature.gpu,fan.speed,power.draw,power.limit,clocks.sm,clocks.mem', '--format=csv,noheader,nounits'],
+      ['nvidia-smi', '--query-gpu=index,pci.bus_id,temperature.gpu,fan.speed,power.draw,power.limit,clocks.sm,clocks.mem,name', '--format=csv,noheader,nounits'],
+      ['nvidia-smi', '--query-gpu=index,pci.bus_id,temperature.gpu,fan.speed,power.draw,power.limit,clocks.sm,clocks.mem,name', '--format=csv,noheader,nounits'],
     ]);
   });
 
@@ -79,6 +79,12 @@ describe('nvidia-smi output parsing', () => {
     const result = parseNvidiaSmiCsv('0, 00000000:01:00.0, 55\n1, 00000000:02:00.0\n', ['index', 'pci.bus_id', 'temperature.gpu']);
     expect(result.gpus).toEqual([expect.objectContaining({ index: 0, pciBusId: '0000:01:00.0', tempC: 55 })]);
     expect(result.errors[0]).toMatchObject({ kind: 'parse' });
+  });
+
+  it('a comma in the GPU name (queried last) does not shift the columns', () => {
+    const { gpus, errors } = parseNvidiaSmiCsv('0, 00000000:01:00.0, 55, NVIDIA A100-SXM4-40GB, MIG 1g.5gb', ['index', 'pci.bus_id', 'temperature.gpu', 'name']);
+    expect(errors).toEqual([]);
+    expect(gpus[0]).toMatchObject({ tempC: 55, name: 'NVIDIA A100-SXM4-40GB, MIG 1g.5gb' });
   });
 
   it('a 0 from the driver is a real 0 (a stopped fan), only the bracketed words are absent', () => {

@@ -5,8 +5,8 @@ import type { GpuSensor, GpuSensorReading, GpuSensorResult } from './gpu-sensor'
 
 /** The fields the sensor asks for, when this nvidia-smi knows them (see --help-query-gpu). */
 export const NVIDIA_QUERY_FIELDS = [
-  'index', 'pci.bus_id', 'name', 'temperature.gpu', 'temperature.memory', 'fan.speed', 'power.draw', 'power.limit',
-  'clocks.sm', 'clocks.mem', 'utilization.gpu',
+  'index', 'pci.bus_id', 'temperature.gpu', 'temperature.memory', 'fan.speed', 'power.draw', 'power.limit',
+  'clocks.sm', 'clocks.mem', 'utilization.gpu', 'name',
 ] as const;
 type Field = (typeof NVIDIA_QUERY_FIELDS)[number];
 const REQUIRED: readonly Field[] = ['index', 'pci.bus_id'];
@@ -78,7 +78,11 @@ export function parseNvidiaSmiCsv(text: string, fields: readonly string[], conte
         `nvidia-smi cannot reach the GPU: ${reason || 'unknown error'}`, { ...context, pciBusId, output: line }));
       continue;
     }
-    const cells = line.split(',').map((c) => c.trim());
+    let cells = line.split(',').map((c) => c.trim());
+    // The name is queried last: a comma inside it must not shift the other columns.
+    if (cells.length > fields.length && fields[fields.length - 1] === 'name') {
+      cells = [...cells.slice(0, fields.length - 1), cells.slice(fields.length - 1).join(', ')];
+    }
     if (cells.length !== fields.length) {
       errors.push(new GpuError('parse', `expected ${fields.length} CSV values, got ${cells.length}: ${JSON.stringify(line.slice(0, 120))}`, { ...context, output: line }));
       continue;

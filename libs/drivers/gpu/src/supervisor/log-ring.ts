@@ -1,29 +1,31 @@
 /** The last N lines of a process's output, for "tail on request". */
 export class LogRing {
   private readonly lines: string[] = [];
-  private partial = '';
+  /** The unfinished last line per stream, so stdout and stderr never merge into one line. */
+  private readonly partials = new Map<string, string>();
   private dropped = 0;
 
   constructor(readonly capacity = 1_000, private readonly maxLineLength = 4_096) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`log capacity must be a positive integer, got ${capacity}`);
   }
 
-  /** Adds a chunk of output; a line split across chunks is joined. */
-  write(chunk: string): void {
-    const text = this.partial + chunk;
+  /** Adds a chunk of one stream's output; a line split across chunks is joined. */
+  write(chunk: string, stream = 'stdout'): void {
+    const text = (this.partials.get(stream) ?? '') + chunk;
     const parts = text.split(/\r?\n/);
-    this.partial = parts.pop() ?? '';
-    if (this.partial.length > this.maxLineLength) {
-      this.push(this.partial);
-      this.partial = '';
-    }
+    let partial = parts.pop() ?? '';
     for (const line of parts) this.push(line);
+    if (partial.length > this.maxLineLength) {
+      this.push(partial);
+      partial = '';
+    }
+    this.partials.set(stream, partial);
   }
 
-  /** Keeps a line that never got its newline (the process exited). */
+  /** Keeps the lines that never got their newline (the process exited). */
   flush(): void {
-    if (this.partial !== '') this.push(this.partial);
-    this.partial = '';
+    for (const partial of this.partials.values()) if (partial !== '') this.push(partial);
+    this.partials.clear();
   }
 
   /** Adds a line of our own (start, exit), marked so it stands out from the miner's. */

@@ -132,10 +132,13 @@ describe('miner process supervisor (real child processes)', () => {
   });
 
   it('restart on request stops the miner cleanly and starts a new one at once', async () => {
-    const { s, events } = supervise({ command: { file: NODE, args: ['-e', 'console.log("pid " + process.pid); setInterval(() => {}, 1000)'] } });
+    const { s, events } = supervise({
+      command: { file: NODE, args: ['-e', 'console.log("pid " + process.pid + " " + process.env.RIG_TEST); setInterval(() => {}, 1000)'], env: { RIG_TEST: 'on' } },
+    });
     s.start();
     await until(() => s.tail().some((l) => l.startsWith('pid ')), 5_000, 'first start');
     const first = s.status().pid!;
+    expect(s.tail()).toContain(`pid ${first} on`);
     await s.restart();
     expect(s.status()).toMatchObject({ state: 'running', starts: 2, consecutiveFailures: 0 });
     expect(s.status().pid).not.toBe(first);
@@ -182,6 +185,16 @@ describe('log ring and backoff', () => {
     expect(ring.tail()).toEqual(['bc', 'd', 'e']);
     expect(ring.tail(1)).toEqual(['e']);
     expect(ring.droppedLines()).toBe(1);
+  });
+
+  it('never merges a half line of stdout with a line of stderr', () => {
+    const ring = new LogRing(5);
+    ring.write('GPU0: 60', 'stdout');
+    ring.write('warning: low memory\n', 'stderr');
+    ring.write('.1 MH/s\n', 'stdout');
+    ring.write('no newline at exit', 'stderr');
+    ring.flush();
+    expect(ring.tail()).toEqual(['warning: low memory', 'GPU0: 60.1 MH/s', 'no newline at exit']);
   });
 
   it('strips terminal colour codes that miners print', () => {

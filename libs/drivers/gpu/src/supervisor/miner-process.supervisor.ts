@@ -10,6 +10,7 @@ export interface MinerCommand {
   file: string;
   args: readonly string[];
   cwd?: string;
+  /** Added to the agent's environment (e.g. CUDA_DEVICE_ORDER=PCI_BUS_ID, GPU_MAX_ALLOC_PERCENT=100). */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -196,7 +197,7 @@ export class MinerProcessSupervisor {
     this.hangKill = false;
     let child: ChildProcess;
     try {
-      child = spawn(file, [...args], { cwd, env: env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(file, [...args], { cwd, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
       this.onSpawnFailure(err as NodeJS.ErrnoException);
       return;
@@ -212,7 +213,7 @@ export class MinerProcessSupervisor {
     this.apiReachable = undefined;
     liveGroups.add(pid);
     child.stdout?.setEncoding('utf8').on('data', (s: string) => this.log.write(s));
-    child.stderr?.setEncoding('utf8').on('data', (s: string) => this.log.write(s));
+    child.stderr?.setEncoding('utf8').on('data', (s: string) => this.log.write(s, 'stderr'));
     this.log.note(`started pid ${pid}: ${[file, ...args].join(' ')}`);
     if (this.o.parentDeathWatchdog) this.startWatchdog(pid);
     child.once('exit', (code, signal) => this.onExit(pid, code, signal));
