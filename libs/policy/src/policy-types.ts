@@ -45,6 +45,8 @@ export interface ProfileSpec {
   readonly expectedHashrateHs?: number;
 }
 
+export type ProfileSettings = Pick<ProfileSpec, 'asic' | 'gpu'>;
+
 /** Which remedies the rig supports. Absent means supported. */
 export interface RigCapabilities {
   readonly restartMiner?: boolean;
@@ -296,12 +298,14 @@ export interface DecisionParamsByKind {
   'set-pools': { readonly pools: readonly PoolSpec[]; readonly missing: readonly string[] };
   'apply-profile': {
     readonly profile: string;
+    /** The profile's settings, so the command is self-contained. */
+    readonly settings: ProfileSettings;
     readonly fromProfile: string;
     readonly direction: 'down' | 'up';
     readonly tempC?: number;
   };
   'stop-mining': { readonly tempC: number; readonly criticalC: number; readonly boardIndex?: number };
-  'resume-mining': { readonly profile: string; readonly tempC: number };
+  'resume-mining': { readonly profile: string; readonly settings: ProfileSettings; readonly tempC: number };
   'restart-miner': WatchdogActionParams;
   'reboot-host': WatchdogActionParams;
   'power-cycle': WatchdogActionParams;

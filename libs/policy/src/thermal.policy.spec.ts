@@ -31,7 +31,11 @@ const scenarios: Scenario[] = [
   {
     name: 'above 80 °C for 60 s steps down one profile',
     input: () => input(spec, temps([[T0 - 10 * MIN, 65], [T0 - 60 * SEC, 84]])),
-    expected: { kind: 'apply-profile', reason: 'temperature-high', params: { profile: 'normal', fromProfile: 'turbo', direction: 'down', tempC: 84 } },
+    expected: {
+      kind: 'apply-profile',
+      reason: 'temperature-high',
+      params: { profile: 'normal', settings: { asic: { frequencyMhz: 600 } }, fromProfile: 'turbo', direction: 'down', tempC: 84 },
+    },
   },
   { name: 'above 80 °C for 50 s is not sustained yet', input: () => input(spec, temps([[T0 - 10 * MIN, 65], [T0 - 50 * SEC, 84]])), expected: null },
   {
@@ -194,7 +198,7 @@ const scenarios: Scenario[] = [
       kind: 'gpu',
       profiles: [{ name: 'pl-150', gpu: { powerLimitW: 150 } }, { name: 'pl-200', gpu: { powerLimitW: 200, coreClockMhz: 1500 } }],
     }), temps([[T0 - 10 * MIN, 65], [T0 - 90 * SEC, 83]])),
-    expected: { kind: 'apply-profile', reason: 'temperature-high', params: { profile: 'pl-150', fromProfile: 'pl-200' } },
+    expected: { kind: 'apply-profile', reason: 'temperature-high', params: { profile: 'pl-150', settings: { gpu: { powerLimitW: 150 } }, fromProfile: 'pl-200' } },
   },
   {
     name: 'stale data (latest reading 40 s old) makes no decision',

@@ -16,6 +16,8 @@ import type {
   Policy,
   PolicyInput,
   PolicyParamsOverrides,
+  ProfileSettings,
+  ProfileSpec,
   RigObservation,
   ThermalParams,
 } from './policy-types';
@@ -32,6 +34,10 @@ export function hottest(o: RigObservation): Reading | undefined {
     if (b.tempC !== undefined && (best === undefined || b.tempC > best.tempC)) best = { tempC: b.tempC, boardIndex: b.index };
   }
   return best;
+}
+
+function settingsOf(profile: ProfileSpec): ProfileSettings {
+  return { ...(profile.asic ? { asic: profile.asic } : {}), ...(profile.gpu ? { gpu: profile.gpu } : {}) };
 }
 
 const applied = (a: ActionRecord) => a.outcome !== 'failed' && a.outcome !== 'rejected';
@@ -100,7 +106,7 @@ class ThermalEvaluation {
       return [
         decide(ctx, 'thermal', 'apply-profile', 'fan-failed', 'critical',
           `${fan}; dropping from profile "${currentName}" to the lowest, "${profiles[0]!.name}"`,
-          { profile: profiles[0]!.name, fromProfile: currentName, direction: 'down', ...(hot ? { tempC: hot.tempC } : {}) }),
+          { profile: profiles[0]!.name, settings: settingsOf(profiles[0]!), fromProfile: currentName, direction: 'down', ...(hot ? { tempC: hot.tempC } : {}) }),
       ];
     }
 
@@ -113,7 +119,7 @@ class ThermalEvaluation {
       return [
         decide(ctx, 'thermal', 'apply-profile', 'temperature-high', 'warning',
           `board ${hot.boardIndex} above ${p.highC} °C (now ${hot.tempC} °C) for ${formatDuration(p.stepDownAfterMs)} or more; stepping down from profile "${currentName}" to "${to}"`,
-          { profile: to, fromProfile: currentName, direction: 'down', tempC: hot.tempC }),
+          { profile: to, settings: settingsOf(profiles[current - 1]!), fromProfile: currentName, direction: 'down', tempC: hot.tempC }),
       ];
     }
 
@@ -128,7 +134,7 @@ class ThermalEvaluation {
         return [
           decide(ctx, 'thermal', 'apply-profile', 'temperature-recovered', 'info',
             `below ${p.lowC} °C (now ${hot.tempC} °C) for ${formatDuration(required)} or more; stepping up from profile "${currentName}" to "${to}"`,
-            { profile: to, fromProfile: currentName, direction: 'up', tempC: hot.tempC }),
+            { profile: to, settings: settingsOf(profiles[current + 1]!), fromProfile: currentName, direction: 'up', tempC: hot.tempC }),
         ];
       }
     }
@@ -146,11 +152,12 @@ class ThermalEvaluation {
     const cool = (o: RigObservation) =>
       o.at >= stop.at && (hottest(o)?.tempC ?? Infinity) < p.lowC && this.fanProblem(o) === undefined;
     if (!hot || !heldFor(this.observations, cool, p.resumeAfterMs, this.gap)) return [];
-    const profile = ctx.spec.profiles[0]?.name ?? '';
+    const lowest = ctx.spec.profiles[0];
+    const profile = lowest?.name ?? '';
     return [
       decide(ctx, 'thermal', 'resume-mining', 'cooled-after-critical', 'warning',
         `below ${p.lowC} °C (now ${hot.tempC} °C) for ${formatDuration(p.resumeAfterMs)} after a critical stop; resuming mining${profile ? ` on the lowest profile "${profile}"` : ''}`,
-        { profile, tempC: hot.tempC }),
+        { profile, settings: lowest ? settingsOf(lowest) : {}, tempC: hot.tempC }),
     ];
   }
 
