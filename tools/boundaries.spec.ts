@@ -1,0 +1,52 @@
+/**
+ * The architecture's boundaries bind: ESLint (with @nx/enforce-module-boundaries and
+ * the project tags) rejects the imports the brief forbids. Each case lints a probe
+ * file as if it lived in the given project, through the real eslint CLI.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..');
+
+const FORBIDDEN: Array<[string, string, RegExp]> = [
+  ['libs/policy/src/probe.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n", /policy is pure/],
+  ['libs/policy/src/probe.ts', "import mqtt from 'mqtt';\nexport const x = mqtt;\n", /mqtt/],
+  ['libs/policy/src/probe.ts', "import { Socket } from 'net';\nexport const x = Socket;\n", /policy is pure/],
+  ['libs/policy/src/probe.ts', "import { spawn } from 'child_process';\nexport const x = spawn;\n", /policy is pure/],
+  ['libs/policy/src/probe.ts', "import { Server } from '@grpc/grpc-js';\nexport const x = Server;\n", /policy is pure|@grpc/],
+  ['libs/policy/src/probe.ts', "import { DriverRegistry } from '@rigwarden/drivers-core';\nexport const x = DriverRegistry;\n", /enforce-module-boundaries/],
+  ['libs/policy/src/probe.ts', 'export const now = Date.now();\n', /injected clock/],
+  ['apps/agent/src/probe.ts', "import { Injectable } from '@nestjs/common';\nexport const x = Injectable;\n", /Nest or SQLite|@nestjs/],
+  ['apps/agent/src/probe.ts', "import sqlite3 from 'sqlite3';\nexport const x = sqlite3;\n", /Nest or SQLite|sqlite3/],
+  ['libs/drivers/cgminer/src/probe.ts', "import sqlite3 from 'sqlite3';\nexport const x = sqlite3;\n", /Nest or SQLite|sqlite3/],
+  ['libs/drivers/cgminer/src/probe.ts', "import { Module } from '@nestjs/common';\nexport const x = Module;\n", /Nest or SQLite|@nestjs/],
+  ['apps/agent/src/probe.ts', "import { RigRepository } from '../../controller/src/persistence/rig-repository';\nexport const x = RigRepository;\n", /enforce-module-boundaries/],
+];
+
+const ALLOWED: Array<[string, string]> = [
+  ['apps/agent/src/probe.ts', "import { RigTopics } from '@rigwarden/protocol';\nimport { driverRegistry } from '@rigwarden/drivers-core';\nexport const x = [RigTopics, driverRegistry];\n"],
+  ['libs/policy/src/probe.ts', "import type { MinerSnapshot } from '@rigwarden/protocol';\nexport type X = MinerSnapshot;\n"],
+  ['apps/controller/src/probe.ts', "import sqlite3 from 'sqlite3';\nimport { Injectable } from '@nestjs/common';\nexport const x = [sqlite3, Injectable];\n"],
+];
+
+let results: string[][] = [];
+
+jest.setTimeout(120_000);
+
+beforeAll(() => {
+  // The boundary rule reads Nx's project graph; compute it (offline) first.
+  execFileSync(process.execPath, [join(root, 'node_modules/nx/dist/bin/nx.js'), 'show', 'projects'], { cwd: root, stdio: 'ignore', env: { ...process.env, NX_DAEMON: 'false' } });
+  const probes = [...FORBIDDEN, ...ALLOWED].map(([filePath, code]) => ({ filePath, code }));
+  const out = execFileSync(process.execPath, [join(root, 'tools/lint-probe.mjs')], { cwd: root, input: JSON.stringify(probes), encoding: 'utf8', timeout: 100_000 });
+  results = JSON.parse(out) as string[][];
+});
+
+describe('module boundaries', () => {
+  it.each(FORBIDDEN.map((probe, i) => [...probe, i] as const))('%s: forbids %j', (_file, _code, expected, i) => {
+    expect(results[i]!.some((m) => expected.test(m))).toBe(true);
+  });
+
+  it.each(ALLOWED.map((probe, i) => [...probe, FORBIDDEN.length + i] as const))('%s: allows %j', (_file, _code, i) => {
+    expect(results[i]).toEqual([]);
+  });
+});
