@@ -16,3 +16,9 @@ export { ThermalPolicy } from './thermal.policy';
 export { WatchdogPolicy } from './watchdog.policy';
 export { decisionRank, defaultPolicies, evaluateRig, type EvaluateRigOptions, type RigEvaluation } from './evaluate-rig';
 export { replayRig, type ReplayOptions, type ReplayStep } from './replay-rig';
+export {
+  validateParams,
+  validatePolicyOverrides,
+  validateRigSpec,
+  type PolicyValidationError,
+} from './policy-params.validator';
