@@ -21,7 +21,7 @@ module.exports = {
   // Mirrors the paths in tsconfig.base.json.
   moduleNameMapper: {
     '^@rigwarden/drivers-([a-z0-9-]+)$': '<rootDir>/libs/drivers/$1/src/index.ts',
-    '^@rigwarden/(protocol|policy|simulators|testing|shared)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@rigwarden/(protocol|policy|simulators|testing|shared|security)$': '<rootDir>/libs/$1/src/index.ts',
   },
 
   setupFiles: ['<rootDir>/tools/jest-setup.js'],
