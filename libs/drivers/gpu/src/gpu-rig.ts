@@ -1,11 +1,13 @@
 import { DriverError, type GpuTuner, type MinerDriver, type MinerEndpoint } from '@rigwarden/drivers-core';
 import { AmdgpuTuner } from './actuators/amdgpu.actuator';
 import { NvidiaTuner } from './actuators/nvidia.actuator';
+import type { TuningDefaultsStore } from './actuators/tuning-defaults.store';
 import { GpuError } from './gpu-error';
 import { AmdgpuSysfsSensor } from './sensors/amdgpu-sysfs.sensor';
 import type { GpuSensor } from './sensors/gpu-sensor';
 import { NvidiaSmiSensor } from './sensors/nvidia-smi.sensor';
 import { SensorEnrichedDriver } from './sensors/sensor-enriched.driver';
+import { SysfsIo } from './sensors/sysfs-reader';
 
 /**
  * The GPU settings a miner entry may carry in the agent config (its `options`):
@@ -71,6 +73,8 @@ export interface TunerDiscoveryOptions {
   xDisplay?: string;
   amdgpuDrmRoot?: string;
   timeoutMs?: number;
+  /** Where the defaults found are kept across agent restarts (FileTuningDefaultsStore in the data dir). */
+  defaultsStore?: TuningDefaultsStore;
 }
 
 /**
@@ -84,13 +88,13 @@ export async function discoverGpuTuners(options: TunerDiscoveryOptions = {}): Pr
     for (const gpu of gpus) {
       tuners.push(new NvidiaTuner({
         gpuIndex: gpu.index, nvidiaSmi: options.nvidiaSmiPath, nvidiaSettings: options.nvidiaSettingsPath,
-        display: options.xDisplay, timeoutMs: options.timeoutMs,
+        display: options.xDisplay, timeoutMs: options.timeoutMs, defaultsStore: options.defaultsStore,
       }));
     }
   } catch (err) {
     if (!(err instanceof GpuError) || !['not_installed', 'driver_not_loaded', 'no_gpu'].includes(err.kind)) throw err;
   }
   const amd = new AmdgpuSysfsSensor({ drmRoot: options.amdgpuDrmRoot, readTimeoutMs: options.timeoutMs });
-  for (const card of await amd.cards()) tuners.push(new AmdgpuTuner(card));
+  for (const card of await amd.cards()) tuners.push(new AmdgpuTuner(card, new SysfsIo(options.timeoutMs ?? 2_000), options.defaultsStore));
   return tuners;
 }

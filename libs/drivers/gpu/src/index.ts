@@ -22,3 +22,4 @@ export * from './supervisor/miner-process.supervisor';
 export * from './gpu-rig';
 export * from './probe/gpu-probe';
 export * from './supervisor/supervised.driver';
+export * from './actuators/tuning-defaults.store';

@@ -4,6 +4,7 @@ import { GpuError } from '../gpu-error';
 import type { AmdgpuCard } from '../sensors/amdgpu-sysfs.sensor';
 import { SysfsIo } from '../sensors/sysfs-reader';
 import { BaseTuner, checkRange, type PlannedStep, type TuningSetting } from './base-tuner';
+import type { DefaultValues, TuningDefaultsStore } from './tuning-defaults.store';
 
 export interface OdClockTable {
   sclk: [number, number | undefined][];
@@ -55,8 +56,13 @@ export class AmdgpuTuner extends BaseTuner {
   readonly pciBusId: string;
   private limits: AmdLimits | undefined;
 
-  constructor(private readonly card: AmdgpuCard, private readonly io = new SysfsIo(2_000)) {
-    super();
+  constructor(
+    private readonly card: AmdgpuCard,
+    private readonly io = new SysfsIo(2_000),
+    /** Keeps the recorded defaults across agent restarts. */
+    defaultsStore?: TuningDefaultsStore,
+  ) {
+    super(defaultsStore);
     this.gpuIndex = card.index;
     this.pciBusId = card.pciBusId;
   }
@@ -153,26 +159,47 @@ export class AmdgpuTuner extends BaseTuner {
     return [s.domain === 'sclk' ? 's' : 'm', s.state, s.mhz, ...(s.mv !== undefined ? [s.mv] : [])].join(' ');
   }
 
-  protected async captureDefault(setting: TuningSetting): Promise<PlannedStep[]> {
+  protected async storeKey(): Promise<string> {
+    return `amdgpu:${this.pciBusId}`;
+  }
+
+  protected async captureDefault(setting: TuningSetting): Promise<DefaultValues> {
     switch (setting) {
       case 'powerLimitW': {
         const cap = await this.num(this.hw('power1_cap'));
-        if (cap === undefined) return [];
-        return [this.writes('restore', [[this.hw('power1_cap'), String(cap)]], `${cap / 1e6} W`)];
+        return cap === undefined ? {} : { power1CapMicroW: cap };
       }
       case 'fanPercent': {
         const mode = (await this.num(this.hw('pwm1_enable'))) ?? 2;
         const pwm = await this.num(this.hw('pwm1'));
-        const writes: [string, string][] = [[this.hw('pwm1_enable'), String(mode)]];
-        if (mode === 1 && pwm !== undefined) writes.push([this.hw('pwm1'), String(pwm)]);
-        return [this.writes('restore', writes, mode === 1 ? `manual pwm ${pwm}` : mode === 2 ? 'auto' : `pwm1_enable ${mode}`)];
+        return mode === 1 && pwm !== undefined ? { pwmEnable: mode, pwm } : { pwmEnable: mode };
       }
       case 'clockVoltageStates': {
-        const levelFile = join(this.card.deviceDir, 'power_dpm_force_performance_level');
-        const level = await this.io.read(levelFile, this.context());
+        const level = await this.io.read(join(this.card.deviceDir, 'power_dpm_force_performance_level'), this.context());
+        return level === undefined ? {} : { performanceLevel: level };
+      }
+      default:
+        return {};
+    }
+  }
+
+  protected restoreSteps(setting: TuningSetting, values: DefaultValues): PlannedStep[] {
+    switch (setting) {
+      case 'powerLimitW': {
+        const cap = values['power1CapMicroW'];
+        return cap === undefined ? [] : [this.writes('restore', [[this.hw('power1_cap'), String(cap)]], `${Number(cap) / 1e6} W`)];
+      }
+      case 'fanPercent': {
+        const mode = Number(values['pwmEnable'] ?? 2);
+        const writes: [string, string][] = [[this.hw('pwm1_enable'), String(mode)]];
+        if (mode === 1 && values['pwm'] !== undefined) writes.push([this.hw('pwm1'), String(values['pwm'])]);
+        return [this.writes('restore', writes, mode === 1 ? `manual pwm ${values['pwm']}` : mode === 2 ? 'auto' : `pwm1_enable ${mode}`)];
+      }
+      case 'clockVoltageStates': {
         const file = join(this.card.deviceDir, 'pp_od_clk_voltage');
         const writes: [string, string][] = [[file, 'r'], [file, 'c']];
-        if (level !== undefined) writes.push([levelFile, level]);
+        const level = values['performanceLevel'];
+        if (level !== undefined) writes.push([join(this.card.deviceDir, 'power_dpm_force_performance_level'), String(level)]);
         return [this.writes('restore', writes, `OverDrive reset, performance level ${level ?? '?'}`)];
       }
       default:

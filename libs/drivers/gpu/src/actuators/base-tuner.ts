@@ -2,6 +2,7 @@ import type {
   GpuTuner, GpuTuning, GpuTuningCapability, TuningOptions, TuningResult, TuningStep,
 } from '@rigwarden/drivers-core';
 import { GpuError, type GpuErrorContext } from '../gpu-error';
+import type { TuningDefaultsStore, DefaultValues } from './tuning-defaults.store';
 
 /** A step ready to run. */
 export interface PlannedStep extends TuningStep {
@@ -16,27 +17,39 @@ const describe = (s: PlannedStep): TuningStep => ({ setting: s.setting, action: 
  * What every tuner does the same way: validate and plan everything before the
  * first change, record the value found for each setting before changing it, run
  * the steps in order, and on a failed step put every recorded default back and
- * throw apply_failed. Subclasses plan steps and capture defaults for one vendor.
+ * throw apply_failed. Subclasses plan steps, capture a setting's current value
+ * and build the steps that restore it.
+ *
+ * With a TuningDefaultsStore the recorded values survive an agent restart: a new
+ * agent finds the values the first one recorded instead of taking the tuned
+ * values for defaults.
  */
 export abstract class BaseTuner implements GpuTuner {
-  /** Restore steps per setting, in the order the settings were first changed. */
-  private readonly defaults = new Map<TuningSetting, PlannedStep[]>();
+  /** Values found per setting, in the order the settings were first changed. */
+  private defaults = new Map<TuningSetting, DefaultValues>();
+  private loaded = false;
 
   abstract readonly gpuIndex: number;
   abstract readonly pciBusId: string;
   abstract capabilities(signal?: AbortSignal): Promise<ReadonlySet<GpuTuningCapability>>;
   /** Validates the tuning against capabilities and device ranges; throws before any change. */
   protected abstract plan(tuning: GpuTuning, signal?: AbortSignal): Promise<PlannedStep[]>;
-  /** Reads the current value of a setting and returns the steps that put it back. */
-  protected abstract captureDefault(setting: TuningSetting, signal?: AbortSignal): Promise<PlannedStep[]>;
+  /** Reads the current value of a setting (serialisable: it may be stored). */
+  protected abstract captureDefault(setting: TuningSetting, signal?: AbortSignal): Promise<DefaultValues>;
+  /** The steps that put a setting back to the recorded values. */
+  protected abstract restoreSteps(setting: TuningSetting, values: DefaultValues): PlannedStep[];
+  /** The key this GPU's defaults are stored under ("nvidia:0000:01:00.0"); may read the device. */
+  protected abstract storeKey(signal?: AbortSignal): Promise<string>;
+
+  protected constructor(private readonly store?: TuningDefaultsStore) {}
 
   protected context(command?: string): GpuErrorContext {
     return { gpuIndex: this.gpuIndex, pciBusId: this.pciBusId, command };
   }
 
-  /** The recorded defaults, as steps (for logs and tests). */
+  /** The recorded defaults, as the steps that would restore them (for logs and tests). */
   recordedDefaults(): TuningStep[] {
-    return [...this.defaults.values()].flat().map(describe);
+    return this.restorePlan().map(describe);
   }
 
   protected async requireCapability(capability: GpuTuningCapability, why: string, signal?: AbortSignal): Promise<void> {
@@ -44,15 +57,29 @@ export abstract class BaseTuner implements GpuTuner {
     if (!caps.has(capability)) throw new GpuError('unsupported', why, this.context(capability));
   }
 
+  private async loadStored(signal?: AbortSignal): Promise<void> {
+    if (this.loaded || !this.store) return;
+    const stored = await this.store.load(await this.storeKey(signal));
+    for (const [setting, values] of stored) if (!this.defaults.has(setting as TuningSetting)) this.defaults.set(setting as TuningSetting, values);
+    this.loaded = true;
+  }
+
+  private async persist(signal?: AbortSignal): Promise<void> {
+    if (!this.store) return;
+    await this.store.save(await this.storeKey(signal), [...this.defaults.entries()]);
+  }
+
   async apply(tuning: GpuTuning, options: TuningOptions = {}): Promise<TuningResult> {
     const steps = await this.plan(tuning, options.signal);
     if (options.dryRun) return { dryRun: true, steps: steps.map(describe) };
+    await this.loadStored(options.signal);
     const recordedNow: TuningSetting[] = [];
     for (const setting of new Set(steps.map((s) => s.setting))) {
       if (this.defaults.has(setting)) continue;
       this.defaults.set(setting, await this.captureDefault(setting, options.signal));
       recordedNow.push(setting);
     }
+    if (recordedNow.length > 0) await this.persist(options.signal);
     const changed = new Set<TuningSetting>();
     for (const step of steps) {
       try {
@@ -78,19 +105,25 @@ export abstract class BaseTuner implements GpuTuner {
     return { dryRun: false, steps: steps.map(describe) };
   }
 
+  private restorePlan(entries = [...this.defaults.entries()].reverse()): PlannedStep[] {
+    return entries.flatMap(([setting, values]) => this.restoreSteps(setting, values));
+  }
+
   async restoreDefaults(options: TuningOptions = {}): Promise<TuningResult> {
+    await this.loadStored(options.signal);
     const entries = [...this.defaults.entries()].reverse();
-    const steps = entries.flatMap(([, s]) => s);
+    const steps = this.restorePlan(entries);
     if (options.dryRun) return { dryRun: true, steps: steps.map(describe) };
     const failures: string[] = [];
-    for (const [setting, restore] of entries) {
+    for (const [setting, values] of entries) {
       try {
-        for (const step of restore) await step.run(options.signal);
+        for (const step of this.restoreSteps(setting, values)) await step.run(options.signal);
         this.defaults.delete(setting);
       } catch (err) {
         failures.push((err as Error).message);
       }
     }
+    if (entries.length > 0) await this.persist(options.signal);
     if (failures.length > 0) {
       throw new GpuError('command_failed', `restoring defaults failed (kept for a retry): ${failures.join('; ')}`, this.context('restore defaults'));
     }
@@ -101,7 +134,7 @@ export abstract class BaseTuner implements GpuTuner {
 /** Refuses a value outside [min, max], naming the range. */
 export function checkRange(what: string, value: number, min: number, max: number, unit: string, context: GpuErrorContext): void {
   if (!Number.isFinite(value) || value < min || value > max) {
-    throw new GpuError('out_of_range', `${what} ${value} ${unit} is outside this GPU's range ${min}..${max} ${unit}`, context);
+    throw new GpuError('out_of_range', `${what} ${value}${unit ? ` ${unit}` : ''} is outside this GPU's range ${min}..${max}${unit ? ` ${unit}` : ''}`, context);
   }
 }
 

@@ -4,6 +4,7 @@ import { GpuError } from '../gpu-error';
 import { normalisePciBusId } from '../pci-bus-id';
 import { classifyNvidiaSmiFailure } from '../sensors/nvidia-smi.sensor';
 import { BaseTuner, checkRange, type PlannedStep, type TuningSetting } from './base-tuner';
+import type { DefaultValues, TuningDefaultsStore } from './tuning-defaults.store';
 
 export interface NvidiaTunerOptions {
   /** nvidia-smi's index of the GPU. */
@@ -21,6 +22,8 @@ export interface NvidiaTunerOptions {
   fanIndexes?: number[];
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Keeps the recorded defaults across agent restarts (e.g. FileTuningDefaultsStore in the data dir). */
+  defaultsStore?: TuningDefaultsStore;
 }
 
 export interface NvidiaLimits {
@@ -59,7 +62,7 @@ export class NvidiaTuner extends BaseTuner {
   private readonly settings: string;
 
   constructor(private readonly options: NvidiaTunerOptions) {
-    super();
+    super(options.defaultsStore);
     this.gpuIndex = options.gpuIndex;
     this.smi = options.nvidiaSmi ?? 'nvidia-smi';
     this.settings = options.nvidiaSettings ?? 'nvidia-settings';
@@ -151,13 +154,31 @@ export class NvidiaTuner extends BaseTuner {
     return steps;
   }
 
-  protected async captureDefault(setting: TuningSetting, signal?: AbortSignal): Promise<PlannedStep[]> {
+  protected async storeKey(signal?: AbortSignal): Promise<string> {
+    return `nvidia:${(await this.readLimits(signal)).pciBusId}`;
+  }
+
+  protected async captureDefault(setting: TuningSetting, signal?: AbortSignal): Promise<DefaultValues> {
+    switch (setting) {
+      case 'powerLimitW':
+        return { powerLimitW: (await this.readLimits(signal)).powerLimitW! };
+      case 'coreClockOffsetMhz':
+      case 'memoryClockOffsetMhz': {
+        const attr = setting === 'coreClockOffsetMhz' ? CORE_OFFSET : MEM_OFFSET;
+        return { offsetMhz: (await this.queryAttribute(`[gpu:${this.settingsGpu()}]/${attr}`, signal)).value };
+      }
+      case 'fanPercent':
+        return { fanControlState: (await this.queryAttribute(`[gpu:${this.settingsGpu()}]/GPUFanControlState`, signal)).value };
+      default:
+        return {}; // clock locks: the default is "not locked"
+    }
+  }
+
+  protected restoreSteps(setting: TuningSetting, values: DefaultValues): PlannedStep[] {
     const i = String(this.gpuIndex);
     switch (setting) {
-      case 'powerLimitW': {
-        const found = (await this.readLimits(signal)).powerLimitW!;
-        return [this.smiStep('restore', ['-i', i, '-pl', String(found)], `${found} W`)];
-      }
+      case 'powerLimitW':
+        return [this.smiStep('restore', ['-i', i, '-pl', String(values['powerLimitW'])], `${values['powerLimitW']} W`)];
       case 'coreClockLock':
         return [this.smiStep('restore', ['-i', i, '-rgc'], 'reset')];
       case 'memoryClockLock':
@@ -165,12 +186,11 @@ export class NvidiaTuner extends BaseTuner {
       case 'coreClockOffsetMhz':
       case 'memoryClockOffsetMhz': {
         const attr = setting === 'coreClockOffsetMhz' ? CORE_OFFSET : MEM_OFFSET;
-        const found = await this.queryAttribute(`[gpu:${this.settingsGpu()}]/${attr}`, signal);
-        return [this.settingsStep('restore', [`[gpu:${this.settingsGpu()}]/${attr}=${found.value}`], `${found.value} MHz`)];
+        return [this.settingsStep('restore', [`[gpu:${this.settingsGpu()}]/${attr}=${values['offsetMhz']}`], `${values['offsetMhz']} MHz`)];
       }
       case 'fanPercent': {
-        const found = await this.queryAttribute(`[gpu:${this.settingsGpu()}]/GPUFanControlState`, signal);
-        return [this.settingsStep('restore', [`[gpu:${this.settingsGpu()}]/GPUFanControlState=${found.value}`], found.value === 0 ? 'auto' : 'manual')];
+        const state = Number(values['fanControlState']);
+        return [this.settingsStep('restore', [`[gpu:${this.settingsGpu()}]/GPUFanControlState=${state}`], state === 0 ? 'auto' : 'manual')];
       }
       default:
         return [];
