@@ -36,6 +36,10 @@ export class CgminerFamilyDriver implements MinerDriver, PoolControl, Restartabl
   private joinSupported: boolean | undefined;
   /** Commands this firmware refused inside a joined request: asked alone from then on. */
   private readonly unjoinable = new Set<string>();
+  /** Commands replaced by their fallback once the firmware said it does not know them (edevs -> devs). */
+  private readonly substituted = new Map<string, string>();
+  /** Optional commands the firmware does not know (Code 14 when asked alone): not asked again. */
+  private readonly unknownCommands = new Set<string>();
   private poolControl: CgminerPoolControl | undefined;
   private whatsminer: WhatsminerControl | undefined;
   protected readonly client: CgminerClient;
@@ -73,7 +77,8 @@ export class CgminerFamilyDriver implements MinerDriver, PoolControl, Restartabl
     }
     const dialect = this.dialect!;
     this.forgetIfUnsure();
-    const missing = dialect.collectCommands.filter((c) => !(c in replies));
+    const commands = dialect.collectCommands.map((c) => this.substituted.get(c) ?? c).filter((c) => !this.unknownCommands.has(c));
+    const missing = commands.filter((c) => !(c in replies));
     const joinable = missing.filter((c) => !this.unjoinable.has(c));
     const alone = missing.filter((c) => this.unjoinable.has(c));
     for (const batch of [joinable, ...alone.map((c) => [c])]) {
@@ -89,10 +94,15 @@ export class CgminerFamilyDriver implements MinerDriver, PoolControl, Restartabl
       try {
         replies = { ...replies, [alternative]: await this.client.command(this.endpoint, alternative, undefined, { signal: ctx.signal }) };
         delete errors[cmd];
+        this.substituted.set(cmd, alternative);
       } catch (err) {
         if (!(err instanceof DriverError)) throw err;
         errors = { ...errors, [alternative]: err };
       }
+    }
+    for (const [cmd, err] of Object.entries(errors)) {
+      const optional = !dialect.requiredCommands.includes(cmd) && !(cmd in (dialect.fallbacks ?? {}));
+      if (optional && err.kind === 'unsupported' && dialect.collectCommands.includes(cmd)) this.unknownCommands.add(cmd);
     }
     for (const required of dialect.requiredCommands) {
       if (!replies[required]) {

@@ -69,10 +69,15 @@ describe('every recorded firmware through the auto driver over a real socket', (
     const sim = new FixtureReplaySimulator({ replies: recorded('whatsminer-m20s-cgminer-4.9.2'), lifetimeMs: 10_000 });
     const endpoint = await sim.start();
     try {
-      const reading = await driverRegistry.create('whatsminer', endpoint).collect({ signal: AbortSignal.timeout(5000), deadlineMs: 5000 });
+      const driver = driverRegistry.create('whatsminer', endpoint);
+      const reading = await driver.collect({ signal: AbortSignal.timeout(5000), deadlineMs: 5000 });
       expect(reading.boards.map((b) => b.boardTempC)).toEqual([71.5, 68.5, expect.any(Number)]);
       expect(sim.requests).toContain('{"command":"devs"}');
       expect(reading.errors).toEqual([]);
+      // Next time: devs straight away inside the joined request, and devdetails (unknown here) no more.
+      sim.requests.length = 0;
+      await driver.collect({ signal: AbortSignal.timeout(5000), deadlineMs: 5000 });
+      expect(sim.requests).toEqual(['{"command":"summary+pools+devs"}']);
     } finally {
       await sim.stop();
     }
