@@ -59,6 +59,9 @@ export const DEFAULT_POLICY_PARAMS: PolicyParams = {
     healthyResetMs: 15 * MINUTE,
     ladderMemoryMs: 2 * HOUR,
     maxActionsPerHour: 4,
+    massOutageShare: 0.5,
+    massOutageMinRigs: 4,
+    alertRepeatMs: 15 * MINUTE,
   },
   engine: {
     pendingTimeoutMs: 2 * MINUTE,

@@ -167,6 +167,12 @@ export interface WatchdogParams {
   readonly ladderMemoryMs: DurationMs;
   /** More remedies than this in one hour quarantines the rig. */
   readonly maxActionsPerHour: number;
+  /** When at least this share of the neighbourhood is unreachable (and it has massOutageMinRigs rigs or more), an
+   * unreachable miner gets an alert instead of the ladder: restarting or power-cycling a row won't fix a switch. */
+  readonly massOutageShare: number;
+  readonly massOutageMinRigs: number;
+  /** At most one mass-outage alert per rig per this period. */
+  readonly alertRepeatMs: DurationMs;
 }
 
 export interface EngineParams {
@@ -280,7 +286,7 @@ export type WatchdogTrigger =
   | 'hw-error-rate'
   | 'hashrate-low';
 
-export type WatchdogReason = WatchdogTrigger | 'ladder-exhausted' | 'action-cap-reached';
+export type WatchdogReason = WatchdogTrigger | 'ladder-exhausted' | 'action-cap-reached' | 'neighbourhood-outage';
 
 export type ReasonCode = FailoverReason | ThermalReason | WatchdogReason;
 
@@ -363,10 +369,21 @@ export interface RigHistory {
   readonly actions: readonly ActionRecord[];
 }
 
+/**
+ * What the rig's neighbours look like right now: the rigs read by the same agent (or behind the same switch),
+ * this one included. Many of them unreachable at once is a network or agent problem, not the rigs'.
+ */
+export interface NeighbourhoodStatus {
+  readonly rigs: number;
+  readonly unreachable: number;
+}
+
 export interface PolicyInput {
   readonly spec: RigSpec;
   readonly status: RigStatus;
   readonly history: RigHistory;
+  /** Optional: without it the watchdog cannot tell a common-cause outage from a rig fault. */
+  readonly neighbourhood?: NeighbourhoodStatus;
 }
 
 /** A small pure class: same input and `now`, same decisions. */

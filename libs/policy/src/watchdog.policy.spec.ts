@@ -155,6 +155,34 @@ const scenarios: Scenario[] = [
     expected: { kind: 'quarantine', reason: 'action-cap-reached', params: { actionsLastHour: 4 } },
   },
   {
+    name: 'unreachable with 6 of the 8 rigs of its agent raises an alert instead of a restart',
+    input: () => ({ ...input(spec, [...healthy(T0 - 10 * MIN, T0 - 70 * SEC), ...unreachable(T0 - 60 * SEC, T0)]), neighbourhood: { rigs: 8, unreachable: 6 } }),
+    expected: { kind: 'alert', reason: 'neighbourhood-outage', params: { subject: 'miner-unreachable' } },
+  },
+  {
+    name: 'the neighbourhood-outage alert is not repeated within 15 min',
+    input: () => ({
+      ...input(spec, [...healthy(T0 - 10 * MIN, T0 - 70 * SEC), ...unreachable(T0 - 60 * SEC, T0)], [action(T0 - 10 * MIN, 'alert', 'watchdog', {}, { reason: 'neighbourhood-outage' })]),
+      neighbourhood: { rigs: 8, unreachable: 6 },
+    }),
+    expected: null,
+  },
+  {
+    name: 'unreachable with 2 of the 8 rigs of its agent climbs the ladder',
+    input: () => ({ ...input(spec, [...healthy(T0 - 10 * MIN, T0 - 70 * SEC), ...unreachable(T0 - 60 * SEC, T0)]), neighbourhood: { rigs: 8, unreachable: 2 } }),
+    expected: { kind: 'restart-miner', reason: 'miner-unreachable' },
+  },
+  {
+    name: 'a small neighbourhood (3 rigs, all unreachable) does not hold the ladder',
+    input: () => ({ ...input(spec, [...healthy(T0 - 10 * MIN, T0 - 70 * SEC), ...unreachable(T0 - 60 * SEC, T0)]), neighbourhood: { rigs: 3, unreachable: 3 } }),
+    expected: { kind: 'restart-miner', reason: 'miner-unreachable' },
+  },
+  {
+    name: 'a dead board is the rig\'s own fault whatever the neighbours do',
+    input: () => ({ ...input(spec, [...healthy(T0 - 10 * MIN, T0 - 130 * SEC), ...deadBoard(T0 - 2 * MIN, T0)]), neighbourhood: { rigs: 8, unreachable: 7 } }),
+    expected: { kind: 'restart-miner', reason: 'board-dead' },
+  },
+  {
     name: 'a quarantined rig makes no decision',
     input: () => input(spec, unreachable(T0 - 10 * MIN, T0), [action(T0 - 5 * MIN, 'quarantine', 'watchdog')]),
     expected: null,

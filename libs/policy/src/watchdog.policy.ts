@@ -14,6 +14,7 @@ import type {
   EpochMs,
   LadderAction,
   LadderStep,
+  NeighbourhoodStatus,
   Policy,
   PolicyInput,
   PolicyParamsOverrides,
@@ -65,7 +66,7 @@ export class WatchdogPolicy implements Policy {
     const p = ctx.params.watchdog;
     const latest = ctx.latest;
     if (!p.enabled || !ctx.fresh || !latest || ctx.quarantine || ctx.miningStop) return [];
-    return new WatchdogEvaluation(ctx, p, latest).run();
+    return new WatchdogEvaluation(ctx, p, latest, input.neighbourhood).run();
   }
 }
 
@@ -79,6 +80,7 @@ class WatchdogEvaluation {
     private readonly ctx: PolicyContext,
     private readonly p: WatchdogParams,
     private readonly latest: RigObservation,
+    private readonly neighbourhood: NeighbourhoodStatus | undefined,
   ) {
     this.gap = ctx.params.freshness.maxGapMs;
     const can = ctx.spec.capabilities ?? {};
@@ -111,6 +113,7 @@ class WatchdogEvaluation {
 
     const fault = this.detect(ctx.observations.filter((o) => o.at > evidenceAfter));
     if (!fault) return [];
+    if (fault.trigger === 'miner-unreachable' && this.massOutage()) return this.massOutageAlert(fault);
 
     const remediesLastHour = ctx.actions.filter((a) => a.by === 'watchdog' && LADDER_KINDS.has(a.kind) && ctx.now - a.at < HOUR).length;
     const next = last ? this.steps.findIndex((s) => s.action === last.kind) + 1 : 0;
@@ -128,6 +131,24 @@ class WatchdogEvaluation {
       decide(ctx, 'watchdog', step.action, fault.trigger, next === 0 ? 'warning' : 'critical',
         `${fault.detail}; ${STEP_WORDS[step.action]} (step ${next + 1} of ${this.steps.length}${after})`,
         { trigger: fault.trigger, step: next + 1, detail: fault.detail }),
+    ];
+  }
+
+  /** Many neighbours unreachable at once: a common cause (switch, agent host, power feed), not this rig. */
+  private massOutage(): boolean {
+    const n = this.neighbourhood;
+    return n !== undefined && n.rigs >= this.p.massOutageMinRigs && n.unreachable / n.rigs >= this.p.massOutageShare;
+  }
+
+  private massOutageAlert(fault: Fault): Decision[] {
+    const { ctx, p } = this;
+    const last = lastAction(ctx.actions, (a) => a.kind === 'alert' && a.reason === 'neighbourhood-outage');
+    if (last && ctx.now - last.at < p.alertRepeatMs) return [];
+    const n = this.neighbourhood!;
+    return [
+      decide(ctx, 'watchdog', 'alert', 'neighbourhood-outage', 'critical',
+        `${fault.detail}, as are ${n.unreachable} of the ${n.rigs} rigs around it; holding the ladder, a common cause (network, agent host, power) is likelier than this rig`,
+        { subject: 'miner-unreachable' }),
     ];
   }
 
