@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { GpuMinerSimulator } from '@rigwarden/simulators';
+import { ManualClock } from '@rigwarden/shared';
 import { LolminerDriver } from '../http/lolminer.driver';
 import { LogRing } from './log-ring';
 import { MinerProcessSupervisor, type MinerSupervisorOptions, type SupervisorEvent } from './miner-process.supervisor';
@@ -99,6 +100,25 @@ describe('miner process supervisor (real child processes)', () => {
     } finally {
       await sim.stop();
     }
+  });
+
+  it('hang timing follows the injected clock: production-size grace and hang windows, decided in milliseconds', async () => {
+    const clock = new ManualClock(1_000_000);
+    const { s, events } = supervise({
+      command: { file: NODE, args: ['-e', 'setInterval(() => {}, 1000)'] },
+      probe: async () => { throw new Error('connection refused'); },
+      probeIntervalMs: 20, startupGraceMs: 120_000, hangAfterMs: 90_000, clock, restart: { initialDelayMs: 60_000 },
+    });
+    s.start();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(events.some((e) => e.type === 'hang')).toBe(false); // within the startup grace
+    clock.advance(100_000);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(events.some((e) => e.type === 'hang')).toBe(false); // unreachable for 100 s, but still inside the 120 s startup grace
+    clock.advance(30_000);
+    await until(() => events.some((e) => e.type === 'exited'), 5_000, 'hang kill');
+    expect(events.find((e) => e.type === 'hang')).toMatchObject({ unreachableForMs: 130_000 });
+    expect(events.find((e) => e.type === 'exited')).toMatchObject({ reason: 'hang', ranForMs: 130_000 });
   });
 
   it('stop sends SIGTERM, then SIGKILL after the grace period to a miner that ignores SIGTERM', async () => {
