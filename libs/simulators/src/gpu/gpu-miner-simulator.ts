@@ -1,5 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+
+/** The stand-alone fake miner process's entry (bundle it, then run it as a miner command line). */
+export const GPU_MINER_MAIN_TS = join(__dirname, 'gpu-miner.main.ts');
 
 /** One simulated GPU. Units as the protocol: H/s, °C, %, W, MHz. */
 export interface SimGpu {

@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { GpuMinerSimulator } from '@rigwarden/simulators';
+import { GPU_MINER_MAIN_TS, GpuMinerSimulator } from '@rigwarden/simulators';
 import { ManualClock } from '@rigwarden/shared';
 import { LolminerDriver } from '../http/lolminer.driver';
+import { TrexDriver } from '../http/trex.driver';
 import { LogRing } from './log-ring';
 import { MinerProcessSupervisor, type MinerSupervisorOptions, type SupervisorEvent } from './miner-process.supervisor';
 import { restartDelayMs } from './restart-backoff';
@@ -248,3 +250,46 @@ describe('supervised driver', () => {
     }
   });
 });
+
+describe('end to end: a real miner API process under supervision', () => {
+  it('a miner that stops answering (SIGSTOP: alive, API silent) is detected as hung, SIGKILLed after the grace and restarted', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rigwarden-fake-miner-'));
+    try {
+      const script = join(dir, 'fake-miner.js');
+      buildSync({ entryPoints: [GPU_MINER_MAIN_TS], bundle: true, platform: 'node', target: 'node20', outfile: script, logLevel: 'silent' });
+      const port = await freePort();
+      const driver = new TrexDriver({ host: '127.0.0.1', port, options: { timeoutMs: 150 } });
+      const { s, events } = supervise({
+        command: { file: NODE, args: [script, '--flavor', 't-rex', '--port', String(port), '--report-ms', '100'] },
+        probe: (signal) => driver.collect({ signal, deadlineMs: 150 }),
+        probeIntervalMs: 50, probeTimeoutMs: 300, startupGraceMs: 300, hangAfterMs: 600, stopGraceMs: 300,
+        restart: { initialDelayMs: 100 },
+      });
+      s.start();
+      await until(() => s.status().apiReachable === true && s.tail().includes('GPU0: 60.00 MH/s, 60C'), 8_000, 'API up');
+      expect(s.tail()).toEqual(expect.arrayContaining([`API listening on 127.0.0.1:${port}`, 'GPU0: 60.00 MH/s, 60C']));
+      const frozen = s.status().pid!;
+      process.kill(frozen, 'SIGSTOP');
+      await until(() => events.some((e) => e.type === 'exited'), 8_000, 'hang kill');
+      expect(events.find((e) => e.type === 'exited')).toMatchObject({ pid: frozen, reason: 'hang', signal: 'SIGKILL' });
+      await until(() => events.filter((e) => e.type === 'started').length === 2 && s.status().apiReachable === true, 8_000, 'restarted and answering');
+      const reading = await driver.collect({ signal: new AbortController().signal, deadlineMs: 1_000 });
+      expect(reading.boards).toHaveLength(2);
+      await s.stop();
+      expect(s.tail()).toContain('shutting down'); // a cooperative miner exits on SIGTERM
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
