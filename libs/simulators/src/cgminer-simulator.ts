@@ -1,5 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { DIALECT_DEFAULTS, personalityFor } from './cgminer/personalities';
+import { DIALECT_DEFAULTS, FLAVOR_SOFTWARE, personalityFor } from './cgminer/personalities';
+import type { GenericFlavor } from './cgminer/generic.personality';
 import type { CgminerPersonality, SimContext, SimDialect, SimReply } from './cgminer/personality';
 import { StratumMiningEngine, type MiningOptions } from './cgminer/stratum-mining.engine';
 import { applyThermals } from './cgminer/thermal.model';
@@ -72,6 +73,8 @@ export interface CgminerSimulatorOptions {
   joinCommands?: boolean;
   /** Which firmware to impersonate; generic cgminer 4.11.1 by default. */
   dialect?: SimDialect;
+  /** For the generic dialect: cgminer 4.x (default), cgminer 2.x (no joins, invalid restart reply) or bfgminer. */
+  flavor?: GenericFlavor;
   /** How long the API stays away after `restart` (real miners: 3 to 7 s). */
   restartDownMs?: number;
   /** Delay of the 'slow' fault. */
@@ -131,11 +134,12 @@ export class CgminerSimulator {
     this.now = options.now ?? (() => Date.now());
     this.dialect = options.dialect ?? 'cgminer';
     this.writeAccess = options.writeAccess ?? true;
-    this.joinCommands = options.joinCommands ?? true;
+    this.joinCommands = options.joinCommands ?? options.flavor !== 'cgminer-2';
     this.adminPassword = options.adminPassword ?? 'admin';
-    this.personality = personalityFor(this.dialect, { adminPassword: () => this.adminPassword, writeEnabled: () => this.writeAccess });
+    this.personality = personalityFor(this.dialect, { adminPassword: () => this.adminPassword, writeEnabled: () => this.writeAccess }, options.flavor);
     const base = defaultSimState(Math.floor(this.now() / 1000));
-    this.state = { ...base, ...DIALECT_DEFAULTS[this.dialect], ...options.state };
+    const flavorSoftware = options.flavor ? { software: FLAVOR_SOFTWARE[options.flavor] } : {};
+    this.state = { ...base, ...DIALECT_DEFAULTS[this.dialect], ...flavorSoftware, ...options.state };
   }
 
   async start(): Promise<{ host: string; port: number }> {
@@ -447,7 +451,7 @@ export class CgminerSimulator {
       case 'restart':
         s.startedAtS = this.nowS();
         this.downUntilMs = this.now() + (this.options.restartDownMs ?? 0);
-        return { body: { STATUS: 'RESTART', id: 1 } };
+        return this.personality.restartReply?.(this.context()) ?? { body: { STATUS: 'RESTART', id: 1 } };
       case 'quit':
         this.quitRequested = true;
         return { body: { STATUS: 'BYE', id: 1 } };

@@ -159,3 +159,39 @@ describe('the generic driver registered as "cgminer" and the default simulator',
     }
   });
 });
+
+describe('the generic driver against the cgminer 2.x and bfgminer flavors', () => {
+  it('cgminer 2.x: no joins (Code 14), one command per connection from then on; {"RESTART","id":1} is understood', async () => {
+    const sim = new CgminerSimulator({ flavor: 'cgminer-2', lifetimeMs: 10_000 });
+    const endpoint = await sim.start();
+    try {
+      const driver = driverRegistry.create('cgminer', endpoint) as CgminerFamilyDriver;
+      const reading = await driver.collect(ctx());
+      expect(reading.firmware).toBe('cgminer 2.11.4');
+      expect(reading.hashrate5sHs).toBe(sim.totalHashrateHs());
+      const singles = ['version', 'summary', 'pools', 'devs', 'stats'].map((c) => `{"command":"${c}"}`);
+      expect(sim.requests.map((r) => r.toString())).toEqual(['{"command":"version+summary+pools+devs+stats"}', ...singles]);
+      sim.requests.length = 0;
+      await driver.collect(ctx());
+      expect(sim.requests.map((r) => r.toString())).toEqual(singles);
+      expect(await driver.control({ kind: 'restart' }, ctx())).toMatchObject({ ok: true, message: 'RESTART' });
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('bfgminer: PGA devices and 20 s windows; restart as a normal STATUS with Msg "RESTART"', async () => {
+    const sim = new CgminerSimulator({ flavor: 'bfgminer', lifetimeMs: 10_000 });
+    const endpoint = await sim.start();
+    try {
+      const driver = driverRegistry.create('auto', endpoint) as CgminerFamilyDriver;
+      const reading = await driver.collect(ctx());
+      expect(reading).toMatchObject({ driver: 'auto:cgminer', vendor: 'bfgminer', firmware: 'bfgminer 5.5.0' });
+      expect(reading.hashrate5sHs).toBe(sim.totalHashrateHs());
+      expect(reading.boards.map((b) => b.index)).toEqual([0, 1, 2]);
+      expect(await driver.control({ kind: 'restart' }, ctx())).toMatchObject({ ok: true, message: 'RESTART' });
+    } finally {
+      await sim.stop();
+    }
+  });
+});

@@ -64,3 +64,56 @@ export const genericPersonality: CgminerPersonality = {
     }
   },
 };
+
+/** The generic firmware's variants, for the quirks the protocol notes record from real processes. */
+export type GenericFlavor = 'cgminer-4' | 'cgminer-2' | 'bfgminer';
+
+/**
+ * cgminer 2.x: no multi-commands (the simulator refuses joins with Code 14), API 1.x,
+ * and the invalid restart reply {"RESTART","id":1}.
+ */
+export const cgminer2Personality: CgminerPersonality = {
+  ...genericPersonality,
+  description: (state: CgminerSimState) => `cgminer ${state.software}`,
+  read(ctx: SimContext, command: string, parameter: string | undefined): SimReply | undefined {
+    if (command === 'version') {
+      return reply({ STATUS: [ctx.status('S', 22, 'CGMiner versions')], VERSION: [{ CGMiner: ctx.state.software, API: '1.25' }], id: 1 });
+    }
+    return genericPersonality.read(ctx, command, parameter);
+  },
+  restartReply: () => ({ body: { STATUS: 'RESTART', id: 1 }, raw: '{"RESTART","id":1}' }),
+};
+
+/** bfgminer 5.x: BFGMiner in version, PGA devices with a 20 s window, restart as a normal STATUS with Msg "RESTART". */
+export const bfgminerPersonality: CgminerPersonality = {
+  ...genericPersonality,
+  description: (state: CgminerSimState) => `bfgminer ${state.software}`,
+  read(ctx: SimContext, command: string, parameter: string | undefined): SimReply | undefined {
+    const s = ctx.state;
+    switch (command) {
+      case 'version':
+        return reply({ STATUS: [ctx.status('S', 22, 'BFGMiner versions')], VERSION: [{ BFGMiner: s.software, API: '3.1' }], id: 1 });
+      case 'summary': {
+        const body = summaryBody(ctx);
+        const sum = (body['SUMMARY'] as Record<string, unknown>[])[0]!;
+        sum['MHS 20s'] = sum['MHS 5s'];
+        delete sum['MHS 5s'];
+        return reply(body);
+      }
+      case 'devs':
+        return reply({
+          STATUS: [ctx.status('S', 9, `${s.boards.length} PGA(s)`)],
+          DEVS: s.boards.map((b, i) => ({
+            PGA: i, Name: 'SIM', ID: i, Enabled: 'Y', Status: b.alive ? 'Alive' : 'Dead', Temperature: b.tempC,
+            'MHS av': b.alive ? b.hashrateHs / 1e6 : 0, 'MHS 20s': b.alive ? b.hashrateHs / 1e6 : 0, 'MHS rolling': b.alive ? b.hashrateHs / 1e6 : 0,
+            'Hardware Errors': b.hwErrors,
+          })),
+          id: 1,
+        });
+      default:
+        return genericPersonality.read(ctx, command, parameter);
+    }
+  },
+  // The Code of bfgminer's restart status is not in our recordings; the shape (S, Msg "RESTART") is.
+  restartReply: (ctx: SimContext) => reply({ STATUS: [ctx.status('S', 0, 'RESTART')], id: 1 }),
+};

@@ -37,6 +37,8 @@ export interface CgminerPersonality {
   read(ctx: SimContext, command: string, parameter: string | undefined): SimReply | undefined;
   /** Privileged commands: undefined lets the core run it; a reply refuses or replaces it. */
   privileged?(ctx: SimContext, command: string, parameter: string | undefined): SimReply | undefined;
+  /** The reply to a successful `restart`, in this firmware's words (they differ between forks). */
+  restartReply?(ctx: SimContext): SimReply;
   /** Whole-request hook for non-cgminer request shapes ({"cmd":...}, {"enc":...}). */
   rawRequest?(ctx: SimContext, request: string): string | undefined;
 }
