@@ -70,7 +70,10 @@ function runFailover(seed: number): FailoverRun {
 
 describe('policy properties', () => {
   const cooldown = DEFAULT_POLICY_PARAMS.failover.switchCooldownMs;
-  const runs = new Map(SEEDS.map((seed) => [seed, runFailover(seed)]));
+  let runs: Map<number, FailoverRun>;
+  beforeAll(() => {
+    runs = new Map(SEEDS.map((seed) => [seed, runFailover(seed)]));
+  });
 
   it('policy-properties: the random pool sequences do exercise failover', () => {
     const total = [...runs.values()].reduce((n, r) => n + r.switches.length, 0);
