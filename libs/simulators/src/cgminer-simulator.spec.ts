@@ -117,6 +117,14 @@ describe('CgminerSimulator personalities keep their firmware quirks', () => {
     });
   });
 
+  it('whatsminer M20S: the invalid \\\' escape in its firmware version', async () => {
+    await withSim({ dialect: 'whatsminer', state: { model: 'Whatsminer M20S' } }, async (_sim, target) => {
+      const text = (await rawExchange(target, '{"command":"summary"}')).data.subarray(0, -1).toString();
+      expect(text).toContain(`"Firmware Version":"\\'20200917.22.REL\\'"`);
+      expect(() => JSON.parse(text)).toThrow();
+    });
+  });
+
   it('avalon: MM ID0 is a Key[value] string', async () => {
     await withSim({ dialect: 'avalon' }, async (_sim, target) => {
       const stats = JSON.parse((await rawExchange(target, '{"command":"stats"}')).data.subarray(0, -1).toString());

@@ -195,3 +195,42 @@ describe('the generic driver against the cgminer 2.x and bfgminer flavors', () =
     }
   });
 });
+
+describe('quirks over the wire', () => {
+  it('whatsminer M20S: the \\\' escape in summary decodes through the driver', async () => {
+    const sim = new CgminerSimulator({ dialect: 'whatsminer', state: { model: 'Whatsminer M20S' }, lifetimeMs: 10_000 });
+    const endpoint = await sim.start();
+    try {
+      const reading = await driverRegistry.create('auto', endpoint).collect(ctx());
+      expect(reading).toMatchObject({ driver: 'auto:whatsminer', firmware: 'btminer 20200917.22.REL', model: 'Whatsminer M20S' });
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('antminer S9: "}{" stats, slots 6-8 and fans on fan5/fan6 decode through the driver', async () => {
+    const sim = new CgminerSimulator({ dialect: 'antminer', state: { model: 'Antminer S9', fans: [3720, 2400] }, lifetimeMs: 10_000 });
+    const endpoint = await sim.start();
+    try {
+      const reading = await driverRegistry.create('antminer', endpoint).collect(ctx());
+      expect(reading.boards).toHaveLength(3);
+      expect(reading.fans).toEqual([{ index: 5, rpm: 3720, percent: undefined }, { index: 6, rpm: 2400, percent: undefined }]);
+      expect(reading.hashrate5sHs! / sim.totalHashrateHs()).toBeCloseTo(1, 6);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('antminer L3+: the simulator labels MH/s as GHS and the driver reads MH/s', async () => {
+    const boards = [0, 1, 2, 3].map(() => ({ hashrateHs: 126e6, tempC: 46, chipTempC: 55, chips: 72, hwErrors: 0, alive: true }));
+    const sim = new CgminerSimulator({ dialect: 'antminer', state: { model: 'Antminer L3+', boards }, lifetimeMs: 10_000 });
+    const endpoint = await sim.start();
+    try {
+      const reading = await driverRegistry.create('antminer', endpoint).collect(ctx());
+      expect(reading.hashrate5sHs).toBeCloseTo(504e6, -4);
+      expect(reading.algorithm).toBe('scrypt');
+    } finally {
+      await sim.stop();
+    }
+  });
+});

@@ -22,8 +22,8 @@ export function createWhatsminerPersonality(password: () => string, writeEnabled
       const s = ctx.state;
       const mhs = ctx.totalHashrateHs() / 1e6;
       switch (command) {
-        case 'summary':
-          return reply({
+        case 'summary': {
+          const body = {
             STATUS: [ctx.status('S', 11, 'Summary')],
             SUMMARY: [{
               Elapsed: ctx.nowS() - s.startedAtS, 'MHS av': mhs, 'MHS 5s': mhs, 'MHS 1m': mhs, Accepted: s.accepted, Rejected: s.rejected,
@@ -34,7 +34,11 @@ export function createWhatsminerPersonality(password: () => string, writeEnabled
               'Chip Temp Max': Math.max(...s.boards.map((b) => b.chipTempC ?? b.tempC)),
             }],
             id: 1,
-          });
+          };
+          // M20S firmware 20200917 escapes its quotes as \' (not a JSON escape); later firmware does not.
+          const raw = /m20s/i.test(s.model) ? JSON.stringify(body).replace(`"'20201202.22.REL'"`, `"\\'20200917.22.REL\\'"`) : undefined;
+          return raw ? { body, raw } : reply(body);
+        }
         case 'edevs':
         case 'devs':
           return reply({
