@@ -44,7 +44,9 @@ describe('GPU rig wiring from the agent config', () => {
 
   it('discovers one tuner per GPU: NVIDIA from nvidia-smi, AMD from sysfs', async () => {
     const tuners = await discoverGpuTuners({ nvidiaSmiPath: fake.nvidiaSmiPath, amdgpuDrmRoot: sysfs.drmRoot });
-    expect(tuners.map((t) => [t.constructor.name, t.gpuIndex])).toEqual([['NvidiaTuner', 0], ['NvidiaTuner', 1], ['AmdgpuTuner', 0], ['AmdgpuTuner', 1]]);
+    expect(tuners.map((t) => [t.constructor.name, t.gpuIndex, t.pciBusId])).toEqual([
+      ['NvidiaTuner', 0, '0000:01:00.0'], ['NvidiaTuner', 1, '0000:02:00.0'], ['AmdgpuTuner', 0, '0000:03:00.0'], ['AmdgpuTuner', 1, '0000:04:00.0'],
+    ]);
     const driver = new SensorEnrichedDriver(driverRegistry.create('t-rex', { host: '127.0.0.1', port: 1 }), [], tuners);
     expect(isGpuTunable(driver) && driver.gpuTuners()).toHaveLength(4);
   });

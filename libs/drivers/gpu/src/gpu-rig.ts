@@ -87,7 +87,7 @@ export async function discoverGpuTuners(options: TunerDiscoveryOptions = {}): Pr
     const { gpus } = await new NvidiaSmiSensor({ binary: options.nvidiaSmiPath, timeoutMs: options.timeoutMs }).read();
     for (const gpu of gpus) {
       tuners.push(new NvidiaTuner({
-        gpuIndex: gpu.index, nvidiaSmi: options.nvidiaSmiPath, nvidiaSettings: options.nvidiaSettingsPath,
+        gpuIndex: gpu.index, pciBusId: gpu.pciBusId, nvidiaSmi: options.nvidiaSmiPath, nvidiaSettings: options.nvidiaSettingsPath,
         display: options.xDisplay, timeoutMs: options.timeoutMs, defaultsStore: options.defaultsStore,
       }));
     }

@@ -9,6 +9,8 @@ import type { DefaultValues, TuningDefaultsStore } from './tuning-defaults.store
 export interface NvidiaTunerOptions {
   /** nvidia-smi's index of the GPU. */
   gpuIndex: number;
+  /** The GPU's bus id when already known (from the sensor); read from the device otherwise. */
+  pciBusId?: string;
   nvidiaSmi?: string;
   nvidiaSettings?: string;
   /**
@@ -55,7 +57,7 @@ function numberOrUndefined(cell: string | undefined): number | undefined {
  */
 export class NvidiaTuner extends BaseTuner {
   readonly gpuIndex: number;
-  pciBusId = '';
+  pciBusId: string;
   private limits: NvidiaLimits | undefined;
   private readonly offsetRanges = new Map<string, [number, number]>();
   private readonly smi: string;
@@ -64,6 +66,7 @@ export class NvidiaTuner extends BaseTuner {
   constructor(private readonly options: NvidiaTunerOptions) {
     super(options.defaultsStore);
     this.gpuIndex = options.gpuIndex;
+    this.pciBusId = options.pciBusId ?? '';
     this.smi = options.nvidiaSmi ?? 'nvidia-smi';
     this.settings = options.nvidiaSettings ?? 'nvidia-settings';
   }

@@ -217,6 +217,8 @@ export class MinerProcessSupervisor {
     this.log.note(`started pid ${pid}: ${[file, ...args].join(' ')}`);
     if (this.o.parentDeathWatchdog) this.startWatchdog(pid);
     child.once('exit', (code, signal) => this.onExit(pid, code, signal));
+    // Output can still arrive between 'exit' and the pipes closing: keep a last unterminated line.
+    child.once('close', () => this.log.flush());
     this.emit({ type: 'started', pid, at: this.startedAt });
     this.startProbing();
   }
