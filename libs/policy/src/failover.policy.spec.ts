@@ -110,6 +110,14 @@ const scenarios: Scenario[] = [
     expected: { kind: 'switch-pool', reason: 'active-pool-silent', params: { poolIndex: 1 } },
   },
   {
+    name: 'a slow rig just moved to the backup keeps its slow share rate: not silent after 60 s there',
+    input: () => input(spec, [
+      ...series(T0 - 15 * MIN, T0 - 100 * SEC, (at) => ({ accepted: Math.floor(at / (20 * SEC)) })),
+      ...series(T0 - 90 * SEC, T0, (at) => ({ active: 1, accepted: 7 + Math.floor(Math.min(at, T0 - 70 * SEC) / (20 * SEC)) - Math.floor((T0 - 90 * SEC) / (20 * SEC)) })),
+    ], [switchedAway(T0 - 95 * SEC, A)]),
+    expected: null,
+  },
+  {
     name: 'a changing last-share time counts as progress',
     input: () => input(spec, series(T0 - 10 * MIN, T0, (at) => ({
       pools: poolsOf({ accepted: 5 }).map((p) => (p.active ? { ...p, lastShareAt: at - 3 * SEC } : p)),

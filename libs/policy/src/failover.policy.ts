@@ -158,7 +158,7 @@ class FailoverEvaluation {
         : undefined;
     }
     const silence = this.silence(poolKey(active));
-    const threshold = silence ? this.silenceThresholdMs(poolKey(active), silence.since) : undefined;
+    const threshold = silence ? this.silenceThresholdMs(silence.since) : undefined;
     const silentMs = silence?.ms;
     if (silentMs !== undefined && threshold && silentMs >= threshold.ms) {
       const usual = threshold.intervalMs !== undefined ? ` (${this.p.silentShareIntervals} times its usual share interval of ${formatDuration(threshold.intervalMs)})` : '';
@@ -172,19 +172,21 @@ class FailoverEvaluation {
 
   /**
    * silentAfterMs, or silentShareIntervals times the pool's mean share interval when that is longer: a slow rig
-   * (or a high pool difficulty) legitimately goes a while between shares. The interval is measured over
-   * shareRateWindowMs of readings with the pool active, up to the last progress (the silence itself would
+   * (or a high pool difficulty) legitimately goes a while between shares. The interval is the rig's, measured
+   * on whichever pool was active over shareRateWindowMs up to the last progress (the silence itself would
    * inflate it); with less than half that on record, silentAfterMs.
    */
-  private silenceThresholdMs(key: string, until: EpochMs): { ms: DurationMs; intervalMs?: DurationMs } {
+  private silenceThresholdMs(until: EpochMs): { ms: DurationMs; intervalMs?: DurationMs } {
     const from = until - this.p.shareRateWindowMs;
     let shares = 0;
     let span = 0;
     const window = this.observations.filter((o) => o.at >= from && o.at <= until);
     for (let i = 1; i < window.length; i++) {
+      const key = activeKeyOf(window[i]!);
+      if (key === undefined || activeKeyOf(window[i - 1]!) !== key) continue;
       const prev = poolByKey(window[i - 1]!, key);
       const cur = poolByKey(window[i]!, key);
-      if (!prev?.active || !cur?.active || prev.accepted === undefined || cur.accepted === undefined) continue;
+      if (prev?.accepted === undefined || cur?.accepted === undefined) continue;
       if (cur.accepted < prev.accepted) continue; // counter reset
       shares += cur.accepted - prev.accepted;
       span += window[i]!.at - window[i - 1]!.at;
