@@ -1,6 +1,6 @@
 import { FakeNvidiaSmi } from '@rigwarden/simulators';
 import { GpuError } from '../gpu-error';
-import { NvidiaSmiSensor, parseHelpQueryGpu, parseNvidiaSmiCsv } from './nvidia-smi.sensor';
+import { NvidiaSmiSensor, classifyNvidiaSmiFailure, parseHelpQueryGpu, parseNvidiaSmiCsv } from './nvidia-smi.sensor';
 
 let fake: FakeNvidiaSmi;
 beforeEach(async () => {
@@ -79,6 +79,18 @@ describe('nvidia-smi output parsing', () => {
     const result = parseNvidiaSmiCsv('0, 00000000:01:00.0, 55\n1, 00000000:02:00.0\n', ['index', 'pci.bus_id', 'temperature.gpu']);
     expect(result.gpus).toEqual([expect.objectContaining({ index: 0, pciBusId: '0000:01:00.0', tempC: 55 })]);
     expect(result.errors[0]).toMatchObject({ kind: 'parse' });
+  });
+
+  it('classifies whole-run failures: NVML version mismatch, no devices, a clean run', () => {
+    const run = (stdout: string, exitCode: number) => classifyNvidiaSmiFailure({ stdout, stderr: '', exitCode, signal: null }, { command: 'nvidia-smi' });
+    expect(run('Failed to initialize NVML: Driver/library version mismatch\n', 18)).toMatchObject({ kind: 'driver_not_loaded', message: expect.stringContaining('version mismatch') });
+    expect(run('No devices were found\n', 6)).toMatchObject({ kind: 'no_gpu' });
+    expect(run('0, 00000000:01:00.0, 55\n', 0)).toBeUndefined();
+  });
+
+  it('"Unable to determine the device handle for GPU0000:03:00.0: Unknown Error" (no space) is a per-GPU error', () => {
+    const { errors } = parseNvidiaSmiCsv('Unable to determine the device handle for GPU0000:03:00.0: Unknown Error', ['index', 'pci.bus_id']);
+    expect(errors[0]).toMatchObject({ kind: 'command_failed', context: { pciBusId: '0000:03:00.0' } });
   });
 
   it('a comma in the GPU name (queried last) does not shift the columns', () => {

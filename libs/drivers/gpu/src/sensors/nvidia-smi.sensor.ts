@@ -29,6 +29,10 @@ export function classifyNvidiaSmiFailure(result: RunResult, context: GpuErrorCon
   if (/couldn't communicate with the NVIDIA driver/i.test(text) || result.exitCode === 9) {
     return new GpuError('driver_not_loaded', 'nvidia-smi could not communicate with the NVIDIA driver (driver not loaded?)', { ...context, exitCode: result.exitCode, output });
   }
+  if (/Failed to initialize NVML/i.test(text)) {
+    // "Driver/library version mismatch" after a driver upgrade without a reboot, and friends.
+    return new GpuError('driver_not_loaded', `nvidia-smi cannot use the driver: ${firstLine(text)}`, { ...context, exitCode: result.exitCode, output });
+  }
   if (/No devices were found/i.test(text)) return new GpuError('no_gpu', 'nvidia-smi found no NVIDIA GPU', { ...context, exitCode: result.exitCode, output });
   if (/Insufficient Permissions|not permitted|requires root/i.test(text) || result.exitCode === 4) {
     return new GpuError('permission_denied', firstLine(text), { ...context, exitCode: result.exitCode, output });
