@@ -8,3 +8,4 @@ export * from './cgminer/stratum-pool.simulator';
 export * from './cgminer/stratum-mining.engine';
 export * from './cgminer/fixture-replay.simulator';
 export * from './gpu/gpu-rig-simulator';
+export * from './cgminer/cgminer-fleet';

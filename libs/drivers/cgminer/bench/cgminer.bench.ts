@@ -9,7 +9,7 @@
  */
 // A benchmark harness, like a spec, drives the simulators; it moves to bench/ once that folder is wired.
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { CgminerSimulator, type SimDialect } from '@rigwarden/simulators';
+import { CgminerSimulator, startCgminerFleet, type SimDialect } from '@rigwarden/simulators';
 import { CgminerClient } from '../src/cgminer-client';
 import { driverRegistry } from '@rigwarden/drivers-core';
 import { scanAll } from '../src/discovery/cgminer-discovery.scanner';
@@ -64,25 +64,20 @@ async function scan(): Promise<BenchResult> {
   // 127.0.4.0 - 127.0.7.255: 1,024 addresses; every other one populated; 20 of those accept and never answer.
   const hosts = Array.from({ length: 1024 }, (_, i) => `127.0.${4 + Math.floor(i / 256)}.${i % 256}`);
   const populated = hosts.filter((_, i) => i % 2 === 1);
-  let port = 0;
-  const sims: CgminerSimulator[] = [];
-  const dialects: SimDialect[] = ['antminer', 'whatsminer', 'avalon', 'braiins', 'luxos', 'cgminer'];
-  for (const [i, host] of populated.entries()) {
-    const sim = new CgminerSimulator({ host, port, dialect: dialects[i % dialects.length], lifetimeMs: 120_000 });
-    port = (await sim.start()).port;
-    if (i % 25 === 0 && sims.filter((s) => s.fault === 'hang').length < 20) sim.fault = 'hang';
-    sims.push(sim);
-  }
+  const fleet = await startCgminerFleet({
+    hosts: populated, dialects: ['antminer', 'whatsminer', 'avalon', 'braiins', 'luxos', 'cgminer'], hanging: 20, lifetimeMs: 120_000,
+  });
+  const { port } = fleet;
   const started = performance.now();
   const results = await scanAll({ targets: ['127.0.4.0-127.0.7.255'], port });
   const elapsed = performance.now() - started;
-  await Promise.all(sims.map((s) => s.stop()));
+  await fleet.stop();
   const counts = { identified: 0, responsive: 0, unresponsive: 0 };
   for (const r of results) counts[r.class]++;
   return {
     bench: 'scan-1024', value: Math.round(elapsed), unit: 'ms', goal: 5000,
     ok: elapsed <= 5000 && counts.identified === 492 && counts.responsive === 20 && counts.unresponsive === 512,
-    detail: { addresses: hosts.length, populated: populated.length, hanging: sims.filter((s) => s.fault === 'hang').length, ...counts, hostDeadlineMs: 3000 },
+    detail: { addresses: hosts.length, populated: populated.length, hanging: fleet.miners.filter((s) => s.fault === 'hang').length, ...counts, hostDeadlineMs: 3000 },
   };
 }
 

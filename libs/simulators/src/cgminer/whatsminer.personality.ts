@@ -22,6 +22,8 @@ export function createWhatsminerPersonality(password: () => string, writeEnabled
       const s = ctx.state;
       const mhs = ctx.totalHashrateHs() / 1e6;
       switch (command) {
+        case 'version':
+          return reply({ STATUS: [ctx.status('S', 22, 'CGMiner versions')], VERSION: [{ CGMiner: '4.9.2', API: '3.7' }], id: 1 });
         case 'summary': {
           const body = {
             STATUS: [ctx.status('S', 11, 'Summary')],

@@ -131,23 +131,26 @@ export async function* scanCgminer(options: ScanOptions): AsyncGenerator<ScanRes
         pump();
       });
     }
-    if (o.signal?.aborted && probing === 0 && identifying === 0) {
-      finished = total; // give up on what was not probed
-      wake?.();
-    }
   };
 
+  const onAbort = (): void => wake?.();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
   pump();
-  while (finished < total || results.length > 0) {
-    if (results.length > 0) {
-      yield results.shift()!;
-      continue;
+  try {
+    while (finished < total || results.length > 0) {
+      if (results.length > 0) {
+        yield results.shift()!;
+        continue;
+      }
+      // Aborted: what was not probed is given up; what is in flight ends by its own deadline or the abort.
+      if (o.signal?.aborted && probing === 0 && identifying === 0 && identifyQueue.length === 0) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
     }
-    if (o.signal?.aborted && probing === 0 && identifying === 0 && identifyQueue.length === 0) break;
-    await new Promise<void>((resolve) => {
-      wake = resolve;
-    });
-    wake = undefined;
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
   }
 }
 

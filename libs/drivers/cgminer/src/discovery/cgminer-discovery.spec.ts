@@ -66,6 +66,18 @@ describe('scanCgminer over loopback 127.0.0.x', () => {
     expect(order.slice(0, 3).every((r) => r.class === 'identified' || r.class === 'responsive')).toBe(true);
   });
 
+  it('stops promptly when the caller aborts', async () => {
+    const controller = new AbortController();
+    const seen: ScanResult[] = [];
+    const started = performance.now();
+    for await (const r of scanCgminer({ targets: ['127.0.0.0/24'], port, probeConcurrency: 4, signal: controller.signal })) {
+      seen.push(r);
+      if (seen.length === 3) controller.abort();
+    }
+    expect(seen.length).toBeLessThan(20);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
   it('rigwarden-agent scan prints a table line per responsive host and a summary; --json prints JSON lines', async () => {
     const lines: string[] = [];
     expect(await runScanCommand([`127.0.0.2-4`, '--port', String(port)], (l) => lines.push(l))).toBe(0);
