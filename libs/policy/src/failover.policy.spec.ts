@@ -236,6 +236,13 @@ const scenarios: Scenario[] = [
     expected: { kind: 'switch-pool', reason: 'no-active-pool', params: { poolIndex: 0 } },
   },
   {
+    name: 'no active pool reported while a pool keeps accepting shares is no verdict (firmware without the flag)',
+    input: () => input(spec, series(T0 - 10 * MIN, T0, (at) => ({
+      pools: poolsOf({ active: null }).map((p) => (p.index === 0 ? { ...p, accepted: acceptedAt(at) } : p)),
+    }))),
+    expected: null,
+  },
+  {
     name: 'no active pool for 20 s is not judged yet',
     input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - 30 * SEC), ...series(T0 - 20 * SEC, T0, () => ({ active: null }))]),
     expected: null,

@@ -129,9 +129,11 @@ class FailoverEvaluation {
   private diagnose(active: PoolObservation | undefined, activeSlot: Slot | undefined): Problem | undefined {
     const gap = this.maxGapMs;
     if (!active) {
-      return heldFor(this.observations, (o) => activePool(o) === undefined, this.p.silentAfterMs, gap)
-        ? { reason: 'no-active-pool', why: `the miner has reported no active pool for ${formatDuration(this.p.silentAfterMs)} or more` }
-        : undefined;
+      const run = trailingRun(this.observations, (o) => activePool(o) === undefined, gap);
+      if (!run || run.heldMs < this.p.silentAfterMs) return undefined;
+      // Shares still being accepted: the firmware just does not say which pool is active. No verdict.
+      if (sharesMoved(run.items)) return undefined;
+      return { reason: 'no-active-pool', why: `the miner has reported no active pool for ${formatDuration(run.heldMs)}` };
     }
     if (active.state === 'dead' || active.state === 'disabled') {
       return { reason: 'active-pool-dead', why: `active pool ${active.url} is ${active.state}` };
@@ -381,6 +383,16 @@ class FailoverEvaluation {
 function activeKeyOf(o: RigObservation): string | undefined {
   const a = activePool(o);
   return a ? poolKey(a) : undefined;
+}
+
+function sharesMoved(items: readonly RigObservation[]): boolean {
+  for (let i = 1; i < items.length; i++) {
+    for (const cur of items[i]!.pools) {
+      const prev = poolByKey(items[i - 1]!, poolKey(cur));
+      if (prev?.accepted !== undefined && cur.accepted !== undefined && cur.accepted > prev.accepted) return true;
+    }
+  }
+  return false;
 }
 
 function compareTuples(a: readonly number[], b: readonly number[]): number {
