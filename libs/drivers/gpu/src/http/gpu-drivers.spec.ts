@@ -117,6 +117,20 @@ describe('GPU miner HTTP drivers against the simulators', () => {
     expect(reading.boards).toHaveLength(2);
   });
 
+  it('xmrig: a broken /2/backends keeps the summary reading and reports the backends error', async () => {
+    const { address } = await startSim('xmrig', { recordedReplies: { '/2/backends': '<html>502</html>' } });
+    const reading = await new XmrigDriver(address).collect(ctx());
+    expect(reading.hashrate5sHs).toBe(121e6);
+    expect(reading.boards).toEqual([]);
+    expect(reading.errors).toEqual([expect.objectContaining({ kind: 'parse', command: 'GET /2/backends' })]);
+  });
+
+  it('a reply in a unit the decoder does not know is a parse error naming the request', async () => {
+    const body = JSON.stringify({ Software: 'lolMiner 1.0', Session: { Performance_Summary: 1, Performance_Unit: 'bogo/s' }, GPUs: [] });
+    const { address } = await startSim('lolminer', { recordedReplies: { '/summary': body } });
+    await expect(new LolminerDriver(address).collect(ctx())).rejects.toMatchObject({ kind: 'parse', message: expect.stringMatching(/GET \/summary: lolMiner: unknown Performance_Unit "bogo\/s"/) });
+  });
+
   it('fault "GPU lost": that GPU hashes 0, its board is dead and its sensors absent (never 0 °C)', async () => {
     const { sim, address } = await startSim('t-rex');
     sim.loseGpu(1);
