@@ -85,6 +85,21 @@ describe('pool control on cgminer 4.x (generic dialect)', () => {
     });
   });
 
+  it('setPools refuses a list with the same pool twice, and does not switch to a dead first pool', async () => {
+    await withSim({}, 'cgminer', async (sim, driver) => {
+      const b = { url: 'stratum+tcp://pool-b.example:3333', user: 'farm.worker1' };
+      const a = { url: 'stratum+tcp://pool-a.example:3333', user: 'farm.worker1' };
+      expect(await driver.setPools([a, a], ctx())).toMatchObject({ ok: false, error: { kind: 'bad_request' } });
+      expect(sim.requests).toHaveLength(0);
+      sim.setPoolStatus(1, 'Dead');
+      const result = await driver.setPools([b, a], ctx());
+      expect(result).toMatchObject({ ok: true });
+      expect(result.steps?.map((s) => s.command)).toEqual(['poolpriority']);
+      expect(sim.state.pools.map((p) => p.priority)).toEqual([1, 0]);
+      expect(sim.state.activePool).toBe(0); // still on a: b is dead
+    });
+  });
+
   it('a miner that dies in the middle of setPools gives a failed result with the cause', async () => {
     await withSim({}, 'cgminer', async (sim, driver) => {
       sim.fault = 'crash-on-write';

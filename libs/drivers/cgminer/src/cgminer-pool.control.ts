@@ -153,6 +153,8 @@ export class CgminerPoolControl {
     try {
       if (wanted.length === 0) throw this.rule('setpools', 'a miner needs at least one pool');
       for (const spec of wanted) if (!spec.url.trim() || !spec.user.trim()) throw this.rule('setpools', 'every pool needs a URL and a user');
+      const dup = wanted.find((w, i) => wanted.findIndex((v) => samePool(v, w)) !== i);
+      if (dup) throw this.rule('setpools', `${dup.url} (${dup.user}) is listed twice`);
       let pools = await this.readPools(ctx);
       for (const spec of wanted) {
         if (!pools.some((p) => samePool(p, spec))) await step('addpool', addPoolParameter(spec));
@@ -169,12 +171,20 @@ export class CgminerPoolControl {
       const rest = pools.filter((p) => !used.has(p.id)).map((p) => p.id);
       await step('poolpriority', [...ids.map((p) => p.id), ...rest].join(','));
       pools = await this.readPools(ctx);
-      const head = pools.find((p) => samePool(p, wanted[0]!));
-      if (head && !head.inUse) await step('switchpool', String(head.id));
+      // Hash on the first listed pool that is alive; switching to a dead one would only make the miner fail over again.
+      const listed = wanted.map((w) => pools.find((p) => samePool(p, w))).filter((p): p is PoolEntry => p !== undefined);
+      const target = listed.find((p) => p.status === 'Alive') ?? listed[0];
+      if (target && !target.inUse) await step('switchpool', String(target.id));
       pools = await this.readPools(ctx);
-      const extras = pools.filter((p) => !wanted.some((w) => samePool(p, w)) || pools.filter((q) => samePool(q, p)).indexOf(p) > 0)
-        .map((p) => p.id).sort((a, b) => b - a);
-      for (const id of extras) await step('removepool', String(id));
+      const isExtra = (p: PoolEntry): boolean => !wanted.some((w) => samePool(p, w)) || pools.filter((q) => samePool(q, p)).indexOf(p) > 0;
+      const keptInUse = pools.find((p) => p.inUse && isExtra(p));
+      for (const id of pools.filter((p) => isExtra(p) && p !== keptInUse).map((p) => p.id).sort((a, b) => b - a)) {
+        await step('removepool', String(id));
+      }
+      if (keptInUse) {
+        throw new DriverError('miner_error', `the pool in use (${keptInUse.url}) is not in the list and no listed pool took over; `
+          + 'it was left in place (the firmware refuses to remove the active pool)', this.context('setpools'));
+      }
       // Verify by rereading: enabled pools by priority must be exactly the wanted list.
       const after = (await this.readPools(ctx)).filter((p) => p.status !== 'Disabled').sort((a, b) => a.priority - b.priority);
       const ok = after.length === wanted.length && after.every((p, i) => samePool(p, wanted[i]!));
