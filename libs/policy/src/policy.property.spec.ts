@@ -198,6 +198,44 @@ describe('policy properties', () => {
     }
   });
 
+  it.each(SEEDS)('policy-properties: seed %d evaluateRig acts at most once, and every decision explains itself', (seed) => {
+    const random = seededRandom(seed);
+    const spec = rigSpec({ expectedFans: 2 });
+    const reasons = new Set<string>([
+      'active-pool-dead', 'active-pool-rejecting', 'active-pool-silent', 'no-active-pool', 'active-pool-not-in-spec',
+      'preferred-pool-stable', 'spec-pools-missing', 'no-healthy-pool', 'temperature-critical', 'temperature-high',
+      'temperature-recovered', 'fan-failed', 'cooled-after-critical', 'miner-unreachable', 'board-dead', 'board-missing',
+      'gpu-lost', 'hw-error-rate', 'hashrate-low', 'ladder-exhausted', 'action-cap-reached', 'neighbourhood-outage',
+    ]);
+    let history = EMPTY_HISTORY;
+    let seen = 0;
+    for (let at = T0; at <= T0 + 2 * 60 * MIN; at += 10 * SEC) {
+      const r = random();
+      const o = r < 0.05
+        ? obs(at, { reachable: false })
+        : obs(at, {
+          active: random() < 0.02 ? null : Math.floor(random() * 3),
+          accepted: random() < 0.9 ? Math.floor((at - T0) / SEC) : 0,
+          states: { 0: random() < 0.1 ? 'dead' : 'alive', 1: random() < 0.1 ? 'rejecting' : 'alive' },
+          boards: boards(random() < 0.05 ? 2 : 3, 60 + random() * 40, random() < 0.05 ? { 0: { state: 'dead' } } : {}),
+          fans: random() < 0.05 ? [{ index: 0, rpm: 4800 }] : undefined,
+          hashrateHs: random() * 120 * 1e12,
+        });
+      history = appendObservation(history, o);
+      const result = evaluateRig({ spec, status: { rigId: spec.rigId, latest: o }, history }, at);
+      expect(result.act.filter((d) => d.kind !== 'alert').length).toBeLessThanOrEqual(1);
+      for (const d of result.decisions) {
+        expect(reasons.has(d.reason)).toBe(true);
+        expect(d.message.startsWith('rig rig-7: ')).toBe(true);
+        expect(d.message.length).toBeGreaterThan(30);
+        expect(d.at).toBe(at);
+      }
+      for (const d of result.act) history = appendAction(history, actionFromDecision(d));
+      seen += result.decisions.length;
+    }
+    expect(seen).toBeGreaterThan(0);
+  });
+
   it.each(SEEDS)('policy-properties: seed %d stale data never yields a decision', (seed) => {
     const random = seededRandom(seed);
     const spec = rigSpec();
