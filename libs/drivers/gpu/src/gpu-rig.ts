@@ -7,7 +7,7 @@ import { AmdgpuSysfsSensor } from './sensors/amdgpu-sysfs.sensor';
 import type { GpuSensor } from './sensors/gpu-sensor';
 import { NvidiaSmiSensor } from './sensors/nvidia-smi.sensor';
 import { SensorEnrichedDriver } from './sensors/sensor-enriched.driver';
-import { SysfsIo } from './sensors/sysfs-reader';
+import { SysfsIo } from './sensors/sysfs-io';
 
 /**
  * The GPU settings a miner entry may carry in the agent config (its `options`):

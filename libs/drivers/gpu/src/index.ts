@@ -9,7 +9,7 @@ export * from './http/xmrig.driver';
 export * from './http/teamredminer.driver';
 export * from './exec/run-command';
 export * from './sensors/gpu-sensor';
-export * from './sensors/sysfs-reader';
+export * from './sensors/sysfs-io';
 export * from './sensors/nvidia-smi.sensor';
 export * from './sensors/amdgpu-sysfs.sensor';
 export * from './sensors/sensor-enriched.driver';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { ClockVoltageState, GpuTuning, GpuTuningCapability } from '@rigwarden/drivers-core';
 import { GpuError } from '../gpu-error';
 import type { AmdgpuCard } from '../sensors/amdgpu-sysfs.sensor';
-import { SysfsIo } from '../sensors/sysfs-reader';
+import { SysfsIo } from '../sensors/sysfs-io';
 import { BaseTuner, checkRange, type PlannedStep, type TuningSetting } from './base-tuner';
 import type { DefaultValues, TuningDefaultsStore } from './tuning-defaults.store';
 

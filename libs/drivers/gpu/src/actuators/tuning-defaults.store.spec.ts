@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeAmdgpuSysfs, FakeNvidiaSmi } from '@rigwarden/simulators';
 import { AmdgpuSysfsSensor } from '../sensors/amdgpu-sysfs.sensor';
-import { SysfsIo } from '../sensors/sysfs-reader';
+import { SysfsIo } from '../sensors/sysfs-io';
 import { AmdgpuTuner } from './amdgpu.actuator';
 import { NvidiaTuner } from './nvidia.actuator';
 import { FileTuningDefaultsStore } from './tuning-defaults.store';

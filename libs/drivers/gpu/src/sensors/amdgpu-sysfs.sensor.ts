@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { GpuError, type GpuErrorContext } from '../gpu-error';
 import { normalisePciBusId } from '../pci-bus-id';
 import type { GpuSensor, GpuSensorReading, GpuSensorResult } from './gpu-sensor';
-import { SysfsIo } from './sysfs-reader';
+import { SysfsIo } from './sysfs-io';
 
 export const AMD_PCI_VENDOR = '0x1002';
 
