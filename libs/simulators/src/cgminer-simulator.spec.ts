@@ -159,6 +159,21 @@ describe('CgminerSimulator state that behaves', () => {
     });
   });
 
+  it('overheat: with a shutdown limit, a board that gets too hot stops hashing', async () => {
+    await withSim({ state: { overheatShutdownC: 95 } }, async (sim) => {
+      sim.setAmbient(30);
+      expect(sim.state.boards.every((b) => b.alive)).toBe(true);
+      const total = sim.totalHashrateHs();
+      sim.failFan(0);
+      sim.failFan(1);
+      sim.failFan(2);
+      sim.failFan(3);
+      expect(sim.state.boards.every((b) => !b.alive)).toBe(true);
+      expect(sim.totalHashrateHs()).toBe(0);
+      expect(total).toBeGreaterThan(0);
+    });
+  });
+
   it('fault helpers: a dead board, a hardware-error burst', async () => {
     await withSim({}, async (sim) => {
       const total = sim.totalHashrateHs();

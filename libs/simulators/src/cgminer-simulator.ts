@@ -48,6 +48,8 @@ export interface CgminerSimState {
   workMode?: number;
   /** Intake air temperature; when set, board temperatures follow frequency, fans and ambient (thermal.model.ts). */
   ambientC?: number;
+  /** With ambientC: a board whose chips pass this temperature shuts down, like bmminer's overheat protection. */
+  overheatShutdownC?: number;
 }
 
 /** How the simulated miner misbehaves, to exercise the client's error paths. */

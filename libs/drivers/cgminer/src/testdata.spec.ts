@@ -250,6 +250,12 @@ describe('testdata: values checked by hand', () => {
     expect(r.pools[0]).toMatchObject({ active: true, accepted: 68, rejected: 2 });
   });
 
+  it('braiins OS+ 0.2.0: the "BOSminer+" version key', () => {
+    const r = readingOf('braiins-s9-bosminer-plus-0.2.0');
+    expect(r.firmware).toBe('bosminer+ 0.2.0-36c56a9363');
+    expect(r.boards.map((b) => b.boardTempC)).toEqual([75, 63, 70]);
+  });
+
   it('braiins OS+ 0.4.0: devs give per-chain hashrate', () => {
     const r = readingOf('braiins-s9-bosminer-plus-0.4.0');
     const expected = [4683070.74742169e6, 4687913.424447901e6, 4213098.705765925e6];

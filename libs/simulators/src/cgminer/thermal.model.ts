@@ -21,5 +21,7 @@ export function applyThermals(state: CgminerSimState): void {
     const rise = NOMINAL_RISE_C * load / Math.pow(airflow, 0.7);
     board.chipTempC = Math.round((state.ambientC + rise) * 10) / 10;
     board.tempC = Math.round((state.ambientC + rise * 0.6) * 10) / 10;
+    // bmminer-style protection: a board over the limit stops hashing and stays off until the miner is revived.
+    if (state.overheatShutdownC !== undefined && board.alive && board.chipTempC > state.overheatShutdownC) board.alive = false;
   }
 }

@@ -56,12 +56,13 @@ export const braiinsDialect: CgminerDialect = {
     const summary = first(replies['summary'], 'SUMMARY');
     const version = first(replies['version'], 'VERSION');
     const tuner = first(replies['tunerstatus'], 'TUNERSTATUS');
-    const bos = str(version['BOSminer']) ?? str(version['BOSminer+']);
+    const plus = str(version['BOSminer+']);
+    const bos = str(version['BOSminer']) ?? plus;
     return {
       ...emptyReading('braiins'),
       vendor: 'braiins',
       model: str(version['Type']) ?? '',
-      firmware: bos ? `bosminer ${bos}` : '',
+      firmware: bos ? `${plus && !version['BOSminer'] ? 'bosminer+' : 'bosminer'} ${bos}` : '',
       ...summaryCounters(summary),
       hashrate5sHs: shortWindowHs(summary),
       hashrateAvgHs: averageHs(summary),
