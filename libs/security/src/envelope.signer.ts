@@ -1,0 +1,83 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { CommandEnvelope } from '@rigwarden/protocol';
+import { encodeForSigning, type SignedFields } from './command-encoding';
+import type { KeyRing } from './key-ring';
+import { INSPECT, REDACTED } from './redaction';
+import type { SecretBytes } from './secret-bytes';
+import { SecurityError } from './security-error';
+
+/** HMAC-SHA256 output length: every valid signature has exactly this many bytes. */
+export const SIGNATURE_BYTES = 32;
+
+/** HMAC-SHA256 of the v1 canonical encoding under `secret`. */
+export function computeSignature(envelope: SignedFields, secret: SecretBytes): Buffer {
+  return createHmac('sha256', secret.expose()).update(encodeForSigning(envelope)).digest();
+}
+
+/** Constant-time check of `envelope.signature` against `secret`. False (never a throw) for any malformed input. */
+export function signatureMatches(envelope: SignedFields & { signature: Uint8Array }, secret: SecretBytes): boolean {
+  let expected: Buffer;
+  try {
+    expected = computeSignature(envelope, secret);
+  } catch {
+    return false;
+  }
+  const actual = envelope.signature;
+  if (!(actual instanceof Uint8Array) || actual.length !== expected.length) return false;
+  return timingSafeEqual(expected, actual);
+}
+
+/** A fresh 128-bit nonce as base64url (22 characters). */
+export function generateNonce(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** What the controller fills in before signing: everything but key id and signature; nonce and times optional. */
+export type CommandDraft = Omit<CommandEnvelope, 'keyId' | 'signature' | 'nonce' | 'issuedAt' | 'expiresAt'> &
+  Partial<Pick<CommandEnvelope, 'nonce' | 'issuedAt' | 'expiresAt'>>;
+
+export interface CommandSignerOptions {
+  /** How long a command stays executable when the draft has no expiresAt. Default 30 s (the freshness window). */
+  readonly ttlMs?: number;
+  /** Nonce source; tests inject a deterministic one. */
+  readonly nonce?: () => string;
+}
+
+/**
+ * Signs commands on the controller side: picks the rig's newest active key, fills nonce, issuedAt and expiresAt
+ * when the draft leaves them out, and returns the envelope with keyId and signature set.
+ */
+export class CommandSigner {
+  readonly #keys: KeyRing;
+  readonly #ttlMs: number;
+  readonly #nonce: () => string;
+
+  constructor(keys: KeyRing, options: CommandSignerOptions = {}) {
+    this.#keys = keys;
+    this.#ttlMs = options.ttlMs ?? 30_000;
+    this.#nonce = options.nonce ?? generateNonce;
+    if (!(this.#ttlMs > 0)) throw new SecurityError('invalid_argument', `CommandSigner: ttlMs must be positive, got ${this.#ttlMs}`);
+  }
+
+  sign(draft: CommandDraft, now: number): CommandEnvelope {
+    const key = this.#keys.signingKey(draft.rigId, now);
+    const issuedAt = draft.issuedAt ?? new Date(now);
+    const unsigned: CommandEnvelope = {
+      ...draft,
+      nonce: draft.nonce ?? this.#nonce(),
+      issuedAt,
+      expiresAt: draft.expiresAt ?? new Date(issuedAt.getTime() + this.#ttlMs),
+      keyId: key.id,
+      signature: Buffer.alloc(0),
+    };
+    return { ...unsigned, signature: computeSignature(unsigned, key.secret) };
+  }
+
+  toJSON(): unknown {
+    return { signer: 'CommandSigner', keys: REDACTED };
+  }
+
+  [INSPECT](): string {
+    return `CommandSigner { keys: ${REDACTED} }`;
+  }
+}

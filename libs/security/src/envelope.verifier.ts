@@ -1,0 +1,186 @@
+import type { CommandEnvelope } from '@rigwarden/protocol';
+import { COMMAND_TYPES, encodeForSigning, type CommandType } from './command-encoding';
+import { SIGNATURE_BYTES, signatureMatches } from './envelope.signer';
+import type { KeyLookup, KeyRejectionReason } from './key-ring';
+import type { NonceStore } from './nonce-store';
+import { INSPECT } from './redaction';
+import { SecurityError } from './security-error';
+
+/** Every way a received command can be refused, in the order the verifier checks them. */
+export const REJECTION_REASONS = [
+  'malformed',
+  'wrong_rig',
+  'unknown_key',
+  'retired_key',
+  'key_not_yet_valid',
+  'key_expired',
+  'bad_signature',
+  'issued_in_future',
+  'too_old',
+  'expired',
+  'replayed_nonce',
+] as const;
+
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+/** Why a command was refused: `reason` for code and counters, `detail` for the operator (never secret material). */
+export interface EnvelopeRejection {
+  readonly ok: false;
+  readonly reason: RejectionReason;
+  readonly detail: string;
+  /** The field at fault, for `malformed`. */
+  readonly field?: string;
+  /** As claimed by the envelope: unauthenticated unless the reason comes after `bad_signature`. */
+  readonly commandId?: string;
+  readonly keyId?: string;
+}
+
+export interface EnvelopeAccepted {
+  readonly ok: true;
+  readonly envelope: CommandEnvelope;
+  readonly commandType: CommandType;
+  readonly keyId: string;
+}
+
+export type EnvelopeVerification = EnvelopeAccepted | EnvelopeRejection;
+
+/** Where the verifier finds keys: a KeyRing, or anything that answers the same way. */
+export interface KeyResolver {
+  lookup(principal: string, keyId: string, now: number): KeyLookup;
+}
+
+export interface EnvelopeVerifierOptions {
+  readonly keys: KeyResolver;
+  readonly nonces: NonceStore;
+  /** How far issuedAt may be from `now`, both ways. Default 30,000 ms. */
+  readonly windowMs?: number;
+  /** Overrides windowMs for the past side: older commands are `too_old`. */
+  readonly maxAgeMs?: number;
+  /** Overrides windowMs for the future side: commands issued later than now + this are `issued_in_future`. */
+  readonly maxFutureMs?: number;
+}
+
+export const DEFAULT_FRESHNESS_WINDOW_MS = 30_000;
+
+/** Commands that address the whole rig, so minerId may be empty. */
+const RIG_LEVEL: ReadonlySet<CommandType> = new Set(['rebootHost', 'powerCycle']);
+const ID = /^[\x21-\x7e]{1,128}$/; // printable ASCII, no spaces
+const NONCE = /^[A-Za-z0-9+/=_-]{16,128}$/; // base64, base64url or hex; at least 96 bits of text
+
+/**
+ * Decides whether a received command may run. Pure apart from the injected nonce store: no clock, no I/O of its own.
+ *
+ * Checks, in order (the first failure is the answer): shape (`malformed`), addressee (`wrong_rig`), key
+ * (`unknown_key`, `retired_key`, `key_not_yet_valid`, `key_expired`), HMAC (`bad_signature`, constant time),
+ * freshness (`issued_in_future`, `too_old`, `expired`), and last the nonce (`replayed_nonce`). The nonce is only
+ * recorded for an authentic, fresh command, so forged traffic can neither fill the cache nor burn a real nonce.
+ */
+export class EnvelopeVerifier {
+  readonly #keys: KeyResolver;
+  readonly #nonces: NonceStore;
+  readonly maxAgeMs: number;
+  readonly maxFutureMs: number;
+
+  constructor(options: EnvelopeVerifierOptions) {
+    this.#keys = options.keys;
+    this.#nonces = options.nonces;
+    this.maxAgeMs = options.maxAgeMs ?? options.windowMs ?? DEFAULT_FRESHNESS_WINDOW_MS;
+    this.maxFutureMs = options.maxFutureMs ?? options.windowMs ?? DEFAULT_FRESHNESS_WINDOW_MS;
+    for (const [name, value] of [['maxAgeMs', this.maxAgeMs], ['maxFutureMs', this.maxFutureMs]] as const) {
+      if (!Number.isSafeInteger(value) || value < 0) {
+        throw new SecurityError('invalid_argument', `EnvelopeVerifier: ${name} must be a non-negative integer of milliseconds, got ${value}`, { field: name });
+      }
+    }
+  }
+
+  /** `now` is epoch milliseconds from the caller's clock. */
+  verify(envelope: CommandEnvelope, expectedRigId: string, now: number): EnvelopeVerification {
+    const shape = checkShape(envelope);
+    if (shape) return shape;
+    const claimed = { commandId: envelope.commandId, keyId: envelope.keyId };
+    const reject = (reason: RejectionReason, detail: string): EnvelopeRejection => ({ ok: false, reason, detail, ...claimed });
+
+    if (envelope.rigId !== expectedRigId) {
+      return reject('wrong_rig', `command ${envelope.commandId} is addressed to rig ${envelope.rigId}, this is rig ${expectedRigId}`);
+    }
+    const key = this.#keys.lookup(expectedRigId, envelope.keyId, now);
+    if (!key.ok) return reject(key.reason, KEY_DETAIL[key.reason](envelope.keyId, expectedRigId));
+    if (envelope.signature.length !== SIGNATURE_BYTES || !signatureMatches(envelope, key.key.secret)) {
+      return reject('bad_signature', `command ${envelope.commandId}: the signature does not match key ${envelope.keyId}`);
+    }
+
+    const issuedAt = (envelope.issuedAt as Date).getTime();
+    const expiresAt = (envelope.expiresAt as Date).getTime();
+    if (issuedAt > now + this.maxFutureMs) {
+      return reject('issued_in_future', `command ${envelope.commandId} was issued ${issuedAt - now} ms in the future (limit ${this.maxFutureMs} ms): check the clocks`);
+    }
+    if (issuedAt < now - this.maxAgeMs) {
+      return reject('too_old', `command ${envelope.commandId} was issued ${now - issuedAt} ms ago (limit ${this.maxAgeMs} ms)`);
+    }
+    if (now >= expiresAt) {
+      return reject('expired', `command ${envelope.commandId} expired ${now - expiresAt} ms ago`);
+    }
+
+    // Past this instant every copy is refused for its age, whatever the store says; the margin covers a clock
+    // stepped back by up to maxFutureMs.
+    const until = Math.min(issuedAt + this.maxAgeMs, expiresAt) + this.maxFutureMs + 1;
+    const verdict = this.#nonces.remember(nonceKey(envelope.rigId, envelope.nonce), until, now);
+    if (verdict === 'seen') return reject('replayed_nonce', `command ${envelope.commandId}: nonce already used`);
+    if (verdict === 'saturated') {
+      return reject('replayed_nonce', `command ${envelope.commandId}: the nonce cache is saturated and cannot prove this nonce unused`);
+    }
+    return { ok: true, envelope, commandType: (envelope.payload as { $case: CommandType }).$case, keyId: envelope.keyId };
+  }
+
+  [INSPECT](): string {
+    return `EnvelopeVerifier { maxAgeMs: ${this.maxAgeMs}, maxFutureMs: ${this.maxFutureMs} }`;
+  }
+}
+
+/** The nonce store key: length-prefixed so no (rig, nonce) pair can collide with another. */
+export function nonceKey(rigId: string, nonce: string): string {
+  return `${rigId.length}:${rigId}:${nonce}`;
+}
+
+const KEY_DETAIL: Record<KeyRejectionReason, (keyId: string, rigId: string) => string> = {
+  unknown_key: (k, r) => `key ${k} is not a key of rig ${r}`,
+  retired_key: (k, r) => `key ${k} of rig ${r} has been retired`,
+  key_not_yet_valid: (k, r) => `key ${k} of rig ${r} is not valid yet`,
+  key_expired: (k, r) => `key ${k} of rig ${r} has expired`,
+};
+
+/** The `malformed` check: every signed field present, bounded and encodable. */
+function checkShape(envelope: CommandEnvelope): EnvelopeRejection | undefined {
+  if (typeof envelope !== 'object' || envelope === null) return malformed('envelope', 'the command is not an object');
+  const commandId = typeof envelope.commandId === 'string' && ID.test(envelope.commandId) ? envelope.commandId : undefined;
+  const bad = (field: string, problem: string) => malformed(field, `command ${commandId ?? '(no id)'}: ${field} ${problem}`, commandId);
+  for (const field of ['commandId', 'rigId', 'keyId'] as const) {
+    const value: unknown = envelope[field];
+    if (typeof value !== 'string' || value === '') return bad(field, 'is missing');
+    if (!ID.test(value)) return bad(field, 'must be 1-128 printable ASCII characters');
+  }
+  const payload = envelope.payload;
+  if (payload === undefined || payload === null || !COMMAND_TYPES.includes(payload.$case)) return bad('payload', 'is missing or of an unknown type');
+  if (typeof envelope.minerId !== 'string') return bad('minerId', 'must be a string');
+  if (envelope.minerId === '' && !RIG_LEVEL.has(payload.$case)) return bad('minerId', `is missing (required for ${payload.$case})`);
+  if (envelope.minerId !== '' && !ID.test(envelope.minerId)) return bad('minerId', 'must be 1-128 printable ASCII characters');
+  if (typeof envelope.nonce !== 'string' || envelope.nonce === '') return bad('nonce', 'is missing');
+  if (!NONCE.test(envelope.nonce)) return bad('nonce', 'must be 16-128 characters of base64, base64url or hex');
+  for (const field of ['issuedAt', 'expiresAt'] as const) {
+    const value: unknown = envelope[field];
+    if (!(value instanceof Date) || !Number.isSafeInteger(value.getTime())) return bad(field, 'is missing or not a valid time');
+  }
+  if ((envelope.expiresAt as Date).getTime() <= (envelope.issuedAt as Date).getTime()) return bad('expiresAt', 'is not after issuedAt');
+  if (!(envelope.signature instanceof Uint8Array) || envelope.signature.length === 0) return bad('signature', 'is missing');
+  try {
+    encodeForSigning(envelope);
+  } catch (err) {
+    const field = err instanceof SecurityError ? String(err.context['field'] ?? 'payload') : 'payload';
+    return bad(field, 'has no canonical encoding');
+  }
+  return undefined;
+}
+
+function malformed(field: string, detail: string, commandId?: string): EnvelopeRejection {
+  return { ok: false, reason: 'malformed', detail, field, ...(commandId ? { commandId } : {}) };
+}
