@@ -290,6 +290,17 @@ export type WatchdogReason = WatchdogTrigger | 'ladder-exhausted' | 'action-cap-
 
 export type ReasonCode = FailoverReason | ThermalReason | WatchdogReason;
 
+/** Every reason code, for metrics labels, event filters and docs. The check below keeps it complete. */
+export const REASON_CODES = [
+  'active-pool-dead', 'active-pool-rejecting', 'active-pool-silent', 'no-active-pool', 'active-pool-not-in-spec',
+  'preferred-pool-stable', 'spec-pools-missing', 'no-healthy-pool',
+  'temperature-critical', 'temperature-high', 'temperature-recovered', 'fan-failed', 'cooled-after-critical',
+  'miner-unreachable', 'board-dead', 'board-missing', 'gpu-lost', 'hw-error-rate', 'hashrate-low',
+  'ladder-exhausted', 'action-cap-reached', 'neighbourhood-outage',
+] as const satisfies readonly ReasonCode[];
+const _allReasonCodesListed: Exclude<ReasonCode, (typeof REASON_CODES)[number]> extends never ? true : never = true;
+void _allReasonCodesListed;
+
 export type Severity = 'info' | 'warning' | 'critical';
 
 /** Parameters of each decision kind: what a command needs, plus the evidence behind it. */

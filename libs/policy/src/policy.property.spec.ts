@@ -5,7 +5,7 @@
 import { evaluateRig } from './evaluate-rig';
 import { FailoverPolicy } from './failover.policy';
 import { DEFAULT_POLICY_PARAMS } from './policy-defaults';
-import type { Decision, DecisionOf, PoolState, RigObservation } from './policy-types';
+import { REASON_CODES, type Decision, type DecisionOf, type PoolState, type RigObservation } from './policy-types';
 import { actionFromDecision, appendAction, appendObservation, EMPTY_HISTORY } from './rig-history';
 import { MIN, SEC, T0, action, boards, input, obs, poolsOf, rigSpec, seededRandom } from './testing/policy-fixtures';
 import { ThermalPolicy } from './thermal.policy';
@@ -201,12 +201,7 @@ describe('policy properties', () => {
   it.each(SEEDS)('policy-properties: seed %d evaluateRig acts at most once, and every decision explains itself', (seed) => {
     const random = seededRandom(seed);
     const spec = rigSpec({ expectedFans: 2 });
-    const reasons = new Set<string>([
-      'active-pool-dead', 'active-pool-rejecting', 'active-pool-silent', 'no-active-pool', 'active-pool-not-in-spec',
-      'preferred-pool-stable', 'spec-pools-missing', 'no-healthy-pool', 'temperature-critical', 'temperature-high',
-      'temperature-recovered', 'fan-failed', 'cooled-after-critical', 'miner-unreachable', 'board-dead', 'board-missing',
-      'gpu-lost', 'hw-error-rate', 'hashrate-low', 'ladder-exhausted', 'action-cap-reached', 'neighbourhood-outage',
-    ]);
+    const reasons = new Set<string>(REASON_CODES);
     let history = EMPTY_HISTORY;
     let seen = 0;
     for (let at = T0; at <= T0 + 2 * 60 * MIN; at += 10 * SEC) {
