@@ -13,17 +13,28 @@ import { randomBytes } from 'node:crypto';
 const root = join(__dirname, '..');
 const bin = (name: string): string => join(root, 'bin', `${name}.js`);
 
+interface MinerJson {
+  hashrate5sHs?: number;
+  accepted?: number;
+  rejected?: number;
+  boards?: Array<{ hashrateHs?: number; boardTempC?: number }>;
+  fans?: Array<{ rpm?: number }>;
+  pools?: Array<{ url: string; user: string; status: string; active?: boolean; accepted?: number }>;
+  errors?: Array<{ kind: string }>;
+  [key: string]: unknown;
+}
+
 interface RigJson {
   rigId: string;
   online?: boolean;
   lastSeq?: number;
-  miners?: Array<Record<string, any>>;
+  miners: MinerJson[];
 }
 
-async function rigctlJson(server: string, ...args: string[]): Promise<any> {
+async function rigctlJson<T>(server: string, ...args: string[]): Promise<T> {
   const { code, stdout, stderr } = await runNode(bin('rigctl'), ['--server', server, ...args, '--json']);
   if (code !== 0) throw new Error(`rigctl ${args.join(' ')} exited ${code}: ${stderr}`);
-  return JSON.parse(stdout);
+  return JSON.parse(stdout) as T;
 }
 
 jest.setTimeout(60_000);
@@ -80,22 +91,22 @@ describe('agent -> MQTT -> controller -> SQLite -> gRPC -> rigctl', () => {
 
   it('shows exactly the hashrate, temperatures, fans and pools the simulator reports', async () => {
     const rig: RigJson = await waitFor('rigctl to show e2e-rig-1 with data', async () => {
-      const { rigs } = await rigctlJson(grpc, 'rigs');
-      const found = (rigs as RigJson[]).find((r) => r.rigId === 'e2e-rig-1');
+      const { rigs } = await rigctlJson<{ rigs: RigJson[] }>(grpc, 'rigs');
+      const found = rigs.find((r) => r.rigId === 'e2e-rig-1');
       return found?.miners?.[0]?.hashrate5sHs !== undefined ? found : undefined;
     }, 20_000, 200);
     const s = sim.state;
     expect(rig.online).toBe(true);
     expect(rig.miners).toHaveLength(1);
-    const miner = rig.miners![0]!;
+    const miner = rig.miners[0]!;
     expect(miner).toMatchObject({ rigId: 'e2e-rig-1', host: '127.0.0.1', driver: 'cgminer', model: s.model, firmware: `cgminer ${s.software}` });
-    expect(miner['hashrate5sHs']).toBeCloseTo(sim.totalHashrateHs(), -1);
-    expect(miner['accepted']).toBe(s.accepted);
-    expect(miner['rejected']).toBe(s.rejected);
-    expect(miner['boards'].map((b: any) => b.boardTempC)).toEqual(s.boards.map((b) => b.tempC));
-    miner['boards'].forEach((b: any, i: number) => expect(b.hashrateHs).toBeCloseTo(s.boards[i]!.hashrateHs, -1));
-    expect(miner['fans'].map((f: any) => f.rpm)).toEqual(s.fans);
-    expect(miner['pools'].map((p: any) => ({ url: p.url, user: p.user, status: p.status, active: p.active ?? false, accepted: p.accepted ?? 0 }))).toEqual(
+    expect(miner.hashrate5sHs).toBeCloseTo(sim.totalHashrateHs(), -1);
+    expect(miner.accepted).toBe(s.accepted);
+    expect(miner.rejected).toBe(s.rejected);
+    expect(miner.boards!.map((b) => b.boardTempC)).toEqual(s.boards.map((b) => b.tempC));
+    miner.boards!.forEach((b, i) => expect(b.hashrateHs).toBeCloseTo(s.boards[i]!.hashrateHs, -1));
+    expect(miner.fans!.map((f) => f.rpm)).toEqual(s.fans);
+    expect(miner.pools!.map((p) => ({ url: p.url, user: p.user, status: p.status, active: p.active ?? false, accepted: p.accepted ?? 0 }))).toEqual(
       s.pools.map((p, i) => ({ url: p.url, user: p.user, status: 'POOL_STATUS_ALIVE', active: i === s.activePool, accepted: p.accepted })),
     );
     // The table view shows the same rig.
@@ -106,27 +117,27 @@ describe('agent -> MQTT -> controller -> SQLite -> gRPC -> rigctl', () => {
   it('follows the miner: a hotter board shows up in the next polls', async () => {
     sim.state.boards[1]!.tempC = 88.5;
     await waitFor('the new temperature', async () => {
-      const rig = await rigctlJson(grpc, 'rig', 'e2e-rig-1');
-      return rig.miners[0].boards[1].boardTempC === 88.5 ? true : undefined;
+      const rig = await rigctlJson<RigJson>(grpc, 'rig', 'e2e-rig-1');
+      return rig.miners[0]!.boards?.[1]?.boardTempC === 88.5 ? true : undefined;
     }, 10_000, 200);
   });
 
   it('reports an unreachable miner as an error, not as zeros', async () => {
     sim.fault = 'close-without-reply';
     const rig = await waitFor('the error to appear', async () => {
-      const r = await rigctlJson(grpc, 'rig', 'e2e-rig-1');
-      return r.miners[0].errors?.length ? r : undefined;
+      const r = await rigctlJson<RigJson>(grpc, 'rig', 'e2e-rig-1');
+      return r.miners[0]!.errors?.length ? r : undefined;
     }, 10_000, 200);
-    expect(rig.miners[0].errors[0].kind).toBe('connection_refused_by_api');
-    expect(rig.miners[0].hashrate5sHs).toBeUndefined();
-    expect(rig.miners[0].boards).toBeUndefined();
+    expect(rig.miners[0]!.errors![0]!.kind).toBe('connection_refused_by_api');
+    expect(rig.miners[0]!.hashrate5sHs).toBeUndefined();
+    expect(rig.miners[0]!.boards).toBeUndefined();
     sim.fault = 'none';
   });
 
   it('marks the rig offline when the agent stops, and the controller stops cleanly on SIGINT', async () => {
     expect(await agent!.stop('SIGTERM')).toBe(0);
     agent = undefined;
-    await waitFor('the rig to go offline', async () => ((await rigctlJson(grpc, 'rig', 'e2e-rig-1')).online ? undefined : true), 10_000, 200);
+    await waitFor('the rig to go offline', async () => ((await rigctlJson<RigJson>(grpc, 'rig', 'e2e-rig-1')).online ? undefined : true), 10_000, 200);
     const result = await controller.stop('SIGINT');
     expect([0, 'SIGINT', 130]).toContain(result);
     expect(controller.output()).not.toMatch(/ERROR|Unhandled|uncaught/i);
