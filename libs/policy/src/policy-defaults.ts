@@ -45,6 +45,7 @@ export const DEFAULT_POLICY_PARAMS: PolicyParams = {
     enabled: true,
     minHashrateRatio: 0.8,
     lowHashrateForMs: 10 * MINUTE,
+    zeroHashrateForMs: 3 * MINUTE,
     warmupMs: 3 * MINUTE,
     deadBoardForMs: 2 * MINUTE,
     missingBoardForMs: 2 * MINUTE,

@@ -152,6 +152,8 @@ export interface WatchdogParams {
   readonly minHashrateRatio: number;
   /** ... on average over this long is a fault. */
   readonly lowHashrateForMs: DurationMs;
+  /** A hashrate of exactly 0 for this long is a fault even without an expected hashrate. */
+  readonly zeroHashrateForMs: DurationMs;
   /** Observations this soon after a miner start do not count for the hashrate (ramp-up). */
   readonly warmupMs: DurationMs;
   readonly deadBoardForMs: DurationMs;

@@ -118,6 +118,16 @@ const scenarios: Scenario[] = [
     expected: { kind: 'restart-miner', reason: 'hashrate-low', params: { trigger: 'hashrate-low', step: 1 } },
   },
   {
+    name: 'no hashrate at all for 3 min restarts the miner, even without an expected hashrate',
+    input: () => input(rigSpec({ expectedHashrateHs: undefined, profiles: [] }), [...healthy(T0 - 10 * MIN, T0 - 190 * SEC), ...series(T0 - 3 * MIN, T0, () => ({ hashrateHs: 0 }))]),
+    expected: { kind: 'restart-miner', reason: 'hashrate-low', params: { detail: 'no hashrate at all for 3 min while the miner API answers' } },
+  },
+  {
+    name: 'no hashrate for 2 min is not sustained yet',
+    input: () => input(rigSpec({ expectedHashrateHs: undefined, profiles: [] }), [...healthy(T0 - 10 * MIN, T0 - 130 * SEC), ...series(T0 - 2 * MIN, T0, () => ({ hashrateHs: 0 }))]),
+    expected: null,
+  },
+  {
     name: 'only 8 min of low readings is no verdict on a 10 min window',
     input: () => input(spec, series(T0 - 8 * MIN, T0, () => ({ hashrateHs: 60 * TH }))),
     expected: null,

@@ -256,15 +256,21 @@ class WatchdogEvaluation {
   /** The mean hashrate over the window, skipping ramp-up after a miner start or a profile change. */
   private lowHashrate(reachable: readonly RigObservation[]): Fault | undefined {
     const { ctx, p } = this;
-    const expected = this.expectedHashrateHs;
-    if (expected === undefined || expected <= 0) return undefined;
     const change = lastAction(ctx.actions, (a) => a.kind === 'apply-profile' || a.kind === 'resume-mining');
     const settledFrom = change ? change.at + p.warmupMs : Number.NEGATIVE_INFINITY;
     const warm = (o: RigObservation) => {
       const started = minerStartAt(o);
       return o.hashrateHs !== undefined && o.at >= settledFrom && (started === undefined || o.at - started >= p.warmupMs);
     };
-    const window = this.covering(reachable.filter(warm), p.lowHashrateForMs);
+    const samples = reachable.filter(warm);
+    // Nothing hashed at all: a fault whatever the expected hashrate, and sooner.
+    const zero = this.covering(samples, p.zeroHashrateForMs);
+    if (zero && zero.every((o) => o.hashrateHs === 0)) {
+      return { trigger: 'hashrate-low', detail: `no hashrate at all for ${formatDuration(p.zeroHashrateForMs)} while the miner API answers` };
+    }
+    const expected = this.expectedHashrateHs;
+    if (expected === undefined || expected <= 0) return undefined;
+    const window = this.covering(samples, p.lowHashrateForMs);
     if (!window) return undefined;
     const mean = window.reduce((sum, o) => sum + o.hashrateHs!, 0) / window.length;
     if (mean >= p.minHashrateRatio * expected) return undefined;
