@@ -6,7 +6,7 @@ import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
  *   1. {"cmd":"get_token"} -> {"STATUS":"S","Code":134,"Msg":{"time":"6915","salt":"BQ5hoXV9","newsalt":"a5TtWui2"}}
  *   2. key  = md5crypt(adminPassword, "$1$" + salt + "$").split("$")[3]
  *      aes  = AES-256-ECB with sha256(key) as the 32-byte key
- *      sign = md5crypt(key + time, "$1$" + newsalt + "$").split("$")[3]
+ *      sign = md5crypt(key + last 4 characters of time, "$1$" + newsalt + "$").split("$")[3]
  *   3. every privileged command: {"enc":1,"data": base64(aes(json({...cmd, "token": sign}) padded with NUL to 16))}
  *   4. the reply: {"enc":"base64(aes(json padded with NUL))"}
  *
@@ -69,7 +69,7 @@ export function md5crypt(password: string, salt: string): string {
 export function whatsminerSession(password: string, token: WhatsminerToken): WhatsminerSession {
   const key = md5crypt(password, `$1$${token.salt}$`).split('$')[3]!;
   const aesKey = createHash('sha256').update(key, 'utf8').digest();
-  const sign = md5crypt(key + token.time, `$1$${token.newsalt}$`).split('$')[3]!;
+  const sign = md5crypt(key + token.time.slice(-4), `$1$${token.newsalt}$`).split('$')[3]!;
   return { aesKey, sign };
 }
 

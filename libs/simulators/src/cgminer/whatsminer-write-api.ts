@@ -59,7 +59,7 @@ export class WhatsminerWriteApi {
   issueToken(nowS: number): { time: string; salt: string; newsalt: string } {
     const time = String(nowS % 10000).padStart(4, '0');
     const newsalt = saltChars(8);
-    const sign = simMd5crypt(this.key() + time, newsalt).split('$')[3]!;
+    const sign = simMd5crypt(this.key() + time.slice(-4), newsalt).split('$')[3]!;
     this.tokens.push({ sign, issuedAtS: nowS });
     if (this.tokens.length > 32) this.tokens.shift();
     return { time, salt: this.salt, newsalt };
