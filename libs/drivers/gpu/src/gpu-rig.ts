@@ -16,9 +16,11 @@ import { SysfsIo } from './sensors/sysfs-io';
  *   nvidiaSmiPath: /usr/bin/nvidia-smi       # default: nvidia-smi from PATH
  *   amdgpuDrmRoot: /sys/class/drm            # default
  *   sensorTimeoutMs: 5000
+ *   gpuAssumePciOrder: false                 # see MergeOptions.assumePciOrder
  */
 export interface GpuRigOptions {
   gpuSensors: ('nvidia-smi' | 'amdgpu-sysfs')[];
+  gpuAssumePciOrder?: boolean;
   nvidiaSmiPath?: string;
   amdgpuDrmRoot?: string;
   sensorTimeoutMs?: number;
@@ -46,8 +48,11 @@ export function gpuRigOptions(endpoint: MinerEndpoint): GpuRigOptions | undefine
   if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 100 || timeout > 60_000)) {
     fail('sensorTimeoutMs', `must be an integer from 100 to 60000; got ${JSON.stringify(timeout)}`);
   }
+  const assume = o['gpuAssumePciOrder'];
+  if (assume !== undefined && typeof assume !== 'boolean') fail('gpuAssumePciOrder', `must be true or false; got ${JSON.stringify(assume)}`);
   return {
     gpuSensors: sensors as GpuRigOptions['gpuSensors'],
+    gpuAssumePciOrder: assume as boolean | undefined,
     nvidiaSmiPath: optString('nvidiaSmiPath'),
     amdgpuDrmRoot: optString('amdgpuDrmRoot'),
     sensorTimeoutMs: timeout as number | undefined,
@@ -63,7 +68,7 @@ export function createGpuSensors(options: GpuRigOptions): GpuSensor[] {
 /** The driver as configured: wrapped with the rig's GPU sensors when `gpuSensors` is set. */
 export function withConfiguredGpuSensors(driver: MinerDriver): MinerDriver {
   const options = gpuRigOptions(driver.endpoint);
-  return options ? new SensorEnrichedDriver(driver, createGpuSensors(options)) : driver;
+  return options ? new SensorEnrichedDriver(driver, createGpuSensors(options), [], { assumePciOrder: options.gpuAssumePciOrder }) : driver;
 }
 
 export interface TunerDiscoveryOptions {

@@ -84,4 +84,22 @@ describe('miner GPUs matched to OS sensors by PCI bus id', () => {
     ]);
     expect(reading.errors).toEqual([expect.objectContaining({ kind: 'gpu_lost', message: expect.stringContaining('0000:01:00.0') })]);
   });
+
+  it('assumePciOrder: a miner without bus ids gets the OS GPUs in bus order, only when the counts match', async () => {
+    const gpus = defaultSimGpus(2, 'amd');
+    const sim = new TeamRedMinerSimulator({ gpus });
+    const address = await sim.start();
+    const sysfs = await FakeAmdgpuSysfs.create();
+    cleanups.push(() => sim.stop(), () => sysfs.remove());
+    // This build reports no bus id anywhere.
+    gpus.forEach((g) => { g.pciBusId = 'n/a'; });
+    const sensor = new AmdgpuSysfsSensor({ drmRoot: sysfs.drmRoot });
+    const plain = await new SensorEnrichedDriver(new TeamRedMinerDriver(address), [sensor]).collect(ctx());
+    expect(plain.boards.map((b) => [b.pciBusId, b.chipTempC])).toEqual([['', undefined], ['', undefined]]);
+    const assumed = await new SensorEnrichedDriver(new TeamRedMinerDriver(address), [sensor], [], { assumePciOrder: true }).collect(ctx());
+    expect(assumed.boards.map((b) => [b.index, b.pciBusId, b.chipTempC])).toEqual([[0, '0000:03:00.0', 70], [1, '0000:04:00.0', 71]]);
+    gpus.pop();
+    const fewer = await new SensorEnrichedDriver(new TeamRedMinerDriver(address), [sensor], [], { assumePciOrder: true }).collect(ctx());
+    expect(fewer.boards.map((b) => b.pciBusId)).toEqual(['']);
+  });
 });

@@ -20,18 +20,36 @@ function toCollectError(err: unknown, source: string): CollectError {
   };
 }
 
+export interface MergeOptions {
+  /**
+   * For miners that report no bus ids (TeamRedMiner builds without one, T-Rex API 1.x):
+   * when no board has a bus id and the miner has exactly as many GPUs as the OS, the
+   * miner's GPU i is taken to be the OS's i-th GPU in PCI bus order. True when the miner
+   * enumerates in bus order: AMD OpenCL does; CUDA does only with CUDA_DEVICE_ORDER=PCI_BUS_ID
+   * (set it in the supervised miner's env). Off by default: a wrong guess swaps sensors.
+   */
+  assumePciOrder?: boolean;
+}
+
+function assignPciOrder(boards: Board[], buses: (string | undefined)[]): Board[] {
+  const known = [...new Set(buses.filter((b): b is string => !!b))].sort();
+  if (boards.length === 0 || boards.some((b) => b.pciBusId !== '') || known.length !== boards.length) return boards;
+  const order = [...boards].sort((a, b) => a.index - b.index);
+  return boards.map((b) => Board.fromPartial({ ...b, pciBusId: known[order.indexOf(b)]! }));
+}
+
 /**
  * Puts the OS sensor readings onto the miner's boards, matched by PCI bus id (the
  * miner's GPU order and the OS's need not agree). The OS values win: they are read
  * from the driver, the miner's are second-hand and often 0 for "unknown". A board
  * whose GPU the OS reports lost becomes dead. Boards without a bus id are left as
- * the miner reported them.
+ * the miner reported them, unless `assumePciOrder` is set (see MergeOptions).
  */
-export function mergeGpuSensors(reading: MinerReading, gpus: GpuSensorReading[], lost: GpuError[] = []): SensorMerge {
+export function mergeGpuSensors(reading: MinerReading, gpus: GpuSensorReading[], lost: GpuError[] = [], options: MergeOptions = {}): SensorMerge {
   const byBus = new Map(gpus.map((g) => [g.pciBusId, g]));
   const lostBuses = new Set(lost.filter((e) => e.kind === 'gpu_lost').map((e) => e.context.pciBusId));
   const unmatched: number[] = [];
-  const boards = reading.boards.map((board) => {
+  const boards = (options.assumePciOrder ? assignPciOrder(reading.boards, [...byBus.keys(), ...lostBuses]) : reading.boards).map((board) => {
     const os = board.pciBusId ? byBus.get(board.pciBusId) : undefined;
     if (board.pciBusId && lostBuses.has(board.pciBusId)) {
       return Board.fromPartial({ ...board, status: BoardStatus.BOARD_STATUS_DEAD });
@@ -70,6 +88,7 @@ export class SensorEnrichedDriver implements MinerDriver, GpuTunable {
     private readonly sensors: GpuSensor[],
     /** The rig's GPU tuners, offered through the GpuTunable capability. */
     private readonly tuners: readonly GpuTuner[] = [],
+    private readonly mergeOptions: MergeOptions = {},
   ) {
     this.name = inner.name;
     this.endpoint = inner.endpoint;
@@ -101,7 +120,7 @@ export class SensorEnrichedDriver implements MinerDriver, GpuTunable {
         errors.push(toCollectError(result.err, this.sensors[i]!.source));
       }
     });
-    const merged = mergeGpuSensors(reading, gpus, gpuErrors);
+    const merged = mergeGpuSensors(reading, gpus, gpuErrors, this.mergeOptions);
     return { ...merged.reading, errors };
   }
 }
