@@ -40,6 +40,11 @@ describe('evaluate-rig', () => {
     expect(result.waitingFor).toBeUndefined();
   });
 
+  it('evaluate-rig: an alert still pending delivery holds nothing back', () => {
+    const alert = action(T0 - 20 * SEC, 'alert', 'failover', {}, { reason: 'no-healthy-pool', outcome: 'pending' });
+    expect(evaluateRig(input(spec, hotWithDeadPool(), [alert]), T0).act).toHaveLength(1);
+  });
+
   it('evaluate-rig: stop-mining beats everything, even a pending action', () => {
     const observations = [
       ...hashing(T0 - 10 * MIN, T0 - POLL),

@@ -72,7 +72,7 @@ export function evaluateRig(input: PolicyInput, now: EpochMs, options: EvaluateR
   const { pendingTimeoutMs } = resolveParams(options.defaults, input.spec.policy).engine;
   const pending = [...input.history.actions]
     .reverse()
-    .find((a) => a.outcome === 'pending' && a.at <= now && now - a.at < pendingTimeoutMs);
+    .find((a) => a.outcome === 'pending' && a.kind !== 'alert' && a.at <= now && now - a.at < pendingTimeoutMs);
 
   const first = actions[0];
   let act: Decision[];
