@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:net';
 import { CgminerSimulator, type SimDialect } from '@rigwarden/simulators';
 import { scanAll, scanCgminer, type ScanResult } from './cgminer-discovery.scanner';
 import { expandTargets, ScanTargetError } from './scan-targets';
@@ -22,6 +23,7 @@ describe('scan targets', () => {
 describe('scanCgminer over loopback 127.0.0.x', () => {
   const sims: CgminerSimulator[] = [];
   let port = 0;
+  let http: Server | undefined;
 
   beforeAll(async () => {
     const layout: { host: string; dialect: SimDialect; fault?: 'hang' | 'close-without-reply' }[] = [
@@ -37,17 +39,22 @@ describe('scanCgminer over loopback 127.0.0.x', () => {
       if (fault) sim.fault = fault;
       sims.push(sim);
     }
+    // Something else listens on 127.0.0.7 at the same port: an HTTP server, not a miner.
+    http = createServer((s) => s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n')));
+    await new Promise<void>((resolve) => http!.listen(port, '127.0.0.7', resolve));
   });
   afterAll(async () => {
     for (const sim of sims) await sim.stop();
+    await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
   });
 
   it('classifies every address and a hanging host cannot stall the scan', async () => {
     const started = performance.now();
-    const results = await scanAll({ targets: ['127.0.0.0/29'], port, hostDeadlineMs: 400, identifyTimeoutMs: 400, probeTimeoutMs: 200 });
+    const results = await scanAll({ targets: ['127.0.0.0/29', '127.0.0.7'], port, hostDeadlineMs: 400, identifyTimeoutMs: 400, probeTimeoutMs: 200 });
     const elapsed = performance.now() - started;
     const byHost = Object.fromEntries(results.map((r) => [r.host, r]));
-    expect(Object.keys(byHost).sort()).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6']);
+    expect(Object.keys(byHost).sort()).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7']);
+    expect(byHost['127.0.0.7']).toMatchObject({ class: 'responsive', reason: 'parse' });
     expect(byHost['127.0.0.2']).toMatchObject({ class: 'identified', identification: { dialect: 'antminer', support: 'full' } });
     expect(byHost['127.0.0.3']).toMatchObject({ class: 'identified', identification: { dialect: 'whatsminer' } });
     expect(byHost['127.0.0.4']).toMatchObject({ class: 'identified', identification: { dialect: 'braiins' }, firmware: 'bosminer 0.2.0-d360818' });
@@ -60,7 +67,7 @@ describe('scanCgminer over loopback 127.0.0.x', () => {
 
   it('streams results as found: identified hosts arrive before the hanging one gives up', async () => {
     const order: ScanResult[] = [];
-    for await (const r of scanCgminer({ targets: ['127.0.0.2-6'], port, hostDeadlineMs: 500, identifyTimeoutMs: 500 })) order.push(r);
+    for await (const r of scanCgminer({ targets: ['127.0.0.2-7'], port, hostDeadlineMs: 500, identifyTimeoutMs: 500 })) order.push(r);
     const hangIndex = order.findIndex((r) => r.host === '127.0.0.5');
     expect(hangIndex).toBe(order.length - 1);
     expect(order.slice(0, 3).every((r) => r.class === 'identified' || r.class === 'responsive')).toBe(true);
