@@ -88,6 +88,13 @@ describe('hand-checked values (one file per miner)', () => {
     expect(r.algorithm).toBe('lyra2z');
   });
 
+  it('t-rex 0.9.1 (API 3.0): vendor NVIDIA is not prefixed, no fan or power reported', () => {
+    const r = decodeFolder('t-rex-0.9.1');
+    expect(r).toMatchObject({ firmware: 't-rex 0.9.1', uptimeS: 56, hashrate5sHs: 7748158, accepted: 1, rejected: 0, algorithm: 'x16r' });
+    expect(r.pools[0]?.url).toBe('stratum+tcp://pool.minermore.com:4501');
+    expect(r.boards).toEqual([expect.objectContaining({ index: 0, name: 'GeForce GTX 1050 Ti', hashrateHs: 7748158, boardTempC: 68, fanPercent: undefined, powerW: undefined })]);
+  });
+
   it('lolminer 1.0a2: sol/s, bus "1:0", zero fan and power are absent', () => {
     const r = decodeFolder('lolminer-1.0a2');
     expect(r).toMatchObject({
