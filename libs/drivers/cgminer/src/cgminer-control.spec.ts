@@ -189,19 +189,23 @@ describe('LuxOS session logon', () => {
       expect(await driver.control({ kind: 'switchpool', pool: 1 }, ctx())).toMatchObject({ ok: true });
       expect(await driver.control({ kind: 'switchpool', pool: 0 }, ctx())).toMatchObject({ ok: true });
       const requests = sent(sim).filter((r) => !r.includes('"pools"'));
-      expect(requests[0]).toBe('{"command":"logon"}');
-      const sid = /"parameter":"([0-9a-f]+),1"/.exec(requests[1]!)?.[1];
+      expect(requests.slice(0, 2)).toEqual(['{"command":"session"}', '{"command":"logon"}']);
+      const sid = /"parameter":"([0-9a-f]+),1"/.exec(requests[2]!)?.[1];
       expect(sid).toMatch(/^[0-9a-f]{8}$/);
-      expect(requests.slice(1)).toEqual([`{"command":"switchpool","parameter":"${sid},1"}`, `{"command":"switchpool","parameter":"${sid},0"}`]);
+      expect(requests.slice(2)).toEqual([`{"command":"switchpool","parameter":"${sid},1"}`, `{"command":"switchpool","parameter":"${sid},0"}`]);
     });
   });
 
-  it('logs on again when another client took the session', async () => {
+  it('reuses a session another client opened, and opens a fresh one when it is closed', async () => {
     await withSim({ dialect: 'luxos' }, 'luxos', async (sim, driver) => {
+      const other = new CgminerClient();
+      const opened = await other.command(sim.address(), 'logon');
+      const sid = (opened['SESSION'] as { SessionID: string }[])[0]!.SessionID;
       expect(await driver.control({ kind: 'switchpool', pool: 1 }, ctx())).toMatchObject({ ok: true });
-      await new CgminerClient().command(sim.address(), 'logon'); // someone else logs on: our session is gone
+      expect(sent(sim)).toContain(`{"command":"switchpool","parameter":"${sid},1"}`);
+      await other.command(sim.address(), 'logoff', sid);
       expect(await driver.control({ kind: 'switchpool', pool: 0 }, ctx())).toMatchObject({ ok: true });
-      expect(sent(sim).filter((r) => r === '{"command":"logon"}')).toHaveLength(3);
+      expect(sent(sim).filter((r) => r === '{"command":"logon"}')).toHaveLength(2); // the other client's, then ours
       expect(sim.state.activePool).toBe(0);
     });
   });

@@ -5,8 +5,9 @@ import { section, str } from './cgminer-values';
 
 /**
  * LuxOS privileged commands: `logon` returns SESSION[0].SessionID, which is then
- * the first parameter of every privileged command ("switchpool" "SID,1"). The
- * session is reused; when LuxOS says it is no longer valid, one new logon is tried.
+ * the first parameter of every privileged command ("switchpool" "SID,1"). LuxOS
+ * allows one session at a time, so `session` is asked first and an open session is
+ * reused; when LuxOS says the session is no longer valid, one fresh one is tried.
  */
 export class LuxosSessionChannel implements PrivilegedChannel {
   private sessionId: string | undefined;
@@ -36,6 +37,15 @@ export class LuxosSessionChannel implements PrivilegedChannel {
 
   private async session(ctx: CollectContext): Promise<string> {
     if (this.sessionId) return this.sessionId;
+    try {
+      const open = str(section(await this.client.command(this.endpoint, 'session', undefined, { signal: ctx.signal }), 'SESSION')[0]?.['SessionID']);
+      if (open) {
+        this.sessionId = open;
+        return open;
+      }
+    } catch (err) {
+      if (!(err instanceof DriverError) || !['unsupported', 'miner_error', 'parse'].includes(err.kind)) throw err;
+    }
     const reply = await this.client.command(this.endpoint, 'logon', undefined, { signal: ctx.signal });
     const sid = str(section(reply, 'SESSION')[0]?.['SessionID']);
     if (!sid) {

@@ -6,8 +6,8 @@ import { CGMINER_JOINABLE, reply, type CgminerPersonality, type SimContext, type
 /**
  * LuxOS LUXminer: cgminer-compatible reads plus fans/temps/power; privileged
  * commands need a session: `logon` returns SESSION[0].SessionID, which must be
- * the first parameter ("SID" or "SID,1"). One session at a time; a new logon
- * replaces the old one.
+ * the first parameter ("SID" or "SID,1"). One session at a time: `logon` is
+ * refused while one is open, `session` tells the open one, `logoff` closes it.
  */
 export function createLuxosPersonality(): CgminerPersonality {
   let session: string | undefined;
@@ -30,6 +30,8 @@ export function createLuxosPersonality(): CgminerPersonality {
             TEMPS: s.boards.map((b, i) => ({ TEMP: i, ID: i, Board: b.tempC, Chip: b.chipTempC ?? 0, TopLeft: b.tempC - 3, TopRight: b.tempC - 1, BottomLeft: b.tempC - 2, BottomRight: b.tempC - 4 })),
             id: 1,
           });
+        case 'session':
+          return reply({ STATUS: [ctx.status('S', 311, 'Session')], SESSION: [{ SessionID: session ?? '' }], id: 1 });
         case 'power':
           return reply({ STATUS: [ctx.status('S', 335, 'Power')], POWER: [{ PSU: true, Watts: s.powerW ?? 3250 }], id: 1 });
         default:
@@ -38,6 +40,7 @@ export function createLuxosPersonality(): CgminerPersonality {
     },
     privileged(ctx: SimContext, command: string, parameter: string | undefined): SimReply {
       if (command === 'logon') {
+        if (session) return reply({ STATUS: [ctx.status('E', 310, 'Another session is active')], id: 1 });
         session = randomBytes(4).toString('hex');
         return reply({ STATUS: [ctx.status('S', 307, 'Session created')], SESSION: [{ SessionID: session }], id: 1 });
       }
