@@ -71,6 +71,25 @@ describe('miner process supervisor (real child processes)', () => {
     expect(s.tail().filter((l) => l === 'boot').length).toBeGreaterThanOrEqual(4);
   });
 
+  it('a run longer than resetAfterMs (on the injected clock) starts the backoff from the beginning again', async () => {
+    const clock = new ManualClock(0);
+    let starts = 0;
+    const events: SupervisorEvent[] = [];
+    const s = new MinerProcessSupervisor({
+      name: 'reset-test', clock, command: { file: NODE, args: ['-e', 'setTimeout(() => process.exit(2), 50)'] },
+      restart: { initialDelayMs: 40, factor: 2, maxDelayMs: 1_000, resetAfterMs: 60_000 },
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'started' && ++starts === 3) clock.advance(61_000); // the third run is a long, healthy one
+      },
+    });
+    supervisors.push(s);
+    s.start();
+    await until(() => events.filter((e) => e.type === 'restart-scheduled').length >= 4, 8_000, 'four restarts');
+    const delays = events.filter((e): e is Extract<SupervisorEvent, { type: 'restart-scheduled' }> => e.type === 'restart-scheduled').map((e) => e.delayMs);
+    expect(delays.slice(0, 4)).toEqual([40, 80, 40, 80]);
+  });
+
   it('a clean exit (code 0) is reported as exit, and restarted too: the miner should always run', async () => {
     const { s, events } = supervise({ command: { file: NODE, args: ['-e', 'process.exit(0)'] }, restart: { initialDelayMs: 50 } });
     s.start();
