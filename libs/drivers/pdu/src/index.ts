@@ -1,1 +1,9 @@
-export {};
+export * from './ber.codec';
+export * from './snmp-message.codec';
+export * from './pdu-error';
+export * from './snmp.client';
+export * from './power-distribution-unit';
+export * from './pdu-config';
+export * from './pdu-registry';
+export * from './apc-powernet.dialect';
+export * from './apc-snmp.pdu';
