@@ -125,6 +125,19 @@ const scenarios: Scenario[] = [
     expected: null,
   },
   {
+    name: 'a firmware without share counters is judged on the last-share time alone',
+    input: () => input(spec, series(T0 - 10 * MIN, T0, (at) => ({
+      pools: poolsOf().map((p) => (p.active ? { ...p, accepted: undefined, lastShareAt: Math.min(at, T0 - 40 * SEC) } : p)),
+    }))),
+    expected: { kind: 'switch-pool', reason: 'active-pool-silent', params: { poolIndex: 1 } },
+  },
+  {
+    name: 'an operator switch 30 s ago starts the cooldown too',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { accepted: acceptedAt(T0), states: { 0: 'dead' } })],
+      [action(T0 - 30 * SEC, 'switch-pool', 'operator', { fromUrl: B })]),
+    expected: null,
+  },
+  {
     name: 'silent primary is not judged during the first 30 s after a miner start',
     input: () => input(spec, silentFor(60 * SEC, POLL, () => ({ startedAt: T0 - 20 * SEC }))),
     expected: null,
