@@ -9,3 +9,4 @@ export * from './cgminer/stratum-mining.engine';
 export * from './cgminer/fixture-replay.simulator';
 export * from './gpu/gpu-rig-simulator';
 export * from './cgminer/cgminer-fleet';
+export * from './snmp/apc-pdu.simulator';
