@@ -10,7 +10,7 @@
 // A benchmark harness, like a spec, drives the simulators; it moves to bench/ once that folder is wired.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { CgminerSimulator, startCgminerFleet, type SimDialect } from '@rigwarden/simulators';
-import { CgminerClient } from '../src/cgminer-client';
+import { CgminerClient } from '../src/cgminer.client';
 import { driverRegistry } from '@rigwarden/drivers-core';
 import { scanAll } from '../src/discovery/cgminer-discovery.scanner';
 import '../src/index';

@@ -1,6 +1,6 @@
 import { CgminerSimulator, type SimDialect } from '@rigwarden/simulators';
 import { driverRegistry, hasMinerControl, type CollectContext, type MinerControl, type MinerDriver } from '@rigwarden/drivers-core';
-import { CgminerClient } from './cgminer-client';
+import { CgminerClient } from './cgminer.client';
 import { CgminerFamilyDriver } from './cgminer.driver';
 import { DIALECTS } from './dialects/dialect-identification';
 import { whatsminerDecrypt, whatsminerSession } from './whatsminer-v2.crypto';

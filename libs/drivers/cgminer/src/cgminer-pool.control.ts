@@ -1,9 +1,9 @@
 import {
   DriverError, type CollectContext, type ControlAction, type ControlResult, type ControlStep, type MinerEndpoint, type PoolSpec,
 } from '@rigwarden/drivers-core';
-import type { CgminerClient, CgminerReply } from './cgminer-client';
-import { statusEntries } from './cgminer-client';
-import { count, section, str } from './cgminer-values';
+import type { CgminerClient, CgminerReply } from './cgminer.client';
+import { statusEntries } from './cgminer.client';
+import { count, section, str } from './cgminer-values.util';
 
 /** How privileged commands reach the miner: plainly (cgminer with W: access) or inside a session (LuxOS). */
 export interface PrivilegedChannel {

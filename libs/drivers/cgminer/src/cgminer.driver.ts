@@ -3,7 +3,7 @@ import {
   DriverError, NO_CONTROL, driverRegistry, type CollectContext, type ControlAction, type ControlCapabilities, type ControlResult,
   type MinerControl, type MinerDriver, type MinerEndpoint, type MinerReading, type PoolControl, type PoolSpec, type Restartable,
 } from '@rigwarden/drivers-core';
-import { CgminerClient, type CgminerReply } from './cgminer-client';
+import { CgminerClient, type CgminerReply } from './cgminer.client';
 import { CgminerPoolControl, PlainChannel } from './cgminer-pool.control';
 import type { CgminerDialect, CollectedReplies, DialectName } from './dialects/dialect';
 import { DIALECTS, IDENTIFY_COMMANDS, identifyDialect, type Identification } from './dialects/dialect-identification';

@@ -1,7 +1,7 @@
 import { DriverError, type CollectContext, type MinerEndpoint } from '@rigwarden/drivers-core';
-import type { CgminerClient, CgminerReply } from './cgminer-client';
+import type { CgminerClient, CgminerReply } from './cgminer.client';
 import type { PrivilegedChannel } from './cgminer-pool.control';
-import { section, str } from './cgminer-values';
+import { section, str } from './cgminer-values.util';
 
 /**
  * LuxOS privileged commands: `logon` returns SESSION[0].SessionID, which is then

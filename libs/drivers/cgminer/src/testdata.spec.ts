@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BoardStatus, PoolStatus } from '@rigwarden/protocol';
 import { DriverError, type MinerReading } from '@rigwarden/drivers-core';
-import { decodeReply, type CgminerReply } from './cgminer-client';
-import { parseCgminerText } from './cgminer-text';
+import { decodeReply, type CgminerReply } from './cgminer.client';
+import { parseCgminerText } from './cgminer-text.decoder';
 import type { CollectedReplies, DialectName } from './dialects/dialect';
 import { DIALECTS, identifyDialect } from './dialects/dialect-identification';
 

@@ -2,7 +2,7 @@ import {
   DriverError, NO_CONTROL, type CollectContext, type ControlAction, type ControlCapabilities, type ControlResult,
   type MinerEndpoint, type PoolSpec,
 } from '@rigwarden/drivers-core';
-import { checkStatus, decodeReply, type CgminerClient, type CgminerReply } from './cgminer-client';
+import { checkStatus, decodeReply, type CgminerClient, type CgminerReply } from './cgminer.client';
 import { whatsminerDecrypt, whatsminerEnvelope, whatsminerSession, type WhatsminerSession } from './whatsminer-v2.crypto';
 
 /** MicroBT documents a token lifetime of 30 minutes; renew a little earlier. */

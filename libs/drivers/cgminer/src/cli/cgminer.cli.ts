@@ -2,7 +2,7 @@ import { MinerSnapshot } from '@rigwarden/protocol';
 import { driverRegistry, DriverError, type MinerReading } from '@rigwarden/drivers-core';
 import { CgminerFamilyDriver } from '../cgminer.driver';
 import { scanCgminer, type ScanResult } from '../discovery/cgminer-discovery.scanner';
-import { ScanTargetError } from '../discovery/scan-targets';
+import { ScanTargetError } from '../discovery/scan-targets.parser';
 
 /**
  * The agent's `scan` and `probe` subcommands, kept here next to what they drive so

@@ -1,6 +1,6 @@
 import { Board, BoardStatus } from '@rigwarden/protocol';
 import type { MinerReading } from '@rigwarden/drivers-core';
-import { count, num, str } from '../cgminer-values';
+import { count, num, str } from '../cgminer-values.util';
 import type { CgminerDialect, CollectedReplies } from './dialect';
 import { NO_CONTROL } from './control-capabilities';
 import {

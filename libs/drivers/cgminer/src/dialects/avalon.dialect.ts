@@ -1,7 +1,7 @@
 import { Board, BoardStatus, type Fan } from '@rigwarden/protocol';
 import type { MinerReading } from '@rigwarden/drivers-core';
 import { avalonNumber, avalonNumbers, tokenizeAvalonMm } from '../avalon-mm.tokenizer';
-import { str } from '../cgminer-values';
+import { str } from '../cgminer-values.util';
 import type { CgminerDialect, CollectedReplies } from './dialect';
 import { CGMINER_CONTROL } from './control-capabilities';
 import { averageHs, emptyReading, first, mapPools, records, shortWindowHs, summaryCounters, temperature } from './dialect-common';

@@ -1,6 +1,6 @@
 import { Board, BoardStatus, type Fan } from '@rigwarden/protocol';
 import { NO_CONTROL, type MinerReading } from '@rigwarden/drivers-core';
-import { count, hashrateHs, num, str } from '../cgminer-values';
+import { count, hashrateHs, num, str } from '../cgminer-values.util';
 import type { CgminerDialect, CollectedReplies } from './dialect';
 import { averageHs, emptyReading, first, mapPools, records, shortWindowHs, summaryCounters, temperature } from './dialect-common';
 

@@ -1,7 +1,7 @@
 import { PoolStatus, type Fan, type Pool } from '@rigwarden/protocol';
 import type { MinerReading } from '@rigwarden/drivers-core';
-import type { CgminerReply } from '../cgminer-client';
-import { count, hashrateHs, num, section, str } from '../cgminer-values';
+import type { CgminerReply } from '../cgminer.client';
+import { count, hashrateHs, num, section, str } from '../cgminer-values.util';
 import type { CollectedReplies } from './dialect';
 
 /** The first record of a section ("SUMMARY", "VERSION") of a reply, or {}. */

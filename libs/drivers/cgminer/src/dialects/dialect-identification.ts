@@ -1,6 +1,6 @@
-import { str } from '../cgminer-values';
-import type { CgminerReply } from '../cgminer-client';
-import { statusEntries } from '../cgminer-client';
+import { str } from '../cgminer-values.util';
+import type { CgminerReply } from '../cgminer.client';
+import { statusEntries } from '../cgminer.client';
 import type { CgminerDialect, CollectedReplies, DialectName } from './dialect';
 import { first, records } from './dialect-common';
 import { genericDialect } from './generic.dialect';

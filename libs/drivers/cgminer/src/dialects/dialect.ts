@@ -1,5 +1,5 @@
 import type { ControlCapabilities, MinerReading } from '@rigwarden/drivers-core';
-import type { CgminerReply } from '../cgminer-client';
+import type { CgminerReply } from '../cgminer.client';
 
 export type DialectName = 'cgminer' | 'antminer' | 'whatsminer' | 'avalon' | 'braiins' | 'luxos';
 

@@ -1,6 +1,6 @@
 import { Board, BoardStatus } from '@rigwarden/protocol';
 import type { MinerReading } from '@rigwarden/drivers-core';
-import { count, hashrateHs, num, str } from '../cgminer-values';
+import { count, hashrateHs, num, str } from '../cgminer-values.util';
 import type { CgminerDialect, CollectedReplies } from './dialect';
 import { averageHs, bitmainFans, emptyReading, first, mapPools, records, shortWindowHs, summaryCounters } from './dialect-common';
 import { CGMINER_CONTROL } from './control-capabilities';

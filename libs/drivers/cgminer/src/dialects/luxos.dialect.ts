@@ -1,6 +1,6 @@
 import { Board, BoardStatus } from '@rigwarden/protocol';
 import type { MinerReading } from '@rigwarden/drivers-core';
-import { count, hashrateHs, num, str } from '../cgminer-values';
+import { count, hashrateHs, num, str } from '../cgminer-values.util';
 import type { CgminerDialect, CollectedReplies } from './dialect';
 import { CGMINER_CONTROL } from './control-capabilities';
 import { averageHs, emptyReading, first, mapPools, maxDefined, records, shortWindowHs, summaryCounters, temperature } from './dialect-common';

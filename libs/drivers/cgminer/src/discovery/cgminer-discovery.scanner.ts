@@ -1,10 +1,10 @@
 import { connect } from 'node:net';
 import { DriverError } from '@rigwarden/drivers-core';
-import { CgminerClient } from '../cgminer-client';
+import { CgminerClient } from '../cgminer.client';
 import { identifyDialect, type Identification } from '../dialects/dialect-identification';
 import { first } from '../dialects/dialect-common';
 import { softwareOf } from '../dialects/generic.dialect';
-import { expandTargets, type ScanTarget } from './scan-targets';
+import { expandTargets, type ScanTarget } from './scan-targets.parser';
 
 export interface ScanOptions {
   /** CIDR ranges, addresses, address:port, dash ranges. */

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { CgminerSimulator, type SimDialect } from '@rigwarden/simulators';
 import { scanAll, scanCgminer, type ScanResult } from './cgminer-discovery.scanner';
-import { expandTargets, ScanTargetError } from './scan-targets';
+import { expandTargets, ScanTargetError } from './scan-targets.parser';
 import { runProbeCommand, runScanCommand } from '../cli/cgminer.cli';
 
 describe('scan targets', () => {

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { DriverError, type DriverErrorContext } from '@rigwarden/drivers-core';
-import { CgminerParseError, decodeCgminerJson } from './cgminer-json';
-import { parseCgminerText } from './cgminer-text';
+import { CgminerParseError, decodeCgminerJson } from './cgminer-json.decoder';
+import { parseCgminerText } from './cgminer-text.decoder';
 
 /** cgminer reads a request with one recv() into a buffer of this size. */
 export const MAX_REQUEST_BYTES = 4095;

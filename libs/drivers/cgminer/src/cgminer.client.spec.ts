@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { CgminerSimulator } from '@rigwarden/simulators';
 import { DriverError } from '@rigwarden/drivers-core';
-import { CgminerClient, MAX_REQUEST_BYTES } from './cgminer-client';
+import { CgminerClient, MAX_REQUEST_BYTES } from './cgminer.client';
 
 /** A raw TCP server for byte-level behaviours the simulator does not model. */
 async function rawServer(onSocket: (socket: Socket) => void): Promise<{ server: Server; host: string; port: number; close: () => Promise<void> }> {

@@ -1,4 +1,4 @@
-import { CgminerParseError } from './cgminer-json';
+import { CgminerParseError } from './cgminer-json.decoder';
 
 /**
  * cgminer's plain-text API form, answered to requests written as `cmd|param`:

@@ -1,12 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DriverError } from '@rigwarden/drivers-core';
-import { decodeReply, statusEntries } from './cgminer-client';
-import { CgminerParseError, decodeCgminerJson, parseCgminerJson } from './cgminer-json';
-import { parseCgminerText } from './cgminer-text';
+import { decodeReply, statusEntries } from './cgminer.client';
+import { CgminerParseError, decodeCgminerJson, parseCgminerJson } from './cgminer-json.decoder';
+import { parseCgminerText } from './cgminer-text.decoder';
 import { tokenizeAvalonMm, avalonNumbers } from './avalon-mm.tokenizer';
 import { DIALECTS, identifyDialect } from './dialects/dialect-identification';
-import { num } from './cgminer-values';
+import { num } from './cgminer-values.util';
 
 describe('cgminer-json: quirks real devices send', () => {
   it('"}{" with no comma between STATS objects', () => {
