@@ -1,85 +1,57 @@
 #!/usr/bin/env node
 /**
- * rigwarden-agent: the composition root. Reads the config, builds one driver per
- * miner, runs the collectors and publishes their snapshots over MQTT.
+ * rigwarden-agent: the composition root and command line.
  *
- *   rigwarden-agent --config agent.yaml     (or RIGWARDEN_AGENT_CONFIG=agent.yaml)
+ *   rigwarden-agent run --config agent.yaml      poll the miners and publish telemetry
+ *   rigwarden-agent check-config agent.yaml      validate a config and exit
+ *   rigwarden-agent --config agent.yaml          same as run
  */
 import '@rigwarden/drivers-cgminer'; // drivers register themselves on import
-import { driverRegistry } from '@rigwarden/drivers-core';
-import { RigTopics } from '@rigwarden/protocol';
 import { createLogger, systemClock } from '@rigwarden/shared';
-import { loadAgentConfig, type AgentConfig } from './config/agent-config';
+import { Agent, AGENT_VERSION, buildMiners } from './agent';
+import { loadAgentConfig } from './config/agent-config';
 import { ConfigError } from './config/config-error';
-import { CollectorRuntime, type ScheduledMiner } from './runtime/collector-runtime';
-import { SeqStore } from './telemetry/seq-store';
-import { TelemetryPublisher } from './telemetry/telemetry-publisher';
 
-const VERSION = '0.1.0';
-const USAGE = `usage: rigwarden-agent --config <file.yaml>
+const USAGE = `usage: rigwarden-agent <command> [options]
 
-Polls the miners listed in the config and publishes their telemetry over MQTT.
-  --config <file>   agent config (default: $RIGWARDEN_AGENT_CONFIG); see agent.sample.yaml
-  --check           validate the config and exit
-  --version         print the version
-Environment: MQTT_URL overrides mqtt.url; RIGWARDEN_MQTT_USERNAME / RIGWARDEN_MQTT_PASSWORD
-override the credentials; LOG_LEVEL=debug|info|warn|error; LOG_FORMAT=json.`;
+commands:
+  run --config FILE        poll the miners in FILE and publish their telemetry over MQTT (default command)
+  check-config FILE        validate FILE and exit (exit code 78 when it is invalid)
+  version                  print the version
 
-function parseArgs(argv: string[]): { config?: string; check: boolean } {
-  const out: { config?: string; check: boolean } = { config: process.env['RIGWARDEN_AGENT_CONFIG'], check: false };
+options:
+  --config FILE            the agent config (default: $RIGWARDEN_AGENT_CONFIG); see agent.sample.yaml
+
+Environment: MQTT_URL overrides mqtt.url; RIGWARDEN_MQTT_USERNAME / RIGWARDEN_MQTT_PASSWORD override the
+credentials; RIGWARDEN_TOPIC_ROOT the topic root; LOG_LEVEL=debug|info|warn|error; LOG_FORMAT=json.`;
+
+function usage(message: string): never {
+  console.error(`rigwarden-agent: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+interface Parsed { command: string; config?: string; positional: string[] }
+
+function parseArgs(argv: string[]): Parsed {
+  const parsed: Parsed = { command: 'run', config: process.env['RIGWARDEN_AGENT_CONFIG'], positional: [] };
+  let commandSeen = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--config' || arg === '-c') out.config = argv[++i];
-    else if (arg.startsWith('--config=')) out.config = arg.slice('--config='.length);
-    else if (arg === '--check') out.check = true;
-    else if (arg === '--version') { console.log(VERSION); process.exit(0); }
-    else if (arg === '--help' || arg === '-h') { console.log(USAGE); process.exit(0); }
-    else { console.error(`rigwarden-agent: unknown argument "${arg}"\n\n${USAGE}`); process.exit(2); }
+    if (arg === '--config' || arg === '-c') parsed.config = argv[++i] ?? usage('--config needs a file');
+    else if (arg.startsWith('--config=')) parsed.config = arg.slice('--config='.length);
+    else if (arg === '--check') parsed.command = 'check-config';
+    else if (arg === '--help' || arg === '-h' || arg === 'help') { console.log(USAGE); process.exit(0); }
+    else if (arg === '--version') parsed.command = 'version';
+    else if (arg.startsWith('-')) usage(`unknown option "${arg}"`);
+    else if (!commandSeen && ['run', 'check-config', 'version'].includes(arg)) { parsed.command = arg; commandSeen = true; }
+    else parsed.positional.push(arg);
   }
-  return out;
+  return parsed;
 }
 
-function buildMiners(config: AgentConfig): ScheduledMiner[] {
-  return config.miners.map((m, i) => {
-    if (!driverRegistry.get(m.driver)) {
-      throw new ConfigError(config.file, `miners[${i}].driver`, `unknown driver "${m.driver}"; available: ${driverRegistry.names().join(', ')}`);
-    }
-    return { rigId: m.rig, minerId: m.id, driver: driverRegistry.create(m.driver, { host: m.host, port: m.port, options: m.options }) };
-  });
-}
-
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  if (!args.config) {
-    console.error(`rigwarden-agent: no config given\n\n${USAGE}`);
-    process.exit(2);
-  }
+async function run(configFile: string): Promise<void> {
   const logger = createLogger('agent');
-  const config = loadAgentConfig(args.config);
-  const miners = buildMiners(config);
-  if (args.check) {
-    console.log(`${config.file}: OK (${miners.length} miners, ${new Set(miners.map((m) => m.rigId)).size} rigs)`);
-    return;
-  }
-
-  const rigIds = [...new Set(miners.map((m) => m.rigId))];
-  const publisher = new TelemetryPublisher({
-    ...config.mqtt,
-    agentId: config.agent.id,
-    agentVersion: VERSION,
-    rigIds,
-    clock: systemClock,
-    logger: logger.child('mqtt'),
-    seq: new SeqStore(config.agent.dataDir),
-    topics: new RigTopics(config.mqtt.topicRoot),
-  });
-  const runtime = new CollectorRuntime(miners, {
-    ...config.poll,
-    clock: systemClock,
-    logger: logger.child('runtime'),
-    onOutcome: (outcome) => publisher.publishOutcome(outcome),
-  });
-
+  const agent = new Agent(loadAgentConfig(configFile), systemClock, logger);
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -87,17 +59,34 @@ async function main(): Promise<void> {
     logger.info('stopping', { signal });
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    await runtime.stop();
-    await publisher.close();
-    logger.info('stopped');
+    await agent.stop();
+    logger.info('stopped', { queued: agent.outbox.depth });
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  await agent.start();
+}
 
-  await publisher.connect();
-  runtime.start();
-  logger.info('agent running', { agent: config.agent.id, miners: miners.length, rigs: rigIds.length, broker: config.mqtt.url, intervalMs: config.poll.intervalMs });
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  switch (args.command) {
+    case 'version':
+      console.log(AGENT_VERSION);
+      return;
+    case 'check-config': {
+      const file = args.positional[0] ?? args.config ?? usage('check-config needs a file');
+      const config = loadAgentConfig(file);
+      const miners = buildMiners(config);
+      console.log(`${config.file}: OK (${miners.length} miners on ${new Set(miners.map((m) => m.rigId)).size} rigs, broker ${config.mqtt.url})`);
+      return;
+    }
+    case 'run':
+      if (args.positional.length > 0) usage(`unexpected argument "${args.positional[0]}"`);
+      return run(args.config ?? usage('no config given: rigwarden-agent run --config FILE'));
+    default:
+      usage(`unknown command "${args.command}"`);
+  }
 }
 
 main().catch((err: unknown) => {

@@ -1,5 +1,5 @@
 export {
-  MinerSnapshot, Board, BoardStatus, Fan, Pool, PoolStatus, CollectError, RigState,
+  MinerSnapshot, Board, BoardStatus, Fan, Pool, PoolStatus, CollectError, RigState, AgentStatus, DriverCounters, OutboxStats,
   boardStatusToJSON, poolStatusToJSON, poolStatusFromJSON,
 } from './generated/rigwarden/v1/telemetry';
 export {

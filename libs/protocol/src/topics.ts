@@ -8,6 +8,8 @@
  *   rigwarden/v1/rigs/{rigId}/commands    CommandEnvelope, QoS 1        controller -> agent
  *   rigwarden/v1/rigs/{rigId}/results     CommandResult, QoS 1          agent -> controller
  *
+ *   rigwarden/v1/agents/{agentId}/status  AgentStatus, QoS 1, retained   agent -> controller
+ *
  * The root is configurable (RIGWARDEN_TOPIC_ROOT) so that several farms, or
  * several test runs, can share one broker without seeing each other.
  */
@@ -38,6 +40,18 @@ export class RigTopics {
       throw new RangeError(`topic root "${root}" is invalid: use levels of A-Z a-z 0-9 . _ - separated by "/", no wildcards, no leading or trailing "/"`);
     }
     this.prefix = `${root}/rigs/`;
+  }
+
+  /** The agent's own status topic; agent ids follow the rig id rules. */
+  agentStatus(agentId: string): string {
+    if (!isValidRigId(agentId)) {
+      throw new RangeError(`agent id "${agentId}" cannot be used in an MQTT topic: use 1-128 characters from A-Z a-z 0-9 . _ : - (first one alphanumeric)`);
+    }
+    return `${this.root}/agents/${agentId}/status`;
+  }
+
+  allAgentStatus(): string {
+    return `${this.root}/agents/+/status`;
   }
 
   rig(rigId: string, kind: RigTopicKind): string {

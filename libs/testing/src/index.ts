@@ -2,3 +2,4 @@ export * from './test-broker';
 export * from './temp-dir';
 export * from './wait-for';
 export * from './child-process';
+export * from './tcp-proxy';

@@ -24,6 +24,10 @@ export interface AgentConfig {
   agent: { id: string; dataDir: string };
   mqtt: { url: string; clientId: string; username?: string; password?: string; topicRoot: string };
   poll: { intervalMs: number; timeoutMs: number; jitterMs: number };
+  /** Store-and-forward while the broker is unreachable. */
+  outbox: { maxBytes: number; maxAgeMs: number };
+  /** How often the agent publishes its own status. */
+  status: { intervalMs: number };
   miners: MinerConfig[];
 }
 
@@ -94,10 +98,11 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
 
 export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const r: Reader = new Reader(file);
-  const root = r.object(raw, '', ['agent', 'mqtt', 'poll', 'miners']);
+  const root = r.object(raw, '', ['agent', 'mqtt', 'poll', 'outbox', 'status', 'miners']);
 
   const agentRaw = r.object(root['agent'], 'agent', ['id', 'dataDir']);
   const agentId = r.string(agentRaw, 'id', 'agent.', hostname());
+  if (!isValidRigId(agentId)) r.fail('agent.id', `"${agentId}" is not a valid agent id: use 1-128 characters from A-Z a-z 0-9 . _ : - (first one alphanumeric)`);
   const dataDir = resolve(dirname(file), r.string(agentRaw, 'dataDir', 'agent.', './data/agent'));
 
   const mqttRaw = r.object(root['mqtt'], 'mqtt', ['url', 'clientId', 'username', 'password', 'topicRoot']);
@@ -127,6 +132,14 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
   };
   if (poll.timeoutMs > intervalMs) r.fail('poll.timeoutMs', `must not exceed poll.intervalMs (${intervalMs}), got ${poll.timeoutMs}`);
 
+  const outboxRaw = r.object(root['outbox'], 'outbox', ['maxMegabytes', 'maxAgeMinutes']);
+  const outbox = {
+    maxBytes: r.integer(outboxRaw, 'maxMegabytes', 'outbox.', 64, 1, 100_000) * 1024 * 1024,
+    maxAgeMs: r.integer(outboxRaw, 'maxAgeMinutes', 'outbox.', 24 * 60, 1, 60 * 24 * 365) * 60_000,
+  };
+  const statusRaw = r.object(root['status'], 'status', ['intervalMs']);
+  const status = { intervalMs: r.integer(statusRaw, 'intervalMs', 'status.', 30_000, 1000, 3_600_000) };
+
   const minersRaw = root['miners'];
   if (!Array.isArray(minersRaw) || minersRaw.length === 0) r.fail('miners', 'must be a non-empty list of miners (rig, driver, host, port)');
   const seen = new Set<string>();
@@ -146,5 +159,5 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
     return { rig, driver: r.string(obj, 'driver', p, 'cgminer'), host, port, id, expectedHashrateHs: expected as number | undefined, options };
   });
 
-  return { file, agent: { id: agentId, dataDir }, mqtt, poll, miners };
+  return { file, agent: { id: agentId, dataDir }, mqtt, poll, outbox, status, miners };
 }

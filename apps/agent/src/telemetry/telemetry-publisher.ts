@@ -1,7 +1,8 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { MinerSnapshot, RigState, encodeJson, type RigTopics } from '@rigwarden/protocol';
+import { AgentStatus, MinerSnapshot, RigState, encodeJson, type RigTopics } from '@rigwarden/protocol';
 import type { Clock, Logger } from '@rigwarden/shared';
 import type { CollectOutcome } from '../runtime/collector-runtime';
+import type { DiskQueue } from './disk-queue';
 import type { SeqStore } from './seq-store';
 
 export interface PublisherOptions {
@@ -11,29 +12,43 @@ export interface PublisherOptions {
   password?: string;
   agentId: string;
   agentVersion: string;
-  /** Rigs this agent speaks for: each gets a retained birth message and a last will. */
+  /** Rigs this agent speaks for: each gets a retained birth message. */
   rigIds: string[];
   clock: Clock;
   logger: Logger;
   seq: SeqStore;
   topics: RigTopics;
+  /** Where messages wait while the broker is unreachable. */
+  outbox: DiskQueue;
+  /** How many queued messages are in flight at once while the outbox drains. */
+  drainWindow?: number;
+  /** How long to wait for the first connection before collecting anyway. */
+  firstConnectWaitMs?: number;
 }
 
 /**
- * Publishes snapshots at QoS 1 and keeps each rig's retained state message.
- * MQTT allows one will per connection, so with several rigs the will covers the
- * first and the others are marked offline on a clean shutdown.
+ * The agent's MQTT side. Telemetry goes out at QoS 1; while the broker is
+ * unreachable (or while older messages are still queued) it goes to the on-disk
+ * outbox instead, which is replayed in order on reconnect. Each rig has a retained
+ * state message; the connection's last will marks the agent's rigs offline via
+ * the agent status, and the first rig's state directly.
  */
 export class TelemetryPublisher {
   private client: MqttClient | undefined;
-  published = 0;
+  private draining = false;
+  private closing = false;
+  readonly counters = { published: 0, queued: 0, replayed: 0, publishErrors: 0 };
 
   constructor(private readonly options: PublisherOptions) {}
 
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
   async connect(): Promise<void> {
-    const { url, clientId, username, password, rigIds, logger } = this.options;
+    const { url, clientId, username, password, rigIds, logger, topics, agentId } = this.options;
     const firstRig = rigIds[0]!;
-    this.client = mqtt.connect(url, {
+    const client = mqtt.connect(url, {
       clientId,
       username,
       password,
@@ -41,25 +56,27 @@ export class TelemetryPublisher {
       clean: false,
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
-      will: { topic: this.options.topics.rig(firstRig, 'state'), payload: this.stateFor(firstRig, false), qos: 1, retain: true },
+      // MQTT has one will per connection: the first rig's state. The agent status carries the full list.
+      will: { topic: topics.rig(firstRig, 'state'), payload: this.stateFor(firstRig, false), qos: 1, retain: true },
     });
+    this.client = client;
     let lastError = '';
-    this.client.on('connect', () => {
+    client.on('connect', () => {
       lastError = '';
-      logger.info('connected to broker', { url });
-      for (const rigId of rigIds) this.publishState(rigId, true);
+      logger.info('connected to broker', { url, queued: this.options.outbox.depth });
+      for (const rigId of rigIds) client.publish(topics.rig(rigId, 'state'), this.stateFor(rigId, true), { qos: 1, retain: true });
+      void this.drain();
     });
-    this.client.on('reconnect', () => logger.debug('reconnecting to broker', { url }));
-    this.client.on('offline', () => logger.warn('broker unreachable; publishing will resume on reconnect', { url }));
-    this.client.on('error', (err) => {
-      // Once per distinct error, not once per reconnect attempt.
+    client.on('offline', () => logger.warn('broker unreachable; telemetry goes to the on-disk outbox until it is back', { url }));
+    client.on('error', (err) => {
       if (err.message !== lastError) logger.warn('broker error', { url, error: err });
       lastError = err.message;
     });
+    logger.debug('connecting', { url, clientId, agent: agentId });
+
     // Wait briefly for the first connection so that a refused login fails the start with a
     // clear message; an unreachable broker does not: snapshots queue until it is back.
     await new Promise<void>((resolve, reject) => {
-      const client = this.client!;
       const done = (): void => {
         clearTimeout(timer);
         client.off('connect', onConnect);
@@ -69,7 +86,7 @@ export class TelemetryPublisher {
         done();
         logger.warn('broker not reachable yet; collecting anyway and retrying every second', { url });
         resolve();
-      }, 5000);
+      }, this.options.firstConnectWaitMs ?? 5000);
       const onConnect = (): void => { done(); resolve(); };
       const onError = (err: Error & { code?: unknown }): void => {
         if (typeof err.code === 'number' && [4, 5, 134, 135].includes(err.code)) {
@@ -84,8 +101,6 @@ export class TelemetryPublisher {
   }
 
   publishOutcome(outcome: CollectOutcome): void {
-    const client = this.client;
-    if (!client) throw new Error('publisher is not connected');
     const reading = outcome.reading;
     const snapshot: MinerSnapshot = MinerSnapshot.fromPartial({
       ...reading,
@@ -97,27 +112,80 @@ export class TelemetryPublisher {
       agentId: this.options.agentId,
       collectedAt: new Date(outcome.collectedAt),
       seq: this.options.seq.take(outcome.rigId),
+      errors: reading ? reading.errors : outcome.errors,
     });
-    if (!reading) snapshot.errors = outcome.errors;
-    client.publish(this.options.topics.rig(outcome.rigId, 'telemetry'), encodeJson(MinerSnapshot, snapshot), { qos: 1 }, (err) => {
-      if (err) this.options.logger.warn('publish failed', { rig: outcome.rigId, seq: snapshot.seq, error: err });
-      else this.published++;
-    });
+    this.send(this.options.topics.rig(outcome.rigId, 'telemetry'), encodeJson(MinerSnapshot, snapshot).toString('utf8'));
   }
 
-  async close(): Promise<void> {
+  publishStatus(status: AgentStatus): void {
+    const client = this.client;
+    if (!client?.connected) return; // status is a level: the next one replaces it, no need to queue
+    client.publish(this.options.topics.agentStatus(this.options.agentId), encodeJson(AgentStatus, status), { qos: 1, retain: true });
+  }
+
+  /** Sends now when the broker is up and nothing older is waiting; otherwise queues on disk. */
+  send(topic: string, payload: string): void {
+    const client = this.client;
+    if (client?.connected && !this.draining && this.options.outbox.depth === 0) {
+      client.publish(topic, payload, { qos: 1 }, (err) => {
+        if (!err) {
+          this.counters.published++;
+          return;
+        }
+        // Not acknowledged and MQTT.js gave up on it: keep it on disk for the next connection.
+        this.counters.publishErrors++;
+        this.enqueue(topic, payload);
+      });
+      return;
+    }
+    this.enqueue(topic, payload);
+  }
+
+  private enqueue(topic: string, payload: string): void {
+    this.options.outbox.push({ topic, payload, at: this.options.clock.now() });
+    this.counters.queued++;
+    if (this.client?.connected && !this.draining) void this.drain();
+  }
+
+  /** Replays the outbox in order, a window at a time, removing messages only once the broker has acknowledged them. */
+  private async drain(): Promise<void> {
+    if (this.draining || this.closing) return;
+    this.draining = true;
+    const window = this.options.drainWindow ?? 100;
+    const start = this.options.outbox.depth;
+    try {
+      for (;;) {
+        const client = this.client;
+        if (!client?.connected || this.closing) return;
+        const batch = this.options.outbox.peek(window);
+        if (batch.length === 0) break;
+        await Promise.all(batch.map((m) => (m.topic === '' ? Promise.resolve() : client.publishAsync(m.topic, m.payload, { qos: 1 }))));
+        this.options.outbox.ack(batch.length);
+        this.counters.replayed += batch.length;
+      }
+      if (start > 0) this.options.logger.info('outbox delivered', { messages: start });
+    } catch (err) {
+      this.options.logger.warn('outbox replay interrupted; will resume on reconnect', { error: err as Error, left: this.options.outbox.depth });
+    } finally {
+      this.draining = false;
+    }
+    // Messages that arrived while draining went to the outbox too: go again if any.
+    if (this.options.outbox.depth > 0 && this.client?.connected && !this.closing) void this.drain();
+  }
+
+  async close(finalStatus?: AgentStatus): Promise<void> {
     const client = this.client;
     if (!client) return;
+    this.closing = true;
     if (client.connected) {
-      await Promise.all(this.options.rigIds.map((rigId) => client.publishAsync(this.options.topics.rig(rigId, 'state'), this.stateFor(rigId, false), { qos: 1, retain: true }).catch(() => undefined)));
+      const { topics, rigIds, agentId } = this.options;
+      const pending = rigIds.map((rigId) => client.publishAsync(topics.rig(rigId, 'state'), this.stateFor(rigId, false), { qos: 1, retain: true }));
+      if (finalStatus) pending.push(client.publishAsync(topics.agentStatus(agentId), encodeJson(AgentStatus, finalStatus), { qos: 1, retain: true }));
+      await Promise.race([Promise.allSettled(pending), new Promise((r) => setTimeout(r, 3000))]);
     }
     // A disconnected client would wait for a broker that may never come back: end it now.
     await client.endAsync(!client.connected);
     this.client = undefined;
-  }
-
-  private publishState(rigId: string, online: boolean): void {
-    this.client?.publish(this.options.topics.rig(rigId, 'state'), this.stateFor(rigId, online), { qos: 1, retain: true });
   }
 
   private stateFor(rigId: string, online: boolean): Buffer {

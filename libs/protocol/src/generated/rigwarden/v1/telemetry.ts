@@ -239,6 +239,41 @@ export interface RigState {
   at: Date | undefined;
 }
 
+/**
+ * Retained on rigwarden/v1/agents/{agent_id}/status, every status interval and at
+ * shutdown: how the agent itself is doing.
+ */
+export interface AgentStatus {
+  agentId: string;
+  agentVersion: string;
+  online: boolean;
+  startedAt: Date | undefined;
+  at: Date | undefined;
+  rigIds: string[];
+  drivers: DriverCounters[];
+  outbox: OutboxStats | undefined;
+}
+
+/** Per-driver collect outcomes since the agent started. */
+export interface DriverCounters {
+  driver: string;
+  successes: number;
+  errors: number;
+  timeouts: number;
+  skipped: number;
+  lastDurationMs: number;
+  totalDurationMs: number;
+}
+
+/** The store-and-forward queue that holds telemetry while the broker is unreachable. */
+export interface OutboxStats {
+  depth: number;
+  bytes: number;
+  droppedFull: number;
+  droppedExpired: number;
+  droppedCorrupt: number;
+}
+
 function createBaseMinerSnapshot(): MinerSnapshot {
   return {
     rigId: "",
@@ -1722,6 +1757,534 @@ export const RigState: MessageFns<RigState> = {
     message.online = object.online ?? false;
     message.agentVersion = object.agentVersion ?? "";
     message.at = object.at ?? undefined;
+    return message;
+  },
+};
+
+function createBaseAgentStatus(): AgentStatus {
+  return {
+    agentId: "",
+    agentVersion: "",
+    online: false,
+    startedAt: undefined,
+    at: undefined,
+    rigIds: [],
+    drivers: [],
+    outbox: undefined,
+  };
+}
+
+export const AgentStatus: MessageFns<AgentStatus> = {
+  encode(message: AgentStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentId !== "") {
+      writer.uint32(10).string(message.agentId);
+    }
+    if (message.agentVersion !== "") {
+      writer.uint32(18).string(message.agentVersion);
+    }
+    if (message.online !== false) {
+      writer.uint32(24).bool(message.online);
+    }
+    if (message.startedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.startedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(42).fork()).join();
+    }
+    for (const v of message.rigIds) {
+      writer.uint32(50).string(v!);
+    }
+    for (const v of message.drivers) {
+      DriverCounters.encode(v!, writer.uint32(58).fork()).join();
+    }
+    if (message.outbox !== undefined) {
+      OutboxStats.encode(message.outbox, writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AgentStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAgentStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.agentVersion = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.online = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.startedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.rigIds.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.drivers.push(DriverCounters.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.outbox = OutboxStats.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AgentStatus {
+    return {
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      agentVersion: isSet(object.agentVersion)
+        ? globalThis.String(object.agentVersion)
+        : isSet(object.agent_version)
+        ? globalThis.String(object.agent_version)
+        : "",
+      online: isSet(object.online) ? globalThis.Boolean(object.online) : false,
+      startedAt: isSet(object.startedAt)
+        ? fromJsonTimestamp(object.startedAt)
+        : isSet(object.started_at)
+        ? fromJsonTimestamp(object.started_at)
+        : undefined,
+      at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+      rigIds: globalThis.Array.isArray(object?.rigIds)
+        ? object.rigIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.rig_ids)
+        ? object.rig_ids.map((e: any) => globalThis.String(e))
+        : [],
+      drivers: globalThis.Array.isArray(object?.drivers)
+        ? object.drivers.map((e: any) => DriverCounters.fromJSON(e))
+        : [],
+      outbox: isSet(object.outbox) ? OutboxStats.fromJSON(object.outbox) : undefined,
+    };
+  },
+
+  toJSON(message: AgentStatus): unknown {
+    const obj: any = {};
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.agentVersion !== "") {
+      obj.agentVersion = message.agentVersion;
+    }
+    if (message.online !== false) {
+      obj.online = message.online;
+    }
+    if (message.startedAt !== undefined) {
+      obj.startedAt = message.startedAt.toISOString();
+    }
+    if (message.at !== undefined) {
+      obj.at = message.at.toISOString();
+    }
+    if (message.rigIds?.length) {
+      obj.rigIds = message.rigIds;
+    }
+    if (message.drivers?.length) {
+      obj.drivers = message.drivers.map((e) => DriverCounters.toJSON(e));
+    }
+    if (message.outbox !== undefined) {
+      obj.outbox = OutboxStats.toJSON(message.outbox);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AgentStatus>, I>>(base?: I): AgentStatus {
+    return AgentStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AgentStatus>, I>>(object: I): AgentStatus {
+    const message = createBaseAgentStatus();
+    message.agentId = object.agentId ?? "";
+    message.agentVersion = object.agentVersion ?? "";
+    message.online = object.online ?? false;
+    message.startedAt = object.startedAt ?? undefined;
+    message.at = object.at ?? undefined;
+    message.rigIds = object.rigIds?.map((e) => e) || [];
+    message.drivers = object.drivers?.map((e) => DriverCounters.fromPartial(e)) || [];
+    message.outbox = (object.outbox !== undefined && object.outbox !== null)
+      ? OutboxStats.fromPartial(object.outbox)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDriverCounters(): DriverCounters {
+  return { driver: "", successes: 0, errors: 0, timeouts: 0, skipped: 0, lastDurationMs: 0, totalDurationMs: 0 };
+}
+
+export const DriverCounters: MessageFns<DriverCounters> = {
+  encode(message: DriverCounters, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.driver !== "") {
+      writer.uint32(10).string(message.driver);
+    }
+    if (message.successes !== 0) {
+      writer.uint32(16).uint64(message.successes);
+    }
+    if (message.errors !== 0) {
+      writer.uint32(24).uint64(message.errors);
+    }
+    if (message.timeouts !== 0) {
+      writer.uint32(32).uint64(message.timeouts);
+    }
+    if (message.skipped !== 0) {
+      writer.uint32(40).uint64(message.skipped);
+    }
+    if (message.lastDurationMs !== 0) {
+      writer.uint32(48).uint32(message.lastDurationMs);
+    }
+    if (message.totalDurationMs !== 0) {
+      writer.uint32(56).uint64(message.totalDurationMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DriverCounters {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDriverCounters();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.driver = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.successes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.errors = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.timeouts = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.skipped = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.lastDurationMs = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.totalDurationMs = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DriverCounters {
+    return {
+      driver: isSet(object.driver) ? globalThis.String(object.driver) : "",
+      successes: isSet(object.successes) ? globalThis.Number(object.successes) : 0,
+      errors: isSet(object.errors) ? globalThis.Number(object.errors) : 0,
+      timeouts: isSet(object.timeouts) ? globalThis.Number(object.timeouts) : 0,
+      skipped: isSet(object.skipped) ? globalThis.Number(object.skipped) : 0,
+      lastDurationMs: isSet(object.lastDurationMs)
+        ? globalThis.Number(object.lastDurationMs)
+        : isSet(object.last_duration_ms)
+        ? globalThis.Number(object.last_duration_ms)
+        : 0,
+      totalDurationMs: isSet(object.totalDurationMs)
+        ? globalThis.Number(object.totalDurationMs)
+        : isSet(object.total_duration_ms)
+        ? globalThis.Number(object.total_duration_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: DriverCounters): unknown {
+    const obj: any = {};
+    if (message.driver !== "") {
+      obj.driver = message.driver;
+    }
+    if (message.successes !== 0) {
+      obj.successes = Math.round(message.successes);
+    }
+    if (message.errors !== 0) {
+      obj.errors = Math.round(message.errors);
+    }
+    if (message.timeouts !== 0) {
+      obj.timeouts = Math.round(message.timeouts);
+    }
+    if (message.skipped !== 0) {
+      obj.skipped = Math.round(message.skipped);
+    }
+    if (message.lastDurationMs !== 0) {
+      obj.lastDurationMs = Math.round(message.lastDurationMs);
+    }
+    if (message.totalDurationMs !== 0) {
+      obj.totalDurationMs = Math.round(message.totalDurationMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DriverCounters>, I>>(base?: I): DriverCounters {
+    return DriverCounters.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DriverCounters>, I>>(object: I): DriverCounters {
+    const message = createBaseDriverCounters();
+    message.driver = object.driver ?? "";
+    message.successes = object.successes ?? 0;
+    message.errors = object.errors ?? 0;
+    message.timeouts = object.timeouts ?? 0;
+    message.skipped = object.skipped ?? 0;
+    message.lastDurationMs = object.lastDurationMs ?? 0;
+    message.totalDurationMs = object.totalDurationMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseOutboxStats(): OutboxStats {
+  return { depth: 0, bytes: 0, droppedFull: 0, droppedExpired: 0, droppedCorrupt: 0 };
+}
+
+export const OutboxStats: MessageFns<OutboxStats> = {
+  encode(message: OutboxStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.depth !== 0) {
+      writer.uint32(8).uint64(message.depth);
+    }
+    if (message.bytes !== 0) {
+      writer.uint32(16).uint64(message.bytes);
+    }
+    if (message.droppedFull !== 0) {
+      writer.uint32(24).uint64(message.droppedFull);
+    }
+    if (message.droppedExpired !== 0) {
+      writer.uint32(32).uint64(message.droppedExpired);
+    }
+    if (message.droppedCorrupt !== 0) {
+      writer.uint32(40).uint64(message.droppedCorrupt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OutboxStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOutboxStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.depth = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.bytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.droppedFull = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.droppedExpired = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.droppedCorrupt = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OutboxStats {
+    return {
+      depth: isSet(object.depth) ? globalThis.Number(object.depth) : 0,
+      bytes: isSet(object.bytes) ? globalThis.Number(object.bytes) : 0,
+      droppedFull: isSet(object.droppedFull)
+        ? globalThis.Number(object.droppedFull)
+        : isSet(object.dropped_full)
+        ? globalThis.Number(object.dropped_full)
+        : 0,
+      droppedExpired: isSet(object.droppedExpired)
+        ? globalThis.Number(object.droppedExpired)
+        : isSet(object.dropped_expired)
+        ? globalThis.Number(object.dropped_expired)
+        : 0,
+      droppedCorrupt: isSet(object.droppedCorrupt)
+        ? globalThis.Number(object.droppedCorrupt)
+        : isSet(object.dropped_corrupt)
+        ? globalThis.Number(object.dropped_corrupt)
+        : 0,
+    };
+  },
+
+  toJSON(message: OutboxStats): unknown {
+    const obj: any = {};
+    if (message.depth !== 0) {
+      obj.depth = Math.round(message.depth);
+    }
+    if (message.bytes !== 0) {
+      obj.bytes = Math.round(message.bytes);
+    }
+    if (message.droppedFull !== 0) {
+      obj.droppedFull = Math.round(message.droppedFull);
+    }
+    if (message.droppedExpired !== 0) {
+      obj.droppedExpired = Math.round(message.droppedExpired);
+    }
+    if (message.droppedCorrupt !== 0) {
+      obj.droppedCorrupt = Math.round(message.droppedCorrupt);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OutboxStats>, I>>(base?: I): OutboxStats {
+    return OutboxStats.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OutboxStats>, I>>(object: I): OutboxStats {
+    const message = createBaseOutboxStats();
+    message.depth = object.depth ?? 0;
+    message.bytes = object.bytes ?? 0;
+    message.droppedFull = object.droppedFull ?? 0;
+    message.droppedExpired = object.droppedExpired ?? 0;
+    message.droppedCorrupt = object.droppedCorrupt ?? 0;
     return message;
   },
 };
