@@ -93,6 +93,14 @@ const scenarios: Scenario[] = [
     expected: { kind: 'restart-miner', reason: 'gpu-lost', params: { detail: '5 of 6 GPUs reported for 2 min (missing 0000:06:00.0)' } },
   },
   {
+    name: 'a GPU pulled during a quarantine is not missed after the release',
+    input: () => input(rigSpec({ kind: 'gpu', expectedHashrateHs: undefined, profiles: [] }), [
+      ...series(T0 - 30 * MIN, T0 - 20 * MIN, () => ({ boards: gpus(6), hashrateHs: 360e6 })),
+      ...series(T0 - 15 * MIN, T0, () => ({ boards: gpus(5), hashrateHs: 300e6 })),
+    ], [action(T0 - 25 * MIN, 'quarantine', 'watchdog'), action(T0 - 16 * MIN, 'release', 'operator')]),
+    expected: null,
+  },
+  {
     name: 'a hash board missing against expectedBoards for 2 min restarts the miner',
     input: () => input(rigSpec({ expectedBoards: 3 }), series(T0 - 10 * MIN, T0, () => ({ boards: boards(2, 65), hashrateHs: 67 * TH }))),
     expected: { kind: 'restart-miner', reason: 'board-missing' },

@@ -90,7 +90,10 @@ class WatchdogEvaluation {
       'power-cycle': can.powerCycle !== false,
     };
     this.steps = p.ladder.filter((s) => supported[s.action]);
-    this.expectedBoardCount = ctx.spec.expectedBoards ?? Math.max(0, ...ctx.observations.map((o) => o.boards.length));
+    // Without a spec value: the most seen, since the last release of a quarantine (an operator may have pulled one).
+    const release = lastAction(ctx.actions, (a) => a.kind === 'release')?.at ?? Number.NEGATIVE_INFINITY;
+    this.expectedBoardCount =
+      ctx.spec.expectedBoards ?? Math.max(0, ...ctx.observations.filter((o) => o.at > release).map((o) => o.boards.length));
     const profile = ctx.spec.profiles[currentProfileIndex(ctx)];
     this.expectedHashrateHs = profile?.expectedHashrateHs ?? ctx.spec.expectedHashrateHs;
   }
