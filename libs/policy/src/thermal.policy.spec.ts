@@ -172,6 +172,12 @@ const scenarios: Scenario[] = [
     expected: { kind: 'apply-profile', reason: 'fan-failed', params: { profile: 'eco' } },
   },
   {
+    name: 'a fan removed during a quarantine is not missed after the release',
+    input: () => input(spec, [...series(T0 - 20 * MIN, T0 - 12 * MIN), ...series(T0 - 10 * MIN, T0, () => ({ fans: [{ index: 0, rpm: 4800 }] }))],
+      [action(T0 - 15 * MIN, 'quarantine', 'operator'), action(T0 - 11 * MIN, 'release', 'operator')]),
+    expected: null,
+  },
+  {
     name: 'fewer spinning fans than expected drops to the lowest profile',
     input: () => input(rigSpec({ expectedFans: 2 }), series(T0 - 5 * MIN, T0, () => ({ fans: [{ index: 0, rpm: 4800 }] }))),
     expected: { kind: 'apply-profile', reason: 'fan-failed', params: { profile: 'eco' } },

@@ -75,8 +75,12 @@ class ThermalEvaluation {
   ) {
     this.observations = ctx.observations.filter((o) => o.reachable);
     this.gap = ctx.params.freshness.maxGapMs;
+    // Fans seen spinning since the last release of a quarantine (maintenance may have changed them).
+    const release = lastAction(ctx.actions, (a) => a.kind === 'release')?.at ?? Number.NEGATIVE_INFINITY;
     const spinning = new Set<number>();
-    for (const o of this.observations) for (const f of o.fans) if ((f.rpm ?? 0) >= p.minFanRpm) spinning.add(f.index);
+    for (const o of this.observations) {
+      if (o.at > release) for (const f of o.fans) if ((f.rpm ?? 0) >= p.minFanRpm) spinning.add(f.index);
+    }
     this.everSpinning = spinning;
   }
 
