@@ -129,12 +129,12 @@ describe('apc-snmp PDU against the simulator', () => {
   });
 
   it('a failure after "off" says the outlet is left off', async () => {
-    let sim!: ApcPduSimulator;
+    const ref: { sim?: ApcPduSimulator } = {};
     // While the outlet is off, the agent starts refusing SETs.
-    const time = fakeTime(() => sim.failWith({ errorStatus: 5, pdu: 'set' }));
-    const setupResult = await setup({}, {}, time.runtime);
-    sim = setupResult.sim;
-    const err = await caught(setupResult.pdu.powerCycle(5, { offMs: 2_000 }));
+    const time = fakeTime(() => ref.sim?.failWith({ errorStatus: 5, pdu: 'set' }));
+    const { sim, pdu } = await setup({}, {}, time.runtime);
+    ref.sim = sim;
+    const err = await caught(pdu.powerCycle(5, { offMs: 2_000 }));
     expect(err.kind).toBe('snmp_error');
     expect(err.context).toMatchObject({ outlet: 5, errorStatus: 'genErr', outletLeft: 'off' });
     expect(err.message).toMatch(/the outlet is left OFF/);
