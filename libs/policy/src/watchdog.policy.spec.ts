@@ -69,6 +69,17 @@ const scenarios: Scenario[] = [
     expected: { kind: 'quarantine', reason: 'ladder-exhausted', params: { step: 3 } },
   },
   {
+    name: 'a rig that cannot restart its miner alone starts the ladder with a reboot',
+    input: () => input(rigSpec({ capabilities: { restartMiner: false } }), [...healthy(T0 - 10 * MIN, T0 - 70 * SEC), ...unreachable(T0 - 60 * SEC, T0)]),
+    expected: { kind: 'reboot-host', reason: 'miner-unreachable', params: { step: 1 } },
+  },
+  {
+    name: 'a custom ladder is followed with its own grace periods',
+    input: () => input(rigSpec({ policy: { watchdog: { ladder: [{ action: 'power-cycle', graceMs: 2 * MIN }] } } }),
+      [...healthy(T0 - 10 * MIN, T0 - 5 * MIN), ...unreachable(T0 - 4 * MIN, T0)], [step(T0 - 2 * MIN, 'power-cycle')]),
+    expected: { kind: 'quarantine', reason: 'ladder-exhausted', params: { step: 2 } },
+  },
+  {
     name: 'a restart that failed is followed by a reboot at once',
     input: () => input(spec, [...healthy(T0 - 10 * MIN, T0 - 3 * MIN), ...unreachable(T0 - 2 * MIN, T0)],
       [step(T0 - 30 * SEC, 'restart-miner', { outcome: 'failed' })]),
