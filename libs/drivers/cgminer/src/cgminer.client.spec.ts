@@ -143,6 +143,23 @@ describe('CgminerClient over real sockets', () => {
   });
 });
 
+describe('plain-text mode against the Avalon personality', () => {
+  it('ascset|0,setpool answers like the recorded Avalon 1047: STATUS I, Code 118, a multi-line Msg', async () => {
+    const sim = new CgminerSimulator({ dialect: 'avalon', lifetimeMs: 10_000 });
+    const target = await sim.start();
+    try {
+      const reply = await new CgminerClient().commandText(target, 'ascset', '0,setpool,root,root,stratum+tcp://btc.ss.poolin.com:443,cctrix.001,123');
+      expect(sim.requests[0]!.toString()).toBe('ascset|0,setpool,root,root,stratum+tcp://btc.ss.poolin.com:443,cctrix.001,123');
+      const status = (reply['STATUS'] as unknown as Record<string, unknown>[])[0]!;
+      expect(status).toMatchObject({ STATUS: 'I', Code: 118, Description: 'cgminer 4.11.1' });
+      expect(status['Msg']).toBe('ASC 0 set info:\npool success set to stratum+tcp://btc.ss.poolin.com:443\nworker is cctrix.001\nworkerpassword is 123\nPlease reboot miner to make config work.\n');
+      expect(sim.state.pools[0]).toMatchObject({ url: 'stratum+tcp://btc.ss.poolin.com:443', user: 'cctrix.001' });
+    } finally {
+      await sim.stop();
+    }
+  });
+});
+
 describe('CgminerClient against raw servers', () => {
   it('caps the reply size', async () => {
     const srv = await rawServer((s) => s.once('data', () => s.write(Buffer.alloc(64 * 1024, 0x61))));

@@ -72,4 +72,15 @@ export const avalonPersonality: CgminerPersonality = {
         return undefined;
     }
   },
+  privileged(ctx: SimContext, command: string, parameter: string | undefined): SimReply | undefined {
+    // Canaan's persistent pool setting: ascset|0,setpool,<web user>,<web password>,<url>,<worker>,<worker password>.
+    // The reply is the recorded one (Avalon 1047): STATUS I, Code 118, a multi-line Msg asking for a reboot.
+    const fields = (parameter ?? '').split(',');
+    if (command !== 'ascset' || fields[1] !== 'setpool') return undefined;
+    const [, , , , url, worker, password] = fields;
+    if (!url || !worker) return reply({ STATUS: [ctx.status('E', 119, 'ASC 0 set failed: setpool needs url and worker')], id: 1 });
+    ctx.state.pools[0] = { ...(ctx.state.pools[0] ?? { status: 'Alive', priority: 0, accepted: 0, rejected: 0, stale: 0, lastShareTime: 0 }), url, user: worker, password: password ?? '' };
+    const msg = `ASC 0 set info:\npool success set to ${url}\nworker is ${worker}\nworkerpassword is ${password ?? ''}\nPlease reboot miner to make config work.\n`;
+    return reply({ STATUS: [ctx.status('I', 118, msg)], id: 1 });
+  },
 };
