@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { CgminerSimulator } from '@rigwarden/simulators';
 import { DriverError } from '@rigwarden/drivers-core';
-import { CgminerClient, MAX_REQUEST_BYTES } from './cgminer.client';
+import { CgminerClient, JsonDepthTracker, MAX_REQUEST_BYTES } from './cgminer.client';
 
 /** A raw TCP server for byte-level behaviours the simulator does not model. */
 async function rawServer(onSocket: (socket: Socket) => void): Promise<{ server: Server; host: string; port: number; close: () => Promise<void> }> {
@@ -140,6 +140,18 @@ describe('CgminerClient over real sockets', () => {
     const pending = client.command(target, 'summary', undefined, { signal: controller.signal });
     setTimeout(() => controller.abort(), 20);
     await expect(pending).rejects.toMatchObject({ kind: 'aborted' });
+  });
+});
+
+describe('JsonDepthTracker', () => {
+  it('ignores brackets inside strings and escaped quotes, and closes with the top-level value', () => {
+    const t = new JsonDepthTracker();
+    t.feed(Buffer.from('{"Msg":"a}b]\\"}{", "x":[{'));
+    expect(t.closed).toBe(false);
+    t.feed(Buffer.from('}]\n'));
+    expect(t.closed).toBe(false);
+    t.feed(Buffer.from('}\n'));
+    expect(t.closed).toBe(true);
   });
 });
 

@@ -169,6 +169,7 @@ export class CgminerClient {
 
     return new Promise<Buffer>((resolve, reject) => {
       const chunks: Buffer[] = [];
+      const depth = new JsonDepthTracker();
       let received = 0;
       let settled = false;
       const socket: Socket = connect({ host: target.host, port: target.port });
@@ -211,9 +212,10 @@ export class CgminerClient {
           return;
         }
         chunks.push(part);
+        depth.feed(part);
         if (nul >= 0) {
           finish(undefined, Buffer.concat(chunks));
-        } else if (chunk[chunk.length - 1] === 0x0a && looksComplete(chunks)) {
+        } else if (chunk[chunk.length - 1] === 0x0a && (depth.closed || looksLikeCompleteText(chunks))) {
           // Some forks end a reply with "\n" and keep the socket open.
           finish(undefined, Buffer.concat(chunks));
         }
@@ -242,16 +244,45 @@ export class CgminerClient {
   }
 }
 
-/** True when the bytes so far are a whole reply: a plain-text reply's final "|", or JSON with nothing left unclosed. */
-function looksComplete(chunks: Buffer[]): boolean {
-  const text = Buffer.concat(chunks).toString('latin1').trimEnd();
-  if (text.endsWith('|')) return text.startsWith('STATUS=');
-  if (!text.endsWith('}')) return false;
-  try {
-    // Pretty-printed replies break lines after inner "}" too: only a reply with every bracket closed is complete.
-    return !decodeCgminerJson(text).repairs.includes('unclosed');
-  } catch {
-    return false;
+/** A plain-text reply ends with "|" (a NUL-less fork then sends "\n" and keeps the socket open). */
+function looksLikeCompleteText(chunks: Buffer[]): boolean {
+  const first = chunks[0];
+  if (!first || first.subarray(0, 7).toString('latin1') !== 'STATUS=') return false;
+  const last = chunks[chunks.length - 1]!.toString('latin1').trimEnd();
+  return last.endsWith('|');
+}
+
+/**
+ * Follows the bracket depth of a JSON reply as its bytes arrive, outside strings,
+ * so a reply ended by "\n" on a socket kept open is known complete in O(n) even
+ * when it is pretty-printed (many packets end with an inner "}\n").
+ */
+export class JsonDepthTracker {
+  private depth = 0;
+  private opened = false;
+  private inString = false;
+  private escaped = false;
+  /** The top-level value has been opened and closed again. */
+  closed = false;
+
+  feed(bytes: Buffer): void {
+    for (const byte of bytes) {
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (byte === 0x5c) this.escaped = true; // backslash
+        else if (byte === 0x22) this.inString = false;
+        continue;
+      }
+      if (byte === 0x22) this.inString = true;
+      else if (byte === 0x7b || byte === 0x5b) {
+        this.depth++;
+        this.opened = true;
+        this.closed = false;
+      } else if (byte === 0x7d || byte === 0x5d) {
+        this.depth--;
+        if (this.opened && this.depth <= 0) this.closed = true;
+      }
+    }
   }
 }
 
