@@ -322,7 +322,10 @@ export class CgminerSimulator {
       const parameter = parsed.parameter === undefined ? undefined : String(parsed.parameter);
       return this.serialize(parsed.command, parameter);
     }
-    const [command = '', parameter] = trimmed.split('|', 2);
+    // cgminer splits a plain-text request at its first "|"; the parameter may hold more.
+    const bar = trimmed.indexOf('|');
+    const command = bar < 0 ? trimmed : trimmed.slice(0, bar);
+    const parameter = bar < 0 ? undefined : trimmed.slice(bar + 1);
     return toPlainText(this.reply(command, parameter).body);
   }
 
