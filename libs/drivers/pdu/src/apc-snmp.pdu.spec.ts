@@ -141,6 +141,26 @@ describe('apc-snmp PDU against the simulator', () => {
     expect(sim.outletState(5)).toBe('off');
   });
 
+  it('a refused "off" leaves the outlet on, and the error says so', async () => {
+    const { sim, pdu } = await setup({}, { community: 'public', version: '2c' });
+    const err = await caught(pdu.powerCycle(4, { offMs: 2_000 }));
+    expect(err.context).toMatchObject({ errorStatus: 'noAccess', outletLeft: 'on' });
+    expect(err.message).toMatch(/the outlet is left on$/);
+    expect(sim.timeline).toEqual([]);
+  });
+
+  it('an agent that hangs while the outlet is off: bounded by the retries, state unknown', async () => {
+    const ref: { sim?: ApcPduSimulator } = {};
+    const time = fakeTime(() => ref.sim?.silence());
+    const { sim, pdu } = await setup({}, { timeoutMs: 50, retries: 1 }, time.runtime);
+    ref.sim = sim;
+    const started = performance.now();
+    const err = await caught(pdu.powerCycle(2, { offMs: 1_000 }));
+    expect(err.kind).toBe('timeout');
+    expect(err.context).toMatchObject({ outlet: 2, outletLeft: 'unknown', attempts: 2 });
+    expect(performance.now() - started).toBeLessThan(pdu.maxPowerCycleMs(1_000));
+  });
+
   it('an abort during the off time stops the cycle and says the outlet is left off', async () => {
     const controller = new AbortController();
     const time = fakeTime(() => controller.abort(new Error('command deadline')));

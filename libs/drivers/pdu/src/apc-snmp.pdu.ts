@@ -120,9 +120,25 @@ export class ApcSnmpPdu implements PowerDistributionUnit {
     this.runtime = deps.runtime ?? systemPduRuntime;
   }
 
+  /** The resolved settings, communities left out (for check-config and logs). */
+  settings(): Omit<ResolvedOptions, 'community' | 'readCommunity'> & { separateReadCommunity: boolean } {
+    const { community, readCommunity, ...rest } = this.options;
+    return { ...rest, separateReadCommunity: community !== readCommunity };
+  }
+
   /** The longest a single state read or command can take, retries included. */
   get requestBudgetMs(): number {
     return this.options.timeoutMs * (this.options.retries + 1);
+  }
+
+  /** Upper bound of setOutlet: the SET, then reads until verifyTimeoutMs, the last one started just before it. */
+  maxSetOutletMs(): number {
+    return 2 * this.requestBudgetMs + this.options.verifyTimeoutMs;
+  }
+
+  /** Upper bound of powerCycle: the first read, two verified switches and the off time. */
+  maxPowerCycleMs(offMs: number): number {
+    return this.requestBudgetMs + 2 * this.maxSetOutletMs() + offMs;
   }
 
   async outletState(outlet: number, options: PduCallOptions = {}): Promise<OutletState> {
@@ -153,25 +169,32 @@ export class ApcSnmpPdu implements PowerDistributionUnit {
       const steps: PowerCycleStep[] = [];
       const initialState = await this.readState(outlet, operation, signal);
       steps.push({ action: 'read', at: this.runtime.now(), state: initialState });
-      let left: 'on' | 'off' | 'unknown' = 'unknown';
+      // What the outlet is known to be if we stop now. A SET answered with an error-status was not applied
+      // (SNMP SETs are all or nothing); a SET that timed out may have been.
+      let left = initialState as OutletState | 'unknown';
+      const switchTo = async (state: OutletState): Promise<void> => {
+        const before = left;
+        left = 'unknown';
+        try {
+          await this.command(outlet, state, operation, signal);
+        } catch (err) {
+          if (err instanceof PduError && (err.kind === 'snmp_error' || err.kind === 'no_such_object')) left = before;
+          throw err;
+        }
+        await this.waitForState(outlet, state, operation, signal);
+        left = state;
+        steps.push({ action: state, at: this.runtime.now(), state });
+      };
       try {
-        await this.command(outlet, 'off', operation, signal);
-        await this.waitForState(outlet, 'off', operation, signal);
-        left = 'off';
-        steps.push({ action: 'off', at: this.runtime.now(), state: 'off' });
+        await switchTo('off');
         try {
           await this.runtime.sleep(offMs, signal);
         } catch (err) {
           throw this.error('aborted', `aborted during the ${offMs} ms off time`, operation, outlet, {}, err);
         }
         steps.push({ action: 'wait', at: this.runtime.now() });
-        await this.command(outlet, 'on', operation, signal);
-        left = 'unknown';
-        await this.waitForState(outlet, 'on', operation, signal);
-        left = 'on';
-        const end = this.runtime.now();
-        steps.push({ action: 'on', at: end, state: 'on' });
-        return { outlet, initialState, offMs, durationMs: end - start, steps };
+        await switchTo('on');
+        return { outlet, initialState, offMs, durationMs: this.runtime.now() - start, steps };
       } catch (err) {
         if (!(err instanceof PduError)) throw err;
         const note = left === 'off' ? 'the outlet is left OFF' : left === 'unknown' ? 'the outlet state is unknown' : 'the outlet is left on';

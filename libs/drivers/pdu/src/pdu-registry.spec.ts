@@ -33,16 +33,23 @@ describe('pdu registry and config', () => {
     expect(pdu.dialect.name).toBe('spdu');
     expect(pdu.outletCount).toBe(48);
     expect(pdu.requestBudgetMs).toBe(3_000);
+    expect(pdu.settings()).toEqual({
+      host: '10.20.0.5', port: 161, version: '1', dialect: 'spdu', outletCount: 48, timeoutMs: 1000, retries: 2,
+      verifyTimeoutMs: 10_000, verifyIntervalMs: 500, separateReadCommunity: false,
+    });
+    // read 3 s + 2 × (set 3 s + verify 10 s + last read 3 s) + off 10 s
+    expect(outlet.maxPowerCycleMs()).toBe(3_000 + 2 * 16_000 + 10_000);
   });
 
-  it.each([
+  it.each<[number | string, string]>([
     [1, '1'],
     ['1', '1'],
     ['v1', '1'],
     ['2c', '2c'],
     ['v2c', '2c'],
-  ])('accepts SNMP version %p', (version) => {
-    expect(() => createPduOutlet({ ...valid, version })).not.toThrow();
+  ])('accepts SNMP version %p as v%s', (version, expected) => {
+    const outlet = createPduOutlet({ ...valid, version });
+    expect((outlet.pdu as ApcSnmpPdu).settings().version).toBe(expected);
   });
 
   it.each([

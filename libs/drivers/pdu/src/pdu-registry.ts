@@ -62,6 +62,11 @@ export class PduOutlet {
   powerCycle(options: PduCallOptions & { offMs?: number } = {}): Promise<PowerCycleResult> {
     return this.pdu.powerCycle(this.outlet, { ...options, offMs: options.offMs ?? this.defaultOffMs });
   }
+
+  /** The longest powerCycle() can take, for the command's deadline. */
+  maxPowerCycleMs(offMs: number = this.defaultOffMs): number {
+    return this.pdu.maxPowerCycleMs(offMs);
+  }
 }
 
 /**

@@ -47,6 +47,10 @@ export interface PowerDistributionUnit {
   setOutlet(outlet: number, state: OutletState, options?: PduCallOptions): Promise<void>;
   /** Off, verified; wait offMs; on, verified. */
   powerCycle(outlet: number, options: PowerCycleOptions): Promise<PowerCycleResult>;
+  /** The longest setOutlet can take (timeouts, retries and read-backs included), for the caller's deadline. */
+  maxSetOutletMs(): number;
+  /** The longest powerCycle can take with this off time. */
+  maxPowerCycleMs(offMs: number): number;
 }
 
 /** Clock and sleep, injected so that tests of waits run in no time. */
