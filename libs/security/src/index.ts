@@ -14,3 +14,4 @@ export * from './api-scope';
 export * from './api-key.hasher';
 export * from './api-key.authenticator';
 export * from './memory-api-key.store';
+export * from './key-wrap';

@@ -8,7 +8,8 @@ export type SecurityErrorCode =
   | 'unsignable_envelope'
   | 'journal_corrupt'
   | 'journal_io'
-  | 'store_closed';
+  | 'store_closed'
+  | 'key_unwrap_failed';
 
 /**
  * The security lib's error family. Verification outcomes (a forged or replayed command, a wrong API key) are
