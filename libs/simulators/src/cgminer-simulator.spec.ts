@@ -174,6 +174,23 @@ describe('CgminerSimulator state that behaves', () => {
     });
   });
 
+  it('shares accumulate on the active pool as the clock advances (sharesPerMinute)', async () => {
+    let nowMs = 1_700_000_000_000;
+    await withSim({ now: () => nowMs, state: { sharesPerMinute: 6 } }, async (sim) => {
+      const before = { total: sim.state.accepted, pool: sim.state.pools[0]!.accepted };
+      sim.handle('{"command":"summary"}');
+      nowMs += 10 * 60_000; // ten minutes: 60 shares, 0 rejected at 1 %
+      sim.handle('{"command":"summary"}');
+      expect(sim.state.accepted - before.total).toBe(60);
+      expect(sim.state.pools[0]!.accepted - before.pool).toBe(60);
+      expect(sim.state.pools[0]!.lastShareTime).toBe(Math.floor(nowMs / 1000));
+      sim.setPoolStatus(0, 'Dead');
+      nowMs += 5 * 60_000;
+      sim.handle('{"command":"summary"}');
+      expect(sim.state.pools[1]!.accepted).toBe(30); // the backup took over
+    });
+  });
+
   it('fault helpers: a dead board, a hardware-error burst', async () => {
     await withSim({}, async (sim) => {
       const total = sim.totalHashrateHs();

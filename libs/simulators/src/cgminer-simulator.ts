@@ -50,6 +50,11 @@ export interface CgminerSimState {
   ambientC?: number;
   /** With ambientC: a board whose chips pass this temperature shuts down, like bmminer's overheat protection. */
   overheatShutdownC?: number;
+  /**
+   * Accepted shares per minute credited to the active pool as the injected clock advances, for demos that do not
+   * run stratum pools (with `startMining` the pools' answers count instead). 1 % of them are rejected.
+   */
+  sharesPerMinute?: number;
 }
 
 /** How the simulated miner misbehaves, to exercise the client's error paths. */
@@ -128,6 +133,7 @@ export class CgminerSimulator {
   private readonly personality: CgminerPersonality;
   private downUntilMs = 0;
   private crashedAt: AddressInfo | undefined;
+  private sharesCreditedAtMs: number | undefined;
   private quitRequested = false;
   private lifetimeTimer: NodeJS.Timeout | undefined;
   private mining: StratumMiningEngine | undefined;
@@ -305,6 +311,7 @@ export class CgminerSimulator {
   /** Answers one request as the firmware would. Public so tests can check replies without a socket. */
   handle(text: string): string {
     applyThermals(this.state);
+    this.creditShares();
     const ctx = this.context();
     const raw = this.personality.rawRequest?.(ctx, text);
     if (raw !== undefined) return raw;
@@ -484,6 +491,27 @@ export class CgminerSimulator {
       default:
         return err(14, 'Invalid command');
     }
+  }
+
+  /** Credits the shares found since the last request to the active pool (only with `state.sharesPerMinute`). */
+  private creditShares(): void {
+    const rate = this.state.sharesPerMinute;
+    const now = this.now();
+    const since = this.sharesCreditedAtMs;
+    const pool = this.state.pools[this.state.activePool];
+    if (rate === undefined || rate <= 0 || this.mining || since === undefined || !pool || pool.status !== 'Alive' || this.totalHashrateHs() === 0) {
+      this.sharesCreditedAtMs = now; // nothing found while not hashing on a live pool
+      return;
+    }
+    const found = Math.floor(((now - since) / 60_000) * rate);
+    if (found <= 0) return;
+    const rejected = Math.floor(found / 100);
+    pool.accepted += found - rejected;
+    pool.rejected += rejected;
+    pool.lastShareTime = this.nowS();
+    this.state.accepted += found - rejected;
+    this.state.rejected += rejected;
+    this.sharesCreditedAtMs = since + Math.round((found / rate) * 60_000);
   }
 
   /** Keeps the miner on an enabled, alive pool: the best-priority one when `toBest` or when the current one is gone. */
