@@ -188,6 +188,15 @@ describe('apc-snmp PDU against the simulator', () => {
     expect(sim.outletState(1)).toBe('on');
   });
 
+  it('v1: a read-only community for SET gets noSuchName, and the error points at the community first', async () => {
+    const { sim, pdu } = await setup({}, { community: 'public', version: '1' });
+    const err = await caught(pdu.setOutlet(1, 'off'));
+    expect(err.kind).toBe('no_such_object');
+    expect(err.context).toMatchObject({ outlet: 1, errorStatus: 'noSuchName' });
+    expect(err.message).toMatch(/check that "community" is the read-write community/);
+    expect(sim.outletState(1)).toBe('on');
+  });
+
   it('an outlet the PDU does not have is no_such_object, naming the outlet', async () => {
     const { pdu } = await setup({ outlets: 8 }, { outletCount: 24 });
     const err = await caught(pdu.outletState(9));

@@ -212,7 +212,7 @@ export class ApcSnmpPdu implements PowerDistributionUnit {
 
   private async readState(outlet: number, operation: string, signal: AbortSignal | undefined): Promise<OutletState> {
     const oid = `${this.dialect.stateColumn}.${outlet}`;
-    const [varbind] = await this.snmp(outlet, () =>
+    const [varbind] = await this.snmp(outlet, false, () =>
       this.client.get(this.target(false), [oid], { signal, context: { outlet, operation: `${operation}: get ${this.dialect.stateObject}` } }),
     );
     const { value } = varbind;
@@ -231,7 +231,7 @@ export class ApcSnmpPdu implements PowerDistributionUnit {
     const oid = `${this.dialect.controlColumn}.${outlet}`;
     const value = this.dialect.commands[state];
     // On and off are idempotent: resending after a lost reply is safe, so the client retries.
-    await this.snmp(outlet, () =>
+    await this.snmp(outlet, true, () =>
       this.client.set(this.target(true), [{ oid, value: { type: 'integer', value } }], {
         signal,
         context: { outlet, operation: `${operation}: set ${this.dialect.controlObject}=${value} (${state})` },
@@ -265,17 +265,17 @@ export class ApcSnmpPdu implements PowerDistributionUnit {
     }
   }
 
-  private async snmp<T>(outlet: number, run: () => Promise<T>): Promise<T> {
+  private async snmp<T>(outlet: number, write: boolean, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (err) {
       if (err instanceof PduError && err.kind === 'no_such_object') {
-        throw new PduError(
-          err.kind,
-          `${err.detail}: outlet ${outlet} does not exist on this PDU, or it does not implement ${this.dialect.name} (${this.dialect.controlObject})`,
-          { ...err.context, outlet },
-          { cause: err },
-        );
+        const missing = `outlet ${outlet} does not exist on this PDU, or the PDU does not implement ${this.dialect.name} (${this.dialect.controlObject})`;
+        const why =
+          write && this.options.version === '1'
+            ? `check that "community" is the read-write community (v1 agents answer a SET with a read-only one this way); otherwise ${missing}`
+            : missing;
+        throw new PduError(err.kind, `${err.detail}: ${why}`, { ...err.context, outlet }, { cause: err });
       }
       throw err;
     }

@@ -121,7 +121,7 @@ export class SnmpClient {
       throw new PduError('bad_input', `cannot encode the request: ${(err as Error).message}`, base, { cause: err });
     }
     const reply = await this.exchange(target, datagram, requestId, retries, timeoutMs, base, options.signal);
-    return this.checkReply(reply, varbinds, base);
+    return this.checkReply(reply, type, varbinds, base);
   }
 
   private exchange(
@@ -206,7 +206,7 @@ export class SnmpClient {
     });
   }
 
-  private checkReply(reply: SnmpMessage, request: readonly SnmpVarbind[], base: PduErrorContext): SnmpVarbind[] {
+  private checkReply(reply: SnmpMessage, type: SnmpPduType, request: readonly SnmpVarbind[], base: PduErrorContext): SnmpVarbind[] {
     const { pdu } = reply;
     if (pdu.errorStatus !== 0) {
       const index = pdu.errorIndex;
@@ -220,7 +220,7 @@ export class SnmpClient {
         errorIndex: index,
       };
       const kind = pdu.errorStatus === 2 ? 'no_such_object' : 'snmp_error';
-      throw new PduError(kind, `the agent answered ${status} (error-status ${pdu.errorStatus}, index ${index})${hintFor(pdu.errorStatus)}`, context);
+      throw new PduError(kind, `the agent answered ${status} (error-status ${pdu.errorStatus}, index ${index})${hintFor(pdu.errorStatus, type)}`, context);
     }
     if (pdu.varbinds.length !== request.length) {
       throw new PduError('unexpected_reply', `the agent answered ${pdu.varbinds.length} values for ${request.length} asked`, base);
@@ -242,10 +242,10 @@ function isException(value: SnmpValue): value is { type: 'noSuchObject' | 'noSuc
   return value.type === 'noSuchObject' || value.type === 'noSuchInstance' || value.type === 'endOfMibView';
 }
 
-function hintFor(errorStatus: number): string {
+function hintFor(errorStatus: number, type: SnmpPduType): string {
   switch (errorStatus) {
     case 2:
-      return ': the object does not exist, or (SNMP v1) the community may not write it';
+      return type === 'set' ? ': no such object, or (SNMP v1) the community may not write it' : ': no such object';
     case 4:
     case 6:
     case 17:
