@@ -35,13 +35,20 @@ function parse(argv: readonly string[]): Parsed {
   return out;
 }
 
+function formatHashrate(hs: number): string {
+  const units: [number, string][] = [[1e15, 'PH/s'], [1e12, 'TH/s'], [1e9, 'GH/s'], [1e6, 'MH/s'], [1e3, 'kH/s']];
+  const [factor, unit] = units.find(([f]) => hs >= f) ?? [1, 'H/s'];
+  return `${(hs / factor).toFixed(2)} ${unit}`;
+}
+
 export function formatScanLine(r: ScanResult): string {
   const where = `${r.host}:${r.port}`.padEnd(21);
   const ms = `${Math.round(r.durationMs)} ms`.padStart(8);
   if (r.class === 'identified') {
     const id = r.identification!;
     const support = id.support === 'partial' ? ' (partially supported)' : '';
-    return `${where} identified    ${id.dialect}${support}  ${id.model || '-'}  ${r.firmware || ''}${ms}`.trimEnd();
+    const rate = r.hashrateHs === undefined ? '' : `  ${formatHashrate(r.hashrateHs)}`;
+    return `${where} identified    ${id.dialect}${support}  ${r.model || id.model || '-'}  ${r.firmware || ''}${rate}${ms}`;
   }
   return `${where} ${r.class.padEnd(13)} ${r.reason ?? ''}${ms}`;
 }

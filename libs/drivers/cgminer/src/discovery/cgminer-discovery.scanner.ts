@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { DriverError } from '@rigwarden/drivers-core';
 import { CgminerClient } from '../cgminer.client';
-import { identifyDialect, type Identification } from '../dialects/dialect-identification';
+import { DIALECTS, identifyDialect, type Identification } from '../dialects/dialect-identification';
 import { first } from '../dialects/dialect-common';
 import { softwareOf } from '../dialects/generic.dialect';
 import { expandTargets, type ScanTarget } from './scan-targets.parser';
@@ -31,7 +31,10 @@ export interface ScanResult {
   port: number;
   /** identified: the dialect and how well it is supported. */
   identification?: Identification;
+  /** identified: as the dialect decodes the version and summary replies. */
+  model?: string;
   firmware?: string;
+  hashrateHs?: number;
   /** responsive/unresponsive: why identification or the probe failed (an error kind). */
   reason?: string;
   message?: string;
@@ -96,9 +99,13 @@ export async function* scanCgminer(options: ScanOptions): AsyncGenerator<ScanRes
       }
       const identification = identifyDialect(multi.replies);
       const { software, version } = softwareOf(first(multi.replies['version'], 'VERSION'));
+      const reading = DIALECTS[identification.dialect].decode(multi.replies);
       emit({
         class: 'identified', host: target.host, port: target.port, identification,
-        firmware: version ? `${software} ${version}` : identification.software, durationMs: now() - started,
+        model: reading.model || identification.model,
+        firmware: reading.firmware || (version ? `${software} ${version}` : identification.software),
+        hashrateHs: reading.hashrate5sHs,
+        durationMs: now() - started,
       });
     } catch (err) {
       const kind = err instanceof DriverError ? (err.kind === 'aborted' ? 'timeout' : err.kind) : 'internal';

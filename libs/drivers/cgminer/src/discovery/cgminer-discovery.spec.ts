@@ -56,7 +56,9 @@ describe('scanCgminer over loopback 127.0.0.x', () => {
     expect(Object.keys(byHost).sort()).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7']);
     expect(byHost['127.0.0.7']).toMatchObject({ class: 'responsive', reason: 'parse' });
     expect(byHost['127.0.0.2']).toMatchObject({ class: 'identified', identification: { dialect: 'antminer', support: 'full' } });
-    expect(byHost['127.0.0.3']).toMatchObject({ class: 'identified', identification: { dialect: 'whatsminer' } });
+    expect(byHost['127.0.0.3']).toMatchObject({ class: 'identified', identification: { dialect: 'whatsminer' }, firmware: 'btminer 20201202.22.REL' });
+    expect(byHost['127.0.0.2']).toMatchObject({ model: 'Antminer S19 Pro', firmware: 'bmminer 1.0.0' });
+    expect(byHost['127.0.0.2']!.hashrateHs! / sims[0]!.totalHashrateHs()).toBeCloseTo(1, 6);
     expect(byHost['127.0.0.4']).toMatchObject({ class: 'identified', identification: { dialect: 'braiins' }, firmware: 'bosminer 0.2.0-d360818' });
     expect(byHost['127.0.0.5']).toMatchObject({ class: 'responsive', reason: 'timeout' });
     expect(byHost['127.0.0.6']).toMatchObject({ class: 'responsive', reason: 'connection_refused_by_api' });
@@ -89,6 +91,7 @@ describe('scanCgminer over loopback 127.0.0.x', () => {
     const lines: string[] = [];
     expect(await runScanCommand([`127.0.0.2-4`, '--port', String(port)], (l) => lines.push(l))).toBe(0);
     expect(lines.filter((l) => l.includes('identified ')).length).toBe(3);
+    expect(lines.find((l) => l.startsWith('127.0.0.2'))).toMatch(/identified +antminer {2}Antminer S19 Pro {2}bmminer 1\.0\.0 {2}90\.30 TH\/s +\d+ ms$/);
     expect(lines.at(-1)).toBe('3 identified, 0 responsive but unidentified, 0 unresponsive');
     const json: string[] = [];
     expect(await runScanCommand(['127.0.0.2', '--json', '--port', String(port)], (l) => json.push(l))).toBe(0);
