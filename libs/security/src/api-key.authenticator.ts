@@ -69,7 +69,7 @@ export class ApiKeyAuthenticator {
     const matches = this.#hasher.matches(record?.id === keyId ? record : undefined, keyId, parsed.secret);
     if (!record) return unauthenticated('unknown_key', keyId);
     if (!matches) return unauthenticated('bad_secret', keyId);
-    if (record.revoked !== undefined && record.revoked <= now) return unauthenticated('revoked', keyId);
+    if (record.revoked !== undefined) return unauthenticated('revoked', keyId);
     if (now < record.notBefore) return unauthenticated('key_not_yet_valid', keyId);
     if (now >= record.expires) return unauthenticated('expired', keyId);
     if (!allows(record.scope, required)) {

@@ -23,7 +23,7 @@ export interface ApiKeyRecord {
   readonly created: number;
   readonly notBefore: number;
   readonly expires: number;
-  /** When the key was revoked; a revoked key fails from the next call on. */
+  /** When the key was revoked (for the audit trail); any value means revoked, from the next call on. */
   readonly revoked?: number;
   readonly lastUsed?: number;
 }

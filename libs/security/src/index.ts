@@ -15,3 +15,4 @@ export * from './api-key.hasher';
 export * from './api-key.authenticator';
 export * from './memory-api-key.store';
 export * from './key-wrap';
+export * from './broker-password.hasher';

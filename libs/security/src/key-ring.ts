@@ -29,6 +29,8 @@ export type KeyLookup =
   | { readonly ok: false; readonly reason: KeyRejectionReason };
 
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Rig ids (see isValidRigId) and API principals such as `alice@example.com`: printable ASCII, no spaces. */
+const PRINCIPAL = /^[\x21-\x7e]{1,128}$/;
 
 /** The state of a key at `now`. Retirement wins over time. */
 export function keyState(key: Pick<SigningKey, 'notBefore' | 'expires' | 'retired'>, now: number): KeyState {
@@ -48,7 +50,7 @@ export class KeyRing {
 
   /** Adds a key. A key id is never reused within a principal, even after retirement or removal of that key. */
   add(principal: string, key: SigningKey): void {
-    if (!ID.test(principal)) throw new SecurityError('invalid_argument', `KeyRing.add: principal ${JSON.stringify(principal)} must match ${ID}`);
+    if (!PRINCIPAL.test(principal)) throw new SecurityError('invalid_argument', `KeyRing.add: principal ${JSON.stringify(principal)} must be 1-128 printable ASCII characters`);
     if (!ID.test(key.id)) throw new SecurityError('invalid_argument', `KeyRing.add: key id ${JSON.stringify(key.id)} must match ${ID}`, { principal });
     if (!(key.secret instanceof SecretBytes)) throw new SecurityError('invalid_secret', `KeyRing.add: key ${key.id} of ${principal} has no SecretBytes secret`, { principal, keyId: key.id });
     for (const field of ['created', 'notBefore', 'expires'] as const) {
