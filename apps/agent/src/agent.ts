@@ -1,9 +1,15 @@
 import { join } from 'node:path';
 import { driverRegistry } from '@rigwarden/drivers-core';
+import { createPduOutlet, PduError } from '@rigwarden/drivers-pdu';
+import { FileNonceStore } from '@rigwarden/security';
 import { AgentStatus, RigTopics } from '@rigwarden/protocol';
 import type { Clock, Logger } from '@rigwarden/shared';
 import type { AgentConfig } from './config/agent-config';
 import { ConfigError } from './config/config-error';
+import { CommandExecutor, type CommandTarget } from './commands/command-executor';
+import { CommandHandler } from './commands/command-handler';
+import { CommandJournal } from './commands/command-journal';
+import { RigKeyFile } from './commands/rig-keys';
 import { CollectorRuntime, type ScheduledMiner } from './runtime/collector-runtime';
 import { DiskQueue } from './telemetry/disk-queue';
 import { SeqStore } from './telemetry/seq-store';
@@ -21,6 +27,29 @@ export function buildMiners(config: AgentConfig): ScheduledMiner[] {
   });
 }
 
+/** Rig-level command targets: the rig's miners, its reboot command and its PDU outlet. */
+export function buildTargets(config: AgentConfig, miners: ScheduledMiner[]): Map<string, CommandTarget> {
+  const targets = new Map<string, CommandTarget>();
+  for (const m of miners) {
+    const target = targets.get(m.rigId) ?? { rigId: m.rigId, miners: [] };
+    target.miners.push(m);
+    targets.set(m.rigId, target);
+  }
+  for (const [rigId, settings] of Object.entries(config.rigs)) {
+    const target = targets.get(rigId)!;
+    target.rebootCommand = settings.rebootCommand;
+    if (settings.pdu) {
+      try {
+        target.outlet = createPduOutlet(settings.pdu, `rigs.${rigId}.pdu`);
+      } catch (err) {
+        if (err instanceof PduError) throw new ConfigError(config.file, `rigs.${rigId}.pdu`, err.message);
+        throw err;
+      }
+    }
+  }
+  return targets;
+}
+
 /**
  * The running agent: collectors, the MQTT side with its outbox, and the periodic
  * status message. The composition root (main.ts) builds one and starts it.
@@ -29,6 +58,8 @@ export class Agent {
   readonly runtime: CollectorRuntime;
   readonly publisher: TelemetryPublisher;
   readonly outbox: DiskQueue;
+  readonly commands: CommandHandler;
+  private readonly nonces: FileNonceStore;
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly startedAt: number;
   private readonly rigIds: string[];
@@ -48,6 +79,23 @@ export class Agent {
       topics: new RigTopics(config.mqtt.topicRoot),
       outbox: this.outbox,
     });
+    const topics = new RigTopics(config.mqtt.topicRoot);
+    const keys = new RigKeyFile(config.security.keysFile);
+    if (keys.keyCount === 0) logger.warn('no command keys: every command will be refused until the keys file exists', { file: config.security.keysFile });
+    this.nonces = FileNonceStore.open({ path: join(config.agent.dataDir, 'nonces.journal'), now: clock.now() });
+    this.commands = new CommandHandler({
+      rigIds: this.rigIds,
+      topics,
+      keys,
+      nonces: this.nonces,
+      journal: new CommandJournal(join(config.agent.dataDir, 'commands.journal')),
+      executor: new CommandExecutor(buildTargets(config, miners)),
+      clock,
+      logger: logger.child('commands'),
+      windowMs: config.security.commandWindowMs,
+      send: (topic, payload) => this.publisher.send(topic, payload),
+      subscribe: (topic, handler) => this.publisher.subscribe(topic, handler),
+    });
     this.runtime = new CollectorRuntime(miners, {
       ...config.poll,
       clock,
@@ -57,6 +105,7 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    this.commands.start();
     await this.publisher.connect();
     this.runtime.start();
     this.statusTimer = setInterval(() => this.publisher.publishStatus(this.status(true)), this.config.status.intervalMs);
@@ -71,7 +120,9 @@ export class Agent {
   async stop(): Promise<void> {
     clearInterval(this.statusTimer);
     await this.runtime.stop();
+    await this.commands.idle();
     await this.publisher.close(this.status(false));
+    this.nonces.close();
   }
 
   status(online: boolean): AgentStatus {

@@ -7,6 +7,8 @@
  *   rigwarden-agent --config agent.yaml          same as run
  */
 import '@rigwarden/drivers-cgminer'; // drivers register themselves on import
+import '@rigwarden/drivers-gpu';
+import '@rigwarden/drivers-pdu';
 import { createLogger, systemClock } from '@rigwarden/shared';
 import { Agent, AGENT_VERSION, buildMiners } from './agent';
 import { loadAgentConfig } from './config/agent-config';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve, dirname } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { DEFAULT_TOPIC_ROOT, RigTopics, isValidRigId } from '@rigwarden/protocol';
 import { ConfigError } from './config-error';
@@ -28,7 +28,17 @@ export interface AgentConfig {
   outbox: { maxBytes: number; maxAgeMs: number };
   /** How often the agent publishes its own status. */
   status: { intervalMs: number };
+  /** Command verification: where the per-rig HMAC keys are, and the freshness window. */
+  security: { keysFile: string; commandWindowMs: number };
+  /** Rig-level settings: how to reboot the host, which PDU outlet feeds it. */
+  rigs: Record<string, RigSettings>;
   miners: MinerConfig[];
+}
+
+export interface RigSettings {
+  rebootCommand?: string[];
+  /** Passed to @rigwarden/drivers-pdu createPduOutlet (driver, host, community, outlet, ...). */
+  pdu?: Record<string, unknown>;
 }
 
 type Obj = Record<string, unknown>;
@@ -98,7 +108,7 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
 
 export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const r: Reader = new Reader(file);
-  const root = r.object(raw, '', ['agent', 'mqtt', 'poll', 'outbox', 'status', 'miners']);
+  const root = r.object(raw, '', ['agent', 'mqtt', 'poll', 'outbox', 'status', 'security', 'rigs', 'miners']);
 
   const agentRaw = r.object(root['agent'], 'agent', ['id', 'dataDir']);
   const agentId = r.string(agentRaw, 'id', 'agent.', hostname());
@@ -140,6 +150,25 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
   const statusRaw = r.object(root['status'], 'status', ['intervalMs']);
   const status = { intervalMs: r.integer(statusRaw, 'intervalMs', 'status.', 30_000, 1000, 3_600_000) };
 
+  const securityRaw = r.object(root['security'], 'security', ['keysFile', 'commandWindowSeconds']);
+  const security = {
+    keysFile: resolve(dirname(file), env['RIGWARDEN_RIG_KEYS_FILE'] || r.string(securityRaw, 'keysFile', 'security.', join(dataDir, 'keys.json'))),
+    commandWindowMs: r.integer(securityRaw, 'commandWindowSeconds', 'security.', 30, 1, 3600) * 1000,
+  };
+
+  const rigsRaw = r.object(root['rigs'], 'rigs', Object.keys((root['rigs'] ?? {}) as Obj));
+  const rigs: Record<string, RigSettings> = {};
+  for (const [rigId, value] of Object.entries(rigsRaw)) {
+    const p = `rigs.${rigId}`;
+    const obj = r.object(value, p, ['rebootCommand', 'pdu']);
+    const reboot = obj['rebootCommand'];
+    if (reboot !== undefined && (!Array.isArray(reboot) || reboot.length === 0 || !reboot.every((a) => typeof a === 'string' && a !== ''))) {
+      r.fail(`${p}.rebootCommand`, 'must be a non-empty list of strings (argv, no shell), e.g. ["ssh", "root@{host}", "reboot"]');
+    }
+    const pdu = obj['pdu'] === undefined ? undefined : r.object(obj['pdu'], `${p}.pdu`, Object.keys(obj['pdu'] as Obj));
+    rigs[rigId] = { rebootCommand: reboot as string[] | undefined, pdu };
+  }
+
   const minersRaw = root['miners'];
   if (!Array.isArray(minersRaw) || minersRaw.length === 0) r.fail('miners', 'must be a non-empty list of miners (rig, driver, host, port)');
   const seen = new Set<string>();
@@ -159,5 +188,8 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
     return { rig, driver: r.string(obj, 'driver', p, 'cgminer'), host, port, id, expectedHashrateHs: expected as number | undefined, options };
   });
 
-  return { file, agent: { id: agentId, dataDir }, mqtt, poll, outbox, status, miners };
+  for (const rigId of Object.keys(rigs)) {
+    if (!miners.some((m) => m.rig === rigId)) r.fail(`rigs.${rigId}`, `no miner in miners[] belongs to rig "${rigId}"`);
+  }
+  return { file, agent: { id: agentId, dataDir }, mqtt, poll, outbox, status, security, rigs, miners };
 }

@@ -38,6 +38,13 @@ export class TelemetryPublisher {
   private draining = false;
   private closing = false;
   readonly counters = { published: 0, queued: 0, replayed: 0, publishErrors: 0 };
+  private readonly subscriptions = new Map<string, (topic: string, payload: Buffer) => void>();
+
+  /** Subscribes (QoS 1) now and after every reconnect; `handler` gets each message on exactly this topic. */
+  subscribe(topic: string, handler: (topic: string, payload: Buffer) => void): void {
+    this.subscriptions.set(topic, handler);
+    if (this.client?.connected) this.client.subscribe(topic, { qos: 1 });
+  }
 
   constructor(private readonly options: PublisherOptions) {}
 
@@ -60,11 +67,21 @@ export class TelemetryPublisher {
       will: { topic: topics.rig(firstRig, 'state'), payload: this.stateFor(firstRig, false), qos: 1, retain: true },
     });
     this.client = client;
+    client.on('message', (topic, payload) => {
+      const handler = this.subscriptions.get(topic);
+      if (!handler) return;
+      try {
+        handler(topic, payload);
+      } catch (err) {
+        logger.error('message handler failed', { topic, error: err as Error });
+      }
+    });
     let lastError = '';
     client.on('connect', () => {
       lastError = '';
       logger.info('connected to broker', { url, queued: this.options.outbox.depth });
       for (const rigId of rigIds) client.publish(topics.rig(rigId, 'state'), this.stateFor(rigId, true), { qos: 1, retain: true });
+      if (this.subscriptions.size > 0) client.subscribe([...this.subscriptions.keys()], { qos: 1 });
       void this.drain();
     });
     client.on('offline', () => logger.warn('broker unreachable; telemetry goes to the on-disk outbox until it is back', { url }));
@@ -181,7 +198,9 @@ export class TelemetryPublisher {
       const { topics, rigIds, agentId } = this.options;
       const pending = rigIds.map((rigId) => client.publishAsync(topics.rig(rigId, 'state'), this.stateFor(rigId, false), { qos: 1, retain: true }));
       if (finalStatus) pending.push(client.publishAsync(topics.agentStatus(agentId), encodeJson(AgentStatus, finalStatus), { qos: 1, retain: true }));
-      await Promise.race([Promise.allSettled(pending), new Promise((r) => setTimeout(r, 3000))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled(pending), new Promise((r) => { timer = setTimeout(r, 3000); })]);
+      clearTimeout(timer);
     }
     // A disconnected client would wait for a broker that may never come back: end it now.
     await client.endAsync(!client.connected);

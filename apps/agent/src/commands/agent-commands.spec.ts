@@ -1,0 +1,154 @@
+/**
+ * Commands end to end inside one process: a signed envelope published on a real
+ * broker reaches the agent, is verified, runs through the cgminer driver against
+ * the simulator, and comes back as a CommandResult. Forged, replayed, expired and
+ * misaddressed commands run nothing.
+ */
+import '@rigwarden/drivers-cgminer';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import {
+  CommandEnvelope, CommandOutcome, RigTopics, decodeCommandResult, decodeRigEvent, encodeJson, type CommandResult, type RigEvent,
+} from '@rigwarden/protocol';
+import { CommandSigner, KeyRing, SecretBytes } from '@rigwarden/security';
+import { createLogger, systemClock } from '@rigwarden/shared';
+import { CgminerSimulator } from '@rigwarden/simulators';
+import { makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
+import { Agent } from '../agent';
+import { parseAgentConfig } from '../config/agent-config';
+
+jest.setTimeout(30_000);
+
+describe('agent commands over MQTT', () => {
+  let broker: TestBroker;
+  let dir: TempDir;
+  let sim: CgminerSimulator;
+  let agent: Agent;
+  let controller: MqttClient;
+  let topics: RigTopics;
+  let signer: CommandSigner;
+  const secret = SecretBytes.generate();
+  const results: CommandResult[] = [];
+  const events: RigEvent[] = [];
+  let counter = 0;
+
+  beforeAll(async () => {
+    broker = await startTestBroker();
+    dir = makeTempDir();
+    topics = new RigTopics(broker.topicRoot);
+    sim = new CgminerSimulator();
+    const { port } = await sim.start();
+    const keysFile = join(dir.path, 'keys.json');
+    writeFileSync(keysFile, JSON.stringify({ rigs: { 'cmd-rig': [{ id: 'k1', secret: secret.expose().toString('base64url') }] } }));
+    const ring = new KeyRing();
+    ring.add('cmd-rig', { id: 'k1', secret, created: 0, notBefore: 0, expires: Number.MAX_SAFE_INTEGER });
+    ring.add('other-rig', { id: 'k1', secret, created: 0, notBefore: 0, expires: Number.MAX_SAFE_INTEGER });
+    signer = new CommandSigner(ring);
+
+    controller = await mqtt.connectAsync(broker.url, { clientId: `ctl-${broker.topicRoot}` });
+    await controller.subscribeAsync([topics.rig('cmd-rig', 'results'), topics.rig('cmd-rig', 'events')], { qos: 1 });
+    controller.on('message', (topic, payload) => {
+      if (topic.endsWith('/results')) results.push(decodeCommandResult(payload));
+      else events.push(decodeRigEvent(payload));
+    });
+
+    const config = parseAgentConfig({
+      agent: { id: 'cmd-agent', dataDir: join(dir.path, 'agent') },
+      mqtt: { url: broker.url, clientId: `agent-${broker.topicRoot}`, topicRoot: broker.topicRoot },
+      poll: { intervalMs: 60_000 },
+      security: { keysFile },
+      miners: [{ rig: 'cmd-rig', host: '127.0.0.1', port, id: 'm1' }],
+    }, join(dir.path, 'agent.yaml'), {});
+    agent = new Agent(config, systemClock, createLogger('agent', { level: 'error' }));
+    await agent.start();
+    await waitFor('the agent to connect', () => (agent.publisher.connected ? true : undefined));
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await controller?.endAsync();
+    await sim?.stop();
+    await broker?.stop();
+    dir?.remove();
+  });
+
+  function draft(payload: CommandEnvelope['payload'], rigId = 'cmd-rig') {
+    counter++;
+    return { commandId: `cmd-${counter}`, rigId, minerId: 'm1', payload, reason: 'test' };
+  }
+
+  async function send(envelope: CommandEnvelope, topicRig = 'cmd-rig'): Promise<void> {
+    await controller.publishAsync(topics.rig(topicRig, 'commands'), encodeJson(CommandEnvelope, envelope), { qos: 1 });
+  }
+
+  const resultFor = (id: string): Promise<CommandResult> => waitFor(`the result of ${id}`, () => results.find((r) => r.commandId === id));
+
+  it('runs a signed switch-pool command on the miner and reports success', async () => {
+    const envelope = signer.sign(draft({ $case: 'switchPool', value: { poolIndex: 1 } }), Date.now());
+    await send(envelope);
+    const result = await resultFor(envelope.commandId);
+    expect(result.outcome).toBe(CommandOutcome.COMMAND_OUTCOME_SUCCEEDED);
+    expect(result.rigId).toBe('cmd-rig');
+    expect(result.durationMs).toBeGreaterThanOrEqual(0);
+    expect(sim.state.activePool).toBe(1);
+  });
+
+  it('runs a replayed command never again', async () => {
+    const envelope = signer.sign(draft({ $case: 'switchPool', value: { poolIndex: 0 } }), Date.now());
+    await send(envelope);
+    await waitFor('the first run', () => results.find((r) => r.commandId === envelope.commandId && r.outcome === CommandOutcome.COMMAND_OUTCOME_SUCCEEDED));
+    const switchesBefore = sim.requests.filter((r) => r.toString().includes('switchpool')).length;
+    for (let i = 0; i < 50; i++) await send(envelope);
+    await waitFor('50 rejections', () => (results.filter((r) => r.commandId === envelope.commandId && r.outcome === CommandOutcome.COMMAND_OUTCOME_REJECTED).length === 50 ? true : undefined));
+    expect(sim.requests.filter((r) => r.toString().includes('switchpool')).length).toBe(switchesBefore);
+    expect(results.filter((r) => r.commandId === envelope.commandId && r.outcome === CommandOutcome.COMMAND_OUTCOME_REJECTED)[0]!.cause).toMatch(/^replayed_nonce/);
+    // Each rejection is a security event, but rate-limited: a burst of 10, then about one every 6 s.
+    const replayEvents = events.filter((e) => e.reason === 'replayed_nonce').length;
+    expect(replayEvents).toBeGreaterThan(0);
+    expect(replayEvents).toBeLessThanOrEqual(11);
+  });
+
+  it.each([
+    ['a forged signature', (e: CommandEnvelope) => ({ ...e, signature: Buffer.alloc(32, 7) }), 'cmd-rig', /^bad_signature/],
+    ['a changed payload', (e: CommandEnvelope) => ({ ...e, payload: { $case: 'switchPool' as const, value: { poolIndex: 0 } } }), 'cmd-rig', /^bad_signature/],
+    ['an unknown key id', (e: CommandEnvelope) => ({ ...e, keyId: 'k9' }), 'cmd-rig', /^unknown_key/],
+    ['an expired command', (e: CommandEnvelope) => e, 'cmd-rig', /^(expired|too_old)/],
+  ])('refuses %s and runs nothing', async (_label, tamper, topicRig, cause) => {
+    const issued = _label === 'an expired command' ? Date.now() - 120_000 : Date.now();
+    const envelope = tamper(signer.sign(draft({ $case: 'switchPool', value: { poolIndex: 1 } }), issued));
+    const before = sim.state.activePool;
+    const requests = sim.requests.length;
+    await send(envelope, topicRig);
+    const result = await resultFor(envelope.commandId);
+    expect(result.outcome).toBe(CommandOutcome.COMMAND_OUTCOME_REJECTED);
+    expect(result.cause).toMatch(cause);
+    expect(sim.state.activePool).toBe(before);
+    expect(sim.requests.slice(requests).some((r) => r.toString().includes('switchpool'))).toBe(false);
+  });
+
+  it('refuses a command addressed to another rig, and reports a security event', async () => {
+    const envelope = signer.sign(draft({ $case: 'restartMiner', value: {} }, 'other-rig'), Date.now());
+    await send(envelope, 'cmd-rig');
+    const result = await resultFor(envelope.commandId);
+    expect(result.cause).toMatch(/^wrong_rig/);
+    const event = await waitFor('a security event', () => events.find((e) => e.reason === 'wrong_rig'));
+    expect(event).toMatchObject({ rigId: 'cmd-rig', kind: 'security.command_rejected', severity: 'warning' });
+  });
+
+  it('fails a power-cycle clearly when no PDU is configured', async () => {
+    const envelope = signer.sign(draft({ $case: 'powerCycle', value: {} }), Date.now());
+    await send(envelope);
+    const result = await resultFor(envelope.commandId);
+    expect(result.outcome).toBe(CommandOutcome.COMMAND_OUTCOME_FAILED);
+    expect(result.cause).toContain('rigs.cmd-rig.pdu');
+  });
+
+  it('survives garbage on the command topic', async () => {
+    await controller.publishAsync(topics.rig('cmd-rig', 'commands'), 'not an envelope', { qos: 1 });
+    const envelope = signer.sign(draft({ $case: 'switchPool', value: { poolIndex: 1 } }), Date.now());
+    await send(envelope);
+    expect((await resultFor(envelope.commandId)).outcome).toBe(CommandOutcome.COMMAND_OUTCOME_SUCCEEDED);
+    expect(agent.commands.counters.rejected).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CommandOutcome, CommandResult, RigEvent, decodeCommandEnvelope, encodeJson, type RigTopics,
+} from '@rigwarden/protocol';
+import { EnvelopeVerifier, TokenBucketRateLimiter, type KeyResolver, type NonceStore } from '@rigwarden/security';
+import type { Clock, Logger } from '@rigwarden/shared';
+import type { CommandExecutor, ExecutionResult } from './command-executor';
+import type { CommandJournal } from './command-journal';
+
+export interface CommandHandlerOptions {
+  rigIds: string[];
+  topics: RigTopics;
+  keys: KeyResolver;
+  nonces: NonceStore;
+  journal: CommandJournal;
+  executor: CommandExecutor;
+  clock: Clock;
+  logger: Logger;
+  /** How far a command's issuedAt may be from this agent's clock. */
+  windowMs: number;
+  /** Sends a message (queued on disk while the broker is away). */
+  send: (topic: string, payload: string) => void;
+  subscribe: (topic: string, handler: (topic: string, payload: Buffer) => void) => void;
+}
+
+/**
+ * Receives commands for this agent's rigs: decodes, verifies (signature, key,
+ * freshness, rig, nonce), runs each command id at most once, one at a time per
+ * rig, and publishes a CommandResult with the outcome, the cause and the duration.
+ * Rejections are also reported as security events, rate-limited.
+ */
+export class CommandHandler {
+  private readonly verifier: EnvelopeVerifier;
+  private readonly eventLimiter: TokenBucketRateLimiter;
+  private readonly queues = new Map<string, Promise<void>>();
+  readonly counters = { received: 0, executed: 0, rejected: 0, duplicates: 0, failed: 0 };
+
+  constructor(private readonly options: CommandHandlerOptions) {
+    this.verifier = new EnvelopeVerifier({ keys: options.keys, nonces: options.nonces, windowMs: options.windowMs });
+    this.eventLimiter = new TokenBucketRateLimiter({ burst: 10, perMinute: 10 });
+  }
+
+  start(): void {
+    for (const rigId of this.options.rigIds) {
+      this.options.subscribe(this.options.topics.rig(rigId, 'commands'), (_topic, payload) => this.receive(rigId, payload));
+    }
+  }
+
+  /** Waits for the commands in progress (used at shutdown and by tests). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.queues.values()]);
+  }
+
+  private receive(rigId: string, payload: Buffer): void {
+    this.counters.received++;
+    const previous = this.queues.get(rigId) ?? Promise.resolve();
+    const next = previous.then(() => this.handle(rigId, payload)).catch((err: unknown) => {
+      this.options.logger.error('command handling failed', { rig: rigId, error: err as Error });
+    });
+    this.queues.set(rigId, next);
+  }
+
+  private async handle(rigId: string, payload: Buffer): Promise<void> {
+    const { clock, journal, logger } = this.options;
+    const started = clock.now();
+    let envelope;
+    try {
+      envelope = decodeCommandEnvelope(payload);
+    } catch (err) {
+      this.reject(rigId, '', 'malformed', (err as Error).message, started);
+      return;
+    }
+    const verdict = this.verifier.verify(envelope, rigId, started);
+    if (!verdict.ok) {
+      this.reject(rigId, verdict.commandId ?? envelope.commandId, verdict.reason, verdict.detail, started);
+      return;
+    }
+    const id = envelope.commandId;
+    const seen = journal.state(id);
+    if (seen !== undefined) {
+      // Authentic but already run (or started before a crash): never twice.
+      this.counters.duplicates++;
+      logger.warn('command id already executed; not running it again', { rig: rigId, command: id, state: seen });
+      this.result(rigId, id, { outcome: CommandOutcome.COMMAND_OUTCOME_REJECTED, cause: seen === 'finished'
+        ? `command ${id} was already executed`
+        : `command ${id} was started before the agent restarted; its outcome is unknown and it is not run again` }, started);
+      return;
+    }
+    journal.record(id, 'started', started);
+    const controller = new AbortController();
+    const expiresIn = Math.max(1000, (envelope.expiresAt?.getTime() ?? started + 60_000) - started + 60_000);
+    const timer = setTimeout(() => controller.abort(), Math.min(expiresIn, 300_000));
+    let result: ExecutionResult;
+    try {
+      logger.info('executing command', { rig: rigId, command: id, type: envelope.payload!.$case, reason: envelope.reason || undefined });
+      result = await this.options.executor.execute(envelope, controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+    journal.record(id, 'finished', clock.now());
+    if (result.outcome === CommandOutcome.COMMAND_OUTCOME_SUCCEEDED) this.counters.executed++;
+    else this.counters.failed++;
+    this.result(rigId, id, result, started);
+  }
+
+  private reject(rigId: string, commandId: string, reason: string, detail: string, started: number): void {
+    this.counters.rejected++;
+    this.options.logger.warn('command rejected', { rig: rigId, command: commandId || undefined, reason, detail });
+    if (commandId) this.result(rigId, commandId, { outcome: CommandOutcome.COMMAND_OUTCOME_REJECTED, cause: `${reason}: ${detail}` }, started);
+    // Limited per rig and reason, so a flood of one kind cannot hide another.
+    if (this.eventLimiter.take(`${rigId}:${reason}`, this.options.clock.now()).allowed) {
+      const event = RigEvent.fromPartial({
+        eventId: randomUUID(), rigId, kind: 'security.command_rejected', severity: 'warning', reason,
+        message: `rig ${rigId}: refused command ${commandId || '(unreadable)'}: ${detail}`, at: new Date(this.options.clock.now()),
+      });
+      this.options.send(this.options.topics.rig(rigId, 'events'), encodeJson(RigEvent, event).toString('utf8'));
+    }
+  }
+
+  private result(rigId: string, commandId: string, result: ExecutionResult, started: number): void {
+    const now = this.options.clock.now();
+    const message = CommandResult.fromPartial({
+      commandId, rigId, outcome: result.outcome, cause: result.cause, durationMs: Math.max(0, now - started), finishedAt: new Date(now),
+    });
+    this.options.send(this.options.topics.rig(rigId, 'results'), encodeJson(CommandResult, message).toString('utf8'));
+  }
+}
