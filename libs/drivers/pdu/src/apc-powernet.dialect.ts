@@ -71,3 +71,10 @@ export const APC_DIALECT_NAMES = Object.keys(APC_DIALECTS) as ApcDialectName[];
 export function isApcDialectName(value: unknown): value is ApcDialectName {
   return typeof value === 'string' && Object.hasOwn(APC_DIALECTS, value);
 }
+
+/** sysObjectID.0 values of APC PDUs (as NUT's apc-pdu-mib.c lists them). */
+export const APC_SYS_OBJECT_IDS: Readonly<Record<string, { family: string; dialect: ApcDialectName }>> = Object.freeze({
+  '1.3.6.1.4.1.318.1.3.4.4': { family: 'Switched Rack PDU (rPDU)', dialect: 'rpdu' },
+  '1.3.6.1.4.1.318.1.3.4.5': { family: 'Switched Rack PDU 2G (rPDU2)', dialect: 'rpdu2' },
+  '1.3.6.1.4.1.318.1.3.4.6': { family: 'Metered-by-outlet with switching (rPDU2)', dialect: 'rpdu2' },
+});

@@ -249,6 +249,25 @@ describe('apc-snmp PDU against the simulator', () => {
     expect(sim.transitionsOf(3)).toEqual(['off']);
   });
 
+  it('identify reads sysDescr and sysObjectID and suggests the dialect of the family', async () => {
+    const { pdu } = await setup();
+    await expect(pdu.identify()).resolves.toMatchObject({
+      sysObjectId: '1.3.6.1.4.1.318.1.3.4.5',
+      family: 'Switched Rack PDU 2G (rPDU2)',
+      suggestedDialect: 'rpdu2',
+      sysDescr: expect.stringContaining('APC'),
+    });
+  });
+
+  it('twenty reads at once on one client each get their own reply', async () => {
+    const { sim, pdu } = await setup();
+    for (const outlet of [2, 4, 6, 8]) sim.setOutletState(outlet, 'off');
+    const outlets = Array.from({ length: 20 }, (_, i) => (i % 8) + 1);
+    const states = await Promise.all(outlets.map((outlet) => pdu.outletState(outlet)));
+    expect(states).toEqual(outlets.map((outlet) => (outlet % 2 === 0 ? 'off' : 'on')));
+    expect(new Set(sim.requests.map((r) => r.requestId)).size).toBe(20);
+  });
+
   it('refuses bad constructor options naming the key', () => {
     expect(() => new ApcSnmpPdu({ host: '10.0.0.5', community: '' })).toThrow(/apc-snmp\.community: must be a non-empty string/);
     expect(() => new ApcSnmpPdu({ host: '10.0.0.5:161', community: 'x' })).toThrow(/put the port in apc-snmp\.port/);

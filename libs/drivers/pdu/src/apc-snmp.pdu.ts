@@ -1,4 +1,4 @@
-import { APC_DIALECT_NAMES, APC_DIALECTS, type ApcDialect, type ApcDialectName } from './apc-powernet.dialect';
+import { APC_DIALECT_NAMES, APC_DIALECTS, APC_SYS_OBJECT_IDS, type ApcDialect, type ApcDialectName } from './apc-powernet.dialect';
 import { configError, optionalEnum, optionalInteger, optionalString, requiredString, type ConfigRecord } from './pdu-config';
 import { PduError, type PduErrorContext } from './pdu-error';
 import { MAX_OFF_MS, MIN_OFF_MS, pduDriverRegistry, type PduDependencies } from './pdu-registry';
@@ -45,6 +45,19 @@ export interface ApcSnmpPduOptions {
 }
 
 type ResolvedOptions = Required<Omit<ApcSnmpPduOptions, 'readCommunity'>> & { readCommunity: string };
+
+/** What a PDU says about itself, for probes and check-config. */
+export interface ApcIdentity {
+  sysDescr: string;
+  sysObjectId: string;
+  /** Known APC family of sysObjectID, if any. */
+  family?: string;
+  /** The dialect the family calls for; undefined for an unknown sysObjectID (spdu is then the safe guess). */
+  suggestedDialect?: ApcDialectName;
+}
+
+const SYS_DESCR = '1.3.6.1.2.1.1.1.0';
+const SYS_OBJECT_ID = '1.3.6.1.2.1.1.2.0';
 
 export const APC_SNMP_KEYS = [
   'host', 'port', 'community', 'readCommunity', 'version', 'dialect', 'outletCount', 'timeoutMs', 'retries',
@@ -139,6 +152,18 @@ export class ApcSnmpPdu implements PowerDistributionUnit {
   /** Upper bound of powerCycle: the first read, two verified switches and the off time. */
   maxPowerCycleMs(offMs: number): number {
     return this.requestBudgetMs + 2 * this.maxSetOutletMs() + offMs;
+  }
+
+  /** Reads sysDescr.0 and sysObjectID.0 with the read community and names the dialect the family calls for. */
+  async identify(options: PduCallOptions = {}): Promise<ApcIdentity> {
+    const [descr, objectId] = await this.client.get(this.target(false), [SYS_DESCR, SYS_OBJECT_ID], {
+      signal: options.signal,
+      context: { operation: 'identify: get sysDescr, sysObjectID' },
+    });
+    const sysDescr = descr.value.type === 'octetString' ? descr.value.value.toString('utf8') : '';
+    const sysObjectId = objectId.value.type === 'oid' ? objectId.value.value : '';
+    const known = APC_SYS_OBJECT_IDS[sysObjectId];
+    return { sysDescr, sysObjectId, ...(known ? { family: known.family, suggestedDialect: known.dialect } : {}) };
   }
 
   async outletState(outlet: number, options: PduCallOptions = {}): Promise<OutletState> {
