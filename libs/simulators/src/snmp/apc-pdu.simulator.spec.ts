@@ -101,6 +101,16 @@ describe('APC PDU SNMP simulator', () => {
     expect(parseMessage(control as Buffer).varbinds[0].value).toMatchObject({ value: 2n });
   });
 
+  it('comes back on the same port after a stop, outlets as they were', async () => {
+    sim.setOutletState(3, 'off');
+    await sim.stop();
+    expect(await exchange(port, request({ version: 0, community: 'public', pduTag: TAG.GET, requestId: 1, oid: `${SPDU_CTL}.3` }), 100)).toBeUndefined();
+    const again = await sim.start();
+    expect(again.port).toBe(port);
+    const reply = await exchange(port, request({ version: 0, community: 'public', pduTag: TAG.GET, requestId: 2, oid: `${SPDU_CTL}.3` }));
+    expect(parseMessage(reply as Buffer).varbinds[0].value).toMatchObject({ value: 2n });
+  });
+
   it('stops by itself after its lifetime, so a forgotten simulator cannot outlive its test', async () => {
     const shortLived = new ApcPduSimulator({ lifetimeMs: 50 });
     const { port: shortPort } = await shortLived.start();

@@ -158,7 +158,8 @@ export class ApcPduSimulator {
     socket.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      socket.bind(this.options.port ?? 0, this.host, () => {
+      // After a stop, come back on the same port, like an agent restarting on a PDU whose address is configured.
+      socket.bind(this.boundPort || this.options.port || 0, this.host, () => {
         socket.off('error', reject);
         resolve();
       });
@@ -169,6 +170,7 @@ export class ApcPduSimulator {
     return { host: this.host, port: this.boundPort };
   }
 
+  /** Closes the port; start() again brings the agent back on the same port with the outlets as they were. */
   async stop(): Promise<void> {
     clearTimeout(this.lifetimeTimer);
     for (const timer of this.pendingTimers) clearTimeout(timer);
