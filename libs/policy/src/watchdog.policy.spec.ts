@@ -147,6 +147,16 @@ const scenarios: Scenario[] = [
     expected: null,
   },
   {
+    name: '6 min after a restart, a 10 min hashrate window is judged only on readings taken after it',
+    input: () => input(spec, series(T0 - 30 * MIN, T0, () => ({ hashrateHs: 40 * TH })), [step(T0 - 6 * MIN, 'restart-miner', { reason: 'hashrate-low' })]),
+    expected: null,
+  },
+  {
+    name: '10 min after a restart, still low hashrate reboots the host',
+    input: () => input(spec, series(T0 - 30 * MIN, T0, () => ({ hashrateHs: 40 * TH })), [step(T0 - 10 * MIN - 10 * SEC, 'restart-miner', { reason: 'hashrate-low' })]),
+    expected: { kind: 'reboot-host', reason: 'hashrate-low', params: { step: 2 } },
+  },
+  {
     name: 'only 8 min of low readings is no verdict on a 10 min window',
     input: () => input(spec, series(T0 - 8 * MIN, T0, () => ({ hashrateHs: 60 * TH }))),
     expected: null,
