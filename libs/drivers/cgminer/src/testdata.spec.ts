@@ -141,6 +141,12 @@ describe('testdata: values checked by hand', () => {
     expect(r.pools.length).toBeGreaterThan(0);
   });
 
+  it('antminer S9 asicseer: "0.00000" in the 13 empty slots is not a board', () => {
+    const r = readingOf('antminer-s9-asicseer-1.1.9');
+    expect(r.boards.map((b) => b.hashrateHs)).toEqual([4467.65e9, 4431.33e9, 4503.15e9]);
+    expect(r.boards.map((b) => b.chips)).toEqual([63, 63, 63]);
+  });
+
   it('antminer L3+ labels GHS but reports MH/s', () => {
     const r = readingOf('antminer-l3plus-cgminer-4.9.0');
     expect(r.model).toBe('Antminer L3+');

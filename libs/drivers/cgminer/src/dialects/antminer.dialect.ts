@@ -38,9 +38,10 @@ export function antminerSlots(stats: Record<string, unknown>): number[] {
     if (m) slots.add(Number(m[1]));
   }
   return [...slots].sort((a, b) => a - b).filter((i) => {
+    // asicseer reports "0.00000" for the 13 empty slots: a slot is a board when it has chips, hashrate or a temperature.
     const acn = count(stats[`chain_acn${i}`]) ?? 0;
-    const rate = stats[`chain_rate${i}`];
-    return acn > 0 || (typeof rate === 'string' && rate.trim() !== '') || (typeof rate === 'number' && rate > 0);
+    const rate = num(stats[`chain_rate${i}`]) ?? 0;
+    return acn > 0 || rate > 0 || temperature(stats[`temp${i}`]) !== undefined || maxOfDashed(stats[`temp_pcb${i}`]) !== undefined;
   });
 }
 
