@@ -16,3 +16,4 @@ export * from './api-key.authenticator';
 export * from './memory-api-key.store';
 export * from './key-wrap';
 export * from './broker-password.hasher';
+export * from './secret.scanner';
