@@ -238,6 +238,12 @@ describe('testdata: values checked by hand', () => {
     expect(r.pools[0]!.url).toMatch(/^stratum\+tcp:\/\//); // "\/" escapes decoded
   });
 
+  it('avalon models from the MM Ver token when there is no version reply', () => {
+    expect(readingOf('avalon-10xx-cgminer-4.11.1').model).toBe('Avalon 1047');
+    expect(readingOf('avalon-7xx-cgminer-4.10.0').model).toBe('Avalon 741');
+    expect(readingOf('avalon-8xx-cgminer-4.10.0').model).toBe('Avalon 841');
+  });
+
   it('avalon 10xx multi-command reply with a bare nan', () => {
     const nan = loadFolder('avalon-10xx-cgminer-4.11.1', 'nan');
     expect(Object.keys(nan).sort()).toEqual(['pools', 'stats', 'summary']);

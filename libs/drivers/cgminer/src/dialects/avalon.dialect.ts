@@ -81,6 +81,16 @@ function powerOf(modules: AvalonModule[]): number | undefined {
   return total;
 }
 
+/**
+ * The model from an MM "Ver" token: "1047-20051101_85dc6f0_..." and "15-194-24102401_..." carry it before the
+ * build date; the 7xx/8xx form "7411706-3162860" starts with the three-digit model.
+ */
+export function avalonModelFromVer(ver: string | undefined): string {
+  if (!ver) return '';
+  const dated = /^(.+?)-\d{8}_/.exec(ver);
+  return `Avalon ${dated ? dated[1] : ver.slice(0, 3)}`;
+}
+
 /** Canaan Avalon: cgminer 4.x with the per-module "MM ID" Key[value] strings in stats. */
 export const avalonDialect: CgminerDialect = {
   name: 'avalon',
@@ -93,9 +103,8 @@ export const avalonDialect: CgminerDialect = {
     const version = first(replies['version'], 'VERSION');
     const modules = avalonModules(records(replies['stats'], 'STATS'));
     const { software, version: swVersion } = softwareOf(version);
-    const ver = modules[0]?.tokens.get('Ver');
     const model = str(version['PROD']) ?? (str(version['MODEL']) ? `Avalon ${str(version['MODEL'])}` : undefined)
-      ?? (ver ? `Avalon ${ver.slice(0, 3)}` : '');
+      ?? avalonModelFromVer(modules[0]?.tokens.get('Ver'));
     const firmware = str(version['VERSION']) ?? (swVersion ? `${software} ${swVersion}` : '');
     return {
       ...emptyReading('avalon'),
