@@ -271,6 +271,6 @@ describe('apc-snmp PDU against the simulator', () => {
   it('refuses bad constructor options naming the key', () => {
     expect(() => new ApcSnmpPdu({ host: '10.0.0.5', community: '' })).toThrow(/apc-snmp\.community: must be a non-empty string/);
     expect(() => new ApcSnmpPdu({ host: '10.0.0.5:161', community: 'x' })).toThrow(/put the port in apc-snmp\.port/);
-    expect(() => new ApcSnmpPdu({ host: '10.0.0.5', community: 'x', outletCount: 49 })).toThrow(/outletCount: must be an integer from 1 to 48/);
+    expect(() => new ApcSnmpPdu({ host: '10.0.0.5', community: 'x', outletCount: 193 })).toThrow(/outletCount: must be an integer from 1 to 192/);
   });
 });

@@ -17,8 +17,10 @@ import type { SnmpVersion } from './snmp-message.codec';
 
 export const APC_SNMP_DRIVER = 'apc-snmp';
 
-/** The largest APC switched PDUs have 48 outlets (AP8xxx 2U); MasterSwitch units 8. */
-export const APC_MAX_OUTLETS = 48;
+/** A single APC switched PDU has at most 48 outlets; rPDU2 units daisy-chained behind one card (up to 4) share one table. */
+export const APC_MAX_OUTLETS = 192;
+/** outletCount when the config gives none: the largest single unit. */
+export const APC_DEFAULT_OUTLET_COUNT = 48;
 
 export interface ApcSnmpPduOptions {
   host: string;
@@ -32,7 +34,7 @@ export interface ApcSnmpPduOptions {
   version?: SnmpVersion;
   /** Which PowerNet-MIB outlet table to use; default 'spdu' (sPDUOutletCtl). */
   dialect?: ApcDialectName;
-  /** Outlets on this PDU (1..48); default 48. Outlet numbers above it are refused before sending. */
+  /** Outlets on this PDU (1..192); default 48. Outlet numbers above it are refused before sending. */
   outletCount?: number;
   /** Per try, default 1000 ms. */
   timeoutMs?: number;
@@ -89,7 +91,7 @@ export function parseApcSnmpOptions(raw: ConfigRecord, path: string): ResolvedOp
     readCommunity,
     version,
     dialect: optionalEnum(raw, 'dialect', path, APC_DIALECT_NAMES) ?? 'spdu',
-    outletCount: optionalInteger(raw, 'outletCount', path, 1, APC_MAX_OUTLETS) ?? APC_MAX_OUTLETS,
+    outletCount: optionalInteger(raw, 'outletCount', path, 1, APC_MAX_OUTLETS) ?? APC_DEFAULT_OUTLET_COUNT,
     timeoutMs,
     retries: optionalInteger(raw, 'retries', path, 0, 10) ?? 2,
     verifyTimeoutMs: optionalInteger(raw, 'verifyTimeoutMs', path, 0, 120_000) ?? 10_000,
