@@ -197,6 +197,12 @@ describe('snmp client against the APC PDU simulator over loopback UDP', () => {
     expect(sim.requests).toHaveLength(0);
   });
 
+  it('refuses a port it cannot address as bad_input, without leaving a socket open', async () => {
+    const client = new SnmpClient({ timeoutMs: 100, retries: 0 });
+    const err = await caught(client.get({ host: '127.0.0.1', port: 70_000, community: 'public', version: '1' }, [SYS_DESCR]));
+    expect(err.kind).toBe('bad_input');
+  });
+
   it('refuses a timeout or retry count out of range', () => {
     expect(() => new SnmpClient({ timeoutMs: 0 })).toThrow(/timeoutMs/);
     expect(() => new SnmpClient({ retries: -1 })).toThrow(/retries/);

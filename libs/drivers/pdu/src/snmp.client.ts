@@ -199,10 +199,14 @@ export class SnmpClient {
         () => finish(new PduError('timeout', `the host name did not resolve within ${timeoutMs} ms`, { ...context, attempts: 0 })),
         timeoutMs,
       );
-      socket.connect(target.port, target.host, () => {
-        clearTimeout(timer);
-        send();
-      });
+      try {
+        socket.connect(target.port, target.host, () => {
+          clearTimeout(timer);
+          send();
+        });
+      } catch (err) {
+        finish(new PduError('bad_input', `cannot address ${target.host}:${target.port}: ${(err as Error).message}`, context, { cause: err }));
+      }
     });
   }
 
