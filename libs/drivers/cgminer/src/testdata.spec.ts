@@ -167,6 +167,14 @@ describe('testdata: values checked by hand', () => {
     expect(r.boards.map((b) => b.frequencyMhz)).toEqual([450, 450, 450]);
   });
 
+  it('antminer Z11 labels GHS but reports ksol/s (Equihash: H/s = sol/s)', () => {
+    const r = readingOf('antminer-z11-cgminer-4.9.0');
+    expect(r.algorithm).toBe('equihash');
+    expect(r.hashrateAvgHs).toBeCloseTo(139.59e3, 0); // rated 135 ksol/s
+    expect(r.boards.map((b) => b.hashrateHs)).toEqual([53.24e3, 42.26e3, 46.03e3]);
+    expect(r.boards.map((b) => b.frequencyMhz)).toEqual([731, 731, 731]);
+  });
+
   it('antminer S19 Pro: rate_unit GH, temp_pcb/temp_chip "a-b-c-d" strings, 4 fans', () => {
     const r = readingOf('antminer-s19pro-bmminer-1.0.0');
     expect(r.model).toBe('Antminer S19 Pro');

@@ -7,8 +7,11 @@ const MHS_LABELLED_GHS = /antminer\s+(l3\+*|d3)\b/i;
 /** S9-era control boards wire chains to slots 6, 7, 8 and fans to fan5/fan6. */
 const S9_STYLE = /antminer\s+(s9|t9|l3|d3)/i;
 
+/** Z-series (Equihash) labels GHS but sends ksol/s. */
+const KSOLS_LABELLED_GHS = /antminer\s+z\d/i;
+
 function unit(state: CgminerSimState): number {
-  return MHS_LABELLED_GHS.test(state.model) ? 1e6 : 1e9;
+  return MHS_LABELLED_GHS.test(state.model) ? 1e6 : KSOLS_LABELLED_GHS.test(state.model) ? 1e3 : 1e9;
 }
 
 function versionBlock(state: CgminerSimState): Record<string, unknown> {

@@ -17,6 +17,12 @@ const UNIT_FACTOR: Record<string, number> = { H: 1, KH: 1e3, MH: 1e6, GH: 1e9, T
  */
 const MHS_LABELLED_GHS = /antminer\s+(l3\+*|d3)\b/i;
 
+/**
+ * Z-series (Equihash) bmminer also labels GHS but sends ksol/s: the Z11 capture says "GHS av":139.59 for a machine
+ * rated 135 ksol/s, and its chains sum to the same. For Equihash a "hash" is a solution, so H/s = sol/s.
+ */
+const KSOLS_LABELLED_GHS = /antminer\s+z\d/i;
+
 /** H/s per unit of the firmware's hashrate fields, from rate_unit, the model quirk, or the label. */
 export function antminerRateFactor(model: string, stats: Record<string, unknown>, summary: Record<string, unknown>): number {
   const rateUnit = str(stats['rate_unit'])?.toUpperCase().replace(/\/S$/, '').replace(/S$/, '');
@@ -24,6 +30,7 @@ export function antminerRateFactor(model: string, stats: Record<string, unknown>
   const labelled = [stats, summary].some((r) => 'GHS 5s' in r || 'GHS av' in r) ? 1e9
     : [stats, summary].some((r) => 'MHS 5s' in r || 'MHS av' in r) ? 1e6 : 1e9;
   if (labelled === 1e9 && MHS_LABELLED_GHS.test(model)) return 1e6;
+  if (labelled === 1e9 && KSOLS_LABELLED_GHS.test(model)) return 1e3;
   return labelled;
 }
 
