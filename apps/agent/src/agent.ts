@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { driverRegistry } from '@rigwarden/drivers-core';
 import { createPduOutlet, PduError } from '@rigwarden/drivers-pdu';
 import { FileNonceStore } from '@rigwarden/security';
-import { AgentStatus, RigTopics } from '@rigwarden/protocol';
+import { AgentStatus, RigEvent, RigTopics, encodeJson } from '@rigwarden/protocol';
 import type { Clock, Logger } from '@rigwarden/shared';
 import type { AgentConfig } from './config/agent-config';
 import { ConfigError } from './config/config-error';
@@ -14,6 +14,7 @@ import { CollectorRuntime, type ScheduledMiner } from './runtime/collector-runti
 import { DiskQueue } from './telemetry/disk-queue';
 import { SeqStore } from './telemetry/seq-store';
 import { TelemetryPublisher } from './telemetry/telemetry-publisher';
+import { SafetyWatchdog } from './safety/safety-watchdog';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -59,6 +60,7 @@ export class Agent {
   readonly publisher: TelemetryPublisher;
   readonly outbox: DiskQueue;
   readonly commands: CommandHandler;
+  readonly safety: SafetyWatchdog;
   private readonly nonces: FileNonceStore;
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly startedAt: number;
@@ -96,11 +98,19 @@ export class Agent {
       send: (topic, payload) => this.publisher.send(topic, payload),
       subscribe: (topic, handler) => this.publisher.subscribe(topic, handler),
     });
+    this.safety = new SafetyWatchdog(config.safety, (event) => {
+      this.publisher.send(topics.rig(event.rigId, 'events'), encodeJson(RigEvent, event).toString('utf8'));
+    }, clock, logger.child('safety'));
+    const byKey = new Map(miners.map((m) => [`${m.rigId}/${m.minerId}`, m]));
     this.runtime = new CollectorRuntime(miners, {
       ...config.poll,
       clock,
       logger: logger.child('runtime'),
-      onOutcome: (outcome) => this.publisher.publishOutcome(outcome),
+      onOutcome: (outcome) => {
+        this.publisher.publishOutcome(outcome);
+        const miner = byKey.get(`${outcome.rigId}/${outcome.minerId}`);
+        if (miner) this.safety.observe(miner, outcome);
+      },
     });
   }
 
@@ -121,6 +131,7 @@ export class Agent {
     clearInterval(this.statusTimer);
     await this.runtime.stop();
     await this.commands.idle();
+    await this.safety.idle();
     await this.publisher.close(this.status(false));
     this.nonces.close();
   }

@@ -30,6 +30,8 @@ export interface AgentConfig {
   status: { intervalMs: number };
   /** Command verification: where the per-rig HMAC keys are, and the freshness window. */
   security: { keysFile: string; commandWindowMs: number };
+  /** The local safety watchdog: acts on temperature without the controller. */
+  safety: { criticalTempC: number; resumeBelowC: number; action: 'stop' | 'lowest-profile'; lowestWorkMode: number; normalWorkMode: number };
   /** Rig-level settings: how to reboot the host, which PDU outlet feeds it. */
   rigs: Record<string, RigSettings>;
   miners: MinerConfig[];
@@ -108,7 +110,7 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
 
 export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const r: Reader = new Reader(file);
-  const root = r.object(raw, '', ['agent', 'mqtt', 'poll', 'outbox', 'status', 'security', 'rigs', 'miners']);
+  const root = r.object(raw, '', ['agent', 'mqtt', 'poll', 'outbox', 'status', 'security', 'safety', 'rigs', 'miners']);
 
   const agentRaw = r.object(root['agent'], 'agent', ['id', 'dataDir']);
   const agentId = r.string(agentRaw, 'id', 'agent.', hostname());
@@ -156,6 +158,18 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
     commandWindowMs: r.integer(securityRaw, 'commandWindowSeconds', 'security.', 30, 1, 3600) * 1000,
   };
 
+  const safetyRaw = r.object(root['safety'], 'safety', ['criticalTempC', 'resumeBelowC', 'action', 'lowestWorkMode', 'normalWorkMode']);
+  const criticalTempC = r.integer(safetyRaw, 'criticalTempC', 'safety.', 95, 40, 150);
+  const resumeBelowC = r.integer(safetyRaw, 'resumeBelowC', 'safety.', criticalTempC - 15, 0, 149);
+  if (resumeBelowC >= criticalTempC) r.fail('safety.resumeBelowC', `must be below safety.criticalTempC (${criticalTempC}), got ${resumeBelowC}`);
+  const action = r.string(safetyRaw, 'action', 'safety.', 'stop');
+  if (action !== 'stop' && action !== 'lowest-profile') r.fail('safety.action', `must be "stop" or "lowest-profile", got ${JSON.stringify(action)}`);
+  const safety = {
+    criticalTempC, resumeBelowC, action: action as 'stop' | 'lowest-profile',
+    lowestWorkMode: r.integer(safetyRaw, 'lowestWorkMode', 'safety.', 0, 0, 10),
+    normalWorkMode: r.integer(safetyRaw, 'normalWorkMode', 'safety.', 1, 0, 10),
+  };
+
   const rigsRaw = r.object(root['rigs'], 'rigs', Object.keys((root['rigs'] ?? {}) as Obj));
   const rigs: Record<string, RigSettings> = {};
   for (const [rigId, value] of Object.entries(rigsRaw)) {
@@ -191,5 +205,5 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
   for (const rigId of Object.keys(rigs)) {
     if (!miners.some((m) => m.rig === rigId)) r.fail(`rigs.${rigId}`, `no miner in miners[] belongs to rig "${rigId}"`);
   }
-  return { file, agent: { id: agentId, dataDir }, mqtt, poll, outbox, status, security, rigs, miners };
+  return { file, agent: { id: agentId, dataDir }, mqtt, poll, outbox, status, security, safety, rigs, miners };
 }
