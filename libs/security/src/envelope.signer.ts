@@ -16,15 +16,20 @@ export function computeSignature(envelope: SignedFields, secret: SecretBytes): B
 
 /** Constant-time check of `envelope.signature` against `secret`. False (never a throw) for any malformed input. */
 export function signatureMatches(envelope: SignedFields & { signature: Uint8Array }, secret: SecretBytes): boolean {
-  let expected: Buffer;
+  let encoded: Buffer;
   try {
-    expected = computeSignature(envelope, secret);
+    encoded = encodeForSigning(envelope);
   } catch {
     return false;
   }
-  const actual = envelope.signature;
-  if (!(actual instanceof Uint8Array) || actual.length !== expected.length) return false;
-  return timingSafeEqual(expected, actual);
+  return encodedSignatureMatches(encoded, envelope.signature, secret);
+}
+
+/** Constant-time check of a signature over already encoded bytes (the verifier encodes once). */
+export function encodedSignatureMatches(encoded: Buffer, signature: Uint8Array, secret: SecretBytes): boolean {
+  const expected = createHmac('sha256', secret.expose()).update(encoded).digest();
+  if (!(signature instanceof Uint8Array) || signature.length !== expected.length) return false;
+  return timingSafeEqual(expected, signature);
 }
 
 /** A fresh 128-bit nonce as base64url (22 characters). */

@@ -1,6 +1,6 @@
 import type { CommandEnvelope } from '@rigwarden/protocol';
 import { COMMAND_TYPES, encodeForSigning, type CommandType } from './command-encoding';
-import { SIGNATURE_BYTES, signatureMatches } from './envelope.signer';
+import { SIGNATURE_BYTES, encodedSignatureMatches } from './envelope.signer';
 import type { KeyLookup, KeyRejectionReason } from './key-ring';
 import type { NonceStore } from './nonce-store';
 import { INSPECT } from './redaction';
@@ -96,7 +96,7 @@ export class EnvelopeVerifier {
   /** `now` is epoch milliseconds from the caller's clock. */
   verify(envelope: CommandEnvelope, expectedRigId: string, now: number): EnvelopeVerification {
     const shape = checkShape(envelope);
-    if (shape) return shape;
+    if (!shape.ok) return shape;
     const claimed = { commandId: envelope.commandId, keyId: envelope.keyId };
     const reject = (reason: RejectionReason, detail: string): EnvelopeRejection => ({ ok: false, reason, detail, ...claimed });
 
@@ -105,7 +105,7 @@ export class EnvelopeVerifier {
     }
     const key = this.#keys.lookup(expectedRigId, envelope.keyId, now);
     if (!key.ok) return reject(key.reason, KEY_DETAIL[key.reason](envelope.keyId, expectedRigId));
-    if (envelope.signature.length !== SIGNATURE_BYTES || !signatureMatches(envelope, key.key.secret)) {
+    if (envelope.signature.length !== SIGNATURE_BYTES || !encodedSignatureMatches(shape.encoded, envelope.signature, key.key.secret)) {
       return reject('bad_signature', `command ${envelope.commandId}: the signature does not match key ${envelope.keyId}`);
     }
 
@@ -149,8 +149,8 @@ const KEY_DETAIL: Record<KeyRejectionReason, (keyId: string, rigId: string) => s
   key_expired: (k, r) => `key ${k} of rig ${r} has expired`,
 };
 
-/** The `malformed` check: every signed field present, bounded and encodable. */
-function checkShape(envelope: CommandEnvelope): EnvelopeRejection | undefined {
+/** The `malformed` check: every signed field present, bounded and encodable; gives the encoding when it is. */
+function checkShape(envelope: CommandEnvelope): EnvelopeRejection | { ok: true; encoded: Buffer } {
   if (typeof envelope !== 'object' || envelope === null) return malformed('envelope', 'the command is not an object');
   const commandId = typeof envelope.commandId === 'string' && ID.test(envelope.commandId) ? envelope.commandId : undefined;
   const bad = (field: string, problem: string) => malformed(field, `command ${commandId ?? '(no id)'}: ${field} ${problem}`, commandId);
@@ -173,12 +173,11 @@ function checkShape(envelope: CommandEnvelope): EnvelopeRejection | undefined {
   if ((envelope.expiresAt as Date).getTime() <= (envelope.issuedAt as Date).getTime()) return bad('expiresAt', 'is not after issuedAt');
   if (!(envelope.signature instanceof Uint8Array) || envelope.signature.length === 0) return bad('signature', 'is missing');
   try {
-    encodeForSigning(envelope);
+    return { ok: true, encoded: encodeForSigning(envelope) };
   } catch (err) {
     const field = err instanceof SecurityError ? String(err.context['field'] ?? 'payload') : 'payload';
     return bad(field, 'has no canonical encoding');
   }
-  return undefined;
 }
 
 function malformed(field: string, detail: string, commandId?: string): EnvelopeRejection {

@@ -24,7 +24,7 @@ export const NONCE_JOURNAL_VERSION = 1;
  * A nonce store that survives restarts: the in-memory store, plus an append-only journal of what it remembered
  * (`{"k":key,"u":until}` per line, `{"f":floor}` when the floor rises). Opening replays the journal, dropping what has
  * expired, and compacts it; a compaction rewrites only the live entries (to `<path>.tmp`, fsync, rename), so the file
- * never exceeds `compactAfterLines` + 2 lines of at most ~550 bytes. A torn last line (a crash mid-append) is
+ * never exceeds `compactAfterLines` + 2 lines of at most ~1 KB (keys are bounded). A torn last line (a crash mid-append) is
  * ignored; any other unreadable line fails the open with `journal_corrupt`: the agent must not run with replay
  * protection it cannot trust. One process per journal.
  */
