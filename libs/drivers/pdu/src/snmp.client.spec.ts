@@ -89,8 +89,9 @@ describe('snmp client against the APC PDU simulator over loopback UDP', () => {
   });
 
   it('accepts a late reply to an earlier try, since retries keep the request-id', async () => {
-    const client = new SnmpClient({ timeoutMs: 100, retries: 1 });
-    sim.delayReplies(150);
+    // Tries at 0 and 200 ms; the reply to the first comes at 300 ms, before a third try would go at 400 ms.
+    const client = new SnmpClient({ timeoutMs: 200, retries: 2 });
+    sim.delayReplies(300);
     const reply = await client.get(target('2c', 'public'), [`${SPDU_CTL}.1`]);
     expect(reply[0].value).toEqual({ type: 'integer', value: 1 });
     expect(client.lastExchange.sent).toBe(2);

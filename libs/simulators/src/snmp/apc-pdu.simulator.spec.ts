@@ -41,7 +41,7 @@ describe('APC PDU SNMP simulator', () => {
   let port: number;
 
   beforeEach(async () => {
-    sim = new ApcPduSimulator({ outlets: 4, rebootDurationMs: 60, lifetimeMs: 10_000 });
+    sim = new ApcPduSimulator({ outlets: 4, rebootDurationMs: 400, lifetimeMs: 10_000 });
     ({ port } = await sim.start());
   });
 
@@ -74,8 +74,9 @@ describe('APC PDU SNMP simulator', () => {
     const reply = await exchange(port, request({ version: 0, community: 'private', pduTag: TAG.SET, requestId: 5, oid: `${SPDU_CTL}.2`, value: 3n }));
     expect(reply && parseMessage(reply).errorStatus).toBe(0n);
     expect(sim.outletState(2)).toBe('off');
-    await new Promise((r) => setTimeout(r, 120));
+    for (let waited = 0; sim.outletState(2) === 'off' && waited < 3_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     expect(sim.outletState(2)).toBe('on');
+    expect(sim.timeline[1].at - sim.timeline[0].at).toBeGreaterThanOrEqual(390);
     expect(sim.timeline.map((t) => [t.outlet, t.to, t.cause])).toEqual([[2, 'off', 'reboot'], [2, 'on', 'reboot done']]);
   });
 
