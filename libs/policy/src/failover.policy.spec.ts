@@ -171,6 +171,30 @@ const scenarios: Scenario[] = [
     expected: null,
   },
   {
+    name: 'a backup that rejected half its shares minutes ago is passed over',
+    input: () => {
+      // On B from -5 min to -2 min, rejecting half its shares (ending at 154 accepted, 54 rejected); then on A.
+      const bAsLeft = (p: PoolObservation) => (p.index === 1 ? { ...p, accepted: 154, rejected: 54 } : p);
+      return input(spec, [
+        ...series(T0 - 5 * MIN, T0 - 2 * MIN, (_at, i) => ({ active: 1, accepted: 100 + i * 3, rejected: i * 3 })),
+        ...series(T0 - 110 * SEC, T0 - POLL, (at) => ({ pools: poolsOf({ accepted: acceptedAt(at) }).map(bAsLeft) })),
+        obs(T0, { pools: poolsOf({ accepted: acceptedAt(T0), states: { 0: 'dead' } }).map(bAsLeft) }),
+      ]);
+    },
+    expected: { kind: 'switch-pool', reason: 'active-pool-dead', params: { poolIndex: 2 } },
+  },
+  {
+    name: 'with under 5 min of share history the silence threshold is the plain 30 s',
+    input: () => input(spec, series(T0 - 100 * SEC, T0, (at) => ({ accepted: Math.floor(Math.min(at - (T0 - 100 * SEC), 60 * SEC) / (20 * SEC)) }))),
+    expected: { kind: 'switch-pool', reason: 'active-pool-silent', params: { poolIndex: 1 } },
+  },
+  {
+    name: 'a quarantine that failed is not in force',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { states: { 0: 'dead' } })],
+      [action(T0 - 5 * MIN, 'quarantine', 'watchdog', {}, { outcome: 'failed' })]),
+    expected: { kind: 'switch-pool', reason: 'active-pool-dead', params: { poolIndex: 1 } },
+  },
+  {
     name: 'a pool unknown to the miner status is still a candidate after the alive ones',
     input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { states: { 0: 'dead', 1: 'unknown' } })]),
     expected: { kind: 'switch-pool', reason: 'active-pool-dead', params: { poolIndex: 2 } },

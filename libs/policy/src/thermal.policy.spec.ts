@@ -54,6 +54,12 @@ const scenarios: Scenario[] = [
     expected: { kind: 'apply-profile', reason: 'temperature-high', params: { profile: 'eco', fromProfile: 'normal' } },
   },
   {
+    name: 'a step-down that failed leaves the profile as it was and is tried again',
+    input: () => input(spec, temps([[T0 - 10 * MIN, 65], [T0 - 3 * MIN, 84]]),
+      [action(T0 - 90 * SEC, 'apply-profile', 'thermal', { profile: 'normal', direction: 'down' }, { outcome: 'failed' })]),
+    expected: { kind: 'apply-profile', reason: 'temperature-high', params: { profile: 'normal', fromProfile: 'turbo' } },
+  },
+  {
     name: 'hot on the lowest profile makes no decision below critical',
     input: () => input(spec, temps([[T0 - 10 * MIN, 88]]), [profile(T0 - 30 * MIN, 'eco', 'down')]),
     expected: null,
