@@ -142,6 +142,10 @@ describe('envelope-verifier', () => {
     expect(v.verify(lateK1, RIG, T0 + 40_000)).toMatchObject({ ok: false, reason: 'retired_key' });
   });
 
+  it('envelope-verifier: a broken clock (NaN) is an error, never an acceptance', () => {
+    expect(() => verifier().verify(signedWith(K1), RIG, Number.NaN)).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+  });
+
   it('envelope-verifier: the window is configurable', () => {
     const v = verifier(ringWith(K1), { windowMs: 5_000 });
     const envelope = signedWith(K1, { issuedAt: new Date(T0 - 5_001), expiresAt: new Date(T0 + 60_000) });

@@ -95,6 +95,8 @@ export class EnvelopeVerifier {
 
   /** `now` is epoch milliseconds from the caller's clock. */
   verify(envelope: CommandEnvelope, expectedRigId: string, now: number): EnvelopeVerification {
+    // A NaN clock would pass every time comparison: refuse it loudly rather than accept everything.
+    if (!Number.isSafeInteger(now)) throw new SecurityError('invalid_argument', `EnvelopeVerifier.verify: now must be epoch milliseconds, got ${now}`);
     const shape = checkShape(envelope);
     if (!shape.ok) return shape;
     const claimed = { commandId: envelope.commandId, keyId: envelope.keyId };
