@@ -11,10 +11,12 @@ const args = process.argv.slice(2);
 const demo = !args.includes('--no-demo');
 const rigsArg = args.indexOf('--rigs');
 const rigs = rigsArg >= 0 ? Number(args[rigsArg + 1]) : 6;
-const dataDir = join(root, 'data');
+const dataDirArg = args.indexOf('--data-dir');
+const dataDir = dataDirArg >= 0 ? args[dataDirArg + 1] : join(root, 'data');
 mkdirSync(dataDir, { recursive: true });
 
-execFileSync(process.execPath, [join(root, 'tools/build.mjs')], { stdio: 'inherit' });
+// Build first so a checkout that changed since `npm install` runs what it contains (about a second).
+if (!args.includes('--no-build')) execFileSync(process.execPath, [join(root, 'tools/build.mjs')], { stdio: 'inherit' });
 
 const children = [];
 let stopping = false;
@@ -54,7 +56,7 @@ async function stopAll(code) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   }
-  console.error('rigwarden: stopped');
+  console.error(`rigwarden: stopped (${children.map(({ name, child }) => `${name} ${child.exitCode ?? child.signalCode}`).join(', ')})`);
   process.exit(code);
 }
 process.on('SIGINT', () => void stopAll(0));
@@ -85,6 +87,7 @@ try {
     demo ? `  demo farm    ${rigs} simulated cgminer miners, polled every 2 s` : '  demo farm    off (--no-demo)',
     `Try: ${rigctl}   (in another terminal; add --json for JSON)`,
     'Ctrl-C stops everything.',
+    `(pids: ${children.map(({ name, child }) => `${name} ${child.pid}`).join(', ')})`,
     '',
   ].join('\n'));
 } catch (err) {
