@@ -197,6 +197,16 @@ describe('apc-snmp PDU against the simulator', () => {
     expect(sim.outletState(1)).toBe('on');
   });
 
+  it('outletUnknown (4) is an unexpected_reply, never taken for on or off, and a power-cycle does not start', async () => {
+    const { sim, pdu } = await setup();
+    sim.reportUnknown(3);
+    const err = await caught(pdu.outletState(3));
+    expect(err.kind).toBe('unexpected_reply');
+    expect(err.message).toMatch(/sPDUOutletCtl reads outletUnknown\(4\), neither on nor off/);
+    await expect(pdu.powerCycle(3, { offMs: 1_000 })).rejects.toMatchObject({ kind: 'unexpected_reply' });
+    expect(sim.sets()).toHaveLength(0);
+  });
+
   it('an outlet the PDU does not have is no_such_object, naming the outlet', async () => {
     const { pdu } = await setup({ outlets: 8 }, { outletCount: 24 });
     const err = await caught(pdu.outletState(9));

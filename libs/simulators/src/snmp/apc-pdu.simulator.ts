@@ -119,6 +119,7 @@ export class ApcPduSimulator {
   readonly timeline: OutletTransition[] = [];
   private readonly states: SimOutletState[];
   private readonly pendingTimers = new Set<NodeJS.Timeout>();
+  private readonly unknownOutlets = new Set<number>();
   private readonly mib = new Map<string, MibObject>();
   private sortedOids: string[] = [];
   private socket: Socket | undefined;
@@ -238,6 +239,13 @@ export class ApcPduSimulator {
   /** Before each of the next `count` replies, send a datagram that is not BER. */
   sendGarbage(count = 1): void {
     this.faults.garbage += count;
+  }
+
+  /** The outlet's relay state cannot be determined: reads answer outletUnknown (4) until `clear` is true. */
+  reportUnknown(outlet: number, clear = false): void {
+    this.checkOutlet(outlet);
+    if (clear) this.unknownOutlets.delete(outlet);
+    else this.unknownOutlets.add(outlet);
   }
 
   /** Hears everything, answers nothing (a hung agent). */
@@ -382,7 +390,7 @@ export class ApcPduSimulator {
       if (command === 3) return { apply: () => this.reboot(outlet) };
       return { error: E.wrongValue };
     };
-    const onOff = (outlet: number) => () => int(this.states[outlet - 1] === 'on' ? 1 : 2);
+    const onOff = (outlet: number) => () => int(this.unknownOutlets.has(outlet) ? 4 : this.states[outlet - 1] === 'on' ? 1 : 2);
     if (dialects.has('spdu')) add(SPDU_TABLE_SIZE, { read: () => int(this.states.length) });
     for (let outlet = 1; outlet <= this.states.length; outlet++) {
       if (dialects.has('spdu')) {
@@ -397,7 +405,7 @@ export class ApcPduSimulator {
       if (dialects.has('rpdu2')) {
         add(`${RPDU2_CONTROL}.${outlet}`, { read: onOff(outlet), write: commandWriter(outlet) });
         // rPDU2OutletSwitchedStatusState: off(1), on(2), the other way round from the rest.
-        add(`${RPDU2_STATUS}.${outlet}`, { read: () => int(this.states[outlet - 1] === 'on' ? 2 : 1) });
+        add(`${RPDU2_STATUS}.${outlet}`, { read: () => int(this.unknownOutlets.has(outlet) ? 4 : this.states[outlet - 1] === 'on' ? 2 : 1) });
       }
     }
     this.sortedOids = [...this.mib.keys()].sort(compareOids);
