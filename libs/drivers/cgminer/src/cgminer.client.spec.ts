@@ -1,4 +1,5 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { CgminerSimulator } from '@rigwarden/simulators';
 import { DriverError } from '@rigwarden/drivers-core';
 import { CgminerClient, JsonDepthTracker, MAX_REQUEST_BYTES } from './cgminer.client';
@@ -224,6 +225,29 @@ describe('CgminerClient against raw servers', () => {
       expect(reply['SUMMARY']).toEqual([{ Elapsed: 9 }]);
     } finally {
       await srv.close();
+    }
+  });
+
+  it('the connect deadline is its own, shorter than the total deadline', async () => {
+    // A listener whose process never accepts: once its backlog is full the kernel drops further SYNs,
+    // so a connect neither succeeds nor fails, like a host that is down behind a silent firewall.
+    const child = spawn(process.execPath, ['-e', [
+      "const s = require('net').createServer();",
+      "s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => process.stdout.write(s.address().port + '\\n',",
+      '  () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20000)));',
+    ].join('')]);
+    const held: Socket[] = [];
+    try {
+      const port = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+      for (let i = 0; i < 4; i++) held.push(connect({ host: '127.0.0.1', port }).on('error', () => undefined));
+      await new Promise((r) => setTimeout(r, 200));
+      const started = Date.now();
+      const err = await new CgminerClient({ connectTimeoutMs: 300, totalTimeoutMs: 5000 }).command({ host: '127.0.0.1', port }, 'summary').catch((e: unknown) => e);
+      expect(err).toMatchObject({ kind: 'timeout', message: expect.stringContaining('no TCP connection within 300 ms') });
+      expect(Date.now() - started).toBeLessThan(1500);
+    } finally {
+      for (const s of held) s.destroy();
+      child.kill();
     }
   });
 
