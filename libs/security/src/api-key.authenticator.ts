@@ -1,6 +1,7 @@
 import { parseApiKeyToken, type ApiKeyHasher, type ApiKeyRecord } from './api-key.hasher';
 import { allows, type ApiScope } from './api-scope';
 import { INSPECT } from './redaction';
+import { SecurityError } from './security-error';
 
 /** Where the authenticator reads keys: the controller's repository (SQLite), or the in-memory store. */
 export interface ApiKeyLookup {
@@ -61,6 +62,7 @@ export class ApiKeyAuthenticator {
   }
 
   async authenticate(presented: string | undefined, required: ApiScope, now: number): Promise<ApiKeyAuthentication> {
+    if (!Number.isSafeInteger(now)) throw new SecurityError('invalid_argument', `ApiKeyAuthenticator.authenticate: now must be epoch milliseconds, got ${now}`);
     if (presented === undefined || presented === '') return unauthenticated('missing');
     const parsed = parseApiKeyToken(presented);
     if (!parsed) return unauthenticated('malformed');

@@ -78,6 +78,11 @@ describe('api-keys', () => {
     expect(used).toEqual([]);
   });
 
+  it('api-keys: a NaN clock is an error, never an acceptance', async () => {
+    const { token, auth } = setup();
+    await expect(auth.authenticate(token.reveal(), 'read', Number.NaN)).rejects.toMatchObject({ code: 'invalid_argument' });
+  });
+
   it('api-keys: revocation takes effect on the next call', async () => {
     const { token, record, auth, store } = setup();
     expect((await auth.authenticate(token.reveal(), 'read', T0)).ok).toBe(true);

@@ -51,6 +51,8 @@ describe('key-ring', () => {
     ['expires before notBefore', () => new KeyRing().add(RIG, rigKey('k', { expires: T0 - 2 * DAY })), 'invalid_argument'],
     ['a secret that is not SecretBytes', () => new KeyRing().add(RIG, { ...rigKey('k'), secret: Buffer.alloc(32) as never }), 'invalid_secret'],
     ['retiring an unknown key', () => new KeyRing().retire(RIG, 'k9'), 'unknown_key'],
+    ['a lookup with a NaN clock', () => ring.lookup(RIG, 'active', Number.NaN), 'invalid_argument'],
+    ['choosing a signing key with a NaN clock', () => ring.signingKey(RIG, Number.NaN), 'invalid_argument'],
   ])('key-ring: %s is refused', (_name, action, code) => {
     expect(action).toThrow(SecurityError);
     expect(action).toThrow(expect.objectContaining({ code }));

@@ -81,6 +81,7 @@ export class KeyRing {
 
   /** The key to sign with: the newest (by `created`, then `notBefore`, then id) active key. */
   signingKey(principal: string, now: number): SigningKey {
+    checkNow(now, 'KeyRing.signingKey');
     let best: SigningKey | undefined;
     for (const key of this.#keys.get(principal)?.values() ?? []) {
       if (keyState(key, now) !== 'active') continue;
@@ -92,6 +93,7 @@ export class KeyRing {
 
   /** The key a received envelope names, if it may verify at `now`. */
   lookup(principal: string, keyId: string, now: number): KeyLookup {
+    checkNow(now, 'KeyRing.lookup');
     const key = this.#keys.get(principal)?.get(keyId);
     if (!key) return { ok: false, reason: 'unknown_key' };
     switch (keyState(key, now)) {
@@ -120,6 +122,11 @@ export class KeyRing {
   [INSPECT](): string {
     return `KeyRing { principals: ${this.#keys.size}, secrets: ${REDACTED} }`;
   }
+}
+
+/** A NaN clock would make every key look active. */
+function checkNow(now: number, operation: string): void {
+  if (!Number.isSafeInteger(now)) throw new SecurityError('invalid_argument', `${operation}: now must be epoch milliseconds, got ${now}`);
 }
 
 function newer(a: SigningKey, b: SigningKey): boolean {
