@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:net';
+import { spawn } from 'node:child_process';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { CgminerSimulator, type SimDialect } from '@rigwarden/simulators';
 import { scanAll, scanCgminer, type ScanResult } from './cgminer-discovery.scanner';
 import { expandTargets, ScanTargetError } from './scan-targets.parser';
@@ -73,6 +74,27 @@ describe('scanCgminer over loopback 127.0.0.x', () => {
     const hangIndex = order.findIndex((r) => r.host === '127.0.0.5');
     expect(hangIndex).toBe(order.length - 1);
     expect(order.slice(0, 3).every((r) => r.class === 'identified' || r.class === 'responsive')).toBe(true);
+  });
+
+  it('a host that drops SYNs is unresponsive after the probe deadline, not the identify one', async () => {
+    // A listener that never accepts, its backlog filled: further connects hang like a silent firewall.
+    const child = spawn(process.execPath, ['-e', [
+      "const s = require('net').createServer();",
+      "s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => process.stdout.write(s.address().port + '\\n',",
+      '  () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20000)));',
+    ].join('')]);
+    const held: Socket[] = [];
+    try {
+      const silentPort = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+      for (let i = 0; i < 4; i++) held.push(connect({ host: '127.0.0.1', port: silentPort }).on('error', () => undefined));
+      await new Promise((r) => setTimeout(r, 200));
+      const [result] = await scanAll({ targets: [`127.0.0.1:${silentPort}`], probeTimeoutMs: 200, identifyTimeoutMs: 2000 });
+      expect(result).toMatchObject({ class: 'unresponsive', reason: 'timeout' });
+      expect(result!.durationMs).toBeLessThan(600);
+    } finally {
+      for (const s of held) s.destroy();
+      child.kill();
+    }
   });
 
   it('stops promptly when the caller aborts', async () => {
