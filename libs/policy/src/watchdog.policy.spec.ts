@@ -104,6 +104,14 @@ const scenarios: Scenario[] = [
     expected: { kind: 'restart-miner', reason: 'gpu-lost', params: { detail: '5 of 6 GPUs reported for 2 min (missing 0000:06:00.0)' } },
   },
   {
+    name: 'readings whose board query failed are no verdict on missing boards',
+    input: () => input(rigSpec({ kind: 'gpu', expectedHashrateHs: undefined, profiles: [] }), [
+      ...series(T0 - 10 * MIN, T0 - 190 * SEC, () => ({ boards: gpus(6), hashrateHs: 360e6 })),
+      ...series(T0 - 3 * MIN, T0, () => ({ boards: [], errorKinds: ['parse'], hashrateHs: 360e6 })),
+    ]),
+    expected: null,
+  },
+  {
     name: 'a GPU pulled during a quarantine is not missed after the release',
     input: () => input(rigSpec({ kind: 'gpu', expectedHashrateHs: undefined, profiles: [] }), [
       ...series(T0 - 30 * MIN, T0 - 20 * MIN, () => ({ boards: gpus(6), hashrateHs: 360e6 })),
