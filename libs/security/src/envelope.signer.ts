@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { CommandEnvelope } from '@rigwarden/protocol';
 import { encodeForSigning, type SignedFields } from './command-encoding';
+import { checkEnvelopeShape } from './envelope-shape';
 import type { KeyRing } from './key-ring';
 import { INSPECT, REDACTED } from './redaction';
 import type { SecretBytes } from './secret-bytes';
@@ -75,7 +76,11 @@ export class CommandSigner {
       keyId: key.id,
       signature: Buffer.alloc(0),
     };
-    return { ...unsigned, signature: computeSignature(unsigned, key.secret) };
+    const signed = { ...unsigned, signature: computeSignature(unsigned, key.secret) };
+    // Never publish what every agent would refuse as malformed: fail here, naming the field.
+    const shape = checkEnvelopeShape(signed);
+    if (!shape.ok) throw new SecurityError('unsignable_envelope', `CommandSigner.sign: ${shape.detail}`, { field: shape.field, rigId: draft.rigId });
+    return signed;
   }
 
   toJSON(): unknown {

@@ -161,6 +161,16 @@ describe('envelope-verifier', () => {
     expect(new CommandSigner(ringWith(K1)).sign(draft(), T0).nonce).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 
+  it.each([
+    ['expiresAt before issuedAt', { issuedAt: new Date(T0), expiresAt: new Date(T0 - 1) }, 'expiresAt'],
+    ['a short nonce', { nonce: 'abc' }, 'nonce'],
+    ['no miner id on a miner command', { minerId: '' }, 'minerId'],
+    ['a command id with a space', { commandId: 'cmd 1' }, 'commandId'],
+  ])('envelope-verifier: the signer refuses to sign what agents would call malformed: %s', (_name, overrides, field) => {
+    const sign = () => new CommandSigner(ringWith(K1)).sign(draft(overrides), T0);
+    expect(sign).toThrow(expect.objectContaining({ code: 'unsignable_envelope', context: expect.objectContaining({ field }) }));
+  });
+
   it('envelope-verifier: a saturated nonce cache fails closed instead of forgetting a live nonce', () => {
     const v = verifier(ringWith(K1), { capacity: 3 });
     const envelopes = Array.from({ length: 5 }, (_, i) => signedWith(K1, { commandId: `c${i}`, issuedAt: new Date(T0 + i), expiresAt: new Date(T0 + 30_000 + i) }));

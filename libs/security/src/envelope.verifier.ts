@@ -1,5 +1,6 @@
 import type { CommandEnvelope } from '@rigwarden/protocol';
-import { COMMAND_TYPES, encodeForSigning, type CommandType } from './command-encoding';
+import type { CommandType } from './command-encoding';
+import { checkEnvelopeShape } from './envelope-shape';
 import { SIGNATURE_BYTES, encodedSignatureMatches } from './envelope.signer';
 import type { KeyLookup, KeyRejectionReason } from './key-ring';
 import type { NonceStore } from './nonce-store';
@@ -62,11 +63,6 @@ export interface EnvelopeVerifierOptions {
 
 export const DEFAULT_FRESHNESS_WINDOW_MS = 30_000;
 
-/** Commands that address the whole rig, so minerId may be empty. */
-const RIG_LEVEL: ReadonlySet<CommandType> = new Set(['rebootHost', 'powerCycle']);
-const ID = /^[\x21-\x7e]{1,128}$/; // printable ASCII, no spaces
-const NONCE = /^[A-Za-z0-9+/=_-]{16,128}$/; // base64, base64url or hex; at least 96 bits of text
-
 /**
  * Decides whether a received command may run. Pure apart from the injected nonce store: no clock, no I/O of its own.
  *
@@ -97,7 +93,7 @@ export class EnvelopeVerifier {
   verify(envelope: CommandEnvelope, expectedRigId: string, now: number): EnvelopeVerification {
     // A NaN clock would pass every time comparison: refuse it loudly rather than accept everything.
     if (!Number.isSafeInteger(now)) throw new SecurityError('invalid_argument', `EnvelopeVerifier.verify: now must be epoch milliseconds, got ${now}`);
-    const shape = checkShape(envelope);
+    const shape = checkEnvelopeShape(envelope);
     if (!shape.ok) return shape;
     const claimed = { commandId: envelope.commandId, keyId: envelope.keyId };
     const reject = (reason: RejectionReason, detail: string): EnvelopeRejection => ({ ok: false, reason, detail, ...claimed });
@@ -150,38 +146,3 @@ const KEY_DETAIL: Record<KeyRejectionReason, (keyId: string, rigId: string) => s
   key_not_yet_valid: (k, r) => `key ${k} of rig ${r} is not valid yet`,
   key_expired: (k, r) => `key ${k} of rig ${r} has expired`,
 };
-
-/** The `malformed` check: every signed field present, bounded and encodable; gives the encoding when it is. */
-function checkShape(envelope: CommandEnvelope): EnvelopeRejection | { ok: true; encoded: Buffer } {
-  if (typeof envelope !== 'object' || envelope === null) return malformed('envelope', 'the command is not an object');
-  const commandId = typeof envelope.commandId === 'string' && ID.test(envelope.commandId) ? envelope.commandId : undefined;
-  const bad = (field: string, problem: string) => malformed(field, `command ${commandId ?? '(no id)'}: ${field} ${problem}`, commandId);
-  for (const field of ['commandId', 'rigId', 'keyId'] as const) {
-    const value: unknown = envelope[field];
-    if (typeof value !== 'string' || value === '') return bad(field, 'is missing');
-    if (!ID.test(value)) return bad(field, 'must be 1-128 printable ASCII characters');
-  }
-  const payload = envelope.payload;
-  if (payload === undefined || payload === null || !COMMAND_TYPES.includes(payload.$case)) return bad('payload', 'is missing or of an unknown type');
-  if (typeof envelope.minerId !== 'string') return bad('minerId', 'must be a string');
-  if (envelope.minerId === '' && !RIG_LEVEL.has(payload.$case)) return bad('minerId', `is missing (required for ${payload.$case})`);
-  if (envelope.minerId !== '' && !ID.test(envelope.minerId)) return bad('minerId', 'must be 1-128 printable ASCII characters');
-  if (typeof envelope.nonce !== 'string' || envelope.nonce === '') return bad('nonce', 'is missing');
-  if (!NONCE.test(envelope.nonce)) return bad('nonce', 'must be 16-128 characters of base64, base64url or hex');
-  for (const field of ['issuedAt', 'expiresAt'] as const) {
-    const value: unknown = envelope[field];
-    if (!(value instanceof Date) || !Number.isSafeInteger(value.getTime())) return bad(field, 'is missing or not a valid time');
-  }
-  if ((envelope.expiresAt as Date).getTime() <= (envelope.issuedAt as Date).getTime()) return bad('expiresAt', 'is not after issuedAt');
-  if (!(envelope.signature instanceof Uint8Array) || envelope.signature.length === 0) return bad('signature', 'is missing');
-  try {
-    return { ok: true, encoded: encodeForSigning(envelope) };
-  } catch (err) {
-    const field = err instanceof SecurityError ? String(err.context['field'] ?? 'payload') : 'payload';
-    return bad(field, 'has no canonical encoding');
-  }
-}
-
-function malformed(field: string, detail: string, commandId?: string): EnvelopeRejection {
-  return { ok: false, reason: 'malformed', detail, field, ...(commandId ? { commandId } : {}) };
-}

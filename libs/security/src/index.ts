@@ -4,6 +4,7 @@ export * from './secret-bytes';
 export * from './canonical-json';
 export * from './command-encoding';
 export * from './key-ring';
+export * from './envelope-shape';
 export * from './envelope.signer';
 export * from './envelope.verifier';
 export * from './nonce-store';
