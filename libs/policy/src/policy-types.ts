@@ -274,6 +274,7 @@ export type FailoverReason =
   | 'no-healthy-pool';
 
 export type ThermalReason =
+  | 'profile-above-desired'
   | 'temperature-critical'
   | 'temperature-high'
   | 'temperature-recovered'
@@ -296,7 +297,8 @@ export type ReasonCode = FailoverReason | ThermalReason | WatchdogReason;
 export const REASON_CODES = [
   'active-pool-dead', 'active-pool-rejecting', 'active-pool-silent', 'no-active-pool', 'active-pool-not-in-spec',
   'preferred-pool-stable', 'spec-pools-missing', 'no-healthy-pool',
-  'temperature-critical', 'temperature-high', 'temperature-recovered', 'fan-failed', 'cooled-after-critical',
+  'profile-above-desired', 'temperature-critical', 'temperature-high', 'temperature-recovered', 'fan-failed',
+  'cooled-after-critical',
   'miner-unreachable', 'board-dead', 'board-missing', 'gpu-lost', 'hw-error-rate', 'hashrate-low',
   'ladder-exhausted', 'action-cap-reached', 'neighbourhood-outage',
 ] as const satisfies readonly ReasonCode[];

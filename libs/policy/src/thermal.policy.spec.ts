@@ -102,6 +102,11 @@ const scenarios: Scenario[] = [
     expected: { kind: 'apply-profile', reason: 'temperature-recovered', params: { profile: 'normal', fromProfile: 'eco' } },
   },
   {
+    name: 'a desired profile lowered in the spec is applied at once',
+    input: () => input(rigSpec({ desiredProfile: 'eco' }), temps([[T0 - 10 * MIN, 65]]), [profile(T0 - 30 * MIN, 'turbo', 'up', 'operator')]),
+    expected: { kind: 'apply-profile', reason: 'profile-above-desired', params: { profile: 'eco', fromProfile: 'turbo', direction: 'down' } },
+  },
+  {
     name: 'a profile an operator applied is the one stepped down from',
     input: () => input(spec, temps([[T0 - 10 * MIN, 65], [T0 - 2 * MIN, 84]]), [profile(T0 - 20 * MIN, 'normal', 'up', 'operator')]),
     expected: { kind: 'apply-profile', reason: 'temperature-high', params: { profile: 'eco', fromProfile: 'normal' } },

@@ -114,6 +114,16 @@ class ThermalEvaluation {
       ];
     }
 
+    // The spec's desired profile is a ceiling: lowered in the spec (or exceeded by hand), it applies at once.
+    if (current > desired) {
+      const to = profiles[desired]!;
+      return [
+        decide(ctx, 'thermal', 'apply-profile', 'profile-above-desired', 'info',
+          `profile "${currentName}" is above the desired "${to.name}"; applying "${to.name}"`,
+          { profile: to.name, settings: settingsOf(to), fromProfile: currentName, direction: 'down', ...(hot ? { tempC: hot.tempC } : {}) }),
+      ];
+    }
+
     const lastChange = lastAction(ctx.actions, (a) => (a.kind === 'apply-profile' || a.kind === 'resume-mining') && applied(a));
     const sinceChange = lastChange ? ctx.now - lastChange.at : Number.POSITIVE_INFINITY;
 
