@@ -25,6 +25,9 @@ export interface ApcDialect {
   /** Column OIDs without the outlet index. */
   controlColumn: string;
   stateColumn: string;
+  /** The outlet's name as set on the PDU (read-only here). */
+  nameObject: string;
+  nameColumn: string;
   commands: { on: number; off: number; reboot: number };
   /** Read value to state; other values are errors, named by `stateNames`. */
   states: ReadonlyMap<number, OutletState>;
@@ -40,6 +43,8 @@ export const APC_DIALECTS: Readonly<Record<ApcDialectName, ApcDialect>> = Object
     stateObject: 'sPDUOutletCtl',
     controlColumn: `${APC}.1.1.4.4.2.1.3`,
     stateColumn: `${APC}.1.1.4.4.2.1.3`,
+    nameObject: 'sPDUOutletCtlName',
+    nameColumn: `${APC}.1.1.4.4.2.1.4`,
     commands: { on: 1, off: 2, reboot: 3 },
     states: new Map<number, OutletState>([[1, 'on'], [2, 'off']]),
     stateNames: { 1: 'outletOn', 2: 'outletOff', 3: 'outletReboot', 4: 'outletUnknown', 5: 'outletOnWithDelay', 6: 'outletOffWithDelay', 7: 'outletRebootWithDelay' },
@@ -50,6 +55,8 @@ export const APC_DIALECTS: Readonly<Record<ApcDialectName, ApcDialect>> = Object
     stateObject: 'rPDUOutletStatusOutletState',
     controlColumn: `${APC}.1.1.12.3.3.1.1.4`,
     stateColumn: `${APC}.1.1.12.3.5.1.1.4`,
+    nameObject: 'rPDUOutletStatusOutletName',
+    nameColumn: `${APC}.1.1.12.3.5.1.1.2`,
     commands: { on: 1, off: 2, reboot: 3 },
     states: new Map<number, OutletState>([[1, 'on'], [2, 'off']]),
     stateNames: { 1: 'outletStatusOn', 2: 'outletStatusOff' },
@@ -60,6 +67,8 @@ export const APC_DIALECTS: Readonly<Record<ApcDialectName, ApcDialect>> = Object
     stateObject: 'rPDU2OutletSwitchedStatusState',
     controlColumn: `${APC}.1.1.26.9.2.4.1.5`,
     stateColumn: `${APC}.1.1.26.9.2.3.1.5`,
+    nameObject: 'rPDU2OutletSwitchedStatusName',
+    nameColumn: `${APC}.1.1.26.9.2.3.1.3`,
     commands: { on: 1, off: 2, reboot: 3 },
     states: new Map<number, OutletState>([[1, 'off'], [2, 'on']]),
     stateNames: { 1: 'off', 2: 'on' },

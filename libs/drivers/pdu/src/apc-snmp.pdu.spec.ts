@@ -259,6 +259,17 @@ describe('apc-snmp PDU against the simulator', () => {
     expect(sim.transitionsOf(3)).toEqual(['off']);
   });
 
+  it.each(['spdu', 'rpdu', 'rpdu2'] as const)('%s: outlets() lists every outlet with its state and name', async (dialect) => {
+    const { sim, pdu } = await setup({ outlets: 3, dialects: [dialect], outletNames: ['A1 antminer s19', 'A2 antminer s19'] }, { dialect, outletCount: 3 });
+    sim.setOutletState(2, 'off');
+    sim.reportUnknown(3);
+    await expect(pdu.outlets()).resolves.toEqual([
+      { outlet: 1, state: 'on', name: 'A1 antminer s19' },
+      { outlet: 2, state: 'off', name: 'A2 antminer s19' },
+      { outlet: 3, state: 'unknown', name: 'Outlet 3' },
+    ]);
+  });
+
   it('identify reads sysDescr and sysObjectID and suggests the dialect of the family', async () => {
     const { pdu } = await setup();
     await expect(pdu.identify()).resolves.toMatchObject({

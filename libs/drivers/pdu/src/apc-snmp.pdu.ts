@@ -48,6 +48,15 @@ export interface ApcSnmpPduOptions {
 
 type ResolvedOptions = Required<Omit<ApcSnmpPduOptions, 'readCommunity'>> & { readCommunity: string };
 
+/** One row of the PDU's outlet table, as listed by outlets(). */
+export interface ApcOutletRow {
+  outlet: number;
+  /** 'unknown' when the PDU reports a value that is neither (outletUnknown). */
+  state: OutletState | 'unknown';
+  /** The name set on the PDU, when it has one. */
+  name?: string;
+}
+
 /** What a PDU says about itself, for probes and check-config. */
 export interface ApcIdentity {
   sysDescr: string;
@@ -166,6 +175,31 @@ export class ApcSnmpPdu implements PowerDistributionUnit {
     const sysObjectId = objectId.value.type === 'oid' ? objectId.value.value : '';
     const known = APC_SYS_OBJECT_IDS[sysObjectId];
     return { sysDescr, sysObjectId, ...(known ? { family: known.family, suggestedDialect: known.dialect } : {}) };
+  }
+
+  /**
+   * Walks the dialect's state and name columns: every outlet the PDU has, its state
+   * and its name, so an operator can find which outlet feeds which miner. One
+   * GETNEXT per row, at most outletCount rows per column.
+   */
+  async outlets(options: PduCallOptions = {}): Promise<ApcOutletRow[]> {
+    const walk = (column: string, object: string) =>
+      this.client.walk(this.target(false), column, {
+        signal: options.signal,
+        maxRows: this.outletCount,
+        context: { operation: `list outlets: walk ${object}` },
+      });
+    const states = await walk(this.dialect.stateColumn, this.dialect.stateObject);
+    const names = new Map<number, string>();
+    for (const vb of await walk(this.dialect.nameColumn, this.dialect.nameObject)) {
+      if (vb.value.type === 'octetString') names.set(lastArc(vb.oid), vb.value.value.toString('utf8'));
+    }
+    return states.map((vb) => {
+      const outlet = lastArc(vb.oid);
+      const state = (vb.value.type === 'integer' && this.dialect.states.get(vb.value.value)) || 'unknown';
+      const name = names.get(outlet);
+      return { outlet, state, ...(name !== undefined ? { name } : {}) };
+    });
   }
 
   async outletState(outlet: number, options: PduCallOptions = {}): Promise<OutletState> {
@@ -328,6 +362,10 @@ export class ApcSnmpPdu implements PowerDistributionUnit {
     const context: PduErrorContext = { host: this.host, port: this.port, operation, ...(outlet !== undefined ? { outlet } : {}), ...extra };
     return new PduError(kind, message, context, cause === undefined ? undefined : { cause });
   }
+}
+
+function lastArc(oid: string): number {
+  return Number(oid.slice(oid.lastIndexOf('.') + 1));
 }
 
 pduDriverRegistry.register({

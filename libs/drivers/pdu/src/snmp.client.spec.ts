@@ -198,6 +198,29 @@ describe('snmp client against the APC PDU simulator over loopback UDP', () => {
     expect(sim.requests).toHaveLength(0);
   });
 
+  it.each(['1', '2c'] as const)('v%s: walk lists a column in order and stops where it ends', async (version) => {
+    const client = new SnmpClient({ timeoutMs: 300, retries: 0 });
+    sim.setOutletState(2, 'off');
+    const rows = await client.walk(target(version, 'public'), SPDU_CTL);
+    expect(rows.map((vb) => vb.oid)).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => `${SPDU_CTL}.${n}`));
+    expect(rows.map((vb) => (vb.value.type === 'integer' ? vb.value.value : undefined))).toEqual([1, 2, 1, 1, 1, 1, 1, 1]);
+    expect(sim.requests.every((r) => r.pdu === 'getNext')).toBe(true);
+  });
+
+  it.each(['1', '2c'] as const)('v%s: walk of the last column ends at the end of the MIB (noSuchName / endOfMibView)', async (version) => {
+    const client = new SnmpClient({ timeoutMs: 300, retries: 0 });
+    const rows = await client.walk(target(version, 'public'), '1.3.6.1.4.1.318.1.1.26.9.2.4.1.5');
+    expect(rows).toHaveLength(8);
+    expect(sim.requests).toHaveLength(9);
+  });
+
+  it('walk stops at maxRows', async () => {
+    const client = new SnmpClient({ timeoutMs: 300, retries: 0 });
+    const rows = await client.walk(target('2c', 'public'), SPDU_CTL, { maxRows: 3 });
+    expect(rows).toHaveLength(3);
+    expect(sim.requests).toHaveLength(3);
+  });
+
   it('refuses a port it cannot address as bad_input, without leaving a socket open', async () => {
     const client = new SnmpClient({ timeoutMs: 100, retries: 0 });
     const err = await caught(client.get({ host: '127.0.0.1', port: 70_000, community: 'public', version: '1' }, [SYS_DESCR]));

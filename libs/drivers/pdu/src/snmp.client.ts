@@ -91,6 +91,43 @@ export class SnmpClient {
     return this.request(target, 'get', request, options);
   }
 
+  /** GETNEXT: for each OID, the next object in the agent's MIB and its value (v2c: endOfMibView at the end). */
+  async getNext(target: SnmpTarget, oids: readonly string[], options: SnmpRequestOptions = {}): Promise<SnmpVarbind[]> {
+    const request = oids.map((oid): SnmpVarbind => ({ oid, value: { type: 'null' } }));
+    return this.request(target, 'getNext', request, options);
+  }
+
+  /**
+   * Every object under `root`, in order, one GETNEXT per row (v1 has no GETBULK).
+   * Bounded: at most `maxRows` rows (default 1000), each request bounded as usual;
+   * an agent that does not move forward is an unexpected_reply.
+   */
+  async walk(target: SnmpTarget, root: string, options: SnmpRequestOptions & { maxRows?: number } = {}): Promise<SnmpVarbind[]> {
+    const prefix = `${root.replace(/^\./, '')}.`;
+    const maxRows = options.maxRows ?? 1000;
+    const rows: SnmpVarbind[] = [];
+    let current = prefix.slice(0, -1);
+    while (rows.length < maxRows) {
+      let next: SnmpVarbind | undefined;
+      try {
+        [next] = await this.getNext(target, [current], options);
+      } catch (err) {
+        // v1 agents end a walk at the end of their MIB with noSuchName.
+        if (err instanceof PduError && err.kind === 'no_such_object' && target.version === '1') break;
+        throw err;
+      }
+      if (!next || next.value.type === 'endOfMibView' || !next.oid.startsWith(prefix)) break;
+      if (compareOids(next.oid, current) <= 0) {
+        throw new PduError('unexpected_reply', `GETNEXT after ${current} went back to ${next.oid}`, {
+          host: target.host, port: target.port, operation: options.context?.operation ?? 'walk', oid: root,
+        });
+      }
+      rows.push(next);
+      current = next.oid;
+    }
+    return rows;
+  }
+
   /** SET: the values the agent reports having set. */
   async set(target: SnmpTarget, varbinds: readonly SnmpVarbind[], options: SnmpRequestOptions = {}): Promise<SnmpVarbind[]> {
     return this.request(target, 'set', varbinds, options);
@@ -229,6 +266,7 @@ export class SnmpClient {
     if (pdu.varbinds.length !== request.length) {
       throw new PduError('unexpected_reply', `the agent answered ${pdu.varbinds.length} values for ${request.length} asked`, base);
     }
+    if (type === 'getNext') return pdu.varbinds; // other OIDs by design; endOfMibView is the walk's end, not an error
     pdu.varbinds.forEach((vb, i) => {
       const asked = request[i].oid.replace(/^\./, '');
       if (vb.oid !== asked) {
@@ -240,6 +278,14 @@ export class SnmpClient {
     });
     return pdu.varbinds;
   }
+}
+
+/** Numeric OID order (1.3.6.1.10 after 1.3.6.1.9). */
+export function compareOids(a: string, b: string): number {
+  const x = a.replace(/^\./, '').split('.').map(Number);
+  const y = b.replace(/^\./, '').split('.').map(Number);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
 }
 
 function isException(value: SnmpValue): value is { type: 'noSuchObject' | 'noSuchInstance' | 'endOfMibView' } {

@@ -25,6 +25,8 @@ export interface ApcPduSimulatorOptions {
   rebootDurationMs?: number;
   /** Commands take effect this long after the SET is answered, like a real PDU's relay (0 by default). */
   applyDelayMs?: number;
+  /** Outlet names as set on the PDU; "Outlet N" by default. */
+  outletNames?: readonly string[];
   /** Clock for the records (ms); the wall clock by default. */
   now?: () => number;
   /** Stops by itself after this long, so a forgotten simulator cannot outlive its test. 60 s by default. */
@@ -87,6 +89,8 @@ const SPDU_CTL = `${APC}.1.1.4.4.2.1.3`;
 const SPDU_NAME = `${APC}.1.1.4.4.2.1.4`;
 const RPDU_CONTROL = `${APC}.1.1.12.3.3.1.1.4`;
 const RPDU_STATUS = `${APC}.1.1.12.3.5.1.1.4`;
+const RPDU_NAME = `${APC}.1.1.12.3.5.1.1.2`;
+const RPDU2_NAME = `${APC}.1.1.26.9.2.3.1.3`;
 const RPDU2_STATUS = `${APC}.1.1.26.9.2.3.1.5`;
 const RPDU2_CONTROL = `${APC}.1.1.26.9.2.4.1.5`;
 
@@ -390,21 +394,24 @@ export class ApcPduSimulator {
       if (command === 3) return { apply: () => this.reboot(outlet) };
       return { error: E.wrongValue };
     };
+    const name = (outlet: number): string => this.options.outletNames?.[outlet - 1] ?? `Outlet ${outlet}`;
     const onOff = (outlet: number) => () => int(this.unknownOutlets.has(outlet) ? 4 : this.states[outlet - 1] === 'on' ? 1 : 2);
     if (dialects.has('spdu')) add(SPDU_TABLE_SIZE, { read: () => int(this.states.length) });
     for (let outlet = 1; outlet <= this.states.length; outlet++) {
       if (dialects.has('spdu')) {
         add(`${SPDU_PENDING}.${outlet}`, { read: () => int(2) }); // noCommandPending
         add(`${SPDU_CTL}.${outlet}`, { read: onOff(outlet), write: commandWriter(outlet) });
-        add(`${SPDU_NAME}.${outlet}`, { read: () => str(`Outlet ${outlet}`) });
+        add(`${SPDU_NAME}.${outlet}`, { read: () => str(name(outlet)) });
       }
       if (dialects.has('rpdu')) {
         add(`${RPDU_CONTROL}.${outlet}`, { read: onOff(outlet), write: commandWriter(outlet) });
         add(`${RPDU_STATUS}.${outlet}`, { read: onOff(outlet) });
+        add(`${RPDU_NAME}.${outlet}`, { read: () => str(name(outlet)) });
       }
       if (dialects.has('rpdu2')) {
         add(`${RPDU2_CONTROL}.${outlet}`, { read: onOff(outlet), write: commandWriter(outlet) });
         // rPDU2OutletSwitchedStatusState: off(1), on(2), the other way round from the rest.
+        add(`${RPDU2_NAME}.${outlet}`, { read: () => str(name(outlet)) });
         add(`${RPDU2_STATUS}.${outlet}`, { read: () => int(this.unknownOutlets.has(outlet) ? 4 : this.states[outlet - 1] === 'on' ? 2 : 1) });
       }
     }
@@ -413,7 +420,7 @@ export class ApcPduSimulator {
 
   private isInstanceOfKnownColumn(oid: string): boolean {
     const column = oid.slice(0, oid.lastIndexOf('.'));
-    return [SPDU_PENDING, SPDU_CTL, SPDU_NAME, RPDU_CONTROL, RPDU_STATUS, RPDU2_CONTROL, RPDU2_STATUS].includes(column) &&
+    return [SPDU_PENDING, SPDU_CTL, SPDU_NAME, RPDU_CONTROL, RPDU_STATUS, RPDU_NAME, RPDU2_CONTROL, RPDU2_STATUS, RPDU2_NAME].includes(column) &&
       this.sortedOids.some((known) => known.startsWith(`${column}.`));
   }
 
