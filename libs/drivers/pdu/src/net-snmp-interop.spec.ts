@@ -22,11 +22,11 @@ function run(command: string, args: string[]): Promise<string> {
 }
 
 const SPDU_CTL = '.1.3.6.1.4.1.318.1.1.4.4.2.1.3';
-const tools = hasCommand('snmpget') && hasCommand('snmpset');
+const tools = hasCommand('snmpget') && hasCommand('snmpset') && hasCommand('snmpwalk');
 
 describe('net-snmp interop', () => {
   if (!tools) {
-    it('not checked: snmpget/snmpset (Debian package snmp) are not installed on this machine', () => {
+    it('not checked: snmpget/snmpset/snmpwalk (Debian package snmp) are not installed on this machine', () => {
       expect(tools).toBe(false);
     });
     return;
@@ -54,6 +54,11 @@ describe('net-snmp interop', () => {
     const out = await run('snmpset', ['-v', '1', '-c', 'private', '-On', '-r', '0', '-t', '2', '-M', '/dev/null', address, `${SPDU_CTL}.2`, 'i', '2']);
     expect(out.trim()).toBe(`${SPDU_CTL}.2 = INTEGER: 2`);
     expect(sim.transitionsOf(2)).toEqual(['off']);
+  });
+
+  it('snmpwalk -v1 walks the sPDUOutletCtl column, eight outlets in order', async () => {
+    const out = await run('snmpwalk', ['-v', '1', '-c', 'public', '-On', '-r', '0', '-t', '2', '-M', '/dev/null', address, SPDU_CTL]);
+    expect(out.trim().split('\n')).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => `${SPDU_CTL}.${n} = INTEGER: 1`));
   });
 
   it('snmpget with a wrong community gets no answer (Timeout), as from a real agent', async () => {
