@@ -3,7 +3,8 @@ import { CommandSigner } from './envelope.signer';
 import { EnvelopeVerifier, REJECTION_REASONS, type RejectionReason } from './envelope.verifier';
 import { KeyRing } from './key-ring';
 import { MemoryNonceStore } from './memory-nonce.store';
-import { DAY, RIG, T0, draft, rigKey, ringWith, signedWith } from './testing/envelope-fixtures';
+import { DAY, RIG, T0, draft, randomEnvelope, rigKey, ringWith, signedWith } from './testing/envelope-fixtures';
+import { SeededRandom } from './testing/seeded-random';
 
 const K1 = rigKey('k1');
 
@@ -106,6 +107,31 @@ describe('envelope-verifier', () => {
     const swappedKeyId = { ...signedWith(K1, { commandId: 'cmd-3' }), keyId: 'k2' };
     for (const forged of [tampered, wrongSecret, swappedKeyId]) {
       expect(v.verify(forged, RIG, T0)).toMatchObject({ ok: false, reason: 'bad_signature' });
+    }
+  });
+
+  it('envelope-verifier: 1,000 random tamperings of genuine commands are all refused (seed 2024)', () => {
+    const random = new SeededRandom(2024);
+    const keys = ringWith(K1);
+    const tamper: Array<(e: CommandEnvelope) => CommandEnvelope> = [
+      (e) => ({ ...e, commandId: `${e.commandId}x` }),
+      (e) => ({ ...e, minerId: random.string(8) }),
+      (e) => ({ ...e, nonce: random.string(22) }),
+      (e) => ({ ...e, issuedAt: new Date((e.issuedAt as Date).getTime() - random.int(1, 5_000)) }),
+      (e) => ({ ...e, expiresAt: new Date((e.expiresAt as Date).getTime() + random.int(1, 60_000)) }),
+      (e) => ({ ...e, payload: randomEnvelope(random).payload }),
+      (e) => { const sig = Buffer.from(e.signature); sig[random.int(0, 31)] ^= 1 << random.int(0, 7); return { ...e, signature: sig }; },
+      (e) => ({ ...e, signature: Buffer.from(Array.from({ length: 32 }, () => random.int(0, 255))) }),
+    ];
+    for (let i = 0; i < 1000; i++) {
+      const v = verifier(keys);
+      const genuine = new CommandSigner(keys).sign({ ...draft({ commandId: `c${i}` }), payload: randomEnvelope(random).payload, minerId: 'm1' }, T0);
+      const forged = random.pick(tamper)(genuine);
+      if (encodeJson(CommandEnvelope, forged).equals(encodeJson(CommandEnvelope, genuine))) continue; // a no-op change
+      const verdict = v.verify(overTheWire(forged), RIG, T0);
+      expect(verdict.ok).toBe(false);
+      expect(['bad_signature', 'malformed']).toContain(!verdict.ok && verdict.reason); // malformed: e.g. a nonce with a '.'
+      expect(v.verify(overTheWire(genuine), RIG, T0).ok).toBe(true);
     }
   });
 

@@ -93,6 +93,14 @@ describe('file-nonce-store', () => {
     expect(readFileSync(second.path, 'utf8').endsWith('\n')).toBe(true);
   });
 
+  it('file-nonce-store: a crash during a compaction (a stale .tmp, the journal intact) loses nothing', () => {
+    const first = open();
+    first.remember('a', T0 + 10_000, T0);
+    first.close();
+    writeFileSync(join(dir, 'nonces.journal.tmp'), '{"rwnonce":1,"floor":null}\n{"k":"half-writ');
+    expect(open({ now: T0 + 1 }).remember('a', T0 + 10_000, T0 + 1)).toBe('seen');
+  });
+
   it('file-nonce-store: a complete last line without its newline still counts', () => {
     const first = open();
     first.close();
