@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { driverRegistry } from '@rigwarden/drivers-core';
+import { DriverError, driverRegistry, type MinerDriver } from '@rigwarden/drivers-core';
+import { MinerProcessSupervisor, SupervisedDriver } from '@rigwarden/drivers-gpu';
 import { createPduOutlet, PduError } from '@rigwarden/drivers-pdu';
 import { FileNonceStore } from '@rigwarden/security';
 import { AgentStatus, RigEvent, RigTopics, encodeJson } from '@rigwarden/protocol';
@@ -18,13 +19,31 @@ import { SafetyWatchdog } from './safety/safety-watchdog';
 
 export const AGENT_VERSION = '0.1.0';
 
-/** Builds one driver per configured miner, refusing unknown drivers with the key path. */
-export function buildMiners(config: AgentConfig): ScheduledMiner[] {
+/** Builds one driver per configured miner, refusing unknown drivers and bad driver options with the key path. */
+export function buildMiners(config: AgentConfig, logger?: Logger): ScheduledMiner[] {
   return config.miners.map((m, i) => {
     if (!driverRegistry.get(m.driver)) {
       throw new ConfigError(config.file, `miners[${i}].driver`, `unknown driver "${m.driver}"; available: ${driverRegistry.names().join(', ')}`);
     }
-    return { rigId: m.rig, minerId: m.id, driver: driverRegistry.create(m.driver, { host: m.host, port: m.port, options: m.options }) };
+    let driver: MinerDriver;
+    try {
+      driver = driverRegistry.create(m.driver, { host: m.host, port: m.port, options: m.options });
+    } catch (err) {
+      if (err instanceof DriverError) throw new ConfigError(config.file, `miners[${i}].options`, err.message);
+      throw err;
+    }
+    if (m.process) {
+      const [file, ...args] = m.process.command;
+      const inner = driver;
+      const supervisor = new MinerProcessSupervisor({
+        name: `${m.rig}/${m.id}`,
+        command: { file: file!, args, cwd: m.process.cwd, env: { ...process.env, ...m.process.env } },
+        probe: (signal) => inner.collect({ signal, deadlineMs: 5_000 }),
+        logger: logger?.child(`miner.${m.rig}`),
+      });
+      driver = new SupervisedDriver(inner, supervisor);
+    }
+    return { rigId: m.rig, minerId: m.id, driver };
   });
 }
 
@@ -66,7 +85,10 @@ export class Agent {
   private readonly startedAt: number;
   private readonly rigIds: string[];
 
-  constructor(private readonly config: AgentConfig, private readonly clock: Clock, private readonly logger: Logger, miners = buildMiners(config)) {
+  private readonly supervised: SupervisedDriver[];
+
+  constructor(private readonly config: AgentConfig, private readonly clock: Clock, private readonly logger: Logger, miners = buildMiners(config, logger)) {
+    this.supervised = miners.map((m) => m.driver).filter((d): d is SupervisedDriver => d instanceof SupervisedDriver);
     this.startedAt = clock.now();
     this.rigIds = [...new Set(miners.map((m) => m.rigId))];
     this.outbox = new DiskQueue(join(config.agent.dataDir, 'outbox'), { ...config.outbox, clock });
@@ -115,6 +137,7 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    for (const d of this.supervised) d.supervisor.start();
     this.commands.start();
     await this.publisher.connect();
     this.runtime.start();
@@ -132,6 +155,7 @@ export class Agent {
     await this.runtime.stop();
     await this.commands.idle();
     await this.safety.idle();
+    await Promise.all(this.supervised.map((d) => d.supervisor.stop()));
     await this.publisher.close(this.status(false));
     this.nonces.close();
   }

@@ -9,6 +9,7 @@
 import '@rigwarden/drivers-cgminer'; // drivers register themselves on import
 import '@rigwarden/drivers-gpu';
 import '@rigwarden/drivers-pdu';
+import { runProbeCommand, runScanCommand } from '@rigwarden/drivers-cgminer';
 import { createLogger, systemClock } from '@rigwarden/shared';
 import { Agent, AGENT_VERSION, buildMiners } from './agent';
 import { loadAgentConfig } from './config/agent-config';
@@ -19,6 +20,8 @@ const USAGE = `usage: rigwarden-agent <command> [options]
 commands:
   run --config FILE        poll the miners in FILE and publish their telemetry over MQTT (default command)
   check-config FILE        validate FILE and exit (exit code 78 when it is invalid)
+  probe HOST[:PORT] [--json]   identify one miner's API (dialect, model, firmware, capabilities)
+  scan CIDR|RANGE... [--json]  find cgminer-API miners on the network (e.g. 10.0.1.0/24 10.0.2.10-10.0.2.50)
   version                  print the version
 
 options:
@@ -71,7 +74,14 @@ async function run(configFile: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'scan' || argv[0] === 'probe') {
+    const write = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : `${s}\n`); };
+    const writeErr = (s: string): void => { process.stderr.write(s.endsWith('\n') ? s : `${s}\n`); };
+    const code = argv[0] === 'scan' ? await runScanCommand(argv.slice(1), write, writeErr) : await runProbeCommand(argv.slice(1), write, writeErr);
+    process.exit(code);
+  }
+  const args = parseArgs(argv);
   switch (args.command) {
     case 'version':
       console.log(AGENT_VERSION);

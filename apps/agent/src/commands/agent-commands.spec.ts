@@ -82,7 +82,7 @@ describe('agent commands over MQTT', () => {
     await controller.publishAsync(topics.rig(topicRig, 'commands'), encodeJson(CommandEnvelope, envelope), { qos: 1 });
   }
 
-  const resultFor = (id: string): Promise<CommandResult> => waitFor(`the result of ${id}`, () => results.find((r) => r.commandId === id));
+  const resultFor = (id: string): Promise<CommandResult> => waitFor(`the result of ${id}`, () => results.find((r) => r.commandId === id), 20_000);
 
   it('runs a signed switch-pool command on the miner and reports success', async () => {
     const envelope = signer.sign(draft({ $case: 'switchPool', value: { poolIndex: 1 } }), Date.now());

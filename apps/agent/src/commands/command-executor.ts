@@ -54,7 +54,10 @@ export class CommandExecutor {
       const ctx = { signal, deadlineMs: this.timeoutMs };
       switch (payload.$case) {
         case 'switchPool':
-          if (hasMinerControl(driver)) return fromControl(await driver.control({ kind: 'switchpool', pool: payload.value.poolIndex }, ctx));
+          if (hasMinerControl(driver)) {
+            if (!driver.controlCapabilities().switchPool) return unsupported(driver, 'switching pools');
+            return fromControl(await driver.control({ kind: 'switchpool', pool: payload.value.poolIndex }, ctx));
+          }
           if (hasPoolControl(driver)) {
             await driver.switchPool(payload.value.poolIndex, ctx);
             return ok(`switched to pool ${payload.value.poolIndex}`);

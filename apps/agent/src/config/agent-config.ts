@@ -16,6 +16,8 @@ export interface MinerConfig {
   id: string;
   /** Expected hashrate in H/s, for the watchdog (optional). */
   expectedHashrateHs?: number;
+  /** GPU rigs: the miner command line the agent runs and supervises (argv, no shell). */
+  process?: { command: string[]; cwd?: string; env: Record<string, string> };
   options: Record<string, unknown>;
 }
 
@@ -188,7 +190,7 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
   const seen = new Set<string>();
   const miners = minersRaw.map((m, i): MinerConfig => {
     const p = `miners[${i}].`;
-    const obj = r.object(m, `miners[${i}]`, ['rig', 'driver', 'host', 'port', 'id', 'expectedHashrateHs', 'options']);
+    const obj = r.object(m, `miners[${i}]`, ['rig', 'driver', 'host', 'port', 'id', 'expectedHashrateHs', 'options', 'process']);
     const rig = r.string(obj, 'rig', p);
     if (!isValidRigId(rig)) r.fail(`${p}rig`, `"${rig}" is not a valid rig id: use 1-128 characters from A-Z a-z 0-9 . _ : - (first one alphanumeric)`);
     const host = r.string(obj, 'host', p);
@@ -199,7 +201,18 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
     const expected = obj['expectedHashrateHs'];
     if (expected !== undefined && (typeof expected !== 'number' || !(expected > 0))) r.fail(`${p}expectedHashrateHs`, `must be a positive number of H/s, got ${describe(expected)}`);
     const options = obj['options'] === undefined ? {} : r.object(obj['options'], `${p}options`, Object.keys((obj['options'] ?? {}) as Obj));
-    return { rig, driver: r.string(obj, 'driver', p, 'cgminer'), host, port, id, expectedHashrateHs: expected as number | undefined, options };
+    let process: MinerConfig['process'];
+    if (obj['process'] !== undefined) {
+      const proc = r.object(obj['process'], `${p}process`, ['command', 'cwd', 'env']);
+      const command = proc['command'];
+      if (!Array.isArray(command) || command.length === 0 || !command.every((a) => typeof a === 'string' && a !== '')) {
+        r.fail(`${p}process.command`, 'must be a non-empty list of strings (argv, no shell), e.g. ["/opt/t-rex/t-rex", "-c", "/opt/t-rex/config.json"]');
+      }
+      const env = r.object(proc['env'], `${p}process.env`, Object.keys((proc['env'] ?? {}) as Obj));
+      for (const [k, v] of Object.entries(env)) if (typeof v !== 'string') r.fail(`${p}process.env.${k}`, `must be a string, got ${describe(v)}`);
+      process = { command: command as string[], cwd: r.optionalString(proc, 'cwd', `${p}process.`), env: env as Record<string, string> };
+    }
+    return { rig, driver: r.string(obj, 'driver', p, 'cgminer'), host, port, id, expectedHashrateHs: expected as number | undefined, options, process };
   });
 
   for (const rigId of Object.keys(rigs)) {

@@ -1,5 +1,5 @@
 import {
-  DriverError, type CollectContext, type MinerDriver, type MinerEndpoint, type MinerReading, type Restartable,
+  DriverError, type CollectContext, type MinerDriver, type MinerEndpoint, type MinerReading, type MiningSwitch, type Restartable,
 } from '@rigwarden/drivers-core';
 import type { MinerProcessSupervisor } from './miner-process.supervisor';
 
@@ -8,7 +8,7 @@ import type { MinerProcessSupervisor } from './miner-process.supervisor';
  * process through the supervisor, and a collect while the process is down says
  * so (with the last exit and the log tail) instead of a bare "connection refused".
  */
-export class SupervisedDriver implements MinerDriver, Restartable {
+export class SupervisedDriver implements MinerDriver, Restartable, MiningSwitch {
   readonly name: string;
   readonly endpoint: MinerEndpoint;
 
@@ -30,5 +30,14 @@ export class SupervisedDriver implements MinerDriver, Restartable {
 
   async restartMiner(): Promise<void> {
     await this.supervisor.restart();
+  }
+
+  /** The local safety watchdog's stop: the miner process is stopped (SIGTERM, then SIGKILL) and not restarted. */
+  async stopMining(): Promise<void> {
+    await this.supervisor.stop();
+  }
+
+  async resumeMining(): Promise<void> {
+    this.supervisor.start();
   }
 }
