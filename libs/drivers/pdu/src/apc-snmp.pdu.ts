@@ -46,7 +46,8 @@ export interface ApcSnmpPduOptions {
   verifyIntervalMs?: number;
 }
 
-type ResolvedOptions = Required<Omit<ApcSnmpPduOptions, 'readCommunity'>> & { readCommunity: string };
+/** Options after checking, defaults filled in. */
+export type ResolvedApcSnmpOptions = Required<ApcSnmpPduOptions>;
 
 /** One row of the PDU's outlet table, as listed by outlets(). */
 export interface ApcOutletRow {
@@ -76,7 +77,7 @@ export const APC_SNMP_KEYS = [
 ] as const;
 
 /** Checks raw config (from YAML) or constructor options; refusals name `${path}.${key}`. */
-export function parseApcSnmpOptions(raw: ConfigRecord, path: string): ResolvedOptions {
+export function parseApcSnmpOptions(raw: ConfigRecord, path: string): ResolvedApcSnmpOptions {
   const host = requiredString(raw, 'host', path, { maxBytes: 253 });
   if (/^[a-z]+:\/\//i.test(host) || /\s|\//.test(host)) throw configError(`${path}.host`, `must be a host name or IP address, got "${host}"`);
   if (/^[^:]+:\d+$/.test(host)) throw configError(`${path}.host`, `must not carry a port ("${host}"); put the port in ${path}.port`);
@@ -129,7 +130,7 @@ export class ApcSnmpPdu implements PowerDistributionUnit {
   readonly port: number;
   readonly outletCount: number;
   readonly dialect: ApcDialect;
-  private readonly options: ResolvedOptions;
+  private readonly options: ResolvedApcSnmpOptions;
   private readonly client: SnmpClient;
   private readonly runtime: PduRuntime;
   private readonly busy = new Set<number>();
@@ -145,7 +146,7 @@ export class ApcSnmpPdu implements PowerDistributionUnit {
   }
 
   /** The resolved settings, communities left out (for check-config and logs). */
-  settings(): Omit<ResolvedOptions, 'community' | 'readCommunity'> & { separateReadCommunity: boolean } {
+  settings(): Omit<ResolvedApcSnmpOptions, 'community' | 'readCommunity'> & { separateReadCommunity: boolean } {
     const { community, readCommunity, ...rest } = this.options;
     return { ...rest, separateReadCommunity: community !== readCommunity };
   }

@@ -18,12 +18,6 @@ export function asRecord(value: unknown, path: string): ConfigRecord {
   return value as ConfigRecord;
 }
 
-export function refuseUnknownKeys(record: ConfigRecord, allowed: readonly string[], path: string): void {
-  for (const key of Object.keys(record)) {
-    if (!allowed.includes(key)) throw configError(`${path}.${key}`, `unknown key; allowed: ${allowed.join(', ')}`);
-  }
-}
-
 export function requiredString(record: ConfigRecord, key: string, path: string, opts: { secret?: boolean; maxBytes?: number } = {}): string {
   const value = record[key];
   if (value === undefined || value === null) throw configError(`${path}.${key}`, 'is required: a non-empty string');
@@ -49,12 +43,6 @@ function checkString(value: unknown, field: string, opts: { secret?: boolean; ma
 export function optionalInteger(record: ConfigRecord, key: string, path: string, min: number, max: number): number | undefined {
   const value = record[key];
   if (value === undefined) return undefined;
-  return checkInteger(value, `${path}.${key}`, min, max);
-}
-
-export function requiredInteger(record: ConfigRecord, key: string, path: string, min: number, max: number): number {
-  const value = record[key];
-  if (value === undefined || value === null) throw configError(`${path}.${key}`, `is required: an integer from ${min} to ${max}`);
   return checkInteger(value, `${path}.${key}`, min, max);
 }
 
