@@ -1,6 +1,6 @@
 /**
  * A controller signs commands for rig-7, the agent verifies them, a replay is refused (also after an agent restart),
- * and the rig's key is rotated with an overlap window.
+ * and the rig's key is rotated with an overlap window (the new key delivered wrapped under the old one).
  * Run it: npx esbuild libs/security/examples/signed-commands.example.ts --bundle --platform=node --outfile=/tmp/signed.js && node /tmp/signed.js
  * (Code outside libs/security imports the same names from '@rigwarden/security'.)
  */
@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandEnvelope, decodeCommandEnvelope, encodeJson } from '@rigwarden/protocol';
 import {
-  CommandSigner, EnvelopeVerifier, FileNonceStore, KeyRing, SecretBytes, TokenBucketRateLimiter, type EnvelopeVerification,
+  CommandSigner, EnvelopeVerifier, FileNonceStore, KeyRing, SecretBytes, TokenBucketRateLimiter, unwrapKey, wrapKey,
+  type EnvelopeVerification, type WrappedKey,
 } from '../src';
 
 export function signedCommandsExample(): string[] {
@@ -56,22 +57,25 @@ export function signedCommandsExample(): string[] {
   }
   lines.push(`1000 replays: ${reported} security events reported, the rest counted as suppressed`);
 
-  // Rotation: deliver k2 to the agent, which confirms; only then does the controller sign with it.
-  const k2 = { id: 'k2', secret: SecretBytes.generate(), created: t0 + 10_000, notBefore: t0 + 10_000, expires: t0 + 180 * day };
-  agentKeys.add('rig-7', k2);
-  const inFlight = signer.sign({ commandId: 'cmd-2', rigId: 'rig-7', minerId: 'antminer-01', reason: '', payload: { $case: 'restartMiner', value: {} } }, t0 + 10_000);
+  // Rotation, step 1: wrap k2 under k1 and deliver it; notBefore backdated by the skew allowance.
+  const k2 = { id: 'k2', secret: SecretBytes.generate(), created: t0 + 10_000, notBefore: t0 + 10_000 - 30_000, expires: t0 + 180 * day };
+  const delivery = JSON.stringify(wrapKey(k2, k1, 'rig-7')); // travels inside a command signed with k1
+  // Step 2: the agent unwraps and installs it, then confirms.
+  agentKeys.add('rig-7', unwrapKey(JSON.parse(delivery) as WrappedKey, agentKeys, 'rig-7', t0 + 10_200));
+  const restart = (id: string) => ({ commandId: id, rigId: 'rig-7', minerId: 'antminer-01', reason: '', payload: { $case: 'restartMiner' as const, value: {} } });
+  const inFlight = signer.sign(restart('cmd-2'), t0 + 10_000);
+  // Step 3, on confirmation: the controller signs with k2 from now on; k1 commands in flight still verify.
   controllerKeys.add('rig-7', k2);
-  const onK2 = signer.sign({ commandId: 'cmd-3', rigId: 'rig-7', minerId: 'antminer-01', reason: '', payload: { $case: 'restartMiner', value: {} } }, t0 + 11_000);
-  show('t+11s cmd-3 (new key)', agent.verify(onK2, 'rig-7', t0 + 11_000));
+  show('t+11s cmd-3 (new key)', agent.verify(signer.sign(restart('cmd-3'), t0 + 11_000), 'rig-7', t0 + 11_000));
   show('t+12s cmd-2 (old key, in flight: overlap)', agent.verify(inFlight, 'rig-7', t0 + 12_000));
 
-  // Once nothing signed with k1 can still be fresh (issuedAt window + ttl), retire it on both sides.
+  // Step 4: 60 s (maxAge + maxFuture) after the switch nothing signed with k1 can be fresh: retire it on both sides.
   controllerKeys.retire('rig-7', 'k1');
   agentKeys.retire('rig-7', 'k1');
   const stolenK1 = new KeyRing();
   stolenK1.add('rig-7', k1);
-  const forged = new CommandSigner(stolenK1).sign({ commandId: 'cmd-4', rigId: 'rig-7', minerId: 'antminer-01', reason: '', payload: { $case: 'rebootHost', value: {} } }, t0 + 60_000);
-  show('t+60s cmd-4 signed with retired k1', agent.verify(forged, 'rig-7', t0 + 60_000));
+  const forged = new CommandSigner(stolenK1).sign({ ...restart('cmd-4'), payload: { $case: 'rebootHost', value: {} } }, t0 + 80_000);
+  show('t+80s cmd-4 signed with retired k1', agent.verify(forged, 'rig-7', t0 + 80_000));
 
   nonces.close();
   rmSync(dir, { recursive: true, force: true });

@@ -9,7 +9,7 @@ describe('readme-example', () => {
       '1000 replays: 3 security events reported, the rest counted as suppressed',
       't+11s cmd-3 (new key): accepted (key k2)',
       't+12s cmd-2 (old key, in flight: overlap): accepted (key k1)',
-      't+60s cmd-4 signed with retired k1: rejected retired_key',
+      't+80s cmd-4 signed with retired k1: rejected retired_key',
     ]);
   });
 });
