@@ -22,3 +22,4 @@ export {
   validateRigSpec,
   type PolicyValidationError,
 } from './policy-params.validator';
+export { neighbourhoods } from './neighbourhood';

@@ -238,6 +238,8 @@ export interface RigObservation {
   readonly seq?: number;
   readonly rigId: string;
   readonly minerId: string;
+  /** The agent that collected it: rigs read by the same agent form a neighbourhood. */
+  readonly agentId?: string;
   /** False when the snapshot carried errors and no data: the miner API could not be read. */
   readonly reachable: boolean;
   readonly errorKinds: readonly string[];

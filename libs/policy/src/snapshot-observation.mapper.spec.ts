@@ -56,6 +56,11 @@ describe('snapshot-observation-mapper', () => {
     expect(observeSnapshot(partial)).toMatchObject({ reachable: true, errorKinds: ['parse'] });
   });
 
+  it('snapshot-observation-mapper: the collecting agent is kept for neighbourhoods', () => {
+    expect(observeSnapshot(MinerSnapshot.fromJSON({ rigId: 'r', agentId: 'agent-hall-a', hashrate5sHs: 1 }), 1).agentId).toBe('agent-hall-a');
+    expect(observeSnapshot(antminer).agentId).toBeUndefined();
+  });
+
   it('snapshot-observation-mapper: without collectedAt the receive time stands in', () => {
     const undated = MinerSnapshot.fromJSON({ rigId: 'rig-7', hashrate5sHs: 1 });
     expect(observeSnapshot(undated, 1_800_000_001_000).at).toBe(1_800_000_001_000);

@@ -83,6 +83,7 @@ export function observeSnapshot(snapshot: MinerSnapshot, receivedAt?: EpochMs): 
     seq: snapshot.seq,
     rigId: snapshot.rigId,
     minerId: snapshot.minerId,
+    ...(snapshot.agentId ? { agentId: snapshot.agentId } : {}),
     reachable: snapshot.errors.length === 0 || hasData,
     errorKinds: snapshot.errors.map((e) => e.kind),
     uptimeS: snapshot.uptimeS,
