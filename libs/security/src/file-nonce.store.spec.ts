@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandEnvelope, decodeCommandEnvelope, encodeJson } from '@rigwarden/protocol';
@@ -99,6 +99,19 @@ describe('file-nonce-store', () => {
     first.close();
     writeFileSync(join(dir, 'nonces.journal.tmp'), '{"rwnonce":1,"floor":null}\n{"k":"half-writ');
     expect(open({ now: T0 + 1 }).remember('a', T0 + 10_000, T0 + 1)).toBe('seen');
+  });
+
+  it('file-nonce-store: a failing compaction (disk trouble) does not fail commands and is retried on the next append', () => {
+    const store = open({ capacity: 10, compactAfterLines: 20, fsync: false });
+    mkdirSync(join(dir, 'nonces.journal.tmp')); // the compaction cannot write its temporary file
+    for (let i = 0; i < 30; i++) expect(store.remember(`k${i}`, T0 + 60_000 + i, T0)).toBe('fresh');
+    expect(store.compactionError).toMatchObject({ code: 'journal_io' });
+    expect(store.journalLines).toBeGreaterThan(20);
+    rmSync(join(dir, 'nonces.journal.tmp'), { recursive: true });
+    store.remember('after', T0 + 70_000, T0);
+    expect(store.compactionError).toBeUndefined();
+    expect(store.journalLines).toBeLessThanOrEqual(11);
+    expect(store.remember('k29', T0 + 60_029, T0 + 1)).toBe('seen');
   });
 
   it('file-nonce-store: a complete last line without its newline still counts', () => {

@@ -36,6 +36,7 @@ export class FileNonceStore implements NonceStore {
   #fd: number | undefined;
   #lines = 0;
   #compactions = 0;
+  #compactionError: SecurityError | undefined;
 
   private constructor(options: FileNonceStoreOptions) {
     this.path = options.path;
@@ -64,6 +65,11 @@ export class FileNonceStore implements NonceStore {
     return this.#lines;
   }
 
+  /** Why the last compaction after an append failed, if it did (the journal then stays longer until one succeeds). */
+  get compactionError(): SecurityError | undefined {
+    return this.#compactionError;
+  }
+
   /** Compactions since open (the one at open included). */
   get compactions(): number {
     return this.#compactions;
@@ -76,8 +82,15 @@ export class FileNonceStore implements NonceStore {
     if (verdict !== 'fresh' || until <= now) return verdict;
     let text = `${JSON.stringify({ k: key, u: until })}\n`;
     if (this.#cache.floor !== floor) text += `${JSON.stringify({ f: this.#cache.floor })}\n`;
-    this.#append(text);
-    if (this.#lines > this.#compactAfter) this.#compact(now);
+    this.#append(text); // throws (fail closed) if the nonce cannot be made durable
+    if (this.#lines > this.#compactAfter) {
+      try {
+        this.#compact(now);
+      } catch (err) {
+        // The nonce is safely journaled; a failed compaction (disk full) is retried on the next append.
+        this.#compactionError = err as SecurityError;
+      }
+    }
     return verdict;
   }
 
@@ -145,10 +158,6 @@ export class FileNonceStore implements NonceStore {
     for (const { key, until } of this.#cache.entries()) lines.push(JSON.stringify({ k: key, u: until }));
     const tmp = `${this.path}.tmp`;
     try {
-      if (this.#fd !== undefined) {
-        closeSync(this.#fd);
-        this.#fd = undefined;
-      }
       const fd = openSync(tmp, 'w', 0o600);
       try {
         writeSync(fd, `${lines.join('\n')}\n`);
@@ -156,14 +165,21 @@ export class FileNonceStore implements NonceStore {
       } finally {
         closeSync(fd);
       }
-      renameSync(tmp, this.path);
+      renameSync(tmp, this.path); // until here the old journal (and its open descriptor) stays valid
       if (this.#fsync) syncDirectory(dirname(this.path));
-      this.#fd = openSync(this.path, 'a', 0o600);
     } catch (err) {
       throw this.#io('compact', err);
     }
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+    try {
+      this.#fd = openSync(this.path, 'a', 0o600);
+    } catch (err) {
+      throw this.#io('reopen', err);
+    }
     this.#lines = lines.length;
     this.#compactions += 1;
+    this.#compactionError = undefined;
   }
 
   #append(text: string): void {
