@@ -8,6 +8,7 @@ import { FileNonceStore } from './file-nonce.store';
 import { SecurityError } from './security-error';
 import { RIG, T0, draft, rigKey, ringWith } from './testing/envelope-fixtures';
 import { nonceStoreContract } from './testing/nonce-store.contract';
+import { SeededRandom } from './testing/seeded-random';
 
 let dir: string;
 const opened: FileNonceStore[] = [];
@@ -47,6 +48,29 @@ describe('file-nonce-store', () => {
     const second = open({ capacity: 2000, now: T0 + 2_000 });
     expect(second.size()).toBe(500);
     for (let i = 500; i < 1000; i++) expect(second.remember(`n${i}`, T0 + 60_000, T0 + 2_000)).toBe('seen');
+  });
+
+  it('file-nonce-store: random traffic with 40 restarts and small compactions (seed 77): a live nonce is never fresh twice', () => {
+    const random = new SeededRandom(77);
+    const options = { capacity: 40, compactAfterLines: 90, fsync: false };
+    let store = open(options);
+    const accepted = new Map<string, number>();
+    let now = T0;
+    for (let i = 0; i < 8_000; i++) {
+      now += random.int(0, 30);
+      if (i % 200 === 199) {
+        store.close();
+        store = open({ ...options, now });
+      }
+      const key = `rig-7:${random.int(0, 300)}`;
+      const previous = accepted.get(key);
+      const live = previous !== undefined && previous > now;
+      const until = live ? previous : now + random.int(1, 4_000); // a replay carries the same signed times
+      const verdict = store.remember(key, until, now);
+      if (live) expect(verdict).not.toBe('fresh');
+      else if (verdict === 'fresh') accepted.set(key, until);
+      expect(store.journalLines).toBeLessThanOrEqual(92);
+    }
   });
 
   it('file-nonce-store: the saturation floor survives a restart', () => {
