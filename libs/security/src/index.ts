@@ -18,3 +18,4 @@ export * from './memory-api-key.store';
 export * from './key-wrap';
 export * from './broker-password.hasher';
 export * from './secret.scanner';
+export * from './secret.sealer';

@@ -7,6 +7,7 @@ import { KeyRing } from './key-ring';
 import { MemoryApiKeyStore } from './memory-api-key.store';
 import { MemoryNonceStore } from './memory-nonce.store';
 import { SecretBytes } from './secret-bytes';
+import { SecretSealer } from './secret.sealer';
 import { SecurityError } from './security-error';
 import { DAY, RIG, T0 } from './testing/envelope-fixtures';
 
@@ -45,6 +46,7 @@ const HOLDERS: Array<[string, unknown]> = [
   ['ApiKeyRecord', record],
   ['MemoryApiKeyStore', store],
   ['ApiKeyAuthenticator', new ApiKeyAuthenticator({ keys: store, hasher })],
+  ['SecretSealer', new SecretSealer([{ id: 'm1', secret: pepper }])],
   ['a config object holding them all', { rig: { keys: [ring.signingKey(RIG, T0)] }, api: { pepper, hasher, token, record } }],
 ];
 

@@ -9,7 +9,8 @@ export type SecurityErrorCode =
   | 'journal_corrupt'
   | 'journal_io'
   | 'store_closed'
-  | 'key_unwrap_failed';
+  | 'key_unwrap_failed'
+  | 'secret_unseal_failed';
 
 /**
  * The security lib's error family. Verification outcomes (a forged or replayed command, a wrong API key) are
