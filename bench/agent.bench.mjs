@@ -36,8 +36,12 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const mqttUrl = `mqtt://127.0.0.1:${server.address().port}`;
 
 const children = [];
+const nodeFlags = (process.env.AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+// The agent runs as deployed: through its launcher's shebang (and its V8 flags), unless AGENT_NODE_FLAGS says otherwise.
 const start = (script, args) => {
-  const child = spawn(process.execPath, [join(root, 'bin', script), ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+  const asDeployed = script === 'rigwarden-agent.js' && nodeFlags.length === 0;
+  const [file, argv] = asDeployed ? [join(root, 'bin', script), args] : [process.execPath, [...(script === 'rigwarden-agent.js' ? nodeFlags : []), join(root, 'bin', script), ...args]];
+  const child = spawn(file, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
   child.stderr.on('data', () => undefined);
   children.push(child);
   return child;
@@ -67,7 +71,7 @@ try {
   const last = sample(agent.pid);
   const elapsedS = (Date.now() - t0) / 1000;
   const result = {
-    bench: 'agent', date: new Date().toISOString(), node: process.version, miners, intervalMs, durationS: Math.round(elapsedS),
+    bench: 'agent', date: new Date().toISOString(), node: process.version, nodeFlags: nodeFlags.length ? nodeFlags.join(' ') : readFileSync(join(root, 'bin/rigwarden-agent.js'), 'utf8').split('\n')[0], miners, intervalMs, durationS: Math.round(elapsedS),
     cpuPercentOfOneCore: Number((((last.cpuS - first.cpuS) / elapsedS) * 100).toFixed(3)),
     rssMbMax: Number(Math.max(...rss).toFixed(1)), rssMbLast: Number(last.rssMb.toFixed(1)),
     goal: { rssMbMax: 70, cpuPercentOfOneCore: 1 },

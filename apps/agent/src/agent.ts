@@ -113,7 +113,7 @@ export class Agent {
       keys,
       nonces: this.nonces,
       journal: new CommandJournal(join(config.agent.dataDir, 'commands.journal')),
-      executor: new CommandExecutor(buildTargets(config, miners)),
+      executor: new CommandExecutor(buildTargets(config, miners), config.profiles),
       clock,
       logger: logger.child('commands'),
       windowMs: config.security.commandWindowMs,

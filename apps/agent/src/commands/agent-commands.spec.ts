@@ -58,6 +58,7 @@ describe('agent commands over MQTT', () => {
       mqtt: { url: broker.url, clientId: `agent-${broker.topicRoot}`, topicRoot: broker.topicRoot },
       poll: { intervalMs: 60_000 },
       security: { keysFile },
+      profiles: { eco: { workMode: 0 } },
       miners: [{ rig: 'cmd-rig', host: '127.0.0.1', port, id: 'm1' }],
     }, join(dir.path, 'agent.yaml'), {});
     agent = new Agent(config, systemClock, createLogger('agent', { level: 'error' }));
@@ -142,6 +143,17 @@ describe('agent commands over MQTT', () => {
     const result = await resultFor(envelope.commandId);
     expect(result.outcome).toBe(CommandOutcome.COMMAND_OUTCOME_FAILED);
     expect(result.cause).toContain('rigs.cmd-rig.pdu');
+  });
+
+  it.each([
+    ['an unknown profile', 'turbo', /unknown profile "turbo"; this agent's profiles are: eco/],
+    ['a work mode this firmware cannot set', 'eco', /unsupported: driver cgminer at 127\.0\.0\.1:\d+ cannot do changing the work mode/],
+  ])('fails %s with the reason', async (_label, profile, cause) => {
+    const envelope = signer.sign(draft({ $case: 'applyProfile', value: { profile } }), Date.now());
+    await send(envelope);
+    const result = await resultFor(envelope.commandId);
+    expect(result.outcome).toBe(CommandOutcome.COMMAND_OUTCOME_FAILED);
+    expect(result.cause).toMatch(cause);
   });
 
   it('survives garbage on the command topic', async () => {

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import {
-  DriverError, hasMinerControl, hasPoolControl, isRestartable, type ControlResult, type MinerDriver,
+  DriverError, hasMinerControl, hasPoolControl, isGpuTunable, isRestartable, type ControlResult, type GpuTuning, type MinerDriver,
 } from '@rigwarden/drivers-core';
+import type { ProfileSettings } from '../config/agent-config';
 import type { PduOutlet } from '@rigwarden/drivers-pdu';
 import { CommandOutcome, type CommandEnvelope } from '@rigwarden/protocol';
 import type { ScheduledMiner } from '../runtime/collector-runtime';
@@ -29,7 +30,11 @@ function fromControl(result: ControlResult): ExecutionResult {
 
 /** Carries out a verified command through the driver's capabilities. Never throws: every failure is a result. */
 export class CommandExecutor {
-  constructor(private readonly targets: ReadonlyMap<string, CommandTarget>, private readonly timeoutMs = 60_000) {}
+  constructor(
+    private readonly targets: ReadonlyMap<string, CommandTarget>,
+    private readonly profiles: Readonly<Record<string, ProfileSettings>> = {},
+    private readonly timeoutMs = 60_000,
+  ) {}
 
   async execute(envelope: CommandEnvelope, signal: AbortSignal): Promise<ExecutionResult> {
     const target = this.targets.get(envelope.rigId);
@@ -76,7 +81,7 @@ export class CommandExecutor {
           }
           return unsupported(driver, 'restarting the miner');
         case 'applyProfile':
-          return unsupported(driver, `applying profile "${payload.value.profile}" (profiles are not configured on this agent yet)`);
+          return await this.applyProfile(driver, payload.value.profile, ctx);
         default:
           return failed('unknown command type');
       }
@@ -84,6 +89,39 @@ export class CommandExecutor {
       if (err instanceof DriverError) return failed(err.message);
       return failed(err instanceof Error ? err.message : String(err));
     }
+  }
+
+  private async applyProfile(driver: MinerDriver, name: string, ctx: { signal: AbortSignal; deadlineMs: number }): Promise<ExecutionResult> {
+    const profile = this.profiles[name];
+    if (!profile) {
+      return failed(`unknown profile "${name}"; this agent's profiles are: ${Object.keys(this.profiles).join(', ') || '(none: add profiles: to the agent config)'}`);
+    }
+    const done: string[] = [];
+    if (profile.gpu) {
+      if (!isGpuTunable(driver)) return unsupported(driver, `applying GPU profile "${name}"`);
+      for (const tuner of driver.gpuTuners()) {
+        // A tuner restores the defaults it recorded when an apply fails, so a half-applied profile never stays.
+        const result = await tuner.apply(profile.gpu as GpuTuning, { signal: ctx.signal });
+        done.push(...result.steps.map((s) => `${s.setting} ${s.action} ${s.value}`));
+      }
+    }
+    if (profile.workMode !== undefined || profile.frequencyMhz !== undefined) {
+      if (!hasMinerControl(driver)) return unsupported(driver, `applying profile "${name}"`);
+      const caps = driver.controlCapabilities();
+      if (profile.workMode !== undefined) {
+        if (!caps.workMode) return unsupported(driver, 'changing the work mode');
+        const r = await driver.control({ kind: 'workmode', mode: profile.workMode }, ctx);
+        if (!r.ok) return fromControl(r);
+        done.push(`work mode ${profile.workMode}`);
+      }
+      if (profile.frequencyMhz !== undefined) {
+        if (!caps.frequency) return unsupported(driver, 'changing the chip frequency');
+        const r = await driver.control({ kind: 'frequency', mhz: profile.frequencyMhz }, ctx);
+        if (!r.ok) return fromControl(r);
+        done.push(`frequency ${profile.frequencyMhz} MHz`);
+      }
+    }
+    return ok(`applied profile "${name}": ${done.join('; ')}`);
   }
 
   private miner(target: CommandTarget, minerId: string, optional: boolean): ScheduledMiner | undefined {

@@ -37,7 +37,7 @@ describe('agent config', () => {
   });
 
   it.each([
-    ['an unknown top-level key', { ...minimal, pol: {} }, 'pol', /unknown key; allowed here: agent, mqtt, poll, outbox, status, security, safety, rigs, miners/],
+    ['an unknown top-level key', { ...minimal, pol: {} }, 'pol', /unknown key; allowed here: agent, mqtt, poll, outbox, status, security, safety, profiles, rigs, miners/],
     ['no miners', {}, 'miners', /non-empty list/],
     ['a miner without a host', { miners: [{ rig: 'r1' }] }, 'miners[0].host', /is required/],
     ['a port out of range', { miners: [{ rig: 'r1', host: 'h', port: 70000 }] }, 'miners[0].port', /integer from 1 to 65535, got number 70000/],
@@ -55,6 +55,8 @@ describe('agent config', () => {
     ['a command window of 0 s', { ...minimal, security: { commandWindowSeconds: 0 } }, 'security.commandWindowSeconds', /integer from 1/],
     ['a resume threshold above the critical one', { ...minimal, safety: { criticalTempC: 90, resumeBelowC: 92 } }, 'safety.resumeBelowC', /must be below safety.criticalTempC \(90\)/],
     ['an unknown safety action', { ...minimal, safety: { action: 'explode' } }, 'safety.action', /"stop" or "lowest-profile"/],
+    ['an empty profile', { ...minimal, profiles: { eco: {} } }, 'profiles.eco', /must set workMode, frequencyMhz or gpu/],
+    ['a GPU profile with an unknown key', { ...minimal, profiles: { eco: { gpu: { voltage: 800 } } } }, 'profiles.eco.gpu.voltage', /unknown key/],
     ['an agent id with a space', { ...minimal, agent: { id: 'lan 1' } }, 'agent.id', /not a valid agent id/],
   ])('rejects %s, naming the file and the key path', (_label, raw, path, message) => {
     const err = problem(raw);

@@ -36,7 +36,18 @@ export interface AgentConfig {
   safety: { criticalTempC: number; resumeBelowC: number; action: 'stop' | 'lowest-profile'; lowestWorkMode: number; normalWorkMode: number };
   /** Rig-level settings: how to reboot the host, which PDU outlet feeds it. */
   rigs: Record<string, RigSettings>;
+  /** Named overclock / power profiles that ApplyProfile commands refer to. */
+  profiles: Record<string, ProfileSettings>;
   miners: MinerConfig[];
+}
+
+export interface ProfileSettings {
+  /** ASIC work mode (cgminer-family ascset workmode; 0 is usually the lowest). */
+  workMode?: number;
+  /** ASIC chip frequency in MHz. */
+  frequencyMhz?: number;
+  /** GPU settings (power limit, locked clocks, offsets, fan), as @rigwarden/drivers-core GpuTuning. */
+  gpu?: Record<string, unknown>;
 }
 
 export interface RigSettings {
@@ -112,7 +123,7 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
 
 export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const r: Reader = new Reader(file);
-  const root = r.object(raw, '', ['agent', 'mqtt', 'poll', 'outbox', 'status', 'security', 'safety', 'rigs', 'miners']);
+  const root = r.object(raw, '', ['agent', 'mqtt', 'poll', 'outbox', 'status', 'security', 'safety', 'profiles', 'rigs', 'miners']);
 
   const agentRaw = r.object(root['agent'], 'agent', ['id', 'dataDir']);
   const agentId = r.string(agentRaw, 'id', 'agent.', hostname());
@@ -172,6 +183,19 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
     normalWorkMode: r.integer(safetyRaw, 'normalWorkMode', 'safety.', 1, 0, 10),
   };
 
+  const profilesRaw = r.object(root['profiles'], 'profiles', Object.keys((root['profiles'] ?? {}) as Obj));
+  const profiles: Record<string, ProfileSettings> = {};
+  for (const [name, value] of Object.entries(profilesRaw)) {
+    const p = `profiles.${name}.`;
+    const obj = r.object(value, `profiles.${name}`, ['workMode', 'frequencyMhz', 'gpu']);
+    if (Object.keys(obj).length === 0) r.fail(`profiles.${name}`, 'must set workMode, frequencyMhz or gpu');
+    profiles[name] = {
+      workMode: obj['workMode'] === undefined ? undefined : r.integer(obj, 'workMode', p, 0, 0, 10),
+      frequencyMhz: obj['frequencyMhz'] === undefined ? undefined : r.integer(obj, 'frequencyMhz', p, 0, 50, 2000),
+      gpu: obj['gpu'] === undefined ? undefined : r.object(obj['gpu'], `${p}gpu`, ['powerLimitW', 'coreClockLock', 'memoryClockLock', 'coreClockOffsetMhz', 'memoryClockOffsetMhz', 'fanPercent', 'clockVoltageStates']),
+    };
+  }
+
   const rigsRaw = r.object(root['rigs'], 'rigs', Object.keys((root['rigs'] ?? {}) as Obj));
   const rigs: Record<string, RigSettings> = {};
   for (const [rigId, value] of Object.entries(rigsRaw)) {
@@ -218,5 +242,5 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
   for (const rigId of Object.keys(rigs)) {
     if (!miners.some((m) => m.rig === rigId)) r.fail(`rigs.${rigId}`, `no miner in miners[] belongs to rig "${rigId}"`);
   }
-  return { file, agent: { id: agentId, dataDir }, mqtt, poll, outbox, status, security, safety, rigs, miners };
+  return { file, agent: { id: agentId, dataDir }, mqtt, poll, outbox, status, security, safety, profiles, rigs, miners };
 }

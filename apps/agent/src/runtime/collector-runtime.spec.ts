@@ -83,6 +83,23 @@ describe('CollectorRuntime', () => {
     expect(runtime.counterSnapshot()['fake']!.skipped).toBe(1);
   });
 
+  it('keeps polling a healthy miner on time while another one hangs', async () => {
+    const hung = new ScriptedDriver(() => new Promise(() => undefined));
+    const fast = new ScriptedDriver(async () => reading(3));
+    const outcomes: CollectOutcome[] = [];
+    const runtime = new CollectorRuntime(
+      [{ rigId: 'hung', minerId: 'h', driver: hung }, { rigId: 'fast', minerId: 'f', driver: fast }],
+      { intervalMs: 100, timeoutMs: 90, jitterMs: 0, clock: systemClock, logger: silent, random: () => 0.5, onOutcome: (o) => outcomes.push(o) },
+    );
+    runtime.start();
+    await new Promise((r) => setTimeout(r, 1_000));
+    await runtime.stop();
+    const fastOnes = outcomes.filter((o) => o.rigId === 'fast');
+    expect(fastOnes.length).toBeGreaterThanOrEqual(7); // ~10 polls in 1 s; the hung miner costs it nothing
+    expect(fastOnes.every((o) => o.reading !== undefined)).toBe(true);
+    expect(outcomes.filter((o) => o.rigId === 'hung').every((o) => o.errors[0]!.kind === 'timeout')).toBe(true);
+  });
+
   it('polls on its own schedule until stopped', async () => {
     const driver = new ScriptedDriver(async () => reading(1));
     const outcomes: CollectOutcome[] = [];
