@@ -19,3 +19,4 @@ export * from './key-wrap';
 export * from './broker-password.hasher';
 export * from './secret.scanner';
 export * from './secret.sealer';
+export * from './rpc-scopes';
