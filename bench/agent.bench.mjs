@@ -3,7 +3,7 @@
 //   npm run bench -- agent [--miners 10] [--interval-ms 10000] [--duration-s 300]
 // Prints one JSON line and a short table; appends the result to bench/results/agent.jsonl.
 import { spawn, execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
