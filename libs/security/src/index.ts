@@ -20,3 +20,4 @@ export * from './broker-password.hasher';
 export * from './secret.scanner';
 export * from './secret.sealer';
 export * from './rpc-scopes';
+export * from './audit-chain';

@@ -1,5 +1,6 @@
 import { format, inspect } from 'node:util';
 import { ApiKeyAuthenticator } from './api-key.authenticator';
+import { AuditChain } from './audit-chain';
 import { ApiKeyHasher, generateApiKey } from './api-key.hasher';
 import { CommandSigner } from './envelope.signer';
 import { EnvelopeVerifier } from './envelope.verifier';
@@ -47,6 +48,7 @@ const HOLDERS: Array<[string, unknown]> = [
   ['MemoryApiKeyStore', store],
   ['ApiKeyAuthenticator', new ApiKeyAuthenticator({ keys: store, hasher })],
   ['SecretSealer', new SecretSealer([{ id: 'm1', secret: pepper }])],
+  ['AuditChain', new AuditChain(pepper)],
   ['a config object holding them all', { rig: { keys: [ring.signingKey(RIG, T0)] }, api: { pepper, hasher, token, record } }],
 ];
 
