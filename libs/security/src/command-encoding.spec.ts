@@ -72,6 +72,13 @@ describe('command-encoding', () => {
     }
   });
 
+  it('command-encoding: 3,000 random envelopes give 3,000 different encodings (seed 3)', () => {
+    const random = new SeededRandom(3);
+    const seen = new Set<string>();
+    for (let i = 0; i < 3000; i++) seen.add(encodeForSigning(randomEnvelope(random)).toString('hex'));
+    expect(seen.size).toBe(3000);
+  });
+
   it('command-encoding: reason and signature are not signed', () => {
     const bytes = encodeForSigning(VECTOR);
     const other = { ...VECTOR, reason: 'anything', signature: Buffer.alloc(32, 1) };
