@@ -11,7 +11,7 @@ import '@rigwarden/drivers-gpu';
 import '@rigwarden/drivers-pdu';
 import { runProbeCommand, runScanCommand } from '@rigwarden/drivers-cgminer';
 import { createLogger, systemClock } from '@rigwarden/shared';
-import { Agent, AGENT_VERSION, buildMiners } from './agent';
+import { Agent, AGENT_VERSION, buildMiners, buildTargets } from './agent';
 import { loadAgentConfig } from './config/agent-config';
 import { ConfigError } from './config/config-error';
 
@@ -90,6 +90,7 @@ async function main(): Promise<void> {
       const file = args.positional[0] ?? args.config ?? usage('check-config needs a file');
       const config = loadAgentConfig(file);
       const miners = buildMiners(config);
+      buildTargets(config, miners); // PDU settings are checked here
       console.log(`${config.file}: OK (${miners.length} miners on ${new Set(miners.map((m) => m.rigId)).size} rigs, broker ${config.mqtt.url})`);
       return;
     }
