@@ -13,9 +13,11 @@ export const COMMAND_ENCODING_TAG = `rigwarden/command-envelope/${COMMAND_ENCODI
 export type CommandPayload = NonNullable<CommandEnvelope['payload']>;
 export type CommandType = CommandPayload['$case'];
 
-export const COMMAND_TYPES: readonly CommandType[] = [
-  'setPools', 'switchPool', 'applyProfile', 'restartMiner', 'rebootHost', 'powerCycle',
-];
+/** Every command type; a Record so that a type added to the proto oneof fails the typecheck here until listed. */
+const KNOWN_TYPES: Record<CommandType, true> = {
+  setPools: true, switchPool: true, applyProfile: true, restartMiner: true, rebootHost: true, powerCycle: true,
+};
+export const COMMAND_TYPES: readonly CommandType[] = Object.keys(KNOWN_TYPES) as CommandType[];
 
 /** The envelope fields the signature covers. `signature` and `reason` are not signed. */
 export type SignedFields = Pick<
@@ -32,6 +34,10 @@ export function payloadJson(payload: CommandPayload): unknown {
     case 'restartMiner': return RestartMiner.toJSON(payload.value);
     case 'rebootHost': return RebootHost.toJSON(payload.value);
     case 'powerCycle': return PowerCycle.toJSON(payload.value);
+    default: {
+      const unknownType: never = payload; // a new oneof member must be added above
+      throw unsignable('payload', `has an unknown type ${JSON.stringify((unknownType as { $case?: unknown }).$case)}`);
+    }
   }
 }
 
