@@ -62,7 +62,7 @@ export class ApiKeyAuthenticator {
   }
 
   async authenticate(presented: string | undefined, required: ApiScope, now: number): Promise<ApiKeyAuthentication> {
-    if (!Number.isSafeInteger(now)) throw new SecurityError('invalid_argument', `ApiKeyAuthenticator.authenticate: now must be epoch milliseconds, got ${now}`);
+    if (!Number.isFinite(now)) throw new SecurityError('invalid_argument', `ApiKeyAuthenticator.authenticate: now must be epoch milliseconds, got ${now}`);
     if (presented === undefined || presented === '') return unauthenticated('missing');
     const parsed = parseApiKeyToken(presented);
     if (!parsed) return unauthenticated('malformed');

@@ -172,6 +172,10 @@ describe('envelope-verifier', () => {
     expect(() => verifier().verify(signedWith(K1), RIG, Number.NaN)).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
   });
 
+  it('envelope-verifier: a fractional clock (performance.now based) is fine', () => {
+    expect(verifier().verify(signedWith(K1), RIG, T0 + 0.75).ok).toBe(true);
+  });
+
   it('envelope-verifier: the window is configurable', () => {
     const v = verifier(ringWith(K1), { windowMs: 5_000 });
     const envelope = signedWith(K1, { issuedAt: new Date(T0 - 5_001), expiresAt: new Date(T0 + 60_000) });

@@ -90,9 +90,10 @@ export class EnvelopeVerifier {
   }
 
   /** `now` is epoch milliseconds from the caller's clock. */
-  verify(envelope: CommandEnvelope, expectedRigId: string, now: number): EnvelopeVerification {
+  verify(envelope: CommandEnvelope, expectedRigId: string, clockNow: number): EnvelopeVerification {
     // A NaN clock would pass every time comparison: refuse it loudly rather than accept everything.
-    if (!Number.isSafeInteger(now)) throw new SecurityError('invalid_argument', `EnvelopeVerifier.verify: now must be epoch milliseconds, got ${now}`);
+    if (!Number.isFinite(clockNow)) throw new SecurityError('invalid_argument', `EnvelopeVerifier.verify: now must be epoch milliseconds, got ${clockNow}`);
+    const now = Math.floor(clockNow);
     const shape = checkEnvelopeShape(envelope);
     if (!shape.ok) return shape;
     const claimed = { commandId: envelope.commandId, keyId: envelope.keyId };

@@ -126,7 +126,7 @@ export class KeyRing {
 
 /** A NaN clock would make every key look active. */
 function checkNow(now: number, operation: string): void {
-  if (!Number.isSafeInteger(now)) throw new SecurityError('invalid_argument', `${operation}: now must be epoch milliseconds, got ${now}`);
+  if (!Number.isFinite(now)) throw new SecurityError('invalid_argument', `${operation}: now must be epoch milliseconds, got ${now}`);
 }
 
 function newer(a: SigningKey, b: SigningKey): boolean {
