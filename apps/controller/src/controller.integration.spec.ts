@@ -6,13 +6,15 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
-  FleetServiceClient, MinerSnapshot, RigState, RigTopics, encodeJson, type ListRigsResponse, type Rig,
+  AgentStatus, CommandOutcome, CommandResult, FleetServiceClient, MinerSnapshot, RigEvent, RigState, RigTopics, encodeJson,
+  type ListRigsResponse, type Rig,
 } from '@rigwarden/protocol';
 import { makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
 import { FleetGrpcServer } from './api-grpc/fleet-grpc.server';
 import { AppModule } from './app.module';
 import { loadControllerConfig, type ControllerConfig } from './config/controller-config';
 import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
+import { EventRepository } from './persistence/event-repository';
 
 function snapshot(rigId: string, seq: number, extra: Partial<MinerSnapshot> = {}): MinerSnapshot {
   return MinerSnapshot.fromPartial({
@@ -108,6 +110,24 @@ describe('controller: MQTT ingest -> SQLite -> gRPC', () => {
     await expect(getRig('no-such-rig')).rejects.toMatchObject({ code: status.NOT_FOUND, details: expect.stringContaining('no-such-rig') });
     await expect(getRig('bad/id')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('rig_id') });
     await expect(listRigs(10_001)).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('page_size') });
+  });
+
+  it('records agent events once, every command result, and the latest agent status', async () => {
+    const events = app.get(EventRepository);
+    const event = RigEvent.fromPartial({ eventId: 'ev-1', rigId: 'rig-ev', kind: 'safety.critical_temperature', severity: 'critical', reason: 'local_watchdog_stop', message: 'hot', at: new Date() });
+    await publisher.publishAsync(topics.rig('rig-ev', 'events'), encodeJson(RigEvent, event), { qos: 1 });
+    await publisher.publishAsync(topics.rig('rig-ev', 'events'), encodeJson(RigEvent, event), { qos: 1 }); // replayed from an outbox
+    const result = CommandResult.fromPartial({ commandId: 'c-1', rigId: 'rig-ev', outcome: CommandOutcome.COMMAND_OUTCOME_SUCCEEDED, cause: 'ok', durationMs: 12, finishedAt: new Date() });
+    await publisher.publishAsync(topics.rig('rig-ev', 'results'), encodeJson(CommandResult, result), { qos: 1 });
+    const status = AgentStatus.fromPartial({ agentId: 'agent-7', agentVersion: '0.1.0', online: true, at: new Date(), rigIds: ['rig-ev'], outbox: { depth: 3 } });
+    await publisher.publishAsync(topics.agentStatus('agent-7'), encodeJson(AgentStatus, status), { qos: 1, retain: true });
+    await waitFor('the agent status', () => events.agentStatus('agent-7'));
+    await waitFor('the result', async () => ((await events.resultsForCommand('c-1')).length === 1 ? true : undefined));
+    await waitFor('both event copies', () => (ingest.counters.events >= 2 ? true : undefined));
+    expect(await events.eventsForRig('rig-ev')).toEqual([expect.objectContaining({ event_id: 'ev-1', kind: 'safety.critical_temperature', severity: 'critical', source: 'agent' })]);
+    expect(await events.resultsForCommand('c-1')).toEqual([{ outcome: 'COMMAND_OUTCOME_SUCCEEDED', cause: 'ok', duration_ms: 12 }]);
+    expect((await events.agentStatus('agent-7'))!.outbox!.depth).toBe(3);
+    await publisher.publishAsync(topics.agentStatus('agent-7'), '', { qos: 1, retain: true });
   });
 
   it('pages through rigs with next_page_token', async () => {

@@ -1,4 +1,4 @@
-import { MinerSnapshot, RigState } from './generated/rigwarden/v1/telemetry';
+import { AgentStatus, MinerSnapshot, RigState } from './generated/rigwarden/v1/telemetry';
 import { CommandEnvelope, CommandResult, RigEvent } from './generated/rigwarden/v1/command';
 import { ProtocolError } from './protocol-error';
 import { isValidRigId } from './topics';
@@ -124,11 +124,30 @@ export function decodeCommandEnvelope(payload: Buffer | string): CommandEnvelope
 export function decodeCommandResult(payload: Buffer | string): CommandResult {
   const object = parseObject(payload, 'CommandResult');
   requireRigId(object, 'CommandResult');
-  return fromJson(CommandResult, object, 'CommandResult');
+  const result = fromJson(CommandResult, object, 'CommandResult');
+  if (result.commandId === '') throw new ProtocolError(`CommandResult from rig "${result.rigId}": commandId is missing`, 'commandId');
+  return result;
 }
 
 export function decodeRigEvent(payload: Buffer | string): RigEvent {
   const object = parseObject(payload, 'RigEvent');
   requireRigId(object, 'RigEvent');
-  return fromJson(RigEvent, object, 'RigEvent');
+  const event = fromJson(RigEvent, object, 'RigEvent');
+  if (event.eventId === '') throw new ProtocolError(`RigEvent from rig "${event.rigId}": eventId is missing`, 'eventId');
+  if (event.kind === '') throw new ProtocolError(`RigEvent from rig "${event.rigId}": kind is missing`, 'kind');
+  if (!event.at) throw new ProtocolError(`RigEvent from rig "${event.rigId}": at is missing`, 'at');
+  return event;
+}
+
+export function decodeAgentStatus(payload: Buffer | string): AgentStatus {
+  const object = parseObject(payload, 'AgentStatus');
+  const agentId = object['agentId'];
+  if (typeof agentId !== 'string' || !isValidRigId(agentId)) {
+    throw new ProtocolError(`AgentStatus: agentId is missing or invalid (${JSON.stringify(agentId)})`, 'agentId');
+  }
+  const at = object['at'];
+  if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) {
+    throw new ProtocolError(`AgentStatus from agent "${agentId}": at must be an RFC 3339 timestamp, got ${JSON.stringify(at)}`, 'at');
+  }
+  return fromJson(AgentStatus, object, 'AgentStatus');
 }

@@ -54,6 +54,14 @@ export class RigTopics {
     return `${this.root}/agents/+/status`;
   }
 
+  /** The agent id of an agent status topic; undefined for any other topic. */
+  parseAgentStatus(topic: string): string | undefined {
+    const prefix = `${this.root}/agents/`;
+    if (!topic.startsWith(prefix) || !topic.endsWith('/status')) return undefined;
+    const agentId = topic.slice(prefix.length, -'/status'.length);
+    return isValidRigId(agentId) ? agentId : undefined;
+  }
+
   rig(rigId: string, kind: RigTopicKind): string {
     if (!isValidRigId(rigId)) {
       throw new RangeError(

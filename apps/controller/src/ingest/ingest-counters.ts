@@ -5,10 +5,13 @@ export interface IngestCounters {
   duplicates: number;
   invalid: number;
   states: number;
+  events: number;
+  results: number;
+  agentStatus: number;
   flushes: number;
   flushErrors: number;
 }
 
 export function emptyIngestCounters(): IngestCounters {
-  return { received: 0, stored: 0, duplicates: 0, invalid: 0, states: 0, flushes: 0, flushErrors: 0 };
+  return { received: 0, stored: 0, duplicates: 0, invalid: 0, states: 0, events: 0, results: 0, agentStatus: 0, flushes: 0, flushErrors: 0 };
 }

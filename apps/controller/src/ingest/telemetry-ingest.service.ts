@@ -1,11 +1,12 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
-  ProtocolError, RigTopics, decodeRigState, decodeSnapshot, type MinerSnapshot,
+  ProtocolError, RigTopics, decodeAgentStatus, decodeCommandResult, decodeRigEvent, decodeRigState, decodeSnapshot, type MinerSnapshot,
 } from '@rigwarden/protocol';
 import { createLogger } from '@rigwarden/shared';
 import { EmbeddedBrokerService } from '../broker/embedded-broker.service';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
+import { EventRepository } from '../persistence/event-repository';
 import { RigRepository } from '../persistence/rig-repository';
 import { emptyIngestCounters, type IngestCounters } from './ingest-counters';
 
@@ -29,6 +30,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     @Inject(EmbeddedBrokerService) private readonly broker: EmbeddedBrokerService,
     @Inject(RigRepository) private readonly rigs: RigRepository,
+    @Inject(EventRepository) private readonly events: EventRepository,
   ) {
     this.topics = new RigTopics(config.topicRoot);
   }
@@ -58,7 +60,10 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
       const timer = setTimeout(() => reject(new Error(`cannot reach the MQTT broker at ${this.brokerUrl} within 15 s: is it running? (MQTT_URL)`)), 15_000);
       client.once('connect', () => { clearTimeout(timer); resolve(); });
     });
-    await client.subscribeAsync([this.topics.allRigs('telemetry'), this.topics.allRigs('state')], { qos: 1 });
+    await client.subscribeAsync([
+      this.topics.allRigs('telemetry'), this.topics.allRigs('state'), this.topics.allRigs('events'),
+      this.topics.allRigs('results'), this.topics.allAgentStatus(),
+    ], { qos: 1 });
     this.logger.info('subscribed to telemetry', { url: this.brokerUrl, topics: this.topics.allRigs('telemetry') });
   }
 
@@ -72,6 +77,11 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
 
   private onMessage(topic: string, payload: Buffer): void {
     this.counters.received++;
+    const agentId = this.topics.parseAgentStatus(topic);
+    if (agentId !== undefined) {
+      this.onAgentStatus(agentId, topic, payload);
+      return;
+    }
     const parsed = this.topics.parse(topic);
     if (!parsed) {
       this.reject(topic, undefined, new ProtocolError(`unexpected topic ${topic}`));
@@ -94,9 +104,38 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
         this.flushing = this.flushing.then(() => this.rigs.writeState(state)).catch((err) => {
           this.logger.error('cannot store rig state', { rig: state.rigId, error: err as Error });
         });
+      } else if (parsed.kind === 'events') {
+        const event = decodeRigEvent(payload);
+        if (event.rigId !== parsed.rigId) throw new ProtocolError(`rigId "${event.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
+        this.counters.events++;
+        (event.severity === 'critical' ? this.logger.warn : this.logger.info)('rig event', { rig: event.rigId, kind: event.kind, reason: event.reason, message: event.message });
+        this.flushing = this.flushing.then(() => this.events.recordEvent(event, 'agent')).then(() => undefined, (err) => {
+          this.logger.error('cannot store an event', { rig: event.rigId, error: err as Error });
+        });
+      } else if (parsed.kind === 'results') {
+        const result = decodeCommandResult(payload);
+        if (result.rigId !== parsed.rigId) throw new ProtocolError(`rigId "${result.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
+        this.counters.results++;
+        this.flushing = this.flushing.then(() => this.events.recordResult(result, Date.now())).catch((err) => {
+          this.logger.error('cannot store a command result', { rig: result.rigId, error: err as Error });
+        });
       }
     } catch (err) {
       this.reject(topic, parsed.rigId, err);
+    }
+  }
+
+  private onAgentStatus(agentId: string, topic: string, payload: Buffer): void {
+    if (payload.length === 0) return;
+    try {
+      const status = decodeAgentStatus(payload);
+      if (status.agentId !== agentId) throw new ProtocolError(`agentId "${status.agentId}" does not match the topic's agent "${agentId}"`, 'agentId');
+      this.counters.agentStatus++;
+      this.flushing = this.flushing.then(() => this.events.recordAgentStatus(status)).catch((err) => {
+        this.logger.error('cannot store an agent status', { agent: agentId, error: err as Error });
+      });
+    } catch (err) {
+      this.reject(topic, undefined, err);
     }
   }
 

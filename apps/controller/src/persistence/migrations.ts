@@ -40,6 +40,42 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX snapshots_by_time ON snapshots (collected_at);
     `,
   },
+  {
+    version: 2,
+    name: 'events, command results and agent status',
+    sql: `
+      -- What happened on a rig: agent-side events (safety watchdog, rejected commands), later policy decisions.
+      CREATE TABLE events (
+        event_id  TEXT PRIMARY KEY,
+        rig_id    TEXT NOT NULL,
+        kind      TEXT NOT NULL,
+        severity  TEXT NOT NULL,
+        reason    TEXT NOT NULL,
+        message   TEXT NOT NULL,
+        at        INTEGER NOT NULL,
+        source    TEXT NOT NULL
+      );
+      CREATE INDEX events_by_rig_time ON events (rig_id, at);
+      -- Every result an agent reported; a command can have several (a rejected replay after a success).
+      CREATE TABLE command_results (
+        id          INTEGER PRIMARY KEY,
+        command_id  TEXT NOT NULL,
+        rig_id      TEXT NOT NULL,
+        outcome     TEXT NOT NULL,
+        cause       TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        finished_at INTEGER,
+        received_at INTEGER NOT NULL
+      );
+      CREATE INDEX command_results_by_command ON command_results (command_id);
+      CREATE TABLE agents (
+        agent_id TEXT PRIMARY KEY,
+        online   INTEGER NOT NULL,
+        at       INTEGER NOT NULL,
+        status   TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export async function migrate(db: SqliteDatabase): Promise<number> {

@@ -2,6 +2,7 @@ import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { createLogger } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { migrate } from './migrations';
+import { EventRepository } from './event-repository';
 import { RigRepository } from './rig-repository';
 import { SqliteDatabase } from './sqlite-database';
 
@@ -18,8 +19,9 @@ import { SqliteDatabase } from './sqlite-database';
       },
     },
     { provide: RigRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new RigRepository(db) },
+    { provide: EventRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new EventRepository(db) },
   ],
-  exports: [SqliteDatabase, RigRepository],
+  exports: [SqliteDatabase, RigRepository, EventRepository],
 })
 export class PersistenceModule implements OnApplicationShutdown {
   constructor(@Inject(SqliteDatabase) private readonly db: SqliteDatabase) {}

@@ -1,0 +1,57 @@
+import { AgentStatus, CommandResult, commandOutcomeToJSON, type RigEvent } from '@rigwarden/protocol';
+import type { SqliteDatabase } from './sqlite-database';
+
+export interface EventRow {
+  event_id: string;
+  rig_id: string;
+  kind: string;
+  severity: string;
+  reason: string;
+  message: string;
+  at: number;
+  source: string;
+}
+
+/** Events, command results and agent status: what agents report besides telemetry. */
+export class EventRepository {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  /** Stores an event once (by event id): a replayed event is ignored. Returns whether it was new. */
+  async recordEvent(event: RigEvent, source: string): Promise<boolean> {
+    const { changes } = await this.db.transaction((tx) => tx.run(
+      `INSERT INTO events (event_id, rig_id, kind, severity, reason, message, at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (event_id) DO NOTHING`,
+      [event.eventId, event.rigId, event.kind, event.severity, event.reason, event.message, event.at?.getTime() ?? 0, source],
+    ));
+    return changes > 0;
+  }
+
+  async recordResult(result: CommandResult, receivedAt: number): Promise<void> {
+    await this.db.transaction((tx) => tx.run(
+      `INSERT INTO command_results (command_id, rig_id, outcome, cause, duration_ms, finished_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [result.commandId, result.rigId, commandOutcomeToJSON(result.outcome), result.cause, result.durationMs, result.finishedAt?.getTime() ?? null, receivedAt],
+    ));
+  }
+
+  async recordAgentStatus(status: AgentStatus): Promise<void> {
+    const at = status.at?.getTime() ?? 0;
+    await this.db.transaction((tx) => tx.run(
+      `INSERT INTO agents (agent_id, online, at, status) VALUES (?, ?, ?, ?)
+       ON CONFLICT (agent_id) DO UPDATE SET online = excluded.online, at = excluded.at, status = excluded.status WHERE excluded.at >= agents.at`,
+      [status.agentId, status.online ? 1 : 0, at, JSON.stringify(AgentStatus.toJSON(status))],
+    ));
+  }
+
+  eventsForRig(rigId: string, limit = 100): Promise<EventRow[]> {
+    return this.db.all<EventRow>('SELECT * FROM events WHERE rig_id = ? ORDER BY at DESC, event_id LIMIT ?', [rigId, limit]);
+  }
+
+  resultsForCommand(commandId: string): Promise<Array<{ outcome: string; cause: string; duration_ms: number }>> {
+    return this.db.all('SELECT outcome, cause, duration_ms FROM command_results WHERE command_id = ? ORDER BY id', [commandId]);
+  }
+
+  async agentStatus(agentId: string): Promise<AgentStatus | undefined> {
+    const row = await this.db.get<{ status: string }>('SELECT status FROM agents WHERE agent_id = ?', [agentId]);
+    return row ? AgentStatus.fromJSON(JSON.parse(row.status)) : undefined;
+  }
+}
