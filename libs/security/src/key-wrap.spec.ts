@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
+import { KeyRing } from './key-ring';
 import { CommandSigner } from './envelope.signer';
 import { EnvelopeVerifier } from './envelope.verifier';
 import { unwrapKey, wrapKey, type WrappedKey } from './key-wrap';
@@ -60,6 +63,19 @@ describe('key-wrap', () => {
     const other = ringWith();
     other.add('rig-8', K1);
     expectUnwrapFails(wrapped, 'rig-8', other);
+  });
+
+  it('key-wrap: unwraps the vector wrapped by an independent Python implementation (testdata/key-wrap-v1)', () => {
+    const vector = JSON.parse(readFileSync(join(__dirname, '..', 'testdata', 'key-wrap-v1', 'vectors.json'), 'utf8')) as {
+      rigId: string; wrappingKey: { id: string; secretHex: string };
+      expected: { id: string; secretHex: string; created: number; notBefore: number; expires: number }; wrapped: WrappedKey;
+    };
+    const ring = new KeyRing();
+    ring.add(vector.rigId, { id: vector.wrappingKey.id, secret: SecretBytes.from(Buffer.from(vector.wrappingKey.secretHex, 'hex')), created: 0, notBefore: 0, expires: 8.64e15 });
+    const key = unwrapKey(vector.wrapped, ring, vector.rigId, vector.expected.created);
+    expect({ ...key, secret: key.secret.expose().toString('hex') }).toEqual({
+      id: vector.expected.id, secret: vector.expected.secretHex, created: vector.expected.created, notBefore: vector.expected.notBefore, expires: vector.expected.expires,
+    });
   });
 
   it('key-wrap: a retired wrapping key cannot unwrap', () => {
