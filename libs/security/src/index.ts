@@ -21,3 +21,4 @@ export * from './secret.scanner';
 export * from './secret.sealer';
 export * from './rpc-scopes';
 export * from './audit-chain';
+export * from './key-record';
