@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { CommandEnvelope } from '@rigwarden/protocol';
 import { encodeForSigning, type SignedFields } from './command-encoding';
-import { checkEnvelopeShape } from './envelope-shape';
+import { checkEnvelopeShape } from './envelope-shape.validator';
 import type { KeyRing } from './key-ring';
 import { INSPECT, REDACTED } from './redaction';
 import type { SecretBytes } from './secret-bytes';

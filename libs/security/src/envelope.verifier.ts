@@ -1,6 +1,6 @@
 import type { CommandEnvelope } from '@rigwarden/protocol';
 import type { CommandType } from './command-encoding';
-import { checkEnvelopeShape } from './envelope-shape';
+import { checkEnvelopeShape } from './envelope-shape.validator';
 import { SIGNATURE_BYTES, encodedSignatureMatches } from './envelope.signer';
 import type { KeyLookup, KeyRejectionReason } from './key-ring';
 import type { NonceStore } from './nonce-store';

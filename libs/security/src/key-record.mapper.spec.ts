@@ -1,5 +1,5 @@
 import { KeyRing } from './key-ring';
-import { fromStoredKey, toStoredKey } from './key-record';
+import { fromStoredKey, toStoredKey } from './key-record.mapper';
 import { SecretBytes } from './secret-bytes';
 import { SecretSealer } from './secret.sealer';
 import { findSecretLeaks } from './secret.scanner';
