@@ -3,3 +3,4 @@ export * from './temp-dir';
 export * from './wait-for';
 export * from './child-process';
 export * from './tcp-proxy';
+export * from './test-certificates';

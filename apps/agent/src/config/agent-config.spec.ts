@@ -57,6 +57,8 @@ describe('agent config', () => {
     ['an unknown safety action', { ...minimal, safety: { action: 'explode' } }, 'safety.action', /"stop" or "lowest-profile"/],
     ['an empty profile', { ...minimal, profiles: { eco: {} } }, 'profiles.eco', /must set workMode, frequencyMhz or gpu/],
     ['a GPU profile with an unknown key', { ...minimal, profiles: { eco: { gpu: { voltage: 800 } } } }, 'profiles.eco.gpu.voltage', /unknown key/],
+    ['a missing CA file', { ...minimal, mqtt: { url: 'mqtts://b:8883', tls: { caFile: 'nope/ca.pem' } } }, 'mqtt.tls.caFile', /cannot read \/etc\/rigwarden\/nope\/ca\.pem \(ENOENT\)/],
+    ['a client certificate without its key', { ...minimal, mqtt: { tls: { certFile: 'agent.yaml' } } }, 'mqtt.tls.certFile', /cannot read|go together/],
     ['an agent id with a space', { ...minimal, agent: { id: 'lan 1' } }, 'agent.id', /not a valid agent id/],
   ])('rejects %s, naming the file and the key path', (_label, raw, path, message) => {
     const err = problem(raw);

@@ -24,7 +24,11 @@ export interface MinerConfig {
 export interface AgentConfig {
   file: string;
   agent: { id: string; dataDir: string };
-  mqtt: { url: string; clientId: string; username?: string; password?: string; topicRoot: string };
+  mqtt: {
+    url: string; clientId: string; username?: string; password?: string; topicRoot: string;
+    /** PEM file contents for mqtts://: the CA that signed the broker's certificate, and a client certificate and key. */
+    tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean };
+  };
   poll: { intervalMs: number; timeoutMs: number; jitterMs: number };
   /** Store-and-forward while the broker is unreachable. */
   outbox: { maxBytes: number; maxAgeMs: number };
@@ -130,18 +134,35 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
   if (!isValidRigId(agentId)) r.fail('agent.id', `"${agentId}" is not a valid agent id: use 1-128 characters from A-Z a-z 0-9 . _ : - (first one alphanumeric)`);
   const dataDir = resolve(dirname(file), r.string(agentRaw, 'dataDir', 'agent.', './data/agent'));
 
-  const mqttRaw = r.object(root['mqtt'], 'mqtt', ['url', 'clientId', 'username', 'password', 'topicRoot']);
+  const mqttRaw = r.object(root['mqtt'], 'mqtt', ['url', 'clientId', 'username', 'password', 'topicRoot', 'tls']);
   const url = env['MQTT_URL'] || r.string(mqttRaw, 'url', 'mqtt.', 'mqtt://127.0.0.1:1883');
   if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(url)) {
     r.fail(env['MQTT_URL'] ? 'MQTT_URL (environment)' : 'mqtt.url', `must be a URL like mqtt://host:1883 or mqtts://host:8883, got ${JSON.stringify(url)}`);
   }
-  const mqtt = {
+  const mqtt: AgentConfig['mqtt'] = {
     url,
     clientId: r.string(mqttRaw, 'clientId', 'mqtt.', `rigwarden-agent-${agentId}`),
     username: env['RIGWARDEN_MQTT_USERNAME'] || r.optionalString(mqttRaw, 'username', 'mqtt.'),
     password: env['RIGWARDEN_MQTT_PASSWORD'] || r.optionalString(mqttRaw, 'password', 'mqtt.'),
     topicRoot: env['RIGWARDEN_TOPIC_ROOT'] || r.string(mqttRaw, 'topicRoot', 'mqtt.', DEFAULT_TOPIC_ROOT),
   };
+  if (mqttRaw['tls'] !== undefined) {
+    const tlsRaw = r.object(mqttRaw['tls'], 'mqtt.tls', ['caFile', 'certFile', 'keyFile', 'rejectUnauthorized']);
+    const readPem = (key: string): Buffer | undefined => {
+      const rel = r.optionalString(tlsRaw, key, 'mqtt.tls.');
+      if (rel === undefined) return undefined;
+      try {
+        return readFileSync(resolve(dirname(file), rel));
+      } catch (err) {
+        return r.fail(`mqtt.tls.${key}`, `cannot read ${resolve(dirname(file), rel)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
+    };
+    const reject = tlsRaw['rejectUnauthorized'] ?? true;
+    if (typeof reject !== 'boolean') r.fail('mqtt.tls.rejectUnauthorized', `must be true or false, got ${describe(reject)}`);
+    const tls = { ca: readPem('caFile'), cert: readPem('certFile'), key: readPem('keyFile'), rejectUnauthorized: reject as boolean };
+    if ((tls.cert === undefined) !== (tls.key === undefined)) r.fail('mqtt.tls', 'certFile and keyFile go together: give both or neither');
+    Object.assign(mqtt, { tls });
+  }
   try {
     new RigTopics(mqtt.topicRoot);
   } catch (err) {

@@ -10,6 +10,7 @@ export interface PublisherOptions {
   clientId: string;
   username?: string;
   password?: string;
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean };
   agentId: string;
   agentVersion: string;
   /** Rigs this agent speaks for: each gets a retained birth message. */
@@ -53,12 +54,13 @@ export class TelemetryPublisher {
   }
 
   async connect(): Promise<void> {
-    const { url, clientId, username, password, rigIds, logger, topics, agentId } = this.options;
+    const { url, clientId, username, password, rigIds, logger, topics, agentId, tls } = this.options;
     const firstRig = rigIds[0]!;
     const client = mqtt.connect(url, {
       clientId,
       username,
       password,
+      ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized } : {}),
       protocolVersion: 4,
       clean: false,
       reconnectPeriod: 1000,
