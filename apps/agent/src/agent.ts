@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { DriverError, driverRegistry, type MinerDriver } from '@rigwarden/drivers-core';
+import { scanCgminer } from '@rigwarden/drivers-cgminer';
 import { MinerProcessSupervisor, SupervisedDriver } from '@rigwarden/drivers-gpu';
 import { createPduOutlet, PduError } from '@rigwarden/drivers-pdu';
 import { FileNonceStore } from '@rigwarden/security';
@@ -86,6 +87,11 @@ export class Agent {
   private readonly rigIds: string[];
 
   private readonly supervised: SupervisedDriver[];
+  private readonly targets: Map<string, CommandTarget>;
+  private readonly byKey: Map<string, ScheduledMiner>;
+  private scanTimers: NodeJS.Timeout[] = [];
+  private scanning: Promise<void> = Promise.resolve();
+  private readonly scanAbort = new AbortController();
 
   constructor(private readonly config: AgentConfig, private readonly clock: Clock, private readonly logger: Logger, miners = buildMiners(config, logger)) {
     this.supervised = miners.map((m) => m.driver).filter((d): d is SupervisedDriver => d instanceof SupervisedDriver);
@@ -96,7 +102,7 @@ export class Agent {
       ...config.mqtt,
       agentId: config.agent.id,
       agentVersion: AGENT_VERSION,
-      rigIds: this.rigIds,
+      rigIds: [...this.rigIds],
       clock,
       logger: logger.child('mqtt'),
       seq: new SeqStore(config.agent.dataDir),
@@ -108,12 +114,12 @@ export class Agent {
     if (keys.keyCount === 0) logger.warn('no command keys: every command will be refused until the keys file exists', { file: config.security.keysFile });
     this.nonces = FileNonceStore.open({ path: join(config.agent.dataDir, 'nonces.journal'), now: clock.now() });
     this.commands = new CommandHandler({
-      rigIds: this.rigIds,
+      rigIds: [...this.rigIds],
       topics,
       keys,
       nonces: this.nonces,
       journal: new CommandJournal(join(config.agent.dataDir, 'commands.journal')),
-      executor: new CommandExecutor(buildTargets(config, miners), config.profiles),
+      executor: new CommandExecutor((this.targets = buildTargets(config, miners)), config.profiles),
       clock,
       logger: logger.child('commands'),
       windowMs: config.security.commandWindowMs,
@@ -124,6 +130,7 @@ export class Agent {
       this.publisher.send(topics.rig(event.rigId, 'events'), encodeJson(RigEvent, event).toString('utf8'));
     }, clock, logger.child('safety'));
     const byKey = new Map(miners.map((m) => [`${m.rigId}/${m.minerId}`, m]));
+    this.byKey = byKey;
     this.runtime = new CollectorRuntime(miners, {
       ...config.poll,
       clock,
@@ -141,6 +148,7 @@ export class Agent {
     this.commands.start();
     await this.publisher.connect();
     this.runtime.start();
+    this.startScans();
     this.statusTimer = setInterval(() => this.publisher.publishStatus(this.status(true)), this.config.status.intervalMs);
     this.statusTimer.unref();
     this.publisher.publishStatus(this.status(true));
@@ -152,12 +160,61 @@ export class Agent {
 
   async stop(): Promise<void> {
     clearInterval(this.statusTimer);
+    for (const t of this.scanTimers) clearInterval(t);
+    this.scanAbort.abort();
+    await this.scanning;
     await this.runtime.stop();
     await this.commands.idle();
     await this.safety.idle();
     await Promise.all(this.supervised.map((d) => d.supervisor.stop()));
     await this.publisher.close(this.status(false));
     this.nonces.close();
+  }
+
+  /** Starts polling a miner found by a scan, as its own rig. */
+  addMiner(miner: ScheduledMiner): void {
+    const key = `${miner.rigId}/${miner.minerId}`;
+    if (this.byKey.has(key)) return;
+    this.byKey.set(key, miner);
+    if (!this.rigIds.includes(miner.rigId)) this.rigIds.push(miner.rigId);
+    const target = this.targets.get(miner.rigId) ?? { rigId: miner.rigId, miners: [] };
+    target.miners.push(miner);
+    this.targets.set(miner.rigId, target);
+    this.publisher.addRig(miner.rigId);
+    this.commands.addRig(miner.rigId);
+    this.runtime.add(miner);
+    this.logger.info('miner found by scan', { rig: miner.rigId, host: miner.driver.endpoint.host, port: miner.driver.endpoint.port, driver: miner.driver.name });
+  }
+
+  /** One pass over every scan range; resolves when done. Exposed for tests. */
+  scanOnce(): Promise<void> {
+    this.scanning = this.scanning.then(async () => {
+      for (const entry of this.config.scan) {
+        const known = new Set([...this.byKey.values()].map((m) => `${m.driver.endpoint.host}:${m.driver.endpoint.port}`));
+        try {
+          for await (const result of scanCgminer({ targets: entry.ranges, port: entry.port, signal: this.scanAbort.signal })) {
+            if (result.class !== 'identified' || known.has(`${result.host}:${result.port}`)) continue;
+            const rigId = `${entry.rigPrefix}${result.host.replaceAll('.', '-').replaceAll(':', '-')}${result.port === entry.port ? '' : `-${result.port}`}`;
+            const driver = driverRegistry.create(entry.driver, { host: result.host, port: result.port, options: entry.options });
+            this.addMiner({ rigId, minerId: `${result.host}:${result.port}`, driver });
+          }
+        } catch (err) {
+          if (!this.scanAbort.signal.aborted) this.logger.warn('scan failed', { ranges: entry.ranges.join(' '), error: err as Error });
+        }
+      }
+    });
+    return this.scanning;
+  }
+
+  private startScans(): void {
+    if (this.config.scan.length === 0) return;
+    void this.scanOnce();
+    const minutes = Math.min(...this.config.scan.map((s) => s.intervalMinutes).filter((m) => m > 0));
+    if (Number.isFinite(minutes)) {
+      const timer = setInterval(() => void this.scanOnce(), minutes * 60_000);
+      timer.unref();
+      this.scanTimers.push(timer);
+    }
   }
 
   status(online: boolean): AgentStatus {

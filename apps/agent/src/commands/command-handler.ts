@@ -41,9 +41,17 @@ export class CommandHandler {
   }
 
   start(): void {
-    for (const rigId of this.options.rigIds) {
-      this.options.subscribe(this.options.topics.rig(rigId, 'commands'), (_topic, payload) => this.receive(rigId, payload));
-    }
+    for (const rigId of this.options.rigIds) this.listen(rigId);
+  }
+
+  addRig(rigId: string): void {
+    if (this.options.rigIds.includes(rigId)) return;
+    this.options.rigIds.push(rigId);
+    this.listen(rigId);
+  }
+
+  private listen(rigId: string): void {
+    this.options.subscribe(this.options.topics.rig(rigId, 'commands'), (_topic, payload) => this.receive(rigId, payload));
   }
 
   /** Waits for the commands in progress (used at shutdown and by tests). */

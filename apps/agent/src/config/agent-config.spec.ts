@@ -37,8 +37,10 @@ describe('agent config', () => {
   });
 
   it.each([
-    ['an unknown top-level key', { ...minimal, pol: {} }, 'pol', /unknown key; allowed here: agent, mqtt, poll, outbox, status, security, safety, profiles, rigs, miners/],
-    ['no miners', {}, 'miners', /non-empty list/],
+    ['an unknown top-level key', { ...minimal, pol: {} }, 'pol', /unknown key; allowed here: agent, mqtt, poll, outbox, status, security, safety, profiles, rigs, miners, scan/],
+    ['no miners and no scan', {}, 'miners', /may be empty only when scan: finds them/],
+    ['a scan range that is not an address', { scan: [{ ranges: ['10.0.1.0/33'] }] }, 'scan[0].ranges', /./],
+    ['a scan without ranges', { scan: [{ port: 4028 }] }, 'scan[0].ranges', /non-empty list of CIDRs/],
     ['a miner without a host', { miners: [{ rig: 'r1' }] }, 'miners[0].host', /is required/],
     ['a port out of range', { miners: [{ rig: 'r1', host: 'h', port: 70000 }] }, 'miners[0].port', /integer from 1 to 65535, got number 70000/],
     ['a port as text', { miners: [{ rig: 'r1', host: 'h', port: '4028' }] }, 'miners[0].port', /got string "4028"/],
@@ -48,7 +50,7 @@ describe('agent config', () => {
     ['a broker URL without a scheme', { ...minimal, mqtt: { url: 'broker:1883' } }, 'mqtt.url', /must be a URL/],
     ['a negative expected hashrate', { miners: [{ rig: 'r', host: 'h', expectedHashrateHs: -1 }] }, 'miners[0].expectedHashrateHs', /positive number/],
     ['a topic root with a wildcard', { ...minimal, mqtt: { topicRoot: 'farm/#' } }, 'mqtt.topicRoot', /topic root/],
-    ['miners given as a mapping', { miners: { r1: {} } }, 'miners', /non-empty list/],
+    ['miners given as a mapping', { miners: { r1: {} } }, 'miners', /must be a list of miners/],
     ['an outbox of 0 MB', { ...minimal, outbox: { maxMegabytes: 0 } }, 'outbox.maxMegabytes', /integer from 1/],
     ['a reboot command given as a string', { ...minimal, rigs: { r1: { rebootCommand: 'reboot now' } } }, 'rigs.r1.rebootCommand', /non-empty list of strings/],
     ['settings for a rig without miners', { ...minimal, rigs: { r9: {} } }, 'rigs.r9', /no miner in miners\[\] belongs to rig "r9"/],

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { expandTargets } from '@rigwarden/drivers-cgminer';
 import { DEFAULT_TOPIC_ROOT, RigTopics, isValidRigId } from '@rigwarden/protocol';
 import { ConfigError } from './config-error';
 
@@ -43,6 +44,19 @@ export interface AgentConfig {
   /** Named overclock / power profiles that ApplyProfile commands refer to. */
   profiles: Record<string, ProfileSettings>;
   miners: MinerConfig[];
+  /** Address ranges scanned for cgminer-API miners, added as rigs named rigPrefix + address. */
+  scan: ScanConfig[];
+}
+
+export interface ScanConfig {
+  /** CIDRs, ranges (10.0.2.10-10.0.2.50) or single addresses. */
+  ranges: string[];
+  port: number;
+  driver: string;
+  rigPrefix: string;
+  /** Scan again this often to pick up new miners (0: only at start). */
+  intervalMinutes: number;
+  options: Record<string, unknown>;
 }
 
 export interface ProfileSettings {
@@ -127,7 +141,7 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
 
 export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const r: Reader = new Reader(file);
-  const root = r.object(raw, '', ['agent', 'mqtt', 'poll', 'outbox', 'status', 'security', 'safety', 'profiles', 'rigs', 'miners']);
+  const root = r.object(raw, '', ['agent', 'mqtt', 'poll', 'outbox', 'status', 'security', 'safety', 'profiles', 'rigs', 'miners', 'scan']);
 
   const agentRaw = r.object(root['agent'], 'agent', ['id', 'dataDir']);
   const agentId = r.string(agentRaw, 'id', 'agent.', hostname());
@@ -230,8 +244,33 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
     rigs[rigId] = { rebootCommand: reboot as string[] | undefined, pdu };
   }
 
-  const minersRaw = root['miners'];
-  if (!Array.isArray(minersRaw) || minersRaw.length === 0) r.fail('miners', 'must be a non-empty list of miners (rig, driver, host, port)');
+  const scanRaw = root['scan'] ?? [];
+  if (!Array.isArray(scanRaw)) r.fail('scan', 'must be a list of { ranges, port, driver, rigPrefix, intervalMinutes }');
+  const scan = scanRaw.map((entry, i): ScanConfig => {
+    const p = `scan[${i}].`;
+    const obj = r.object(entry, `scan[${i}]`, ['ranges', 'port', 'driver', 'rigPrefix', 'intervalMinutes', 'options']);
+    const ranges = obj['ranges'];
+    if (!Array.isArray(ranges) || ranges.length === 0 || !ranges.every((x) => typeof x === 'string' && x.trim() !== '')) {
+      r.fail(`${p}ranges`, 'must be a non-empty list of CIDRs, ranges or addresses, e.g. ["10.0.1.0/24", "10.0.2.10-10.0.2.50"]');
+    }
+    try {
+      expandTargets(ranges as string[]);
+    } catch (err) {
+      r.fail(`${p}ranges`, (err as Error).message);
+    }
+    const rigPrefix = r.string(obj, 'rigPrefix', p, 'scan-');
+    if (!isValidRigId(`${rigPrefix}10-0-0-1`)) r.fail(`${p}rigPrefix`, `"${rigPrefix}" would make invalid rig ids: use A-Z a-z 0-9 . _ : -`);
+    return {
+      ranges: ranges as string[], port: r.integer(obj, 'port', p, 4028, 1, 65535), driver: r.string(obj, 'driver', p, 'auto'), rigPrefix,
+      intervalMinutes: r.integer(obj, 'intervalMinutes', p, 60, 0, 10_080),
+      options: obj['options'] === undefined ? {} : r.object(obj['options'], `${p}options`, Object.keys(obj['options'] as Obj)),
+    };
+  });
+
+  const minersRaw = root['miners'] ?? [];
+  if (!Array.isArray(minersRaw) || (minersRaw.length === 0 && scan.length === 0)) {
+    r.fail('miners', 'must be a list of miners (rig, driver, host, port); it may be empty only when scan: finds them');
+  }
   const seen = new Set<string>();
   const miners = minersRaw.map((m, i): MinerConfig => {
     const p = `miners[${i}].`;
@@ -263,5 +302,5 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
   for (const rigId of Object.keys(rigs)) {
     if (!miners.some((m) => m.rig === rigId)) r.fail(`rigs.${rigId}`, `no miner in miners[] belongs to rig "${rigId}"`);
   }
-  return { file, agent: { id: agentId, dataDir }, mqtt, poll, outbox, status, security, safety, profiles, rigs, miners };
+  return { file, agent: { id: agentId, dataDir }, mqtt, poll, outbox, status, security, safety, profiles, rigs, miners, scan };
 }

@@ -60,6 +60,17 @@ export class CollectorRuntime {
     this.slots = miners.map((miner) => ({ miner }));
   }
 
+  /** Adds a miner (found by a scan) and starts polling it if the runtime is running. */
+  add(miner: ScheduledMiner): void {
+    const slot: Slot = { miner };
+    this.slots.push(slot);
+    if (!this.stopped) this.schedule(slot, Math.floor((this.options.random ?? Math.random)() * (this.options.jitterMs + 1)));
+  }
+
+  has(rigId: string, minerId: string): boolean {
+    return this.slots.some((s) => s.miner.rigId === rigId && s.miner.minerId === minerId);
+  }
+
   start(): void {
     this.stopped = false;
     const random = this.options.random ?? Math.random;

@@ -55,7 +55,11 @@ export class TelemetryPublisher {
 
   async connect(): Promise<void> {
     const { url, clientId, username, password, rigIds, logger, topics, agentId, tls } = this.options;
-    const firstRig = rigIds[0]!;
+    const firstRig = rigIds[0];
+    // MQTT has one will per connection: the first rig's state, or (no rig configured yet) the agent's status.
+    const will = firstRig !== undefined
+      ? { topic: topics.rig(firstRig, 'state'), payload: this.stateFor(firstRig, false), qos: 1 as const, retain: true }
+      : { topic: topics.agentStatus(agentId), payload: encodeJson(AgentStatus, AgentStatus.fromPartial({ agentId, agentVersion: this.options.agentVersion, online: false, at: new Date(this.options.clock.now()) })), qos: 1 as const, retain: true };
     const client = mqtt.connect(url, {
       clientId,
       username,
@@ -65,8 +69,7 @@ export class TelemetryPublisher {
       clean: false,
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
-      // MQTT has one will per connection: the first rig's state. The agent status carries the full list.
-      will: { topic: topics.rig(firstRig, 'state'), payload: this.stateFor(firstRig, false), qos: 1, retain: true },
+      will,
     });
     this.client = client;
     client.on('message', (topic, payload) => {
@@ -117,6 +120,13 @@ export class TelemetryPublisher {
       client.on('connect', onConnect);
       client.on('error', onError);
     });
+  }
+
+  /** A rig this agent now speaks for (found by a scan): announce it. */
+  addRig(rigId: string): void {
+    if (this.options.rigIds.includes(rigId)) return;
+    this.options.rigIds.push(rigId);
+    this.client?.publish(this.options.topics.rig(rigId, 'state'), this.stateFor(rigId, true), { qos: 1, retain: true });
   }
 
   publishOutcome(outcome: CollectOutcome): void {
