@@ -7,6 +7,7 @@
  */
 import { Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { FleetServiceClient, ListRigsResponse, Rig, type Rig as RigType } from '@rigwarden/protocol';
+import { runBrokerConfig } from './broker-config.command';
 import { rigDetail, rigsTable } from './format';
 
 const USAGE = `usage: rigctl [--server host:port] <command> [--json]
@@ -14,6 +15,9 @@ const USAGE = `usage: rigctl [--server host:port] <command> [--json]
 commands:
   rigs              list every rig the controller knows
   rig <rig-id>      show one rig in detail
+  broker-config --format mosquitto --agents FILE --out-dir DIR [--topic-root R] [--controller-user U]
+                    write a Mosquitto password file, ACL and conf snippet: each agent may publish only its own
+                    rigs' topics and read only their commands; prints the generated passwords once
 
 options:
   --server host:port   controller gRPC address (default $RIGWARDEN_SERVER or 127.0.0.1:50051)
@@ -66,6 +70,9 @@ function explain(err: ServiceError, server: string): string {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'broker-config') {
+    process.exit(runBrokerConfig(process.argv.slice(3)));
+  }
   const args = parseArgs(process.argv.slice(2));
   const [command, ...rest] = args.positional;
   if (!command) fail('no command given');

@@ -1,0 +1,73 @@
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { DEFAULT_TOPIC_ROOT, RigTopics, isValidRigId } from '@rigwarden/protocol';
+import { mosquittoConfig } from './broker-config';
+
+const USAGE = `usage: rigctl broker-config --format mosquitto --agents FILE --out-dir DIR [--topic-root R] [--controller-user U]
+
+FILE (YAML) maps each agent id to the rigs it speaks for:
+  agents:
+    farm-a-lan-1: [s19-row1-01, s19-row1-02]
+    gpu-rig-03: [gpu-rig-03]`;
+
+/** `rigctl broker-config`: returns the exit code. */
+export function runBrokerConfig(argv: string[]): number {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') { console.log(USAGE); return 0; }
+    if (!arg.startsWith('--') || argv[i + 1] === undefined) { console.error(`rigctl broker-config: unexpected "${arg}"\n\n${USAGE}`); return 2; }
+    flags.set(arg.slice(2), argv[++i]!);
+  }
+  for (const key of flags.keys()) {
+    if (!['format', 'agents', 'out-dir', 'topic-root', 'controller-user'].includes(key)) { console.error(`rigctl broker-config: unknown option --${key}\n\n${USAGE}`); return 2; }
+  }
+  if (flags.get('format') !== 'mosquitto') { console.error(`rigctl broker-config: --format must be mosquitto\n\n${USAGE}`); return 2; }
+  const agentsFile = flags.get('agents');
+  const outDir = flags.get('out-dir');
+  if (!agentsFile || !outDir) { console.error(`rigctl broker-config: --agents and --out-dir are required\n\n${USAGE}`); return 2; }
+  const topicRoot = flags.get('topic-root') ?? DEFAULT_TOPIC_ROOT;
+  try {
+    new RigTopics(topicRoot);
+  } catch (err) {
+    console.error(`rigctl broker-config: --topic-root: ${(err as Error).message}`);
+    return 2;
+  }
+  let raw: unknown;
+  try {
+    raw = parse(readFileSync(agentsFile, 'utf8'));
+  } catch (err) {
+    console.error(`rigctl broker-config: ${agentsFile}: ${(err as Error).message.split('\n')[0]}`);
+    return 2;
+  }
+  const agents = (raw as { agents?: unknown })?.agents;
+  if (agents === null || typeof agents !== 'object' || Array.isArray(agents)) {
+    console.error(`rigctl broker-config: ${agentsFile}: agents: must be a mapping of agent id to a list of rig ids`);
+    return 2;
+  }
+  const principals = [];
+  for (const [agentId, rigIds] of Object.entries(agents as Record<string, unknown>)) {
+    if (!isValidRigId(agentId)) { console.error(`rigctl broker-config: ${agentsFile}: agents.${agentId}: not a valid agent id`); return 2; }
+    if (!Array.isArray(rigIds) || !rigIds.every((r) => typeof r === 'string' && isValidRigId(r))) {
+      console.error(`rigctl broker-config: ${agentsFile}: agents.${agentId}: must be a list of valid rig ids`);
+      return 2;
+    }
+    principals.push({ agentId, rigIds: rigIds as string[] });
+  }
+  const controller = flags.get('controller-user') ?? 'rigwarden-controller';
+  const config = mosquittoConfig({ topicRoot, controller, agents: principals });
+  const dir = resolve(outDir);
+  mkdirSync(dir, { recursive: true });
+  const passwordPath = join(dir, 'passwd');
+  const aclPath = join(dir, 'acl');
+  writeFileSync(passwordPath, config.passwordFile, { mode: 0o600 });
+  chmodSync(passwordPath, 0o600);
+  writeFileSync(aclPath, config.aclFile);
+  writeFileSync(join(dir, 'rigwarden.conf'), config.confSnippet(passwordPath, aclPath));
+  console.error(`wrote ${passwordPath}, ${aclPath} and ${join(dir, 'rigwarden.conf')} (include it from mosquitto.conf;`);
+  console.error('the broker\'s user must be able to read the password file: chown mosquitto the files if it runs as mosquitto).');
+  console.error('The passwords below are shown once: give each agent its own (RIGWARDEN_MQTT_USERNAME / RIGWARDEN_MQTT_PASSWORD).');
+  for (const { username, password } of config.credentials) console.log(`${username}\t${password}`);
+  return 0;
+}
