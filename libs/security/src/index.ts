@@ -22,3 +22,4 @@ export * from './secret.sealer';
 export * from './rpc-scopes';
 export * from './audit-chain';
 export * from './key-record.mapper';
+export * from './rig-key-file.loader';
