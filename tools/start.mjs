@@ -3,7 +3,8 @@
 // driving a small simulated farm. `npm start -- --no-demo` runs the controller alone.
 // Ctrl-C stops every process this script started, and nothing else.
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -65,7 +66,14 @@ process.on('SIGTERM', () => void stopAll(0));
 try {
   const controllerReady = join(dataDir, 'controller.ready.json');
   rmSync(controllerReady, { force: true });
-  launch('controller', 'rigwarden-controller.js', ['--data-dir', dataDir, '--ready-file', controllerReady]);
+  // Demo command keys, shared by the controller (signs) and the agent (verifies); made once, kept in ./data.
+  const keysFile = join(dataDir, 'keys.json');
+  if (!existsSync(keysFile)) {
+    const rigs = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`sim-${String(i + 1).padStart(3, '0')}`, [{ id: 'demo-1', secret: randomBytes(32).toString('base64url') }]]));
+    writeFileSync(keysFile, JSON.stringify({ rigs }), { mode: 0o600 });
+  }
+  launch('controller', 'rigwarden-controller.js', ['--data-dir', dataDir, '--ready-file', controllerReady, '--keys-file', keysFile,
+    ...(demo ? ['--fleet', join(root, 'fleet.sample.yaml')] : [])]);
   const endpoints = await waitForFile(controllerReady, 'the controller');
   const rigctl = endpoints.grpc === '127.0.0.1:50051' ? 'npx rigctl rigs' : `npx rigctl --server ${endpoints.grpc} rigs`;
 
@@ -74,7 +82,7 @@ try {
     const agentConfig = join(dataDir, 'agent.demo.yaml');
     rmSync(simReady, { force: true });
     launch('simfarm', 'rigwarden-simfarm.js', ['--rigs', String(rigs), '--agent-config', agentConfig, '--mqtt-url', endpoints.mqtt,
-      '--agent-data-dir', join(dataDir, 'agent'), '--ready-file', simReady]);
+      '--agent-data-dir', join(dataDir, 'agent'), '--ready-file', simReady, '--keys-file', keysFile]);
     await waitForFile(simReady, 'the simulated farm');
     launch('agent', 'rigwarden-agent.js', ['--config', agentConfig]);
   }

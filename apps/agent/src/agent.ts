@@ -11,7 +11,7 @@ import { ConfigError } from './config/config-error';
 import { CommandExecutor, type CommandTarget } from './commands/command-executor';
 import { CommandHandler } from './commands/command-handler';
 import { CommandJournal } from './commands/command-journal';
-import { RigKeyFile } from './commands/rig-keys';
+import { openRigKeys } from './commands/rig-keys';
 import { CollectorRuntime, type ScheduledMiner } from './runtime/collector-runtime';
 import { DiskQueue } from './telemetry/disk-queue';
 import { SeqStore } from './telemetry/seq-store';
@@ -110,7 +110,7 @@ export class Agent {
       outbox: this.outbox,
     });
     const topics = new RigTopics(config.mqtt.topicRoot);
-    const keys = new RigKeyFile(config.security.keysFile);
+    const keys = openRigKeys(config.security.keysFile);
     if (keys.keyCount === 0) logger.warn('no command keys: every command will be refused until the keys file exists', { file: config.security.keysFile });
     this.nonces = FileNonceStore.open({ path: join(config.agent.dataDir, 'nonces.journal'), now: clock.now() });
     this.commands = new CommandHandler({

@@ -6,6 +6,7 @@ import { GetRigUseCase } from './fleet/get-rig.usecase';
 import { ListRigsUseCase } from './fleet/list-rigs.usecase';
 import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
 import { PersistenceModule } from './persistence/persistence.module';
+import { RigReconciler } from './reconcile/rig-reconciler.service';
 
 /** Wiring only. */
 @Module({})
@@ -20,8 +21,8 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [configModule, PersistenceModule],
-      providers: [EmbeddedBrokerService, TelemetryIngestService, ListRigsUseCase, GetRigUseCase, FleetGrpcServer],
-      exports: [TelemetryIngestService, FleetGrpcServer],
+      providers: [EmbeddedBrokerService, TelemetryIngestService, RigReconciler, ListRigsUseCase, GetRigUseCase, FleetGrpcServer],
+      exports: [TelemetryIngestService, FleetGrpcServer, RigReconciler],
     };
   }
 }

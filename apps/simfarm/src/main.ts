@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CgminerSimulator } from '@rigwarden/simulators';
 
-interface Args { rigs: number; agentConfig?: string; mqttUrl: string; readyFile?: string; intervalMs: number; dataDir: string }
+interface Args { rigs: number; agentConfig?: string; mqttUrl: string; readyFile?: string; intervalMs: number; dataDir: string; keysFile?: string }
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { rigs: 3, mqttUrl: 'mqtt://127.0.0.1:1883', intervalMs: 2000, dataDir: './data/agent' };
@@ -27,6 +27,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--ready-file') args.readyFile = value();
     else if (arg === '--interval-ms') args.intervalMs = Number(value());
     else if (arg === '--agent-data-dir') args.dataDir = value();
+    else if (arg === '--keys-file') args.keysFile = value();
     else { console.error(`rigwarden-simfarm: unknown argument "${arg}"`); process.exit(2); }
   }
   if (!Number.isInteger(args.rigs) || args.rigs < 1 || args.rigs > 5000) { console.error('rigwarden-simfarm: --rigs must be 1-5000'); process.exit(2); }
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
       `  url: ${JSON.stringify(args.mqttUrl)}`,
       'poll:',
       `  intervalMs: ${args.intervalMs}`,
+      ...(args.keysFile ? ['security:', `  keysFile: ${JSON.stringify(args.keysFile)}`] : []),
       'miners:',
       ...sims.flatMap(({ rig, port }) => [`  - rig: ${rig}`, '    driver: cgminer', '    host: 127.0.0.1', `    port: ${port}`]),
       '',

@@ -14,6 +14,11 @@ export interface ControllerConfig {
   mqttClientId: string;
   /** MQTT topic root shared with the agents (RIGWARDEN_TOPIC_ROOT). */
   topicRoot: string;
+  /** The fleet spec (groups, pools, profiles, policy parameters); without it no policy acts. */
+  fleetFile?: string;
+  /** Per-rig command keys (same file format as the agent's); without it no command can be signed. */
+  keysFile?: string;
+  reconcile: { timeoutMs: number; concurrency: number };
 }
 
 export const CONTROLLER_CONFIG = Symbol('CONTROLLER_CONFIG');
@@ -30,6 +35,8 @@ export const CONTROLLER_USAGE = `usage: rigwarden-controller [options]
   --mqtt-port <port>      embedded broker port (default 1883; a free port is taken if it is busy)
   --grpc <host:port>      gRPC listen address (default 127.0.0.1:50051, env RIGWARDEN_GRPC_LISTEN)
   --ready-file <file>     write {"grpc":..,"mqtt":..,"db":..} here once ready
+  --fleet <file>          fleet spec YAML (env RIGWARDEN_FLEET); see fleet.sample.yaml
+  --keys-file <file>      per-rig command keys (env RIGWARDEN_RIG_KEYS_FILE; default <data-dir>/keys.json)
   --help`;
 
 function parseHostPort(value: string, what: string): { host: string; port: number } {
@@ -48,7 +55,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     if (arg === '--help' || arg === '-h') { flags.set('help', 'true'); continue; }
     const eq = arg.indexOf('=');
     const [key, value] = arg.startsWith('--') && eq > 0 ? [arg.slice(2, eq), arg.slice(eq + 1)] : [arg.slice(2), argv[++i]];
-    if (!arg.startsWith('--') || !['data-dir', 'db', 'mqtt-url', 'mqtt-port', 'grpc', 'ready-file'].includes(key)) {
+    if (!arg.startsWith('--') || !['data-dir', 'db', 'mqtt-url', 'mqtt-port', 'grpc', 'ready-file', 'fleet', 'keys-file'].includes(key)) {
       throw new ControllerConfigError(`unknown argument "${arg}"\n\n${CONTROLLER_USAGE}`);
     }
     if (value === undefined) throw new ControllerConfigError(`--${key} needs a value`);
@@ -79,5 +86,8 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     ingest: { batchSize: 500, flushIntervalMs: 100 },
     mqttClientId: env['RIGWARDEN_CONTROLLER_ID'] || 'rigwarden-controller',
     topicRoot: env['RIGWARDEN_TOPIC_ROOT'] || DEFAULT_TOPIC_ROOT,
+    fleetFile: flags.get('fleet') ?? (env['RIGWARDEN_FLEET'] || undefined),
+    keysFile: resolve(flags.get('keys-file') ?? (env['RIGWARDEN_RIG_KEYS_FILE'] || join(dataDir, 'keys.json'))),
+    reconcile: { timeoutMs: 10_000, concurrency: 8 },
   };
 }

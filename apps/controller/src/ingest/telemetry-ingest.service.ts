@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
-  ProtocolError, RigTopics, decodeAgentStatus, decodeCommandResult, decodeRigEvent, decodeRigState, decodeSnapshot, type MinerSnapshot,
+  ProtocolError, RigTopics, decodeAgentStatus, type CommandResult, decodeCommandResult, decodeRigEvent, decodeRigState, decodeSnapshot, type MinerSnapshot,
 } from '@rigwarden/protocol';
 import { createLogger } from '@rigwarden/shared';
 import { EmbeddedBrokerService } from '../broker/embedded-broker.service';
@@ -24,6 +24,23 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
   private flushing: Promise<void> = Promise.resolve();
   readonly counters: IngestCounters = emptyIngestCounters();
   private brokerUrl = '';
+  private readonly rigListeners: Array<(rigId: string) => void> = [];
+  private readonly resultListeners: Array<(result: CommandResult) => void> = [];
+
+  /** Called after new status for a rig is stored (the reconciler enqueues it). */
+  onRigUpdated(listener: (rigId: string) => void): void {
+    this.rigListeners.push(listener);
+  }
+
+  onCommandResult(listener: (result: CommandResult) => void): void {
+    this.resultListeners.push(listener);
+  }
+
+  /** Publishes at QoS 1 on the controller's connection (commands). */
+  async publish(topic: string, payload: Buffer): Promise<void> {
+    if (!this.client) throw new Error('the controller is not connected to the broker');
+    await this.client.publishAsync(topic, payload, { qos: 1 });
+  }
   private readonly topics: RigTopics;
 
   constructor(
@@ -101,7 +118,9 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
           throw new ProtocolError(`rigId "${state.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
         }
         this.counters.states++;
-        this.flushing = this.flushing.then(() => this.rigs.writeState(state)).catch((err) => {
+        this.flushing = this.flushing.then(() => this.rigs.writeState(state)).then(() => {
+          for (const l of this.rigListeners) l(state.rigId);
+        }).catch((err) => {
           this.logger.error('cannot store rig state', { rig: state.rigId, error: err as Error });
         });
       } else if (parsed.kind === 'events') {
@@ -116,6 +135,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
         const result = decodeCommandResult(payload);
         if (result.rigId !== parsed.rigId) throw new ProtocolError(`rigId "${result.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
         this.counters.results++;
+        for (const l of this.resultListeners) l(result);
         this.flushing = this.flushing.then(() => this.events.recordResult(result, Date.now())).catch((err) => {
           this.logger.error('cannot store a command result', { rig: result.rigId, error: err as Error });
         });
@@ -169,6 +189,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
         const result = await this.rigs.writeSnapshots(batch);
         this.counters.flushes++;
         this.counters.stored += result.inserted;
+        for (const rigId of new Set(batch.map((s) => s.rigId))) for (const l of this.rigListeners) l(rigId);
         this.counters.duplicates += result.duplicates;
         if (result.duplicates > 0) this.logger.debug('dropped duplicate snapshots', { count: result.duplicates });
       } catch (err) {

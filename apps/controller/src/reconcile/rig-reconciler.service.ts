@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  EMPTY_HISTORY, actionFromDecision, appendAction, appendObservation, evaluateRig, observeSnapshot, setActionOutcome,
+  type ActionOutcome, type Decision, type RigHistory,
+} from '@rigwarden/policy';
+import { CommandEnvelope, CommandOutcome, RigEvent, RigTopics, encodeJson, type CommandResult } from '@rigwarden/protocol';
+import { CommandSigner, RigKeyFile } from '@rigwarden/security';
+import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
+import { EMPTY_FLEET, loadFleetSpec, specForRig, type FleetSpec } from '../fleet/fleet-spec';
+import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
+import { EventRepository } from '../persistence/event-repository';
+import { RigRepository } from '../persistence/rig-repository';
+
+export interface ReconcileCounters {
+  reconciles: number;
+  errors: number;
+  timeouts: number;
+  decisions: number;
+  commands: number;
+  unsigned: number;
+}
+
+/** Command payload for a decision, or undefined when the decision has no command (alerts, quarantine). */
+export function commandFor(d: Decision): CommandEnvelope['payload'] | undefined {
+  switch (d.kind) {
+    case 'switch-pool': return { $case: 'switchPool', value: { poolIndex: d.params.poolIndex } };
+    case 'set-pools': return { $case: 'setPools', value: { pools: d.params.pools.map((p) => ({ url: p.url, user: p.user, password: p.password ?? '' })) } };
+    case 'apply-profile': return { $case: 'applyProfile', value: { profile: d.params.profile } };
+    case 'resume-mining': return { $case: 'applyProfile', value: { profile: d.params.profile } };
+    case 'restart-miner': return { $case: 'restartMiner', value: {} };
+    case 'reboot-host': return { $case: 'rebootHost', value: {} };
+    case 'power-cycle': return { $case: 'powerCycle', value: {} };
+    default: return undefined; // stop-mining is done by the agent's own watchdog; quarantine and alert are records
+  }
+}
+
+const OUTCOME: Partial<Record<CommandOutcome, ActionOutcome>> = {
+  [CommandOutcome.COMMAND_OUTCOME_SUCCEEDED]: 'succeeded',
+  [CommandOutcome.COMMAND_OUTCOME_FAILED]: 'failed',
+  [CommandOutcome.COMMAND_OUTCOME_REJECTED]: 'rejected',
+  [CommandOutcome.COMMAND_OUTCOME_TIMED_OUT]: 'timed-out',
+};
+
+/**
+ * Level-based reconcile, one rig at a time: new status (or a command result) enqueues the rig id; a worker rereads
+ * the rig's spec and status, runs the policies, records every decision as an event with its reason, and sends at
+ * most one signed command. Ingest never decides anything.
+ */
+@Injectable()
+export class RigReconciler implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = createLogger('controller.reconcile');
+  private readonly histories = new Map<string, RigHistory>();
+  private readonly queue = new Set<string>();
+  private readonly running = new Set<string>();
+  private readonly again = new Set<string>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private fleet: FleetSpec = EMPTY_FLEET;
+  private keys: RigKeyFile | undefined;
+  private topics: RigTopics;
+  private stopped = false;
+  readonly counters: ReconcileCounters = { reconciles: 0, errors: 0, timeouts: 0, decisions: 0, commands: 0, unsigned: 0 };
+  clock: Clock = systemClock;
+
+  constructor(
+    @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
+    @Inject(TelemetryIngestService) private readonly ingest: TelemetryIngestService,
+    @Inject(RigRepository) private readonly rigs: RigRepository,
+    @Inject(EventRepository) private readonly events: EventRepository,
+  ) {
+    this.topics = new RigTopics(config.topicRoot);
+  }
+
+  onModuleInit(): void {
+    if (this.config.fleetFile) {
+      this.fleet = loadFleetSpec(this.config.fleetFile);
+      this.logger.info('fleet spec loaded', { file: this.config.fleetFile, groups: this.fleet.groups.length });
+    }
+    if (this.config.keysFile) this.keys = new RigKeyFile(this.config.keysFile);
+    this.ingest.onRigUpdated((rigId) => this.enqueue(rigId));
+    this.ingest.onCommandResult((result) => this.onResult(result));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  enqueue(rigId: string): void {
+    if (this.stopped) return;
+    if (this.running.has(rigId)) this.again.add(rigId);
+    else this.queue.add(rigId);
+    this.pump();
+  }
+
+  /** Resolves when nothing is queued or running (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private pump(): void {
+    for (const rigId of [...this.queue]) {
+      if (this.running.size >= this.config.reconcile.concurrency) return;
+      this.queue.delete(rigId);
+      this.running.add(rigId);
+      const run = this.runOne(rigId).finally(() => {
+        this.running.delete(rigId);
+        this.inFlight.delete(run);
+        if (this.again.delete(rigId)) this.queue.add(rigId);
+        this.pump();
+      });
+      this.inFlight.add(run);
+    }
+  }
+
+  private async runOne(rigId: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.reconcile(rigId),
+        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('timeout')), this.config.reconcile.timeoutMs); }),
+      ]);
+      this.counters.reconciles++;
+    } catch (err) {
+      if ((err as Error).message === 'timeout') this.counters.timeouts++;
+      else this.counters.errors++;
+      this.logger.warn('reconcile failed', { rig: rigId, error: err as Error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** One level-based pass over a rig. */
+  async reconcile(rigId: string): Promise<void> {
+    const spec = specForRig(this.fleet, rigId);
+    if (!spec) return;
+    const record = await this.rigs.getRig(rigId);
+    const snapshot = record?.miners[0];
+    if (!record || !snapshot) return;
+    const now = this.clock.now();
+    let history = this.histories.get(rigId) ?? EMPTY_HISTORY;
+    const latest = observeSnapshot(snapshot, now);
+    const last = history.observations[history.observations.length - 1];
+    if (!last || latest.at > last.at) history = appendObservation(history, latest);
+    const { act } = evaluateRig({ spec, status: { rigId, latest, agentOnline: record.online }, history }, now, { defaults: this.fleet.policy });
+    for (const decision of act) {
+      this.counters.decisions++;
+      const payload = commandFor(decision);
+      let commandId: string | undefined;
+      let note = '';
+      if (payload) {
+        commandId = randomUUID();
+        const sent = await this.send(rigId, decision.minerId ?? snapshot.minerId, commandId, payload, decision);
+        if (!sent.ok) note = ` (not sent: ${sent.why})`;
+      }
+      history = appendAction(history, actionFromDecision(decision, commandId ? { id: commandId, outcome: note ? 'failed' : 'pending' } : {}));
+      await this.events.recordEvent(RigEvent.fromPartial({
+        eventId: randomUUID(), rigId, kind: `policy.${decision.kind}`, severity: decision.severity, reason: decision.reason,
+        message: decision.message + note, at: new Date(now),
+      }), decision.policy);
+      this.logger.info('policy decision', { rig: rigId, kind: decision.kind, reason: decision.reason, command: commandId, message: decision.message + note });
+    }
+    this.histories.set(rigId, history);
+  }
+
+  private async send(rigId: string, minerId: string, commandId: string, payload: NonNullable<CommandEnvelope['payload']>, decision: Decision): Promise<{ ok: true } | { ok: false; why: string }> {
+    const ring = this.keys?.keyRing();
+    let envelope: CommandEnvelope;
+    try {
+      if (!ring) throw new Error('no keys file');
+      envelope = new CommandSigner(ring).sign({ commandId, rigId, minerId, payload, reason: `${decision.reason}: ${decision.message}` }, this.clock.now());
+    } catch (err) {
+      this.counters.unsigned++;
+      return { ok: false, why: `no active command key for rig ${rigId} (${this.config.keysFile ?? 'no --keys-file'}): ${(err as Error).message}` };
+    }
+    await this.ingest.publish(this.topics.rig(rigId, 'commands'), encodeJson(CommandEnvelope, envelope));
+    this.counters.commands++;
+    return { ok: true };
+  }
+
+  private onResult(result: CommandResult): void {
+    const history = this.histories.get(result.rigId);
+    const outcome = OUTCOME[result.outcome];
+    if (!history || !outcome) return;
+    this.histories.set(result.rigId, setActionOutcome(history, result.commandId, outcome));
+    this.enqueue(result.rigId);
+  }
+}
