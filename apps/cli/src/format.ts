@@ -1,4 +1,4 @@
-import type { MinerSnapshot, Rig } from '@rigwarden/protocol';
+import type { Event, MinerSnapshot, Rig } from '@rigwarden/protocol';
 
 const UNITS = ['H/s', 'kH/s', 'MH/s', 'GH/s', 'TH/s', 'PH/s', 'EH/s'];
 
@@ -80,4 +80,10 @@ export function rigDetail(rig: Rig, now: number): string {
     for (const e of m.errors) out.push(`  error: ${e.kind}: ${e.message}`);
   }
   return out.join('\n');
+}
+
+export function eventsTable(events: Event[]): string {
+  return renderTable(['AT', 'SEVERITY', 'KIND', 'REASON', 'BY', 'MESSAGE'], events.map((e) => [
+    e.at?.toISOString() ?? '-', e.severity, e.kind, e.reason, e.source, e.message,
+  ]));
 }

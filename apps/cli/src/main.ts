@@ -6,15 +6,16 @@
  *   rigctl rig <rig-id> [--json]  one rig with its miners, boards, fans and pools
  */
 import { Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { FleetServiceClient, ListRigsResponse, Rig, type Rig as RigType } from '@rigwarden/protocol';
+import { FleetServiceClient, ListEventsResponse, ListRigsResponse, Rig, type Rig as RigType } from '@rigwarden/protocol';
 import { runBrokerConfig } from './broker-config.command';
-import { rigDetail, rigsTable } from './format';
+import { eventsTable, rigDetail, rigsTable } from './format';
 
 const USAGE = `usage: rigctl [--server host:port] <command> [--json]
 
 commands:
   rigs              list every rig the controller knows
   rig <rig-id>      show one rig in detail
+  events <rig-id>   what happened on a rig and why, newest first (--limit N, default 20)
   broker-config --format mosquitto --agents FILE --out-dir DIR [--topic-root R] [--controller-user U]
                     write a Mosquitto password file, ACL and conf snippet: each agent may publish only its own
                     rigs' topics and read only their commands; prints the generated passwords once
@@ -27,18 +28,20 @@ options:
 interface Args {
   server: string;
   json: boolean;
+  limit: number;
   timeoutMs: number;
   positional: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { server: process.env['RIGWARDEN_SERVER'] || '127.0.0.1:50051', json: false, timeoutMs: 10_000, positional: [] };
+  const args: Args = { server: process.env['RIGWARDEN_SERVER'] || '127.0.0.1:50051', json: false, limit: 20, timeoutMs: 10_000, positional: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--json') args.json = true;
     else if (arg === '--server') args.server = argv[++i] ?? fail('--server needs host:port');
     else if (arg.startsWith('--server=')) args.server = arg.slice(9);
     else if (arg === '--timeout') args.timeoutMs = Number(argv[++i]);
+    else if (arg === '--limit') args.limit = Number(argv[++i]);
     else if (arg === '--help' || arg === '-h') { console.log(USAGE); process.exit(0); }
     else if (arg.startsWith('-')) fail(`unknown option "${arg}"`);
     else args.positional.push(arg);
@@ -88,6 +91,11 @@ async function main(): Promise<void> {
       } while (pageToken !== '');
       if (args.json) console.log(JSON.stringify({ rigs: rigs.map((r) => Rig.toJSON(r)) }, null, 2));
       else console.log(rigs.length === 0 ? 'no rigs yet: start an agent (see README) and wait one poll interval' : rigsTable(rigs, Date.now()));
+    } else if (command === 'events') {
+      const rigId = rest[0] ?? fail('events needs a rig id: rigctl events <rig-id>');
+      const page: ListEventsResponse = await call(client.listEvents.bind(client) as never, { rigId, limit: args.limit }, args.timeoutMs);
+      if (args.json) console.log(JSON.stringify(ListEventsResponse.toJSON(page), null, 2));
+      else console.log(page.events.length === 0 ? `no events for rig ${rigId}` : eventsTable(page.events));
     } else if (command === 'rig') {
       const rigId = rest[0] ?? fail('rig needs a rig id: rigctl rig <rig-id>');
       const rig: RigType = await call(client.getRig.bind(client) as never, { rigId }, args.timeoutMs);

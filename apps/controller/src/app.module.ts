@@ -3,6 +3,7 @@ import { FleetGrpcServer } from './api-grpc/fleet-grpc.server';
 import { EmbeddedBrokerService } from './broker/embedded-broker.service';
 import { CONTROLLER_CONFIG, type ControllerConfig } from './config/controller-config';
 import { GetRigUseCase } from './fleet/get-rig.usecase';
+import { ListEventsUseCase } from './fleet/list-events.usecase';
 import { ListRigsUseCase } from './fleet/list-rigs.usecase';
 import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
 import { PersistenceModule } from './persistence/persistence.module';
@@ -21,7 +22,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [configModule, PersistenceModule],
-      providers: [EmbeddedBrokerService, TelemetryIngestService, RigReconciler, ListRigsUseCase, GetRigUseCase, FleetGrpcServer],
+      providers: [EmbeddedBrokerService, TelemetryIngestService, RigReconciler, ListRigsUseCase, GetRigUseCase, ListEventsUseCase, FleetGrpcServer],
       exports: [TelemetryIngestService, FleetGrpcServer, RigReconciler],
     };
   }

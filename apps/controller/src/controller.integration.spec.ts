@@ -110,6 +110,9 @@ describe('controller: MQTT ingest -> SQLite -> gRPC', () => {
     await expect(getRig('no-such-rig')).rejects.toMatchObject({ code: status.NOT_FOUND, details: expect.stringContaining('no-such-rig') });
     await expect(getRig('bad/id')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('rig_id') });
     await expect(listRigs(10_001)).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('page_size') });
+    const listEvents = (rigId: string, limit = 0) => unary(client.listEvents.bind(client), { rigId, limit });
+    await expect(listEvents('no-such-rig')).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await expect(listEvents('rig-a', 5000)).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('limit') });
   });
 
   it('records agent events once, every command result, and the latest agent status', async () => {

@@ -8,6 +8,7 @@ export {
 } from './generated/rigwarden/v1/command';
 export {
   FleetServiceService, FleetServiceClient, Rig, ListRigsRequest, ListRigsResponse, GetRigRequest,
+  ListEventsRequest, ListEventsResponse, Event,
 } from './generated/rigwarden/v1/fleet';
 export type { FleetServiceServer } from './generated/rigwarden/v1/fleet';
 export * from './topics';

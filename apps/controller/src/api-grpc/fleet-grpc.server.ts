@@ -5,6 +5,7 @@ import { createLogger } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { FleetError } from '../fleet/fleet-error';
 import { GetRigUseCase } from '../fleet/get-rig.usecase';
+import { ListEventsUseCase } from '../fleet/list-events.usecase';
 import { ListRigsUseCase } from '../fleet/list-rigs.usecase';
 import { toServiceError } from './grpc-status';
 
@@ -19,6 +20,7 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     @Inject(ListRigsUseCase) private readonly listRigs: ListRigsUseCase,
     @Inject(GetRigUseCase) private readonly getRig: GetRigUseCase,
+    @Inject(ListEventsUseCase) private readonly listEvents: ListEventsUseCase,
   ) {}
 
   get address(): string {
@@ -31,6 +33,7 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
     const impl: FleetServiceServer = {
       listRigs: (call, callback) => this.handle(call, callback, (req) => this.listRigs.execute(req)),
       getRig: (call, callback) => this.handle(call, callback, (req) => this.getRig.execute(req)),
+      listEvents: (call, callback) => this.handle(call, callback, (req) => this.listEvents.execute(req)),
     };
     server.addService(FleetServiceService, impl);
     const { host, port, fallbackToFreePort } = this.config.grpc;

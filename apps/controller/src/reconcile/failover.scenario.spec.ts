@@ -8,7 +8,10 @@ import '@rigwarden/drivers-cgminer';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Test, type TestingModule } from '@nestjs/testing';
+import { Metadata, credentials } from '@grpc/grpc-js';
+import { FleetServiceClient, type ListEventsResponse } from '@rigwarden/protocol';
 import { SecretBytes } from '@rigwarden/security';
+import { FleetGrpcServer } from '../api-grpc/fleet-grpc.server';
 import { createLogger, systemClock } from '@rigwarden/shared';
 import { CgminerSimulator } from '@rigwarden/simulators';
 import { makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
@@ -79,6 +82,11 @@ describe('failover scenario: silent primary pool', () => {
     expect(decision.reason).toBe('active-pool-silent');
     expect(decision.message).toMatch(/fo-1/);
     expect(decision.source).toBe('failover');
+    // The operator sees the same explanation over gRPC (rigctl events fo-1).
+    const client = new FleetServiceClient(controller.get(FleetGrpcServer).address, credentials.createInsecure());
+    const listed = await new Promise<ListEventsResponse>((resolve, reject) => client.listEvents({ rigId: 'fo-1', limit: 10 }, new Metadata(), (err, res) => (err ? reject(err) : resolve(res))));
+    client.close();
+    expect(listed.events.find((e) => e.kind === 'policy.switch-pool')).toMatchObject({ reason: 'active-pool-silent', source: 'failover', severity: decision.severity });
     const reconciler = controller.get(RigReconciler);
     expect(reconciler.counters.commands).toBeGreaterThanOrEqual(1);
     expect(reconciler.counters.errors).toBe(0);

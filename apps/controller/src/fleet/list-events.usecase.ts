@@ -1,0 +1,32 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { isValidRigId, type ListEventsRequest, type ListEventsResponse } from '@rigwarden/protocol';
+import { EventRepository } from '../persistence/event-repository';
+import { RigRepository } from '../persistence/rig-repository';
+import { FleetError } from './fleet-error';
+
+export const DEFAULT_EVENT_LIMIT = 100;
+export const MAX_EVENT_LIMIT = 1000;
+
+/** A rig's events, newest first: why the controller and the agent did what they did. */
+@Injectable()
+export class ListEventsUseCase {
+  constructor(
+    @Inject(EventRepository) private readonly events: EventRepository,
+    @Inject(RigRepository) private readonly rigs: RigRepository,
+  ) {}
+
+  async execute(request: ListEventsRequest): Promise<ListEventsResponse> {
+    if (!isValidRigId(request.rigId)) throw new FleetError('invalid_argument', `rig_id ${JSON.stringify(request.rigId)} is not a valid rig id`, 'rig_id');
+    const limit = request.limit === 0 ? DEFAULT_EVENT_LIMIT : request.limit;
+    if (limit > MAX_EVENT_LIMIT) throw new FleetError('invalid_argument', `limit must be at most ${MAX_EVENT_LIMIT}, got ${request.limit}`, 'limit');
+    const rows = await this.events.eventsForRig(request.rigId, limit);
+    if (rows.length === 0 && !(await this.rigs.getRig(request.rigId))) {
+      throw new FleetError('not_found', `no rig "${request.rigId}": the controller has never received telemetry for it`, 'rig_id');
+    }
+    return {
+      events: rows.map((r) => ({
+        eventId: r.event_id, rigId: r.rig_id, kind: r.kind, severity: r.severity, reason: r.reason, message: r.message, at: new Date(r.at), source: r.source,
+      })),
+    };
+  }
+}
