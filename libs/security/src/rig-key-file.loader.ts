@@ -45,8 +45,9 @@ export function parseRigKeyFile(text: string, path: string): { ring: KeyRing; co
         return fail(`${at}.secret`, (err as Error).message);
       }
       const notBefore = time('notBefore', 0);
+      const expires = time('expires', 8_640_000_000_000_000); // outside the try: its error names its own field
       try {
-        ring.add(rigId, { id: k['id'] as string, secret, created: notBefore, notBefore, expires: time('expires', 8_640_000_000_000_000), retired: k['retired'] === true });
+        ring.add(rigId, { id: k['id'] as string, secret, created: notBefore, notBefore, expires, retired: k['retired'] === true });
       } catch (err) {
         fail(at, (err as Error).message);
       }

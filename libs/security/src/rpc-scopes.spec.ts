@@ -1,4 +1,3 @@
-import { FleetServiceService } from '@rigwarden/protocol';
 import { ApiKeyAuthenticator } from './api-key.authenticator';
 import { ApiKeyHasher, generateApiKey } from './api-key.hasher';
 import { API_SCOPES } from './api-scope';
@@ -6,7 +5,11 @@ import { MemoryApiKeyStore } from './memory-api-key.store';
 import { RpcScopes, apiKeyFromAuthorization } from './rpc-scopes';
 import { DAY, T0, fixedSecret } from './testing/envelope-fixtures';
 
-/** A made-up admin service next to the real one, so the table shows all three scopes. */
+/** Service definitions shaped like the generated ones (kept local: the real services grow as RPCs are added). */
+const FleetServiceService = {
+  listRigs: { path: '/rigwarden.v1.FleetService/ListRigs' },
+  getRig: { path: '/rigwarden.v1.FleetService/GetRig' },
+} as const;
 const KeyService = {
   rotateRigKey: { path: '/rigwarden.v1.KeyService/RotateRigKey' },
   switchPool: { path: '/rigwarden.v1.KeyService/SwitchPool' },
