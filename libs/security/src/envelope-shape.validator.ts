@@ -9,6 +9,7 @@ export interface ShapeProblem {
   readonly detail: string;
   readonly field: string;
   readonly commandId?: string;
+  readonly authenticated: false;
 }
 
 /** Commands that address the whole rig, so minerId may be empty. */
@@ -48,5 +49,5 @@ export function checkEnvelopeShape(envelope: CommandEnvelope): ShapeProblem | { 
 }
 
 function malformed(field: string, detail: string, commandId?: string): ShapeProblem {
-  return { ok: false, reason: 'malformed', detail, field, ...(commandId ? { commandId } : {}) };
+  return { ok: false, reason: 'malformed', detail, field, ...(commandId ? { commandId } : {}), authenticated: false };
 }

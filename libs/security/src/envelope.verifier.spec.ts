@@ -45,7 +45,8 @@ const REJECTIONS: Case[] = [
 describe('envelope-verifier', () => {
   it.each(REJECTIONS)('envelope-verifier: %s is rejected', (_name, envelope, now, reason, keys) => {
     const result = verifier(keys?.()).verify(envelope(), RIG, now);
-    expect(result).toMatchObject({ ok: false, reason });
+    const authenticated = ['issued_in_future', 'too_old', 'expired'].includes(reason);
+    expect(result).toMatchObject({ ok: false, reason, authenticated });
     expect(result.ok === false && result.detail.length > 0).toBe(true);
   });
 
@@ -53,7 +54,7 @@ describe('envelope-verifier', () => {
     const v = verifier();
     const envelope = signedWith(K1);
     expect(v.verify(envelope, RIG, T0).ok).toBe(true);
-    expect(v.verify(envelope, RIG, T0 + 1)).toMatchObject({ ok: false, reason: 'replayed_nonce', commandId: 'cmd-1', keyId: 'k1' });
+    expect(v.verify(envelope, RIG, T0 + 1)).toMatchObject({ ok: false, reason: 'replayed_nonce', commandId: 'cmd-1', keyId: 'k1', authenticated: true });
   });
 
   it('envelope-verifier: the table covers every rejection reason', () => {

@@ -31,9 +31,15 @@ export interface EnvelopeRejection {
   readonly detail: string;
   /** The field at fault, for `malformed`. */
   readonly field?: string;
-  /** As claimed by the envelope: unauthenticated unless the reason comes after `bad_signature`. */
+  /** As claimed by the envelope: unauthenticated unless `authenticated` is true. */
   readonly commandId?: string;
   readonly keyId?: string;
+  /**
+   * True when the signature was valid (`issued_in_future`, `too_old`, `expired`, `replayed_nonce`): the controller
+   * really sent it, so answering with a CommandResult is safe. False for everything else: anyone could have sent it,
+   * so answer at most with a rate-limited security event, never one message per forgery.
+   */
+  readonly authenticated: boolean;
 }
 
 export interface EnvelopeAccepted {
@@ -97,7 +103,8 @@ export class EnvelopeVerifier {
     const shape = checkEnvelopeShape(envelope);
     if (!shape.ok) return shape;
     const claimed = { commandId: envelope.commandId, keyId: envelope.keyId };
-    const reject = (reason: RejectionReason, detail: string): EnvelopeRejection => ({ ok: false, reason, detail, ...claimed });
+    let authenticated = false;
+    const reject = (reason: RejectionReason, detail: string): EnvelopeRejection => ({ ok: false, reason, detail, ...claimed, authenticated });
 
     if (envelope.rigId !== expectedRigId) {
       return reject('wrong_rig', `command ${envelope.commandId} is addressed to rig ${envelope.rigId}, this is rig ${expectedRigId}`);
@@ -107,6 +114,7 @@ export class EnvelopeVerifier {
     if (envelope.signature.length !== SIGNATURE_BYTES || !encodedSignatureMatches(shape.encoded, envelope.signature, key.key.secret)) {
       return reject('bad_signature', `command ${envelope.commandId}: the signature does not match key ${envelope.keyId}`);
     }
+    authenticated = true;
 
     const issuedAt = (envelope.issuedAt as Date).getTime();
     const expiresAt = (envelope.expiresAt as Date).getTime();
