@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { format, inspect } from 'node:util';
 import { ApiKeyAuthenticator } from './api-key.authenticator';
 import { AuditChain } from './audit-chain';
@@ -7,6 +10,7 @@ import { EnvelopeVerifier } from './envelope.verifier';
 import { KeyRing } from './key-ring';
 import { MemoryApiKeyStore } from './memory-api-key.store';
 import { MemoryNonceStore } from './memory-nonce.store';
+import { RigKeyFile } from './rig-key-file.loader';
 import { SecretBytes } from './secret-bytes';
 import { SecretSealer } from './secret.sealer';
 import { SecurityError } from './security-error';
@@ -30,6 +34,8 @@ const hasher = new ApiKeyHasher(pepper);
 const { token, record } = generateApiKey(hasher, { principal: 'alice', scope: 'admin', now: T0, expires: T0 + DAY });
 const store = new MemoryApiKeyStore();
 store.add(record);
+const keyFile = join(mkdtempSync(join(tmpdir(), 'rw-redaction-')), 'keys.json');
+writeFileSync(keyFile, JSON.stringify({ rigs: { [RIG]: [{ id: 'k1', secret: rigSecret.exposeBase64url() }] } }));
 const secrets = [
   ...forms(rigSecret.expose()), ...forms(pepper.expose()), ...forms(record.hash.expose()),
   token.reveal(), token.reveal().slice(21),
@@ -49,6 +55,7 @@ const HOLDERS: Array<[string, unknown]> = [
   ['ApiKeyAuthenticator', new ApiKeyAuthenticator({ keys: store, hasher })],
   ['SecretSealer', new SecretSealer([{ id: 'm1', secret: pepper }])],
   ['AuditChain', new AuditChain(pepper)],
+  ['RigKeyFile', new RigKeyFile(keyFile)],
   ['a config object holding them all', { rig: { keys: [ring.signingKey(RIG, T0)] }, api: { pepper, hasher, token, record } }],
 ];
 
@@ -60,6 +67,8 @@ const RENDERINGS: Array<[string, (value: unknown) => string]> = [
   ['util.format %o and %s', (v) => format('%o %s %j', v, v, v)],
   ['String()', (v) => String(v)],
 ];
+
+afterAll(() => rmSync(dirname(keyFile), { recursive: true, force: true }));
 
 describe('redaction', () => {
   const cases = HOLDERS.flatMap(([holder, value]) => RENDERINGS.map(([how, render]) => [holder, how, value, render] as const));
