@@ -136,6 +136,11 @@ describe('api-keys', () => {
     );
   });
 
+  it('api-keys: the stored hash format is pinned (changing it would lock every client out): checked against Python', () => {
+    // python3: hmac.new(b'\x50' * 32, b'rigwarden/api-key/v1\x00' + id + b'\x00' + secret, sha256), base64url
+    expect(hasher.hash('0123456789abcdef', 'A'.repeat(43)).exposeBase64url()).toBe('s60p97Hzb8viklyZ4p8bVHWZ_PINK2uNgbEHtukqY8A');
+  });
+
   it('api-keys: the scopes are ordered read < operate < admin', () => {
     expect(API_SCOPES).toEqual(['read', 'operate', 'admin']);
     expect(new ApiKeyToken('abc', 'rwk_abc_secret').toString()).toBe('rwk_abc_[redacted]');

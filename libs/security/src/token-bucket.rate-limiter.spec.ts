@@ -1,5 +1,6 @@
 import { TokenBucketRateLimiter } from './token-bucket.rate-limiter';
 import { T0 } from './testing/envelope-fixtures';
+import { SeededRandom } from './testing/seeded-random';
 
 describe('token-bucket-rate-limiter', () => {
   it('token-bucket-rate-limiter: a burst of 3 then one per 10 s, with the suppressed count on the next allowed event', () => {
@@ -16,6 +17,24 @@ describe('token-bucket-rate-limiter', () => {
     const allowed = Array.from({ length: 1000 }, (_, i) => limiter.take('rig-7:replayed_nonce', T0 + i * 60)).filter((d) => d.allowed);
     expect(allowed.length).toBeLessThanOrEqual(5 + 10);
     expect(allowed.length).toBeGreaterThanOrEqual(14);
+  });
+
+  it('token-bucket-rate-limiter: random bursts (seed 11): in any window, allowed <= burst + rate x window', () => {
+    const random = new SeededRandom(11);
+    const limiter = new TokenBucketRateLimiter({ burst: 4, perMinute: 12 }); // one token per 5 s
+    const allowedAt: number[] = [];
+    let now = T0;
+    for (let i = 0; i < 5_000; i++) {
+      now += random.pick([0, 0, 0, 10, 100, 1_000, 7_000]);
+      if (limiter.take('rig-7:bad_signature', now).allowed) allowedAt.push(now);
+    }
+    for (let i = 0; i < allowedAt.length; i++) {
+      for (let j = i; j < allowedAt.length && (allowedAt[j] as number) - (allowedAt[i] as number) <= 60_000; j++) {
+        const window = (allowedAt[j] as number) - (allowedAt[i] as number);
+        expect(j - i + 1).toBeLessThanOrEqual(4 + Math.floor(window / 5_000));
+      }
+    }
+    expect(allowedAt.length).toBeGreaterThan(50);
   });
 
   it('token-bucket-rate-limiter: keys are independent', () => {
