@@ -1,10 +1,11 @@
-import { mosquittoConfig, mosquittoPasswordLine } from './broker-config';
+import { mosquittoPasswordLine } from '@rigwarden/security';
+import { mosquittoConfig } from './broker-config';
 
 describe('mosquitto broker config', () => {
   it('hashes passwords exactly as mosquitto_passwd 2.0 does (known answer)', () => {
     // `mosquitto_passwd -c -b f user1 secret1` wrote this line (salt chosen by mosquitto).
     const line = 'user1:$7$101$zo82Kx0AItfIbf2t$krIlpLtmeTHxN1iuMSKAp1mpPX6dHBIK5X7NmOuLBZBPEn8+Qfqork3/arXIU/Ni423wqzYU2V87Yxm+a3y2dQ==';
-    expect(mosquittoPasswordLine('user1', 'secret1', Buffer.from('zo82Kx0AItfIbf2t', 'base64'))).toBe(line);
+    expect(mosquittoPasswordLine('user1', 'secret1', { salt: Buffer.from('zo82Kx0AItfIbf2t', 'base64') })).toBe(line);
   });
 
   it('gives each agent write access to its own rigs and read access to their commands only', () => {

@@ -1,4 +1,5 @@
-import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { mosquittoPasswordLine } from '@rigwarden/security';
 
 /** Who may connect to the broker: each agent with the rigs it speaks for, and the controller. */
 export interface BrokerPrincipals {
@@ -16,14 +17,6 @@ export interface MosquittoConfig {
   confSnippet: (passwordPath: string, aclPath: string) => string;
   /** The generated secrets, shown once and never stored in clear by Rigwarden. */
   credentials: Array<{ username: string; password: string }>;
-}
-
-const MOSQUITTO_ITERATIONS = 101;
-
-/** One password_file line in mosquitto 2's format, the same as `mosquitto_passwd` writes. */
-export function mosquittoPasswordLine(username: string, password: string, salt = randomBytes(12)): string {
-  const hash = pbkdf2Sync(password, salt, MOSQUITTO_ITERATIONS, 64, 'sha512');
-  return `${username}:$7$${MOSQUITTO_ITERATIONS}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
 /**

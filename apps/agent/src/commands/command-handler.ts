@@ -80,7 +80,9 @@ export class CommandHandler {
     }
     const verdict = this.verifier.verify(envelope, rigId, started);
     if (!verdict.ok) {
-      this.reject(rigId, verdict.commandId ?? envelope.commandId, verdict.reason, verdict.detail, started);
+      // Only an authentic command gets a result; a forgery gets nothing but a rate-limited security event,
+      // so it cannot make the agent flood the results topic.
+      this.reject(rigId, verdict.authenticated ? verdict.commandId ?? envelope.commandId : '', verdict.reason, verdict.detail, started, verdict.commandId);
       return;
     }
     const id = envelope.commandId;
@@ -111,10 +113,11 @@ export class CommandHandler {
     this.result(rigId, id, result, started);
   }
 
-  private reject(rigId: string, commandId: string, reason: string, detail: string, started: number): void {
+  private reject(rigId: string, commandId: string, reason: string, detail: string, started: number, claimedId?: string): void {
     this.counters.rejected++;
-    this.options.logger.warn('command rejected', { rig: rigId, command: commandId || undefined, reason, detail });
+    this.options.logger.warn('command rejected', { rig: rigId, command: commandId || claimedId || undefined, reason, detail });
     if (commandId) this.result(rigId, commandId, { outcome: CommandOutcome.COMMAND_OUTCOME_REJECTED, cause: `${reason}: ${detail}` }, started);
+    commandId = commandId || claimedId || '';
     // Limited per rig and reason, so a flood of one kind cannot hide another.
     if (this.eventLimiter.take(`${rigId}:${reason}`, this.options.clock.now()).allowed) {
       const event = RigEvent.fromPartial({
