@@ -83,7 +83,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     embeddedBroker: { host: '127.0.0.1', port: mqttPort, fallbackToFreePort: mqttPortFlag === undefined },
     grpc: { ...grpc, fallbackToFreePort: grpcFlag === undefined },
     readyFile: flags.get('ready-file'),
-    ingest: { batchSize: 500, flushIntervalMs: 100 },
+    ingest: { batchSize: 2000, flushIntervalMs: 100 },
     mqttClientId: env['RIGWARDEN_CONTROLLER_ID'] || 'rigwarden-controller',
     topicRoot: env['RIGWARDEN_TOPIC_ROOT'] || DEFAULT_TOPIC_ROOT,
     fleetFile: flags.get('fleet') ?? (env['RIGWARDEN_FLEET'] || undefined),

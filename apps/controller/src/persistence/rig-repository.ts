@@ -32,38 +32,55 @@ export class RigRepository {
   /** Stores a batch of decoded snapshots in one transaction. Duplicates (rig, seq) are skipped. */
   writeSnapshots(batch: MinerSnapshot[]): Promise<WriteResult> {
     if (batch.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
+    // Serialised once per snapshot, used by both tables.
+    const json = batch.map((s) => JSON.stringify(MinerSnapshot.toJSON(s)));
     return this.db.transaction(async (tx) => {
       let inserted = 0;
-      const fresh: MinerSnapshot[] = [];
+      const fresh: number[] = [];
       for (let i = 0; i < batch.length; i += INSERT_ROWS_PER_STATEMENT) {
-        const chunk = batch.slice(i, i + INSERT_ROWS_PER_STATEMENT);
+        const indexes = [...Array(Math.min(INSERT_ROWS_PER_STATEMENT, batch.length - i)).keys()].map((k) => i + k);
         // One multi-row INSERT per chunk; RETURNING tells which rows were new.
         const params: SqlValue[] = [];
-        for (const s of chunk) {
-          params.push(s.rigId, s.seq, s.minerId, s.collectedAt!.getTime(), s.hashrate5sHs ?? s.hashrateAvgHs ?? null, maxTemp(s), JSON.stringify(MinerSnapshot.toJSON(s)));
+        for (const k of indexes) {
+          const s = batch[k]!;
+          params.push(s.rigId, s.seq, s.minerId, s.collectedAt!.getTime(), s.hashrate5sHs ?? s.hashrateAvgHs ?? null, maxTemp(s), json[k]!);
         }
         const rows = await tx.all<{ rig_id: string; seq: number }>(
-          `INSERT INTO snapshots (rig_id, seq, miner_id, collected_at, hashrate_hs, max_temp_c, snapshot) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}
+          `INSERT INTO snapshots (rig_id, seq, miner_id, collected_at, hashrate_hs, max_temp_c, snapshot) VALUES ${indexes.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}
            ON CONFLICT (rig_id, seq) DO NOTHING RETURNING rig_id, seq`,
           params,
         );
         inserted += rows.length;
         const keys = new Set(rows.map((r) => `${r.rig_id}\u0000${r.seq}`));
-        for (const s of chunk) if (keys.has(`${s.rigId}\u0000${s.seq}`)) fresh.push(s);
+        for (const k of indexes) if (keys.has(`${batch[k]!.rigId}\u0000${batch[k]!.seq}`)) fresh.push(k);
       }
-      for (const s of fresh) {
-        const at = s.collectedAt!.getTime();
+      // Latest status: only the newest fresh snapshot per miner and per rig, written with multi-row upserts.
+      const newestPerMiner = new Map<string, number>();
+      const newestPerRig = new Map<string, number>();
+      for (const k of fresh) {
+        const s = batch[k]!;
+        const mk = `${s.rigId}\u0000${s.minerId}`;
+        if ((batch[newestPerMiner.get(mk) ?? -1]?.seq ?? 0) < s.seq) newestPerMiner.set(mk, k);
+        if ((batch[newestPerRig.get(s.rigId) ?? -1]?.seq ?? 0) < s.seq) newestPerRig.set(s.rigId, k);
+      }
+      const minerRows = [...newestPerMiner.values()];
+      for (let i = 0; i < minerRows.length; i += INSERT_ROWS_PER_STATEMENT) {
+        const chunk = minerRows.slice(i, i + INSERT_ROWS_PER_STATEMENT);
         await tx.run(
-          `INSERT INTO miner_status (rig_id, miner_id, seq, collected_at, snapshot) VALUES (?, ?, ?, ?, ?)
+          `INSERT INTO miner_status (rig_id, miner_id, seq, collected_at, snapshot) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}
            ON CONFLICT (rig_id, miner_id) DO UPDATE SET seq = excluded.seq, collected_at = excluded.collected_at, snapshot = excluded.snapshot
            WHERE excluded.seq > miner_status.seq`,
-          [s.rigId, s.minerId, s.seq, at, JSON.stringify(MinerSnapshot.toJSON(s))],
+          chunk.flatMap((k) => { const s = batch[k]!; return [s.rigId, s.minerId, s.seq, s.collectedAt!.getTime(), json[k]!]; }),
         );
+      }
+      const rigRows = [...newestPerRig.values()];
+      for (let i = 0; i < rigRows.length; i += INSERT_ROWS_PER_STATEMENT) {
+        const chunk = rigRows.slice(i, i + INSERT_ROWS_PER_STATEMENT);
         await tx.run(
-          `INSERT INTO rigs (rig_id, agent_id, online, last_seen, last_seq) VALUES (?, ?, 1, ?, ?)
+          `INSERT INTO rigs (rig_id, agent_id, online, last_seen, last_seq) VALUES ${chunk.map(() => '(?, ?, 1, ?, ?)').join(', ')}
            ON CONFLICT (rig_id) DO UPDATE SET last_seen = MAX(COALESCE(rigs.last_seen, 0), excluded.last_seen),
              last_seq = MAX(rigs.last_seq, excluded.last_seq), agent_id = excluded.agent_id`,
-          [s.rigId, s.agentId || null, at, s.seq],
+          chunk.flatMap((k) => { const s = batch[k]!; return [s.rigId, s.agentId || null, s.collectedAt!.getTime(), s.seq]; }),
         );
       }
       return { inserted, duplicates: batch.length - inserted };

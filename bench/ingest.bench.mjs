@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+// Durable ingest rate: snapshots/s committed to SQLite by the built controller, from a publisher through a real
+// Mosquitto, beside the broker's raw QoS 1 delivery rate to an MQTT.js subscriber measured in the same run.
+// The bench starts its own Mosquitto with deploy/mosquitto.conf's queue limit on a free port (MQTT_URL to use another).
+//   npm run bench -- ingest [--messages 50000] [--rigs 1000]
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import mqtt from 'mqtt';
+import sqlite3 from 'sqlite3';
+
+const root = new URL('..', import.meta.url).pathname;
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const messages = arg('messages', 50_000);
+const rigs = arg('rigs', 1000);
+let url = process.env.MQTT_URL;
+let broker;
+if (!url) {
+  const port = await new Promise((resolve) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
+  const conf = join(mkdtempSync(join(tmpdir(), 'rigwarden-bench-mq-')), 'mosquitto.conf');
+  writeFileSync(conf, `user ${userInfo().username}\nlistener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\n`);
+  broker = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+  url = `mqtt://127.0.0.1:${port}`;
+  for (let i = 0; i < 50; i++) {
+    try { await (await mqtt.connectAsync(url, { reconnectPeriod: 0 })).endAsync(); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
+  }
+}
+if (!existsSync(join(root, 'dist/controller/main.js'))) throw new Error('run `npm run build` first');
+
+function snapshot(rig, seq) {
+  return JSON.stringify({
+    rigId: `bench-${rig}`, minerId: `10.0.${rig >> 8}.${rig & 255}:4028`, host: `10.0.${rig >> 8}.${rig & 255}`, port: 4028,
+    vendor: 'antminer', model: 'Antminer S19 Pro', firmware: 'bmminer 1.0.0', uptimeS: 86400 + seq,
+    hashrate5sHs: 110e12 + seq, hashrateAvgHs: 109e12, accepted: 1000 + seq, rejected: 3, stale: 1, hwErrors: 12,
+    boards: [0, 1, 2].map((i) => ({ index: i, hashrateHs: 36.6e12, boardTempC: 60 + i, chipTempC: 75 + i, chips: 76, hwErrors: 4, status: 'BOARD_STATUS_OK' })),
+    fans: [1, 2, 3, 4].map((i) => ({ index: i, rpm: 5400 + i })),
+    pools: [0, 1].map((i) => ({ index: i, url: `stratum+tcp://pool-${i}.example:3333`, user: 'farm.worker', status: 'POOL_STATUS_ALIVE', priority: i, active: i === 0, accepted: 1000 })),
+    collectedAt: new Date().toISOString(), seq, agentId: 'bench-agent', driver: 'antminer',
+  });
+}
+
+async function publishAll(client, topicRoot) {
+  const window = 1000;
+  let inflight = 0;
+  let sent = 0;
+  await new Promise((resolve, reject) => {
+    const next = () => {
+      while (inflight < window && sent < messages) {
+        const i = sent++;
+        const rig = i % rigs;
+        const seq = Math.floor(i / rigs) + 1;
+        inflight++;
+        client.publish(`${topicRoot}/rigs/bench-${rig}/telemetry`, snapshot(rig, seq), { qos: 1 }, (err) => {
+          if (err) return reject(err);
+          inflight--;
+          if (sent === messages && inflight === 0) resolve();
+          else next();
+        });
+      }
+    };
+    next();
+  });
+}
+
+async function rawRate() {
+  const topicRoot = `bench-raw-${randomBytes(4).toString('hex')}/v1`;
+  const sub = await mqtt.connectAsync(url, { clientId: `bench-sub-${topicRoot}` });
+  await sub.subscribeAsync(`${topicRoot}/rigs/+/telemetry`, { qos: 1 });
+  let received = 0;
+  let last = performance.now();
+  const done = new Promise((resolve) => {
+    sub.on('message', () => { last = performance.now(); if (++received === messages) resolve(); });
+    // A broker that drops messages must not hang the bench: give up 5 s after the last one.
+    const check = setInterval(() => { if (performance.now() - last > 5000) { clearInterval(check); resolve(); } }, 500);
+    sub.once('close', () => clearInterval(check));
+  });
+  const pub = await mqtt.connectAsync(url, { clientId: `bench-pub-${topicRoot}` });
+  const t0 = performance.now();
+  await publishAll(pub, topicRoot);
+  await done;
+  const seconds = ((received === messages ? performance.now() : last) - t0) / 1000;
+  await pub.endAsync();
+  await sub.endAsync();
+  if (received < messages) console.error(`raw: the broker delivered ${received} of ${messages} messages (it drops QoS 1 messages for slow subscribers: raise max_queued_messages)`);
+  return received / seconds;
+}
+
+async function durableRate() {
+  const topicRoot = `bench-ingest-${randomBytes(4).toString('hex')}/v1`;
+  const dir = mkdtempSync(join(tmpdir(), 'rigwarden-bench-'));
+  const ready = join(dir, 'ready.json');
+  const controller = spawn(process.execPath, [join(root, 'bin/rigwarden-controller.js'), '--data-dir', dir, '--grpc', '127.0.0.1:0', '--ready-file', ready], {
+    env: { ...process.env, MQTT_URL: url, RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `bench-ctl-${topicRoot}`, LOG_LEVEL: 'warn' }, stdio: 'inherit',
+  });
+  try {
+    for (let i = 0; i < 300 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 100));
+    const { db: dbPath } = JSON.parse(readFileSync(ready, 'utf8'));
+    const db = new sqlite3.Database(dbPath, sqlite3.OPEN_READONLY);
+    const count = () => new Promise((resolve, reject) => db.get('SELECT COUNT(*) AS n FROM snapshots', (err, row) => (err ? reject(err) : resolve(row.n))));
+    const pub = await mqtt.connectAsync(url, { clientId: `bench-pub-${topicRoot}` });
+    const t0 = performance.now();
+    await publishAll(pub, topicRoot);
+    let n = 0;
+    while ((n = await count()) < messages) {
+      if (performance.now() - t0 > 300_000) throw new Error(`only ${n} of ${messages} stored after 300 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    await pub.endAsync();
+    await new Promise((r) => db.close(r));
+    return messages / seconds;
+  } finally {
+    controller.kill('SIGTERM');
+    await new Promise((r) => controller.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+let raw;
+let durable;
+try {
+  raw = await rawRate();
+  durable = await durableRate();
+} finally {
+  if (broker) { broker.kill('SIGTERM'); await new Promise((r) => broker.once('exit', r)); }
+}
+const result = { bench: 'ingest', date: new Date().toISOString(), broker: url, messages, rigs, rawQos1PerS: Math.round(raw), durablePerS: Math.round(durable), ratio: Number((durable / raw).toFixed(2)), goalRatio: 0.8 };
+console.log(JSON.stringify(result));
+console.log(`\ningest, ${messages} snapshots from ${rigs} rigs through ${url}`);
+console.log(`  raw QoS 1 delivery to an MQTT.js subscriber   ${result.rawQos1PerS} msgs/s`);
+console.log(`  committed to SQLite by the controller         ${result.durablePerS} snapshots/s   (${result.ratio} of raw; goal >= 0.8)`);
