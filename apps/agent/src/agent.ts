@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { DriverError, driverRegistry, type MinerDriver } from '@rigwarden/drivers-core';
 import { scanCgminer } from '@rigwarden/drivers-cgminer';
-import { MinerProcessSupervisor, SupervisedDriver } from '@rigwarden/drivers-gpu';
+import { FileTuningDefaultsStore, MinerProcessSupervisor, SupervisedDriver, discoverGpuTuners, restoreAllDefaults } from '@rigwarden/drivers-gpu';
+import type { GpuTuner } from '@rigwarden/drivers-core';
 import { createPduOutlet, PduError } from '@rigwarden/drivers-pdu';
 import { FileNonceStore } from '@rigwarden/security';
 import { AgentStatus, RigEvent, RigTopics, encodeJson } from '@rigwarden/protocol';
@@ -87,6 +88,7 @@ export class Agent {
   private readonly rigIds: string[];
 
   private readonly supervised: SupervisedDriver[];
+  private gpuTuners: readonly GpuTuner[] = [];
   private readonly targets: Map<string, CommandTarget>;
   private readonly byKey: Map<string, ScheduledMiner>;
   private scanTimers: NodeJS.Timeout[] = [];
@@ -119,7 +121,7 @@ export class Agent {
       keys,
       nonces: this.nonces,
       journal: new CommandJournal(join(config.agent.dataDir, 'commands.journal')),
-      executor: new CommandExecutor((this.targets = buildTargets(config, miners)), config.profiles),
+      executor: new CommandExecutor((this.targets = buildTargets(config, miners)), config.profiles, 60_000, () => this.gpuTuners),
       clock,
       logger: logger.child('commands'),
       windowMs: config.security.commandWindowMs,
@@ -144,6 +146,13 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    if (this.config.gpu.tuning) {
+      // The defaults each GPU had are recorded (and kept on disk) before any change, and restored at shutdown.
+      this.gpuTuners = await discoverGpuTuners({
+        ...this.config.gpu, defaultsStore: new FileTuningDefaultsStore(join(this.config.agent.dataDir, 'gpu-defaults.json')),
+      });
+      this.logger.info('GPU tuning enabled', { gpus: this.gpuTuners.length });
+    }
     for (const d of this.supervised) d.supervisor.start();
     this.commands.start();
     await this.publisher.connect();
@@ -167,6 +176,7 @@ export class Agent {
     await this.commands.idle();
     await this.safety.idle();
     await Promise.all(this.supervised.map((d) => d.supervisor.stop()));
+    for (const err of await restoreAllDefaults(this.gpuTuners)) this.logger.error('could not restore a GPU default', { error: err });
     await this.publisher.close(this.status(false));
     this.nonces.close();
   }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import {
-  DriverError, hasMinerControl, hasPoolControl, isGpuTunable, isRestartable, type ControlResult, type GpuTuning, type MinerDriver,
+  DriverError, hasMinerControl, hasPoolControl, isGpuTunable, isRestartable, type ControlResult, type GpuTuner, type GpuTuning, type MinerDriver,
 } from '@rigwarden/drivers-core';
 import type { ProfileSettings } from '../config/agent-config';
 import type { PduOutlet } from '@rigwarden/drivers-pdu';
@@ -34,6 +34,8 @@ export class CommandExecutor {
     private readonly targets: ReadonlyMap<string, CommandTarget>,
     private readonly profiles: Readonly<Record<string, ProfileSettings>> = {},
     private readonly timeoutMs = 60_000,
+    /** This machine's GPU tuners (gpu.tuning), used when the miner's driver offers none of its own. */
+    private readonly machineTuners: () => readonly GpuTuner[] = () => [],
   ) {}
 
   async execute(envelope: CommandEnvelope, signal: AbortSignal): Promise<ExecutionResult> {
@@ -98,8 +100,9 @@ export class CommandExecutor {
     }
     const done: string[] = [];
     if (profile.gpu) {
-      if (!isGpuTunable(driver)) return unsupported(driver, `applying GPU profile "${name}"`);
-      for (const tuner of driver.gpuTuners()) {
+      const tuners = isGpuTunable(driver) && driver.gpuTuners().length > 0 ? driver.gpuTuners() : this.machineTuners();
+      if (tuners.length === 0) return unsupported(driver, `applying GPU profile "${name}" (no GPU tuner: set gpu.tuning: true on a GPU rig)`);
+      for (const tuner of tuners) {
         // A tuner restores the defaults it recorded when an apply fails, so a half-applied profile never stays.
         const result = await tuner.apply(profile.gpu as GpuTuning, { signal: ctx.signal });
         done.push(...result.steps.map((s) => `${s.setting} ${s.action} ${s.value}`));

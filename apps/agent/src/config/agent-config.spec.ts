@@ -37,7 +37,7 @@ describe('agent config', () => {
   });
 
   it.each([
-    ['an unknown top-level key', { ...minimal, pol: {} }, 'pol', /unknown key; allowed here: agent, mqtt, poll, outbox, status, security, safety, profiles, rigs, miners, scan/],
+    ['an unknown top-level key', { ...minimal, pol: {} }, 'pol', /unknown key; allowed here: agent, mqtt, poll, outbox, status, security, safety, profiles, rigs, miners, scan, gpu/],
     ['no miners and no scan', {}, 'miners', /may be empty only when scan: finds them/],
     ['a scan range that is not an address', { scan: [{ ranges: ['10.0.1.0/33'] }] }, 'scan[0].ranges', /./],
     ['a scan without ranges', { scan: [{ port: 4028 }] }, 'scan[0].ranges', /non-empty list of CIDRs/],

@@ -46,6 +46,8 @@ export interface AgentConfig {
   miners: MinerConfig[];
   /** Address ranges scanned for cgminer-API miners, added as rigs named rigPrefix + address. */
   scan: ScanConfig[];
+  /** GPU rigs: tune this machine's GPUs (power limit, clocks, fans) for ApplyProfile; off by default. */
+  gpu: { tuning: boolean; nvidiaSmiPath?: string; nvidiaSettingsPath?: string; xDisplay?: string; amdgpuDrmRoot?: string; timeoutMs: number };
 }
 
 export interface ScanConfig {
@@ -141,7 +143,7 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
 
 export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const r: Reader = new Reader(file);
-  const root = r.object(raw, '', ['agent', 'mqtt', 'poll', 'outbox', 'status', 'security', 'safety', 'profiles', 'rigs', 'miners', 'scan']);
+  const root = r.object(raw, '', ['agent', 'mqtt', 'poll', 'outbox', 'status', 'security', 'safety', 'profiles', 'rigs', 'miners', 'scan', 'gpu']);
 
   const agentRaw = r.object(root['agent'], 'agent', ['id', 'dataDir']);
   const agentId = r.string(agentRaw, 'id', 'agent.', hostname());
@@ -244,6 +246,18 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
     rigs[rigId] = { rebootCommand: reboot as string[] | undefined, pdu };
   }
 
+  const gpuRaw = r.object(root['gpu'], 'gpu', ['tuning', 'nvidiaSmiPath', 'nvidiaSettingsPath', 'xDisplay', 'amdgpuDrmRoot', 'timeoutMs']);
+  const tuning = gpuRaw['tuning'] ?? false;
+  if (typeof tuning !== 'boolean') r.fail('gpu.tuning', `must be true or false, got ${describe(tuning)}`);
+  const gpu = {
+    tuning: tuning as boolean,
+    nvidiaSmiPath: r.optionalString(gpuRaw, 'nvidiaSmiPath', 'gpu.'),
+    nvidiaSettingsPath: r.optionalString(gpuRaw, 'nvidiaSettingsPath', 'gpu.'),
+    xDisplay: r.optionalString(gpuRaw, 'xDisplay', 'gpu.'),
+    amdgpuDrmRoot: r.optionalString(gpuRaw, 'amdgpuDrmRoot', 'gpu.'),
+    timeoutMs: r.integer(gpuRaw, 'timeoutMs', 'gpu.', 10_000, 100, 120_000),
+  };
+
   const scanRaw = root['scan'] ?? [];
   if (!Array.isArray(scanRaw)) r.fail('scan', 'must be a list of { ranges, port, driver, rigPrefix, intervalMinutes }');
   const scan = scanRaw.map((entry, i): ScanConfig => {
@@ -302,5 +316,5 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
   for (const rigId of Object.keys(rigs)) {
     if (!miners.some((m) => m.rig === rigId)) r.fail(`rigs.${rigId}`, `no miner in miners[] belongs to rig "${rigId}"`);
   }
-  return { file, agent: { id: agentId, dataDir }, mqtt, poll, outbox, status, security, safety, profiles, rigs, miners, scan };
+  return { file, agent: { id: agentId, dataDir }, mqtt, poll, outbox, status, security, safety, profiles, rigs, miners, scan, gpu };
 }
