@@ -76,6 +76,25 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 3,
+    name: 'hashrate and temperature rollups',
+    sql: `
+      -- One row per rig and period: averages and extremes of its snapshots, kept longer than the raw snapshots.
+      CREATE TABLE rollups (
+        resolution   TEXT NOT NULL,          -- '1m' or '1h'
+        rig_id       TEXT NOT NULL,
+        bucket_start INTEGER NOT NULL,       -- epoch ms, aligned to the resolution
+        samples      INTEGER NOT NULL,
+        hashrate_avg REAL,
+        hashrate_min REAL,
+        hashrate_max REAL,
+        temp_max     REAL,
+        PRIMARY KEY (resolution, rig_id, bucket_start)
+      ) WITHOUT ROWID;
+      CREATE INDEX rollups_by_time ON rollups (resolution, bucket_start);
+    `,
+  },
 ];
 
 export async function migrate(db: SqliteDatabase): Promise<number> {

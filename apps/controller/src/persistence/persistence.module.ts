@@ -4,6 +4,8 @@ import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-c
 import { migrate } from './migrations';
 import { EventRepository } from './event-repository';
 import { RigRepository } from './rig-repository';
+import { RollupRepository } from './rollup-repository';
+import { RollupJob } from './rollup.job';
 import { SqliteDatabase } from './sqlite-database';
 
 @Module({
@@ -20,8 +22,10 @@ import { SqliteDatabase } from './sqlite-database';
     },
     { provide: RigRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new RigRepository(db) },
     { provide: EventRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new EventRepository(db) },
+    { provide: RollupRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new RollupRepository(db) },
+    RollupJob,
   ],
-  exports: [SqliteDatabase, RigRepository, EventRepository],
+  exports: [SqliteDatabase, RigRepository, EventRepository, RollupRepository],
 })
 export class PersistenceModule implements OnApplicationShutdown {
   constructor(@Inject(SqliteDatabase) private readonly db: SqliteDatabase) {}
