@@ -82,7 +82,10 @@ export class TelemetryPublisher {
       }
     });
     let lastError = '';
+    // Reconnect with backoff: 1 s, doubling per failed attempt up to 10 s, back to 1 s once connected.
+    client.on('close', () => { client.options.reconnectPeriod = Math.min(10_000, (client.options.reconnectPeriod ?? 1000) * 2); });
     client.on('connect', () => {
+      client.options.reconnectPeriod = 1000;
       lastError = '';
       logger.info('connected to broker', { url, queued: this.options.outbox.depth });
       for (const rigId of rigIds) client.publish(topics.rig(rigId, 'state'), this.stateFor(rigId, true), { qos: 1, retain: true });

@@ -68,7 +68,9 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('offline', () => this.logger.warn('broker unreachable; retrying', { url: this.brokerUrl }));
     let lastError = '';
-    client.on('connect', () => { lastError = ''; });
+    // Reconnect with backoff: 1 s, doubling up to 10 s, back to 1 s once connected.
+    client.on('close', () => { client.options.reconnectPeriod = Math.min(10_000, (client.options.reconnectPeriod ?? 1000) * 2); });
+    client.on('connect', () => { lastError = ''; client.options.reconnectPeriod = 1000; });
     client.on('error', (err) => {
       if (err.message !== lastError) this.logger.warn('broker error', { url: this.brokerUrl, error: err });
       lastError = err.message;
