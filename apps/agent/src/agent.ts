@@ -176,7 +176,10 @@ export class Agent {
     await this.commands.idle();
     await this.safety.idle();
     await Promise.all(this.supervised.map((d) => d.supervisor.stop()));
-    for (const err of await restoreAllDefaults(this.gpuTuners)) this.logger.error('could not restore a GPU default', { error: err });
+    // One GPU at a time, as profiles are applied: the driver tools are not made for concurrent calls.
+    for (const tuner of this.gpuTuners) {
+      for (const err of await restoreAllDefaults([tuner])) this.logger.error('could not restore a GPU default', { error: err });
+    }
     await this.publisher.close(this.status(false));
     this.nonces.close();
   }
