@@ -7,7 +7,7 @@ import { Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js'
 import mqtt, { type MqttClient } from 'mqtt';
 import {
   AgentStatus, CommandOutcome, CommandResult, FleetServiceClient, MinerSnapshot, RigEvent, RigState, RigTopics, encodeJson,
-  type ListRigsResponse, type Rig,
+  ListEventsRequest, ListRigsRequest, type ListRigsResponse, type Rig,
 } from '@rigwarden/protocol';
 import { makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
 import { FleetGrpcServer } from './api-grpc/fleet-grpc.server';
@@ -62,7 +62,7 @@ describe('controller: MQTT ingest -> SQLite -> gRPC', () => {
     dir?.remove();
   });
 
-  const listRigs = (pageSize = 0, pageToken = ''): Promise<ListRigsResponse> => unary(client.listRigs.bind(client), { pageSize, pageToken });
+  const listRigs = (pageSize = 0, pageToken = ''): Promise<ListRigsResponse> => unary(client.listRigs.bind(client), ListRigsRequest.fromPartial({ pageSize, pageToken }));
   const getRig = (rigId: string): Promise<Rig> => unary(client.getRig.bind(client), { rigId });
 
   it('stores what an agent publishes and serves it over gRPC, field for field', async () => {
@@ -101,7 +101,7 @@ describe('controller: MQTT ingest -> SQLite -> gRPC', () => {
     await publisher.publishAsync(topics.rig('rig-will', 'telemetry'), encodeJson(MinerSnapshot, snapshot('rig-will', 1)), { qos: 1 });
     await waitFor('rig-will online', async () => ((await listRigs()).rigs.find((r) => r.rigId === 'rig-will')?.online ? true : undefined));
     await publisher.publishAsync(topics.rig('rig-will', 'state'),
-      encodeJson(RigState, { rigId: 'rig-will', agentId: 'a', online: false, agentVersion: '0.1.0', at: new Date(Date.now() + 1000) }), { qos: 1, retain: true });
+      encodeJson(RigState, { rigId: 'rig-will', agentId: 'a', online: false, agentVersion: '0.1.0', at: new Date(Date.now() + 1000), labels: {} }), { qos: 1, retain: true });
     await waitFor('rig-will offline', async () => ((await getRig('rig-will')).online === false ? true : undefined));
     await publisher.publishAsync(topics.rig('rig-will', 'state'), '', { qos: 1, retain: true }); // clear the retained message
   });
@@ -110,7 +110,7 @@ describe('controller: MQTT ingest -> SQLite -> gRPC', () => {
     await expect(getRig('no-such-rig')).rejects.toMatchObject({ code: status.NOT_FOUND, details: expect.stringContaining('no-such-rig') });
     await expect(getRig('bad/id')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('rig_id') });
     await expect(listRigs(10_001)).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('page_size') });
-    const listEvents = (rigId: string, limit = 0) => unary(client.listEvents.bind(client), { rigId, limit });
+    const listEvents = (rigId: string, limit = 0) => unary(client.listEvents.bind(client), ListEventsRequest.fromPartial({ rigId, limit }));
     await expect(listEvents('no-such-rig')).rejects.toMatchObject({ code: status.NOT_FOUND });
     await expect(listEvents('rig-a', 5000)).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('limit') });
   });

@@ -4,13 +4,24 @@ export {
 } from './generated/rigwarden/v1/telemetry';
 export {
   CommandEnvelope, CommandResult, CommandOutcome, RigEvent, PoolTarget, SetPools, SwitchPool, ApplyProfile,
-  RestartMiner, RebootHost, PowerCycle, commandOutcomeToJSON,
+  RestartMiner, RebootHost, PowerCycle, RotateKey, RetireKey, commandOutcomeToJSON, commandOutcomeFromJSON,
 } from './generated/rigwarden/v1/command';
 export {
   FleetServiceService, FleetServiceClient, Rig, ListRigsRequest, ListRigsResponse, GetRigRequest,
-  ListEventsRequest, ListEventsResponse, Event,
+  ListEventsRequest, ListEventsResponse, Event, RigSelector, WatchRigsRequest, RigUpdate, TelemetryResolution,
+  telemetryResolutionFromJSON, telemetryResolutionToJSON, QueryTelemetryRequest, TelemetryPoint, QueryTelemetryResponse,
+  GetFleetSpecRequest, FleetSpecDocument, ApplyFleetSpecRequest, SpecChange, ApplyFleetSpecResponse, CommandState,
+  commandStateFromJSON, commandStateToJSON, CommandStatus, RigCommandRequest, SetPoolsRequest, ApplyProfileRequest,
+  BulkCommandRequest, BulkProgress, GetCommandRequest, ListCommandsRequest, ListCommandsResponse, DryRunPoliciesRequest,
+  PolicyDecisionRecord, DryRunPoliciesResponse,
 } from './generated/rigwarden/v1/fleet';
 export type { FleetServiceServer } from './generated/rigwarden/v1/fleet';
+export {
+  AdminServiceService, AdminServiceClient, ApiKeyInfo, CreateApiKeyRequest, CreateApiKeyResponse, ListApiKeysRequest,
+  ListApiKeysResponse, RevokeApiKeyRequest, RotateRigKeyRequest, RotateRigKeyProgress, ListAuditRequest, AuditEntry,
+  ListAuditResponse,
+} from './generated/rigwarden/v1/admin';
+export type { AdminServiceServer } from './generated/rigwarden/v1/admin';
 export * from './topics';
 export * from './codec';
 export * from './protocol-error';

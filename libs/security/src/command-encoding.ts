@@ -1,5 +1,5 @@
 import {
-  ApplyProfile, CommandEnvelope, PowerCycle, RebootHost, RestartMiner, SetPools, SwitchPool,
+  ApplyProfile, CommandEnvelope, PowerCycle, RebootHost, RestartMiner, RetireKey, RotateKey, SetPools, SwitchPool,
 } from '@rigwarden/protocol';
 import { canonicalJson, isWellFormedString } from './canonical-json';
 import { SecurityError } from './security-error';
@@ -15,7 +15,8 @@ export type CommandType = CommandPayload['$case'];
 
 /** Every command type; a Record so that a type added to the proto oneof fails the typecheck here until listed. */
 const KNOWN_TYPES: Record<CommandType, true> = {
-  setPools: true, switchPool: true, applyProfile: true, restartMiner: true, rebootHost: true, powerCycle: true,
+  setPools: true, switchPool: true, applyProfile: true, restartMiner: true, rebootHost: true, powerCycle: true, rotateKey: true,
+  retireKey: true,
 };
 export const COMMAND_TYPES: readonly CommandType[] = Object.keys(KNOWN_TYPES) as CommandType[];
 
@@ -34,6 +35,8 @@ export function payloadJson(payload: CommandPayload): unknown {
     case 'restartMiner': return RestartMiner.toJSON(payload.value);
     case 'rebootHost': return RebootHost.toJSON(payload.value);
     case 'powerCycle': return PowerCycle.toJSON(payload.value);
+    case 'rotateKey': return RotateKey.toJSON(payload.value);
+    case 'retireKey': return RetireKey.toJSON(payload.value);
     default: {
       const unknownType: never = payload; // a new oneof member must be added above
       throw unsignable('payload', `has an unknown type ${JSON.stringify((unknownType as { $case?: unknown }).$case)}`);

@@ -13,6 +13,8 @@ export interface PublisherOptions {
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean };
   agentId: string;
   agentVersion: string;
+  /** Operator labels published with each rig's retained state (fleet groups select rigs by them). */
+  labelsFor?: (rigId: string) => Record<string, string>;
   /** Rigs this agent speaks for: each gets a retained birth message. */
   rigIds: string[];
   clock: Clock;
@@ -229,6 +231,7 @@ export class TelemetryPublisher {
       online,
       agentVersion: this.options.agentVersion,
       at: new Date(this.options.clock.now()),
+      labels: this.options.labelsFor?.(rigId) ?? {},
     });
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { Metadata, Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { FleetServiceService, type FleetServiceServer } from '@rigwarden/protocol';
 import { createLogger } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
@@ -8,6 +8,15 @@ import { GetRigUseCase } from '../fleet/get-rig.usecase';
 import { ListEventsUseCase } from '../fleet/list-events.usecase';
 import { ListRigsUseCase } from '../fleet/list-rigs.usecase';
 import { toServiceError } from './grpc-status';
+
+/** UNIMPLEMENTED handlers for RPCs this build does not serve yet. */
+function notYetServed(names: string[]): Record<string, (call: unknown, callback: (err: ServiceError) => void) => void> {
+  return Object.fromEntries(names.map((n) => [n, (call: unknown, callback?: (err: ServiceError) => void) => {
+    const err = Object.assign(new Error(`${n} is not served by this controller yet`), { code: status.UNIMPLEMENTED, details: `${n} is not served by this controller yet`, metadata: new Metadata() });
+    if (callback) callback(err);
+    else (call as { destroy(e: Error): void }).destroy(err);
+  }]));
+}
 
 /** Serves FleetService. Handlers only map requests to use cases and errors to status codes. */
 @Injectable()
@@ -34,7 +43,8 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
       listRigs: (call, callback) => this.handle(call, callback, (req) => this.listRigs.execute(req)),
       getRig: (call, callback) => this.handle(call, callback, (req) => this.getRig.execute(req)),
       listEvents: (call, callback) => this.handle(call, callback, (req) => this.listEvents.execute(req)),
-    };
+      ...notYetServed(['watchRigs', 'queryTelemetry', 'getFleetSpec', 'applyFleetSpec', 'setPools', 'applyProfile', 'restartMiner', 'rebootRig', 'powerCycle', 'bulkCommand', 'getCommand', 'listCommands', 'dryRunPolicies']),
+    } as FleetServiceServer;
     server.addService(FleetServiceService, impl);
     const { host, port, fallbackToFreePort } = this.config.grpc;
     const bind = (p: number): Promise<number> => new Promise((resolve, reject) => {

@@ -25,7 +25,7 @@ export class ListEventsUseCase {
     }
     return {
       events: rows.map((r) => ({
-        eventId: r.event_id, rigId: r.rig_id, kind: r.kind, severity: r.severity, reason: r.reason, message: r.message, at: new Date(r.at), source: r.source,
+        eventId: r.event_id, rigId: r.rig_id, kind: r.kind, severity: r.severity, reason: r.reason, message: r.message, at: new Date(r.at), source: r.source, commandId: '',
       })),
     };
   }

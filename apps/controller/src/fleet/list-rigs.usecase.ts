@@ -7,7 +7,7 @@ export const DEFAULT_PAGE_SIZE = 1000;
 export const MAX_PAGE_SIZE = 10_000;
 
 export function toRig(record: RigRecord): Rig {
-  return { rigId: record.rigId, online: record.online, lastSeen: record.lastSeen, lastSeq: record.lastSeq, miners: record.miners };
+  return { rigId: record.rigId, online: record.online, lastSeen: record.lastSeen, lastSeq: record.lastSeq, miners: record.miners, labels: {}, group: '', quarantined: false };
 }
 
 /** Lists rigs ordered by id, a page at a time. The page token is the last rig id of the previous page. */

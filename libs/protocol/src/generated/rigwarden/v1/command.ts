@@ -95,6 +95,24 @@ export interface PowerCycle {
 }
 
 /**
+ * Key rotation over the authenticated command channel: the new per-rig secret travels wrapped (AES-256-GCM) under
+ * the key that signs this envelope, so it is never readable on the wire. The agent adds it to its key file and
+ * confirms with a CommandResult; the controller then signs with the new key.
+ */
+export interface RotateKey {
+  newKeyId: string;
+  /** wrapKey(signing key secret, new secret): iv || ciphertext || tag. */
+  wrappedSecret: Buffer;
+  notBefore: Date | undefined;
+  expiresAt: Date | undefined;
+}
+
+/** Retire a key id: the agent rejects envelopes signed with it from now on. */
+export interface RetireKey {
+  keyId: string;
+}
+
+/**
  * A command for one miner on one rig. The signature covers a canonical encoding
  * of command_id, rig_id, the payload, nonce, issued_at, expires_at and key_id.
  */
@@ -109,6 +127,8 @@ export interface CommandEnvelope {
     | { $case: "restartMiner"; value: RestartMiner }
     | { $case: "rebootHost"; value: RebootHost }
     | { $case: "powerCycle"; value: PowerCycle }
+    | { $case: "rotateKey"; value: RotateKey }
+    | { $case: "retireKey"; value: RetireKey }
     | undefined;
   nonce: string;
   issuedAt: Date | undefined;
@@ -610,6 +630,212 @@ export const PowerCycle: MessageFns<PowerCycle> = {
   },
 };
 
+function createBaseRotateKey(): RotateKey {
+  return { newKeyId: "", wrappedSecret: Buffer.alloc(0), notBefore: undefined, expiresAt: undefined };
+}
+
+export const RotateKey: MessageFns<RotateKey> = {
+  encode(message: RotateKey, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.newKeyId !== "") {
+      writer.uint32(10).string(message.newKeyId);
+    }
+    if (message.wrappedSecret.length !== 0) {
+      writer.uint32(18).bytes(message.wrappedSecret);
+    }
+    if (message.notBefore !== undefined) {
+      Timestamp.encode(toTimestamp(message.notBefore), writer.uint32(26).fork()).join();
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateKey {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateKey();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.newKeyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.wrappedSecret = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.notBefore = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateKey {
+    return {
+      newKeyId: isSet(object.newKeyId)
+        ? globalThis.String(object.newKeyId)
+        : isSet(object.new_key_id)
+        ? globalThis.String(object.new_key_id)
+        : "",
+      wrappedSecret: isSet(object.wrappedSecret)
+        ? Buffer.from(bytesFromBase64(object.wrappedSecret))
+        : isSet(object.wrapped_secret)
+        ? Buffer.from(bytesFromBase64(object.wrapped_secret))
+        : Buffer.alloc(0),
+      notBefore: isSet(object.notBefore)
+        ? fromJsonTimestamp(object.notBefore)
+        : isSet(object.not_before)
+        ? fromJsonTimestamp(object.not_before)
+        : undefined,
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RotateKey): unknown {
+    const obj: any = {};
+    if (message.newKeyId !== "") {
+      obj.newKeyId = message.newKeyId;
+    }
+    if (message.wrappedSecret.length !== 0) {
+      obj.wrappedSecret = base64FromBytes(message.wrappedSecret);
+    }
+    if (message.notBefore !== undefined) {
+      obj.notBefore = message.notBefore.toISOString();
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateKey>, I>>(base?: I): RotateKey {
+    return RotateKey.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateKey>, I>>(object: I): RotateKey {
+    const message = createBaseRotateKey();
+    message.newKeyId = object.newKeyId ?? "";
+    message.wrappedSecret = object.wrappedSecret ?? Buffer.alloc(0);
+    message.notBefore = object.notBefore ?? undefined;
+    message.expiresAt = object.expiresAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRetireKey(): RetireKey {
+  return { keyId: "" };
+}
+
+export const RetireKey: MessageFns<RetireKey> = {
+  encode(message: RetireKey, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keyId !== "") {
+      writer.uint32(10).string(message.keyId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetireKey {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetireKey();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetireKey {
+    return {
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RetireKey): unknown {
+    const obj: any = {};
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RetireKey>, I>>(base?: I): RetireKey {
+    return RetireKey.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetireKey>, I>>(object: I): RetireKey {
+    const message = createBaseRetireKey();
+    message.keyId = object.keyId ?? "";
+    return message;
+  },
+};
+
 function createBaseCommandEnvelope(): CommandEnvelope {
   return {
     commandId: "",
@@ -654,6 +880,12 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
         break;
       case "powerCycle":
         PowerCycle.encode(message.payload.value, writer.uint32(122).fork()).join();
+        break;
+      case "rotateKey":
+        RotateKey.encode(message.payload.value, writer.uint32(130).fork()).join();
+        break;
+      case "retireKey":
+        RetireKey.encode(message.payload.value, writer.uint32(138).fork()).join();
         break;
     }
     if (message.nonce !== "") {
@@ -762,6 +994,22 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
             message.payload = { $case: "powerCycle", value: PowerCycle.decode(reader, reader.uint32()) };
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.payload = { $case: "rotateKey", value: RotateKey.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.payload = { $case: "retireKey", value: RetireKey.decode(reader, reader.uint32()) };
+            continue;
+          }
           case 20: {
             if (tag !== 162) {
               break;
@@ -863,6 +1111,14 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
         ? { $case: "powerCycle", value: PowerCycle.fromJSON(object.powerCycle) }
         : isSet(object.power_cycle)
         ? { $case: "powerCycle", value: PowerCycle.fromJSON(object.power_cycle) }
+        : isSet(object.rotateKey)
+        ? { $case: "rotateKey", value: RotateKey.fromJSON(object.rotateKey) }
+        : isSet(object.rotate_key)
+        ? { $case: "rotateKey", value: RotateKey.fromJSON(object.rotate_key) }
+        : isSet(object.retireKey)
+        ? { $case: "retireKey", value: RetireKey.fromJSON(object.retireKey) }
+        : isSet(object.retire_key)
+        ? { $case: "retireKey", value: RetireKey.fromJSON(object.retire_key) }
         : undefined,
       nonce: isSet(object.nonce) ? globalThis.String(object.nonce) : "",
       issuedAt: isSet(object.issuedAt)
@@ -908,6 +1164,10 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
       obj.rebootHost = RebootHost.toJSON(message.payload.value);
     } else if (message.payload?.$case === "powerCycle") {
       obj.powerCycle = PowerCycle.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "rotateKey") {
+      obj.rotateKey = RotateKey.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "retireKey") {
+      obj.retireKey = RetireKey.toJSON(message.payload.value);
     }
     if (message.nonce !== "") {
       obj.nonce = message.nonce;
@@ -972,6 +1232,18 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
       case "powerCycle": {
         if (object.payload?.value !== undefined && object.payload?.value !== null) {
           message.payload = { $case: "powerCycle", value: PowerCycle.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "rotateKey": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "rotateKey", value: RotateKey.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "retireKey": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "retireKey", value: RetireKey.fromPartial(object.payload.value) };
         }
         break;
       }

@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -19,18 +21,149 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp";
+import { ApplyProfile, PoolTarget, PowerCycle, RebootHost, RestartMiner, SetPools, SwitchPool } from "./command";
 import { MinerSnapshot } from "./telemetry";
 
 export const protobufPackage = "rigwarden.v1";
 
 export const protobufFileName = "rigwarden/v1/fleet.proto";
 
-/** FleetService: the operator's gRPC API, served by the controller. */
+/**
+ * FleetService: the operator's gRPC API, served by the controller.
+ *
+ * Every call carries an API key in the `authorization` metadata ("Bearer rwk_<id>_<secret>"). Scopes: read (List*,
+ * Get*, Watch*, Query*, DryRunPolicies), operate (commands), admin (ApplyFleetSpec and AdminService). Invalid
+ * arguments answer INVALID_ARGUMENT with the field's path in the message.
+ */
+
+export enum TelemetryResolution {
+  /** TELEMETRY_RESOLUTION_UNSPECIFIED - picked from the range: raw up to 2 h, 1 m up to 3 days, else 1 h */
+  TELEMETRY_RESOLUTION_UNSPECIFIED = 0,
+  TELEMETRY_RESOLUTION_RAW = 1,
+  TELEMETRY_RESOLUTION_MINUTE = 2,
+  TELEMETRY_RESOLUTION_HOUR = 3,
+}
+
+export function telemetryResolutionFromJSON(object: any): TelemetryResolution {
+  switch (object) {
+    case 0:
+    case "TELEMETRY_RESOLUTION_UNSPECIFIED":
+      return TelemetryResolution.TELEMETRY_RESOLUTION_UNSPECIFIED;
+    case 1:
+    case "TELEMETRY_RESOLUTION_RAW":
+      return TelemetryResolution.TELEMETRY_RESOLUTION_RAW;
+    case 2:
+    case "TELEMETRY_RESOLUTION_MINUTE":
+      return TelemetryResolution.TELEMETRY_RESOLUTION_MINUTE;
+    case 3:
+    case "TELEMETRY_RESOLUTION_HOUR":
+      return TelemetryResolution.TELEMETRY_RESOLUTION_HOUR;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum TelemetryResolution");
+  }
+}
+
+export function telemetryResolutionToJSON(object: TelemetryResolution): string {
+  switch (object) {
+    case TelemetryResolution.TELEMETRY_RESOLUTION_UNSPECIFIED:
+      return "TELEMETRY_RESOLUTION_UNSPECIFIED";
+    case TelemetryResolution.TELEMETRY_RESOLUTION_RAW:
+      return "TELEMETRY_RESOLUTION_RAW";
+    case TelemetryResolution.TELEMETRY_RESOLUTION_MINUTE:
+      return "TELEMETRY_RESOLUTION_MINUTE";
+    case TelemetryResolution.TELEMETRY_RESOLUTION_HOUR:
+      return "TELEMETRY_RESOLUTION_HOUR";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum TelemetryResolution");
+  }
+}
+
+export enum CommandState {
+  COMMAND_STATE_UNSPECIFIED = 0,
+  /** COMMAND_STATE_PENDING - Persisted, not yet published. */
+  COMMAND_STATE_PENDING = 1,
+  /** COMMAND_STATE_SENT - Published, waiting for the agent's result (retried under the same id). */
+  COMMAND_STATE_SENT = 2,
+  COMMAND_STATE_SUCCEEDED = 3,
+  COMMAND_STATE_FAILED = 4,
+  COMMAND_STATE_REJECTED = 5,
+  /** COMMAND_STATE_TIMED_OUT - No result before the deadline. */
+  COMMAND_STATE_TIMED_OUT = 6,
+}
+
+export function commandStateFromJSON(object: any): CommandState {
+  switch (object) {
+    case 0:
+    case "COMMAND_STATE_UNSPECIFIED":
+      return CommandState.COMMAND_STATE_UNSPECIFIED;
+    case 1:
+    case "COMMAND_STATE_PENDING":
+      return CommandState.COMMAND_STATE_PENDING;
+    case 2:
+    case "COMMAND_STATE_SENT":
+      return CommandState.COMMAND_STATE_SENT;
+    case 3:
+    case "COMMAND_STATE_SUCCEEDED":
+      return CommandState.COMMAND_STATE_SUCCEEDED;
+    case 4:
+    case "COMMAND_STATE_FAILED":
+      return CommandState.COMMAND_STATE_FAILED;
+    case 5:
+    case "COMMAND_STATE_REJECTED":
+      return CommandState.COMMAND_STATE_REJECTED;
+    case 6:
+    case "COMMAND_STATE_TIMED_OUT":
+      return CommandState.COMMAND_STATE_TIMED_OUT;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum CommandState");
+  }
+}
+
+export function commandStateToJSON(object: CommandState): string {
+  switch (object) {
+    case CommandState.COMMAND_STATE_UNSPECIFIED:
+      return "COMMAND_STATE_UNSPECIFIED";
+    case CommandState.COMMAND_STATE_PENDING:
+      return "COMMAND_STATE_PENDING";
+    case CommandState.COMMAND_STATE_SENT:
+      return "COMMAND_STATE_SENT";
+    case CommandState.COMMAND_STATE_SUCCEEDED:
+      return "COMMAND_STATE_SUCCEEDED";
+    case CommandState.COMMAND_STATE_FAILED:
+      return "COMMAND_STATE_FAILED";
+    case CommandState.COMMAND_STATE_REJECTED:
+      return "COMMAND_STATE_REJECTED";
+    case CommandState.COMMAND_STATE_TIMED_OUT:
+      return "COMMAND_STATE_TIMED_OUT";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum CommandState");
+  }
+}
+
+/** Which rigs: every non-empty field must match (AND). Empty selector = every rig. */
+export interface RigSelector {
+  rigIds: string[];
+  /** Fleet-spec group name. */
+  group: string;
+  /** Every label here must equal the rig's label. */
+  labels: { [key: string]: string };
+  /** "online", "offline" or empty for both. */
+  status: string;
+  /** Substring of the miner model (e.g. "S19"). */
+  model: string;
+}
+
+export interface RigSelector_LabelsEntry {
+  key: string;
+  value: string;
+}
 
 export interface ListEventsRequest {
   rigId: string;
   /** At most this many events (default 100, max 1000). */
   limit: number;
+  /** Only events at or after this time. */
+  since: Date | undefined;
 }
 
 export interface Event {
@@ -45,8 +178,10 @@ export interface Event {
   at:
     | Date
     | undefined;
-  /** Who decided: a policy ("failover", "thermal", "watchdog") or "agent". */
+  /** Who decided: a policy ("failover", "thermal", "watchdog"), "agent" or "operator". */
   source: string;
+  /** The command the decision sent, if any. */
+  commandId: string;
 }
 
 export interface ListEventsResponse {
@@ -61,6 +196,17 @@ export interface Rig {
   lastSeq: number;
   /** The latest snapshot of each miner on the rig, ordered by miner_id. */
   miners: MinerSnapshot[];
+  /** The agent's labels (model, row, site, ...). */
+  labels: { [key: string]: string };
+  /** The fleet-spec group that governs the rig; empty when none does. */
+  group: string;
+  /** True once the watchdog ladder quarantined the rig (no more automatic actions until the operator clears it). */
+  quarantined: boolean;
+}
+
+export interface Rig_LabelsEntry {
+  key: string;
+  value: string;
 }
 
 export interface ListRigsRequest {
@@ -68,6 +214,7 @@ export interface ListRigsRequest {
   pageSize: number;
   /** The next_page_token of the previous page; empty for the first. */
   pageToken: string;
+  selector: RigSelector | undefined;
 }
 
 export interface ListRigsResponse {
@@ -79,8 +226,456 @@ export interface GetRigRequest {
   rigId: string;
 }
 
+export interface WatchRigsRequest {
+  selector: RigSelector | undefined;
+}
+
+export interface RigUpdate {
+  rig:
+    | Rig
+    | undefined;
+  /** True for the initial state of each rig, false for a change. */
+  initial: boolean;
+}
+
+export interface QueryTelemetryRequest {
+  rigId: string;
+  from:
+    | Date
+    | undefined;
+  /** Default: now. */
+  to: Date | undefined;
+  resolution: TelemetryResolution;
+  /** At most this many points (default 1000, max 10000); the newest are kept. */
+  limit: number;
+}
+
+export interface TelemetryPoint {
+  at:
+    | Date
+    | undefined;
+  /** Rig total (sum over miners) for raw points; average for rollups. */
+  hashrateHs: number;
+  hashrateMinHs: number;
+  hashrateMaxHs: number;
+  tempMaxC: number;
+  powerW: number;
+  fanMinRpm: number;
+  accepted: number;
+  rejected: number;
+  samples: number;
+}
+
+export interface QueryTelemetryResponse {
+  rigId: string;
+  resolution: TelemetryResolution;
+  points: TelemetryPoint[];
+}
+
+export interface GetFleetSpecRequest {
+}
+
+export interface FleetSpecDocument {
+  yaml: string;
+  /** Changes on every apply; pass it back as expected_version to refuse a concurrent edit. */
+  version: string;
+  appliedAt: Date | undefined;
+  appliedBy: string;
+}
+
+export interface ApplyFleetSpecRequest {
+  yaml: string;
+  dryRun: boolean;
+  /** When set, the apply fails with FAILED_PRECONDITION unless the spec in force has this version. */
+  expectedVersion: string;
+}
+
+export interface SpecChange {
+  /** Key path, e.g. "groups[s19-row1].pools[0].url". */
+  path: string;
+  /** "added", "removed" or "changed". */
+  change: string;
+  /** YAML/JSON text of the values (passwords masked). */
+  before: string;
+  after: string;
+}
+
+export interface ApplyFleetSpecResponse {
+  applied: boolean;
+  version: string;
+  changes: SpecChange[];
+  /** Rigs whose spec changes (they are reconciled at once when applied). */
+  affectedRigIds: string[];
+}
+
+export interface CommandStatus {
+  commandId: string;
+  rigId: string;
+  minerId: string;
+  /** "set-pools", "switch-pool", "apply-profile", "restart-miner", "reboot-host", "power-cycle", "rotate-key", ... */
+  type: string;
+  state: CommandState;
+  attempts: number;
+  createdAt: Date | undefined;
+  deadline: Date | undefined;
+  finishedAt:
+    | Date
+    | undefined;
+  /** Why it failed / was rejected, from the agent. */
+  cause: string;
+  /** "policy:failover", "operator:<api key id>", ... */
+  requestedBy: string;
+  reason: string;
+}
+
+export interface RigCommandRequest {
+  rigId: string;
+  /** Default: the rig's only (or first) miner. */
+  minerId: string;
+  /** The operator's note, recorded with the command and in the audit log. */
+  reason: string;
+  /** Return once the agent answered (or the deadline passed) instead of once the command was sent. */
+  wait: boolean;
+  /** Default 60 s. */
+  timeoutSeconds: number;
+}
+
+export interface SetPoolsRequest {
+  target: RigCommandRequest | undefined;
+  pools: PoolTarget[];
+}
+
+export interface ApplyProfileRequest {
+  target: RigCommandRequest | undefined;
+  profile: string;
+}
+
+export interface BulkCommandRequest {
+  selector: RigSelector | undefined;
+  reason: string;
+  /** Rigs worked on at once (default 50). */
+  concurrency: number;
+  timeoutSeconds: number;
+  /** Report the matched rigs and do nothing. */
+  dryRun: boolean;
+  command:
+    | { $case: "setPools"; value: SetPools }
+    | { $case: "applyProfile"; value: ApplyProfile }
+    | { $case: "restartMiner"; value: RestartMiner }
+    | { $case: "rebootHost"; value: RebootHost }
+    | { $case: "powerCycle"; value: PowerCycle }
+    | { $case: "switchPool"; value: SwitchPool }
+    | undefined;
+}
+
+export interface BulkProgress {
+  /** Set on per-rig messages. */
+  command: CommandStatus | undefined;
+  total: number;
+  done: number;
+  succeeded: number;
+  failed: number;
+  /** True on the last message. */
+  finished: boolean;
+}
+
+export interface GetCommandRequest {
+  commandId: string;
+}
+
+export interface ListCommandsRequest {
+  /** Empty: every rig. */
+  rigId: string;
+  limit: number;
+}
+
+export interface ListCommandsResponse {
+  commands: CommandStatus[];
+}
+
+export interface DryRunPoliciesRequest {
+  rigId: string;
+  from: Date | undefined;
+  to:
+    | Date
+    | undefined;
+  /** Replay against this fleet spec instead of the one in force. */
+  fleetYaml: string;
+}
+
+export interface PolicyDecisionRecord {
+  at:
+    | Date
+    | undefined;
+  /** "failover", "thermal", "watchdog". */
+  policy: string;
+  /** "switch-pool", "apply-profile", "restart-miner", ... */
+  kind: string;
+  reason: string;
+  message: string;
+  severity: string;
+}
+
+export interface DryRunPoliciesResponse {
+  rigId: string;
+  snapshotsReplayed: number;
+  decisions: PolicyDecisionRecord[];
+}
+
+function createBaseRigSelector(): RigSelector {
+  return { rigIds: [], group: "", labels: {}, status: "", model: "" };
+}
+
+export const RigSelector: MessageFns<RigSelector> = {
+  encode(message: RigSelector, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.rigIds) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.group !== "") {
+      writer.uint32(18).string(message.group);
+    }
+    globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
+      RigSelector_LabelsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    if (message.status !== "") {
+      writer.uint32(34).string(message.status);
+    }
+    if (message.model !== "") {
+      writer.uint32(42).string(message.model);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RigSelector {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRigSelector();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rigIds.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.group = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = RigSelector_LabelsEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.labels[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RigSelector {
+    return {
+      rigIds: globalThis.Array.isArray(object?.rigIds)
+        ? object.rigIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.rig_ids)
+        ? object.rig_ids.map((e: any) => globalThis.String(e))
+        : [],
+      group: isSet(object.group) ? globalThis.String(object.group) : "",
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+    };
+  },
+
+  toJSON(message: RigSelector): unknown {
+    const obj: any = {};
+    if (message.rigIds?.length) {
+      obj.rigIds = message.rigIds;
+    }
+    if (message.group !== "") {
+      obj.group = message.group;
+    }
+    if (message.labels) {
+      const entries = globalThis.Object.entries(message.labels) as [string, string][];
+      if (entries.length > 0) {
+        obj.labels = {};
+        entries.forEach(([k, v]) => {
+          obj.labels[k] = v;
+        });
+      }
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RigSelector>, I>>(base?: I): RigSelector {
+    return RigSelector.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RigSelector>, I>>(object: I): RigSelector {
+    const message = createBaseRigSelector();
+    message.rigIds = object.rigIds?.map((e) => e) || [];
+    message.group = object.group ?? "";
+    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.status = object.status ?? "";
+    message.model = object.model ?? "";
+    return message;
+  },
+};
+
+function createBaseRigSelector_LabelsEntry(): RigSelector_LabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const RigSelector_LabelsEntry: MessageFns<RigSelector_LabelsEntry> = {
+  encode(message: RigSelector_LabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RigSelector_LabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRigSelector_LabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RigSelector_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: RigSelector_LabelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RigSelector_LabelsEntry>, I>>(base?: I): RigSelector_LabelsEntry {
+    return RigSelector_LabelsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RigSelector_LabelsEntry>, I>>(object: I): RigSelector_LabelsEntry {
+    const message = createBaseRigSelector_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
 function createBaseListEventsRequest(): ListEventsRequest {
-  return { rigId: "", limit: 0 };
+  return { rigId: "", limit: 0, since: undefined };
 }
 
 export const ListEventsRequest: MessageFns<ListEventsRequest> = {
@@ -90,6 +685,9 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     }
     if (message.limit !== 0) {
       writer.uint32(16).uint32(message.limit);
+    }
+    if (message.since !== undefined) {
+      Timestamp.encode(toTimestamp(message.since), writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -123,6 +721,14 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
             message.limit = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.since = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -143,6 +749,7 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
         ? globalThis.String(object.rig_id)
         : "",
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      since: isSet(object.since) ? fromJsonTimestamp(object.since) : undefined,
     };
   },
 
@@ -154,6 +761,9 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
+    if (message.since !== undefined) {
+      obj.since = message.since.toISOString();
+    }
     return obj;
   },
 
@@ -164,12 +774,23 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     const message = createBaseListEventsRequest();
     message.rigId = object.rigId ?? "";
     message.limit = object.limit ?? 0;
+    message.since = object.since ?? undefined;
     return message;
   },
 };
 
 function createBaseEvent(): Event {
-  return { eventId: "", rigId: "", kind: "", severity: "", reason: "", message: "", at: undefined, source: "" };
+  return {
+    eventId: "",
+    rigId: "",
+    kind: "",
+    severity: "",
+    reason: "",
+    message: "",
+    at: undefined,
+    source: "",
+    commandId: "",
+  };
 }
 
 export const Event: MessageFns<Event> = {
@@ -197,6 +818,9 @@ export const Event: MessageFns<Event> = {
     }
     if (message.source !== "") {
       writer.uint32(66).string(message.source);
+    }
+    if (message.commandId !== "") {
+      writer.uint32(74).string(message.commandId);
     }
     return writer;
   },
@@ -278,6 +902,14 @@ export const Event: MessageFns<Event> = {
             message.source = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.commandId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -308,6 +940,11 @@ export const Event: MessageFns<Event> = {
       message: isSet(object.message) ? globalThis.String(object.message) : "",
       at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
       source: isSet(object.source) ? globalThis.String(object.source) : "",
+      commandId: isSet(object.commandId)
+        ? globalThis.String(object.commandId)
+        : isSet(object.command_id)
+        ? globalThis.String(object.command_id)
+        : "",
     };
   },
 
@@ -337,6 +974,9 @@ export const Event: MessageFns<Event> = {
     if (message.source !== "") {
       obj.source = message.source;
     }
+    if (message.commandId !== "") {
+      obj.commandId = message.commandId;
+    }
     return obj;
   },
 
@@ -353,6 +993,7 @@ export const Event: MessageFns<Event> = {
     message.message = object.message ?? "";
     message.at = object.at ?? undefined;
     message.source = object.source ?? "";
+    message.commandId = object.commandId ?? "";
     return message;
   },
 };
@@ -425,7 +1066,16 @@ export const ListEventsResponse: MessageFns<ListEventsResponse> = {
 };
 
 function createBaseRig(): Rig {
-  return { rigId: "", online: false, lastSeen: undefined, lastSeq: 0, miners: [] };
+  return {
+    rigId: "",
+    online: false,
+    lastSeen: undefined,
+    lastSeq: 0,
+    miners: [],
+    labels: {},
+    group: "",
+    quarantined: false,
+  };
 }
 
 export const Rig: MessageFns<Rig> = {
@@ -444,6 +1094,15 @@ export const Rig: MessageFns<Rig> = {
     }
     for (const v of message.miners) {
       MinerSnapshot.encode(v!, writer.uint32(42).fork()).join();
+    }
+    globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
+      Rig_LabelsEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
+    if (message.group !== "") {
+      writer.uint32(58).string(message.group);
+    }
+    if (message.quarantined !== false) {
+      writer.uint32(64).bool(message.quarantined);
     }
     return writer;
   },
@@ -501,6 +1160,33 @@ export const Rig: MessageFns<Rig> = {
             message.miners.push(MinerSnapshot.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = Rig_LabelsEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.labels[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.group = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.quarantined = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -532,6 +1218,22 @@ export const Rig: MessageFns<Rig> = {
         ? globalThis.Number(object.last_seq)
         : 0,
       miners: globalThis.Array.isArray(object?.miners) ? object.miners.map((e: any) => MinerSnapshot.fromJSON(e)) : [],
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      group: isSet(object.group) ? globalThis.String(object.group) : "",
+      quarantined: isSet(object.quarantined) ? globalThis.Boolean(object.quarantined) : false,
     };
   },
 
@@ -552,6 +1254,21 @@ export const Rig: MessageFns<Rig> = {
     if (message.miners?.length) {
       obj.miners = message.miners.map((e) => MinerSnapshot.toJSON(e));
     }
+    if (message.labels) {
+      const entries = globalThis.Object.entries(message.labels) as [string, string][];
+      if (entries.length > 0) {
+        obj.labels = {};
+        entries.forEach(([k, v]) => {
+          obj.labels[k] = v;
+        });
+      }
+    }
+    if (message.group !== "") {
+      obj.group = message.group;
+    }
+    if (message.quarantined !== false) {
+      obj.quarantined = message.quarantined;
+    }
     return obj;
   },
 
@@ -565,12 +1282,108 @@ export const Rig: MessageFns<Rig> = {
     message.lastSeen = object.lastSeen ?? undefined;
     message.lastSeq = object.lastSeq ?? 0;
     message.miners = object.miners?.map((e) => MinerSnapshot.fromPartial(e)) || [];
+    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.group = object.group ?? "";
+    message.quarantined = object.quarantined ?? false;
+    return message;
+  },
+};
+
+function createBaseRig_LabelsEntry(): Rig_LabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const Rig_LabelsEntry: MessageFns<Rig_LabelsEntry> = {
+  encode(message: Rig_LabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Rig_LabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRig_LabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Rig_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Rig_LabelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Rig_LabelsEntry>, I>>(base?: I): Rig_LabelsEntry {
+    return Rig_LabelsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Rig_LabelsEntry>, I>>(object: I): Rig_LabelsEntry {
+    const message = createBaseRig_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
 
 function createBaseListRigsRequest(): ListRigsRequest {
-  return { pageSize: 0, pageToken: "" };
+  return { pageSize: 0, pageToken: "", selector: undefined };
 }
 
 export const ListRigsRequest: MessageFns<ListRigsRequest> = {
@@ -580,6 +1393,9 @@ export const ListRigsRequest: MessageFns<ListRigsRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(18).string(message.pageToken);
+    }
+    if (message.selector !== undefined) {
+      RigSelector.encode(message.selector, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -613,6 +1429,14 @@ export const ListRigsRequest: MessageFns<ListRigsRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.selector = RigSelector.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -637,6 +1461,7 @@ export const ListRigsRequest: MessageFns<ListRigsRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      selector: isSet(object.selector) ? RigSelector.fromJSON(object.selector) : undefined,
     };
   },
 
@@ -648,6 +1473,9 @@ export const ListRigsRequest: MessageFns<ListRigsRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.selector !== undefined) {
+      obj.selector = RigSelector.toJSON(message.selector);
+    }
     return obj;
   },
 
@@ -658,6 +1486,9 @@ export const ListRigsRequest: MessageFns<ListRigsRequest> = {
     const message = createBaseListRigsRequest();
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.selector = (object.selector !== undefined && object.selector !== null)
+      ? RigSelector.fromPartial(object.selector)
+      : undefined;
     return message;
   },
 };
@@ -824,9 +1655,2834 @@ export const GetRigRequest: MessageFns<GetRigRequest> = {
   },
 };
 
+function createBaseWatchRigsRequest(): WatchRigsRequest {
+  return { selector: undefined };
+}
+
+export const WatchRigsRequest: MessageFns<WatchRigsRequest> = {
+  encode(message: WatchRigsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.selector !== undefined) {
+      RigSelector.encode(message.selector, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchRigsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchRigsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.selector = RigSelector.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchRigsRequest {
+    return { selector: isSet(object.selector) ? RigSelector.fromJSON(object.selector) : undefined };
+  },
+
+  toJSON(message: WatchRigsRequest): unknown {
+    const obj: any = {};
+    if (message.selector !== undefined) {
+      obj.selector = RigSelector.toJSON(message.selector);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchRigsRequest>, I>>(base?: I): WatchRigsRequest {
+    return WatchRigsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchRigsRequest>, I>>(object: I): WatchRigsRequest {
+    const message = createBaseWatchRigsRequest();
+    message.selector = (object.selector !== undefined && object.selector !== null)
+      ? RigSelector.fromPartial(object.selector)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRigUpdate(): RigUpdate {
+  return { rig: undefined, initial: false };
+}
+
+export const RigUpdate: MessageFns<RigUpdate> = {
+  encode(message: RigUpdate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rig !== undefined) {
+      Rig.encode(message.rig, writer.uint32(10).fork()).join();
+    }
+    if (message.initial !== false) {
+      writer.uint32(16).bool(message.initial);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RigUpdate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRigUpdate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rig = Rig.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.initial = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RigUpdate {
+    return {
+      rig: isSet(object.rig) ? Rig.fromJSON(object.rig) : undefined,
+      initial: isSet(object.initial) ? globalThis.Boolean(object.initial) : false,
+    };
+  },
+
+  toJSON(message: RigUpdate): unknown {
+    const obj: any = {};
+    if (message.rig !== undefined) {
+      obj.rig = Rig.toJSON(message.rig);
+    }
+    if (message.initial !== false) {
+      obj.initial = message.initial;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RigUpdate>, I>>(base?: I): RigUpdate {
+    return RigUpdate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RigUpdate>, I>>(object: I): RigUpdate {
+    const message = createBaseRigUpdate();
+    message.rig = (object.rig !== undefined && object.rig !== null) ? Rig.fromPartial(object.rig) : undefined;
+    message.initial = object.initial ?? false;
+    return message;
+  },
+};
+
+function createBaseQueryTelemetryRequest(): QueryTelemetryRequest {
+  return { rigId: "", from: undefined, to: undefined, resolution: 0, limit: 0 };
+}
+
+export const QueryTelemetryRequest: MessageFns<QueryTelemetryRequest> = {
+  encode(message: QueryTelemetryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rigId !== "") {
+      writer.uint32(10).string(message.rigId);
+    }
+    if (message.from !== undefined) {
+      Timestamp.encode(toTimestamp(message.from), writer.uint32(18).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(26).fork()).join();
+    }
+    if (message.resolution !== 0) {
+      writer.uint32(32).int32(message.resolution);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(40).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryTelemetryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryTelemetryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rigId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.from = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.resolution = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryTelemetryRequest {
+    return {
+      rigId: isSet(object.rigId)
+        ? globalThis.String(object.rigId)
+        : isSet(object.rig_id)
+        ? globalThis.String(object.rig_id)
+        : "",
+      from: isSet(object.from) ? fromJsonTimestamp(object.from) : undefined,
+      to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
+      resolution: isSet(object.resolution) ? telemetryResolutionFromJSON(object.resolution) : 0,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: QueryTelemetryRequest): unknown {
+    const obj: any = {};
+    if (message.rigId !== "") {
+      obj.rigId = message.rigId;
+    }
+    if (message.from !== undefined) {
+      obj.from = message.from.toISOString();
+    }
+    if (message.to !== undefined) {
+      obj.to = message.to.toISOString();
+    }
+    if (message.resolution !== 0) {
+      obj.resolution = telemetryResolutionToJSON(message.resolution);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryTelemetryRequest>, I>>(base?: I): QueryTelemetryRequest {
+    return QueryTelemetryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryTelemetryRequest>, I>>(object: I): QueryTelemetryRequest {
+    const message = createBaseQueryTelemetryRequest();
+    message.rigId = object.rigId ?? "";
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
+    message.resolution = object.resolution ?? 0;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseTelemetryPoint(): TelemetryPoint {
+  return {
+    at: undefined,
+    hashrateHs: 0,
+    hashrateMinHs: 0,
+    hashrateMaxHs: 0,
+    tempMaxC: 0,
+    powerW: 0,
+    fanMinRpm: 0,
+    accepted: 0,
+    rejected: 0,
+    samples: 0,
+  };
+}
+
+export const TelemetryPoint: MessageFns<TelemetryPoint> = {
+  encode(message: TelemetryPoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(10).fork()).join();
+    }
+    if (message.hashrateHs !== 0) {
+      writer.uint32(17).double(message.hashrateHs);
+    }
+    if (message.hashrateMinHs !== 0) {
+      writer.uint32(25).double(message.hashrateMinHs);
+    }
+    if (message.hashrateMaxHs !== 0) {
+      writer.uint32(33).double(message.hashrateMaxHs);
+    }
+    if (message.tempMaxC !== 0) {
+      writer.uint32(41).double(message.tempMaxC);
+    }
+    if (message.powerW !== 0) {
+      writer.uint32(49).double(message.powerW);
+    }
+    if (message.fanMinRpm !== 0) {
+      writer.uint32(57).double(message.fanMinRpm);
+    }
+    if (message.accepted !== 0) {
+      writer.uint32(64).uint64(message.accepted);
+    }
+    if (message.rejected !== 0) {
+      writer.uint32(72).uint64(message.rejected);
+    }
+    if (message.samples !== 0) {
+      writer.uint32(80).uint32(message.samples);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TelemetryPoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTelemetryPoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.hashrateHs = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.hashrateMinHs = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.hashrateMaxHs = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.tempMaxC = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.powerW = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.fanMinRpm = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.accepted = longToNumber(reader.uint64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.rejected = longToNumber(reader.uint64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.samples = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TelemetryPoint {
+    return {
+      at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+      hashrateHs: isSet(object.hashrateHs)
+        ? globalThis.Number(object.hashrateHs)
+        : isSet(object.hashrate_hs)
+        ? globalThis.Number(object.hashrate_hs)
+        : 0,
+      hashrateMinHs: isSet(object.hashrateMinHs)
+        ? globalThis.Number(object.hashrateMinHs)
+        : isSet(object.hashrate_min_hs)
+        ? globalThis.Number(object.hashrate_min_hs)
+        : 0,
+      hashrateMaxHs: isSet(object.hashrateMaxHs)
+        ? globalThis.Number(object.hashrateMaxHs)
+        : isSet(object.hashrate_max_hs)
+        ? globalThis.Number(object.hashrate_max_hs)
+        : 0,
+      tempMaxC: isSet(object.tempMaxC)
+        ? globalThis.Number(object.tempMaxC)
+        : isSet(object.temp_max_c)
+        ? globalThis.Number(object.temp_max_c)
+        : 0,
+      powerW: isSet(object.powerW)
+        ? globalThis.Number(object.powerW)
+        : isSet(object.power_w)
+        ? globalThis.Number(object.power_w)
+        : 0,
+      fanMinRpm: isSet(object.fanMinRpm)
+        ? globalThis.Number(object.fanMinRpm)
+        : isSet(object.fan_min_rpm)
+        ? globalThis.Number(object.fan_min_rpm)
+        : 0,
+      accepted: isSet(object.accepted) ? globalThis.Number(object.accepted) : 0,
+      rejected: isSet(object.rejected) ? globalThis.Number(object.rejected) : 0,
+      samples: isSet(object.samples) ? globalThis.Number(object.samples) : 0,
+    };
+  },
+
+  toJSON(message: TelemetryPoint): unknown {
+    const obj: any = {};
+    if (message.at !== undefined) {
+      obj.at = message.at.toISOString();
+    }
+    if (message.hashrateHs !== 0) {
+      obj.hashrateHs = floatToJson(message.hashrateHs);
+    }
+    if (message.hashrateMinHs !== 0) {
+      obj.hashrateMinHs = floatToJson(message.hashrateMinHs);
+    }
+    if (message.hashrateMaxHs !== 0) {
+      obj.hashrateMaxHs = floatToJson(message.hashrateMaxHs);
+    }
+    if (message.tempMaxC !== 0) {
+      obj.tempMaxC = floatToJson(message.tempMaxC);
+    }
+    if (message.powerW !== 0) {
+      obj.powerW = floatToJson(message.powerW);
+    }
+    if (message.fanMinRpm !== 0) {
+      obj.fanMinRpm = floatToJson(message.fanMinRpm);
+    }
+    if (message.accepted !== 0) {
+      obj.accepted = Math.round(message.accepted);
+    }
+    if (message.rejected !== 0) {
+      obj.rejected = Math.round(message.rejected);
+    }
+    if (message.samples !== 0) {
+      obj.samples = Math.round(message.samples);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TelemetryPoint>, I>>(base?: I): TelemetryPoint {
+    return TelemetryPoint.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TelemetryPoint>, I>>(object: I): TelemetryPoint {
+    const message = createBaseTelemetryPoint();
+    message.at = object.at ?? undefined;
+    message.hashrateHs = object.hashrateHs ?? 0;
+    message.hashrateMinHs = object.hashrateMinHs ?? 0;
+    message.hashrateMaxHs = object.hashrateMaxHs ?? 0;
+    message.tempMaxC = object.tempMaxC ?? 0;
+    message.powerW = object.powerW ?? 0;
+    message.fanMinRpm = object.fanMinRpm ?? 0;
+    message.accepted = object.accepted ?? 0;
+    message.rejected = object.rejected ?? 0;
+    message.samples = object.samples ?? 0;
+    return message;
+  },
+};
+
+function createBaseQueryTelemetryResponse(): QueryTelemetryResponse {
+  return { rigId: "", resolution: 0, points: [] };
+}
+
+export const QueryTelemetryResponse: MessageFns<QueryTelemetryResponse> = {
+  encode(message: QueryTelemetryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rigId !== "") {
+      writer.uint32(10).string(message.rigId);
+    }
+    if (message.resolution !== 0) {
+      writer.uint32(16).int32(message.resolution);
+    }
+    for (const v of message.points) {
+      TelemetryPoint.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryTelemetryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryTelemetryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rigId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.resolution = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.points.push(TelemetryPoint.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryTelemetryResponse {
+    return {
+      rigId: isSet(object.rigId)
+        ? globalThis.String(object.rigId)
+        : isSet(object.rig_id)
+        ? globalThis.String(object.rig_id)
+        : "",
+      resolution: isSet(object.resolution) ? telemetryResolutionFromJSON(object.resolution) : 0,
+      points: globalThis.Array.isArray(object?.points) ? object.points.map((e: any) => TelemetryPoint.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: QueryTelemetryResponse): unknown {
+    const obj: any = {};
+    if (message.rigId !== "") {
+      obj.rigId = message.rigId;
+    }
+    if (message.resolution !== 0) {
+      obj.resolution = telemetryResolutionToJSON(message.resolution);
+    }
+    if (message.points?.length) {
+      obj.points = message.points.map((e) => TelemetryPoint.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryTelemetryResponse>, I>>(base?: I): QueryTelemetryResponse {
+    return QueryTelemetryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryTelemetryResponse>, I>>(object: I): QueryTelemetryResponse {
+    const message = createBaseQueryTelemetryResponse();
+    message.rigId = object.rigId ?? "";
+    message.resolution = object.resolution ?? 0;
+    message.points = object.points?.map((e) => TelemetryPoint.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetFleetSpecRequest(): GetFleetSpecRequest {
+  return {};
+}
+
+export const GetFleetSpecRequest: MessageFns<GetFleetSpecRequest> = {
+  encode(_: GetFleetSpecRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetFleetSpecRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetFleetSpecRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetFleetSpecRequest {
+    return {};
+  },
+
+  toJSON(_: GetFleetSpecRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetFleetSpecRequest>, I>>(base?: I): GetFleetSpecRequest {
+    return GetFleetSpecRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetFleetSpecRequest>, I>>(_: I): GetFleetSpecRequest {
+    const message = createBaseGetFleetSpecRequest();
+    return message;
+  },
+};
+
+function createBaseFleetSpecDocument(): FleetSpecDocument {
+  return { yaml: "", version: "", appliedAt: undefined, appliedBy: "" };
+}
+
+export const FleetSpecDocument: MessageFns<FleetSpecDocument> = {
+  encode(message: FleetSpecDocument, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.yaml !== "") {
+      writer.uint32(10).string(message.yaml);
+    }
+    if (message.version !== "") {
+      writer.uint32(18).string(message.version);
+    }
+    if (message.appliedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.appliedAt), writer.uint32(26).fork()).join();
+    }
+    if (message.appliedBy !== "") {
+      writer.uint32(34).string(message.appliedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FleetSpecDocument {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFleetSpecDocument();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.yaml = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.appliedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.appliedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FleetSpecDocument {
+    return {
+      yaml: isSet(object.yaml) ? globalThis.String(object.yaml) : "",
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      appliedAt: isSet(object.appliedAt)
+        ? fromJsonTimestamp(object.appliedAt)
+        : isSet(object.applied_at)
+        ? fromJsonTimestamp(object.applied_at)
+        : undefined,
+      appliedBy: isSet(object.appliedBy)
+        ? globalThis.String(object.appliedBy)
+        : isSet(object.applied_by)
+        ? globalThis.String(object.applied_by)
+        : "",
+    };
+  },
+
+  toJSON(message: FleetSpecDocument): unknown {
+    const obj: any = {};
+    if (message.yaml !== "") {
+      obj.yaml = message.yaml;
+    }
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
+    if (message.appliedAt !== undefined) {
+      obj.appliedAt = message.appliedAt.toISOString();
+    }
+    if (message.appliedBy !== "") {
+      obj.appliedBy = message.appliedBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FleetSpecDocument>, I>>(base?: I): FleetSpecDocument {
+    return FleetSpecDocument.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FleetSpecDocument>, I>>(object: I): FleetSpecDocument {
+    const message = createBaseFleetSpecDocument();
+    message.yaml = object.yaml ?? "";
+    message.version = object.version ?? "";
+    message.appliedAt = object.appliedAt ?? undefined;
+    message.appliedBy = object.appliedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseApplyFleetSpecRequest(): ApplyFleetSpecRequest {
+  return { yaml: "", dryRun: false, expectedVersion: "" };
+}
+
+export const ApplyFleetSpecRequest: MessageFns<ApplyFleetSpecRequest> = {
+  encode(message: ApplyFleetSpecRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.yaml !== "") {
+      writer.uint32(10).string(message.yaml);
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(16).bool(message.dryRun);
+    }
+    if (message.expectedVersion !== "") {
+      writer.uint32(26).string(message.expectedVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApplyFleetSpecRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApplyFleetSpecRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.yaml = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.expectedVersion = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApplyFleetSpecRequest {
+    return {
+      yaml: isSet(object.yaml) ? globalThis.String(object.yaml) : "",
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+      expectedVersion: isSet(object.expectedVersion)
+        ? globalThis.String(object.expectedVersion)
+        : isSet(object.expected_version)
+        ? globalThis.String(object.expected_version)
+        : "",
+    };
+  },
+
+  toJSON(message: ApplyFleetSpecRequest): unknown {
+    const obj: any = {};
+    if (message.yaml !== "") {
+      obj.yaml = message.yaml;
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    if (message.expectedVersion !== "") {
+      obj.expectedVersion = message.expectedVersion;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ApplyFleetSpecRequest>, I>>(base?: I): ApplyFleetSpecRequest {
+    return ApplyFleetSpecRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ApplyFleetSpecRequest>, I>>(object: I): ApplyFleetSpecRequest {
+    const message = createBaseApplyFleetSpecRequest();
+    message.yaml = object.yaml ?? "";
+    message.dryRun = object.dryRun ?? false;
+    message.expectedVersion = object.expectedVersion ?? "";
+    return message;
+  },
+};
+
+function createBaseSpecChange(): SpecChange {
+  return { path: "", change: "", before: "", after: "" };
+}
+
+export const SpecChange: MessageFns<SpecChange> = {
+  encode(message: SpecChange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.change !== "") {
+      writer.uint32(18).string(message.change);
+    }
+    if (message.before !== "") {
+      writer.uint32(26).string(message.before);
+    }
+    if (message.after !== "") {
+      writer.uint32(34).string(message.after);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SpecChange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSpecChange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.change = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.before = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.after = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SpecChange {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      change: isSet(object.change) ? globalThis.String(object.change) : "",
+      before: isSet(object.before) ? globalThis.String(object.before) : "",
+      after: isSet(object.after) ? globalThis.String(object.after) : "",
+    };
+  },
+
+  toJSON(message: SpecChange): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.change !== "") {
+      obj.change = message.change;
+    }
+    if (message.before !== "") {
+      obj.before = message.before;
+    }
+    if (message.after !== "") {
+      obj.after = message.after;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SpecChange>, I>>(base?: I): SpecChange {
+    return SpecChange.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SpecChange>, I>>(object: I): SpecChange {
+    const message = createBaseSpecChange();
+    message.path = object.path ?? "";
+    message.change = object.change ?? "";
+    message.before = object.before ?? "";
+    message.after = object.after ?? "";
+    return message;
+  },
+};
+
+function createBaseApplyFleetSpecResponse(): ApplyFleetSpecResponse {
+  return { applied: false, version: "", changes: [], affectedRigIds: [] };
+}
+
+export const ApplyFleetSpecResponse: MessageFns<ApplyFleetSpecResponse> = {
+  encode(message: ApplyFleetSpecResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.applied !== false) {
+      writer.uint32(8).bool(message.applied);
+    }
+    if (message.version !== "") {
+      writer.uint32(18).string(message.version);
+    }
+    for (const v of message.changes) {
+      SpecChange.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.affectedRigIds) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApplyFleetSpecResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApplyFleetSpecResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.applied = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.changes.push(SpecChange.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.affectedRigIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApplyFleetSpecResponse {
+    return {
+      applied: isSet(object.applied) ? globalThis.Boolean(object.applied) : false,
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      changes: globalThis.Array.isArray(object?.changes) ? object.changes.map((e: any) => SpecChange.fromJSON(e)) : [],
+      affectedRigIds: globalThis.Array.isArray(object?.affectedRigIds)
+        ? object.affectedRigIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.affected_rig_ids)
+        ? object.affected_rig_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ApplyFleetSpecResponse): unknown {
+    const obj: any = {};
+    if (message.applied !== false) {
+      obj.applied = message.applied;
+    }
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
+    if (message.changes?.length) {
+      obj.changes = message.changes.map((e) => SpecChange.toJSON(e));
+    }
+    if (message.affectedRigIds?.length) {
+      obj.affectedRigIds = message.affectedRigIds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ApplyFleetSpecResponse>, I>>(base?: I): ApplyFleetSpecResponse {
+    return ApplyFleetSpecResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ApplyFleetSpecResponse>, I>>(object: I): ApplyFleetSpecResponse {
+    const message = createBaseApplyFleetSpecResponse();
+    message.applied = object.applied ?? false;
+    message.version = object.version ?? "";
+    message.changes = object.changes?.map((e) => SpecChange.fromPartial(e)) || [];
+    message.affectedRigIds = object.affectedRigIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseCommandStatus(): CommandStatus {
+  return {
+    commandId: "",
+    rigId: "",
+    minerId: "",
+    type: "",
+    state: 0,
+    attempts: 0,
+    createdAt: undefined,
+    deadline: undefined,
+    finishedAt: undefined,
+    cause: "",
+    requestedBy: "",
+    reason: "",
+  };
+}
+
+export const CommandStatus: MessageFns<CommandStatus> = {
+  encode(message: CommandStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.commandId !== "") {
+      writer.uint32(10).string(message.commandId);
+    }
+    if (message.rigId !== "") {
+      writer.uint32(18).string(message.rigId);
+    }
+    if (message.minerId !== "") {
+      writer.uint32(26).string(message.minerId);
+    }
+    if (message.type !== "") {
+      writer.uint32(34).string(message.type);
+    }
+    if (message.state !== 0) {
+      writer.uint32(40).int32(message.state);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(48).uint32(message.attempts);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(58).fork()).join();
+    }
+    if (message.deadline !== undefined) {
+      Timestamp.encode(toTimestamp(message.deadline), writer.uint32(66).fork()).join();
+    }
+    if (message.finishedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.finishedAt), writer.uint32(74).fork()).join();
+    }
+    if (message.cause !== "") {
+      writer.uint32(82).string(message.cause);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(90).string(message.requestedBy);
+    }
+    if (message.reason !== "") {
+      writer.uint32(98).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CommandStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommandStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.commandId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rigId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.minerId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.attempts = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.deadline = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.finishedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.cause = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CommandStatus {
+    return {
+      commandId: isSet(object.commandId)
+        ? globalThis.String(object.commandId)
+        : isSet(object.command_id)
+        ? globalThis.String(object.command_id)
+        : "",
+      rigId: isSet(object.rigId)
+        ? globalThis.String(object.rigId)
+        : isSet(object.rig_id)
+        ? globalThis.String(object.rig_id)
+        : "",
+      minerId: isSet(object.minerId)
+        ? globalThis.String(object.minerId)
+        : isSet(object.miner_id)
+        ? globalThis.String(object.miner_id)
+        : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      state: isSet(object.state) ? commandStateFromJSON(object.state) : 0,
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      deadline: isSet(object.deadline) ? fromJsonTimestamp(object.deadline) : undefined,
+      finishedAt: isSet(object.finishedAt)
+        ? fromJsonTimestamp(object.finishedAt)
+        : isSet(object.finished_at)
+        ? fromJsonTimestamp(object.finished_at)
+        : undefined,
+      cause: isSet(object.cause) ? globalThis.String(object.cause) : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: CommandStatus): unknown {
+    const obj: any = {};
+    if (message.commandId !== "") {
+      obj.commandId = message.commandId;
+    }
+    if (message.rigId !== "") {
+      obj.rigId = message.rigId;
+    }
+    if (message.minerId !== "") {
+      obj.minerId = message.minerId;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.state !== 0) {
+      obj.state = commandStateToJSON(message.state);
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.deadline !== undefined) {
+      obj.deadline = message.deadline.toISOString();
+    }
+    if (message.finishedAt !== undefined) {
+      obj.finishedAt = message.finishedAt.toISOString();
+    }
+    if (message.cause !== "") {
+      obj.cause = message.cause;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CommandStatus>, I>>(base?: I): CommandStatus {
+    return CommandStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CommandStatus>, I>>(object: I): CommandStatus {
+    const message = createBaseCommandStatus();
+    message.commandId = object.commandId ?? "";
+    message.rigId = object.rigId ?? "";
+    message.minerId = object.minerId ?? "";
+    message.type = object.type ?? "";
+    message.state = object.state ?? 0;
+    message.attempts = object.attempts ?? 0;
+    message.createdAt = object.createdAt ?? undefined;
+    message.deadline = object.deadline ?? undefined;
+    message.finishedAt = object.finishedAt ?? undefined;
+    message.cause = object.cause ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseRigCommandRequest(): RigCommandRequest {
+  return { rigId: "", minerId: "", reason: "", wait: false, timeoutSeconds: 0 };
+}
+
+export const RigCommandRequest: MessageFns<RigCommandRequest> = {
+  encode(message: RigCommandRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rigId !== "") {
+      writer.uint32(10).string(message.rigId);
+    }
+    if (message.minerId !== "") {
+      writer.uint32(18).string(message.minerId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.wait !== false) {
+      writer.uint32(32).bool(message.wait);
+    }
+    if (message.timeoutSeconds !== 0) {
+      writer.uint32(40).uint32(message.timeoutSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RigCommandRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRigCommandRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rigId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.minerId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.wait = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.timeoutSeconds = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RigCommandRequest {
+    return {
+      rigId: isSet(object.rigId)
+        ? globalThis.String(object.rigId)
+        : isSet(object.rig_id)
+        ? globalThis.String(object.rig_id)
+        : "",
+      minerId: isSet(object.minerId)
+        ? globalThis.String(object.minerId)
+        : isSet(object.miner_id)
+        ? globalThis.String(object.miner_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      wait: isSet(object.wait) ? globalThis.Boolean(object.wait) : false,
+      timeoutSeconds: isSet(object.timeoutSeconds)
+        ? globalThis.Number(object.timeoutSeconds)
+        : isSet(object.timeout_seconds)
+        ? globalThis.Number(object.timeout_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: RigCommandRequest): unknown {
+    const obj: any = {};
+    if (message.rigId !== "") {
+      obj.rigId = message.rigId;
+    }
+    if (message.minerId !== "") {
+      obj.minerId = message.minerId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.wait !== false) {
+      obj.wait = message.wait;
+    }
+    if (message.timeoutSeconds !== 0) {
+      obj.timeoutSeconds = Math.round(message.timeoutSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RigCommandRequest>, I>>(base?: I): RigCommandRequest {
+    return RigCommandRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RigCommandRequest>, I>>(object: I): RigCommandRequest {
+    const message = createBaseRigCommandRequest();
+    message.rigId = object.rigId ?? "";
+    message.minerId = object.minerId ?? "";
+    message.reason = object.reason ?? "";
+    message.wait = object.wait ?? false;
+    message.timeoutSeconds = object.timeoutSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetPoolsRequest(): SetPoolsRequest {
+  return { target: undefined, pools: [] };
+}
+
+export const SetPoolsRequest: MessageFns<SetPoolsRequest> = {
+  encode(message: SetPoolsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== undefined) {
+      RigCommandRequest.encode(message.target, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.pools) {
+      PoolTarget.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetPoolsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetPoolsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = RigCommandRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pools.push(PoolTarget.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetPoolsRequest {
+    return {
+      target: isSet(object.target) ? RigCommandRequest.fromJSON(object.target) : undefined,
+      pools: globalThis.Array.isArray(object?.pools) ? object.pools.map((e: any) => PoolTarget.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: SetPoolsRequest): unknown {
+    const obj: any = {};
+    if (message.target !== undefined) {
+      obj.target = RigCommandRequest.toJSON(message.target);
+    }
+    if (message.pools?.length) {
+      obj.pools = message.pools.map((e) => PoolTarget.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetPoolsRequest>, I>>(base?: I): SetPoolsRequest {
+    return SetPoolsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetPoolsRequest>, I>>(object: I): SetPoolsRequest {
+    const message = createBaseSetPoolsRequest();
+    message.target = (object.target !== undefined && object.target !== null)
+      ? RigCommandRequest.fromPartial(object.target)
+      : undefined;
+    message.pools = object.pools?.map((e) => PoolTarget.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseApplyProfileRequest(): ApplyProfileRequest {
+  return { target: undefined, profile: "" };
+}
+
+export const ApplyProfileRequest: MessageFns<ApplyProfileRequest> = {
+  encode(message: ApplyProfileRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== undefined) {
+      RigCommandRequest.encode(message.target, writer.uint32(10).fork()).join();
+    }
+    if (message.profile !== "") {
+      writer.uint32(18).string(message.profile);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApplyProfileRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApplyProfileRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = RigCommandRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.profile = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApplyProfileRequest {
+    return {
+      target: isSet(object.target) ? RigCommandRequest.fromJSON(object.target) : undefined,
+      profile: isSet(object.profile) ? globalThis.String(object.profile) : "",
+    };
+  },
+
+  toJSON(message: ApplyProfileRequest): unknown {
+    const obj: any = {};
+    if (message.target !== undefined) {
+      obj.target = RigCommandRequest.toJSON(message.target);
+    }
+    if (message.profile !== "") {
+      obj.profile = message.profile;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ApplyProfileRequest>, I>>(base?: I): ApplyProfileRequest {
+    return ApplyProfileRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ApplyProfileRequest>, I>>(object: I): ApplyProfileRequest {
+    const message = createBaseApplyProfileRequest();
+    message.target = (object.target !== undefined && object.target !== null)
+      ? RigCommandRequest.fromPartial(object.target)
+      : undefined;
+    message.profile = object.profile ?? "";
+    return message;
+  },
+};
+
+function createBaseBulkCommandRequest(): BulkCommandRequest {
+  return { selector: undefined, reason: "", concurrency: 0, timeoutSeconds: 0, dryRun: false, command: undefined };
+}
+
+export const BulkCommandRequest: MessageFns<BulkCommandRequest> = {
+  encode(message: BulkCommandRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.selector !== undefined) {
+      RigSelector.encode(message.selector, writer.uint32(10).fork()).join();
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.concurrency !== 0) {
+      writer.uint32(24).uint32(message.concurrency);
+    }
+    if (message.timeoutSeconds !== 0) {
+      writer.uint32(32).uint32(message.timeoutSeconds);
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(40).bool(message.dryRun);
+    }
+    switch (message.command?.$case) {
+      case "setPools":
+        SetPools.encode(message.command.value, writer.uint32(82).fork()).join();
+        break;
+      case "applyProfile":
+        ApplyProfile.encode(message.command.value, writer.uint32(90).fork()).join();
+        break;
+      case "restartMiner":
+        RestartMiner.encode(message.command.value, writer.uint32(98).fork()).join();
+        break;
+      case "rebootHost":
+        RebootHost.encode(message.command.value, writer.uint32(106).fork()).join();
+        break;
+      case "powerCycle":
+        PowerCycle.encode(message.command.value, writer.uint32(114).fork()).join();
+        break;
+      case "switchPool":
+        SwitchPool.encode(message.command.value, writer.uint32(122).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BulkCommandRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBulkCommandRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.selector = RigSelector.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.concurrency = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.timeoutSeconds = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.command = { $case: "setPools", value: SetPools.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.command = { $case: "applyProfile", value: ApplyProfile.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.command = { $case: "restartMiner", value: RestartMiner.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.command = { $case: "rebootHost", value: RebootHost.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.command = { $case: "powerCycle", value: PowerCycle.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.command = { $case: "switchPool", value: SwitchPool.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BulkCommandRequest {
+    return {
+      selector: isSet(object.selector) ? RigSelector.fromJSON(object.selector) : undefined,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      concurrency: isSet(object.concurrency) ? globalThis.Number(object.concurrency) : 0,
+      timeoutSeconds: isSet(object.timeoutSeconds)
+        ? globalThis.Number(object.timeoutSeconds)
+        : isSet(object.timeout_seconds)
+        ? globalThis.Number(object.timeout_seconds)
+        : 0,
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+      command: isSet(object.setPools)
+        ? { $case: "setPools", value: SetPools.fromJSON(object.setPools) }
+        : isSet(object.set_pools)
+        ? { $case: "setPools", value: SetPools.fromJSON(object.set_pools) }
+        : isSet(object.applyProfile)
+        ? { $case: "applyProfile", value: ApplyProfile.fromJSON(object.applyProfile) }
+        : isSet(object.apply_profile)
+        ? { $case: "applyProfile", value: ApplyProfile.fromJSON(object.apply_profile) }
+        : isSet(object.restartMiner)
+        ? { $case: "restartMiner", value: RestartMiner.fromJSON(object.restartMiner) }
+        : isSet(object.restart_miner)
+        ? { $case: "restartMiner", value: RestartMiner.fromJSON(object.restart_miner) }
+        : isSet(object.rebootHost)
+        ? { $case: "rebootHost", value: RebootHost.fromJSON(object.rebootHost) }
+        : isSet(object.reboot_host)
+        ? { $case: "rebootHost", value: RebootHost.fromJSON(object.reboot_host) }
+        : isSet(object.powerCycle)
+        ? { $case: "powerCycle", value: PowerCycle.fromJSON(object.powerCycle) }
+        : isSet(object.power_cycle)
+        ? { $case: "powerCycle", value: PowerCycle.fromJSON(object.power_cycle) }
+        : isSet(object.switchPool)
+        ? { $case: "switchPool", value: SwitchPool.fromJSON(object.switchPool) }
+        : isSet(object.switch_pool)
+        ? { $case: "switchPool", value: SwitchPool.fromJSON(object.switch_pool) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: BulkCommandRequest): unknown {
+    const obj: any = {};
+    if (message.selector !== undefined) {
+      obj.selector = RigSelector.toJSON(message.selector);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.concurrency !== 0) {
+      obj.concurrency = Math.round(message.concurrency);
+    }
+    if (message.timeoutSeconds !== 0) {
+      obj.timeoutSeconds = Math.round(message.timeoutSeconds);
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    if (message.command?.$case === "setPools") {
+      obj.setPools = SetPools.toJSON(message.command.value);
+    } else if (message.command?.$case === "applyProfile") {
+      obj.applyProfile = ApplyProfile.toJSON(message.command.value);
+    } else if (message.command?.$case === "restartMiner") {
+      obj.restartMiner = RestartMiner.toJSON(message.command.value);
+    } else if (message.command?.$case === "rebootHost") {
+      obj.rebootHost = RebootHost.toJSON(message.command.value);
+    } else if (message.command?.$case === "powerCycle") {
+      obj.powerCycle = PowerCycle.toJSON(message.command.value);
+    } else if (message.command?.$case === "switchPool") {
+      obj.switchPool = SwitchPool.toJSON(message.command.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BulkCommandRequest>, I>>(base?: I): BulkCommandRequest {
+    return BulkCommandRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BulkCommandRequest>, I>>(object: I): BulkCommandRequest {
+    const message = createBaseBulkCommandRequest();
+    message.selector = (object.selector !== undefined && object.selector !== null)
+      ? RigSelector.fromPartial(object.selector)
+      : undefined;
+    message.reason = object.reason ?? "";
+    message.concurrency = object.concurrency ?? 0;
+    message.timeoutSeconds = object.timeoutSeconds ?? 0;
+    message.dryRun = object.dryRun ?? false;
+    switch (object.command?.$case) {
+      case "setPools": {
+        if (object.command?.value !== undefined && object.command?.value !== null) {
+          message.command = { $case: "setPools", value: SetPools.fromPartial(object.command.value) };
+        }
+        break;
+      }
+      case "applyProfile": {
+        if (object.command?.value !== undefined && object.command?.value !== null) {
+          message.command = { $case: "applyProfile", value: ApplyProfile.fromPartial(object.command.value) };
+        }
+        break;
+      }
+      case "restartMiner": {
+        if (object.command?.value !== undefined && object.command?.value !== null) {
+          message.command = { $case: "restartMiner", value: RestartMiner.fromPartial(object.command.value) };
+        }
+        break;
+      }
+      case "rebootHost": {
+        if (object.command?.value !== undefined && object.command?.value !== null) {
+          message.command = { $case: "rebootHost", value: RebootHost.fromPartial(object.command.value) };
+        }
+        break;
+      }
+      case "powerCycle": {
+        if (object.command?.value !== undefined && object.command?.value !== null) {
+          message.command = { $case: "powerCycle", value: PowerCycle.fromPartial(object.command.value) };
+        }
+        break;
+      }
+      case "switchPool": {
+        if (object.command?.value !== undefined && object.command?.value !== null) {
+          message.command = { $case: "switchPool", value: SwitchPool.fromPartial(object.command.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseBulkProgress(): BulkProgress {
+  return { command: undefined, total: 0, done: 0, succeeded: 0, failed: 0, finished: false };
+}
+
+export const BulkProgress: MessageFns<BulkProgress> = {
+  encode(message: BulkProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.command !== undefined) {
+      CommandStatus.encode(message.command, writer.uint32(10).fork()).join();
+    }
+    if (message.total !== 0) {
+      writer.uint32(16).uint32(message.total);
+    }
+    if (message.done !== 0) {
+      writer.uint32(24).uint32(message.done);
+    }
+    if (message.succeeded !== 0) {
+      writer.uint32(32).uint32(message.succeeded);
+    }
+    if (message.failed !== 0) {
+      writer.uint32(40).uint32(message.failed);
+    }
+    if (message.finished !== false) {
+      writer.uint32(48).bool(message.finished);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BulkProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBulkProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.command = CommandStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.total = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.done = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.succeeded = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.failed = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.finished = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BulkProgress {
+    return {
+      command: isSet(object.command) ? CommandStatus.fromJSON(object.command) : undefined,
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      done: isSet(object.done) ? globalThis.Number(object.done) : 0,
+      succeeded: isSet(object.succeeded) ? globalThis.Number(object.succeeded) : 0,
+      failed: isSet(object.failed) ? globalThis.Number(object.failed) : 0,
+      finished: isSet(object.finished) ? globalThis.Boolean(object.finished) : false,
+    };
+  },
+
+  toJSON(message: BulkProgress): unknown {
+    const obj: any = {};
+    if (message.command !== undefined) {
+      obj.command = CommandStatus.toJSON(message.command);
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    if (message.done !== 0) {
+      obj.done = Math.round(message.done);
+    }
+    if (message.succeeded !== 0) {
+      obj.succeeded = Math.round(message.succeeded);
+    }
+    if (message.failed !== 0) {
+      obj.failed = Math.round(message.failed);
+    }
+    if (message.finished !== false) {
+      obj.finished = message.finished;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BulkProgress>, I>>(base?: I): BulkProgress {
+    return BulkProgress.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BulkProgress>, I>>(object: I): BulkProgress {
+    const message = createBaseBulkProgress();
+    message.command = (object.command !== undefined && object.command !== null)
+      ? CommandStatus.fromPartial(object.command)
+      : undefined;
+    message.total = object.total ?? 0;
+    message.done = object.done ?? 0;
+    message.succeeded = object.succeeded ?? 0;
+    message.failed = object.failed ?? 0;
+    message.finished = object.finished ?? false;
+    return message;
+  },
+};
+
+function createBaseGetCommandRequest(): GetCommandRequest {
+  return { commandId: "" };
+}
+
+export const GetCommandRequest: MessageFns<GetCommandRequest> = {
+  encode(message: GetCommandRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.commandId !== "") {
+      writer.uint32(10).string(message.commandId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCommandRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCommandRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.commandId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCommandRequest {
+    return {
+      commandId: isSet(object.commandId)
+        ? globalThis.String(object.commandId)
+        : isSet(object.command_id)
+        ? globalThis.String(object.command_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetCommandRequest): unknown {
+    const obj: any = {};
+    if (message.commandId !== "") {
+      obj.commandId = message.commandId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetCommandRequest>, I>>(base?: I): GetCommandRequest {
+    return GetCommandRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetCommandRequest>, I>>(object: I): GetCommandRequest {
+    const message = createBaseGetCommandRequest();
+    message.commandId = object.commandId ?? "";
+    return message;
+  },
+};
+
+function createBaseListCommandsRequest(): ListCommandsRequest {
+  return { rigId: "", limit: 0 };
+}
+
+export const ListCommandsRequest: MessageFns<ListCommandsRequest> = {
+  encode(message: ListCommandsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rigId !== "") {
+      writer.uint32(10).string(message.rigId);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCommandsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListCommandsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rigId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListCommandsRequest {
+    return {
+      rigId: isSet(object.rigId)
+        ? globalThis.String(object.rigId)
+        : isSet(object.rig_id)
+        ? globalThis.String(object.rig_id)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ListCommandsRequest): unknown {
+    const obj: any = {};
+    if (message.rigId !== "") {
+      obj.rigId = message.rigId;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListCommandsRequest>, I>>(base?: I): ListCommandsRequest {
+    return ListCommandsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListCommandsRequest>, I>>(object: I): ListCommandsRequest {
+    const message = createBaseListCommandsRequest();
+    message.rigId = object.rigId ?? "";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseListCommandsResponse(): ListCommandsResponse {
+  return { commands: [] };
+}
+
+export const ListCommandsResponse: MessageFns<ListCommandsResponse> = {
+  encode(message: ListCommandsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.commands) {
+      CommandStatus.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCommandsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListCommandsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.commands.push(CommandStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListCommandsResponse {
+    return {
+      commands: globalThis.Array.isArray(object?.commands)
+        ? object.commands.map((e: any) => CommandStatus.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListCommandsResponse): unknown {
+    const obj: any = {};
+    if (message.commands?.length) {
+      obj.commands = message.commands.map((e) => CommandStatus.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListCommandsResponse>, I>>(base?: I): ListCommandsResponse {
+    return ListCommandsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListCommandsResponse>, I>>(object: I): ListCommandsResponse {
+    const message = createBaseListCommandsResponse();
+    message.commands = object.commands?.map((e) => CommandStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDryRunPoliciesRequest(): DryRunPoliciesRequest {
+  return { rigId: "", from: undefined, to: undefined, fleetYaml: "" };
+}
+
+export const DryRunPoliciesRequest: MessageFns<DryRunPoliciesRequest> = {
+  encode(message: DryRunPoliciesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rigId !== "") {
+      writer.uint32(10).string(message.rigId);
+    }
+    if (message.from !== undefined) {
+      Timestamp.encode(toTimestamp(message.from), writer.uint32(18).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(26).fork()).join();
+    }
+    if (message.fleetYaml !== "") {
+      writer.uint32(34).string(message.fleetYaml);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DryRunPoliciesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDryRunPoliciesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rigId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.from = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.fleetYaml = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DryRunPoliciesRequest {
+    return {
+      rigId: isSet(object.rigId)
+        ? globalThis.String(object.rigId)
+        : isSet(object.rig_id)
+        ? globalThis.String(object.rig_id)
+        : "",
+      from: isSet(object.from) ? fromJsonTimestamp(object.from) : undefined,
+      to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
+      fleetYaml: isSet(object.fleetYaml)
+        ? globalThis.String(object.fleetYaml)
+        : isSet(object.fleet_yaml)
+        ? globalThis.String(object.fleet_yaml)
+        : "",
+    };
+  },
+
+  toJSON(message: DryRunPoliciesRequest): unknown {
+    const obj: any = {};
+    if (message.rigId !== "") {
+      obj.rigId = message.rigId;
+    }
+    if (message.from !== undefined) {
+      obj.from = message.from.toISOString();
+    }
+    if (message.to !== undefined) {
+      obj.to = message.to.toISOString();
+    }
+    if (message.fleetYaml !== "") {
+      obj.fleetYaml = message.fleetYaml;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DryRunPoliciesRequest>, I>>(base?: I): DryRunPoliciesRequest {
+    return DryRunPoliciesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DryRunPoliciesRequest>, I>>(object: I): DryRunPoliciesRequest {
+    const message = createBaseDryRunPoliciesRequest();
+    message.rigId = object.rigId ?? "";
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
+    message.fleetYaml = object.fleetYaml ?? "";
+    return message;
+  },
+};
+
+function createBasePolicyDecisionRecord(): PolicyDecisionRecord {
+  return { at: undefined, policy: "", kind: "", reason: "", message: "", severity: "" };
+}
+
+export const PolicyDecisionRecord: MessageFns<PolicyDecisionRecord> = {
+  encode(message: PolicyDecisionRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(10).fork()).join();
+    }
+    if (message.policy !== "") {
+      writer.uint32(18).string(message.policy);
+    }
+    if (message.kind !== "") {
+      writer.uint32(26).string(message.kind);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    if (message.message !== "") {
+      writer.uint32(42).string(message.message);
+    }
+    if (message.severity !== "") {
+      writer.uint32(50).string(message.severity);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicyDecisionRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicyDecisionRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.policy = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.severity = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PolicyDecisionRecord {
+    return {
+      at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+      policy: isSet(object.policy) ? globalThis.String(object.policy) : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      severity: isSet(object.severity) ? globalThis.String(object.severity) : "",
+    };
+  },
+
+  toJSON(message: PolicyDecisionRecord): unknown {
+    const obj: any = {};
+    if (message.at !== undefined) {
+      obj.at = message.at.toISOString();
+    }
+    if (message.policy !== "") {
+      obj.policy = message.policy;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.severity !== "") {
+      obj.severity = message.severity;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PolicyDecisionRecord>, I>>(base?: I): PolicyDecisionRecord {
+    return PolicyDecisionRecord.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PolicyDecisionRecord>, I>>(object: I): PolicyDecisionRecord {
+    const message = createBasePolicyDecisionRecord();
+    message.at = object.at ?? undefined;
+    message.policy = object.policy ?? "";
+    message.kind = object.kind ?? "";
+    message.reason = object.reason ?? "";
+    message.message = object.message ?? "";
+    message.severity = object.severity ?? "";
+    return message;
+  },
+};
+
+function createBaseDryRunPoliciesResponse(): DryRunPoliciesResponse {
+  return { rigId: "", snapshotsReplayed: 0, decisions: [] };
+}
+
+export const DryRunPoliciesResponse: MessageFns<DryRunPoliciesResponse> = {
+  encode(message: DryRunPoliciesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rigId !== "") {
+      writer.uint32(10).string(message.rigId);
+    }
+    if (message.snapshotsReplayed !== 0) {
+      writer.uint32(16).uint32(message.snapshotsReplayed);
+    }
+    for (const v of message.decisions) {
+      PolicyDecisionRecord.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DryRunPoliciesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDryRunPoliciesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rigId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.snapshotsReplayed = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.decisions.push(PolicyDecisionRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DryRunPoliciesResponse {
+    return {
+      rigId: isSet(object.rigId)
+        ? globalThis.String(object.rigId)
+        : isSet(object.rig_id)
+        ? globalThis.String(object.rig_id)
+        : "",
+      snapshotsReplayed: isSet(object.snapshotsReplayed)
+        ? globalThis.Number(object.snapshotsReplayed)
+        : isSet(object.snapshots_replayed)
+        ? globalThis.Number(object.snapshots_replayed)
+        : 0,
+      decisions: globalThis.Array.isArray(object?.decisions)
+        ? object.decisions.map((e: any) => PolicyDecisionRecord.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: DryRunPoliciesResponse): unknown {
+    const obj: any = {};
+    if (message.rigId !== "") {
+      obj.rigId = message.rigId;
+    }
+    if (message.snapshotsReplayed !== 0) {
+      obj.snapshotsReplayed = Math.round(message.snapshotsReplayed);
+    }
+    if (message.decisions?.length) {
+      obj.decisions = message.decisions.map((e) => PolicyDecisionRecord.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DryRunPoliciesResponse>, I>>(base?: I): DryRunPoliciesResponse {
+    return DryRunPoliciesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DryRunPoliciesResponse>, I>>(object: I): DryRunPoliciesResponse {
+    const message = createBaseDryRunPoliciesResponse();
+    message.rigId = object.rigId ?? "";
+    message.snapshotsReplayed = object.snapshotsReplayed ?? 0;
+    message.decisions = object.decisions?.map((e) => PolicyDecisionRecord.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 export type FleetServiceService = typeof FleetServiceService;
 export const FleetServiceService = {
-  /** All rigs the controller has heard from, ordered by rig_id. */
+  /** Rigs the controller has heard from, ordered by rig_id, filtered by a selector, paged. */
   listRigs: {
     path: "/rigwarden.v1.FleetService/ListRigs" as const,
     requestStream: false as const,
@@ -846,6 +4502,28 @@ export const FleetServiceService = {
     responseSerialize: (value: Rig): Buffer => Buffer.from(Rig.encode(value).finish()),
     responseDeserialize: (value: Buffer): Rig => Rig.decode(value),
   },
+  /** The selected rigs as they are now, then every change as it is ingested, until the client cancels. */
+  watchRigs: {
+    path: "/rigwarden.v1.FleetService/WatchRigs" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchRigsRequest): Buffer => Buffer.from(WatchRigsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchRigsRequest => WatchRigsRequest.decode(value),
+    responseSerialize: (value: RigUpdate): Buffer => Buffer.from(RigUpdate.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RigUpdate => RigUpdate.decode(value),
+  },
+  /** A rig's telemetry over a time range: raw snapshots, or 1-minute or 1-hour rollups. */
+  queryTelemetry: {
+    path: "/rigwarden.v1.FleetService/QueryTelemetry" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: QueryTelemetryRequest): Buffer =>
+      Buffer.from(QueryTelemetryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): QueryTelemetryRequest => QueryTelemetryRequest.decode(value),
+    responseSerialize: (value: QueryTelemetryResponse): Buffer =>
+      Buffer.from(QueryTelemetryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QueryTelemetryResponse => QueryTelemetryResponse.decode(value),
+  },
   /**
    * What happened on a rig, newest first: policy decisions with their reasons, agent events (safety watchdog,
    * rejected commands). NOT_FOUND for a rig never heard of.
@@ -859,22 +4537,161 @@ export const FleetServiceService = {
     responseSerialize: (value: ListEventsResponse): Buffer => Buffer.from(ListEventsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListEventsResponse => ListEventsResponse.decode(value),
   },
+  /** The fleet spec in force, as YAML, with its version. */
+  getFleetSpec: {
+    path: "/rigwarden.v1.FleetService/GetFleetSpec" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetFleetSpecRequest): Buffer => Buffer.from(GetFleetSpecRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetFleetSpecRequest => GetFleetSpecRequest.decode(value),
+    responseSerialize: (value: FleetSpecDocument): Buffer => Buffer.from(FleetSpecDocument.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FleetSpecDocument => FleetSpecDocument.decode(value),
+  },
+  /** Validate and (unless dry_run) apply a new fleet spec; answers the diff and the rigs it touches either way. */
+  applyFleetSpec: {
+    path: "/rigwarden.v1.FleetService/ApplyFleetSpec" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ApplyFleetSpecRequest): Buffer =>
+      Buffer.from(ApplyFleetSpecRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ApplyFleetSpecRequest => ApplyFleetSpecRequest.decode(value),
+    responseSerialize: (value: ApplyFleetSpecResponse): Buffer =>
+      Buffer.from(ApplyFleetSpecResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ApplyFleetSpecResponse => ApplyFleetSpecResponse.decode(value),
+  },
+  /** Operator commands on one rig: persisted, signed, sent, retried under the same id until the deadline. */
+  setPools: {
+    path: "/rigwarden.v1.FleetService/SetPools" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetPoolsRequest): Buffer => Buffer.from(SetPoolsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetPoolsRequest => SetPoolsRequest.decode(value),
+    responseSerialize: (value: CommandStatus): Buffer => Buffer.from(CommandStatus.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CommandStatus => CommandStatus.decode(value),
+  },
+  applyProfile: {
+    path: "/rigwarden.v1.FleetService/ApplyProfile" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ApplyProfileRequest): Buffer => Buffer.from(ApplyProfileRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ApplyProfileRequest => ApplyProfileRequest.decode(value),
+    responseSerialize: (value: CommandStatus): Buffer => Buffer.from(CommandStatus.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CommandStatus => CommandStatus.decode(value),
+  },
+  restartMiner: {
+    path: "/rigwarden.v1.FleetService/RestartMiner" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RigCommandRequest): Buffer => Buffer.from(RigCommandRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RigCommandRequest => RigCommandRequest.decode(value),
+    responseSerialize: (value: CommandStatus): Buffer => Buffer.from(CommandStatus.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CommandStatus => CommandStatus.decode(value),
+  },
+  rebootRig: {
+    path: "/rigwarden.v1.FleetService/RebootRig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RigCommandRequest): Buffer => Buffer.from(RigCommandRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RigCommandRequest => RigCommandRequest.decode(value),
+    responseSerialize: (value: CommandStatus): Buffer => Buffer.from(CommandStatus.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CommandStatus => CommandStatus.decode(value),
+  },
+  powerCycle: {
+    path: "/rigwarden.v1.FleetService/PowerCycle" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RigCommandRequest): Buffer => Buffer.from(RigCommandRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RigCommandRequest => RigCommandRequest.decode(value),
+    responseSerialize: (value: CommandStatus): Buffer => Buffer.from(CommandStatus.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CommandStatus => CommandStatus.decode(value),
+  },
+  /** One command over every rig a selector matches; streams each rig's progress, then a summary. */
+  bulkCommand: {
+    path: "/rigwarden.v1.FleetService/BulkCommand" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: BulkCommandRequest): Buffer => Buffer.from(BulkCommandRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): BulkCommandRequest => BulkCommandRequest.decode(value),
+    responseSerialize: (value: BulkProgress): Buffer => Buffer.from(BulkProgress.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BulkProgress => BulkProgress.decode(value),
+  },
+  /** A command's current state. NOT_FOUND for an unknown id. */
+  getCommand: {
+    path: "/rigwarden.v1.FleetService/GetCommand" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCommandRequest): Buffer => Buffer.from(GetCommandRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCommandRequest => GetCommandRequest.decode(value),
+    responseSerialize: (value: CommandStatus): Buffer => Buffer.from(CommandStatus.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CommandStatus => CommandStatus.decode(value),
+  },
+  /** Commands of a rig (or all rigs), newest first. */
+  listCommands: {
+    path: "/rigwarden.v1.FleetService/ListCommands" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListCommandsRequest): Buffer => Buffer.from(ListCommandsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListCommandsRequest => ListCommandsRequest.decode(value),
+    responseSerialize: (value: ListCommandsResponse): Buffer =>
+      Buffer.from(ListCommandsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListCommandsResponse => ListCommandsResponse.decode(value),
+  },
+  /**
+   * Replay stored telemetry through the policies (with the fleet spec in force, or a proposed one) and show what
+   * they would have decided, and when. Nothing is sent.
+   */
+  dryRunPolicies: {
+    path: "/rigwarden.v1.FleetService/DryRunPolicies" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DryRunPoliciesRequest): Buffer =>
+      Buffer.from(DryRunPoliciesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DryRunPoliciesRequest => DryRunPoliciesRequest.decode(value),
+    responseSerialize: (value: DryRunPoliciesResponse): Buffer =>
+      Buffer.from(DryRunPoliciesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DryRunPoliciesResponse => DryRunPoliciesResponse.decode(value),
+  },
 } as const;
 
 export interface FleetServiceServer extends UntypedServiceImplementation {
-  /** All rigs the controller has heard from, ordered by rig_id. */
+  /** Rigs the controller has heard from, ordered by rig_id, filtered by a selector, paged. */
   listRigs: handleUnaryCall<ListRigsRequest, ListRigsResponse>;
   /** One rig with its latest snapshot. NOT_FOUND when the controller never heard of it. */
   getRig: handleUnaryCall<GetRigRequest, Rig>;
+  /** The selected rigs as they are now, then every change as it is ingested, until the client cancels. */
+  watchRigs: handleServerStreamingCall<WatchRigsRequest, RigUpdate>;
+  /** A rig's telemetry over a time range: raw snapshots, or 1-minute or 1-hour rollups. */
+  queryTelemetry: handleUnaryCall<QueryTelemetryRequest, QueryTelemetryResponse>;
   /**
    * What happened on a rig, newest first: policy decisions with their reasons, agent events (safety watchdog,
    * rejected commands). NOT_FOUND for a rig never heard of.
    */
   listEvents: handleUnaryCall<ListEventsRequest, ListEventsResponse>;
+  /** The fleet spec in force, as YAML, with its version. */
+  getFleetSpec: handleUnaryCall<GetFleetSpecRequest, FleetSpecDocument>;
+  /** Validate and (unless dry_run) apply a new fleet spec; answers the diff and the rigs it touches either way. */
+  applyFleetSpec: handleUnaryCall<ApplyFleetSpecRequest, ApplyFleetSpecResponse>;
+  /** Operator commands on one rig: persisted, signed, sent, retried under the same id until the deadline. */
+  setPools: handleUnaryCall<SetPoolsRequest, CommandStatus>;
+  applyProfile: handleUnaryCall<ApplyProfileRequest, CommandStatus>;
+  restartMiner: handleUnaryCall<RigCommandRequest, CommandStatus>;
+  rebootRig: handleUnaryCall<RigCommandRequest, CommandStatus>;
+  powerCycle: handleUnaryCall<RigCommandRequest, CommandStatus>;
+  /** One command over every rig a selector matches; streams each rig's progress, then a summary. */
+  bulkCommand: handleServerStreamingCall<BulkCommandRequest, BulkProgress>;
+  /** A command's current state. NOT_FOUND for an unknown id. */
+  getCommand: handleUnaryCall<GetCommandRequest, CommandStatus>;
+  /** Commands of a rig (or all rigs), newest first. */
+  listCommands: handleUnaryCall<ListCommandsRequest, ListCommandsResponse>;
+  /**
+   * Replay stored telemetry through the policies (with the fleet spec in force, or a proposed one) and show what
+   * they would have decided, and when. Nothing is sent.
+   */
+  dryRunPolicies: handleUnaryCall<DryRunPoliciesRequest, DryRunPoliciesResponse>;
 }
 
 export interface FleetServiceClient extends Client {
-  /** All rigs the controller has heard from, ordered by rig_id. */
+  /** Rigs the controller has heard from, ordered by rig_id, filtered by a selector, paged. */
   listRigs(
     request: ListRigsRequest,
     callback: (error: ServiceError | null, response: ListRigsResponse) => void,
@@ -903,6 +4720,29 @@ export interface FleetServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Rig) => void,
   ): ClientUnaryCall;
+  /** The selected rigs as they are now, then every change as it is ingested, until the client cancels. */
+  watchRigs(request: WatchRigsRequest, options?: Partial<CallOptions>): ClientReadableStream<RigUpdate>;
+  watchRigs(
+    request: WatchRigsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<RigUpdate>;
+  /** A rig's telemetry over a time range: raw snapshots, or 1-minute or 1-hour rollups. */
+  queryTelemetry(
+    request: QueryTelemetryRequest,
+    callback: (error: ServiceError | null, response: QueryTelemetryResponse) => void,
+  ): ClientUnaryCall;
+  queryTelemetry(
+    request: QueryTelemetryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: QueryTelemetryResponse) => void,
+  ): ClientUnaryCall;
+  queryTelemetry(
+    request: QueryTelemetryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: QueryTelemetryResponse) => void,
+  ): ClientUnaryCall;
   /**
    * What happened on a rig, newest first: policy decisions with their reasons, agent events (safety watchdog,
    * rejected commands). NOT_FOUND for a rig never heard of.
@@ -922,6 +4762,172 @@ export interface FleetServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListEventsResponse) => void,
   ): ClientUnaryCall;
+  /** The fleet spec in force, as YAML, with its version. */
+  getFleetSpec(
+    request: GetFleetSpecRequest,
+    callback: (error: ServiceError | null, response: FleetSpecDocument) => void,
+  ): ClientUnaryCall;
+  getFleetSpec(
+    request: GetFleetSpecRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FleetSpecDocument) => void,
+  ): ClientUnaryCall;
+  getFleetSpec(
+    request: GetFleetSpecRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FleetSpecDocument) => void,
+  ): ClientUnaryCall;
+  /** Validate and (unless dry_run) apply a new fleet spec; answers the diff and the rigs it touches either way. */
+  applyFleetSpec(
+    request: ApplyFleetSpecRequest,
+    callback: (error: ServiceError | null, response: ApplyFleetSpecResponse) => void,
+  ): ClientUnaryCall;
+  applyFleetSpec(
+    request: ApplyFleetSpecRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ApplyFleetSpecResponse) => void,
+  ): ClientUnaryCall;
+  applyFleetSpec(
+    request: ApplyFleetSpecRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ApplyFleetSpecResponse) => void,
+  ): ClientUnaryCall;
+  /** Operator commands on one rig: persisted, signed, sent, retried under the same id until the deadline. */
+  setPools(
+    request: SetPoolsRequest,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  setPools(
+    request: SetPoolsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  setPools(
+    request: SetPoolsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  applyProfile(
+    request: ApplyProfileRequest,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  applyProfile(
+    request: ApplyProfileRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  applyProfile(
+    request: ApplyProfileRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  restartMiner(
+    request: RigCommandRequest,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  restartMiner(
+    request: RigCommandRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  restartMiner(
+    request: RigCommandRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  rebootRig(
+    request: RigCommandRequest,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  rebootRig(
+    request: RigCommandRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  rebootRig(
+    request: RigCommandRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  powerCycle(
+    request: RigCommandRequest,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  powerCycle(
+    request: RigCommandRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  powerCycle(
+    request: RigCommandRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  /** One command over every rig a selector matches; streams each rig's progress, then a summary. */
+  bulkCommand(request: BulkCommandRequest, options?: Partial<CallOptions>): ClientReadableStream<BulkProgress>;
+  bulkCommand(
+    request: BulkCommandRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<BulkProgress>;
+  /** A command's current state. NOT_FOUND for an unknown id. */
+  getCommand(
+    request: GetCommandRequest,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  getCommand(
+    request: GetCommandRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  getCommand(
+    request: GetCommandRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  /** Commands of a rig (or all rigs), newest first. */
+  listCommands(
+    request: ListCommandsRequest,
+    callback: (error: ServiceError | null, response: ListCommandsResponse) => void,
+  ): ClientUnaryCall;
+  listCommands(
+    request: ListCommandsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListCommandsResponse) => void,
+  ): ClientUnaryCall;
+  listCommands(
+    request: ListCommandsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListCommandsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Replay stored telemetry through the policies (with the fleet spec in force, or a proposed one) and show what
+   * they would have decided, and when. Nothing is sent.
+   */
+  dryRunPolicies(
+    request: DryRunPoliciesRequest,
+    callback: (error: ServiceError | null, response: DryRunPoliciesResponse) => void,
+  ): ClientUnaryCall;
+  dryRunPolicies(
+    request: DryRunPoliciesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DryRunPoliciesResponse) => void,
+  ): ClientUnaryCall;
+  dryRunPolicies(
+    request: DryRunPoliciesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DryRunPoliciesResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const FleetServiceClient = makeGenericClientConstructor(
@@ -932,6 +4938,10 @@ export const FleetServiceClient = makeGenericClientConstructor(
   service: typeof FleetServiceService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
@@ -977,6 +4987,10 @@ function longToNumber(int64: { toString(): string }): number {
     throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {
