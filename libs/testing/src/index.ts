@@ -4,3 +4,4 @@ export * from './wait-for';
 export * from './child-process';
 export * from './tcp-proxy';
 export * from './test-certificates';
+export * from './admin-token';
