@@ -7,7 +7,7 @@ import { createPduOutlet, PduError } from '@rigwarden/drivers-pdu';
 import { FileNonceStore } from '@rigwarden/security';
 import { AgentStatus, RigEvent, RigTopics, encodeJson } from '@rigwarden/protocol';
 import type { Clock, Logger } from '@rigwarden/shared';
-import type { AgentConfig } from './config/agent-config';
+import { labelsForRig, type AgentConfig } from './config/agent-config';
 import { ConfigError } from './config/config-error';
 import { CommandExecutor, type CommandTarget } from './commands/command-executor';
 import { CommandHandler } from './commands/command-handler';
@@ -104,6 +104,7 @@ export class Agent {
       ...config.mqtt,
       agentId: config.agent.id,
       agentVersion: AGENT_VERSION,
+      labelsFor: (rigId) => labelsForRig(config, rigId),
       rigIds: [...this.rigIds],
       clock,
       logger: logger.child('mqtt'),

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, type TempDir } from '@rigwarden/testing';
-import { loadAgentConfig, parseAgentConfig } from './agent-config';
+import { labelsForRig, loadAgentConfig, parseAgentConfig } from './agent-config';
 import { ConfigError } from './config-error';
 
 const minimal = { miners: [{ rig: 'r1', host: '10.0.0.2' }] };
@@ -62,12 +62,27 @@ describe('agent config', () => {
     ['a missing CA file', { ...minimal, mqtt: { url: 'mqtts://b:8883', tls: { caFile: 'nope/ca.pem' } } }, 'mqtt.tls.caFile', /cannot read \/etc\/rigwarden\/nope\/ca\.pem \(ENOENT\)/],
     ['a client certificate without its key', { ...minimal, mqtt: { tls: { certFile: 'agent.yaml' } } }, 'mqtt.tls.certFile', /cannot read|go together/],
     ['an agent id with a space', { ...minimal, agent: { id: 'lan 1' } }, 'agent.id', /not a valid agent id/],
+    ['an empty label value', { ...minimal, agent: { labels: { row: '' } } }, 'agent.labels.row', /must be a non-empty string/],
+    ['labels given as a list', { ...minimal, agent: { labels: ['row=1'] } }, 'agent.labels', /must be a mapping/],
+    ['a rig label that is a mapping', { ...minimal, rigs: { r1: { labels: { model: { name: 'S19' } } } } }, 'rigs.r1.labels.model', /non-empty string, got a mapping/],
+    ['an empty label name', { ...minimal, rigs: { r1: { labels: { '': 'x' } } } }, 'rigs.r1.labels', /label names must be non-empty/],
   ])('rejects %s, naming the file and the key path', (_label, raw, path, message) => {
     const err = problem(raw);
     expect(err.file).toBe('/etc/rigwarden/agent.yaml');
     expect(err.path).toBe(path);
     expect(err.message).toMatch(message as RegExp);
     expect(err.message.startsWith(`/etc/rigwarden/agent.yaml: ${path}: `)).toBe(true);
+  });
+
+  it('gives each rig the agent-wide labels, overridden key by key by its own (numbers as text)', () => {
+    const config = parseAgentConfig({
+      agent: { labels: { site: 'farm-a', row: 1 } },
+      rigs: { r1: { labels: { row: '2', model: 'S19j Pro' } } },
+      miners: [{ rig: 'r1', host: 'h1' }, { rig: 'r2', host: 'h2' }],
+    }, '/x/agent.yaml', {});
+    expect(labelsForRig(config, 'r1')).toEqual({ site: 'farm-a', row: '2', model: 'S19j Pro' });
+    expect(labelsForRig(config, 'r2')).toEqual({ site: 'farm-a', row: '1' });
+    expect(parseAgentConfig(minimal, '/x/agent.yaml', {}).agent.labels).toEqual({});
   });
 
   it('names the environment variable when it is the one at fault', () => {

@@ -24,7 +24,8 @@ export interface MinerConfig {
 
 export interface AgentConfig {
   file: string;
-  agent: { id: string; dataDir: string };
+  /** labels: defaults for every rig of this agent (a rig's own rigs.<id>.labels win key by key). */
+  agent: { id: string; dataDir: string; labels: Record<string, string> };
   mqtt: {
     url: string; clientId: string; username?: string; password?: string; topicRoot: string;
     /** PEM file contents for mqtts://: the CA that signed the broker's certificate, and a client certificate and key. */
@@ -71,6 +72,8 @@ export interface ProfileSettings {
 }
 
 export interface RigSettings {
+  /** Operator labels (model, row, site, ...) published in the rig's retained state; fleet groups select rigs by them. */
+  labels: Record<string, string>;
   rebootCommand?: string[];
   /** Passed to @rigwarden/drivers-pdu createPduOutlet (driver, host, community, outlet, ...). */
   pdu?: Record<string, unknown>;
@@ -117,6 +120,24 @@ class Reader {
   }
 }
 
+/** A mapping of non-empty string keys to non-empty string values (numbers are taken as their text: row: 1). */
+function readLabels(r: Reader, value: unknown, path: string): Record<string, string> {
+  const obj = r.object(value, path, Object.keys((value ?? {}) as Obj));
+  const labels: Record<string, string> = {};
+  for (const [key, v] of Object.entries(obj)) {
+    if (key.trim() === '') r.fail(path, 'label names must be non-empty');
+    const text = typeof v === 'number' && Number.isFinite(v) ? String(v) : v;
+    if (typeof text !== 'string' || text.trim() === '') r.fail(`${path}.${key}`, `must be a non-empty string, got ${describe(v)}`);
+    labels[key] = text;
+  }
+  return labels;
+}
+
+/** A rig's labels: the agent-wide ones, overridden key by key by the rig's own. */
+export function labelsForRig(config: Pick<AgentConfig, 'agent' | 'rigs'>, rigId: string): Record<string, string> {
+  return { ...config.agent.labels, ...(config.rigs[rigId]?.labels ?? {}) };
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
@@ -145,10 +166,11 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
   const r: Reader = new Reader(file);
   const root = r.object(raw, '', ['agent', 'mqtt', 'poll', 'outbox', 'status', 'security', 'safety', 'profiles', 'rigs', 'miners', 'scan', 'gpu']);
 
-  const agentRaw = r.object(root['agent'], 'agent', ['id', 'dataDir']);
+  const agentRaw = r.object(root['agent'], 'agent', ['id', 'dataDir', 'labels']);
   const agentId = r.string(agentRaw, 'id', 'agent.', hostname());
   if (!isValidRigId(agentId)) r.fail('agent.id', `"${agentId}" is not a valid agent id: use 1-128 characters from A-Z a-z 0-9 . _ : - (first one alphanumeric)`);
   const dataDir = resolve(dirname(file), r.string(agentRaw, 'dataDir', 'agent.', './data/agent'));
+  const agentLabels = readLabels(r, agentRaw['labels'], 'agent.labels');
 
   const mqttRaw = r.object(root['mqtt'], 'mqtt', ['url', 'clientId', 'username', 'password', 'topicRoot', 'tls']);
   const url = env['MQTT_URL'] || r.string(mqttRaw, 'url', 'mqtt.', 'mqtt://127.0.0.1:1883');
@@ -237,13 +259,13 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
   const rigs: Record<string, RigSettings> = {};
   for (const [rigId, value] of Object.entries(rigsRaw)) {
     const p = `rigs.${rigId}`;
-    const obj = r.object(value, p, ['rebootCommand', 'pdu']);
+    const obj = r.object(value, p, ['labels', 'rebootCommand', 'pdu']);
     const reboot = obj['rebootCommand'];
     if (reboot !== undefined && (!Array.isArray(reboot) || reboot.length === 0 || !reboot.every((a) => typeof a === 'string' && a !== ''))) {
       r.fail(`${p}.rebootCommand`, 'must be a non-empty list of strings (argv, no shell), e.g. ["ssh", "root@{host}", "reboot"]');
     }
     const pdu = obj['pdu'] === undefined ? undefined : r.object(obj['pdu'], `${p}.pdu`, Object.keys(obj['pdu'] as Obj));
-    rigs[rigId] = { rebootCommand: reboot as string[] | undefined, pdu };
+    rigs[rigId] = { labels: readLabels(r, obj['labels'], `${p}.labels`), rebootCommand: reboot as string[] | undefined, pdu };
   }
 
   const gpuRaw = r.object(root['gpu'], 'gpu', ['tuning', 'nvidiaSmiPath', 'nvidiaSettingsPath', 'xDisplay', 'amdgpuDrmRoot', 'timeoutMs']);
@@ -316,5 +338,5 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
   for (const rigId of Object.keys(rigs)) {
     if (!miners.some((m) => m.rig === rigId)) r.fail(`rigs.${rigId}`, `no miner in miners[] belongs to rig "${rigId}"`);
   }
-  return { file, agent: { id: agentId, dataDir }, mqtt, poll, outbox, status, security, safety, profiles, rigs, miners, scan, gpu };
+  return { file, agent: { id: agentId, dataDir, labels: agentLabels }, mqtt, poll, outbox, status, security, safety, profiles, rigs, miners, scan, gpu };
 }

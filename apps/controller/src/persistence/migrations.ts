@@ -95,6 +95,22 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX rollups_by_time ON rollups (resolution, bucket_start);
     `,
   },
+  {
+    version: 6,
+    name: 'rig labels and every applied fleet spec version',
+    sql: `
+      -- The agent's labels from the rig's retained state, as a JSON object (fleet groups select rigs by them).
+      ALTER TABLE rigs ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
+      -- Every fleet spec put in force (from the --fleet file at start or ApplyFleetSpec), newest last.
+      CREATE TABLE fleet_specs (
+        id         INTEGER PRIMARY KEY,
+        version    TEXT NOT NULL,          -- content hash of the YAML
+        yaml       TEXT NOT NULL,
+        applied_at INTEGER NOT NULL,
+        applied_by TEXT NOT NULL           -- "file:<path>" or "apikey:<id>"
+      );
+    `,
+  },
 ];
 
 export async function migrate(db: SqliteDatabase): Promise<number> {

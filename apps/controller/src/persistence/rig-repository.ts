@@ -8,6 +8,8 @@ export interface RigRow {
   state_at: number | null;
   last_seen: number | null;
   last_seq: number;
+  /** JSON object (schema v6). */
+  labels: string;
 }
 
 export interface RigRecord {
@@ -16,6 +18,8 @@ export interface RigRecord {
   lastSeen?: Date;
   lastSeq: number;
   miners: MinerSnapshot[];
+  /** The agent's labels from the retained state. */
+  labels: Record<string, string>;
 }
 
 export interface WriteResult {
@@ -91,10 +95,10 @@ export class RigRepository {
   async writeState(state: RigState): Promise<void> {
     const at = state.at!.getTime();
     await this.db.transaction((tx) => tx.run(
-      `INSERT INTO rigs (rig_id, agent_id, online, state_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (rig_id) DO UPDATE SET online = excluded.online, state_at = excluded.state_at, agent_id = excluded.agent_id
+      `INSERT INTO rigs (rig_id, agent_id, online, state_at, labels) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (rig_id) DO UPDATE SET online = excluded.online, state_at = excluded.state_at, agent_id = excluded.agent_id, labels = excluded.labels
        WHERE rigs.state_at IS NULL OR excluded.state_at >= rigs.state_at`,
-      [state.rigId, state.agentId || null, state.online ? 1 : 0, at],
+      [state.rigId, state.agentId || null, state.online ? 1 : 0, at, JSON.stringify(state.labels ?? {})],
     ));
   }
 
@@ -127,6 +131,7 @@ export class RigRepository {
       lastSeen: r.last_seen === null ? undefined : new Date(r.last_seen),
       lastSeq: r.last_seq,
       miners: byRig.get(r.rig_id) ?? [],
+      labels: JSON.parse(r.labels || '{}') as Record<string, string>,
     }));
   }
 }
