@@ -16,6 +16,7 @@ import { createLogger, systemClock } from '@rigwarden/shared';
 import { CgminerSimulator } from '@rigwarden/simulators';
 import { makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
 import { Agent } from '../agent';
+import { CommandJournal } from './command-journal';
 import { parseAgentConfig } from '../config/agent-config';
 
 jest.setTimeout(30_000);
@@ -108,6 +109,37 @@ describe('agent commands over MQTT', () => {
     const replayEvents = events.filter((e) => e.reason === 'replayed_nonce').length;
     expect(replayEvents).toBeGreaterThan(0);
     expect(replayEvents).toBeLessThanOrEqual(11);
+  });
+
+  it('answers a command id sent again in a fresh envelope (a controller retry) with the stored result, running it once', async () => {
+    const command = draft({ $case: 'switchPool', value: { poolIndex: 0 } });
+    const first = signer.sign(command, Date.now());
+    await send(first);
+    const original = await resultFor(first.commandId);
+    expect(original.outcome).toBe(CommandOutcome.COMMAND_OUTCOME_SUCCEEDED);
+    const switchesBefore = sim.requests.filter((r) => r.toString().includes('switchpool')).length;
+    const retries = [signer.sign(command, Date.now()), signer.sign(command, Date.now())];
+    expect(new Set([first.nonce, ...retries.map((r) => r.nonce)]).size).toBe(3);
+    for (const retry of retries) await send(retry);
+    const answers = await waitFor('two more answers', () => {
+      const all = results.filter((r) => r.commandId === first.commandId);
+      return all.length === 3 ? all : undefined;
+    });
+    for (const a of answers) expect(a).toMatchObject({ outcome: original.outcome, cause: original.cause, durationMs: original.durationMs });
+    expect(sim.requests.filter((r) => r.toString().includes('switchpool')).length).toBe(switchesBefore);
+  });
+
+  it('keeps results in the journal across a restart of the agent', () => {
+    const path = join(dir.path, 'journal-test', 'commands.journal');
+    const journal = new CommandJournal(path);
+    journal.record('j-1', 'started', 1000);
+    journal.record('j-1', 'finished', 1500, { outcome: CommandOutcome.COMMAND_OUTCOME_FAILED, cause: 'miner said no', durationMs: 500 });
+    journal.record('j-2', 'started', 2000);
+    const reopened = new CommandJournal(path);
+    expect(reopened.state('j-1')).toBe('finished');
+    expect(reopened.result('j-1')).toEqual({ outcome: CommandOutcome.COMMAND_OUTCOME_FAILED, cause: 'miner said no', durationMs: 500 });
+    expect(reopened.state('j-2')).toBe('started');
+    expect(reopened.result('j-2')).toBeUndefined();
   });
 
   it.each([

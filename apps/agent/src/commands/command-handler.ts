@@ -88,12 +88,18 @@ export class CommandHandler {
     const id = envelope.commandId;
     const seen = journal.state(id);
     if (seen !== undefined) {
-      // Authentic but already run (or started before a crash): never twice.
+      // Authentic but already run (or started before a crash): never twice. The controller retries under the same id
+      // until it has a result, so a finished command is answered again with the result it had.
       this.counters.duplicates++;
-      logger.warn('command id already executed; not running it again', { rig: rigId, command: id, state: seen });
-      this.result(rigId, id, { outcome: CommandOutcome.COMMAND_OUTCOME_REJECTED, cause: seen === 'finished'
-        ? `command ${id} was already executed`
-        : `command ${id} was started before the agent restarted; its outcome is unknown and it is not run again` }, started);
+      const stored = journal.result(id);
+      logger.info('command id already executed; answering with its result, not running it again', { rig: rigId, command: id, state: seen });
+      if (stored) {
+        this.send(rigId, id, { outcome: stored.outcome as CommandOutcome, cause: stored.cause }, stored.durationMs, journal.at(id) ?? started);
+        return;
+      }
+      this.result(rigId, id, seen === 'finished'
+        ? { outcome: CommandOutcome.COMMAND_OUTCOME_REJECTED, cause: `command ${id} was already executed` }
+        : { outcome: CommandOutcome.COMMAND_OUTCOME_FAILED, cause: `command ${id} was started before the agent restarted; its outcome is unknown and it is not run again` }, started);
       return;
     }
     journal.record(id, 'started', started);
@@ -107,7 +113,8 @@ export class CommandHandler {
     } finally {
       clearTimeout(timer);
     }
-    journal.record(id, 'finished', clock.now());
+    const finished = clock.now();
+    journal.record(id, 'finished', finished, { outcome: result.outcome, cause: result.cause, durationMs: Math.max(0, finished - started) });
     if (result.outcome === CommandOutcome.COMMAND_OUTCOME_SUCCEEDED) this.counters.executed++;
     else this.counters.failed++;
     this.result(rigId, id, result, started);
@@ -130,9 +137,11 @@ export class CommandHandler {
 
   private result(rigId: string, commandId: string, result: ExecutionResult, started: number): void {
     const now = this.options.clock.now();
-    const message = CommandResult.fromPartial({
-      commandId, rigId, outcome: result.outcome, cause: result.cause, durationMs: Math.max(0, now - started), finishedAt: new Date(now),
-    });
+    this.send(rigId, commandId, result, Math.max(0, now - started), now);
+  }
+
+  private send(rigId: string, commandId: string, result: ExecutionResult, durationMs: number, finishedAt: number): void {
+    const message = CommandResult.fromPartial({ commandId, rigId, outcome: result.outcome, cause: result.cause, durationMs, finishedAt: new Date(finishedAt) });
     this.options.send(this.options.topics.rig(rigId, 'results'), encodeJson(CommandResult, message).toString('utf8'));
   }
 }

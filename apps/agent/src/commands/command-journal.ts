@@ -3,14 +3,18 @@ import { dirname } from 'node:path';
 
 export type JournalState = 'started' | 'finished';
 
-interface Entry { id: string; state: JournalState; at: number }
+/** What a finished command answered, kept so a repeated delivery of its id gets the same answer. */
+export interface JournalResult { outcome: number; cause: string; durationMs: number }
+
+interface Entry { id: string; state: JournalState; at: number; result?: JournalResult }
 
 /**
  * At-most-once execution across crashes: a command id is journalled as "started"
  * (and flushed to disk) before its side effect, and "finished" after. A command
  * found "started" but never "finished" after a restart is NOT run again: its
  * outcome is unknown, and repeating a power-cycle or a pool change is worse than
- * reporting it. Bounded: compacted to the newest `capacity` ids.
+ * reporting it. The result of a finished command is journalled with it, so the controller's retries (same id, fresh
+ * envelope) are answered with the original result. Bounded: compacted to the newest `capacity` ids.
  */
 export class CommandJournal {
   private readonly entries = new Map<string, Entry>();
@@ -42,9 +46,19 @@ export class CommandJournal {
     return this.entries.get(id)?.state;
   }
 
+  /** When the id's latest state was recorded. */
+  at(id: string): number | undefined {
+    return this.entries.get(id)?.at;
+  }
+
+  /** The result journalled when the command finished (undefined for a command that never finished). */
+  result(id: string): JournalResult | undefined {
+    return this.entries.get(id)?.result;
+  }
+
   /** Records a state durably (appendFileSync returns after the write reaches the OS). */
-  record(id: string, state: JournalState, at: number): void {
-    const entry = { id, state, at };
+  record(id: string, state: JournalState, at: number, result?: JournalResult): void {
+    const entry: Entry = result ? { id, state, at, result } : { id, state, at };
     appendFileSync(this.path, JSON.stringify(entry) + '\n');
     this.entries.delete(id);
     this.entries.set(id, entry);
