@@ -19,6 +19,8 @@ export interface ControllerConfig {
   /** Per-rig command keys (same file format as the agent's); without it no command can be signed. */
   keysFile?: string;
   reconcile: { timeoutMs: number; concurrency: number };
+  /** Command retries and deadlines (defaults in commands/command-dispatcher.service.ts: 60 s deadline, retry 2 s doubling to 15 s). */
+  commands?: { defaultTimeoutMs?: number; retryInitialMs?: number; retryMaxMs?: number; tickMs?: number; envelopeTtlMs?: number };
 }
 
 export const CONTROLLER_CONFIG = Symbol('CONTROLLER_CONFIG');

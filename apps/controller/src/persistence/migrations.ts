@@ -96,6 +96,33 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
     `,
   },
   {
+    version: 5,
+    name: 'commands: persisted before they are published, with attempts, deadline and result',
+    sql: `
+      -- One row per command id (the agent runs an id once); retries reuse the row. state: PENDING, SENT, SUCCEEDED,
+      -- FAILED, REJECTED, TIMED_OUT. payload: the proto3 JSON of the CommandEnvelope payload ({"setPools": {...}}).
+      CREATE TABLE commands (
+        id           TEXT PRIMARY KEY,
+        rig_id       TEXT NOT NULL,
+        miner_id     TEXT NOT NULL,
+        type         TEXT NOT NULL,
+        payload      TEXT NOT NULL,
+        state        TEXT NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        created_at   INTEGER NOT NULL,
+        deadline     INTEGER NOT NULL,
+        sent_at      INTEGER,
+        finished_at  INTEGER,
+        cause        TEXT NOT NULL DEFAULT '',
+        requested_by TEXT NOT NULL,
+        reason       TEXT NOT NULL DEFAULT ''
+      );
+      CREATE INDEX commands_by_rig_time ON commands (rig_id, created_at);
+      CREATE INDEX commands_by_time ON commands (created_at);
+      CREATE INDEX commands_unfinished ON commands (state) WHERE state IN ('PENDING', 'SENT');
+    `,
+  },
+  {
     version: 6,
     name: 'rig labels and every applied fleet spec version',
     sql: `
