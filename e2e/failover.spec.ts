@@ -57,13 +57,13 @@ describe('failover with real processes', () => {
 
     await waitFor('the miner to be moved to pool 1', () => (sim.state.activePool === 1 ? true : undefined), 45_000, 100);
     const listed = await waitFor('the switch in rigctl events', async () => {
-      const { code, stdout } = await runNode(bin('rigctl'), ['--server', endpoints.grpc, 'events', 'fo-e2e', '--json']);
+      const { code, stdout } = await runNode(bin('rigctl'), ['--server', endpoints.grpc, 'events', 'fo-e2e', '--json'], { RIGWARDEN_API_KEY_FILE: join(dir.path, 'admin.token') });
       if (code !== 0) return undefined;
       const events = (JSON.parse(stdout) as { events?: Array<{ kind: string; reason: string; source: string; message: string }> }).events ?? [];
       return events.find((e) => e.kind === 'policy.switch-pool');
     }, 15_000, 250);
     expect(listed).toMatchObject({ reason: 'active-pool-silent', source: 'failover' });
-    const table = await runNode(bin('rigctl'), ['--server', endpoints.grpc, 'events', 'fo-e2e']);
+    const table = await runNode(bin('rigctl'), ['--server', endpoints.grpc, 'events', 'fo-e2e'], { RIGWARDEN_API_KEY_FILE: join(dir.path, 'admin.token') });
     expect(table.stdout).toMatch(/policy\.switch-pool\s+active-pool-silent\s+failover/);
   });
 });

@@ -40,7 +40,7 @@ describe('npm start', () => {
       pids = [...output.matchAll(/(controller|simfarm|agent) (\d+)/g)].map((m) => Number(m[2]));
       expect(pids).toHaveLength(3);
       const rigs = await waitFor('three rigs with data', async () => {
-        const { code, stdout } = await runNode(join(root, 'bin/rigctl.js'), ['--server', grpc, 'rigs', '--json']);
+        const { code, stdout } = await runNode(join(root, 'bin/rigctl.js'), ['--server', grpc, 'rigs', '--json'], { RIGWARDEN_API_KEY_FILE: join(dir.path, 'admin.token') });
         if (code !== 0) return undefined;
         const parsed = JSON.parse(stdout) as { rigs: Array<{ rigId: string; miners: Array<{ hashrate5sHs?: number }> }> };
         return parsed.rigs.length === 3 && parsed.rigs.every((r) => r.miners[0]?.hashrate5sHs !== undefined) ? parsed.rigs : undefined;

@@ -31,8 +31,11 @@ interface RigJson {
   miners: MinerJson[];
 }
 
+/** rigctl's API key: the admin token the controller under test wrote into its data dir. */
+let rigctlEnv: NodeJS.ProcessEnv = {};
+
 async function rigctlJson<T>(server: string, ...args: string[]): Promise<T> {
-  const { code, stdout, stderr } = await runNode(bin('rigctl'), ['--server', server, ...args, '--json']);
+  const { code, stdout, stderr } = await runNode(bin('rigctl'), ['--server', server, ...args, '--json'], rigctlEnv);
   if (code !== 0) throw new Error(`rigctl ${args.join(' ')} exited ${code}: ${stderr}`);
   return JSON.parse(stdout) as T;
 }
@@ -56,6 +59,7 @@ describe('agent -> MQTT -> controller -> SQLite -> gRPC -> rigctl', () => {
 
   beforeAll(async () => {
     dir = makeTempDir('rigwarden-e2e-');
+    rigctlEnv = { RIGWARDEN_API_KEY_FILE: join(dir.path, 'admin.token') };
     sim = new CgminerSimulator();
     const { port } = await sim.start();
     const readyFile = join(dir.path, 'controller.ready.json');
@@ -110,7 +114,7 @@ describe('agent -> MQTT -> controller -> SQLite -> gRPC -> rigctl', () => {
       s.pools.map((p, i) => ({ url: p.url, user: p.user, status: 'POOL_STATUS_ALIVE', active: i === s.activePool, accepted: p.accepted })),
     );
     // The table view shows the same rig.
-    const table = await runNode(bin('rigctl'), ['--server', grpc, 'rigs']);
+    const table = await runNode(bin('rigctl'), ['--server', grpc, 'rigs'], rigctlEnv);
     expect(table.stdout).toMatch(/e2e-rig-1\s+online\s+1\s+90\.\d\d TH\/s/);
   });
 

@@ -75,7 +75,10 @@ try {
   launch('controller', 'rigwarden-controller.js', ['--data-dir', dataDir, '--ready-file', controllerReady, '--keys-file', keysFile,
     ...(demo ? ['--fleet', join(root, 'fleet.sample.yaml')] : [])]);
   const endpoints = await waitForFile(controllerReady, 'the controller');
-  const rigctl = endpoints.grpc === '127.0.0.1:50051' ? 'npx rigctl rigs' : `npx rigctl --server ${endpoints.grpc} rigs`;
+  // rigctl reads ./data/admin.token (the controller's first admin API key) by default; name the file otherwise.
+  const tokenFile = join(dataDir, 'admin.token');
+  const keyEnv = tokenFile === join(process.cwd(), 'data', 'admin.token') ? '' : `RIGWARDEN_API_KEY_FILE=${tokenFile} `;
+  const rigctl = `${keyEnv}npx rigctl${endpoints.grpc === '127.0.0.1:50051' ? '' : ` --server ${endpoints.grpc}`} rigs`;
 
   if (demo) {
     const simReady = join(dataDir, 'simfarm.ready.json');
@@ -92,6 +95,7 @@ try {
     `  gRPC API     ${endpoints.grpc}`,
     `  MQTT broker  ${endpoints.mqtt}${process.env.MQTT_URL ? ' (MQTT_URL)' : ' (embedded)'}`,
     `  SQLite       ${endpoints.db}`,
+    `  API key      ${tokenFile} (admin; rigctl keys create --name me --scopes operate makes your own)`,
     demo ? `  demo farm    ${rigs} simulated cgminer miners, polled every 2 s` : '  demo farm    off (--no-demo)',
     `Try: ${rigctl}   (in another terminal; add --json for JSON)`,
     'Ctrl-C stops everything.',

@@ -5,10 +5,11 @@
  *   rigctl rigs [--json]          all rigs, one line each
  *   rigctl rig <rig-id> [--json]  one rig with its miners, boards, fans and pools
  */
-import { Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { FleetServiceClient, ListEventsResponse, ListRigsResponse, Rig, type Rig as RigType } from '@rigwarden/protocol';
 import { runBrokerConfig } from './broker-config.command';
 import { eventsTable, rigDetail, rigsTable } from './format';
+import { CONNECTION_USAGE, ConnectionOptionError, authMetadata, channelCredentials, parseConnectionOptions, type ConnectionOptions } from './grpc-client';
 
 const USAGE = `usage: rigctl [--server host:port] <command> [--json]
 
@@ -20,8 +21,9 @@ commands:
                     write a Mosquitto password file, ACL and conf snippet: each agent may publish only its own
                     rigs' topics and read only their commands; prints the generated passwords once
 
+${CONNECTION_USAGE}
+
 options:
-  --server host:port   controller gRPC address (default $RIGWARDEN_SERVER or 127.0.0.1:50051)
   --json               print proto3 JSON instead of a table
   --timeout <ms>       give up after this long (default 10000)`;
 
@@ -56,9 +58,12 @@ function fail(message: string, code = 2): never {
   process.exit(code);
 }
 
+/** The API key every call carries (set once in main from --api-key / --api-key-file / the environment). */
+let callMetadata = new Metadata();
+
 function call<Req, Res>(method: (req: Req, md: Metadata, opts: { deadline: Date }, cb: (err: ServiceError | null, res: Res) => void) => unknown, req: Req, timeoutMs: number): Promise<Res> {
   return new Promise((resolve, reject) => {
-    method(req, new Metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => (err ? reject(err) : resolve(res)));
+    method(req, callMetadata, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => (err ? reject(err) : resolve(res)));
   });
 }
 
@@ -68,6 +73,8 @@ function explain(err: ServiceError, server: string): string {
     case status.DEADLINE_EXCEEDED: return `the controller at ${server} did not answer in time`;
     case status.NOT_FOUND:
     case status.INVALID_ARGUMENT: return err.details;
+    case status.UNAUTHENTICATED: return `the controller refused the API key (${err.details}); pass --api-key-file FILE or set RIGWARDEN_API_KEY_FILE (the first admin key is <data-dir>/admin.token)`;
+    case status.PERMISSION_DENIED: return `permission denied: ${err.details}`;
     default: return `${status[err.code] ?? err.code}: ${err.details}`;
   }
 }
@@ -76,10 +83,20 @@ async function main(): Promise<void> {
   if (process.argv[2] === 'broker-config') {
     process.exit(runBrokerConfig(process.argv.slice(3)));
   }
-  const args = parseArgs(process.argv.slice(2));
+  let connection: ConnectionOptions;
+  let argv: string[];
+  try {
+    ({ options: connection, rest: argv } = parseConnectionOptions(process.argv.slice(2), process.env));
+  } catch (err) {
+    if (err instanceof ConnectionOptionError) fail(err.message);
+    throw err;
+  }
+  const args = parseArgs(argv);
+  args.server = connection.server;
+  callMetadata = authMetadata(connection);
   const [command, ...rest] = args.positional;
   if (!command) fail('no command given');
-  const client = new FleetServiceClient(args.server, credentials.createInsecure());
+  const client = new FleetServiceClient(args.server, channelCredentials(connection));
   try {
     if (command === 'rigs') {
       const rigs: RigType[] = [];

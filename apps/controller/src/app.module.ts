@@ -8,6 +8,7 @@ import { ListRigsUseCase } from './fleet/list-rigs.usecase';
 import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
 import { PersistenceModule } from './persistence/persistence.module';
 import { RigReconciler } from './reconcile/rig-reconciler.service';
+import { SecurityModule } from './security/security.module';
 
 /** Wiring only. */
 @Module({})
@@ -21,7 +22,7 @@ export class AppModule {
     };
     return {
       module: AppModule,
-      imports: [configModule, PersistenceModule],
+      imports: [configModule, PersistenceModule, SecurityModule],
       providers: [EmbeddedBrokerService, TelemetryIngestService, RigReconciler, ListRigsUseCase, GetRigUseCase, ListEventsUseCase, FleetGrpcServer],
       exports: [TelemetryIngestService, FleetGrpcServer, RigReconciler],
     };

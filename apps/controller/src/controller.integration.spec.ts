@@ -9,7 +9,7 @@ import {
   AgentStatus, CommandOutcome, CommandResult, FleetServiceClient, MinerSnapshot, RigEvent, RigState, RigTopics, encodeJson,
   ListEventsRequest, ListRigsRequest, type ListRigsResponse, type Rig,
 } from '@rigwarden/protocol';
-import { makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
+import { grpcAuth, makeTempDir, readAdminToken, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
 import { FleetGrpcServer } from './api-grpc/fleet-grpc.server';
 import { AppModule } from './app.module';
 import { loadControllerConfig, type ControllerConfig } from './config/controller-config';
@@ -22,8 +22,8 @@ function snapshot(rigId: string, seq: number, extra: Partial<MinerSnapshot> = {}
   });
 }
 
-function unary<Req, Res>(fn: (req: Req, md: Metadata, cb: (err: ServiceError | null, res: Res) => void) => unknown, req: Req): Promise<Res> {
-  return new Promise((resolve, reject) => fn(req, new Metadata(), (err, res) => (err ? reject(err) : resolve(res))));
+function unary<Req, Res>(fn: (req: Req, md: Metadata, cb: (err: ServiceError | null, res: Res) => void) => unknown, req: Req, auth: Metadata): Promise<Res> {
+  return new Promise((resolve, reject) => fn(req, auth, (err, res) => (err ? reject(err) : resolve(res))));
 }
 
 async function startController(config: ControllerConfig): Promise<INestApplicationContext> {
@@ -40,6 +40,7 @@ describe('controller: MQTT ingest -> SQLite -> gRPC', () => {
   let client: InstanceType<typeof FleetServiceClient>;
   let topics: RigTopics;
   let ingest: TelemetryIngestService;
+  let auth: Metadata;
 
   beforeAll(async () => {
     broker = await startTestBroker();
@@ -50,6 +51,7 @@ describe('controller: MQTT ingest -> SQLite -> gRPC', () => {
     });
     app = await startController(config);
     ingest = app.get(TelemetryIngestService);
+    auth = grpcAuth(readAdminToken(dir.path));
     client = new FleetServiceClient(app.get(FleetGrpcServer).address, credentials.createInsecure());
     publisher = await mqtt.connectAsync(broker.url, { clientId: `pub-${broker.topicRoot}` });
   });
@@ -62,8 +64,8 @@ describe('controller: MQTT ingest -> SQLite -> gRPC', () => {
     dir?.remove();
   });
 
-  const listRigs = (pageSize = 0, pageToken = ''): Promise<ListRigsResponse> => unary(client.listRigs.bind(client), ListRigsRequest.fromPartial({ pageSize, pageToken }));
-  const getRig = (rigId: string): Promise<Rig> => unary(client.getRig.bind(client), { rigId });
+  const listRigs = (pageSize = 0, pageToken = ''): Promise<ListRigsResponse> => unary(client.listRigs.bind(client), ListRigsRequest.fromPartial({ pageSize, pageToken }), auth);
+  const getRig = (rigId: string): Promise<Rig> => unary(client.getRig.bind(client), { rigId }, auth);
 
   it('stores what an agent publishes and serves it over gRPC, field for field', async () => {
     const sent = snapshot('rig-a', 1, {
@@ -110,7 +112,7 @@ describe('controller: MQTT ingest -> SQLite -> gRPC', () => {
     await expect(getRig('no-such-rig')).rejects.toMatchObject({ code: status.NOT_FOUND, details: expect.stringContaining('no-such-rig') });
     await expect(getRig('bad/id')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('rig_id') });
     await expect(listRigs(10_001)).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('page_size') });
-    const listEvents = (rigId: string, limit = 0) => unary(client.listEvents.bind(client), ListEventsRequest.fromPartial({ rigId, limit }));
+    const listEvents = (rigId: string, limit = 0) => unary(client.listEvents.bind(client), ListEventsRequest.fromPartial({ rigId, limit }), auth);
     await expect(listEvents('no-such-rig')).rejects.toMatchObject({ code: status.NOT_FOUND });
     await expect(listEvents('rig-a', 5000)).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('limit') });
   });
@@ -178,7 +180,7 @@ describe('controller: embedded broker', () => {
       await pub.publishAsync(new RigTopics().rig('emb-1', 'telemetry'), encodeJson(MinerSnapshot, snapshot('emb-1', 1)), { qos: 1 });
       await pub.endAsync();
       const client = new FleetServiceClient(app.get(FleetGrpcServer).address, credentials.createInsecure());
-      const rig = await waitFor('emb-1', () => unary<{ rigId: string }, Rig>(client.getRig.bind(client), { rigId: 'emb-1' }).catch(() => undefined));
+      const rig = await waitFor('emb-1', () => unary<{ rigId: string }, Rig>(client.getRig.bind(client), { rigId: 'emb-1' }, grpcAuth(readAdminToken(join(dir.path, 'a')))).catch(() => undefined));
       client.close();
       expect(rig.lastSeq).toBe(1);
     } finally {

@@ -7,6 +7,9 @@ import { FleetError } from '../fleet/fleet-error';
 import { GetRigUseCase } from '../fleet/get-rig.usecase';
 import { ListEventsUseCase } from '../fleet/list-events.usecase';
 import { ListRigsUseCase } from '../fleet/list-rigs.usecase';
+import { AuditRepository } from '../audit/audit.repository';
+import { API_AUTH, type ApiAuth } from '../security/api-auth';
+import { authInterceptor } from './auth.interceptor';
 import { toServiceError } from './grpc-status';
 
 /** UNIMPLEMENTED handlers for RPCs this build does not serve yet. */
@@ -30,6 +33,8 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
     @Inject(ListRigsUseCase) private readonly listRigs: ListRigsUseCase,
     @Inject(GetRigUseCase) private readonly getRig: GetRigUseCase,
     @Inject(ListEventsUseCase) private readonly listEvents: ListEventsUseCase,
+    @Inject(API_AUTH) private readonly auth: ApiAuth,
+    @Inject(AuditRepository) private readonly audit: AuditRepository,
   ) {}
 
   get address(): string {
@@ -37,7 +42,7 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
-    const server = new Server();
+    const server = new Server({ interceptors: [authInterceptor(this.auth, this.audit)] });
     this.server = server; // set before binding so a shutdown during start-up still closes it
     const impl: FleetServiceServer = {
       listRigs: (call, callback) => this.handle(call, callback, (req) => this.listRigs.execute(req)),

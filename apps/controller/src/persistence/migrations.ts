@@ -96,6 +96,40 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
     `,
   },
   {
+    version: 7,
+    name: 'API keys and the append-only audit log',
+    sql: `
+      -- API keys: the secret is never stored, only HMAC-SHA256(pepper, id, secret); the pepper lives outside the DB.
+      CREATE TABLE api_keys (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        scopes     TEXT NOT NULL,          -- comma-separated: read,operate,admin
+        hash       TEXT NOT NULL,          -- base64url
+        created    INTEGER NOT NULL,
+        not_before INTEGER NOT NULL,
+        expires    INTEGER,                -- NULL: never
+        revoked    INTEGER,
+        last_used  INTEGER
+      );
+      -- Who did what to what, and how it ended. Append-only: rows can be neither changed nor deleted, and each row's
+      -- hash chains it to the previous one under a key kept outside the database.
+      CREATE TABLE audit (
+        seq       INTEGER PRIMARY KEY,
+        at        INTEGER NOT NULL,
+        principal TEXT NOT NULL,
+        key_id    TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        target    TEXT NOT NULL,
+        outcome   TEXT NOT NULL,
+        detail    TEXT NOT NULL,
+        hash      TEXT NOT NULL
+      );
+      CREATE INDEX audit_by_time ON audit (at);
+      CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only: rows cannot be changed'); END;
+      CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only: rows cannot be deleted'); END;
+    `,
+  },
+  {
     version: 5,
     name: 'commands: persisted before they are published, with attempts, deadline and result',
     sql: `

@@ -8,13 +8,13 @@ import '@rigwarden/drivers-cgminer';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { Metadata, credentials } from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
 import { FleetServiceClient, ListEventsRequest, type ListEventsResponse } from '@rigwarden/protocol';
 import { SecretBytes } from '@rigwarden/security';
 import { FleetGrpcServer } from '../api-grpc/fleet-grpc.server';
 import { createLogger, systemClock } from '@rigwarden/shared';
 import { CgminerSimulator } from '@rigwarden/simulators';
-import { makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
+import { grpcAuth, makeTempDir, readAdminToken, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
 import { Agent } from '../../../agent/src/agent';
 import { parseAgentConfig } from '../../../agent/src/config/agent-config';
 import { AppModule } from '../app.module';
@@ -84,7 +84,7 @@ describe('failover scenario: silent primary pool', () => {
     expect(decision.source).toBe('failover');
     // The operator sees the same explanation over gRPC (rigctl events fo-1).
     const client = new FleetServiceClient(controller.get(FleetGrpcServer).address, credentials.createInsecure());
-    const listed = await new Promise<ListEventsResponse>((resolve, reject) => client.listEvents(ListEventsRequest.fromPartial({ rigId: 'fo-1', limit: 10 }), new Metadata(), (err, res) => (err ? reject(err) : resolve(res))));
+    const listed = await new Promise<ListEventsResponse>((resolve, reject) => client.listEvents(ListEventsRequest.fromPartial({ rigId: 'fo-1', limit: 10 }), grpcAuth(readAdminToken(join(dir.path, 'controller'))), (err, res) => (err ? reject(err) : resolve(res))));
     client.close();
     expect(listed.events.find((e) => e.kind === 'policy.switch-pool')).toMatchObject({ reason: 'active-pool-silent', source: 'failover', severity: decision.severity });
     const reconciler = controller.get(RigReconciler);

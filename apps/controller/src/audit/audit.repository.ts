@@ -1,0 +1,104 @@
+import type { AuditChain, AuditChainCheck, ChainedAuditEntry } from '@rigwarden/security';
+import type { SqliteDatabase } from '../persistence/sqlite-database';
+
+/** What a caller records; seq, time and hash are filled in by the log. */
+export interface AuditRecord {
+  /** "apikey:<id>", "policy:<name>", "controller". */
+  principal: string;
+  keyId?: string;
+  /** "FleetService/RestartMiner", "command.restart-miner", "apikey.revoke", ... */
+  action: string;
+  /** A rig id, a key id, "fleet-spec"; '' when unknown (a call denied before its request was read). */
+  target: string;
+  /** "ok", "denied", "unauthenticated", "invalid", "failed", or a command outcome. */
+  outcome: string;
+  /** Non-secret details, stored as JSON. */
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditRow {
+  seq: number;
+  at: number;
+  principal: string;
+  key_id: string;
+  action: string;
+  target: string;
+  outcome: string;
+  detail: string;
+  hash: string;
+}
+
+export interface AuditQuery {
+  principal?: string;
+  action?: string;
+  target?: string;
+  since?: number;
+  /** Default 100, max 10,000. */
+  limit?: number;
+}
+
+/**
+ * The append-only audit table (schema v7): triggers refuse UPDATE and DELETE, and each row's hash is an HMAC
+ * (AuditChain) over the previous row's hash and its own fields, so an edit made around the triggers (another
+ * SQLite client dropping them) is still detected by `verify()`. Appends run one at a time in the database's write
+ * queue, so the chain has no forks.
+ */
+export class AuditRepository {
+  private last: ChainedAuditEntry | undefined;
+  private loaded = false;
+
+  constructor(private readonly db: SqliteDatabase, private readonly chain: AuditChain, private readonly now: () => number) {}
+
+  async append(record: AuditRecord): Promise<AuditRow> {
+    return this.db.transaction(async (tx) => {
+      if (!this.loaded) {
+        const row = await tx.get<AuditRow>('SELECT * FROM audit ORDER BY seq DESC LIMIT 1');
+        this.last = row ? toEntry(row) : undefined;
+        this.loaded = true;
+      }
+      const entry = this.chain.append({
+        seq: (this.last?.seq ?? 0) + 1, at: this.now(), principal: record.principal, keyId: record.keyId ?? '',
+        action: record.action, target: record.target, outcome: record.outcome, detail: JSON.stringify(record.detail ?? {}),
+      }, this.last);
+      await tx.run('INSERT INTO audit (seq, at, principal, key_id, action, target, outcome, detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [entry.seq, entry.at, entry.principal, entry.keyId ?? '', entry.action, entry.target, entry.outcome, entry.detail ?? '{}', entry.mac]);
+      this.last = entry;
+      return toRow(entry);
+    }).catch((err: unknown) => {
+      this.loaded = false; // re-read the tail next time: the insert may or may not have happened
+      throw err;
+    });
+  }
+
+  /** Newest first. */
+  query(q: AuditQuery = {}): Promise<AuditRow[]> {
+    const where: string[] = [];
+    const params: Array<string | number> = [];
+    if (q.principal) { where.push('principal = ?'); params.push(q.principal); }
+    if (q.action) { where.push('action = ?'); params.push(q.action); }
+    if (q.target) { where.push('target = ?'); params.push(q.target); }
+    if (q.since !== undefined && q.since > 0) { where.push('at >= ?'); params.push(q.since); }
+    const limit = Math.min(Math.max(1, q.limit || 100), 10_000);
+    return this.db.all<AuditRow>(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`, [...params, limit]);
+  }
+
+  /** Checks the whole chain, oldest first: where it first breaks, or the anchor (last seq and hash). */
+  async verify(): Promise<AuditChainCheck> {
+    const rows = await this.db.all<AuditRow>('SELECT * FROM audit ORDER BY seq');
+    return this.chain.verify(rows.map(toEntry));
+  }
+}
+
+function toEntry(row: AuditRow): ChainedAuditEntry {
+  return {
+    seq: row.seq, at: row.at, principal: row.principal, keyId: row.key_id, action: row.action, target: row.target,
+    outcome: row.outcome, detail: row.detail, mac: row.hash,
+  };
+}
+
+function toRow(entry: ChainedAuditEntry): AuditRow {
+  return {
+    seq: entry.seq, at: entry.at, principal: entry.principal, key_id: entry.keyId ?? '', action: entry.action, target: entry.target,
+    outcome: entry.outcome, detail: entry.detail ?? '{}', hash: entry.mac,
+  };
+}

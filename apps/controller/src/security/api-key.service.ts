@@ -1,0 +1,72 @@
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { generateApiKey, type ApiKeyHasher, type ApiKeyToken } from '@rigwarden/security';
+import type { Clock, Logger } from '@rigwarden/shared';
+import { FleetError } from '../fleet/fleet-error';
+import { NEVER_EXPIRES, widestScope, type ApiKeyInfoRow, type ApiKeyRepository } from './api-key.repository';
+
+const DAY_MS = 86_400_000;
+const NAME = /^[\x21-\x7e]{1,128}$/;
+
+export interface CreateApiKeyCommand {
+  name: string;
+  scopes: readonly string[];
+  /** 0 or undefined: never expires. */
+  ttlDays?: number;
+}
+
+/** Creating, listing and revoking API keys: the use cases behind AdminService and the bootstrap admin key. */
+export class ApiKeyService {
+  constructor(
+    private readonly keys: ApiKeyRepository,
+    private readonly hasher: ApiKeyHasher,
+    private readonly clock: Clock,
+  ) {}
+
+  /** A new key; the token is returned once and never stored (only its hash is). */
+  async create(command: CreateApiKeyCommand): Promise<{ token: ApiKeyToken; info: ApiKeyInfoRow }> {
+    if (typeof command.name !== 'string' || !NAME.test(command.name)) {
+      throw new FleetError('invalid_argument', 'name: 1-128 printable ASCII characters without spaces (e.g. "ci-deploy")', 'name');
+    }
+    const scope = widestScope(command.scopes);
+    if (!scope) throw new FleetError('invalid_argument', `scopes: one or more of read, operate, admin; got ${JSON.stringify(command.scopes)}`, 'scopes');
+    const ttlDays = command.ttlDays ?? 0;
+    if (!Number.isInteger(ttlDays) || ttlDays < 0 || ttlDays > 36_500) {
+      throw new FleetError('invalid_argument', `ttl_days: 0 (never expires) to 36500, got ${ttlDays}`, 'ttl_days');
+    }
+    const now = this.clock.now();
+    const { token, record } = generateApiKey(this.hasher, {
+      principal: command.name, scope, now, expires: ttlDays === 0 ? NEVER_EXPIRES : now + ttlDays * DAY_MS,
+    });
+    await this.keys.insert(record, command.name);
+    const info = await this.keys.info(record.id);
+    return { token, info: info! };
+  }
+
+  list(): Promise<ApiKeyInfoRow[]> {
+    return this.keys.list();
+  }
+
+  async revoke(keyId: string): Promise<ApiKeyInfoRow> {
+    if (!/^[0-9a-f]{16}$/.test(keyId)) throw new FleetError('invalid_argument', `key_id: 16 hex characters (see rigctl keys list), got ${JSON.stringify(keyId)}`, 'key_id');
+    if (!(await this.keys.revoke(keyId, this.clock.now()))) throw new FleetError('not_found', `no API key ${keyId}; rigctl keys list shows the keys`, 'key_id');
+    return (await this.keys.info(keyId))!;
+  }
+
+  /**
+   * When no admin key works, creates one and writes its token to `tokenFile` (mode 0600, replaced atomically).
+   * Logs the file path, never the token. Returns the key id, or undefined when an admin key already exists.
+   */
+  async bootstrapAdmin(tokenFile: string, logger: Logger): Promise<string | undefined> {
+    if (await this.keys.hasActiveAdmin(this.clock.now())) return undefined;
+    const { token, info } = await this.create({ name: 'bootstrap-admin', scopes: ['admin'] });
+    mkdirSync(dirname(tokenFile), { recursive: true });
+    const tmp = `${tokenFile}.tmp`;
+    writeFileSync(tmp, token.reveal() + '\n', { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, tokenFile);
+    logger.warn('no admin API key existed: created one; its token is in the file (mode 0600). Use it with rigctl, create personal keys, then revoke it',
+      { keyId: info.id, file: tokenFile, rigctl: `RIGWARDEN_API_KEY_FILE=${tokenFile} rigctl keys list` });
+    return info.id;
+  }
+}

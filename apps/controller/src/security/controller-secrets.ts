@@ -1,0 +1,44 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SecretBytes } from '@rigwarden/security';
+
+/**
+ * The controller's own secrets, kept outside the database so a stolen database alone is useless: the API key pepper
+ * (API key hashes are HMACs under it) and the audit key (the audit chain's HMAC key). Generated on first start into
+ * `<data-dir>/controller-secrets.json` with mode 0600; back it up with the database.
+ */
+export interface ControllerSecrets {
+  apiKeyPepper: SecretBytes;
+  auditKey: SecretBytes;
+}
+
+export class ControllerSecretsError extends Error {
+  override readonly name = 'ControllerSecretsError';
+}
+
+export function loadOrCreateControllerSecrets(path: string): { secrets: ControllerSecrets; created: boolean } {
+  if (existsSync(path)) {
+    let raw: Record<string, unknown>;
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new ControllerSecretsError(`${path}: not valid JSON (${(err as Error).message}); restore it from a backup, or delete it and every API key with it`);
+    }
+    const field = (name: string): SecretBytes => {
+      const value = raw[name];
+      try {
+        return SecretBytes.fromBase64url(typeof value === 'string' ? value : '');
+      } catch {
+        throw new ControllerSecretsError(`${path}: ${name} must be base64url text of at least 32 bytes`);
+      }
+    };
+    return { secrets: { apiKeyPepper: field('apiKeyPepper'), auditKey: field('auditKey') }, created: false };
+  }
+  const secrets = { apiKeyPepper: SecretBytes.generate(), auditKey: SecretBytes.generate() };
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ apiKeyPepper: secrets.apiKeyPepper.exposeBase64url(), auditKey: secrets.auditKey.exposeBase64url() }, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
+  return { secrets, created: true };
+}

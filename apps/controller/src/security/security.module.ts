@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import { Module } from '@nestjs/common';
+import { ApiKeyHasher, AuditChain } from '@rigwarden/security';
+import { createLogger, systemClock } from '@rigwarden/shared';
+import { AuditRepository } from '../audit/audit.repository';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
+import { PersistenceModule } from '../persistence/persistence.module';
+import { SqliteDatabase } from '../persistence/sqlite-database';
+import { ADMIN_TOKEN_FILE, API_AUTH } from './api-auth';
+import { ApiAuthService } from './api-auth.service';
+import { ApiKeyRepository } from './api-key.repository';
+import { ApiKeyService } from './api-key.service';
+import { loadOrCreateControllerSecrets, type ControllerSecrets } from './controller-secrets';
+
+export const CONTROLLER_SECRETS = Symbol('CONTROLLER_SECRETS');
+
+/** API keys, their checking (API_AUTH) and the audit log. */
+@Module({
+  imports: [PersistenceModule],
+  providers: [
+    {
+      provide: CONTROLLER_SECRETS,
+      inject: [CONTROLLER_CONFIG],
+      useFactory: (config: ControllerConfig): ControllerSecrets => {
+        const path = join(config.dataDir, 'controller-secrets.json');
+        const { secrets, created } = loadOrCreateControllerSecrets(path);
+        if (created) createLogger('controller.security').info('created the API key pepper and audit key (back this file up with the database)', { file: path });
+        return secrets;
+      },
+    },
+    { provide: ApiKeyHasher, inject: [CONTROLLER_SECRETS], useFactory: (s: ControllerSecrets) => new ApiKeyHasher(s.apiKeyPepper) },
+    { provide: ApiKeyRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new ApiKeyRepository(db) },
+    {
+      provide: AuditRepository,
+      inject: [SqliteDatabase, CONTROLLER_SECRETS],
+      useFactory: (db: SqliteDatabase, s: ControllerSecrets) => new AuditRepository(db, new AuditChain(s.auditKey), () => systemClock.now()),
+    },
+    {
+      provide: ApiKeyService,
+      inject: [ApiKeyRepository, ApiKeyHasher],
+      useFactory: (keys: ApiKeyRepository, hasher: ApiKeyHasher) => new ApiKeyService(keys, hasher, systemClock),
+    },
+    {
+      provide: API_AUTH,
+      inject: [CONTROLLER_CONFIG, ApiKeyRepository, ApiKeyHasher, AuditRepository, ApiKeyService],
+      useFactory: async (config: ControllerConfig, keys: ApiKeyRepository, hasher: ApiKeyHasher, audit: AuditRepository, service: ApiKeyService) => {
+        const keyId = await service.bootstrapAdmin(join(config.dataDir, ADMIN_TOKEN_FILE), createLogger('controller.security'));
+        if (keyId) await audit.append({ principal: 'controller', action: 'apikey.bootstrap', target: keyId, outcome: 'ok', detail: { file: ADMIN_TOKEN_FILE } });
+        return new ApiAuthService(keys, hasher, audit, systemClock);
+      },
+    },
+  ],
+  exports: [API_AUTH, AuditRepository, ApiKeyService, ApiKeyRepository, CONTROLLER_SECRETS],
+})
+export class SecurityModule {}
