@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AlertService } from './alerts/alert.service';
 import { FleetGrpcServer } from './api-grpc/fleet-grpc.server';
 import { EmbeddedBrokerService } from './broker/embedded-broker.service';
 import { CONTROLLER_CONFIG, type ControllerConfig } from './config/controller-config';
@@ -6,6 +7,7 @@ import { GetRigUseCase } from './fleet/get-rig.usecase';
 import { ListEventsUseCase } from './fleet/list-events.usecase';
 import { ListRigsUseCase } from './fleet/list-rigs.usecase';
 import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
+import { MetricsService } from './metrics/metrics.service';
 import { PersistenceModule } from './persistence/persistence.module';
 import { RigReconciler } from './reconcile/rig-reconciler.service';
 import { SecurityModule } from './security/security.module';
@@ -23,8 +25,8 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [configModule, PersistenceModule, SecurityModule],
-      providers: [EmbeddedBrokerService, TelemetryIngestService, RigReconciler, ListRigsUseCase, GetRigUseCase, ListEventsUseCase, FleetGrpcServer],
-      exports: [TelemetryIngestService, FleetGrpcServer, RigReconciler],
+      providers: [EmbeddedBrokerService, TelemetryIngestService, RigReconciler, ListRigsUseCase, GetRigUseCase, ListEventsUseCase, FleetGrpcServer, AlertService, MetricsService],
+      exports: [TelemetryIngestService, FleetGrpcServer, RigReconciler, AlertService, MetricsService],
     };
   }
 }

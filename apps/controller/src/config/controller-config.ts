@@ -19,6 +19,8 @@ export interface ControllerConfig {
   /** Per-rig command keys (same file format as the agent's); without it no command can be signed. */
   keysFile?: string;
   reconcile: { timeoutMs: number; concurrency: number };
+  /** Alert rules and webhook channels (YAML with an `alerts:` section); without it alerts are listed, not sent. */
+  alertsFile?: string;
   /** Command retries and deadlines (defaults in commands/command-dispatcher.service.ts: 60 s deadline, retry 2 s doubling to 15 s). */
   commands?: { defaultTimeoutMs?: number; retryInitialMs?: number; retryMaxMs?: number; tickMs?: number; envelopeTtlMs?: number };
 }
@@ -39,6 +41,7 @@ export const CONTROLLER_USAGE = `usage: rigwarden-controller [options]
   --ready-file <file>     write {"grpc":..,"mqtt":..,"db":..} here once ready
   --fleet <file>          fleet spec YAML (env RIGWARDEN_FLEET); see fleet.sample.yaml
   --keys-file <file>      per-rig command keys (env RIGWARDEN_RIG_KEYS_FILE; default <data-dir>/keys.json)
+  --alerts <file>         alert rules and webhook channels YAML (env RIGWARDEN_ALERTS); see docs/observability.md
   --help`;
 
 function parseHostPort(value: string, what: string): { host: string; port: number } {
@@ -57,7 +60,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     if (arg === '--help' || arg === '-h') { flags.set('help', 'true'); continue; }
     const eq = arg.indexOf('=');
     const [key, value] = arg.startsWith('--') && eq > 0 ? [arg.slice(2, eq), arg.slice(eq + 1)] : [arg.slice(2), argv[++i]];
-    if (!arg.startsWith('--') || !['data-dir', 'db', 'mqtt-url', 'mqtt-port', 'grpc', 'ready-file', 'fleet', 'keys-file'].includes(key)) {
+    if (!arg.startsWith('--') || !['data-dir', 'db', 'mqtt-url', 'mqtt-port', 'grpc', 'ready-file', 'fleet', 'keys-file', 'alerts'].includes(key)) {
       throw new ControllerConfigError(`unknown argument "${arg}"\n\n${CONTROLLER_USAGE}`);
     }
     if (value === undefined) throw new ControllerConfigError(`--${key} needs a value`);
@@ -91,5 +94,6 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     fleetFile: flags.get('fleet') ?? (env['RIGWARDEN_FLEET'] || undefined),
     keysFile: resolve(flags.get('keys-file') ?? (env['RIGWARDEN_RIG_KEYS_FILE'] || join(dataDir, 'keys.json'))),
     reconcile: { timeoutMs: 10_000, concurrency: 8 },
+    alertsFile: flags.get('alerts') ?? (env['RIGWARDEN_ALERTS'] || undefined),
   };
 }

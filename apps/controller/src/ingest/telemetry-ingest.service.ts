@@ -56,6 +56,11 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     return this.brokerUrl;
   }
 
+  /** Snapshots received and not yet written (metrics: ingest queue depth). */
+  get pendingSnapshots(): number {
+    return this.pending.length;
+  }
+
   async onModuleInit(): Promise<void> {
     this.brokerUrl = await this.broker.brokerUrl();
     const client = mqtt.connect(this.brokerUrl, {

@@ -14,7 +14,14 @@ export interface EventRow {
 
 /** Events, command results and agent status: what agents report besides telemetry. */
 export class EventRepository {
+  private readonly recordedListeners: Array<(event: RigEvent, source: string) => void> = [];
+
   constructor(private readonly db: SqliteDatabase) {}
+
+  /** Called after a new event is stored (never for a replayed one). Listeners must be quick; a throw is ignored. */
+  onRecorded(listener: (event: RigEvent, source: string) => void): void {
+    this.recordedListeners.push(listener);
+  }
 
   /** Stores an event once (by event id): a replayed event is ignored. Returns whether it was new. */
   async recordEvent(event: RigEvent, source: string): Promise<boolean> {
@@ -23,6 +30,11 @@ export class EventRepository {
        ON CONFLICT (event_id) DO NOTHING`,
       [event.eventId, event.rigId, event.kind, event.severity, event.reason, event.message, event.at?.getTime() ?? 0, source],
     ));
+    if (changes > 0) {
+      for (const l of this.recordedListeners) {
+        try { l(event, source); } catch { /* a listener's failure never fails the write */ }
+      }
+    }
     return changes > 0;
   }
 
@@ -48,6 +60,12 @@ export class EventRepository {
 
   resultsForCommand(commandId: string): Promise<Array<{ outcome: string; cause: string; duration_ms: number }>> {
     return this.db.all('SELECT outcome, cause, duration_ms FROM command_results WHERE command_id = ? ORDER BY id', [commandId]);
+  }
+
+  /** Every agent's latest status (metrics: driver counters). */
+  async listAgentStatus(): Promise<AgentStatus[]> {
+    const rows = await this.db.all<{ status: string }>('SELECT status FROM agents ORDER BY agent_id');
+    return rows.map((r) => AgentStatus.fromJSON(JSON.parse(r.status)));
   }
 
   async agentStatus(agentId: string): Promise<AgentStatus | undefined> {

@@ -94,6 +94,11 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     this.pump();
   }
 
+  /** Rigs waiting for a reconcile and rigs being reconciled right now (metrics). */
+  queueDepth(): { queued: number; running: number } {
+    return { queued: this.queue.size + this.again.size, running: this.running.size };
+  }
+
   /** Resolves when nothing is queued or running (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);

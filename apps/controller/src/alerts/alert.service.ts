@@ -1,0 +1,148 @@
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { RigEvent } from '@rigwarden/protocol';
+import { createLogger, systemClock, type Clock, type Logger } from '@rigwarden/shared';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
+import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
+import { EventRepository } from '../persistence/event-repository';
+import { SqliteDatabase } from '../persistence/sqlite-database';
+import { AlertDispatcher } from './alert-dispatcher';
+import { AlertRules } from './alert-rules';
+import { DEFAULT_ALERTS_CONFIG, loadAlertsConfig, type AlertsConfig } from './alerts-config';
+import type { ActiveAlert, AlertMetricsSource, AlertNotification, DeliveryCount } from './alert-types';
+import { RigPresenceReader } from './rig-presence.reader';
+
+export interface EventSource { onRecorded(listener: (event: RigEvent, source: string) => void): void }
+export interface RigUpdateSource { onRigUpdated(listener: (rigId: string) => void): void }
+
+/** How soon a rig that is down is rechecked after new status arrives for it. */
+const RECHECK_DELAY_MS = 200;
+
+/**
+ * Runs the alert rules on every new event (EventRepository.onRecorded) and on rig connectivity (a check of the whole
+ * fleet every `checkIntervalS`, plus a quick recheck of a down rig when ingest stores something for it), and hands
+ * notifications to the dispatcher. Nothing here waits on a webhook: ingest is never slowed by alerting.
+ */
+@Injectable()
+export class AlertService implements OnModuleInit, OnModuleDestroy, AlertMetricsSource {
+  clock: Clock = systemClock;
+  private logger: Logger = createLogger('controller.alerts');
+  private config: AlertsConfig = DEFAULT_ALERTS_CONFIG;
+  private rules = new AlertRules(DEFAULT_ALERTS_CONFIG);
+  private dispatcher: AlertDispatcher | undefined;
+  private readonly presence: RigPresenceReader;
+  private checkTimer: NodeJS.Timeout | undefined;
+  private recheckTimer: NodeJS.Timeout | undefined;
+  private readonly dirty = new Set<string>();
+  private checking: Promise<void> | undefined;
+  private started = false;
+  private stopped = false;
+
+  constructor(
+    @Inject(CONTROLLER_CONFIG) private readonly controllerConfig: Pick<ControllerConfig, 'alertsFile'>,
+    @Inject(EventRepository) private readonly events: EventSource,
+    @Inject(TelemetryIngestService) private readonly ingest: RigUpdateSource,
+    @Inject(SqliteDatabase) db: SqliteDatabase,
+  ) {
+    this.presence = new RigPresenceReader(db);
+  }
+
+  onModuleInit(): void {
+    const file = this.controllerConfig.alertsFile;
+    const config = file ? loadAlertsConfig(file, process.env) : DEFAULT_ALERTS_CONFIG;
+    if (file) this.logger.info('alert rules loaded', { file, channels: config.channels.map((c) => `${c.name}(${c.type})`).join(',') || 'none' });
+    this.start(config);
+  }
+
+  /** Applies a config and subscribes (once). Tests call it directly with their own options. */
+  start(config: AlertsConfig, options: { logger?: Logger; sleep?: (ms: number, signal: AbortSignal) => Promise<void> } = {}): void {
+    if (this.started) throw new Error('AlertService.start: already started');
+    this.started = true;
+    this.config = config;
+    if (options.logger) this.logger = options.logger;
+    this.rules = new AlertRules(config);
+    this.dispatcher = new AlertDispatcher({
+      channels: config.channels, rateLimit: config.rateLimit, delivery: config.delivery, clock: this.clock, logger: this.logger, sleep: options.sleep,
+    });
+    this.events.onRecorded((event) => this.onEvent(event));
+    this.ingest.onRigUpdated((rigId) => this.onRigUpdated(rigId));
+    this.checkTimer = setInterval(() => void this.check(), config.checkIntervalMs);
+    this.checkTimer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.checkTimer);
+    clearTimeout(this.recheckTimer);
+    await this.checking;
+    await this.dispatcher?.close(Math.min(2_000, this.config.delivery.timeoutMs));
+  }
+
+  /** Alerts firing now, most severe first, then oldest first. */
+  active(): ActiveAlert[] {
+    return this.rules.active();
+  }
+
+  deliveryCounts(): DeliveryCount[] {
+    return this.dispatcher?.deliveryCounts() ?? [];
+  }
+
+  queueDepth(): number {
+    return this.dispatcher?.queueDepth() ?? 0;
+  }
+
+  /** Checks every rig's connectivity and the reminders now (also run every checkIntervalS). */
+  check(): Promise<void> {
+    if (this.checking || this.stopped) return this.checking ?? Promise.resolve();
+    this.checking = (async () => {
+      try {
+        const rigs = await this.presence.all();
+        const now = this.clock.now();
+        this.emit([...this.rules.observePresence(rigs, now), ...this.rules.tick(now)]);
+      } catch (err) {
+        this.logger.warn('alert check failed; will retry', { error: err as Error });
+      }
+    })().finally(() => { this.checking = undefined; });
+    return this.checking;
+  }
+
+  /** Resolves when every notification produced so far has been delivered or given up (tests). */
+  async idle(): Promise<void> {
+    await this.checking;
+    await this.recheck;
+    await this.dispatcher?.idle();
+  }
+
+  private recheck: Promise<void> | undefined;
+
+  private onRigUpdated(rigId: string): void {
+    if (this.stopped || !this.rules.watching(rigId)) return;
+    this.dirty.add(rigId);
+    if (this.recheckTimer) return;
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = undefined;
+      const ids = [...this.dirty];
+      this.dirty.clear();
+      this.recheck = this.presence.some(ids)
+        .then((rigs) => this.emit(this.rules.observePresence(rigs, this.clock.now())))
+        .catch((err) => this.logger.warn('alert recheck failed', { error: err as Error }));
+    }, RECHECK_DELAY_MS);
+    this.recheckTimer.unref();
+  }
+
+  private onEvent(event: RigEvent): void {
+    if (this.stopped) return;
+    const notifications = this.rules.observeEvent({
+      rigId: event.rigId, kind: event.kind, severity: event.severity, reason: event.reason, message: event.message, at: event.at?.getTime() ?? 0,
+    }, this.clock.now());
+    this.emit(notifications);
+  }
+
+  private emit(notifications: AlertNotification[]): void {
+    for (const n of notifications) {
+      (n.type === 'resolved' || n.severity === 'info' ? this.logger.info : this.logger.warn)('alert', {
+        status: n.type, rule: n.rule, rig: n.rigId, severity: n.severity, reason: n.reason, summary: n.summary,
+      });
+      this.dispatcher?.submit(n);
+    }
+  }
+}

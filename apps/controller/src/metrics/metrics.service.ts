@@ -1,0 +1,144 @@
+import { performance } from 'node:perf_hooks';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { AgentStatus } from '@rigwarden/protocol';
+import { AlertService } from '../alerts/alert.service';
+import type { AlertMetricsSource } from '../alerts/alert-types';
+import { CommandDispatcher, type CommandCounters } from '../commands/command-dispatcher.service';
+import type { IngestCounters } from '../ingest/ingest-counters';
+import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
+import { EventRepository } from '../persistence/event-repository';
+import { RigRepository, type RigRecord } from '../persistence/rig-repository';
+import { RigReconciler, type ReconcileCounters } from '../reconcile/rig-reconciler.service';
+import { registerFleetCollectors, type FleetView } from './fleet-collectors';
+
+/** Where the exporter reads from; the Nest providers satisfy these, tests may pass plain sources. */
+export interface RigSource { listRigs(limit: number, afterRigId: string): Promise<RigRecord[]> }
+export interface AgentSource { listAgentStatus(): Promise<AgentStatus[]> }
+export interface IngestSource { readonly counters: IngestCounters; readonly pendingSnapshots: number }
+export interface ReconcileSource { readonly counters: ReconcileCounters; queueDepth(): { queued: number; running: number } }
+export interface CommandSource { readonly counters: CommandCounters }
+
+const PAGE = 1000;
+
+/**
+ * The Prometheus exporter, on its own registry. Fleet series are computed at scrape time from the latest stored
+ * status (one read per scrape shared by every collector); controller series read the live counters.
+ * The HTTP edge serves `render()` with `contentType` on GET /metrics.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  readonly contentType: string = this.registry.contentType;
+  private view: Promise<FleetView> | undefined;
+
+  constructor(
+    @Inject(RigRepository) private readonly rigs: RigSource,
+    @Inject(EventRepository) private readonly agents: AgentSource,
+    @Inject(TelemetryIngestService) private readonly ingest: IngestSource,
+    @Inject(RigReconciler) private readonly reconciler: ReconcileSource,
+    @Optional() @Inject(AlertService) private readonly alerts?: AlertMetricsSource,
+    @Optional() @Inject(CommandDispatcher) private readonly commands?: CommandSource,
+  ) {
+    registerFleetCollectors(this.registry, () => this.view ?? this.readFleet());
+    this.registerController();
+  }
+
+  /** The exposition text (Prometheus 0.0.4 format). One fleet read per call, however many collectors use it. */
+  async render(): Promise<string> {
+    const own = this.view === undefined;
+    if (own) this.view = this.readFleet();
+    try {
+      return await this.registry.metrics();
+    } finally {
+      if (own) this.view = undefined;
+    }
+  }
+
+  private async readFleet(): Promise<FleetView> {
+    const started = performance.now();
+    const rigs: RigRecord[] = [];
+    for (let after = ''; ;) {
+      const page = await this.rigs.listRigs(PAGE, after);
+      rigs.push(...page);
+      if (page.length < PAGE) break;
+      after = page[page.length - 1]!.rigId;
+    }
+    const agents = await this.agents.listAgentStatus();
+    return { rigs, agents, readSeconds: (performance.now() - started) / 1000 };
+  }
+
+  private registerController(): void {
+    const registers = [this.registry];
+    const counts = <N extends string>(name: string, help: string, labelNames: readonly N[], read: () => Array<[Record<N, string>, number]>): void => {
+      new Counter<N>({
+        name, help, labelNames, registers,
+        collect() {
+          this.reset();
+          for (const [labels, value] of read()) this.inc(labels, value);
+        },
+      });
+    };
+    const level = <N extends string>(name: string, help: string, labelNames: readonly N[], read: () => Array<[Record<N, string>, number]>): void => {
+      new Gauge<N>({
+        name, help, labelNames, registers,
+        collect() {
+          this.reset();
+          for (const [labels, value] of read()) this.set(labels, value);
+        },
+      });
+    };
+    const ingest = (): IngestCounters => this.ingest.counters;
+    counts('rigwarden_ingest_received_total', 'MQTT messages the controller received (every kind, valid or not).', [], () => [[{}, ingest().received]]);
+    counts('rigwarden_ingest_snapshots_total', 'Telemetry snapshots written to SQLite, or dropped as duplicates of a stored (rig, seq).', ['outcome'], () => [
+      [{ outcome: 'stored' }, ingest().stored], [{ outcome: 'duplicate' }, ingest().duplicates],
+    ]);
+    counts('rigwarden_ingest_invalid_total', 'Messages dropped because their topic or payload was invalid.', [], () => [[{}, ingest().invalid]]);
+    counts('rigwarden_ingest_messages_total', 'Non-telemetry messages accepted, by kind.', ['kind'], () => [
+      [{ kind: 'state' }, ingest().states], [{ kind: 'event' }, ingest().events], [{ kind: 'result' }, ingest().results], [{ kind: 'agent_status' }, ingest().agentStatus],
+    ]);
+    counts('rigwarden_ingest_flushes_total', 'Snapshot batches written to SQLite, by outcome (an error keeps the batch for a retry).', ['outcome'], () => [
+      [{ outcome: 'ok' }, ingest().flushes], [{ outcome: 'error' }, ingest().flushErrors],
+    ]);
+    level('rigwarden_ingest_pending_snapshots', 'Snapshots received and waiting for the next batch write.', [], () => [[{}, this.ingest.pendingSnapshots]]);
+
+    const rc = (): ReconcileCounters => this.reconciler.counters;
+    level('rigwarden_reconcile_queue_depth', 'Rigs waiting for a reconcile (queued) and being reconciled (running).', ['state'], () => {
+      const d = this.reconciler.queueDepth();
+      return [[{ state: 'queued' }, d.queued], [{ state: 'running' }, d.running]];
+    });
+    counts('rigwarden_reconcile_total', 'Reconcile passes, by outcome.', ['outcome'], () => [
+      [{ outcome: 'ok' }, rc().reconciles], [{ outcome: 'error' }, rc().errors], [{ outcome: 'timeout' }, rc().timeouts],
+    ]);
+    counts('rigwarden_reconcile_decisions_total', 'Policy decisions taken (each one is also an event with its reason).', [], () => [[{}, rc().decisions]]);
+    counts('rigwarden_reconcile_commands_total', 'Commands the reconciler sent, or could not sign (no active key for the rig).', ['outcome'], () => [
+      [{ outcome: 'sent' }, rc().commands], [{ outcome: 'unsigned' }, rc().unsigned],
+    ]);
+
+    const commands = this.commands;
+    if (commands) {
+      const cc = (): CommandCounters => commands.counters;
+      counts('rigwarden_commands_dispatched_total', 'Commands stored and sent for the first time (policy or operator).', [], () => [[{}, cc().dispatched]]);
+      counts('rigwarden_command_retries_total', 'Publishes after the first one, under the same command id.', [], () => [[{}, cc().retried]]);
+      counts('rigwarden_commands_finished_total', 'Commands finished, by final state.', ['outcome'], () => [
+        [{ outcome: 'succeeded' }, cc().succeeded], [{ outcome: 'failed' }, cc().failed], [{ outcome: 'rejected' }, cc().rejected], [{ outcome: 'timed_out' }, cc().timedOut],
+      ]);
+      counts('rigwarden_commands_unsigned_total', 'Commands that could not be signed (no active key for the rig): finished failed, never sent.', [], () => [[{}, cc().unsigned]]);
+    }
+
+    const alerts = this.alerts;
+    if (!alerts) return;
+    level('rigwarden_alerts_active', 'Alerts firing right now, by rule and severity.', ['rule', 'severity'], () => {
+      const byKey = new Map<string, [Record<'rule' | 'severity', string>, number]>();
+      for (const a of alerts.active()) {
+        const entry = byKey.get(`${a.rule}/${a.severity}`) ?? [{ rule: a.rule, severity: a.severity }, 0];
+        entry[1]++;
+        byKey.set(`${a.rule}/${a.severity}`, entry);
+      }
+      return [...byKey.values()];
+    });
+    counts('rigwarden_alert_notifications_total', 'Alert notifications per channel, by outcome (delivered, failed, rate_limited, dropped).', ['channel', 'outcome'], () =>
+      alerts.deliveryCounts().map((c): [Record<'channel' | 'outcome', string>, number] => [{ channel: c.channel, outcome: c.outcome }, c.count]));
+    level('rigwarden_alert_delivery_queue_depth', 'Notifications waiting for delivery (all channels).', [], () => [[{}, alerts.queueDepth()]]);
+  }
+}
