@@ -1,11 +1,18 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { AlertService } from './alerts/alert.service';
 import { FleetGrpcServer } from './api-grpc/fleet-grpc.server';
+import { FleetReadHandlers } from './api-grpc/fleet-read.handlers';
 import { EmbeddedBrokerService } from './broker/embedded-broker.service';
 import { CONTROLLER_CONFIG, type ControllerConfig } from './config/controller-config';
+import { DryRunPoliciesUseCase } from './fleet/dry-run-policies.usecase';
+import { FleetSpecService } from './fleet/fleet-spec.service';
+import { ApplyFleetSpecUseCase, GetFleetSpecUseCase } from './fleet/fleet-spec.usecases';
 import { GetRigUseCase } from './fleet/get-rig.usecase';
 import { ListEventsUseCase } from './fleet/list-events.usecase';
 import { ListRigsUseCase } from './fleet/list-rigs.usecase';
+import { QueryTelemetryUseCase } from './fleet/query-telemetry.usecase';
+import { RigView } from './fleet/rig-view';
+import { WatchRigsUseCase } from './fleet/watch-rigs.usecase';
 import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
 import { MetricsService } from './metrics/metrics.service';
 import { PersistenceModule } from './persistence/persistence.module';
@@ -25,8 +32,10 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [configModule, PersistenceModule, SecurityModule],
-      providers: [EmbeddedBrokerService, TelemetryIngestService, RigReconciler, ListRigsUseCase, GetRigUseCase, ListEventsUseCase, FleetGrpcServer, AlertService, MetricsService],
-      exports: [TelemetryIngestService, FleetGrpcServer, RigReconciler, AlertService, MetricsService],
+      providers: [EmbeddedBrokerService, TelemetryIngestService, RigReconciler, ListRigsUseCase, GetRigUseCase, ListEventsUseCase, FleetGrpcServer,
+        FleetSpecService, RigView, WatchRigsUseCase, QueryTelemetryUseCase, GetFleetSpecUseCase, ApplyFleetSpecUseCase, DryRunPoliciesUseCase, FleetReadHandlers,
+        AlertService, MetricsService],
+      exports: [TelemetryIngestService, FleetGrpcServer, RigReconciler, FleetSpecService, AlertService, MetricsService],
     };
   }
 }

@@ -22,6 +22,7 @@ export {
   ListAuditResponse,
 } from './generated/rigwarden/v1/admin';
 export type { AdminServiceServer } from './generated/rigwarden/v1/admin';
+export { PROTO_DESCRIPTOR_SET_BASE64 } from './generated/descriptor-set';
 export * from './topics';
 export * from './codec';
 export * from './protocol-error';

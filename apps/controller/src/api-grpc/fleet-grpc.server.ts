@@ -10,6 +10,7 @@ import { ListRigsUseCase } from '../fleet/list-rigs.usecase';
 import { AuditRepository } from '../audit/audit.repository';
 import { API_AUTH, type ApiAuth } from '../security/api-auth';
 import { authInterceptor } from './auth.interceptor';
+import { FleetReadHandlers, addReflection } from './fleet-read.handlers';
 import { toServiceError } from './grpc-status';
 
 /** UNIMPLEMENTED handlers for RPCs this build does not serve yet. */
@@ -33,6 +34,7 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
     @Inject(ListRigsUseCase) private readonly listRigs: ListRigsUseCase,
     @Inject(GetRigUseCase) private readonly getRig: GetRigUseCase,
     @Inject(ListEventsUseCase) private readonly listEvents: ListEventsUseCase,
+    @Inject(FleetReadHandlers) private readonly read: FleetReadHandlers,
     @Inject(API_AUTH) private readonly auth: ApiAuth,
     @Inject(AuditRepository) private readonly audit: AuditRepository,
   ) {}
@@ -48,9 +50,11 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
       listRigs: (call, callback) => this.handle(call, callback, (req) => this.listRigs.execute(req)),
       getRig: (call, callback) => this.handle(call, callback, (req) => this.getRig.execute(req)),
       listEvents: (call, callback) => this.handle(call, callback, (req) => this.listEvents.execute(req)),
-      ...notYetServed(['watchRigs', 'queryTelemetry', 'getFleetSpec', 'applyFleetSpec', 'setPools', 'applyProfile', 'restartMiner', 'rebootRig', 'powerCycle', 'bulkCommand', 'getCommand', 'listCommands', 'dryRunPolicies']),
+      ...this.read.handlers(),
+      ...notYetServed(['setPools', 'applyProfile', 'restartMiner', 'rebootRig', 'powerCycle', 'bulkCommand', 'getCommand', 'listCommands']),
     } as FleetServiceServer;
     server.addService(FleetServiceService, impl);
+    addReflection(server);
     const { host, port, fallbackToFreePort } = this.config.grpc;
     const bind = (p: number): Promise<number> => new Promise((resolve, reject) => {
       server.bindAsync(`${host}:${p}`, ServerCredentials.createInsecure(), (err, actual) => (err ? reject(err) : resolve(actual)));

@@ -4,7 +4,7 @@ import { FleetError } from '../fleet/fleet-error';
 /** Maps the use cases' errors to gRPC status codes: the only place that knows about both. */
 export function toServiceError(err: unknown): Partial<ServiceError> {
   if (err instanceof FleetError) {
-    const code = err.kind === 'not_found' ? status.NOT_FOUND : status.INVALID_ARGUMENT;
+    const code = err.kind === 'not_found' ? status.NOT_FOUND : err.kind === 'failed_precondition' ? status.FAILED_PRECONDITION : status.INVALID_ARGUMENT;
     const metadata = new Metadata();
     if (err.field) metadata.set('rigwarden-field', err.field);
     return { code, details: err.message, metadata };

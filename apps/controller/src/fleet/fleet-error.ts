@@ -1,5 +1,5 @@
 /** The fleet use cases' error family; mapped to gRPC status codes only in api-grpc. */
-export type FleetErrorKind = 'invalid_argument' | 'not_found';
+export type FleetErrorKind = 'invalid_argument' | 'not_found' | 'failed_precondition';
 
 export class FleetError extends Error {
   override readonly name = 'FleetError';

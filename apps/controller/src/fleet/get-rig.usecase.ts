@@ -2,11 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { isValidRigId, type GetRigRequest, type Rig } from '@rigwarden/protocol';
 import { RigRepository } from '../persistence/rig-repository';
 import { FleetError } from './fleet-error';
-import { toRig } from './list-rigs.usecase';
+import { RigView } from './rig-view';
 
 @Injectable()
 export class GetRigUseCase {
-  constructor(@Inject(RigRepository) private readonly rigs: RigRepository) {}
+  constructor(
+    @Inject(RigRepository) private readonly rigs: RigRepository,
+    @Inject(RigView) private readonly view: RigView,
+  ) {}
 
   async execute(request: GetRigRequest): Promise<Rig> {
     if (!isValidRigId(request.rigId)) {
@@ -14,6 +17,6 @@ export class GetRigUseCase {
     }
     const record = await this.rigs.getRig(request.rigId);
     if (!record) throw new FleetError('not_found', `no rig "${request.rigId}": the controller has never received telemetry for it`, 'rig_id');
-    return toRig(record);
+    return (await this.view.toRigs([record]))[0]!;
   }
 }

@@ -19,13 +19,13 @@ export class ListEventsUseCase {
     if (!isValidRigId(request.rigId)) throw new FleetError('invalid_argument', `rig_id ${JSON.stringify(request.rigId)} is not a valid rig id`, 'rig_id');
     const limit = request.limit === 0 ? DEFAULT_EVENT_LIMIT : request.limit;
     if (limit > MAX_EVENT_LIMIT) throw new FleetError('invalid_argument', `limit must be at most ${MAX_EVENT_LIMIT}, got ${request.limit}`, 'limit');
-    const rows = await this.events.eventsForRig(request.rigId, limit);
-    if (rows.length === 0 && !(await this.rigs.getRig(request.rigId))) {
+    const rows = await this.events.eventsForRig(request.rigId, limit, request.since?.getTime() ?? 0);
+    if (rows.length === 0 && !(await this.rigs.getRig(request.rigId)) && !(await this.events.eventsForRig(request.rigId, 1)).length) {
       throw new FleetError('not_found', `no rig "${request.rigId}": the controller has never received telemetry for it`, 'rig_id');
     }
     return {
       events: rows.map((r) => ({
-        eventId: r.event_id, rigId: r.rig_id, kind: r.kind, severity: r.severity, reason: r.reason, message: r.message, at: new Date(r.at), source: r.source, commandId: '',
+        eventId: r.event_id, rigId: r.rig_id, kind: r.kind, severity: r.severity, reason: r.reason, message: r.message, at: new Date(r.at), source: r.source, commandId: r.command_id ?? '',
       })),
     };
   }

@@ -2,18 +2,31 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ListRigsRequest, ListRigsResponse, Rig } from '@rigwarden/protocol';
 import { RigRepository, type RigRecord } from '../persistence/rig-repository';
 import { FleetError } from './fleet-error';
+import { FleetSpecService } from './fleet-spec.service';
+import { matchesSelector, validateSelector } from './rig-selector';
+import { RigView } from './rig-view';
 
 export const DEFAULT_PAGE_SIZE = 1000;
 export const MAX_PAGE_SIZE = 10_000;
+/** Rigs read per step while filtering by a selector. */
+const SCAN_CHUNK = 1000;
 
+/** A rig without the fleet-layer fields (group, quarantine); RigView fills them. */
 export function toRig(record: RigRecord): Rig {
-  return { rigId: record.rigId, online: record.online, lastSeen: record.lastSeen, lastSeq: record.lastSeq, miners: record.miners, labels: {}, group: '', quarantined: false };
+  return { rigId: record.rigId, online: record.online, lastSeen: record.lastSeen, lastSeq: record.lastSeq, miners: record.miners, labels: { ...record.labels }, group: '', quarantined: false };
 }
 
-/** Lists rigs ordered by id, a page at a time. The page token is the last rig id of the previous page. */
+/**
+ * Lists rigs ordered by id, filtered by a selector, a page at a time. The page token is the last rig id of the
+ * previous page, so a page stays correct while rigs come and go.
+ */
 @Injectable()
 export class ListRigsUseCase {
-  constructor(@Inject(RigRepository) private readonly rigs: RigRepository) {}
+  constructor(
+    @Inject(RigRepository) private readonly rigs: RigRepository,
+    @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
+    @Inject(RigView) private readonly view: RigView,
+  ) {}
 
   async execute(request: ListRigsRequest): Promise<ListRigsResponse> {
     const pageSize = request.pageSize === 0 ? DEFAULT_PAGE_SIZE : request.pageSize;
@@ -22,17 +35,28 @@ export class ListRigsUseCase {
     }
     let after = '';
     if (request.pageToken !== '') {
-      try {
-        after = Buffer.from(request.pageToken, 'base64url').toString('utf8');
-      } catch {
-        throw new FleetError('invalid_argument', 'page_token is not a token this server issued', 'page_token');
+      after = Buffer.from(request.pageToken, 'base64url').toString('utf8');
+      if (after === '' || Buffer.from(after, 'utf8').toString('base64url') !== request.pageToken) {
+        throw new FleetError('invalid_argument', 'page_token is not a token this server issued; pass next_page_token of the previous page', 'page_token');
       }
     }
-    const records = await this.rigs.listRigs(pageSize + 1, after);
-    const page = records.slice(0, pageSize);
-    const more = records.length > pageSize;
+    validateSelector(request.selector);
+    const selector = request.selector;
+    const matched: RigRecord[] = [];
+    // Read in chunks until the page (plus one, to know whether there is more) is full or the rigs run out.
+    for (;;) {
+      const chunk = await this.rigs.listRigs(selector ? Math.max(SCAN_CHUNK, pageSize + 1) : pageSize + 1, after);
+      for (const record of chunk) {
+        if (matched.length > pageSize) break;
+        if (matchesSelector(record, this.fleet.groupOf(record), selector)) matched.push(record);
+      }
+      if (matched.length > pageSize || chunk.length === 0 || !selector) break;
+      after = chunk[chunk.length - 1]!.rigId;
+    }
+    const page = matched.slice(0, pageSize);
+    const more = matched.length > pageSize;
     return {
-      rigs: page.map(toRig),
+      rigs: await this.view.toRigs(page),
       nextPageToken: more ? Buffer.from(page[page.length - 1]!.rigId, 'utf8').toString('base64url') : '',
     };
   }

@@ -10,6 +10,8 @@ export interface EventRow {
   message: string;
   at: number;
   source: string;
+  /** The command a decision sent, '' when none (schema v6). */
+  command_id: string;
 }
 
 /** Events, command results and agent status: what agents report besides telemetry. */
@@ -24,11 +26,11 @@ export class EventRepository {
   }
 
   /** Stores an event once (by event id): a replayed event is ignored. Returns whether it was new. */
-  async recordEvent(event: RigEvent, source: string): Promise<boolean> {
+  async recordEvent(event: RigEvent, source: string, commandId = ''): Promise<boolean> {
     const { changes } = await this.db.transaction((tx) => tx.run(
-      `INSERT INTO events (event_id, rig_id, kind, severity, reason, message, at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO events (event_id, rig_id, kind, severity, reason, message, at, source, command_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (event_id) DO NOTHING`,
-      [event.eventId, event.rigId, event.kind, event.severity, event.reason, event.message, event.at?.getTime() ?? 0, source],
+      [event.eventId, event.rigId, event.kind, event.severity, event.reason, event.message, event.at?.getTime() ?? 0, source, commandId],
     ));
     if (changes > 0) {
       for (const l of this.recordedListeners) {
@@ -54,8 +56,9 @@ export class EventRepository {
     ));
   }
 
-  eventsForRig(rigId: string, limit = 100): Promise<EventRow[]> {
-    return this.db.all<EventRow>('SELECT * FROM events WHERE rig_id = ? ORDER BY at DESC, event_id LIMIT ?', [rigId, limit]);
+  /** Newest first; `since` (epoch ms): only events at or after it. */
+  eventsForRig(rigId: string, limit = 100, since = 0): Promise<EventRow[]> {
+    return this.db.all<EventRow>('SELECT * FROM events WHERE rig_id = ? AND at >= ? ORDER BY at DESC, event_id LIMIT ?', [rigId, since, limit]);
   }
 
   resultsForCommand(commandId: string): Promise<Array<{ outcome: string; cause: string; duration_ms: number }>> {

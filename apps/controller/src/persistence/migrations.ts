@@ -162,6 +162,8 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
     sql: `
       -- The agent's labels from the rig's retained state, as a JSON object (fleet groups select rigs by them).
       ALTER TABLE rigs ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
+      -- The command a policy decision sent, so ListEvents can link the two.
+      ALTER TABLE events ADD COLUMN command_id TEXT NOT NULL DEFAULT '';
       -- Every fleet spec put in force (from the --fleet file at start or ApplyFleetSpec), newest last.
       CREATE TABLE fleet_specs (
         id         INTEGER PRIMARY KEY,

@@ -3,10 +3,12 @@ import { createLogger } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { migrate } from './migrations';
 import { EventRepository } from './event-repository';
+import { FleetSpecRepository } from './fleet-spec.repository';
 import { RigRepository } from './rig-repository';
 import { RollupRepository } from './rollup-repository';
 import { RollupJob } from './rollup.job';
 import { SqliteDatabase } from './sqlite-database';
+import { TelemetryQueryRepository } from './telemetry-query.repository';
 
 @Module({
   providers: [
@@ -23,9 +25,11 @@ import { SqliteDatabase } from './sqlite-database';
     { provide: RigRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new RigRepository(db) },
     { provide: EventRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new EventRepository(db) },
     { provide: RollupRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new RollupRepository(db) },
+    { provide: FleetSpecRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new FleetSpecRepository(db) },
+    { provide: TelemetryQueryRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new TelemetryQueryRepository(db) },
     RollupJob,
   ],
-  exports: [SqliteDatabase, RigRepository, EventRepository, RollupRepository],
+  exports: [SqliteDatabase, RigRepository, EventRepository, RollupRepository, FleetSpecRepository, TelemetryQueryRepository],
 })
 export class PersistenceModule implements OnApplicationShutdown {
   constructor(@Inject(SqliteDatabase) private readonly db: SqliteDatabase) {}

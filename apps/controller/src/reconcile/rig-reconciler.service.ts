@@ -8,7 +8,7 @@ import { CommandEnvelope, CommandOutcome, RigEvent, RigTopics, encodeJson, type 
 import { CommandSigner, RigKeyFile } from '@rigwarden/security';
 import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
-import { EMPTY_FLEET, loadFleetSpec, specForRig, type FleetSpec } from '../fleet/fleet-spec';
+import { FleetSpecService } from '../fleet/fleet-spec.service';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
 import { EventRepository } from '../persistence/event-repository';
 import { RigRepository } from '../persistence/rig-repository';
@@ -56,7 +56,6 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
   private readonly running = new Set<string>();
   private readonly again = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
-  private fleet: FleetSpec = EMPTY_FLEET;
   private keys: RigKeyFile | undefined;
   private topics: RigTopics;
   private stopped = false;
@@ -68,15 +67,14 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     @Inject(TelemetryIngestService) private readonly ingest: TelemetryIngestService,
     @Inject(RigRepository) private readonly rigs: RigRepository,
     @Inject(EventRepository) private readonly events: EventRepository,
+    @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
   ) {
     this.topics = new RigTopics(config.topicRoot);
   }
 
   onModuleInit(): void {
-    if (this.config.fleetFile) {
-      this.fleet = loadFleetSpec(this.config.fleetFile);
-      this.logger.info('fleet spec loaded', { file: this.config.fleetFile, groups: this.fleet.groups.length });
-    }
+    // A new spec in force: reconcile at once every rig whose spec it changes.
+    this.fleet.onApplied((rigIds) => { for (const rigId of rigIds) this.enqueue(rigId); });
     if (this.config.keysFile) this.keys = new RigKeyFile(this.config.keysFile);
     this.ingest.onRigUpdated((rigId) => this.enqueue(rigId));
     this.ingest.onCommandResult((result) => this.onResult(result));
@@ -138,17 +136,18 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
 
   /** One level-based pass over a rig. */
   async reconcile(rigId: string): Promise<void> {
-    const spec = specForRig(this.fleet, rigId);
-    if (!spec) return;
     const record = await this.rigs.getRig(rigId);
     const snapshot = record?.miners[0];
     if (!record || !snapshot) return;
+    const fleet = this.fleet.spec;
+    const spec = this.fleet.specFor(record, fleet);
+    if (!spec) return;
     const now = this.clock.now();
     let history = this.histories.get(rigId) ?? EMPTY_HISTORY;
     const latest = observeSnapshot(snapshot, now);
     const last = history.observations[history.observations.length - 1];
     if (!last || latest.at > last.at) history = appendObservation(history, latest);
-    const { act } = evaluateRig({ spec, status: { rigId, latest, agentOnline: record.online }, history }, now, { defaults: this.fleet.policy });
+    const { act } = evaluateRig({ spec, status: { rigId, latest, agentOnline: record.online }, history }, now, { defaults: fleet.policy });
     for (const decision of act) {
       this.counters.decisions++;
       const payload = commandFor(decision);
@@ -163,7 +162,7 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
       await this.events.recordEvent(RigEvent.fromPartial({
         eventId: randomUUID(), rigId, kind: `policy.${decision.kind}`, severity: decision.severity, reason: decision.reason,
         message: decision.message + note, at: new Date(now),
-      }), decision.policy);
+      }), decision.policy, commandId);
       this.logger.info('policy decision', { rig: rigId, kind: decision.kind, reason: decision.reason, command: commandId, message: decision.message + note });
     }
     this.histories.set(rigId, history);

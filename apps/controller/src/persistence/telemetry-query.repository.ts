@@ -1,0 +1,38 @@
+import { MinerSnapshot } from '@rigwarden/protocol';
+import type { SqliteDatabase } from './sqlite-database';
+
+export interface StoredSnapshot {
+  minerId: string;
+  collectedAt: number;
+  snapshot: MinerSnapshot;
+}
+
+/** Read-side queries of the API: raw snapshots over a range, quarantine state. Nothing here writes. */
+export class TelemetryQueryRepository {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  /** A rig's raw snapshots with from <= collected_at < to, oldest first; the newest `limit` when there are more. */
+  async snapshots(rigId: string, from: number, to: number, limit: number): Promise<StoredSnapshot[]> {
+    const rows = await this.db.all<{ miner_id: string; collected_at: number; snapshot: string }>(
+      `SELECT miner_id, collected_at, snapshot FROM snapshots WHERE rig_id = ? AND collected_at >= ? AND collected_at < ?
+       ORDER BY collected_at DESC, seq DESC LIMIT ?`,
+      [rigId, from, to, limit],
+    );
+    return rows.reverse().map((r) => ({ minerId: r.miner_id, collectedAt: r.collected_at, snapshot: MinerSnapshot.fromJSON(JSON.parse(r.snapshot)) }));
+  }
+
+  /** Of these rigs, the ones the watchdog ladder quarantined (a policy.quarantine event on record). */
+  async quarantined(rigIds: readonly string[]): Promise<Set<string>> {
+    if (rigIds.length === 0) return new Set();
+    const out = new Set<string>();
+    for (let i = 0; i < rigIds.length; i += 500) {
+      const chunk = rigIds.slice(i, i + 500);
+      const rows = await this.db.all<{ rig_id: string }>(
+        `SELECT DISTINCT rig_id FROM events WHERE kind = 'policy.quarantine' AND rig_id IN (${chunk.map(() => '?').join(', ')})`,
+        [...chunk],
+      );
+      for (const r of rows) out.add(r.rig_id);
+    }
+    return out;
+  }
+}
