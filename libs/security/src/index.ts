@@ -23,3 +23,4 @@ export * from './rpc-scopes';
 export * from './audit-chain';
 export * from './key-record.mapper';
 export * from './rig-key-file.loader';
+export * from './rig-key-file.writer';
