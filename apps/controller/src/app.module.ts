@@ -3,6 +3,7 @@ import { AlertService } from './alerts/alert.service';
 import { FleetGrpcServer } from './api-grpc/fleet-grpc.server';
 import { FleetReadHandlers } from './api-grpc/fleet-read.handlers';
 import { EmbeddedBrokerService } from './broker/embedded-broker.service';
+import { COMMAND_PROVIDERS } from './commands/command.providers';
 import { CONTROLLER_CONFIG, type ControllerConfig } from './config/controller-config';
 import { DryRunPoliciesUseCase } from './fleet/dry-run-policies.usecase';
 import { FleetSpecService } from './fleet/fleet-spec.service';
@@ -32,7 +33,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [configModule, PersistenceModule, SecurityModule],
-      providers: [EmbeddedBrokerService, TelemetryIngestService, RigReconciler, ListRigsUseCase, GetRigUseCase, ListEventsUseCase, FleetGrpcServer,
+      providers: [EmbeddedBrokerService, TelemetryIngestService, ...COMMAND_PROVIDERS, RigReconciler, ListRigsUseCase, GetRigUseCase, ListEventsUseCase, FleetGrpcServer,
         FleetSpecService, RigView, WatchRigsUseCase, QueryTelemetryUseCase, GetFleetSpecUseCase, ApplyFleetSpecUseCase, DryRunPoliciesUseCase, FleetReadHandlers,
         AlertService, MetricsService],
       exports: [TelemetryIngestService, FleetGrpcServer, RigReconciler, FleetSpecService, AlertService, MetricsService],

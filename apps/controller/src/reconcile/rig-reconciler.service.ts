@@ -4,9 +4,10 @@ import {
   EMPTY_HISTORY, actionFromDecision, appendAction, appendObservation, evaluateRig, observeSnapshot, setActionOutcome,
   type ActionOutcome, type Decision, type RigHistory,
 } from '@rigwarden/policy';
-import { CommandEnvelope, CommandOutcome, RigEvent, RigTopics, encodeJson, type CommandResult } from '@rigwarden/protocol';
-import { CommandSigner, RigKeyFile } from '@rigwarden/security';
+import { RigEvent, type CommandEnvelope } from '@rigwarden/protocol';
 import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
+import { CommandDispatcher } from '../commands/command-dispatcher.service';
+import type { CommandRecord, CommandStateName } from '../commands/command-repository';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { FleetSpecService } from '../fleet/fleet-spec.service';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
@@ -36,11 +37,8 @@ export function commandFor(d: Decision): CommandEnvelope['payload'] | undefined 
   }
 }
 
-const OUTCOME: Partial<Record<CommandOutcome, ActionOutcome>> = {
-  [CommandOutcome.COMMAND_OUTCOME_SUCCEEDED]: 'succeeded',
-  [CommandOutcome.COMMAND_OUTCOME_FAILED]: 'failed',
-  [CommandOutcome.COMMAND_OUTCOME_REJECTED]: 'rejected',
-  [CommandOutcome.COMMAND_OUTCOME_TIMED_OUT]: 'timed-out',
+const OUTCOME: Partial<Record<CommandStateName, ActionOutcome>> = {
+  SUCCEEDED: 'succeeded', FAILED: 'failed', REJECTED: 'rejected', TIMED_OUT: 'timed-out',
 };
 
 /**
@@ -56,8 +54,6 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
   private readonly running = new Set<string>();
   private readonly again = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
-  private keys: RigKeyFile | undefined;
-  private topics: RigTopics;
   private stopped = false;
   readonly counters: ReconcileCounters = { reconciles: 0, errors: 0, timeouts: 0, decisions: 0, commands: 0, unsigned: 0 };
   clock: Clock = systemClock;
@@ -67,17 +63,15 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     @Inject(TelemetryIngestService) private readonly ingest: TelemetryIngestService,
     @Inject(RigRepository) private readonly rigs: RigRepository,
     @Inject(EventRepository) private readonly events: EventRepository,
+    @Inject(CommandDispatcher) private readonly dispatcher: CommandDispatcher,
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
-  ) {
-    this.topics = new RigTopics(config.topicRoot);
-  }
+  ) {}
 
   onModuleInit(): void {
     // A new spec in force: reconcile at once every rig whose spec it changes.
     this.fleet.onApplied((rigIds) => { for (const rigId of rigIds) this.enqueue(rigId); });
-    if (this.config.keysFile) this.keys = new RigKeyFile(this.config.keysFile);
     this.ingest.onRigUpdated((rigId) => this.enqueue(rigId));
-    this.ingest.onCommandResult((result) => this.onResult(result));
+    this.dispatcher.onFinished((command) => this.onFinished(command));
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -154,9 +148,9 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
       let commandId: string | undefined;
       let note = '';
       if (payload) {
-        commandId = randomUUID();
-        const sent = await this.send(rigId, decision.minerId ?? snapshot.minerId, commandId, payload, decision);
-        if (!sent.ok) note = ` (not sent: ${sent.why})`;
+        const sent = await this.send(rigId, decision.minerId ?? snapshot.minerId, payload, decision);
+        commandId = sent.commandId;
+        if (!sent.ok) note = ` (${sent.why})`;
       }
       history = appendAction(history, actionFromDecision(decision, commandId ? { id: commandId, outcome: note ? 'failed' : 'pending' } : {}));
       await this.events.recordEvent(RigEvent.fromPartial({
@@ -168,26 +162,22 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     this.histories.set(rigId, history);
   }
 
-  private async send(rigId: string, minerId: string, commandId: string, payload: NonNullable<CommandEnvelope['payload']>, decision: Decision): Promise<{ ok: true } | { ok: false; why: string }> {
-    const ring = this.keys?.keyRing();
-    let envelope: CommandEnvelope;
-    try {
-      if (!ring) throw new Error('no keys file');
-      envelope = new CommandSigner(ring).sign({ commandId, rigId, minerId, payload, reason: `${decision.reason}: ${decision.message}` }, this.clock.now());
-    } catch (err) {
+  /** Through the dispatcher: stored, signed, sent and retried under one id until the agent answers or the deadline. */
+  private async send(rigId: string, minerId: string, payload: NonNullable<CommandEnvelope['payload']>, decision: Decision): Promise<{ ok: boolean; commandId: string; why: string }> {
+    const command = await this.dispatcher.dispatch({ rigId, minerId, payload, reason: `${decision.reason}: ${decision.message}`, requestedBy: `policy:${decision.policy}` });
+    if (command.state === 'FAILED') {
       this.counters.unsigned++;
-      return { ok: false, why: `no active command key for rig ${rigId} (${this.config.keysFile ?? 'no --keys-file'}): ${(err as Error).message}` };
+      return { ok: false, commandId: command.id, why: command.cause };
     }
-    await this.ingest.publish(this.topics.rig(rigId, 'commands'), encodeJson(CommandEnvelope, envelope));
     this.counters.commands++;
-    return { ok: true };
+    return { ok: true, commandId: command.id, why: '' };
   }
 
-  private onResult(result: CommandResult): void {
-    const history = this.histories.get(result.rigId);
-    const outcome = OUTCOME[result.outcome];
-    if (!history || !outcome) return;
-    this.histories.set(result.rigId, setActionOutcome(history, result.commandId, outcome));
-    this.enqueue(result.rigId);
+  private onFinished(command: CommandRecord): void {
+    const history = this.histories.get(command.rigId);
+    const outcome = OUTCOME[command.state];
+    if (!history || !outcome || !command.requestedBy.startsWith('policy:')) return;
+    this.histories.set(command.rigId, setActionOutcome(history, command.id, outcome));
+    this.enqueue(command.rigId);
   }
 }
