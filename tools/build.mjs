@@ -5,7 +5,7 @@
 // npm packages stay external and load from node_modules at run time.
 import { build } from 'esbuild';
 import { transformFile } from '@swc/core';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -45,4 +45,18 @@ await Promise.all(apps.map((app) => build({
   plugins: [swcPlugin],
   logLevel: 'warning',
 })));
-console.log(`build: ${apps.map((a) => `dist/${a}/main.js`).join(', ')} in ${Date.now() - started} ms`);
+// The dashboard UI: one browser bundle plus its static files, served by the controller from dist/controller/web.
+const web = `${root}apps/controller/src/dashboard/web`;
+await build({
+  entryPoints: [`${web}/app.ts`],
+  outfile: `${root}dist/controller/web/app.js`,
+  bundle: true,
+  platform: 'browser',
+  target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
+  format: 'iife',
+  minify: true,
+  sourcemap: false,
+  logLevel: 'warning',
+});
+for (const file of ['index.html', 'app.css', 'favicon.svg']) copyFileSync(`${web}/${file}`, `${root}dist/controller/web/${file}`);
+console.log(`build: ${apps.map((a) => `dist/${a}/main.js`).join(', ')}, dist/controller/web in ${Date.now() - started} ms`);

@@ -5,6 +5,7 @@ import { FleetReadHandlers } from './api-grpc/fleet-read.handlers';
 import { EmbeddedBrokerService } from './broker/embedded-broker.service';
 import { COMMAND_PROVIDERS } from './commands/command.providers';
 import { CONTROLLER_CONFIG, type ControllerConfig } from './config/controller-config';
+import { DASHBOARD_PROVIDERS } from './dashboard/dashboard.providers';
 import { DryRunPoliciesUseCase } from './fleet/dry-run-policies.usecase';
 import { FleetSpecService } from './fleet/fleet-spec.service';
 import { ApplyFleetSpecUseCase, GetFleetSpecUseCase } from './fleet/fleet-spec.usecases';
@@ -35,7 +36,7 @@ export class AppModule {
       imports: [configModule, PersistenceModule, SecurityModule],
       providers: [EmbeddedBrokerService, TelemetryIngestService, ...COMMAND_PROVIDERS, RigReconciler, ListRigsUseCase, GetRigUseCase, ListEventsUseCase, FleetGrpcServer,
         FleetSpecService, RigView, WatchRigsUseCase, QueryTelemetryUseCase, GetFleetSpecUseCase, ApplyFleetSpecUseCase, DryRunPoliciesUseCase, FleetReadHandlers,
-        AlertService, MetricsService],
+        AlertService, MetricsService, ...DASHBOARD_PROVIDERS],
       exports: [TelemetryIngestService, FleetGrpcServer, RigReconciler, FleetSpecService, AlertService, MetricsService],
     };
   }

@@ -10,6 +10,7 @@ import { NestFactory } from '@nestjs/core';
 import { createLogger } from '@rigwarden/shared';
 import { FleetGrpcServer } from './api-grpc/fleet-grpc.server';
 import { AppModule } from './app.module';
+import { DashboardHttpServer } from './dashboard/dashboard-http.server';
 import { ControllerConfigError, loadControllerConfig } from './config/controller-config';
 import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
 
@@ -22,7 +23,8 @@ async function main(): Promise<void> {
 
   const grpc = app.get(FleetGrpcServer).address;
   const mqttUrl = app.get(TelemetryIngestService).url;
-  const endpoints = { grpc, mqtt: mqttUrl, db: config.dbPath, pid: process.pid };
+  const http = app.get(DashboardHttpServer).url;
+  const endpoints = { grpc, mqtt: mqttUrl, http, db: config.dbPath, pid: process.pid };
   if (config.readyFile) {
     mkdirSync(dirname(config.readyFile), { recursive: true });
     writeFileSync(config.readyFile, JSON.stringify(endpoints));

@@ -8,6 +8,8 @@ export interface ControllerConfig {
   mqttUrl?: string;
   embeddedBroker: { host: string; port: number; /** Take a free port when `port` is busy. */ fallbackToFreePort: boolean };
   grpc: { host: string; port: number; fallbackToFreePort: boolean };
+  /** The dashboard and its HTTP API (--http, RIGWARDEN_HTTP_LISTEN). */
+  http: { host: string; port: number; fallbackToFreePort: boolean };
   /** Optional file where the controller writes its endpoints as JSON once it is ready. */
   readyFile?: string;
   ingest: { batchSize: number; flushIntervalMs: number };
@@ -38,6 +40,7 @@ export const CONTROLLER_USAGE = `usage: rigwarden-controller [options]
   --mqtt-url <url>        use this broker instead of the embedded one (env MQTT_URL)
   --mqtt-port <port>      embedded broker port (default 1883; a free port is taken if it is busy)
   --grpc <host:port>      gRPC listen address (default 127.0.0.1:50051, env RIGWARDEN_GRPC_LISTEN)
+  --http <host:port>      dashboard and HTTP API address (default 127.0.0.1:8080, env RIGWARDEN_HTTP_LISTEN)
   --ready-file <file>     write {"grpc":..,"mqtt":..,"db":..} here once ready
   --fleet <file>          fleet spec YAML (env RIGWARDEN_FLEET); see fleet.sample.yaml
   --keys-file <file>      per-rig command keys (env RIGWARDEN_RIG_KEYS_FILE; default <data-dir>/keys.json)
@@ -60,7 +63,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     if (arg === '--help' || arg === '-h') { flags.set('help', 'true'); continue; }
     const eq = arg.indexOf('=');
     const [key, value] = arg.startsWith('--') && eq > 0 ? [arg.slice(2, eq), arg.slice(eq + 1)] : [arg.slice(2), argv[++i]];
-    if (!arg.startsWith('--') || !['data-dir', 'db', 'mqtt-url', 'mqtt-port', 'grpc', 'ready-file', 'fleet', 'keys-file', 'alerts'].includes(key)) {
+    if (!arg.startsWith('--') || !['data-dir', 'db', 'mqtt-url', 'mqtt-port', 'grpc', 'http', 'ready-file', 'fleet', 'keys-file', 'alerts'].includes(key)) {
       throw new ControllerConfigError(`unknown argument "${arg}"\n\n${CONTROLLER_USAGE}`);
     }
     if (value === undefined) throw new ControllerConfigError(`--${key} needs a value`);
@@ -80,6 +83,8 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
   }
   const grpcFlag = flags.get('grpc') ?? env['RIGWARDEN_GRPC_LISTEN'];
   const grpc = grpcFlag ? parseHostPort(grpcFlag, '--grpc / RIGWARDEN_GRPC_LISTEN') : { host: '127.0.0.1', port: 50051 };
+  const httpFlag = flags.get('http') ?? env['RIGWARDEN_HTTP_LISTEN'];
+  const http = httpFlag ? parseHostPort(httpFlag, '--http / RIGWARDEN_HTTP_LISTEN') : { host: '127.0.0.1', port: 8080 };
 
   return {
     dataDir,
@@ -87,6 +92,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     mqttUrl,
     embeddedBroker: { host: '127.0.0.1', port: mqttPort, fallbackToFreePort: mqttPortFlag === undefined },
     grpc: { ...grpc, fallbackToFreePort: grpcFlag === undefined },
+    http: { ...http, fallbackToFreePort: httpFlag === undefined },
     readyFile: flags.get('ready-file'),
     ingest: { batchSize: 2000, flushIntervalMs: 100 },
     mqttClientId: env['RIGWARDEN_CONTROLLER_ID'] || 'rigwarden-controller',

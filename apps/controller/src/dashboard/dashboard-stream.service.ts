@@ -1,0 +1,124 @@
+import type { ServerResponse } from 'node:http';
+import { createLogger } from '@rigwarden/shared';
+import type { DashboardReadRepository } from './dashboard-read.repository';
+import type { FleetChange, FleetViewService } from './fleet-view.service';
+
+/** A client that stopped reading is dropped once this much is queued for it. */
+const MAX_BUFFERED_BYTES = 1 << 20;
+const HEARTBEAT_MS = 15_000;
+
+interface StreamClient {
+  res: ServerResponse;
+  principal: string;
+}
+
+/**
+ * The Server-Sent Events hub behind /api/stream. Event types:
+ *   `hello`          once: the overview and the stream's starting point
+ *   `rigs`           every change window: the changed rigs' table rows (or `reload: true`) and the new overview
+ *   `event`          each stored event (policy decisions, agent events, operator actions), in storage order
+ *   `command-result` each result an agent reported
+ *   `command`        a command the dispatcher finished, with its final state and cause
+ * New events and results are found by polling their tables by row id (every `pollMs`), so whatever writes them
+ * (ingest, reconciler, dispatcher) needs no hook.
+ */
+export class DashboardStream {
+  private readonly logger = createLogger('controller.dashboard');
+  private readonly clients = new Set<StreamClient>();
+  private unsubscribe: (() => void) | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private lastEventSeq = 0;
+  private lastResultSeq = 0;
+  private polling = false;
+
+  constructor(private readonly view: FleetViewService, private readonly reads: DashboardReadRepository, private readonly pollMs = 500) {}
+
+  async start(): Promise<void> {
+    this.lastEventSeq = await this.reads.lastEventSeq();
+    this.lastResultSeq = await this.reads.lastCommandResultSeq();
+    this.unsubscribe = this.view.subscribe((change) => this.onFleetChange(change));
+    this.pollTimer = setInterval(() => void this.poll(), this.pollMs);
+    this.heartbeat = setInterval(() => this.broadcastRaw(': ping\n\n'), HEARTBEAT_MS);
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    clearInterval(this.pollTimer);
+    clearInterval(this.heartbeat);
+    for (const c of this.clients) c.res.end();
+    this.clients.clear();
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  open(res: ServerResponse, principal: string): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    const client: StreamClient = { res, principal };
+    this.clients.add(client);
+    res.on('close', () => this.clients.delete(client));
+    res.write('retry: 2000\n\n');
+    this.send(client, 'hello', { overview: this.view.overview(), eventSeq: this.lastEventSeq, resultSeq: this.lastResultSeq });
+  }
+
+  /** A command the dispatcher finished (or the dashboard just sent). */
+  broadcastCommand(command: unknown): void {
+    this.broadcast('command', command);
+  }
+
+  private onFleetChange(change: FleetChange): void {
+    this.broadcast('rigs', change);
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const events = await this.reads.events({ afterSeq: this.lastEventSeq, limit: 500 });
+      for (const e of events) {
+        this.lastEventSeq = Math.max(this.lastEventSeq, e.seq);
+        this.broadcast('event', e);
+      }
+      const results = await this.reads.commandResults({ afterSeq: this.lastResultSeq, limit: 500 });
+      for (const r of results) {
+        this.lastResultSeq = Math.max(this.lastResultSeq, r.seq);
+        this.broadcast('command-result', r);
+      }
+    } catch (err) {
+      this.logger.debug('stream poll failed', { error: err as Error });
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private broadcast(type: string, data: unknown): void {
+    if (this.clients.size === 0) return;
+    const frame = `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
+    this.broadcastRaw(frame);
+  }
+
+  private broadcastRaw(frame: string): void {
+    for (const c of this.clients) this.write(c, frame);
+  }
+
+  private send(client: StreamClient, type: string, data: unknown): void {
+    this.write(client, `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  private write(client: StreamClient, frame: string): void {
+    if (client.res.writableLength > MAX_BUFFERED_BYTES) {
+      this.logger.warn('dropping a dashboard stream client that stopped reading', { principal: client.principal });
+      this.clients.delete(client);
+      client.res.destroy();
+      return;
+    }
+    client.res.write(frame);
+  }
+}
