@@ -130,6 +130,34 @@ describe('FleetService over gRPC: watch, telemetry, fleet spec, dry run, reflect
     await waitFor('the watch to stop', () => (watches.watching === 0 ? true : undefined));
   });
 
+  it('WatchRigs: a client that stops reading holds back neither ingest nor memory: one pending entry per rig, the latest state once it reads again', async () => {
+    const rigIds = Array.from({ length: 20 }, (_, i) => `slow-${String(i).padStart(2, '0')}`);
+    // Big messages (60 boards), so the stream's buffers fill long before the updates run out.
+    const big = (rigId: string, seq: number) => reading(rigId, seq, Date.now(), {
+      boards: Array.from({ length: 60 }, (_, index) => ({ index, hashrateHs: 1e12, boardTempC: 60, chipTempC: 70, status: 1, name: `board-${index}-${'x'.repeat(40)}` })),
+    });
+    await publish(rigIds.map((id) => big(id, 1)));
+    await waitFor('the slow rigs stored', async () => ((await Promise.all(rigIds.map((id) => getRig(id).catch(() => undefined)))).every(Boolean) ? true : undefined));
+
+    const latest = new Map<string, number>();
+    const stream = client.watchRigs(WatchRigsRequest.fromPartial({ selector: { model: 'S19j' } }), auth);
+    stream.on('data', (u: RigUpdate) => latest.set(u.rig!.rigId, u.rig!.lastSeq));
+    stream.on('error', () => undefined);
+    stream.pause();
+    const watches = app.get(WatchRigsUseCase);
+    for (let seq = 2; seq <= 15; seq++) await publish(rigIds.map((id) => big(id, seq)));
+    // Ingest goes on while the client reads nothing.
+    await waitFor('every update stored', async () => ((await Promise.all(rigIds.map((id) => getRig(id)))).every((r) => r.lastSeq === 15) ? true : undefined));
+    const { backlog, stalls } = watches.stats();
+    expect(stalls).toBeGreaterThan(0); // the stream's buffer filled: the watcher waited instead of buffering more
+    expect(backlog).toBeLessThanOrEqual(rigIds.length); // 280 updates, coalesced to at most one entry per rig
+
+    stream.resume();
+    await waitFor('the latest state of every slow rig', () => (rigIds.every((id) => latest.get(id) === 15) ? true : undefined), 10_000);
+    stream.cancel();
+    await waitFor('the watch to stop', () => (watches.watching === 0 ? true : undefined));
+  });
+
   it('ListRigs: labels from the retained state, the group they select, selector filters and paging', async () => {
     await publishState('lab-1', { row: '1', model: 'S19j Pro' });
     await publish([reading('lab-1', 1, Date.now()), ...['pg-0', 'pg-1', 'pg-2', 'pg-3', 'pg-4'].map((id) => reading(id, 1, Date.now(), { model: 'PG-9000' }))]);

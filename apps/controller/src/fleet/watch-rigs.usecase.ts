@@ -27,6 +27,12 @@ class Watcher {
   private pumping = false;
   private initialDone = false;
   closed = false;
+  /** Times the client's buffer was full and the watcher waited for it to drain. */
+  stalls = 0;
+
+  get backlog(): number {
+    return this.pending.size;
+  }
 
   constructor(
     private readonly selector: RigSelector | undefined,
@@ -81,7 +87,10 @@ class Watcher {
     const selected = records.filter((r) => matchesSelector(r, this.groupOf(r), this.selector));
     for (const rig of await this.view.toRigs(selected)) {
       if (this.closed) return;
-      if (!this.sink.write({ rig, initial })) await new Promise<void>((resume) => this.sink.onDrain(resume));
+      if (!this.sink.write({ rig, initial })) {
+        this.stalls++;
+        await new Promise<void>((resume) => this.sink.onDrain(resume));
+      }
     }
   }
 }
@@ -107,6 +116,17 @@ export class WatchRigsUseCase implements OnModuleInit {
 
   get watching(): number {
     return this.watchers.size;
+  }
+
+  /** Rig ids marked for the watchers and not sent yet (at most one per rig and watcher), and how often they waited. */
+  stats(): { backlog: number; stalls: number } {
+    let backlog = 0;
+    let stalls = 0;
+    for (const w of this.watchers) {
+      backlog += w.backlog;
+      stalls += w.stalls;
+    }
+    return { backlog, stalls };
   }
 
   /** Validates, then streams until `stop` is called (client cancelled) or the sink fails. */
