@@ -1,99 +1,153 @@
 #!/usr/bin/env node
 /**
- * rigwarden-simfarm: a small simulated farm for the demo and for trying Rigwarden
- * without hardware. Starts N cgminer-API miners on loopback and, if asked, writes
- * an agent config that polls them.
+ * rigwarden-simfarm: a simulated farm for the demo, the end-to-end scenarios and trying Rigwarden without
+ * hardware. Stratum pools, ASIC miners of every cgminer dialect mining on them, GPU miners, a fault schedule, and a
+ * control port (loopback HTTP) through which faults are injected and the miners' state is read.
  *
- *   rigwarden-simfarm --rigs 4 --agent-config data/agent.demo.yaml --mqtt-url mqtt://127.0.0.1:1883
+ *   rigwarden-simfarm --rigs 30 --agent-config data/agent.demo.yaml --ready-file data/simfarm.ready.json
+ *   rigwarden-simfarm --farm farm.json ...           a farm of your own (FarmSpec JSON: pools, rigs, mining, schedule)
+ *   rigwarden-simfarm ctl --control http://127.0.0.1:PORT kill-pool pool-a
+ *   rigwarden-simfarm ctl --control http://127.0.0.1:PORT state [rig]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { CgminerSimulator } from '@rigwarden/simulators';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import {
+  FARM_FAULTS, FarmControlServer, SimFarm, demoFarmSpec, farmControl, parseFault, type FarmSpec,
+} from '@rigwarden/simulators';
+import { renderAgentConfig } from './agent-config.writer';
 
-interface Args { rigs: number; agentConfig?: string; mqttUrl: string; readyFile?: string; intervalMs: number; dataDir: string; keysFile?: string }
+interface Args {
+  rigs: number;
+  farmFile?: string;
+  agentConfig?: string;
+  mqttUrl?: string;
+  readyFile?: string;
+  intervalMs: number;
+  dataDir: string;
+  keysFile?: string;
+  controlPort: number;
+  faults: boolean;
+  faultsShiftMs: number;
+  agentId: string;
+}
+
+function die(message: string, code = 2): never {
+  console.error(`rigwarden-simfarm: ${message}`);
+  process.exit(code);
+}
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { rigs: 3, mqttUrl: 'mqtt://127.0.0.1:1883', intervalMs: 2000, dataDir: './data/agent' };
+  const args: Args = { rigs: 30, intervalMs: 2000, dataDir: './data/agent', controlPort: 0, faults: true, faultsShiftMs: 0, agentId: 'demo-agent' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) { console.error(`rigwarden-simfarm: ${arg} needs a value`); process.exit(2); }
-      return v;
+    const value = (): string => argv[++i] ?? die(`${arg} needs a value`);
+    const num = (): number => {
+      const v = Number(value());
+      return Number.isFinite(v) ? v : die(`${arg} must be a number`);
     };
-    if (arg === '--rigs') args.rigs = Number(value());
+    if (arg === '--rigs') args.rigs = num();
+    else if (arg === '--farm') args.farmFile = value();
     else if (arg === '--agent-config') args.agentConfig = value();
+    else if (arg === '--agent-id') args.agentId = value();
     else if (arg === '--mqtt-url') args.mqttUrl = value();
     else if (arg === '--ready-file') args.readyFile = value();
-    else if (arg === '--interval-ms') args.intervalMs = Number(value());
+    else if (arg === '--interval-ms') args.intervalMs = num();
     else if (arg === '--agent-data-dir') args.dataDir = value();
     else if (arg === '--keys-file') args.keysFile = value();
-    else { console.error(`rigwarden-simfarm: unknown argument "${arg}"`); process.exit(2); }
+    else if (arg === '--control-port') args.controlPort = num();
+    else if (arg === '--no-faults') args.faults = false;
+    else if (arg === '--faults-start') args.faultsShiftMs = num() * 1000 - 45_000;
+    else die(`unknown argument "${arg}"`);
   }
-  if (!Number.isInteger(args.rigs) || args.rigs < 1 || args.rigs > 5000) { console.error('rigwarden-simfarm: --rigs must be 1-5000'); process.exit(2); }
+  if (!Number.isInteger(args.rigs) || args.rigs < 1 || args.rigs > 5000) die('--rigs must be 1-5000');
   return args;
 }
 
-const MODELS = ['Rigwarden SimASIC X1', 'Rigwarden SimASIC X2 Pro', 'Rigwarden SimASIC X1 Hydro'];
+function loadFarm(args: Args): FarmSpec {
+  if (!args.farmFile) return demoFarmSpec({ rigs: args.rigs, faults: args.faults, faultsShiftMs: args.faultsShiftMs });
+  try {
+    const spec = JSON.parse(readFileSync(args.farmFile, 'utf8')) as FarmSpec;
+    if (!Array.isArray(spec.pools) || !Array.isArray(spec.rigs)) die(`${args.farmFile}: needs "pools" and "rigs" lists`);
+    return args.faults ? spec : { ...spec, schedule: undefined };
+  } catch (err) {
+    return die(`${args.farmFile}: ${(err as Error).message}`);
+  }
+}
+
+/** `ctl`: talks to a running farm's control port. */
+async function ctl(argv: string[]): Promise<void> {
+  const usage = `usage: rigwarden-simfarm ctl --control URL <state [rig] | ${FARM_FAULTS.join(' | ')}> <pool-or-rig> [--board N] [--gpu N] [--sticky|--not-sticky] [--period-ms N]`;
+  const i = argv.indexOf('--control');
+  const url = i >= 0 ? argv[i + 1] : process.env['RIGWARDEN_SIMFARM_CONTROL'];
+  if (!url) die(`--control URL (or env RIGWARDEN_SIMFARM_CONTROL) is required\n${usage}`);
+  const rest = argv.filter((_, j) => i < 0 || (j !== i && j !== i + 1));
+  const [command, target, ...opts] = rest;
+  if (command === 'state') {
+    console.log(JSON.stringify(await farmControl(url, 'GET', target ? `/rigs/${encodeURIComponent(target)}` : '/state'), null, 2));
+    return;
+  }
+  if (!command || !target) die(usage);
+  const body: Record<string, unknown> = { fault: command, [command.endsWith('-pool') ? 'pool' : 'rig']: target };
+  for (let k = 0; k < opts.length; k++) {
+    const o = opts[k]!;
+    if (o === '--board') body['board'] = Number(opts[++k]);
+    else if (o === '--gpu') body['gpu'] = Number(opts[++k]);
+    else if (o === '--period-ms') body['periodMs'] = Number(opts[++k]);
+    else if (o === '--sticky') body['sticky'] = true;
+    else if (o === '--not-sticky') body['sticky'] = false;
+    else die(`unknown option "${o}"\n${usage}`);
+  }
+  const fault = parseFault(body);
+  const { message } = await farmControl<{ message: string }>(url, 'POST', '/faults', fault);
+  console.log(message);
+}
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const sims: Array<{ rig: string; sim: CgminerSimulator; port: number }> = [];
-  for (let i = 0; i < args.rigs; i++) {
-    const sim = new CgminerSimulator({ state: { model: MODELS[i % MODELS.length]! } });
-    const { port } = await sim.start();
-    sims.push({ rig: `sim-${String(i + 1).padStart(3, '0')}`, sim, port });
-  }
-  // Small random walks so the numbers move like a real farm's.
-  const drift = setInterval(() => {
-    for (const { sim } of sims) {
-      for (const board of sim.state.boards) {
-        board.tempC = Math.round(Math.min(95, Math.max(40, board.tempC + (Math.random() - 0.5) * 1.5)) * 10) / 10;
-        board.chipTempC = Math.round((board.tempC + 14) * 10) / 10;
-        board.hashrateHs = Math.max(0, board.hashrateHs * (1 + (Math.random() - 0.5) * 0.02));
-      }
-      sim.state.fans = sim.state.fans.map((rpm) => Math.round(Math.min(7000, Math.max(3000, rpm + (Math.random() - 0.5) * 60))));
-      const active = sim.state.pools[sim.state.activePool];
-      if (active) {
-        active.accepted += 1;
-        active.lastShareTime = Math.floor(Date.now() / 1000);
-        sim.state.accepted += 1;
-      }
-    }
-  }, 2000);
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'ctl') return ctl(argv.slice(1));
+  const args = parseArgs(argv);
+  const spec = loadFarm(args);
+  const farm = await SimFarm.start(spec, {
+    onFault: (e) => console.error(`rigwarden-simfarm: fault ${e.fault.fault}: ${e.message}`),
+  });
+  const control = new FarmControlServer(farm);
+  const controlUrl = await control.start(args.controlPort);
+  const miners = farm.endpoints();
 
   if (args.agentConfig) {
-    const lines = [
-      '# Written by rigwarden-simfarm for the demo; see agent.sample.yaml for every key.',
-      'agent:',
-      '  id: demo-agent',
-      `  dataDir: ${JSON.stringify(args.dataDir)}`,
-      'mqtt:',
-      `  url: ${JSON.stringify(args.mqttUrl)}`,
-      'poll:',
-      `  intervalMs: ${args.intervalMs}`,
-      ...(args.keysFile ? ['security:', `  keysFile: ${JSON.stringify(args.keysFile)}`] : []),
-      'miners:',
-      ...sims.flatMap(({ rig, port }) => [`  - rig: ${rig}`, '    driver: cgminer', '    host: 127.0.0.1', `    port: ${port}`]),
-      '',
-    ];
+    const self = resolve(process.argv[1]!);
     mkdirSync(dirname(args.agentConfig), { recursive: true });
-    writeFileSync(args.agentConfig, lines.join('\n'));
+    writeFileSync(args.agentConfig, renderAgentConfig({
+      agentId: args.agentId, dataDir: args.dataDir, mqttUrl: args.mqttUrl, intervalMs: args.intervalMs, keysFile: args.keysFile,
+      controlArgv: [process.execPath, self, 'ctl', '--control', controlUrl], miners,
+    }));
   }
-  const ready = { miners: sims.map(({ rig, port }) => ({ rig, host: '127.0.0.1', port })), pid: process.pid };
+  const ready = {
+    pid: process.pid,
+    control: controlUrl,
+    pools: Object.fromEntries(spec.pools.map((p) => [p.name, farm.poolUrl(p.name)])),
+    poolUser: spec.poolUser ?? 'rigwarden.demo',
+    miners: miners.map(({ rig, host, port }) => ({ rig: rig.id, kind: rig.kind, host, port })),
+  };
   if (args.readyFile) writeFileSync(args.readyFile, JSON.stringify(ready));
-  console.error(`rigwarden-simfarm: ${sims.length} simulated cgminer miners on 127.0.0.1 ports ${sims.map((s) => s.port).join(', ')}`);
+  const kinds = new Map<string, number>();
+  for (const { rig } of miners) {
+    const k = rig.kind === 'gpu' ? rig.flavor : rig.dialect;
+    kinds.set(k, (kinds.get(k) ?? 0) + 1);
+  }
+  console.error(`rigwarden-simfarm: ${miners.length} simulated rigs (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}), `
+    + `${spec.pools.length} stratum pools, control port ${controlUrl}${spec.schedule ? `, ${spec.schedule.steps.length} scheduled faults` : ''}`);
 
+  let stopping = false;
   const stop = async (): Promise<void> => {
-    clearInterval(drift);
-    await Promise.all(sims.map(({ sim }) => sim.stop()));
+    if (stopping) return;
+    stopping = true;
+    await control.stop();
+    await farm.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
 }
 
-main().catch((err: unknown) => {
-  console.error(`rigwarden-simfarm: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+main().catch((err: unknown) => die(err instanceof Error ? err.message : String(err), 1));

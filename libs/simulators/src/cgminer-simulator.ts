@@ -55,6 +55,11 @@ export interface CgminerSimState {
    * run stratum pools (with `startMining` the pools' answers count instead). 1 % of them are rejected.
    */
   sharesPerMinute?: number;
+  /**
+   * A miner without failover of its own keeps naming the pool it was told to use ("Stratum Active") even while that
+   * pool is dead; cgminer drops the flag, and fails over by itself.
+   */
+  flagsDeadActivePool?: boolean;
 }
 
 /** How the simulated miner misbehaves, to exercise the client's error paths. */
@@ -66,6 +71,14 @@ export type CgminerSimFault =
   | 'garbage'             // reply bytes that are not JSON
   | 'slow'                // answer after slowMs
   | 'crash-on-write';     // a privileged command kills the process mid-command: no reply, API gone
+
+/** One change of the active pool: `by` says whether an API client or the miner itself made it. */
+export interface SimPoolSwitch {
+  atMs: number;
+  from: number;
+  to: number;
+  by: 'api' | 'miner';
+}
 
 export interface CgminerSimulatorOptions {
   /** 127.0.0.1 by default; any 127.x address works on Linux (for discovery scans). */
@@ -137,6 +150,13 @@ export class CgminerSimulator {
   private quitRequested = false;
   private lifetimeTimer: NodeJS.Timeout | undefined;
   private mining: StratumMiningEngine | undefined;
+  /** Dead boards that a miner restart brings back (a chain that failed to initialise); the rest need a reboot. */
+  private readonly restartableBoards = new Set<number>();
+  /** How many times the miner was restarted through the API, and rebooted (see reboot()). */
+  restarts = 0;
+  reboots = 0;
+  /** Every change of the active pool, by the API (switchpool) or by the miner's own failover. */
+  readonly poolSwitches: SimPoolSwitch[] = [];
 
   constructor(private readonly options: CgminerSimulatorOptions = {}) {
     this.now = options.now ?? (() => Date.now());
@@ -177,7 +197,7 @@ export class CgminerSimulator {
    */
   startMining(options: MiningOptions = {}): StratumMiningEngine {
     this.mining?.stop();
-    this.mining = new StratumMiningEngine(this.state, this.now, options);
+    this.mining = new StratumMiningEngine(this.state, this.now, options, (from, to) => this.poolSwitches.push({ atMs: this.now(), from, to, by: 'miner' }));
     this.mining.start();
     return this.mining;
   }
@@ -221,9 +241,31 @@ export class CgminerSimulator {
     });
   }
 
-  /** Fault: a hash board stops hashing (its chips no longer answer). */
-  killBoard(index: number): void {
+  /**
+   * Fault: a hash board stops hashing (its chips no longer answer). By default it stays dead through a miner
+   * restart (a reboot brings it back); `clearedByRestart` makes it a chain that a restart re-initialises.
+   */
+  killBoard(index: number, options: { clearedByRestart?: boolean } = {}): void {
     this.board(index).alive = false;
+    if (options.clearedByRestart) this.restartableBoards.add(index);
+    else this.restartableBoards.delete(index);
+  }
+
+  /** Every board hashes again and no board fault is remembered. */
+  reviveBoards(): void {
+    for (const board of this.state.boards) board.alive = true;
+    this.restartableBoards.clear();
+  }
+
+  /**
+   * The host reboots: the API is away for `downMs`, every board comes back (a power-on re-initialises every
+   * chain), counters and uptime start again. Mining against the pools carries on.
+   */
+  reboot(downMs = this.options.restartDownMs ?? 0): void {
+    this.reboots++;
+    this.reviveBoards();
+    this.state.startedAtS = this.nowS();
+    this.downUntilMs = this.now() + downMs;
   }
 
   /** Fault: a fan stops (0 RPM); with `ambientC` set, the boards heat up. */
@@ -403,6 +445,7 @@ export class CgminerSimulator {
         const old = pool.priority;
         for (const p of s.pools) if (p.priority < old) p.priority++;
         pool.priority = 0;
+        if (s.activePool !== index) this.poolSwitches.push({ atMs: this.now(), from: s.activePool, to: index, by: 'api' });
         s.activePool = index;
         return ok(27, `Switching to pool ${index}:'${pool.url}'`);
       }
@@ -461,6 +504,9 @@ export class CgminerSimulator {
         return ok(73, 'Changed pool priorities');
       }
       case 'restart':
+        this.restarts++;
+        for (const index of this.restartableBoards) this.board(index).alive = true;
+        this.restartableBoards.clear();
         s.startedAtS = this.nowS();
         this.downUntilMs = this.now() + (this.options.restartDownMs ?? 0);
         return this.personality.restartReply?.(this.context()) ?? { body: { STATUS: 'RESTART', id: 1 } };

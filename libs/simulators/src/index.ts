@@ -10,3 +10,7 @@ export * from './cgminer/fixture-replay.simulator';
 export * from './gpu/gpu-rig-simulator';
 export * from './cgminer/cgminer-fleet';
 export * from './snmp/apc-pdu.simulator';
+export * from './farm/sim-farm';
+export * from './farm/heat.fault';
+export * from './farm/farm-control.server';
+export * from './farm/demo-farm';

@@ -12,6 +12,11 @@ export interface MiningOptions {
   reconnectMs?: number;
   /** Housekeeping period (status, failover, shares). */
   tickMs?: number;
+  /**
+   * Whether the miner leaves a dead pool and fails back by itself, as cgminer does (default true). False keeps it
+   * on the pool it was told to use, so that only an API client (the controller) moves it.
+   */
+  ownFailover?: boolean;
 }
 
 interface PoolLink {
@@ -45,6 +50,7 @@ export class StratumMiningEngine {
     private readonly state: CgminerSimState,
     private readonly now: () => number,
     options: MiningOptions = {},
+    private readonly onSwitch: (from: number, to: number) => void = () => undefined,
   ) {
     this.o = {
       silenceTimeoutMs: options.silenceTimeoutMs ?? 90_000,
@@ -52,6 +58,7 @@ export class StratumMiningEngine {
       shareIntervalMs: options.shareIntervalMs ?? 1000,
       reconnectMs: options.reconnectMs ?? 1000,
       tickMs: options.tickMs ?? 250,
+      ownFailover: options.ownFailover ?? true,
     };
   }
 
@@ -101,6 +108,14 @@ export class StratumMiningEngine {
   }
 
   private chooseActive(now: number): void {
+    const s = this.state;
+    if (!this.o.ownFailover) return;
+    const before = s.activePool;
+    this.choose(now);
+    if (s.activePool !== before) this.onSwitch(before, s.activePool);
+  }
+
+  private choose(now: number): void {
     const s = this.state;
     const ranked = s.pools.map((p, i) => ({ p, i })).filter(({ p }) => p.status === 'Alive').sort((a, b) => a.p.priority - b.p.priority);
     const current = s.pools[s.activePool];

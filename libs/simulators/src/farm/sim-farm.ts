@@ -1,0 +1,502 @@
+import { CgminerSimulator, type SimPoolSwitch } from '../cgminer-simulator';
+import type { SimDialect } from '../cgminer/personality';
+import type { MiningOptions } from '../cgminer/stratum-mining.engine';
+import { StratumPoolSimulator } from '../cgminer/stratum-pool.simulator';
+import { GpuMinerSimulator, defaultSimGpus, type GpuMinerFlavor } from '../gpu/gpu-miner-simulator';
+import { DEFAULT_HEAT, HeatFault, type HeatParams } from './heat.fault';
+
+export interface FarmPoolSpec {
+  /** Referred to by rigs and faults: "pool-a". */
+  name: string;
+  /** How often the pool sends a new job (default 1 s). */
+  notifyIntervalMs?: number;
+}
+
+interface FarmRigBase {
+  /** The rig id the agent publishes it under. */
+  id: string;
+  /** Operator labels for the agent config (model, dialect, row, ...). */
+  labels?: Record<string, string>;
+}
+
+export interface FarmAsicRigSpec extends FarmRigBase {
+  kind: 'asic';
+  dialect: SimDialect;
+  /** Pool names, in the miner's priority order. */
+  pools: string[];
+  model?: string;
+  /** Whatsminer admin password for the API v2 writes (default "admin"). */
+  adminPassword?: string;
+  /** This rig's own mining options, over the farm's. */
+  mining?: MiningOptions;
+}
+
+export interface FarmGpuRigSpec extends FarmRigBase {
+  kind: 'gpu';
+  flavor: GpuMinerFlavor;
+  gpus?: number;
+}
+
+export type FarmRigSpec = FarmAsicRigSpec | FarmGpuRigSpec;
+
+/** What a fault does; every target is named (a pool or rig name), so faults can come from another process. */
+export type FarmFault =
+  | { fault: 'kill-pool'; pool: string }
+  | { fault: 'revive-pool'; pool: string }
+  | { fault: 'silence-pool'; pool: string }
+  | { fault: 'resume-pool'; pool: string }
+  | { fault: 'bounce-pool'; pool: string; periodMs?: number }
+  | { fault: 'overheat'; rig: string }
+  | { fault: 'cool'; rig: string }
+  | { fault: 'kill-board'; rig: string; board?: number; sticky?: boolean }
+  | { fault: 'lose-gpu'; rig: string; gpu?: number }
+  | { fault: 'reboot'; rig: string }
+  | { fault: 'clear'; rig: string };
+
+export const FARM_FAULTS = [
+  'kill-pool', 'revive-pool', 'silence-pool', 'resume-pool', 'bounce-pool', 'overheat', 'cool', 'kill-board', 'lose-gpu', 'reboot', 'clear',
+] as const satisfies readonly FarmFault['fault'][];
+
+export interface ScheduledFault {
+  /** From the farm's start (plus the schedule's startMs). */
+  atMs: number;
+  fault: FarmFault;
+}
+
+export interface FaultSchedule {
+  /** Shifts every step: the first fault comes this much later (or earlier, when negative and steps allow). */
+  startMs?: number;
+  /** Runs the steps again this long after the schedule began, forever. */
+  repeatMs?: number;
+  steps: ScheduledFault[];
+}
+
+export interface FarmSpec {
+  pools: FarmPoolSpec[];
+  rigs: FarmRigSpec[];
+  /** The pool user every ASIC rig works as (the fleet spec's pools must name the same user). */
+  poolUser?: string;
+  /** How the ASIC miners mine: silence timeout, own failover and failback, share interval. */
+  mining?: MiningOptions;
+  heat?: Partial<HeatParams>;
+  /** API down time after a restart and after a reboot (default 1 s and 3 s). */
+  restartDownMs?: number;
+  rebootDownMs?: number;
+  /** Small random walks of temperatures, hashrates and fans, like a real farm (default true). */
+  drift?: boolean;
+  schedule?: FaultSchedule;
+}
+
+export interface FarmLogEntry {
+  atMs: number;
+  fault: FarmFault;
+  message: string;
+}
+
+export interface AsicRigState {
+  id: string;
+  kind: 'asic';
+  dialect: SimDialect;
+  port: number;
+  model: string;
+  activePool: number;
+  pools: Array<{ name: string; url: string; status: string; accepted: number; priority: number }>;
+  workMode: number;
+  boards: Array<{ alive: boolean; chipTempC: number; hashrateHs: number }>;
+  hottestC: number;
+  overheating: boolean;
+  restarts: number;
+  reboots: number;
+  poolSwitches: SimPoolSwitch[];
+}
+
+export interface GpuRigState {
+  id: string;
+  kind: 'gpu';
+  flavor: GpuMinerFlavor;
+  port: number;
+  gpus: Array<{ index: number; lost: boolean; hashrateHs: number; tempC: number }>;
+  reboots: number;
+}
+
+export type RigState = AsicRigState | GpuRigState;
+
+export interface FarmState {
+  pools: Array<{ name: string; url: string; state: PoolRunState }>;
+  rigs: RigState[];
+  log: FarmLogEntry[];
+}
+
+type PoolRunState = 'up' | 'killed' | 'silent' | 'bouncing';
+
+interface FarmPool {
+  spec: FarmPoolSpec;
+  sim: StratumPoolSimulator;
+  state: PoolRunState;
+  bounce?: NodeJS.Timeout;
+}
+
+interface AsicRig {
+  spec: FarmAsicRigSpec;
+  sim: CgminerSimulator;
+  heat: HeatFault;
+  port: number;
+  base: Array<{ chipTempC: number; hashrateHs: number }>;
+}
+
+interface GpuRig {
+  spec: FarmGpuRigSpec;
+  sim: GpuMinerSimulator;
+  port: number;
+  reboots: number;
+  base: Array<{ tempC: number; hashrateHs: number }>;
+}
+
+const TICK_MS = 1000;
+
+/** Thrown for a fault that names something the farm does not have; the message says what it has. */
+export class FarmFaultError extends Error {
+  override readonly name = 'FarmFaultError';
+}
+
+/**
+ * A simulated farm on loopback: stratum pools, ASIC miners of every dialect mining on them, GPU miners, and
+ * faults that hit them by name (from a schedule, or from another process through the control server). Miners
+ * answer commands as their firmware does: switchpool moves them, a work mode cools an overheating board, a
+ * restart revives a board only when its fault allows, a reboot (rebootCommand -> control server) revives all.
+ */
+export class SimFarm {
+  readonly log: FarmLogEntry[] = [];
+  private readonly pools = new Map<string, FarmPool>();
+  private readonly asics = new Map<string, AsicRig>();
+  private readonly gpus = new Map<string, GpuRig>();
+  private tick: NodeJS.Timeout | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private lastTickMs: number;
+  private startedAtMs: number;
+
+  private constructor(readonly spec: FarmSpec, private readonly now: () => number) {
+    this.lastTickMs = now();
+    this.startedAtMs = now();
+  }
+
+  static async start(spec: FarmSpec, options: { now?: () => number; onFault?: (entry: FarmLogEntry) => void } = {}): Promise<SimFarm> {
+    const farm = new SimFarm(spec, options.now ?? (() => Date.now()));
+    farm.onFault = options.onFault;
+    try {
+      await farm.boot();
+    } catch (err) {
+      await farm.stop();
+      throw err;
+    }
+    return farm;
+  }
+
+  private onFault: ((entry: FarmLogEntry) => void) | undefined;
+
+  private async boot(): Promise<void> {
+    const names = new Set<string>();
+    for (const p of this.spec.pools) {
+      if (names.has(p.name)) throw new FarmFaultError(`pool "${p.name}" is listed twice`);
+      names.add(p.name);
+      const sim = new StratumPoolSimulator({ notifyIntervalMs: p.notifyIntervalMs });
+      this.pools.set(p.name, { spec: p, sim, state: 'up' });
+      await sim.start();
+    }
+    const heat: HeatParams = { ...DEFAULT_HEAT, ...this.spec.heat };
+    const user = this.spec.poolUser ?? 'rigwarden.demo';
+    const now = this.now();
+    for (const r of this.spec.rigs) {
+      if (this.asics.has(r.id) || this.gpus.has(r.id)) throw new FarmFaultError(`rig "${r.id}" is listed twice`);
+      if (r.kind === 'asic') {
+        const pools = r.pools.map((name, priority) => {
+          const pool = this.pools.get(name) ?? this.fail(`rig ${r.id} names pool "${name}"; the farm has: ${[...this.pools.keys()].join(', ')}`);
+          return { url: pool.sim.url, user, status: 'Alive' as const, priority, accepted: 0, rejected: 0, stale: 0, lastShareTime: 0 };
+        });
+        const mining: MiningOptions = { silenceTimeoutMs: 90_000, ...this.spec.mining, ...r.mining };
+        const sim = new CgminerSimulator({
+          dialect: r.dialect, restartDownMs: this.spec.restartDownMs ?? 1000, adminPassword: r.adminPassword, now: this.now,
+          state: {
+            pools, activePool: 0, accepted: 0, rejected: 0, stale: 0, ...(r.model ? { model: r.model } : {}),
+            ...(mining.ownFailover === false ? { flagsDeadActivePool: true } : {}),
+          },
+        });
+        const { port } = await sim.start();
+        if (pools.length > 0) sim.startMining(mining);
+        // A well-cooled farm: chips in the high 60s, clear of a thermal policy's usual 80 °C.
+        sim.state.boards.forEach((b, i) => {
+          b.chipTempC = 66 + i + Math.round(Math.random() * 20) / 10;
+          b.tempC = Math.round((b.chipTempC - 8) * 10) / 10;
+        });
+        const base = sim.state.boards.map((b) => ({ chipTempC: b.chipTempC!, hashrateHs: b.hashrateHs }));
+        this.asics.set(r.id, { spec: r, sim, heat: new HeatFault(sim.state, heat), port, base });
+      } else {
+        const gpus = defaultSimGpus(r.gpus ?? 4, r.flavor === 'lolminer' ? 'amd' : 'nvidia');
+        const sim = new GpuMinerSimulator({ flavor: r.flavor, now: this.now, state: { gpus, startedAtMs: now - 600_000 } });
+        const { port } = await sim.start();
+        this.gpus.set(r.id, { spec: r, sim, port, reboots: 0, base: gpus.map((g) => ({ tempC: g.tempC, hashrateHs: g.hashrateHs })) });
+      }
+    }
+    this.tick = setInterval(() => this.step(), TICK_MS);
+    this.tick.unref();
+    if (this.spec.schedule) this.schedule(this.spec.schedule);
+  }
+
+  private fail(message: string): never {
+    throw new FarmFaultError(message);
+  }
+
+  /** Where the agent finds each rig's miner API. */
+  endpoints(): Array<{ rig: FarmRigSpec; host: string; port: number }> {
+    return [
+      ...[...this.asics.values()].map((a) => ({ rig: a.spec as FarmRigSpec, host: '127.0.0.1', port: a.port })),
+      ...[...this.gpus.values()].map((g) => ({ rig: g.spec as FarmRigSpec, host: '127.0.0.1', port: g.port })),
+    ].sort((a, b) => this.spec.rigs.indexOf(a.rig) - this.spec.rigs.indexOf(b.rig));
+  }
+
+  poolUrl(name: string): string {
+    return this.pool(name).sim.url;
+  }
+
+  /** The simulators themselves, for in-process tests. */
+  asic(id: string): CgminerSimulator {
+    return this.asicRig(id).sim;
+  }
+
+  gpu(id: string): GpuMinerSimulator {
+    const rig = this.gpus.get(id);
+    if (!rig) this.fail(`no GPU rig "${id}"; GPU rigs: ${[...this.gpus.keys()].join(', ') || '(none)'}`);
+    return rig.sim;
+  }
+
+  private pool(name: string): FarmPool {
+    return this.pools.get(name) ?? this.fail(`no pool "${name}"; pools: ${[...this.pools.keys()].join(', ')}`);
+  }
+
+  private asicRig(id: string): AsicRig {
+    return this.asics.get(id) ?? this.fail(`no ASIC rig "${id}"; ASIC rigs: ${[...this.asics.keys()].join(', ') || '(none)'}`);
+  }
+
+  /** Injects one fault; returns what happened in words. Throws FarmFaultError for unknown targets. */
+  async apply(fault: FarmFault): Promise<string> {
+    const message = await this.run(fault);
+    const entry = { atMs: this.now(), fault, message };
+    this.log.push(entry);
+    if (this.log.length > 500) this.log.shift();
+    this.onFault?.(entry);
+    return message;
+  }
+
+  private async run(f: FarmFault): Promise<string> {
+    switch (f.fault) {
+      case 'kill-pool': {
+        const pool = this.pool(f.pool);
+        this.stopBounce(pool);
+        await pool.sim.kill();
+        pool.state = 'killed';
+        return `pool ${f.pool} killed (connections reset, port closed)`;
+      }
+      case 'revive-pool': {
+        const pool = this.pool(f.pool);
+        this.stopBounce(pool);
+        if (pool.state === 'killed' || pool.state === 'bouncing') await this.restartPool(pool);
+        pool.sim.resume();
+        pool.state = 'up';
+        return `pool ${f.pool} back up`;
+      }
+      case 'silence-pool': {
+        const pool = this.pool(f.pool);
+        pool.sim.silence();
+        pool.state = 'silent';
+        return `pool ${f.pool} silent (sockets open, no jobs, no share answers)`;
+      }
+      case 'resume-pool': {
+        const pool = this.pool(f.pool);
+        pool.sim.resume();
+        if (pool.state === 'silent') pool.state = 'up';
+        return `pool ${f.pool} answering again`;
+      }
+      case 'bounce-pool': {
+        const pool = this.pool(f.pool);
+        const periodMs = f.periodMs ?? 3000;
+        if (!Number.isFinite(periodMs) || periodMs < 200) this.fail(`bounce-pool periodMs must be 200 or more; got ${f.periodMs}`);
+        this.stopBounce(pool);
+        pool.state = 'bouncing';
+        let down = false;
+        const flip = async (): Promise<void> => {
+          down = !down;
+          if (down) await pool.sim.kill();
+          else await this.restartPool(pool);
+        };
+        await flip();
+        pool.bounce = setInterval(() => void flip().catch(() => undefined), periodMs);
+        pool.bounce.unref();
+        return `pool ${f.pool} bouncing: down and up every ${periodMs} ms (revive-pool stops it)`;
+      }
+      case 'overheat': {
+        const rig = this.asicRig(f.rig);
+        rig.heat.start();
+        const p = rig.heat.params;
+        return `rig ${f.rig} overheating: heading for ${p.hotC} °C at work mode ${p.hotFromWorkMode} or above, ${p.coolC} °C below`;
+      }
+      case 'cool': {
+        this.asicRig(f.rig).heat.stop();
+        return `rig ${f.rig} cooling back to normal`;
+      }
+      case 'kill-board': {
+        const rig = this.asicRig(f.rig);
+        const board = f.board ?? 0;
+        if (!Number.isInteger(board) || board < 0 || board >= rig.sim.state.boards.length) {
+          this.fail(`rig ${f.rig} has boards 0-${rig.sim.state.boards.length - 1}; got ${f.board}`);
+        }
+        rig.sim.killBoard(board, { clearedByRestart: f.sticky === false });
+        return `rig ${f.rig} board ${board} dead (${f.sticky === false ? 'a miner restart brings it back' : 'sticky: survives a miner restart, a reboot brings it back'})`;
+      }
+      case 'lose-gpu': {
+        const rig = this.gpus.get(f.rig) ?? this.fail(`no GPU rig "${f.rig}"; GPU rigs: ${[...this.gpus.keys()].join(', ') || '(none)'}`);
+        const gpu = f.gpu ?? 0;
+        rig.sim.loseGpu(gpu);
+        return `rig ${f.rig} GPU ${gpu} fell off the bus (a reboot brings it back)`;
+      }
+      case 'reboot': {
+        const asic = this.asics.get(f.rig);
+        if (asic) {
+          asic.sim.reboot(this.spec.rebootDownMs ?? 3000);
+          return `rig ${f.rig} rebooted`;
+        }
+        const gpu = this.gpus.get(f.rig) ?? this.fail(`no rig "${f.rig}"`);
+        gpu.reboots++;
+        for (const g of gpu.sim.state.gpus) g.lost = false;
+        gpu.sim.state.startedAtMs = this.now();
+        return `rig ${f.rig} rebooted`;
+      }
+      case 'clear': {
+        const asic = this.asics.get(f.rig);
+        if (asic) {
+          asic.heat.stop();
+          asic.sim.reviveBoards();
+          return `rig ${f.rig} healthy again`;
+        }
+        const gpu = this.gpus.get(f.rig) ?? this.fail(`no rig "${f.rig}"`);
+        for (const g of gpu.sim.state.gpus) g.lost = false;
+        return `rig ${f.rig} healthy again`;
+      }
+    }
+  }
+
+  private stopBounce(pool: FarmPool): void {
+    clearInterval(pool.bounce);
+    pool.bounce = undefined;
+  }
+
+  private async restartPool(pool: FarmPool): Promise<void> {
+    await pool.sim.kill();
+    await pool.sim.start();
+  }
+
+  private schedule(schedule: FaultSchedule): void {
+    const shift = schedule.startMs ?? 0;
+    const runSteps = (): void => {
+      for (const step of schedule.steps) {
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          this.apply(step.fault).catch((err: unknown) => {
+            this.log.push({ atMs: this.now(), fault: step.fault, message: `failed: ${(err as Error).message}` });
+          });
+        }, Math.max(0, step.atMs + shift));
+        timer.unref();
+        this.timers.add(timer);
+      }
+    };
+    runSteps();
+    if (schedule.repeatMs !== undefined && schedule.repeatMs > 0) {
+      const repeat = setInterval(runSteps, schedule.repeatMs);
+      repeat.unref();
+      this.timers.add(repeat);
+    }
+  }
+
+  /** One second of farm life: heat ramps, drift, GPU shares. */
+  private step(): void {
+    const now = this.now();
+    const elapsed = now - this.lastTickMs;
+    this.lastTickMs = now;
+    const drift = this.spec.drift !== false;
+    const wobble = (value: number, base: number, spread: number): number => value + (base - value) * 0.2 + (Math.random() - 0.5) * spread;
+    for (const rig of this.asics.values()) {
+      rig.heat.tick(elapsed);
+      if (!drift) continue;
+      rig.sim.state.boards.forEach((b, i) => {
+        const base = rig.base[i];
+        if (!base) return;
+        if (!rig.heat.engaged) {
+          const chip = Math.round(wobble(b.chipTempC ?? base.chipTempC, base.chipTempC, 1.2) * 10) / 10;
+          b.chipTempC = chip;
+          b.tempC = Math.round((chip - 8) * 10) / 10;
+        }
+        b.hashrateHs = Math.max(0, wobble(b.hashrateHs, base.hashrateHs, base.hashrateHs * 0.01));
+      });
+      rig.sim.state.fans = rig.sim.state.fans.map((rpm) => (rpm === 0 ? 0 : Math.round(wobble(rpm, 5500, 60))));
+    }
+    for (const rig of this.gpus.values()) {
+      rig.sim.state.gpus.forEach((g, i) => {
+        const base = rig.base[i];
+        if (!base || g.lost) return;
+        if (drift) {
+          g.tempC = Math.round(wobble(g.tempC, base.tempC, 1));
+          g.hashrateHs = Math.max(0, wobble(g.hashrateHs, base.hashrateHs, base.hashrateHs * 0.01));
+        }
+        if (Math.random() < elapsed / 10_000) g.accepted++;
+      });
+    }
+  }
+
+  state(): FarmState {
+    return {
+      pools: [...this.pools.values()].map((p) => ({ name: p.spec.name, url: p.sim.url, state: p.state })),
+      rigs: this.spec.rigs.map((r) => this.rigState(r.id)),
+      log: [...this.log],
+    };
+  }
+
+  rigState(id: string): RigState {
+    const asic = this.asics.get(id);
+    if (asic) {
+      const s = asic.sim.state;
+      const names = new Map([...this.pools.values()].map((p) => [p.sim.url, p.spec.name]));
+      return {
+        id, kind: 'asic', dialect: asic.spec.dialect, port: asic.port, model: s.model, activePool: s.activePool,
+        pools: s.pools.map((p) => ({ name: names.get(p.url) ?? p.url, url: p.url, status: p.status, accepted: p.accepted, priority: p.priority })),
+        workMode: s.workMode ?? 1,
+        boards: s.boards.map((b) => ({ alive: b.alive, chipTempC: b.chipTempC ?? b.tempC, hashrateHs: b.alive ? b.hashrateHs : 0 })),
+        hottestC: Math.max(...s.boards.map((b) => b.chipTempC ?? b.tempC)),
+        overheating: asic.heat.active,
+        restarts: asic.sim.restarts,
+        reboots: asic.sim.reboots,
+        poolSwitches: [...asic.sim.poolSwitches],
+      };
+    }
+    const gpu = this.gpus.get(id) ?? this.fail(`no rig "${id}"; rigs: ${this.spec.rigs.map((r) => r.id).join(', ')}`);
+    return {
+      id, kind: 'gpu', flavor: gpu.spec.flavor, port: gpu.port, reboots: gpu.reboots,
+      gpus: gpu.sim.state.gpus.map((g) => ({ index: g.index, lost: g.lost, hashrateHs: gpu.sim.view(g).hashrateHs, tempC: gpu.sim.view(g).tempC })),
+    };
+  }
+
+  /** How long the farm has run. */
+  uptimeMs(): number {
+    return this.now() - this.startedAtMs;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.tick);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const pool of this.pools.values()) this.stopBounce(pool);
+    await Promise.all([
+      ...[...this.asics.values()].map((a) => a.sim.stop()),
+      ...[...this.gpus.values()].map((g) => g.sim.stop()),
+      ...[...this.pools.values()].map((p) => p.sim.stop()),
+    ]);
+  }
+}
