@@ -13,6 +13,7 @@ import { CommandExecutor, type CommandTarget } from './commands/command-executor
 import { CommandHandler } from './commands/command-handler';
 import { CommandJournal } from './commands/command-journal';
 import { openRigKeys } from './commands/rig-keys';
+import { RigKeyCommands } from './commands/rig-key.commands';
 import { CollectorRuntime, type ScheduledMiner } from './runtime/collector-runtime';
 import { DiskQueue } from './telemetry/disk-queue';
 import { SeqStore } from './telemetry/seq-store';
@@ -123,6 +124,7 @@ export class Agent {
       nonces: this.nonces,
       journal: new CommandJournal(join(config.agent.dataDir, 'commands.journal')),
       executor: new CommandExecutor((this.targets = buildTargets(config, miners)), config.profiles, 60_000, () => this.gpuTuners),
+      keyCommands: new RigKeyCommands(config.security.keysFile, keys, clock, logger.child('keys')),
       clock,
       logger: logger.child('commands'),
       windowMs: config.security.commandWindowMs,

@@ -20,6 +20,7 @@ import { MetricsService } from './metrics/metrics.service';
 import { PersistenceModule } from './persistence/persistence.module';
 import { RigReconciler } from './reconcile/rig-reconciler.service';
 import { SecurityModule } from './security/security.module';
+import { SECURITY_PROVIDERS } from './security/security.providers';
 
 /** Wiring only. */
 @Module({})
@@ -34,7 +35,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [configModule, PersistenceModule, SecurityModule],
-      providers: [EmbeddedBrokerService, TelemetryIngestService, ...COMMAND_PROVIDERS, RigReconciler, ListRigsUseCase, GetRigUseCase, ListEventsUseCase, FleetGrpcServer,
+      providers: [EmbeddedBrokerService, TelemetryIngestService, ...COMMAND_PROVIDERS, ...SECURITY_PROVIDERS, RigReconciler, ListRigsUseCase, GetRigUseCase, ListEventsUseCase, FleetGrpcServer,
         FleetSpecService, RigView, WatchRigsUseCase, QueryTelemetryUseCase, GetFleetSpecUseCase, ApplyFleetSpecUseCase, DryRunPoliciesUseCase, FleetReadHandlers,
         AlertService, MetricsService, ...DASHBOARD_PROVIDERS],
       exports: [TelemetryIngestService, FleetGrpcServer, RigReconciler, FleetSpecService, AlertService, MetricsService],

@@ -12,8 +12,8 @@ export interface ShapeProblem {
   readonly authenticated: false;
 }
 
-/** Commands that address the whole rig, so minerId may be empty. */
-const RIG_LEVEL: ReadonlySet<CommandType> = new Set(['rebootHost', 'powerCycle']);
+/** Commands that address the whole rig (its host, its outlet, its command keys), so minerId may be empty. */
+const RIG_LEVEL: ReadonlySet<CommandType> = new Set(['rebootHost', 'powerCycle', 'rotateKey', 'retireKey']);
 const ID = /^[\x21-\x7e]{1,128}$/; // printable ASCII, no spaces
 const NONCE = /^[A-Za-z0-9+/=_-]{16,128}$/; // base64, base64url or hex; at least 96 bits of text
 

@@ -6,6 +6,7 @@ import { EnvelopeVerifier, TokenBucketRateLimiter, type KeyResolver, type NonceS
 import type { Clock, Logger } from '@rigwarden/shared';
 import type { CommandExecutor, ExecutionResult } from './command-executor';
 import type { CommandJournal } from './command-journal';
+import { isRigKeyCommand, type RigKeyCommands } from './rig-key.commands';
 
 export interface CommandHandlerOptions {
   rigIds: string[];
@@ -14,6 +15,8 @@ export interface CommandHandlerOptions {
   nonces: NonceStore;
   journal: CommandJournal;
   executor: CommandExecutor;
+  /** Key rotation commands (rotate-key, retire-key): they change the key file, not a miner. */
+  keyCommands?: RigKeyCommands;
   clock: Clock;
   logger: Logger;
   /** How far a command's issuedAt may be from this agent's clock. */
@@ -109,7 +112,9 @@ export class CommandHandler {
     let result: ExecutionResult;
     try {
       logger.info('executing command', { rig: rigId, command: id, type: envelope.payload!.$case, reason: envelope.reason || undefined });
-      result = await this.options.executor.execute(envelope, controller.signal);
+      result = isRigKeyCommand(envelope) && this.options.keyCommands
+        ? this.options.keyCommands.execute(envelope)
+        : await this.options.executor.execute(envelope, controller.signal);
     } finally {
       clearTimeout(timer);
     }

@@ -35,9 +35,16 @@ export const ADMIN_RPC_SCOPES: RpcScopeTable<typeof AdminServiceService> = {
   listAudit: 'admin',
 };
 
+/** gRPC server reflection (grpcurl list/describe): needs a read key, like any other look at the API. */
+export const REFLECTION_SERVICE = {
+  v1: { path: '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo' },
+  v1alpha: { path: '/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo' },
+} as const;
+
 export const RPC_SCOPES = new RpcScopes([
   [FleetServiceService, FLEET_RPC_SCOPES],
   [AdminServiceService, ADMIN_RPC_SCOPES],
+  [REFLECTION_SERVICE, { v1: 'read', v1alpha: 'read' } satisfies RpcScopeTable<typeof REFLECTION_SERVICE>],
 ]);
 
 /** Admin RPCs that change nothing: not audited when they succeed (every refusal still is). */
