@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { Metadata, Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
-import { AdminServiceService, FleetServiceService, type FleetServiceServer } from '@rigwarden/protocol';
+import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { FleetServiceService, type FleetServiceServer } from '@rigwarden/protocol';
 import { createLogger } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { FleetError } from '../fleet/fleet-error';
@@ -9,19 +9,10 @@ import { ListEventsUseCase } from '../fleet/list-events.usecase';
 import { ListRigsUseCase } from '../fleet/list-rigs.usecase';
 import { AuditRepository } from '../audit/audit.repository';
 import { API_AUTH, type ApiAuth } from '../security/api-auth';
-import { AdminGrpcHandlers } from './admin-grpc.handlers';
 import { authInterceptor } from './auth.interceptor';
+import { CommandRpcHandlers } from './command-rpc.handlers';
 import { FleetReadHandlers, addReflection } from './fleet-read.handlers';
 import { toServiceError } from './grpc-status';
-
-/** UNIMPLEMENTED handlers for RPCs this build does not serve yet. */
-function notYetServed(names: string[]): Record<string, (call: unknown, callback: (err: ServiceError) => void) => void> {
-  return Object.fromEntries(names.map((n) => [n, (call: unknown, callback?: (err: ServiceError) => void) => {
-    const err = Object.assign(new Error(`${n} is not served by this controller yet`), { code: status.UNIMPLEMENTED, details: `${n} is not served by this controller yet`, metadata: new Metadata() });
-    if (callback) callback(err);
-    else (call as { destroy(e: Error): void }).destroy(err);
-  }]));
-}
 
 /** Serves FleetService. Handlers only map requests to use cases and errors to status codes. */
 @Injectable()
@@ -36,9 +27,9 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
     @Inject(GetRigUseCase) private readonly getRig: GetRigUseCase,
     @Inject(ListEventsUseCase) private readonly listEvents: ListEventsUseCase,
     @Inject(FleetReadHandlers) private readonly read: FleetReadHandlers,
+    @Inject(CommandRpcHandlers) private readonly commands: CommandRpcHandlers,
     @Inject(API_AUTH) private readonly auth: ApiAuth,
     @Inject(AuditRepository) private readonly audit: AuditRepository,
-    @Inject(AdminGrpcHandlers) private readonly admin: AdminGrpcHandlers,
   ) {}
 
   get address(): string {
@@ -53,10 +44,9 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
       getRig: (call, callback) => this.handle(call, callback, (req) => this.getRig.execute(req)),
       listEvents: (call, callback) => this.handle(call, callback, (req) => this.listEvents.execute(req)),
       ...this.read.handlers(),
-      ...notYetServed(['setPools', 'applyProfile', 'restartMiner', 'rebootRig', 'powerCycle', 'bulkCommand', 'getCommand', 'listCommands']),
+      ...this.commands.handlers(),
     } as FleetServiceServer;
     server.addService(FleetServiceService, impl);
-    server.addService(AdminServiceService, this.admin.handlers());
     addReflection(server);
     const { host, port, fallbackToFreePort } = this.config.grpc;
     const bind = (p: number): Promise<number> => new Promise((resolve, reject) => {

@@ -4,7 +4,7 @@ import { EmbeddedBrokerService } from '../broker/embedded-broker.service';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
 import { PersistenceModule } from '../persistence/persistence.module';
-import { COMMAND_PROVIDERS } from './command.providers';
+import { COMMAND_CORE_PROVIDERS } from './command.providers';
 
 /**
  * For tests: the commands feature with the real parts it stands on (SQLite file, the ingest's MQTT connection) and
@@ -16,6 +16,6 @@ export function commandsTestModule(config: ControllerConfig, extra: Provider[] =
   const configModule: DynamicModule = { module: ConfigModule, global: true, providers: [{ provide: CONTROLLER_CONFIG, useValue: config }], exports: [CONTROLLER_CONFIG] };
   return Test.createTestingModule({
     imports: [configModule, PersistenceModule],
-    providers: [EmbeddedBrokerService, TelemetryIngestService, ...COMMAND_PROVIDERS, ...extra],
+    providers: [EmbeddedBrokerService, TelemetryIngestService, ...COMMAND_CORE_PROVIDERS, ...extra],
   }).compile();
 }
