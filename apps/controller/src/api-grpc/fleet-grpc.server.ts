@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
-import { FleetServiceService, type FleetServiceServer } from '@rigwarden/protocol';
+import { AdminServiceService, FleetServiceService, type FleetServiceServer } from '@rigwarden/protocol';
 import { createLogger } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { FleetError } from '../fleet/fleet-error';
@@ -9,6 +9,7 @@ import { ListEventsUseCase } from '../fleet/list-events.usecase';
 import { ListRigsUseCase } from '../fleet/list-rigs.usecase';
 import { AuditRepository } from '../audit/audit.repository';
 import { API_AUTH, type ApiAuth } from '../security/api-auth';
+import { AdminGrpcHandlers } from './admin-grpc.handlers';
 import { authInterceptor } from './auth.interceptor';
 import { CommandRpcHandlers } from './command-rpc.handlers';
 import { FleetReadHandlers, addReflection } from './fleet-read.handlers';
@@ -30,6 +31,7 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
     @Inject(CommandRpcHandlers) private readonly commands: CommandRpcHandlers,
     @Inject(API_AUTH) private readonly auth: ApiAuth,
     @Inject(AuditRepository) private readonly audit: AuditRepository,
+    @Inject(AdminGrpcHandlers) private readonly admin: AdminGrpcHandlers,
   ) {}
 
   get address(): string {
@@ -47,6 +49,7 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
       ...this.commands.handlers(),
     } as FleetServiceServer;
     server.addService(FleetServiceService, impl);
+    server.addService(AdminServiceService, this.admin.handlers());
     addReflection(server);
     const { host, port, fallbackToFreePort } = this.config.grpc;
     const bind = (p: number): Promise<number> => new Promise((resolve, reject) => {
