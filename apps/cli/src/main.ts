@@ -9,6 +9,8 @@ import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { FleetServiceClient, ListEventsResponse, ListRigsResponse, Rig, type Rig as RigType } from '@rigwarden/protocol';
 import { runBrokerConfig } from './broker-config.command';
 import { eventsTable, rigDetail, rigsTable } from './format';
+import { AUDIT_USAGE, runAuditCommand } from './audit.command';
+import { KEYS_USAGE, runKeysCommand } from './keys.command';
 import { CONNECTION_USAGE, ConnectionOptionError, authMetadata, channelCredentials, parseConnectionOptions, type ConnectionOptions } from './grpc-client';
 
 const USAGE = `usage: rigctl [--server host:port] <command> [--json]
@@ -20,6 +22,8 @@ commands:
   broker-config --format mosquitto --agents FILE --out-dir DIR [--topic-root R] [--controller-user U]
                     write a Mosquitto password file, ACL and conf snippet: each agent may publish only its own
                     rigs' topics and read only their commands; prints the generated passwords once
+  ${KEYS_USAGE}
+  ${AUDIT_USAGE}
 
 ${CONNECTION_USAGE}
 
@@ -90,6 +94,12 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConnectionOptionError) fail(err.message);
     throw err;
+  }
+  const adminCommand = argv.find((a) => !a.startsWith('-'));
+  if (adminCommand === 'keys' || adminCommand === 'audit') {
+    const io = { out: (t: string) => console.log(t), err: (t: string) => console.error(t), now: () => Date.now() };
+    const rest = argv.filter((_, i) => i !== argv.indexOf(adminCommand));
+    process.exit(adminCommand === 'keys' ? await runKeysCommand(rest, connection, io) : await runAuditCommand(rest, connection, io));
   }
   const args = parseArgs(argv);
   args.server = connection.server;
