@@ -57,6 +57,8 @@ export class AlertDispatcher {
   private readonly perChannel = new Map<string, TokenBucketRateLimiter>();
   private readonly abort = new AbortController();
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Every channel's secrets: an error of one channel must not leak another's either. */
+  private readonly secrets: readonly string[];
   private closed = false;
 
   constructor(private readonly options: DispatcherOptions) {
@@ -66,6 +68,7 @@ export class AlertDispatcher {
       return { channel, queue: [], running: undefined, missed: 0, counts: { delivered: 0, failed: 0, rate_limited: 0, dropped: 0 } };
     });
     this.sleep = options.sleep ?? defaultSleep;
+    this.secrets = options.channels.flatMap((c) => c.secrets);
   }
 
   /** Queues the notification for every channel that wants it. Synchronous, never throws. */
@@ -137,7 +140,7 @@ export class AlertDispatcher {
         return 'delivered';
       } catch (err) {
         const e = err instanceof DeliveryError ? err : new DeliveryError(describe(err), true);
-        const error = redact(e.message, channel.secrets);
+        const error = redact(e.message, this.secrets);
         if (!e.retryable || attempt > retries || this.abort.signal.aborted) {
           this.options.logger.warn('alert delivery failed', { ...log, attempts: attempt, error, retried: e.retryable && attempt > retries });
           return 'failed';

@@ -10,7 +10,8 @@ import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
 import { EventRepository } from '../persistence/event-repository';
 import { RigRepository, type RigRecord } from '../persistence/rig-repository';
 import { RigReconciler, type ReconcileCounters } from '../reconcile/rig-reconciler.service';
-import { registerFleetCollectors, type FleetView } from './fleet-collectors';
+import { registerAgentCollectors } from './agent-collectors';
+import { writeFleetExposition, type FleetView } from './fleet-exposition';
 
 /** Where the exporter reads from; the Nest providers satisfy these, tests may pass plain sources. */
 export interface RigSource { listRigs(limit: number, afterRigId: string): Promise<RigRecord[]> }
@@ -22,15 +23,17 @@ export interface CommandSource { readonly counters: CommandCounters }
 const PAGE = 1000;
 
 /**
- * The Prometheus exporter, on its own registry. Fleet series are computed at scrape time from the latest stored
- * status (one read per scrape shared by every collector); controller series read the live counters.
+ * The Prometheus exporter. Everything is computed at scrape time, never per message: controller counters and the
+ * agents' driver counters through collect callbacks on this service's own prom-client registry (the agents table is
+ * read once per scrape), and the per-rig series from one paged read of the latest stored status, written by
+ * writeFleetExposition (prom-client's per-series bookkeeping is too slow for 10,000 rigs: see docs/observability.md).
  * The HTTP edge serves `render()` with `contentType` on GET /metrics.
  */
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
   readonly contentType: string = this.registry.contentType;
-  private view: Promise<FleetView> | undefined;
+  private agentRead: Promise<AgentStatus[]> | undefined;
 
   constructor(
     @Inject(RigRepository) private readonly rigs: RigSource,
@@ -40,18 +43,19 @@ export class MetricsService {
     @Optional() @Inject(AlertService) private readonly alerts?: AlertMetricsSource,
     @Optional() @Inject(CommandDispatcher) private readonly commands?: CommandSource,
   ) {
-    registerFleetCollectors(this.registry, () => this.view ?? this.readFleet());
+    registerAgentCollectors(this.registry, () => this.agentRead ?? this.agents.listAgentStatus());
     this.registerController();
   }
 
-  /** The exposition text (Prometheus 0.0.4 format). One fleet read per call, however many collectors use it. */
+  /** The exposition text (Prometheus 0.0.4 format). One read of the rigs and one of the agents per call. */
   async render(): Promise<string> {
-    const own = this.view === undefined;
-    if (own) this.view = this.readFleet();
+    const own = this.agentRead === undefined;
+    if (own) this.agentRead = this.agents.listAgentStatus();
     try {
-      return await this.registry.metrics();
+      const [registered, fleet] = await Promise.all([this.registry.metrics(), this.readFleet()]);
+      return registered + writeFleetExposition(fleet);
     } finally {
-      if (own) this.view = undefined;
+      if (own) this.agentRead = undefined;
     }
   }
 
@@ -64,8 +68,7 @@ export class MetricsService {
       if (page.length < PAGE) break;
       after = page[page.length - 1]!.rigId;
     }
-    const agents = await this.agents.listAgentStatus();
-    return { rigs, agents, readSeconds: (performance.now() - started) / 1000 };
+    return { rigs, readSeconds: (performance.now() - started) / 1000 };
   }
 
   private registerController(): void {
