@@ -23,7 +23,7 @@ function maxTemp(miners: MinerSnapshot[]): number | undefined {
   return temps.length === 0 ? undefined : Math.max(...temps);
 }
 
-function age(from: Date | undefined, now: number): string {
+export function age(from: Date | undefined, now: number): string {
   if (!from) return '-';
   const s = Math.max(0, Math.round((now - from.getTime()) / 1000));
   if (s < 120) return `${s}s ago`;
@@ -54,13 +54,23 @@ export function rigsTable(rigs: Rig[], now: number): string {
       active?.url ?? '-',
       errors.length === 0 ? '-' : errors.map((e) => e.kind).join(','),
       age(rig.lastSeen, now),
+      rig.group || '-',
+      labelsText(rig.labels),
+      rig.quarantined ? 'QUARANTINED' : '',
     ];
   });
-  return renderTable(['RIG', 'STATE', 'MINERS', 'HASHRATE 5S', 'HASHRATE AVG', 'MAX TEMP C', 'FANS', 'ACTIVE POOL', 'ERRORS', 'LAST SEEN'], rows);
+  return renderTable(['RIG', 'STATE', 'MINERS', 'HASHRATE 5S', 'HASHRATE AVG', 'MAX TEMP C', 'FANS', 'ACTIVE POOL', 'ERRORS', 'LAST SEEN', 'GROUP', 'LABELS', ''], rows);
+}
+
+/** "k=v,k2=v2" in key order, "-" for none. */
+export function labelsText(labels: Readonly<Record<string, string>> | undefined): string {
+  const entries = Object.entries(labels ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length === 0 ? '-' : entries.map(([k, v]) => `${k}=${v}`).join(',');
 }
 
 export function rigDetail(rig: Rig, now: number): string {
   const out: string[] = [`rig ${rig.rigId}: ${rig.online ? 'online' : 'offline'}, last seen ${age(rig.lastSeen, now)}, seq ${rig.lastSeq}`];
+  out.push(`group ${rig.group || '(none: no policy acts on it)'}; labels ${labelsText(rig.labels)}${rig.quarantined ? '; QUARANTINED (no automatic actions until an operator clears it)' : ''}`);
   for (const m of rig.miners) {
     out.push('', `miner ${m.minerId} (${[m.vendor, m.model, m.firmware].filter(Boolean).join(', ') || 'unidentified'}) via ${m.driver}`);
     out.push(`  hashrate ${formatHashrate(m.hashrate5sHs)} (5s), ${formatHashrate(m.hashrateAvgHs)} (avg); accepted ${m.accepted ?? '-'}, rejected ${m.rejected ?? '-'}, stale ${m.stale ?? '-'}, hw errors ${m.hwErrors ?? '-'}; uptime ${m.uptimeS ?? '-'} s${m.powerW !== undefined ? `; ${m.powerW} W` : ''}`);
@@ -83,7 +93,7 @@ export function rigDetail(rig: Rig, now: number): string {
 }
 
 export function eventsTable(events: Event[]): string {
-  return renderTable(['AT', 'SEVERITY', 'KIND', 'REASON', 'BY', 'MESSAGE'], events.map((e) => [
-    e.at?.toISOString() ?? '-', e.severity, e.kind, e.reason, e.source, e.message,
+  return renderTable(['AT', 'SEVERITY', 'KIND', 'REASON', 'BY', 'MESSAGE', 'COMMAND'], events.map((e) => [
+    e.at?.toISOString() ?? '-', e.severity, e.kind, e.reason, e.source, e.message, e.commandId || '-',
   ]));
 }
