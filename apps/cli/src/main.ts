@@ -4,6 +4,8 @@
  * their own <name>.command.ts, listed in fleet-commands.ts; `rigctl --help` shows them all.
  */
 import { runBrokerConfig } from './broker-config.command';
+import { OPERATOR_COMMANDS_USAGE, operatorCommandFor } from './operator-commands';
+import { runOperatorCommand } from './operator-command';
 import { FLEET_COMMANDS_USAGE, fleetCommandFor, runFleetCommand } from './fleet-commands';
 import { AUDIT_USAGE, runAuditCommand } from './audit.command';
 import { KEYS_USAGE, runKeysCommand } from './keys.command';
@@ -16,6 +18,7 @@ ${FLEET_COMMANDS_USAGE}
   broker-config --format mosquitto --agents FILE --out-dir DIR [--topic-root R] [--controller-user U]
                     write a Mosquitto password file, ACL and conf snippet: each agent may publish only its own
                     rigs' topics and read only their commands; prints the generated passwords once
+${OPERATOR_COMMANDS_USAGE}
   ${KEYS_USAGE}
   ${AUDIT_USAGE}
 
@@ -76,6 +79,8 @@ async function main(): Promise<void> {
   }
   const fleet = fleetCommandFor(argv);
   if (fleet) process.exit(await runFleetCommand(fleet.command, fleet.rest, connection, USAGE));
+  const operator = operatorCommandFor(argv);
+  if (operator) process.exit(await runOperatorCommand(operator.command, operator.rest, connection));
   const args = parseArgs(argv);
   const [command] = args.positional;
   if (!command) fail('no command given');

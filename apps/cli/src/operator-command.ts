@@ -1,0 +1,94 @@
+import { FleetServiceClient, type CommandStatus, type RigCommandRequest } from '@rigwarden/protocol';
+import { commandDetail, commandLine, isFinalFailure } from './command-status.format';
+import { EXIT, exitCodeForStatus } from './exit-codes';
+import {
+  UsageError, explainGrpcError, isServiceError, parseCommandArgs, positiveInt, value, type CommandContext, type FleetCommand, type FlagKind, type ParsedArgs,
+} from './fleet-command';
+import { authMetadata, channelCredentials, type ConnectionOptions } from './grpc-client';
+import { CommandStatus as CommandStatusMessage } from '@rigwarden/protocol';
+
+/** Flags of the single-rig commands (set-pools, apply-profile, restart, reboot, power-cycle). */
+export const TARGET_FLAGS: Readonly<Record<string, FlagKind>> = { miner: 'value', reason: 'value', 'timeout-seconds': 'value', 'no-wait': 'switch' };
+export const TARGET_USAGE = '[--miner ID] [--reason TEXT] [--timeout-seconds N] [--no-wait]';
+
+/** Margin above the command's own deadline for the RPC that waits on it. */
+const WAIT_MARGIN_MS = 10_000;
+
+/** The target of a single-rig command from `<rig-id>` and the target flags; waits for the result unless --no-wait. */
+export function targetFrom(args: ParsedArgs, name: string): RigCommandRequest {
+  const rigId = args.positional[0];
+  if (!rigId) throw new UsageError(`${name} needs a rig id: rigctl ${name} <rig-id>`);
+  if (args.positional.length > 1) throw new UsageError(`${name} takes one rig id, got ${args.positional.length} (use rigctl bulk for many)`);
+  return {
+    rigId, minerId: value(args, 'miner') ?? '', reason: value(args, 'reason') ?? '', wait: !args.switches.has('no-wait'),
+    timeoutSeconds: positiveInt(args, 'timeout-seconds', 60),
+  };
+}
+
+/** The context for an RPC that returns only when the command is finished: a deadline past the command's own. */
+export function waitingContext(ctx: CommandContext, timeoutSeconds: number): CommandContext {
+  return { ...ctx, timeoutMs: Math.max(ctx.timeoutMs, timeoutSeconds * 1000 + WAIT_MARGIN_MS) };
+}
+
+/** Prints a command's status (a line, the detail, or JSON) and answers the exit code: 1 when it did not succeed. */
+export function reportCommand(ctx: CommandContext, status: CommandStatus, detail = false): number {
+  if (ctx.json) ctx.out(JSON.stringify(CommandStatusMessage.toJSON(status), null, 2));
+  else ctx.out(detail ? commandDetail(status, ctx.now()) : commandLine(status));
+  return isFinalFailure(status.state) ? EXIT.FAILED : EXIT.OK;
+}
+
+export interface RunIo {
+  out?: (text: string) => void;
+  err?: (text: string) => void;
+  now?: () => number;
+  /** Whether stderr is a terminal (the bulk progress bar); default process.stderr.isTTY. */
+  tty?: boolean;
+}
+
+/** What an operator command gets besides the common context. */
+export interface OperatorContext extends CommandContext {
+  tty: boolean;
+}
+
+export interface OperatorCommand extends Omit<FleetCommand, 'run'> {
+  run(ctx: OperatorContext, args: ParsedArgs): Promise<number>;
+}
+
+/**
+ * Runs one operator command (`argv` without its name) and answers its exit code: 0 ok, 1 the command failed, was
+ * rejected or timed out, 2 usage or invalid argument, 3 not found, 4 unauthenticated or permission denied, 5 the
+ * controller is unreachable.
+ */
+export async function runOperatorCommand(command: OperatorCommand, argv: readonly string[], connection: ConnectionOptions, io: RunIo = {}): Promise<number> {
+  const out = io.out ?? ((text: string) => console.log(text));
+  const err = io.err ?? ((text: string) => console.error(text));
+  let client: FleetServiceClient | undefined;
+  try {
+    const args = parseCommandArgs(argv, command.flags);
+    if (args.switches.has('help')) {
+      out(`usage: rigctl [connection options] ${command.usage}\n\nexit codes: 0 ok, 1 command failed/rejected/timed out, 2 usage or invalid argument, 3 not found, 4 unauthenticated or denied, 5 controller unreachable`);
+      return EXIT.OK;
+    }
+    const timeoutText = value(args, 'timeout');
+    const timeoutMs = timeoutText === undefined ? 10_000 : Number(timeoutText);
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError('--timeout needs a positive number of milliseconds');
+    client = new FleetServiceClient(connection.server, channelCredentials(connection));
+    return await command.run({
+      client, metadata: authMetadata(connection), server: connection.server, timeoutMs, json: args.switches.has('json'),
+      now: io.now ?? (() => Date.now()), out, err, tty: io.tty ?? process.stderr.isTTY === true,
+    }, args);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`rigctl: ${e.message}\n\nusage: rigctl [connection options] ${command.usage}`);
+      return EXIT.USAGE;
+    }
+    if (isServiceError(e)) {
+      err(`rigctl: ${explainGrpcError(e, connection.server)}`);
+      return exitCodeForStatus(e.code);
+    }
+    err(`rigctl: ${e instanceof Error ? e.message : String(e)}`);
+    return EXIT.FAILED;
+  } finally {
+    client?.close();
+  }
+}
