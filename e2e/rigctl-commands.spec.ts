@@ -4,6 +4,7 @@
  * (0 ok, 1 failed/rejected/timed out, 2 usage or invalid argument, 3 not found, 4 unauthenticated, 5 unreachable),
  * --json, and bulk progress lines.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -164,5 +165,21 @@ describe('rigctl command subcommands against the built controller', () => {
     const ok = await rigctl('bulk', 'apply-profile', '--profile', 'eco', '--rig', 'cmd-ok');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/1 rig: 1 succeeded, 0 failed/);
+  });
+
+  it('bulk on a terminal: a progress bar redrawn in place instead of lines (util-linux script gives it a pty)', async () => {
+    const line = ['node', bin('rigctl'), '--server', grpc, 'bulk', 'restart', '--rig', 'cmd-ok', '--rig', 'cmd-fail'].map((a) => `'${a}'`).join(' ');
+    const r = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+      const child = spawn('script', ['-qec', line, '/dev/null'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      child.once('error', reject);
+      child.once('exit', (code) => resolve({ code, out }));
+    });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('\r[###############---------------] 1/2  ok ');
+    expect(r.out).toMatch(/\r\[#{30}\] 2\/2  ok 1  failed 1\r?\n/);
+    expect(r.out).not.toMatch(/\[\d\/2\] cmd-/); // no per-rig lines on a terminal
+    expect(r.out).toMatch(/2 rigs: 1 succeeded, 1 failed/);
   });
 });
