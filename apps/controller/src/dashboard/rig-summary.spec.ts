@@ -22,7 +22,7 @@ describe('rig-summary: summarise', () => {
     ['the hottest of board and chip temperatures', rig('r', {}, [{ boards: [{ index: 0, boardTempC: 60, chipTempC: 81, status: 1, pciBusId: '', name: '' }, { index: 1, boardTempC: 79, status: 1, pciBusId: '', name: '' }] }]), { maxTempC: 81 }],
     ['power from the boards when the miner reports none', rig('r', {}, [{ boards: [{ index: 0, powerW: 150, status: 1, pciBusId: '', name: '' }, { index: 1, powerW: 170, status: 1, pciBusId: '', name: '' }] }]), { powerW: 320 }],
     ['the slowest fan', rig('r', {}, [{ fans: [{ index: 0, rpm: 5200 }, { index: 1, rpm: 4100 }] }]), { fanMinRpm: 4100 }],
-    ['the active pool of the first miner', rig('r', {}, [{ pools: [{ index: 0, url: 'a', user: 'u', status: 1, active: false }, { index: 1, url: 'b', user: 'u', status: 1, active: true }] }]), { activePool: 'b' }],
+    ['the active pool of the first miner', rig('r', {}, [{ pools: [{ index: 0, url: 'a', user: 'u', status: 1, active: false, lastShareTime: undefined }, { index: 1, url: 'b', user: 'u', status: 1, active: true, lastShareTime: undefined }] }]), { activePool: 'b' }],
     ['distinct models joined', rig('r', {}, [{ model: 'S19' }, { model: 'S21' }, { model: 'S19' }]), { model: 'S19, S21' }],
   ])('%s', (_name, input, expected) => {
     expect(summarise(input)).toMatchObject(expected);

@@ -103,7 +103,9 @@ async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
 
 function toast(text: string, kind: 'ok' | 'error' | 'info' = 'info'): void {
   const el = h('div', { class: `toast ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
-  $('toasts').append(el);
+  const box = $('toasts');
+  box.append(el);
+  while (box.children.length > 3) box.firstElementChild?.remove();
   setTimeout(() => el.remove(), kind === 'error' ? 8000 : 4000);
 }
 
@@ -228,11 +230,11 @@ const COLUMNS: Column[] = [
 function renderOverview(container: HTMLElement, o: Overview): void {
   const algos = Object.entries(o.hashrateByAlgorithm).sort((a, b) => b[1] - a[1]);
   container.replaceChildren(
-    h('div', { class: 'card stat', 'data-testid': 'stat-online' }, h('span', { class: 'label' }, 'Online'), h('strong', { class: 'ok' }, o.rigs.online), h('span', { class: 'sub' }, `of ${o.rigs.total} rigs`)),
+    h('div', { class: 'card stat', 'data-testid': 'stat-online' }, h('span', { class: 'label' }, 'Online'), h('strong', { class: 'ok' }, o.rigs.online.toLocaleString()), h('span', { class: 'sub' }, `of ${o.rigs.total.toLocaleString()} rigs`)),
     h('div', { class: 'card stat', 'data-testid': 'stat-offline' }, h('span', { class: 'label' }, 'Offline'), h('strong', { class: o.rigs.offline ? 'bad' : '' }, o.rigs.offline)),
     h('div', { class: 'card stat', 'data-testid': 'stat-quarantined' }, h('span', { class: 'label' }, 'Quarantined'), h('strong', { class: o.rigs.quarantined ? 'warn' : '' }, o.rigs.quarantined)),
     h('div', { class: 'card stat', 'data-testid': 'stat-hashrate' }, h('span', { class: 'label' }, 'Hashrate'),
-      ...(algos.length ? algos.map(([a, v]) => h('div', { class: 'algo' }, h('strong', {}, fmtHash(v)), h('span', { class: 'sub' }, a))) : [h('strong', {}, '–')]),
+      ...(algos.length ? algos.map(([a, v]) => h('div', { class: 'algo' }, h('strong', {}, fmtHash(v)), ' ', h('span', { class: 'sub' }, a))) : [h('strong', {}, '–')]),
       h('span', { class: 'sub' }, `${(o.powerW / 1000).toFixed(1)} kW`)),
     h('div', { class: 'card list', 'data-testid': 'hottest' }, h('span', { class: 'label' }, 'Hottest devices'),
       o.hottest.length ? h('ol', {}, ...o.hottest.map((d) => h('li', {}, h('a', { href: `#/rigs/${encodeURIComponent(d.rigId)}` }, d.rigId), ` ${d.name} `, h('span', { class: d.tempC >= 85 ? 'hot' : '' }, `${d.tempC.toFixed(1)} °C`)))) : h('p', { class: 'sub' }, 'no temperatures yet')),
@@ -429,6 +431,7 @@ function chart(title: string, points: SeriesPoint[], pick: (p: SeriesPoint) => n
     const d = values.map((p, i) => `${i ? 'L' : 'M'}${x(p.at).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ');
     el.append(svg('path', { d: `${d} L${x(values[values.length - 1]!.at).toFixed(1)},${H - P} L${x(t0).toFixed(1)},${H - P} Z`, class: 'area' }));
     el.append(svg('path', { d, class: 'line' }));
+    if (values.length === 1) el.append(svg('circle', { cx: x(values[0]!.at), cy: y(values[0]!.v), r: 3, class: 'dot' }));
     box.append(el, h('div', { class: 'axis' }, h('span', {}, format(lo)), h('span', {}, `${fmtTime(t0)} – ${fmtTime(t1)}`), h('span', {}, format(hi))));
   } else {
     box.append(h('p', { class: 'sub' }, 'No points in this range (fan and power are kept only at full resolution: pick 6 h or less).'));
@@ -532,18 +535,18 @@ function renderRig(rigId: string): () => void {
         h('h2', {}, `Miner ${m.minerId}`, h('span', { class: 'sub' }, ` ${[m.vendor, m.model, m.firmware, m.algorithm].filter(Boolean).join(' · ')}`)),
         (m.errors ?? []).length ? h('p', { class: 'error' }, (m.errors ?? []).map((e) => `${e.kind}: ${e.message}`).join('; ')) : null,
         h('h3', {}, 'Pools'),
-        h('table', { class: 'pools', 'data-testid': 'pools' }, h('thead', {}, h('tr', {}, ...['#', 'URL', 'User', 'Status', 'Accepted', ''].map((t) => h('th', {}, t)))),
+        h('table', { class: 'pools', 'data-testid': 'pools' }, h('thead', {}, h('tr', {}, ...['#', 'URL', 'User', 'Status', 'Accepted', ''].map((t) => h('th', { class: t === 'Accepted' ? 'num' : t === 'User' ? 'opt' : '' }, t)))),
           h('tbody', {}, ...(m.pools ?? []).map((p) => h('tr', { class: p.active ? 'active' : '', 'data-testid': p.active ? 'pool-active' : 'pool' },
-            h('td', {}, p.index ?? 0), h('td', { class: 'url' }, p.url ?? ''), h('td', {}, p.user ?? ''),
+            h('td', {}, p.index ?? 0), h('td', { class: 'url' }, p.url ?? ''), h('td', { class: 'opt' }, p.user ?? ''),
             h('td', {}, p.active ? h('span', { class: 'badge online' }, 'active') : (p.status ?? '').replace('POOL_STATUS_', '').toLowerCase()),
             h('td', { class: 'num' }, p.accepted ?? '–'),
             h('td', {}, canOperate && !p.active ? h('button', { class: 'small secondary', onclick: () => void runAction(rigId, { action: 'switch-pool', minerId: m.minerId, poolIndex: p.index ?? 0 }, `Switch to pool ${p.index ?? 0} (${p.url})`) }, 'Switch') : ''))))),
         h('h3', {}, (m.boards ?? []).some((b) => b.pciBusId || b.name) ? 'GPUs' : 'Boards'),
-        h('table', { class: 'boards', 'data-testid': 'boards' }, h('thead', {}, h('tr', {}, ...['#', 'Name', 'Hashrate', 'Board', 'Chip', 'Chips', 'Fan', 'Power', 'Status'].map((t) => h('th', {}, t)))),
+        h('table', { class: 'boards', 'data-testid': 'boards' }, h('thead', {}, h('tr', {}, ...['#', 'Name', 'Hashrate', 'Board', 'Chip', 'Chips', 'Fan', 'Power', 'Status'].map((t, i) => h('th', { class: `${i >= 2 && i <= 7 ? 'num' : ''} ${i >= 5 && i <= 7 ? 'opt' : ''}` }, t)))),
           h('tbody', {}, ...(m.boards ?? []).map((b) => h('tr', {},
             h('td', {}, b.index ?? 0), h('td', {}, b.name || b.pciBusId || '–'), h('td', { class: 'num' }, fmtHash(b.hashrateHs)),
             h('td', { class: `num ${(b.boardTempC ?? 0) >= 85 ? 'hot' : ''}` }, fmtNum(b.boardTempC, '°C', 1)), h('td', { class: `num ${(b.chipTempC ?? 0) >= 95 ? 'hot' : ''}` }, fmtNum(b.chipTempC, '°C', 1)),
-            h('td', { class: 'num' }, b.chips ?? '–'), h('td', { class: 'num' }, fmtNum(b.fanPercent, '%')), h('td', { class: 'num' }, fmtNum(b.powerW, 'W')),
+            h('td', { class: 'num opt' }, b.chips ?? '–'), h('td', { class: 'num opt' }, fmtNum(b.fanPercent, '%')), h('td', { class: 'num opt' }, fmtNum(b.powerW, 'W')),
             h('td', {}, (b.status ?? '').replace('BOARD_STATUS_', '').toLowerCase() || '–'))))),
         (m.fans ?? []).length ? h('p', { class: 'sub fans' }, `Fans: ${(m.fans ?? []).map((f) => (f.rpm !== undefined ? `${f.rpm} rpm` : `${f.percent ?? '?'} %`)).join(', ')}`) : null)),
     );
