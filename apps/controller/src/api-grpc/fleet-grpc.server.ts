@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { Server, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { AdminServiceService, FleetServiceService, type FleetServiceServer } from '@rigwarden/protocol';
 import { createLogger } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
@@ -10,6 +10,7 @@ import { ListRigsUseCase } from '../fleet/list-rigs.usecase';
 import { AuditRepository } from '../audit/audit.repository';
 import { API_AUTH, type ApiAuth } from '../security/api-auth';
 import { AdminGrpcHandlers } from './admin-grpc.handlers';
+import { grpcServerCredentials } from '../security/tls-credentials';
 import { authInterceptor } from './auth.interceptor';
 import { CommandRpcHandlers } from './command-rpc.handlers';
 import { FleetReadHandlers, addReflection } from './fleet-read.handlers';
@@ -53,7 +54,7 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
     addReflection(server);
     const { host, port, fallbackToFreePort } = this.config.grpc;
     const bind = (p: number): Promise<number> => new Promise((resolve, reject) => {
-      server.bindAsync(`${host}:${p}`, ServerCredentials.createInsecure(), (err, actual) => (err ? reject(err) : resolve(actual)));
+      server.bindAsync(`${host}:${p}`, grpcServerCredentials(this.config), (err, actual) => (err ? reject(err) : resolve(actual)));
     });
     let actual: number;
     try {
@@ -64,7 +65,7 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
       this.logger.warn(`port ${port} is taken; gRPC API took a free port instead`, { port: actual });
     }
     this.boundAddress = `${host}:${actual}`;
-    this.logger.info('gRPC API listening', { address: this.boundAddress });
+    this.logger.info('gRPC API listening', { address: this.boundAddress, tls: this.config.grpcTls ? (this.config.grpcTls.caFile ? 'mutual' : 'server') : 'off' });
   }
 
   async onModuleDestroy(): Promise<void> {

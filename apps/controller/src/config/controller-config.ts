@@ -24,7 +24,11 @@ export interface ControllerConfig {
   /** Alert rules and webhook channels (YAML with an `alerts:` section); without it alerts are listed, not sent. */
   alertsFile?: string;
   /** Command retries and deadlines (defaults in commands/command-dispatcher.service.ts: 60 s deadline, retry 2 s doubling to 15 s). */
-  commands?: { defaultTimeoutMs?: number; retryInitialMs?: number; retryMaxMs?: number; tickMs?: number; envelopeTtlMs?: number };
+  commands?: { defaultTimeoutMs?: number; retryInitialMs?: number; retryMaxMs?: number; tickMs?: number; envelopeTtlMs?: number; publishTimeoutMs?: number };
+  /** TLS for the gRPC API; with caFile, clients must also present a certificate that CA signed (mutual TLS). */
+  grpcTls?: { certFile: string; keyFile: string; caFile?: string };
+  /** TLS to an external broker (mqtts://): the CA to trust, and a client certificate for mutual TLS. */
+  mqttTls?: { caFile?: string; certFile?: string; keyFile?: string };
 }
 
 export const CONTROLLER_CONFIG = Symbol('CONTROLLER_CONFIG');
@@ -45,6 +49,12 @@ export const CONTROLLER_USAGE = `usage: rigwarden-controller [options]
   --fleet <file>          fleet spec YAML (env RIGWARDEN_FLEET); see fleet.sample.yaml
   --keys-file <file>      per-rig command keys (env RIGWARDEN_RIG_KEYS_FILE; default <data-dir>/keys.json)
   --alerts <file>         alert rules and webhook channels YAML (env RIGWARDEN_ALERTS); see docs/observability.md
+  --grpc-tls-cert <file>  serve gRPC over TLS with this certificate (PEM; env RIGWARDEN_GRPC_TLS_CERT) ...
+  --grpc-tls-key <file>   ... and its private key (env RIGWARDEN_GRPC_TLS_KEY)
+  --grpc-tls-ca <file>    require client certificates signed by this CA (mutual TLS; env RIGWARDEN_GRPC_TLS_CA)
+  --mqtt-ca <file>        trust this CA for an mqtts:// broker (env RIGWARDEN_MQTT_CA)
+  --mqtt-cert <file>      client certificate for the broker (mutual TLS; env RIGWARDEN_MQTT_CERT) ...
+  --mqtt-key <file>       ... and its private key (env RIGWARDEN_MQTT_KEY)
   --help`;
 
 function parseHostPort(value: string, what: string): { host: string; port: number } {
@@ -63,7 +73,8 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     if (arg === '--help' || arg === '-h') { flags.set('help', 'true'); continue; }
     const eq = arg.indexOf('=');
     const [key, value] = arg.startsWith('--') && eq > 0 ? [arg.slice(2, eq), arg.slice(eq + 1)] : [arg.slice(2), argv[++i]];
-    if (!arg.startsWith('--') || !['data-dir', 'db', 'mqtt-url', 'mqtt-port', 'grpc', 'http', 'ready-file', 'fleet', 'keys-file', 'alerts'].includes(key)) {
+    if (!arg.startsWith('--') || !['data-dir', 'db', 'mqtt-url', 'mqtt-port', 'grpc', 'http', 'ready-file', 'fleet', 'keys-file', 'alerts',
+      'grpc-tls-cert', 'grpc-tls-key', 'grpc-tls-ca', 'mqtt-ca', 'mqtt-cert', 'mqtt-key'].includes(key)) {
       throw new ControllerConfigError(`unknown argument "${arg}"\n\n${CONTROLLER_USAGE}`);
     }
     if (value === undefined) throw new ControllerConfigError(`--${key} needs a value`);
@@ -85,6 +96,15 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
   const grpc = grpcFlag ? parseHostPort(grpcFlag, '--grpc / RIGWARDEN_GRPC_LISTEN') : { host: '127.0.0.1', port: 50051 };
   const httpFlag = flags.get('http') ?? env['RIGWARDEN_HTTP_LISTEN'];
   const http = httpFlag ? parseHostPort(httpFlag, '--http / RIGWARDEN_HTTP_LISTEN') : { host: '127.0.0.1', port: 8080 };
+  const file = (flag: string, envName: string): string | undefined => {
+    const value = flags.get(flag) ?? (env[envName] || undefined);
+    return value === undefined ? undefined : resolve(value);
+  };
+  const [grpcCert, grpcKey, grpcCa] = [file('grpc-tls-cert', 'RIGWARDEN_GRPC_TLS_CERT'), file('grpc-tls-key', 'RIGWARDEN_GRPC_TLS_KEY'), file('grpc-tls-ca', 'RIGWARDEN_GRPC_TLS_CA')];
+  if ((grpcCert === undefined) !== (grpcKey === undefined)) throw new ControllerConfigError('--grpc-tls-cert and --grpc-tls-key go together (the certificate and its private key)');
+  if (grpcCa !== undefined && grpcCert === undefined) throw new ControllerConfigError('--grpc-tls-ca needs --grpc-tls-cert and --grpc-tls-key (mutual TLS is TLS plus client certificates)');
+  const [mqttCa, mqttCert, mqttKey] = [file('mqtt-ca', 'RIGWARDEN_MQTT_CA'), file('mqtt-cert', 'RIGWARDEN_MQTT_CERT'), file('mqtt-key', 'RIGWARDEN_MQTT_KEY')];
+  if ((mqttCert === undefined) !== (mqttKey === undefined)) throw new ControllerConfigError('--mqtt-cert and --mqtt-key go together (the client certificate and its private key)');
 
   return {
     dataDir,
@@ -101,5 +121,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     keysFile: resolve(flags.get('keys-file') ?? (env['RIGWARDEN_RIG_KEYS_FILE'] || join(dataDir, 'keys.json'))),
     reconcile: { timeoutMs: 10_000, concurrency: 8 },
     alertsFile: flags.get('alerts') ?? (env['RIGWARDEN_ALERTS'] || undefined),
+    ...(grpcCert && grpcKey ? { grpcTls: { certFile: grpcCert, keyFile: grpcKey, ...(grpcCa ? { caFile: grpcCa } : {}) } } : {}),
+    ...(mqttCa || mqttCert ? { mqttTls: { ...(mqttCa ? { caFile: mqttCa } : {}), ...(mqttCert && mqttKey ? { certFile: mqttCert, keyFile: mqttKey } : {}) } } : {}),
   };
 }

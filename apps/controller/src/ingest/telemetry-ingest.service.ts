@@ -5,6 +5,7 @@ import {
 } from '@rigwarden/protocol';
 import { createLogger } from '@rigwarden/shared';
 import { EmbeddedBrokerService } from '../broker/embedded-broker.service';
+import { mqttTlsOptions } from '../security/tls-credentials';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { EventRepository } from '../persistence/event-repository';
 import { RigRepository } from '../persistence/rig-repository';
@@ -68,6 +69,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
       clean: false, // the broker keeps QoS 1 telemetry for us while we restart
       reconnectPeriod: 1000,
       protocolVersion: 4,
+      ...(this.config.mqttUrl ? mqttTlsOptions(this.config) : {}),
     });
     this.client = client;
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
