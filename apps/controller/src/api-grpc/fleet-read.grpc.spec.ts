@@ -7,7 +7,7 @@ import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { Metadata, credentials, loadPackageDefinition, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, credentials, loadPackageDefinition, status, type CallOptions, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
@@ -63,7 +63,7 @@ function reading(rigId: string, seq: number, at: number, extra: Partial<MinerSna
   });
 }
 
-type Unary<Req, Res> = (req: Req, md: Metadata, cb: (err: ServiceError | null, res: Res) => void) => unknown;
+type Unary<Req, Res> = (req: Req, md: Metadata, options: Partial<CallOptions>, cb: (err: ServiceError | null, res: Res) => void) => unknown;
 
 describe('FleetService over gRPC: watch, telemetry, fleet spec, dry run, reflection', () => {
   let broker: TestBroker;
@@ -77,7 +77,7 @@ describe('FleetService over gRPC: watch, telemetry, fleet spec, dry run, reflect
   const fleetFile = (): string => join(dir.path, 'fleet.yaml');
 
   const call = <Req, Res>(fn: Unary<Req, Res>, req: Req): Promise<Res> =>
-    new Promise((resolve, reject) => fn.call(client, req, auth, (err, res) => (err ? reject(err) : resolve(res))));
+    new Promise((resolve, reject) => fn.call(client, req, auth, {}, (err, res) => (err ? reject(err) : resolve(res))));
   const publish = async (snapshots: MinerSnapshot[]): Promise<void> => {
     for (const s of snapshots) await publisher.publishAsync(topics.rig(s.rigId, 'telemetry'), encodeJson(MinerSnapshot, s), { qos: 1 });
   };
@@ -134,7 +134,7 @@ describe('FleetService over gRPC: watch, telemetry, fleet spec, dry run, reflect
     const rigIds = Array.from({ length: 20 }, (_, i) => `slow-${String(i).padStart(2, '0')}`);
     // Big messages (60 boards), so the stream's buffers fill long before the updates run out.
     const big = (rigId: string, seq: number) => reading(rigId, seq, Date.now(), {
-      boards: Array.from({ length: 60 }, (_, index) => ({ index, hashrateHs: 1e12, boardTempC: 60, chipTempC: 70, status: 1, name: `board-${index}-${'x'.repeat(40)}` })),
+      boards: Array.from({ length: 60 }, (_, index) => ({ index, hashrateHs: 1e12, boardTempC: 60, chipTempC: 70, status: 1, name: `board-${index}-${'x'.repeat(40)}`, pciBusId: '' })),
     });
     await publish(rigIds.map((id) => big(id, 1)));
     await waitFor('the slow rigs stored', async () => ((await Promise.all(rigIds.map((id) => getRig(id).catch(() => undefined)))).every(Boolean) ? true : undefined));

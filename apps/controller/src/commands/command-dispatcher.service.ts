@@ -5,7 +5,7 @@ import { CommandSigner, RigKeyFile } from '@rigwarden/security';
 import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
-import { CommandRepository, type CommandPayload, type CommandRecord, type CommandStateName } from './command-repository';
+import { CommandRepository, TERMINAL_STATES as TERMINAL, type CommandPayload, type CommandRecord, type CommandStateName } from './command-repository';
 
 export interface DispatchRequest {
   rigId: string;
@@ -42,10 +42,12 @@ export interface CommandDispatchOptions {
   tickMs: number;
   /** Longest life of one signed envelope (the agents' freshness window). */
   envelopeTtlMs: number;
+  /** How long one publish may wait for the broker's acknowledgement before the attempt counts as not published. */
+  publishTimeoutMs: number;
 }
 
 export const DEFAULT_COMMAND_OPTIONS: CommandDispatchOptions = {
-  defaultTimeoutMs: 60_000, retryInitialMs: 2_000, retryMaxMs: 15_000, tickMs: 250, envelopeTtlMs: 30_000,
+  defaultTimeoutMs: 60_000, retryInitialMs: 2_000, retryMaxMs: 15_000, tickMs: 250, envelopeTtlMs: 30_000, publishTimeoutMs: 5_000,
 };
 
 /**
@@ -172,15 +174,15 @@ export class CommandDispatcher implements OnModuleInit, OnApplicationBootstrap, 
 
   private async runTick(): Promise<void> {
     const now = this.clock.now();
-    for (const entry of [...this.active.values()]) {
-      if (entry.busy || this.stopped) continue;
+    const due = [...this.active.values()].filter((e) => !e.busy && !this.stopped && (now >= e.record.deadline || now >= e.nextAttemptAt));
+    await Promise.all(due.map(async (entry) => {
       try {
         if (now >= entry.record.deadline) await this.expire(entry);
-        else if (now >= entry.nextAttemptAt) await this.attempt(entry);
+        else await this.attempt(entry);
       } catch (err) {
         this.logger.error('command bookkeeping failed; will retry', { command: entry.record.id, error: err as Error });
       }
-    }
+    }));
   }
 
   private async resume(): Promise<void> {
@@ -220,24 +222,39 @@ export class CommandDispatcher implements OnModuleInit, OnApplicationBootstrap, 
         await this.finish(entry, 'FAILED', `not sent: no active command key for rig ${record.rigId} (${this.config.keysFile ?? 'no --keys-file'}): ${(err as Error).message}`);
         return;
       }
+      // A broker that is away would hold the publish until it is back: the attempt counts as not published (yet) after
+      // publishTimeoutMs, so the caller and the deadline do not wait on it; if the client delivers it later, it is
+      // counted then (same id: harmless).
+      const attempt = record.attempts;
+      const published = this.transport.publish(this.topics.rig(record.rigId, 'commands'), encodeJson(CommandEnvelope, envelope))
+        .then(() => this.recordSent(record, this.clock.now()));
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await this.transport.publish(this.topics.rig(record.rigId, 'commands'), encodeJson(CommandEnvelope, envelope));
+        await Promise.race([
+          published,
+          new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`the broker did not acknowledge within ${this.options.publishTimeoutMs} ms`)), this.options.publishTimeoutMs); }),
+        ]);
       } catch (err) {
-        const cause = `not published (attempt ${record.attempts + 1}): ${(err as Error).message}`;
+        published.catch(() => undefined);
+        const cause = `not published (attempt ${attempt + 1}): ${(err as Error).message}`;
         this.logger.warn('cannot publish a command; will retry', { command: record.id, rig: record.rigId, error: err as Error });
+        if (TERMINAL.has(record.state)) return;
         record.cause = cause;
         await this.commands.noteCause(record.id, cause);
-        return;
-      }
-      if (record.attempts > 0) this.counters.retried++;
-      if (await this.commands.markSent(record.id, now)) {
-        record.attempts++;
-        record.sentAt = now;
-        if (record.state === 'PENDING') record.state = 'SENT';
+      } finally {
+        clearTimeout(timer);
       }
     } finally {
       entry.busy = false;
     }
+  }
+
+  private async recordSent(record: CommandRecord, at: number): Promise<void> {
+    if (record.attempts > 0) this.counters.retried++;
+    const unfinished = await this.commands.markSent(record.id, at);
+    record.attempts++;
+    record.sentAt = at;
+    if (unfinished && record.state === 'PENDING') record.state = 'SENT';
   }
 
   private async expire(entry: Active): Promise<void> {

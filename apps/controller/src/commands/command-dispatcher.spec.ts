@@ -11,7 +11,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { CommandOutcome, CommandResult, RigTopics, decodeCommandEnvelope, encodeJson, type CommandEnvelope } from '@rigwarden/protocol';
 import { SecretBytes, signatureMatches } from '@rigwarden/security';
 import { ManualClock } from '@rigwarden/shared';
-import { makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
+import { TcpProxy, makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
 import { loadControllerConfig, type ControllerConfig } from '../config/controller-config';
 import { CommandDispatcher } from './command-dispatcher.service';
 import { CommandRepository, type CommandRecord } from './command-repository';
@@ -72,18 +72,18 @@ describe('CommandDispatcher (real broker, SQLite, fake agent)', () => {
   let clock: ManualClock;
   const secret = SecretBytes.generate();
 
-  function config(): ControllerConfig {
+  function config(mqttUrl = broker.url): ControllerConfig {
     const keysFile = join(dir.path, 'keys.json');
     writeFileSync(keysFile, JSON.stringify({ rigs: { 'rig-1': [{ id: 'k1', secret: secret.expose().toString('base64url') }] } }));
     const c = loadControllerConfig(['--data-dir', join(dir.path, 'controller'), '--grpc', '127.0.0.1:0', '--keys-file', keysFile], {
-      MQTT_URL: broker.url, RIGWARDEN_TOPIC_ROOT: broker.topicRoot, RIGWARDEN_CONTROLLER_ID: `ctl-${broker.topicRoot}`,
+      MQTT_URL: mqttUrl, RIGWARDEN_TOPIC_ROOT: broker.topicRoot, RIGWARDEN_CONTROLLER_ID: `ctl-${broker.topicRoot}`,
     });
-    c.commands = { retryInitialMs: 1000, retryMaxMs: 4000, tickMs: 0 };
+    c.commands = { retryInitialMs: 1000, retryMaxMs: 4000, tickMs: 0, publishTimeoutMs: 300 };
     return c;
   }
 
-  async function startController(): Promise<{ dispatcher: CommandDispatcher; repository: CommandRepository }> {
-    app = await commandsTestModule(config());
+  async function startController(mqttUrl?: string): Promise<{ dispatcher: CommandDispatcher; repository: CommandRepository }> {
+    app = await commandsTestModule(config(mqttUrl));
     const dispatcher = app.get(CommandDispatcher);
     dispatcher.clock = clock;
     await app.init();
@@ -213,6 +213,34 @@ describe('CommandDispatcher (real broker, SQLite, fake agent)', () => {
     expect(await repository.get(sent.id)).toMatchObject({ state: 'FAILED' });
     expect(dispatcher.counters).toMatchObject({ unsigned: 1, failed: 1 });
     expect(agent.deliveries).toEqual([]);
+  });
+
+  it('keeps a command through a broker outage: not published while the broker is away, sent once it is back', async () => {
+    const [host, port] = broker.url.replace('mqtt://', '').split(':');
+    const proxy = new TcpProxy(host!, Number(port));
+    await proxy.start();
+    try {
+      const { dispatcher } = await startController(proxy.url);
+      await proxy.cut();
+      const started = Date.now();
+      const sent = await dispatcher.dispatch({ rigId: 'rig-1', minerId: 'm1', payload: SWITCH, reason: '', requestedBy: 'operator:x', timeoutMs: 60_000 });
+      expect(Date.now() - started).toBeLessThan(3000); // the broker's absence does not hold the caller
+      expect(sent).toMatchObject({ state: 'PENDING', attempts: 0, cause: expect.stringMatching(/^not published \(attempt 1\): the broker did not acknowledge within 300 ms/) });
+      await proxy.restore();
+      const done = await waitFor('the command to go through', async () => {
+        clock.advance(1000);
+        await dispatcher.tick();
+        const c = await dispatcher.get(sent.id);
+        return c!.state === 'SUCCEEDED' ? c : undefined;
+      }, 15_000, 200);
+      // The first attempt, held by the client while the broker was away, counts once the broker acknowledges it.
+      await waitFor('the attempts to be counted', async () => ((await dispatcher.get(sent.id))!.attempts >= 1 ? true : undefined));
+      expect(done.cause).toBe('done');
+      expect(new Set(agent.of(sent.id).map((e) => e.commandId))).toEqual(new Set([sent.id]));
+    } finally {
+      await stopController();
+      await proxy.stop();
+    }
   });
 
   it('resumes an unfinished command after a controller restart, under the same id, and times out the overdue ones', async () => {

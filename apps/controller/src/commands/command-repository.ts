@@ -85,12 +85,16 @@ export class CommandRepository {
     return record;
   }
 
-  /** Counts one more publish; PENDING becomes SENT. A finished command is left alone. Returns whether it changed. */
+  /**
+   * Counts one more publish (even one acknowledged after the command finished: it was sent) and makes a PENDING
+   * command SENT. Returns whether the command was still unfinished.
+   */
   async markSent(id: string, at: number): Promise<boolean> {
-    const { changes } = await this.db.transaction((tx) => tx.run(
-      `UPDATE commands SET state = 'SENT', attempts = attempts + 1, sent_at = ? WHERE id = ? AND ${UNFINISHED}`, [at, id],
-    ));
-    return changes > 0;
+    return this.db.transaction(async (tx) => {
+      await tx.run('UPDATE commands SET attempts = attempts + 1, sent_at = ? WHERE id = ?', [at, id]);
+      const { changes } = await tx.run(`UPDATE commands SET state = 'SENT' WHERE id = ? AND ${UNFINISHED}`, [id]);
+      return changes > 0;
+    });
   }
 
   /** Records the last cause of an unfinished command (a rejected attempt, a broker error) without finishing it. */
