@@ -19,7 +19,7 @@ export interface RigRecord {
   lastSeq: number;
   miners: MinerSnapshot[];
   /** The agent's labels from the retained state. */
-  labels: Record<string, string>;
+  labels?: Record<string, string>;
 }
 
 export interface WriteResult {
