@@ -1,14 +1,17 @@
 /**
  * `npm start` as a new user runs it: controller, embedded broker, simulated farm and
- * agent come up within a minute, rigctl shows the farm, and Ctrl-C (SIGINT) stops
- * every process it started.
+ * agent come up within a minute, rigctl shows the farm, the scheduled faults make the
+ * policies act (a hung pool is left, an overheating board is stepped down), and
+ * Ctrl-C (SIGINT) stops every process it started.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { farmControl, type AsicRigState } from '@rigwarden/simulators';
 import { makeTempDir, runNode, waitFor, type TempDir } from '@rigwarden/testing';
 
 const root = join(__dirname, '..');
-jest.setTimeout(90_000);
+jest.setTimeout(120_000);
 
 function alive(pid: number): boolean {
   try {
@@ -24,9 +27,10 @@ describe('npm start', () => {
   beforeAll(() => { dir = makeTempDir('rigwarden-start-'); });
   afterAll(() => dir.remove());
 
-  it('comes up in under a minute, shows the demo farm, and stops cleanly on SIGINT', async () => {
+  it('comes up in under a minute, shows the demo farm, acts on its faults, and stops cleanly on SIGINT', async () => {
     const started = Date.now();
-    const child = spawn(process.execPath, [join(root, 'tools/start.mjs'), '--rigs', '3', '--data-dir', dir.path, '--no-build'], {
+    // --faults-start 5: the demo's fault schedule from 5 s in (the miners are on their pools by then) instead of 45 s.
+    const child = spawn(process.execPath, [join(root, 'tools/start.mjs'), '--rigs', '3', '--data-dir', dir.path, '--no-build', '--faults-start', '5'], {
       cwd: root, env: { ...process.env, MQTT_URL: '', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -47,6 +51,20 @@ describe('npm start', () => {
       }, 30_000, 250);
       expect(rigs.map((r) => r.rigId)).toEqual(['sim-001', 'sim-002', 'sim-003']);
       expect(Date.now() - started).toBeLessThan(60_000);
+
+      // The demo's faults: pool-a hangs at 5 s (the demo fleet leaves a pool after 20 s without shares), sim-002
+      // overheats at 20 s (stepped down after 10 s above 80 °C).
+      const events = async (rig: string): Promise<Array<{ kind: string; reason: string }>> => {
+        const { code, stdout } = await runNode(join(root, 'bin/rigctl.js'), ['--server', grpc, 'events', rig, '--json'], { RIGWARDEN_API_KEY_FILE: join(dir.path, 'admin.token') });
+        return code === 0 ? (JSON.parse(stdout) as { events?: Array<{ kind: string; reason: string }> }).events ?? [] : [];
+      };
+      const failover = await waitFor('a failover off the hung pool', async () => (await events('sim-001')).find((e) => e.kind === 'policy.switch-pool'), 45_000, 1000);
+      expect(failover.reason).toBe('active-pool-silent');
+      const control = (JSON.parse(readFileSync(join(dir.path, 'simfarm.ready.json'), 'utf8')) as { control: string }).control;
+      await waitFor('sim-001 mining on pool-b', async () => ((await farmControl<AsicRigState>(control, 'GET', '/rigs/sim-001')).activePool === 1 ? true : undefined), 10_000, 250);
+      const thermal = await waitFor('the overheating board stepped down', async () => (await events('sim-002')).find((e) => e.kind === 'policy.apply-profile'), 45_000, 1000);
+      expect(thermal.reason).toBe('temperature-high');
+      expect((await farmControl<AsicRigState>(control, 'GET', '/rigs/sim-002')).workMode).toBe(0);
 
       child.kill('SIGINT');
       expect(await exited).toBe(0);

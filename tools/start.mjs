@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// `npm start`: the controller (embedded MQTT broker + SQLite under ./data) plus an agent
-// driving a small simulated farm. `npm start -- --no-demo` runs the controller alone.
+// `npm start`: the controller (embedded MQTT broker + SQLite under ./data), a simulated farm of about 30 rigs
+// (every ASIC dialect, GPU miners, stratum pools, scheduled faults: a pool hangs at 45 s, a board overheats at
+// 60 s, a board dies at 75 s, a GPU is lost at 90 s, again every 5 minutes) and an agent reading it, with the
+// demo fleet spec (deploy/demo/fleet.demo.yaml). `npm start -- --no-demo` runs the controller alone.
+// Options: --rigs N (default 30), --data-dir DIR, --no-build, --no-faults, --faults-start S (the first fault at
+// S seconds; env RIGWARDEN_DEMO_FAULTS_START). See docs/demo.md.
 // Ctrl-C stops every process this script started, and nothing else.
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +15,10 @@ const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const demo = !args.includes('--no-demo');
 const rigsArg = args.indexOf('--rigs');
-const rigs = rigsArg >= 0 ? Number(args[rigsArg + 1]) : 6;
+const rigs = rigsArg >= 0 ? Number(args[rigsArg + 1]) : 30;
+const faultsArg = args.indexOf('--faults-start');
+const faultsStart = faultsArg >= 0 ? args[faultsArg + 1] : process.env.RIGWARDEN_DEMO_FAULTS_START;
+const faults = !args.includes('--no-faults');
 const dataDirArg = args.indexOf('--data-dir');
 const dataDir = dataDirArg >= 0 ? args[dataDirArg + 1] : join(root, 'data');
 mkdirSync(dataDir, { recursive: true });
@@ -22,8 +29,8 @@ if (!args.includes('--no-build')) execFileSync(process.execPath, [join(root, 'to
 const children = [];
 let stopping = false;
 
-function launch(name, script, argv) {
-  const child = spawn(process.execPath, [join(root, 'bin', script), ...argv], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+function launch(name, script, argv, env = {}) {
+  const child = spawn(process.execPath, [join(root, 'bin', script), ...argv], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
   children.push({ name, child });
   child.on('exit', (code, signal) => {
     if (!stopping) {
@@ -50,7 +57,8 @@ async function stopAll(code) {
   if (stopping) return;
   stopping = true;
   // Agent first (it marks its rigs offline), then the simulators, then the controller.
-  for (const { child } of [...children].reverse()) {
+  const order = ['agent', 'simfarm', 'controller'];
+  for (const { child } of [...children].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name))) {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       await Promise.race([new Promise((r) => child.once('exit', r)), new Promise((r) => setTimeout(r, 10_000))]);
@@ -72,32 +80,42 @@ try {
     const rigs = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`sim-${String(i + 1).padStart(3, '0')}`, [{ id: 'demo-1', secret: randomBytes(32).toString('base64url') }]]));
     writeFileSync(keysFile, JSON.stringify({ rigs }), { mode: 0o600 });
   }
+  let fleet;
+  let farm;
+  if (demo) {
+    // The farm first: its pools' addresses go into the fleet spec the controller loads at start.
+    const simReady = join(dataDir, 'simfarm.ready.json');
+    rmSync(simReady, { force: true });
+    launch('simfarm', 'rigwarden-simfarm.js', ['--rigs', String(rigs), '--agent-config', join(dataDir, 'agent.demo.yaml'),
+      '--agent-data-dir', join(dataDir, 'agent'), '--ready-file', simReady, '--keys-file', keysFile,
+      ...(faults ? [] : ['--no-faults']), ...(faults && faultsStart !== undefined && faultsStart !== '' ? ['--faults-start', String(faultsStart)] : [])]);
+    farm = await waitForFile(simReady, 'the simulated farm');
+    fleet = join(dataDir, 'fleet.demo.yaml');
+    const values = { ...farm.pools, user: farm.poolUser };
+    writeFileSync(fleet, readFileSync(join(root, 'deploy/demo/fleet.demo.yaml'), 'utf8').replace(/\{\{([a-z-]+)\}\}/g, (m, key) => values[key] ?? m));
+  }
   launch('controller', 'rigwarden-controller.js', ['--data-dir', dataDir, '--ready-file', controllerReady, '--keys-file', keysFile,
-    ...(demo ? ['--fleet', join(root, 'fleet.sample.yaml')] : [])]);
+    ...(fleet ? ['--fleet', fleet] : [])]);
   const endpoints = await waitForFile(controllerReady, 'the controller');
   // rigctl reads ./data/admin.token (the controller's first admin API key) by default; name the file otherwise.
   const tokenFile = join(dataDir, 'admin.token');
   const keyEnv = tokenFile === join(process.cwd(), 'data', 'admin.token') ? '' : `RIGWARDEN_API_KEY_FILE=${tokenFile} `;
-  const rigctl = `${keyEnv}npx rigctl${endpoints.grpc === '127.0.0.1:50051' ? '' : ` --server ${endpoints.grpc}`} rigs`;
+  const server = endpoints.grpc === '127.0.0.1:50051' ? '' : ` --server ${endpoints.grpc}`;
+  const rigctl = `${keyEnv}npx rigctl${server} rigs`;
+  if (demo) launch('agent', 'rigwarden-agent.js', ['--config', join(dataDir, 'agent.demo.yaml')], { MQTT_URL: endpoints.mqtt });
 
-  if (demo) {
-    const simReady = join(dataDir, 'simfarm.ready.json');
-    const agentConfig = join(dataDir, 'agent.demo.yaml');
-    rmSync(simReady, { force: true });
-    launch('simfarm', 'rigwarden-simfarm.js', ['--rigs', String(rigs), '--agent-config', agentConfig, '--mqtt-url', endpoints.mqtt,
-      '--agent-data-dir', join(dataDir, 'agent'), '--ready-file', simReady, '--keys-file', keysFile]);
-    await waitForFile(simReady, 'the simulated farm');
-    launch('agent', 'rigwarden-agent.js', ['--config', agentConfig]);
-  }
   console.error([
     '',
     'Rigwarden is running.',
+    `  Dashboard    ${endpoints.http ?? '(this controller serves none)'}   (sign in with the API key below)`,
     `  gRPC API     ${endpoints.grpc}`,
     `  MQTT broker  ${endpoints.mqtt}${process.env.MQTT_URL ? ' (MQTT_URL)' : ' (embedded)'}`,
     `  SQLite       ${endpoints.db}`,
     `  API key      ${tokenFile} (admin; rigctl keys create --name me --scopes operate makes your own)`,
-    demo ? `  demo farm    ${rigs} simulated cgminer miners, polled every 2 s` : '  demo farm    off (--no-demo)',
+    demo ? `  demo farm    ${rigs} simulated rigs (ASIC dialects and GPU miners), polled every 2 s; fleet ${fleet}` : '  demo farm    off (--no-demo)',
+    ...(demo ? [`  faults       ${faults ? `scheduled (first at ${faultsStart ?? 45} s; docs/demo.md)` : 'off (--no-faults)'}; inject more: node bin/rigwarden-simfarm.js ctl --control ${farm.control} kill-pool pool-b`] : []),
     `Try: ${rigctl}   (in another terminal; add --json for JSON)`,
+    ...(demo ? [`     ${keyEnv}npx rigctl${server} events sim-002   (what the policies did and why)`] : []),
     'Ctrl-C stops everything.',
     `(pids: ${children.map(({ name, child }) => `${name} ${child.pid}`).join(', ')})`,
     '',
