@@ -124,6 +124,12 @@ describe('FleetService over gRPC: watch, telemetry, fleet spec, dry run, reflect
     expect(change.rig!.miners[0]!.seq).toBe(2);
     expect(updates.every((u) => u.rig!.rigId === 'w-1')).toBe(true);
 
+    // A quarantine decided by the watchdog ladder shows at once, without waiting for more telemetry.
+    await app.get(EventRepository).recordEvent(RigEvent.fromPartial({
+      eventId: 'w-1-q', rigId: 'w-1', kind: 'policy.quarantine', severity: 'critical', reason: 'ladder-exhausted', message: 'q', at: new Date(),
+    }), 'watchdog');
+    await waitFor('the quarantine', () => updates.find((u) => u.rig!.quarantined));
+
     const watches = app.get(WatchRigsUseCase);
     expect(watches.watching).toBeGreaterThanOrEqual(1);
     stream.cancel();

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { RigSelector, RigUpdate, WatchRigsRequest } from '@rigwarden/protocol';
 import { createLogger } from '@rigwarden/shared';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
+import { EventRepository } from '../persistence/event-repository';
 import { RigRepository, type RigRecord } from '../persistence/rig-repository';
 import { FleetSpecService } from './fleet-spec.service';
 import { matchesSelector, validateSelector } from './rig-selector';
@@ -106,12 +107,15 @@ export class WatchRigsUseCase implements OnModuleInit {
     @Inject(RigRepository) private readonly rigs: RigRepository,
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
     @Inject(RigView) private readonly view: RigView,
+    @Inject(EventRepository) private readonly events: EventRepository,
   ) {}
 
   onModuleInit(): void {
     this.ingest.onRigUpdated((rigId) => { for (const w of this.watchers) w.changed(rigId); });
     // A new spec can move rigs between groups: their `group` changes.
     this.fleet.onApplied((rigIds) => { for (const w of this.watchers) for (const id of rigIds) w.changed(id); });
+    // A quarantine is recorded after the reconcile that decided it: its `quarantined` changes.
+    this.events.onRecorded((event) => { if (event.kind === 'policy.quarantine') for (const w of this.watchers) w.changed(event.rigId); });
   }
 
   get watching(): number {
