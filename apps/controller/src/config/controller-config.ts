@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { DEFAULT_TOPIC_ROOT } from '@rigwarden/protocol';
 
@@ -29,6 +30,8 @@ export interface ControllerConfig {
   grpcTls?: { certFile: string; keyFile: string; caFile?: string };
   /** TLS to an external broker (mqtts://): the CA to trust, and a client certificate for mutual TLS. */
   mqttTls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /** The controller's broker login (see rigctl broker-config); the password is read from a file or the environment. */
+  mqttAuth?: { username: string; password: string };
 }
 
 export const CONTROLLER_CONFIG = Symbol('CONTROLLER_CONFIG');
@@ -55,6 +58,9 @@ export const CONTROLLER_USAGE = `usage: rigwarden-controller [options]
   --mqtt-ca <file>        trust this CA for an mqtts:// broker (env RIGWARDEN_MQTT_CA)
   --mqtt-cert <file>      client certificate for the broker (mutual TLS; env RIGWARDEN_MQTT_CERT) ...
   --mqtt-key <file>       ... and its private key (env RIGWARDEN_MQTT_KEY)
+  --mqtt-username <name>  broker login (env RIGWARDEN_MQTT_USERNAME; rigctl broker-config makes one)
+  --mqtt-password-file <file>
+                          file holding its password (or env RIGWARDEN_MQTT_PASSWORD; never on the command line)
   --help`;
 
 function parseHostPort(value: string, what: string): { host: string; port: number } {
@@ -74,7 +80,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     const eq = arg.indexOf('=');
     const [key, value] = arg.startsWith('--') && eq > 0 ? [arg.slice(2, eq), arg.slice(eq + 1)] : [arg.slice(2), argv[++i]];
     if (!arg.startsWith('--') || !['data-dir', 'db', 'mqtt-url', 'mqtt-port', 'grpc', 'http', 'ready-file', 'fleet', 'keys-file', 'alerts',
-      'grpc-tls-cert', 'grpc-tls-key', 'grpc-tls-ca', 'mqtt-ca', 'mqtt-cert', 'mqtt-key'].includes(key)) {
+      'grpc-tls-cert', 'grpc-tls-key', 'grpc-tls-ca', 'mqtt-ca', 'mqtt-cert', 'mqtt-key', 'mqtt-username', 'mqtt-password-file'].includes(key)) {
       throw new ControllerConfigError(`unknown argument "${arg}"\n\n${CONTROLLER_USAGE}`);
     }
     if (value === undefined) throw new ControllerConfigError(`--${key} needs a value`);
@@ -105,6 +111,19 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
   if (grpcCa !== undefined && grpcCert === undefined) throw new ControllerConfigError('--grpc-tls-ca needs --grpc-tls-cert and --grpc-tls-key (mutual TLS is TLS plus client certificates)');
   const [mqttCa, mqttCert, mqttKey] = [file('mqtt-ca', 'RIGWARDEN_MQTT_CA'), file('mqtt-cert', 'RIGWARDEN_MQTT_CERT'), file('mqtt-key', 'RIGWARDEN_MQTT_KEY')];
   if ((mqttCert === undefined) !== (mqttKey === undefined)) throw new ControllerConfigError('--mqtt-cert and --mqtt-key go together (the client certificate and its private key)');
+  const mqttUsername = flags.get('mqtt-username') ?? (env['RIGWARDEN_MQTT_USERNAME'] || undefined);
+  const mqttPasswordFile = file('mqtt-password-file', 'RIGWARDEN_MQTT_PASSWORD_FILE');
+  let mqttPassword = env['RIGWARDEN_MQTT_PASSWORD'] || undefined;
+  if (mqttPasswordFile !== undefined) {
+    try {
+      mqttPassword = readFileSync(mqttPasswordFile, 'utf8').trim();
+    } catch (err) {
+      throw new ControllerConfigError(`--mqtt-password-file ${mqttPasswordFile}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  }
+  if ((mqttUsername === undefined) !== (mqttPassword === undefined)) {
+    throw new ControllerConfigError('--mqtt-username and its password (--mqtt-password-file or RIGWARDEN_MQTT_PASSWORD) go together');
+  }
 
   return {
     dataDir,
@@ -122,6 +141,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     reconcile: { timeoutMs: 10_000, concurrency: 8 },
     alertsFile: flags.get('alerts') ?? (env['RIGWARDEN_ALERTS'] || undefined),
     ...(grpcCert && grpcKey ? { grpcTls: { certFile: grpcCert, keyFile: grpcKey, ...(grpcCa ? { caFile: grpcCa } : {}) } } : {}),
+    ...(mqttUsername !== undefined && mqttPassword !== undefined ? { mqttAuth: { username: mqttUsername, password: mqttPassword } } : {}),
     ...(mqttCa || mqttCert ? { mqttTls: { ...(mqttCa ? { caFile: mqttCa } : {}), ...(mqttCert && mqttKey ? { certFile: mqttCert, keyFile: mqttKey } : {}) } } : {}),
   };
 }

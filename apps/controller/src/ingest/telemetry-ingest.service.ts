@@ -70,6 +70,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
       reconnectPeriod: 1000,
       protocolVersion: 4,
       ...(this.config.mqttUrl ? mqttTlsOptions(this.config) : {}),
+      ...(this.config.mqttUrl && this.config.mqttAuth ? { username: this.config.mqttAuth.username, password: this.config.mqttAuth.password } : {}),
     });
     this.client = client;
     client.on('message', (topic, payload) => this.onMessage(topic, payload));

@@ -1,12 +1,14 @@
 import { loadControllerConfig } from '../config/controller-config';
 import { grpcServerCredentials, mqttTlsOptions } from './tls-credentials';
 
-describe('TLS options of the controller', () => {
+describe('TLS and broker login options of the controller', () => {
   it.each([
     [['--grpc-tls-cert', 'c.pem'], /--grpc-tls-cert and --grpc-tls-key go together/],
     [['--grpc-tls-key', 'k.pem'], /--grpc-tls-cert and --grpc-tls-key go together/],
     [['--grpc-tls-ca', 'ca.pem'], /--grpc-tls-ca needs --grpc-tls-cert and --grpc-tls-key/],
     [['--mqtt-cert', 'c.pem'], /--mqtt-cert and --mqtt-key go together/],
+    [['--mqtt-username', 'rigwarden-controller'], /--mqtt-username and its password .* go together/],
+    [['--mqtt-username', 'u', '--mqtt-password-file', '/nonexistent/pw'], /--mqtt-password-file \/nonexistent\/pw: cannot read it \(ENOENT\)/],
   ])('refuses %j', (argv, message) => {
     expect(() => loadControllerConfig(argv, {})).toThrow(message);
   });
@@ -16,6 +18,12 @@ describe('TLS options of the controller', () => {
     expect(config.grpcTls).toEqual({ certFile: `${process.cwd()}/c.pem`, keyFile: `${process.cwd()}/k.pem`, caFile: '/etc/rw/ca.pem' });
     expect(config.mqttTls).toEqual({ caFile: '/etc/rw/mqtt-ca.pem' });
     expect(loadControllerConfig([], {}).grpcTls).toBeUndefined();
+  });
+
+  it('takes the broker login from flags, a password file or the environment', () => {
+    expect(loadControllerConfig(['--mqtt-username', 'ctl'], { RIGWARDEN_MQTT_PASSWORD: 'pw' }).mqttAuth).toEqual({ username: 'ctl', password: 'pw' });
+    expect(loadControllerConfig([], { RIGWARDEN_MQTT_USERNAME: 'ctl', RIGWARDEN_MQTT_PASSWORD: 'pw' }).mqttAuth).toEqual({ username: 'ctl', password: 'pw' });
+    expect(loadControllerConfig([], {}).mqttAuth).toBeUndefined();
   });
 
   it('names the flag and the file it cannot read', () => {
