@@ -2,7 +2,7 @@ import { BoardStatus, MinerSnapshot, PoolStatus } from '@rigwarden/protocol';
 import { writeFleetExposition } from './fleet-exposition';
 import { parsePrometheusText, samplesOf, valueOf } from './prometheus-text.parser';
 
-const miner = (over: Partial<MinerSnapshot>): MinerSnapshot => MinerSnapshot.fromPartial({ minerId: 'm', collectedAt: new Date(0), ...over });
+const miner = (over: Parameters<typeof MinerSnapshot.fromPartial>[0]): MinerSnapshot => MinerSnapshot.fromPartial({ minerId: 'm', collectedAt: new Date(0), ...over });
 
 describe('writeFleetExposition', () => {
   it('escapes label values so odd rig ids stay one well-formed series', () => {
