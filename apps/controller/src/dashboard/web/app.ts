@@ -411,7 +411,7 @@ function renderFleet(): () => void {
 }
 
 // ---------- charts ----------
-function chart(title: string, points: SeriesPoint[], pick: (p: SeriesPoint) => number | null, format: (v: number) => string, testid: string): HTMLElement {
+function chart(title: string, points: SeriesPoint[], pick: (p: SeriesPoint) => number | null, format: (v: number) => string, testid: string, resolution: string): HTMLElement {
   const W = 320;
   const H = 110;
   const P = 4;
@@ -434,7 +434,8 @@ function chart(title: string, points: SeriesPoint[], pick: (p: SeriesPoint) => n
     if (values.length === 1) el.append(svg('circle', { cx: x(values[0]!.at), cy: y(values[0]!.v), r: 3, class: 'dot' }));
     box.append(el, h('div', { class: 'axis' }, h('span', {}, format(lo)), h('span', {}, `${fmtTime(t0)} – ${fmtTime(t1)}`), h('span', {}, format(hi))));
   } else {
-    box.append(h('p', { class: 'sub' }, 'No points in this range (fan and power are kept only at full resolution: pick 6 h or less).'));
+    box.append(h('p', { class: 'sub' }, points.length === 0 ? 'No telemetry in this range.'
+      : resolution === 'raw' ? 'This rig does not report it.' : 'Rollups keep hashrate and temperature only: pick 6 h or less for fans and power.'));
   }
   return box;
 }
@@ -493,10 +494,10 @@ function renderRig(rigId: string): () => void {
     try {
       const { points, resolution } = await api<{ points: SeriesPoint[]; resolution: string }>(`/api/rigs/${encodeURIComponent(rigId)}/telemetry?range=${range}`);
       charts.replaceChildren(
-        chart(`Hashrate (${resolution})`, points, (p) => p.hashrateHs, fmtHash, 'chart-hashrate'),
-        chart('Hottest temperature', points, (p) => p.tempMaxC, (v) => `${v.toFixed(1)} °C`, 'chart-temp'),
-        chart('Slowest fan', points, (p) => p.fanMinRpm, (v) => `${Math.round(v)} rpm`, 'chart-fan'),
-        chart('Power', points, (p) => p.powerW, (v) => `${Math.round(v)} W`, 'chart-power'));
+        chart(`Hashrate (${resolution})`, points, (p) => p.hashrateHs, fmtHash, 'chart-hashrate', resolution),
+        chart('Hottest temperature', points, (p) => p.tempMaxC, (v) => `${v.toFixed(1)} °C`, 'chart-temp', resolution),
+        chart('Slowest fan', points, (p) => p.fanMinRpm, (v) => `${Math.round(v)} rpm`, 'chart-fan', resolution),
+        chart('Power', points, (p) => p.powerW, (v) => `${Math.round(v)} W`, 'chart-power', resolution));
     } catch (err) {
       charts.replaceChildren(h('p', { class: 'error' }, `Cannot load charts: ${(err as Error).message}`));
     }
