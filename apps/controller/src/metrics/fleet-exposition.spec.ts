@@ -2,20 +2,19 @@ import { BoardStatus, MinerSnapshot, PoolStatus } from '@rigwarden/protocol';
 import { writeFleetExposition } from './fleet-exposition';
 import { parsePrometheusText, samplesOf, valueOf } from './prometheus-text.parser';
 
-const miner = (over: Parameters<typeof MinerSnapshot.fromPartial>[0]): MinerSnapshot => MinerSnapshot.fromPartial({ minerId: 'm', collectedAt: new Date(0), ...over });
 
 describe('writeFleetExposition', () => {
   it('escapes label values so odd rig ids stay one well-formed series', () => {
     const rigId = 'row "7"\\rack\n3';
-    const text = writeFleetExposition({ rigs: [{ rigId, online: true, lastSeq: 1, miners: [miner({ rigId, hashrate5sHs: 5 })] }], readSeconds: 0.01 });
+    const text = writeFleetExposition({ rigs: [{ rigId, online: true, lastSeq: 1, miners: [MinerSnapshot.fromPartial({ rigId, minerId: 'm', hashrate5sHs: 5 })] }], readSeconds: 0.01 });
     const parsed = parsePrometheusText(text);
     expect(valueOf(parsed, 'rigwarden_miner_hashrate_hs', { rig: rigId })).toBe(5);
     expect(text).toContain('rig="row \\"7\\"\\\\rack\\n3"');
   });
 
   it('writes a board, fan or pool reported twice once (a duplicate series fails the whole scrape)', () => {
-    const m = miner({
-      rigId: 'r', boards: [{ index: 0, boardTempC: 60, status: BoardStatus.BOARD_STATUS_OK }, { index: 0, boardTempC: 99, status: BoardStatus.BOARD_STATUS_DEAD }],
+    const m = MinerSnapshot.fromPartial({
+      rigId: 'r', minerId: 'm', boards: [{ index: 0, boardTempC: 60, status: BoardStatus.BOARD_STATUS_OK }, { index: 0, boardTempC: 99, status: BoardStatus.BOARD_STATUS_DEAD }],
       fans: [{ index: 1, rpm: 1 }, { index: 1, rpm: 2 }], pools: [{ index: 0, url: 'u', user: '', status: PoolStatus.POOL_STATUS_ALIVE, active: true }, { index: 0, url: 'v', user: '', status: PoolStatus.POOL_STATUS_DEAD, active: false }],
     });
     const parsed = parsePrometheusText(writeFleetExposition({ rigs: [{ rigId: 'r', online: true, lastSeq: 1, miners: [m, m] }], readSeconds: 0 }));
@@ -27,7 +26,7 @@ describe('writeFleetExposition', () => {
   });
 
   it('skips absent and non-finite values and negative counters, never writing 0 for them', () => {
-    const m = miner({ rigId: 'r', hashrate5sHs: Number.NaN, powerW: Number.POSITIVE_INFINITY, accepted: -1, rejected: 2 });
+    const m = MinerSnapshot.fromPartial({ rigId: 'r', minerId: 'm', hashrate5sHs: Number.NaN, powerW: Number.POSITIVE_INFINITY, accepted: -1, rejected: 2 });
     const parsed = parsePrometheusText(writeFleetExposition({ rigs: [{ rigId: 'r', online: false, lastSeq: 0, miners: [m] }], readSeconds: 0 }));
     expect(samplesOf(parsed, 'rigwarden_miner_hashrate_hs')).toEqual([]);
     expect(samplesOf(parsed, 'rigwarden_miner_power_watts')).toEqual([]);
