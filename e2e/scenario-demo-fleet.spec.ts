@@ -1,11 +1,15 @@
 /**
  * The demo's fleet spec (deploy/demo/fleet.demo.yaml) fits the demo farm: rendered the way npm start renders it, it
- * loads with the controller's own parser, and every simulated rig lands in the group made for its firmware.
+ * loads with the controller's own parser, and every simulated rig lands in the group made for its firmware. The
+ * agent config the farm writes loads with the agent's parser, with each rig's driver, labels and reboot command.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { demoFarmSpec } from '@rigwarden/simulators';
+import { makeTempDir } from '@rigwarden/testing';
+import { loadAgentConfig } from '../apps/agent/src/config/agent-config';
 import { groupForRig, parseFleetYaml } from '../apps/controller/src/fleet/fleet-spec';
+import { renderAgentConfig } from '../apps/simfarm/src/agent-config.writer';
 
 const template = readFileSync(join(__dirname, '..', 'deploy/demo/fleet.demo.yaml'), 'utf8');
 const pools: Record<string, string> = {
@@ -27,5 +31,27 @@ describe('demo fleet spec', () => {
 
   it('keeps the failback longer than a miner\'s own 90 s silence timeout, so a hung pool is never failed back to', () => {
     expect(fleet.policy?.failover?.failbackStableMs).toBeGreaterThan(90_000);
+  });
+
+  it('the agent config the farm writes for it loads, with drivers, labels, profiles and reboot commands', () => {
+    const dir = makeTempDir('rigwarden-demo-agent-');
+    try {
+      const rigs = demoFarmSpec().rigs;
+      const file = join(dir.path, 'agent.yaml');
+      writeFileSync(file, renderAgentConfig({
+        agentId: 'demo-agent', dataDir: join(dir.path, 'agent'), intervalMs: 2000, controlArgv: ['/usr/bin/node', 'simfarm.js', 'ctl', '--control', 'http://127.0.0.1:1'],
+        miners: rigs.map((rig, i) => ({ rig, host: '127.0.0.1', port: 40000 + i })),
+      }));
+      const config = loadAgentConfig(file, {});
+      expect(config.miners.map((m) => m.driver)).toEqual(rigs.map((r) => (r.kind === 'gpu' ? r.flavor : r.dialect)));
+      expect(config.rigs['sim-002']).toEqual({
+        labels: { kind: 'asic', dialect: 'avalon', model: 'Avalon 1566' },
+        rebootCommand: ['/usr/bin/node', 'simfarm.js', 'ctl', '--control', 'http://127.0.0.1:1', 'reboot', 'sim-002'],
+      });
+      expect(Object.keys(config.profiles)).toEqual(['eco', 'normal', 'high']);
+      expect(config.miners.find((m) => m.rig === 'sim-005')!.options).toEqual({ password: 'admin' });
+    } finally {
+      dir.remove();
+    }
   });
 });
