@@ -34,6 +34,7 @@ export class AlertService implements OnModuleInit, OnModuleDestroy, AlertMetrics
   private recheckTimer: NodeJS.Timeout | undefined;
   private readonly dirty = new Set<string>();
   private checking: Promise<void> | undefined;
+  private recheck: Promise<void> | undefined;
   private started = false;
   private stopped = false;
 
@@ -111,8 +112,6 @@ export class AlertService implements OnModuleInit, OnModuleDestroy, AlertMetrics
     await this.recheck;
     await this.dispatcher?.idle();
   }
-
-  private recheck: Promise<void> | undefined;
 
   private onRigUpdated(rigId: string): void {
     if (this.stopped || !this.rules.watching(rigId)) return;
