@@ -3,9 +3,17 @@ import { createLogger } from '@rigwarden/shared';
 import type { DashboardReadRepository } from './dashboard-read.repository';
 import type { FleetChange, FleetViewService } from './fleet-view.service';
 
+/** What the stream needs from the fleet view. */
+export type FleetChanges = Pick<FleetViewService, 'subscribe' | 'overview'>;
+
 /** A client that stopped reading is dropped once this much is queued for it. */
 const MAX_BUFFERED_BYTES = 1 << 20;
 const HEARTBEAT_MS = 15_000;
+/**
+ * A stream ends after this long; the page reconnects with a fresh ticket, which re-checks its API key. So a revoked
+ * key keeps an open stream for at most this long.
+ */
+export const MAX_STREAM_AGE_MS = 10 * 60_000;
 
 interface StreamClient {
   res: ServerResponse;
@@ -32,7 +40,12 @@ export class DashboardStream {
   private lastResultSeq = 0;
   private polling = false;
 
-  constructor(private readonly view: FleetViewService, private readonly reads: DashboardReadRepository, private readonly pollMs = 500) {}
+  constructor(
+    private readonly view: FleetChanges,
+    private readonly reads: DashboardReadRepository,
+    private readonly pollMs = 500,
+    private readonly maxAgeMs = MAX_STREAM_AGE_MS,
+  ) {}
 
   async start(): Promise<void> {
     this.lastEventSeq = await this.reads.lastEventSeq();
@@ -63,7 +76,11 @@ export class DashboardStream {
     });
     const client: StreamClient = { res, principal };
     this.clients.add(client);
-    res.on('close', () => this.clients.delete(client));
+    const expire = setTimeout(() => res.end(), this.maxAgeMs);
+    res.on('close', () => {
+      clearTimeout(expire);
+      this.clients.delete(client);
+    });
     res.write('retry: 2000\n\n');
     this.send(client, 'hello', { overview: this.view.overview(), eventSeq: this.lastEventSeq, resultSeq: this.lastResultSeq });
   }
