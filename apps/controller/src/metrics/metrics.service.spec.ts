@@ -140,6 +140,7 @@ describe('MetricsService (real SQLite, own registry)', () => {
     expect(valueOf(parsed, 'rigwarden_commands_dispatched_total')).toBe(9);
     expect(valueOf(parsed, 'rigwarden_commands_finished_total', { outcome: 'timed_out' })).toBe(1);
     expect(valueOf(parsed, 'rigwarden_alerts_active', { rule: 'quarantined', severity: 'critical' })).toBe(1);
+    expect(valueOf(parsed, 'rigwarden_alert_since_timestamp_seconds', { rule: 'quarantined', rig: 'rig-9', severity: 'critical' })).toBe(T0 / 1000);
     expect(valueOf(parsed, 'rigwarden_alert_delivery_queue_depth')).toBe(0);
 
     ingest.counters.received = 130;

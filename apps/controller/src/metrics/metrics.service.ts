@@ -140,6 +140,8 @@ export class MetricsService {
       }
       return [...byKey.values()];
     });
+    level('rigwarden_alert_since_timestamp_seconds', 'One series per firing alert: when its condition started (Unix seconds).', ['rule', 'rig', 'severity'], () =>
+      alerts.active().map((a): [Record<'rule' | 'rig' | 'severity', string>, number] => [{ rule: a.rule, rig: a.rigId, severity: a.severity }, a.since / 1000]));
     counts('rigwarden_alert_notifications_total', 'Alert notifications per channel, by outcome (delivered, failed, rate_limited, dropped).', ['channel', 'outcome'], () =>
       alerts.deliveryCounts().map((c): [Record<'channel' | 'outcome', string>, number] => [{ channel: c.channel, outcome: c.outcome }, c.count]));
     level('rigwarden_alert_delivery_queue_depth', 'Notifications waiting for delivery (all channels).', [], () => [[{}, alerts.queueDepth()]]);
