@@ -75,6 +75,7 @@ export class AlertService implements OnModuleInit, OnModuleDestroy, AlertMetrics
     clearInterval(this.checkTimer);
     clearTimeout(this.recheckTimer);
     await this.checking;
+    await this.recheck;
     await this.dispatcher?.close(Math.min(2_000, this.config.delivery.timeoutMs));
   }
 
