@@ -22,6 +22,8 @@ const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => exis
 jest.setTimeout(90_000);
 
 const RIG = 'acl-rig';
+/** acl-agent drives acl-rig; other-agent drives other-rig. */
+const AGENTS = join(root, 'e2e/fixtures/broker-agents.yaml');
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -52,31 +54,42 @@ describe('controller and agent behind a Mosquitto with the ACLs rigctl broker-co
   });
 
   it('carries telemetry and a key rotation, and keeps another agent out of the rig\'s topics', async () => {
-    if (!MOSQUITTO) throw new Error('mosquitto is not installed: apt-get install mosquitto (the CI script does)');
+    if (!MOSQUITTO && !process.env['RIGWARDEN_ACL_MQTT_URL']) throw new Error('mosquitto is not installed: apt-get install mosquitto (the CI script does)');
     if (!existsSync(join(root, 'dist/controller/main.js'))) {
       const build = await runNode(join(root, 'tools/build.mjs'), [], {}, 60_000);
       if (build.code !== 0) throw new Error(`build failed: ${build.stderr}`);
     }
     dir = makeTempDir('rigwarden-e2e-');
-    const topicRoot = `e2e-acl-${randomBytes(4).toString('hex')}/v1`;
-    const agents = join(dir.path, 'agents.yaml');
-    writeFileSync(agents, `agents:\n  acl-agent: [${RIG}]\n  other-agent: [other-rig]\n`);
-    const out = join(dir.path, 'broker');
-    const generated = await runNode(bin('rigctl'), ['broker-config', '--format', 'mosquitto', '--agents', agents, '--out-dir', out, '--topic-root', topicRoot]);
-    expect(generated.code).toBe(0);
-    const passwords = new Map(generated.stdout.trim().split('\n').map((line) => line.split('\t') as [string, string]));
+    // CI (.ci/run) runs this against its own Mosquitto, configured from the same agents file; elsewhere the test
+    // generates the configuration and starts Mosquitto itself, on a free loopback port.
+    const ci = process.env['RIGWARDEN_ACL_MQTT_URL'];
+    let mqttUrl: string;
+    let topicRoot: string;
+    let credentials: string;
+    if (ci) {
+      mqttUrl = ci;
+      topicRoot = process.env['RIGWARDEN_ACL_TOPIC_ROOT'] ?? '';
+      credentials = readFileSync(process.env['RIGWARDEN_ACL_CREDENTIALS'] ?? '', 'utf8');
+    } else {
+      topicRoot = `e2e-acl-${randomBytes(4).toString('hex')}/v1`;
+      const out = join(dir.path, 'broker');
+      const generated = await runNode(bin('rigctl'), ['broker-config', '--format', 'mosquitto', '--agents', AGENTS, '--out-dir', out, '--topic-root', topicRoot]);
+      expect(generated.code).toBe(0);
+      credentials = generated.stdout;
+      const port = await freePort();
+      const conf = join(dir.path, 'mosquitto.conf');
+      // As this test's user: as root, mosquitto would switch to its own user, who cannot read our temp files.
+      writeFileSync(conf, `user ${userInfo().username}\nlistener ${port} 127.0.0.1\npersistence false\ninclude_dir ${out}\n`);
+      broker = spawn(MOSQUITTO!, ['-c', conf], { stdio: 'ignore' });
+      mqttUrl = `mqtt://127.0.0.1:${port}`;
+      await waitFor('mosquitto to listen', () => new Promise<true | undefined>((resolve) => {
+        const probe = createServer().listen(port, '127.0.0.1');
+        probe.once('error', () => resolve(true));
+        probe.once('listening', () => probe.close(() => resolve(undefined)));
+      }), 10_000, 100);
+    }
+    const passwords = new Map(credentials.trim().split('\n').map((line) => line.split('\t') as [string, string]));
     expect([...passwords.keys()].sort()).toEqual(['acl-agent', 'other-agent', 'rigwarden-controller']);
-    const port = await freePort();
-    const conf = join(dir.path, 'mosquitto.conf');
-    // As this test's user: as root, mosquitto would switch to its own user, who cannot read our temp files.
-    writeFileSync(conf, `user ${userInfo().username}\nlistener ${port} 127.0.0.1\npersistence false\ninclude_dir ${out}\n`);
-    broker = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
-    const mqttUrl = `mqtt://127.0.0.1:${port}`;
-    await waitFor('mosquitto to listen', () => new Promise<true | undefined>((resolve) => {
-      const probe = createServer().listen(port, '127.0.0.1');
-      probe.once('error', () => resolve(true));
-      probe.once('listening', () => probe.close(() => resolve(undefined)));
-    }), 10_000, 100);
 
     sim = new CgminerSimulator();
     const { port: minerPort } = await sim.start();
