@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ListRigsRequest, ListRigsResponse, Rig } from '@rigwarden/protocol';
+import type { ListRigsRequest, ListRigsResponse, Rig, RigSelector } from '@rigwarden/protocol';
 import { RigRepository, type RigRecord } from '../persistence/rig-repository';
+import { TelemetryQueryRepository } from '../persistence/telemetry-query.repository';
 import { FleetError } from './fleet-error';
 import { FleetSpecService } from './fleet-spec.service';
 import { matchesSelector, validateSelector } from './rig-selector';
@@ -10,10 +11,16 @@ export const DEFAULT_PAGE_SIZE = 1000;
 export const MAX_PAGE_SIZE = 10_000;
 /** Rigs read per step while filtering by a selector. */
 const SCAN_CHUNK = 1000;
+/** Rigs read per step of the cheap pass (no miners), for selectors that do not look at the model. */
+const SUMMARY_CHUNK = 5000;
 
 /** A rig without the fleet-layer fields (group, quarantine); RigView fills them. */
 export function toRig(record: RigRecord): Rig {
   return { rigId: record.rigId, online: record.online, lastSeen: record.lastSeen, lastSeq: record.lastSeq, miners: record.miners, labels: { ...record.labels }, group: '', quarantined: false };
+}
+
+export function isEmptySelector(s: RigSelector): boolean {
+  return s.rigIds.length === 0 && s.group === '' && Object.keys(s.labels ?? {}).length === 0 && s.status === '' && s.model === '';
 }
 
 /**
@@ -26,6 +33,7 @@ export class ListRigsUseCase {
     @Inject(RigRepository) private readonly rigs: RigRepository,
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
     @Inject(RigView) private readonly view: RigView,
+    @Inject(TelemetryQueryRepository) private readonly queries: TelemetryQueryRepository,
   ) {}
 
   async execute(request: ListRigsRequest): Promise<ListRigsResponse> {
@@ -41,7 +49,34 @@ export class ListRigsUseCase {
       }
     }
     validateSelector(request.selector);
-    const selector = request.selector;
+    const selector = request.selector && !isEmptySelector(request.selector) ? request.selector : undefined;
+    const matched = selector && selector.model === '' ? await this.selectByRow(selector, after, pageSize + 1) : await this.selectByRecord(selector, after, pageSize + 1);
+    const page = matched.slice(0, pageSize);
+    const more = matched.length > pageSize;
+    return {
+      rigs: await this.view.toRigs(page),
+      nextPageToken: more ? Buffer.from(page[page.length - 1]!.rigId, 'utf8').toString('base64url') : '',
+    };
+  }
+
+  /** Id, labels, status and group are on the rigs row: filter there, then load only the matches with their miners. */
+  private async selectByRow(selector: RigSelector, after: string, wanted: number): Promise<RigRecord[]> {
+    const ids: string[] = [];
+    for (let cursor = after; ids.length < wanted;) {
+      const chunk = await this.queries.rigSummaries(cursor, SUMMARY_CHUNK);
+      for (const rig of chunk) {
+        if (ids.length >= wanted) break;
+        if (matchesSelector(rig, this.fleet.groupOf({ ...rig, miners: [] }), selector)) ids.push(rig.rigId);
+      }
+      if (chunk.length < SUMMARY_CHUNK) break;
+      cursor = chunk[chunk.length - 1]!.rigId;
+    }
+    return (await Promise.all(ids.map((id) => this.rigs.getRig(id)))).filter((r): r is RigRecord => r !== undefined);
+  }
+
+  /** Without a selector (one read) or with a model filter (the model is on the miners). */
+  private async selectByRecord(selector: RigSelector | undefined, after: string, wanted: number): Promise<RigRecord[]> {
+    const pageSize = wanted - 1;
     const matched: RigRecord[] = [];
     // Read in chunks until the page (plus one, to know whether there is more) is full or the rigs run out.
     for (;;) {
@@ -53,11 +88,6 @@ export class ListRigsUseCase {
       if (matched.length > pageSize || chunk.length === 0 || !selector) break;
       after = chunk[chunk.length - 1]!.rigId;
     }
-    const page = matched.slice(0, pageSize);
-    const more = matched.length > pageSize;
-    return {
-      rigs: await this.view.toRigs(page),
-      nextPageToken: more ? Buffer.from(page[page.length - 1]!.rigId, 'utf8').toString('base64url') : '',
-    };
+    return matched;
   }
 }
