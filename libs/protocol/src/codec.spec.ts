@@ -57,6 +57,8 @@ describe('MinerSnapshot JSON codec', () => {
     ['a negative hashrate', JSON.stringify({ rigId: 'r', minerId: 'm', seq: 3, collectedAt: '2026-11-22T10:00:00Z', hashrate5sHs: -1 }), 'hashrate5sHs', /non-negative/],
     ['a negative fan speed', JSON.stringify({ rigId: 'r', minerId: 'm', seq: 3, collectedAt: '2026-11-22T10:00:00Z', fans: [{ rpm: -5 }] }), 'fans[0].rpm', /non-negative/],
     ['a text temperature', JSON.stringify({ rigId: 'r', minerId: 'm', seq: 3, collectedAt: '2026-11-22T10:00:00Z', boards: [{ boardTempC: 'hot' }] }), 'boards[0].boardTempC', /must be a finite number/],
+    ['a negative count deep in the second pool', JSON.stringify({ rigId: 'r', minerId: 'm', seq: 3, collectedAt: '2026-11-22T10:00:00Z', pools: [{ accepted: 1 }, { index: 1, accepted: '-2' }] }), 'pools[1].accepted', /non-negative number, got "-2"/],
+    ['an infinite temperature after good ones', JSON.stringify({ rigId: 'r', minerId: 'm', seq: 3, collectedAt: '2026-11-22T10:00:00Z', boards: [{ boardTempC: 60 }, { boardTempC: 61, chipTempC: 'Infinity' }] }), 'boards[1].chipTempC', /must be a finite number, got "Infinity"/],
     ['boards not a list', JSON.stringify({ rigId: 'r', minerId: 'm', seq: 3, collectedAt: '2026-11-22T10:00:00Z', boards: {} }), 'boards', /must be an array/],
     ['an unknown pool status', JSON.stringify({ rigId: 'r', minerId: 'm', seq: 3, collectedAt: '2026-11-22T10:00:00Z', pools: [{ status: 'SORT_OF' }] }), undefined, /schema/],
   ])('rejects a payload with %s, naming the field', (_label, payload, field, message) => {

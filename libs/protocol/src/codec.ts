@@ -42,27 +42,59 @@ function fromJson<T>(codec: JsonCodec<T>, object: Record<string, unknown>, what:
 /** Fields that count or measure something that cannot be negative. */
 const NON_NEGATIVE = /^(uptimeS|hashrate\w*|accepted|rejected|stale|hwErrors|powerW|seq|port|index|chips|rpm|percent|fanPercent|priority|\w*ClockMhz|frequencyMhz)$/;
 
-/** The first number in the raw JSON that is not a finite number (or is negative where it cannot be). */
-function findBadNumber(value: unknown, path: string): { path: string; value: unknown } | undefined {
+/** What a field holding a number must satisfy. */
+type NumberRule = 'none' | 'finite' | 'non-negative';
+/** Rule per field name, remembered: every snapshot repeats the same few dozen names (bounded against junk keys). */
+const RULES = new Map<string, NumberRule>();
+function ruleFor(key: string): NumberRule {
+  let rule = RULES.get(key);
+  if (rule === undefined) {
+    rule = NON_NEGATIVE.test(key) ? 'non-negative' : /TempC$/.test(key) ? 'finite' : 'none';
+    if (RULES.size < 1024) RULES.set(key, rule);
+  }
+  return rule;
+}
+
+/** Where a bad number was found, innermost segment first (paths are only built for a payload that fails). */
+interface BadNumber { segments: Array<string | number>; value: unknown }
+
+/**
+ * The first number in the raw JSON that is not a finite number (or is negative where it cannot be), with its path
+ * (`boards[1].chipTempC`). This runs on every telemetry message, so it allocates nothing unless it finds one.
+ */
+function findBadNumber(value: unknown): { path: string; value: unknown } | undefined {
+  const bad = scanNumbers(value);
+  if (!bad) return undefined;
+  let path = '';
+  for (let i = bad.segments.length - 1; i >= 0; i--) {
+    const segment = bad.segments[i]!;
+    path += typeof segment === 'number' ? `[${segment}]` : path === '' ? segment : `.${segment}`;
+  }
+  return { path, value: bad.value };
+}
+
+function scanNumbers(value: unknown): BadNumber | undefined {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const bad = findBadNumber(value[i], `${path}[${i}]`);
-      if (bad) return bad;
+      const bad = scanNumbers(value[i]);
+      if (bad) { bad.segments.push(i); return bad; }
     }
     return undefined;
   }
   if (value === null || typeof value !== 'object') return undefined;
-  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-    const p = path ? `${path}.${key}` : key;
+  const object = value as Record<string, unknown>;
+  for (const key in object) {
+    const v = object[key];
     if (typeof v === 'object' && v !== null) {
-      const bad = findBadNumber(v, p);
-      if (bad) return bad;
+      const bad = scanNumbers(v);
+      if (bad) { bad.segments.push(key); return bad; }
       continue;
     }
-    const numeric = NON_NEGATIVE.test(key) || /TempC$/.test(key);
-    if (!numeric || v === undefined || v === null) continue;
-    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isFinite(n) || (NON_NEGATIVE.test(key) && n < 0)) return { path: p, value: v };
+    if (v === undefined || v === null) continue;
+    const rule = ruleFor(key);
+    if (rule === 'none') continue;
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isFinite(n) || (rule === 'non-negative' && n < 0)) return { segments: [key], value: v };
   }
   return undefined;
 }
@@ -91,7 +123,7 @@ export function decodeSnapshot(payload: Buffer | string): MinerSnapshot {
       throw new ProtocolError(`MinerSnapshot from rig "${rigId}": ${list} must be an array`, list);
     }
   }
-  const bad = findBadNumber(object, '');
+  const bad = findBadNumber(object);
   if (bad) {
     throw new ProtocolError(`MinerSnapshot from rig "${rigId}": ${bad.path} must be a finite${/TempC$/.test(bad.path) ? '' : ', non-negative'} number, got ${JSON.stringify(bad.value)}`, bad.path);
   }

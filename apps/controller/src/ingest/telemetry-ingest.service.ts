@@ -11,6 +11,11 @@ import { EventRepository } from '../persistence/event-repository';
 import { RigRepository } from '../persistence/rig-repository';
 import { emptyIngestCounters, type IngestCounters } from './ingest-counters';
 
+/** Messages decoded in a row before the event loop gets a turn (SQLite completions, timers). */
+const YIELD_EVERY = 64;
+/** Batches' worth of snapshots that may wait for SQLite before ingest stops taking messages from the broker. */
+const MAX_UNWRITTEN_BATCHES = 4;
+
 /**
  * Subscribes to every rig's telemetry and state, validates each payload, and
  * writes snapshots to SQLite in batches (flushed on size or time). Ingest only
@@ -21,8 +26,13 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = createLogger('controller.ingest');
   private client: MqttClient | undefined;
   private pending: MinerSnapshot[] = [];
+  /** The validated payload text of each pending snapshot, stored as received. */
+  private pendingJson: string[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  /** Snapshots handed to a batch write that has not finished yet. */
+  private writing = 0;
+  private sinceYield = 0;
   readonly counters: IngestCounters = emptyIngestCounters();
   private brokerUrl = '';
   private readonly rigListeners: Array<(rigId: string) => void> = [];
@@ -74,6 +84,8 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     });
     this.client = client;
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    // MQTT.js acknowledges a QoS 1 message and reads the next one when this calls back.
+    client.handleMessage = (_packet, done) => this.afterMessage(done);
     client.on('offline', () => this.logger.warn('broker unreachable; retrying', { url: this.brokerUrl }));
     let lastError = '';
     // Reconnect with backoff: 1 s, doubling up to 10 s, back to 1 s once connected.
@@ -116,11 +128,12 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     }
     try {
       if (parsed.kind === 'telemetry') {
-        const snapshot = decodeSnapshot(payload);
+        const text = payload.toString('utf8');
+        const snapshot = decodeSnapshot(text);
         if (snapshot.rigId !== parsed.rigId) {
           throw new ProtocolError(`rigId "${snapshot.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
         }
-        this.enqueue(snapshot);
+        this.enqueue(snapshot, text);
       } else if (parsed.kind === 'state') {
         if (payload.length === 0) return; // a cleared retained message
         const state = decodeRigState(payload);
@@ -175,8 +188,28 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     this.logger.warn('dropped an invalid message', { rig: rigId, topic, field, error: err instanceof Error ? err.message : String(err) });
   }
 
-  private enqueue(snapshot: MinerSnapshot): void {
+  /**
+   * Flow control between the broker and SQLite. MQTT.js decodes every buffered message before it returns to the
+   * event loop, so under a burst the SQLite completions would wait until the whole burst is decoded and the writes
+   * would not overlap the decoding: every YIELD_EVERY messages it gets a turn. And when more than MAX_UNWRITTEN
+   * snapshots wait for SQLite, the next message is not taken (nor acknowledged) until a batch is written: the broker
+   * holds the backlog (deploy/mosquitto.conf sizes its queue for that), not the controller's memory.
+   */
+  private afterMessage(done: () => void): void {
+    if (this.writing + this.pending.length > MAX_UNWRITTEN_BATCHES * this.config.ingest.batchSize) {
+      this.sinceYield = 0;
+      void this.flushing.then(done);
+    } else if (++this.sinceYield >= YIELD_EVERY) {
+      this.sinceYield = 0;
+      setImmediate(done);
+    } else {
+      done();
+    }
+  }
+
+  private enqueue(snapshot: MinerSnapshot, json: string): void {
     this.pending.push(snapshot);
+    this.pendingJson.push(json);
     if (this.pending.length >= this.config.ingest.batchSize) {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
@@ -192,11 +225,14 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
   /** Writes what is pending; batches are written one after another, in arrival order. */
   flush(): Promise<void> {
     const batch = this.pending;
+    const json = this.pendingJson;
     this.pending = [];
+    this.pendingJson = [];
     if (batch.length === 0) return this.flushing;
+    this.writing += batch.length;
     this.flushing = this.flushing.then(async () => {
       try {
-        const result = await this.rigs.writeSnapshots(batch);
+        const result = await this.rigs.writeSnapshots(batch, json);
         this.counters.flushes++;
         this.counters.stored += result.inserted;
         for (const rigId of new Set(batch.map((s) => s.rigId))) for (const l of this.rigListeners) l(rigId);
@@ -206,8 +242,11 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
         this.counters.flushErrors++;
         // Keep the batch: put it back in front so nothing is lost, and retry on the next flush.
         this.pending = batch.concat(this.pending);
+        this.pendingJson = json.concat(this.pendingJson);
         this.logger.error('cannot store snapshots; will retry', { count: batch.length, error: err as Error });
         if (!this.flushTimer) this.flushTimer = setTimeout(() => { this.flushTimer = undefined; void this.flush(); }, 1000);
+      } finally {
+        this.writing -= batch.length;
       }
     });
     return this.flushing;

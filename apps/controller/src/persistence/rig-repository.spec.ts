@@ -82,10 +82,93 @@ describe('RigRepository (SQLite file)', () => {
     expect(await repo.getRig('zzz')).toBeUndefined();
   });
 
+  it('serves the latest status from memory once read, the same as a fresh read from the file', async () => {
+    await repo.writeSnapshots([snap('r1', 1, 'm2', 10), snap('r1', 2, 'm1', 20)]);
+    await repo.getRig('r1'); // now cached
+    await repo.writeSnapshots([snap('r1', 3, 'm1', 30), snap('r1', 4, 'm3', 40), snap('r1', 2, 'm1', 999), snap('r1', 1, 'm2', 999)]);
+    await repo.writeSnapshots([snap('r1', 5, 'm2', 50), snap('r1', 5, 'm2', 998)]); // a repeat within the batch
+    await repo.writeState(RigState.fromPartial({ rigId: 'r1', online: false, at: new Date(T0 + 60_000), labels: { row: 'a' } }));
+    await repo.writeSnapshots([snap('r1', 6, 'm1', 60)]);
+    const fromMemory = await repo.getRig('r1');
+    const fromFile = await new RigRepository(db).getRig('r1');
+    expect(fromMemory).toEqual(fromFile);
+    expect(fromMemory).toMatchObject({ online: false, lastSeq: 6, labels: { row: 'a' } });
+    expect(fromMemory!.miners.map((m) => [m.minerId, m.seq, m.hashrate5sHs])).toEqual([['m1', 6, 60], ['m2', 5, 50], ['m3', 4, 40]]);
+  });
+
+  it('reads interleaved with a write end with the written status in memory', async () => {
+    const rigs = Array.from({ length: 30 }, (_, i) => `race-${i}`);
+    await repo.writeSnapshots(rigs.map((r) => snap(r, 1)));
+    // Each read starts at a different point of the write's transaction.
+    const writing = repo.writeSnapshots(rigs.map((r) => snap(r, 2, 'm1', 222)));
+    const reads: Array<Promise<unknown>> = [];
+    for (const r of rigs) {
+      reads.push(repo.getRig(r));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all([writing, ...reads]);
+    for (const r of rigs) expect([r, (await repo.getRig(r))!.miners[0]!.hashrate5sHs]).toEqual([r, 222]);
+  });
+
   it('loses nothing when two batches are written at the same time', async () => {
     const a = repo.writeSnapshots(Array.from({ length: 50 }, (_, i) => snap('a', i + 1)));
     const b = repo.writeSnapshots(Array.from({ length: 50 }, (_, i) => snap('b', i + 1)));
     await Promise.all([a, b]);
     expect(await db.get('SELECT COUNT(*) AS n FROM snapshots')).toEqual({ n: 100 });
+  });
+});
+
+describe('schema v4 (snapshots in a rowid table, status pointing at its snapshot)', () => {
+  let dir: TempDir;
+  let db: SqliteDatabase;
+
+  beforeEach(async () => {
+    dir = makeTempDir();
+    db = await SqliteDatabase.open(join(dir.path, 'old.db'));
+  });
+  afterEach(async () => {
+    await db.close();
+    dir.remove();
+  });
+
+  it('moves v3 data over and keeps a latest status whose raw snapshot was already pruned', async () => {
+    // A v3 database as v3 wrote it: the status row holds its own copy of the snapshot.
+    await db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (const m of MIGRATIONS.filter((x) => x.version <= 3)) {
+      await db.exec(m.sql);
+      await db.run('INSERT INTO schema_migrations VALUES (?, ?, 0)', [m.version, m.name]);
+    }
+    const json = (s: MinerSnapshot): string => JSON.stringify(MinerSnapshot.toJSON(s));
+    const kept = snap('r1', 7, 'm1', 70);
+    const pruned = snap('r2', 3, 'm9', 30);
+    await db.run("INSERT INTO rigs (rig_id, online, last_seen, last_seq) VALUES ('r1', 1, 0, 7), ('r2', 1, 0, 3)");
+    await db.run('INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)', [
+      'r1', 6, 'm1', T0 + 6000, 60, null, json(snap('r1', 6, 'm1', 60)), 'r1', 7, 'm1', T0 + 7000, 70, null, json(kept),
+    ]);
+    await db.run('INSERT INTO miner_status VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)', ['r1', 'm1', 7, T0 + 7000, json(kept), 'r2', 'm9', 3, T0 + 3000, json(pruned)]);
+
+    await migrate(db);
+    const repo = new RigRepository(db);
+    expect((await repo.getRig('r1'))!.miners).toEqual([kept]);
+    expect((await repo.getRig('r2'))!.miners).toEqual([pruned]);
+    expect(await db.get('SELECT COUNT(*) AS n FROM snapshots')).toEqual({ n: 3 });
+    expect(await repo.writeSnapshots([snap('r1', 7), snap('r1', 8)])).toEqual({ inserted: 1, duplicates: 1 });
+  });
+});
+
+describe('SqliteDatabase cached statements', () => {
+  it('rejects a statement that does not compile (instead of never answering) and finalizes the rest on close', async () => {
+    const dir = makeTempDir();
+    const db = await SqliteDatabase.open(join(dir.path, 'c.db'));
+    try {
+      await db.exec('CREATE TABLE t (x INTEGER)');
+      await expect(db.runCached('INSERT INTO nope VALUES (?)', [1])).rejects.toThrow(/no such table: nope/);
+      expect(await db.runCached('INSERT INTO t VALUES (?), (?)', [1, 2])).toEqual({ changes: 2 });
+      expect(await db.runCached('INSERT INTO t VALUES (?), (?)', [3, 4])).toEqual({ changes: 2 });
+      expect(await db.allCached('SELECT SUM(x) AS s FROM t WHERE x > ?', [0])).toEqual([{ s: 10 }]);
+    } finally {
+      await db.close(); // sqlite3 refuses to close while a statement is not finalized
+      dir.remove();
+    }
   });
 });

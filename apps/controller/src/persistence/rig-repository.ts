@@ -27,68 +27,140 @@ export interface WriteResult {
   duplicates: number;
 }
 
-const INSERT_ROWS_PER_STATEMENT = 100;
+/** Rows per multi-row statement: big enough to amortise the per-statement cost, under SQLite's 32,766 parameters. */
+const ROWS_PER_STATEMENT = 250;
 
-/** Rigs, their latest status, and raw snapshots. */
+/** `(?, ?, ...)` repeated `rows` times. */
+function valuesList(rows: number, row: string): string {
+  return Array(rows).fill(row).join(', ');
+}
+
+/** A multi-row statement by its row count; the full-size text is built once. */
+function statementText(build: (rows: number) => string): (rows: number) => string {
+  const full = build(ROWS_PER_STATEMENT);
+  return (rows) => (rows === ROWS_PER_STATEMENT ? full : build(rows));
+}
+
+const insertSnapshots = statementText((rows) =>
+  `INSERT INTO snapshots (rig_id, seq, miner_id, collected_at, hashrate_hs, max_temp_c, snapshot) VALUES ${valuesList(rows, '(?, ?, ?, ?, ?, ?, ?)')}
+   ON CONFLICT (rig_id, seq) DO NOTHING RETURNING rig_id, seq`);
+const upsertMinerStatus = statementText((rows) =>
+  `INSERT INTO miner_status (rig_id, miner_id, seq, collected_at) VALUES ${valuesList(rows, '(?, ?, ?, ?)')}
+   ON CONFLICT (rig_id, miner_id) DO UPDATE SET seq = excluded.seq, collected_at = excluded.collected_at
+   WHERE excluded.seq > miner_status.seq`);
+const upsertRigs = statementText((rows) =>
+  `INSERT INTO rigs (rig_id, agent_id, online, last_seen, last_seq) VALUES ${valuesList(rows, '(?, ?, 1, ?, ?)')}
+   ON CONFLICT (rig_id) DO UPDATE SET last_seen = MAX(COALESCE(rigs.last_seen, 0), excluded.last_seen),
+     last_seq = MAX(rigs.last_seq, excluded.last_seq), agent_id = excluded.agent_id`);
+
+/**
+ * Rigs, their latest status, and raw snapshots.
+ *
+ * Latest status is also kept in memory for the rigs that were read (the reconciler reads each rig after every batch):
+ * a record enters the cache when getRig loads it, every committed batch updates it with the same rules as the SQL
+ * upserts, a retained state drops it (read again next time), and a failed write clears the cache. Records are never
+ * changed in place: a newer one replaces them.
+ */
 export class RigRepository {
+  private readonly latest = new Map<string, RigRecord>();
+  /** Rigs being loaded by getRig, and whether a write touched them meanwhile (then the load is not cached). */
+  private readonly loading = new Map<string, { loads: number; stale: boolean }>();
+
   constructor(private readonly db: SqliteDatabase) {}
 
-  /** Stores a batch of decoded snapshots in one transaction. Duplicates (rig, seq) are skipped. */
-  writeSnapshots(batch: MinerSnapshot[]): Promise<WriteResult> {
-    if (batch.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
-    // Serialised once per snapshot, used by both tables.
-    const json = batch.map((s) => JSON.stringify(MinerSnapshot.toJSON(s)));
-    return this.db.transaction(async (tx) => {
-      let inserted = 0;
-      const fresh: number[] = [];
-      for (let i = 0; i < batch.length; i += INSERT_ROWS_PER_STATEMENT) {
-        const indexes = [...Array(Math.min(INSERT_ROWS_PER_STATEMENT, batch.length - i)).keys()].map((k) => i + k);
-        // One multi-row INSERT per chunk; RETURNING tells which rows were new.
-        const params: SqlValue[] = [];
-        for (const k of indexes) {
-          const s = batch[k]!;
-          params.push(s.rigId, s.seq, s.minerId, s.collectedAt!.getTime(), s.hashrate5sHs ?? s.hashrateAvgHs ?? null, maxTemp(s), json[k]!);
+  /**
+   * Stores a batch of decoded snapshots in one transaction. Duplicates (rig, seq) are skipped.
+   * `json` is each snapshot's proto3 JSON text; ingest passes the validated payload as received, so nothing is
+   * serialised again on the hot path. Each table gets one multi-row statement per 250 rows, through statements
+   * that stay prepared; the latest status is written once per miner and rig per batch (its newest new snapshot).
+   */
+  async writeSnapshots(batch: MinerSnapshot[], json: string[] = batch.map((s) => JSON.stringify(MinerSnapshot.toJSON(s)))): Promise<WriteResult> {
+    if (batch.length === 0) return { inserted: 0, duplicates: 0 };
+    if (json.length !== batch.length) throw new RangeError(`writeSnapshots: ${batch.length} snapshots but ${json.length} JSON texts`);
+    const snapshotParams: SqlValue[] = [];
+    for (let k = 0; k < batch.length; k++) {
+      const s = batch[k]!;
+      snapshotParams.push(s.rigId, s.seq, s.minerId, s.collectedAt!.getTime(), s.hashrate5sHs ?? s.hashrateAvgHs ?? null, maxTemp(s), json[k]!);
+    }
+    let written: { inserted: number; perMiner: MinerSnapshot[]; perRig: MinerSnapshot[] };
+    try {
+      written = await this.db.transaction(async (tx) => {
+        const stored = await this.inChunks<{ rig_id: string; seq: number }>(snapshotParams, 7, insertSnapshots, (sql, params) => tx.allCached(sql, params), (sql, params) => tx.all(sql, params));
+        const isNew = new Set(stored.map((r) => `${r.rig_id}\u0000${r.seq}`));
+        const added = batch.filter((s) => isNew.delete(`${s.rigId}\u0000${s.seq}`)); // delete: a repeat within the batch is not new
+        // Latest status: only the newest new snapshot per miner and per rig.
+        const newestPerMiner = new Map<string, MinerSnapshot>();
+        const newestPerRig = new Map<string, MinerSnapshot>();
+        for (const s of added) {
+          const mk = `${s.rigId}\u0000${s.minerId}`;
+          if ((newestPerMiner.get(mk)?.seq ?? 0) < s.seq) newestPerMiner.set(mk, s);
+          if ((newestPerRig.get(s.rigId)?.seq ?? 0) < s.seq) newestPerRig.set(s.rigId, s);
         }
-        const rows = await tx.all<{ rig_id: string; seq: number }>(
-          `INSERT INTO snapshots (rig_id, seq, miner_id, collected_at, hashrate_hs, max_temp_c, snapshot) VALUES ${indexes.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}
-           ON CONFLICT (rig_id, seq) DO NOTHING RETURNING rig_id, seq`,
-          params,
-        );
-        inserted += rows.length;
-        const keys = new Set(rows.map((r) => `${r.rig_id}\u0000${r.seq}`));
-        for (const k of indexes) if (keys.has(`${batch[k]!.rigId}\u0000${batch[k]!.seq}`)) fresh.push(k);
-      }
-      // Latest status: only the newest fresh snapshot per miner and per rig, written with multi-row upserts.
-      const newestPerMiner = new Map<string, number>();
-      const newestPerRig = new Map<string, number>();
-      for (const k of fresh) {
-        const s = batch[k]!;
-        const mk = `${s.rigId}\u0000${s.minerId}`;
-        if ((batch[newestPerMiner.get(mk) ?? -1]?.seq ?? 0) < s.seq) newestPerMiner.set(mk, k);
-        if ((batch[newestPerRig.get(s.rigId) ?? -1]?.seq ?? 0) < s.seq) newestPerRig.set(s.rigId, k);
-      }
-      const minerRows = [...newestPerMiner.values()];
-      for (let i = 0; i < minerRows.length; i += INSERT_ROWS_PER_STATEMENT) {
-        const chunk = minerRows.slice(i, i + INSERT_ROWS_PER_STATEMENT);
-        await tx.run(
-          `INSERT INTO miner_status (rig_id, miner_id, seq, collected_at, snapshot) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}
-           ON CONFLICT (rig_id, miner_id) DO UPDATE SET seq = excluded.seq, collected_at = excluded.collected_at, snapshot = excluded.snapshot
-           WHERE excluded.seq > miner_status.seq`,
-          chunk.flatMap((k) => { const s = batch[k]!; return [s.rigId, s.minerId, s.seq, s.collectedAt!.getTime(), json[k]!]; }),
-        );
-      }
-      const rigRows = [...newestPerRig.values()];
-      for (let i = 0; i < rigRows.length; i += INSERT_ROWS_PER_STATEMENT) {
-        const chunk = rigRows.slice(i, i + INSERT_ROWS_PER_STATEMENT);
-        await tx.run(
-          `INSERT INTO rigs (rig_id, agent_id, online, last_seen, last_seq) VALUES ${chunk.map(() => '(?, ?, 1, ?, ?)').join(', ')}
-           ON CONFLICT (rig_id) DO UPDATE SET last_seen = MAX(COALESCE(rigs.last_seen, 0), excluded.last_seen),
-             last_seq = MAX(rigs.last_seq, excluded.last_seq), agent_id = excluded.agent_id`,
-          chunk.flatMap((k) => { const s = batch[k]!; return [s.rigId, s.agentId || null, s.collectedAt!.getTime(), s.seq]; }),
-        );
-      }
-      return { inserted, duplicates: batch.length - inserted };
-    });
+        const minerParams: SqlValue[] = [];
+        for (const s of newestPerMiner.values()) minerParams.push(s.rigId, s.minerId, s.seq, s.collectedAt!.getTime());
+        const rigParams: SqlValue[] = [];
+        for (const s of newestPerRig.values()) rigParams.push(s.rigId, s.agentId || null, s.collectedAt!.getTime(), s.seq);
+        const run = (sql: string, params: SqlValue[]): Promise<unknown[]> => tx.runCached(sql, params).then(() => []);
+        const runOnce = (sql: string, params: SqlValue[]): Promise<unknown[]> => tx.run(sql, params).then(() => []);
+        await Promise.all([
+          this.inChunks(minerParams, 4, upsertMinerStatus, run, runOnce),
+          this.inChunks(rigParams, 4, upsertRigs, run, runOnce),
+        ]);
+        return { inserted: stored.length, perMiner: [...newestPerMiner.values()], perRig: [...newestPerRig.values()] };
+      });
+    } catch (err) {
+      this.latest.clear(); // a rolled-back batch may have been read inside its transaction
+      throw err;
+    }
+    // A getRig that read these rigs while this transaction ran may hold older status: it must not be cached.
+    for (const s of batch) this.touch(s.rigId);
+    for (const s of written.perMiner) this.rememberMiner(s);
+    for (const s of written.perRig) this.rememberRig(s);
+    return { inserted: written.inserted, duplicates: batch.length - written.inserted };
+  }
+
+  /**
+   * Runs `sql(rows)` over `params` in chunks of ROWS_PER_STATEMENT rows and concatenates what they return. Full chunks
+   * go through `cached` (one statement prepared for good), the last shorter one through `once`. The chunks are queued
+   * together, so they run back to back on the database thread without a round trip through the event loop each.
+   */
+  private async inChunks<T>(
+    params: SqlValue[], perRow: number, sql: (rows: number) => string,
+    cached: (sql: string, params: SqlValue[]) => Promise<unknown[]>, once: (sql: string, params: SqlValue[]) => Promise<unknown[]>,
+  ): Promise<T[]> {
+    const size = ROWS_PER_STATEMENT * perRow;
+    const results: Array<Promise<unknown[]>> = [];
+    for (let i = 0; i < params.length; i += size) {
+      const part = params.slice(i, i + size);
+      const rows = part.length / perRow;
+      results.push(rows === ROWS_PER_STATEMENT ? cached(sql(rows), part) : once(sql(rows), part));
+    }
+    return (await Promise.all(results)).flat() as T[];
+  }
+
+  /** A write is about to change this rig: a getRig load running now must not be cached. */
+  private touch(rigId: string): void {
+    const load = this.loading.get(rigId);
+    if (load) load.stale = true;
+  }
+
+  /** A miner's newest new snapshot, applied to a cached record as the miner_status upsert applies it. */
+  private rememberMiner(s: MinerSnapshot): void {
+    const record = this.latest.get(s.rigId);
+    if (!record) return;
+    const i = record.miners.findIndex((m) => m.minerId === s.minerId);
+    if (i >= 0 && record.miners[i]!.seq >= s.seq) return;
+    const miners = i >= 0 ? record.miners.map((m, k) => (k === i ? s : m)) : [...record.miners, s].sort((a, b) => (a.minerId < b.minerId ? -1 : a.minerId > b.minerId ? 1 : 0));
+    this.latest.set(s.rigId, { ...record, miners });
+  }
+
+  /** A rig's newest new snapshot, applied to a cached record as the rigs upsert applies it. */
+  private rememberRig(s: MinerSnapshot): void {
+    const record = this.latest.get(s.rigId);
+    if (!record) return;
+    const at = s.collectedAt!.getTime();
+    const lastSeen = record.lastSeen && record.lastSeen.getTime() >= at ? record.lastSeen : new Date(at);
+    this.latest.set(s.rigId, { ...record, lastSeen, lastSeq: Math.max(record.lastSeq, s.seq) });
   }
 
   /** Records a rig's retained state (birth or last will). Older states than the stored one are ignored. */
@@ -100,6 +172,9 @@ export class RigRepository {
        WHERE rigs.state_at IS NULL OR excluded.state_at >= rigs.state_at`,
       [state.rigId, state.agentId || null, state.online ? 1 : 0, at, JSON.stringify(state.labels ?? {})],
     ));
+    // Read again from SQLite next time (states are rare); a load running now read the old state.
+    this.touch(state.rigId);
+    this.latest.delete(state.rigId);
   }
 
   async listRigs(limit: number, afterRigId: string): Promise<RigRecord[]> {
@@ -107,16 +182,29 @@ export class RigRepository {
     return this.withMiners(rows);
   }
 
+  /** The rig's latest status: from memory once read, else from SQLite. Do not change the record returned. */
   async getRig(rigId: string): Promise<RigRecord | undefined> {
-    const row = await this.db.get<RigRow>('SELECT * FROM rigs WHERE rig_id = ?', [rigId]);
-    if (!row) return undefined;
-    return (await this.withMiners([row]))[0];
+    const cached = this.latest.get(rigId);
+    if (cached) return cached;
+    const load = this.loading.get(rigId) ?? { loads: 0, stale: false };
+    load.loads++;
+    this.loading.set(rigId, load);
+    try {
+      const row = await this.db.get<RigRow>('SELECT * FROM rigs WHERE rig_id = ?', [rigId]);
+      if (!row) return undefined;
+      const record = (await this.withMiners([row]))[0]!;
+      if (!load.stale && !this.latest.has(rigId)) this.latest.set(rigId, record);
+      return this.latest.get(rigId) ?? record;
+    } finally {
+      if (--load.loads === 0) this.loading.delete(rigId);
+    }
   }
 
   private async withMiners(rows: RigRow[]): Promise<RigRecord[]> {
     if (rows.length === 0) return [];
     const status = await this.db.all<{ rig_id: string; snapshot: string }>(
-      `SELECT rig_id, snapshot FROM miner_status WHERE rig_id IN (${rows.map(() => '?').join(', ')}) ORDER BY rig_id, miner_id`,
+      `SELECT m.rig_id, s.snapshot FROM miner_status m JOIN snapshots s ON s.rig_id = m.rig_id AND s.seq = m.seq AND s.miner_id = m.miner_id
+        WHERE m.rig_id IN (${rows.map(() => '?').join(', ')}) ORDER BY m.rig_id, m.miner_id`,
       rows.map((r) => r.rig_id),
     );
     const byRig = new Map<string, MinerSnapshot[]>();

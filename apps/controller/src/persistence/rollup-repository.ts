@@ -54,7 +54,12 @@ export class RollupRepository {
            FROM rollups WHERE resolution = '1m' AND bucket_start >= ? AND bucket_start < ? GROUP BY rig_id, bucket`,
         [hourFrom, hourEnd],
       );
-      const pruned = await tx.run('DELETE FROM snapshots WHERE collected_at < ?', [now - retention.rawMs]);
+      // Never a miner's latest snapshot: miner_status points at it (schema v4).
+      const pruned = await tx.run(
+        `DELETE FROM snapshots WHERE collected_at < ?
+           AND NOT EXISTS (SELECT 1 FROM miner_status m WHERE m.rig_id = snapshots.rig_id AND m.seq = snapshots.seq)`,
+        [now - retention.rawMs],
+      );
       await tx.run("DELETE FROM rollups WHERE resolution = '1m' AND bucket_start < ?", [now - retention.minuteMs]);
       await tx.run("DELETE FROM rollups WHERE resolution = '1h' AND bucket_start < ?", [now - retention.hourMs]);
       return { minute: minute.changes, hour: hour.changes, prunedRaw: pruned.changes };

@@ -18,6 +18,8 @@ export class PersistenceError extends Error {
  */
 export class SqliteDatabase {
   private writeChain: Promise<unknown> = Promise.resolve();
+  /** Statements kept prepared for the life of the connection (the hot multi-row INSERTs of ingest). */
+  private readonly cached = new Map<string, Promise<sqlite3.Statement>>();
 
   private constructor(private readonly db: sqlite3.Database, readonly path: string) {}
 
@@ -53,6 +55,39 @@ export class SqliteDatabase {
     return new Promise((resolve, reject) => this.db.get(sql, params, (err, row) => (err ? reject(wrap(err, sql)) : resolve(row as T | undefined))));
   }
 
+  /**
+   * Like run(), through a statement prepared once and reused: for statements run many times with the same SQL text
+   * (a multi-row INSERT of a fixed row count), parsing and planning it again each time is wasted work.
+   */
+  runCached(sql: string, params: SqlValue[]): Promise<{ changes: number }> {
+    return this.statement(sql).then((stmt) => new Promise((resolve, reject) => {
+      stmt.run(params, function (this: sqlite3.RunResult, err: Error | null) {
+        if (err) reject(wrap(err, sql));
+        else resolve({ changes: this.changes });
+      });
+    }));
+  }
+
+  /** Like all(), through a statement prepared once and reused (see runCached). */
+  allCached<T>(sql: string, params: SqlValue[]): Promise<T[]> {
+    return this.statement(sql).then((stmt) => new Promise((resolve, reject) => {
+      stmt.all(params, (err: Error | null, rows: unknown[]) => (err ? reject(wrap(err, sql)) : resolve(rows as T[])));
+    }));
+  }
+
+  private statement(sql: string): Promise<sqlite3.Statement> {
+    let prepared = this.cached.get(sql);
+    if (!prepared) {
+      // sqlite3 never calls run()'s callback on a statement that failed to compile, so wait for prepare first.
+      prepared = new Promise<sqlite3.Statement>((resolve, reject) => {
+        const stmt = this.db.prepare(sql, (err: Error | null) => (err ? reject(wrap(err, sql)) : resolve(stmt)));
+      });
+      this.cached.set(sql, prepared);
+      prepared.catch(() => this.cached.delete(sql));
+    }
+    return prepared;
+  }
+
   /** Runs `work` inside BEGIN IMMEDIATE ... COMMIT, after any transaction already queued. */
   transaction<T>(work: (tx: SqliteDatabase) => Promise<T>): Promise<T> {
     const next = this.writeChain.then(async () => {
@@ -77,6 +112,9 @@ export class SqliteDatabase {
 
   async close(): Promise<void> {
     await this.writeChain;
+    const statements = await Promise.allSettled([...this.cached.values()]);
+    this.cached.clear();
+    await Promise.all(statements.map((s) => (s.status === 'fulfilled' ? new Promise<void>((resolve) => s.value.finalize(() => resolve())) : undefined)));
     await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(wrap(err, 'close')) : resolve())));
   }
 }
