@@ -67,7 +67,14 @@ export class FleetSpecService implements OnModuleInit {
     @Inject(RigRepository) private readonly rigs: RigRepository,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  onModuleInit(): Promise<void> {
+    // Nest starts the providers of a module together: an apply arriving meanwhile waits for the start-up spec.
+    const load = this.load();
+    this.applying = load.catch(() => undefined);
+    return load;
+  }
+
+  private async load(): Promise<void> {
     const stored = await this.specs.latest();
     const fromStore = (): FleetSpecInForce | undefined => stored && ({
       spec: parseFleetYaml(stored.yaml, `stored fleet spec ${stored.version}`), yaml: stored.yaml, version: stored.version,
