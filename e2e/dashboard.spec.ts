@@ -186,6 +186,29 @@ describe('dashboard in a real browser', () => {
     await shot('05-rig-after-restart');
   });
 
+  it('switches a miner to another of its pools from the pool table', async () => {
+    const sim = sims.get('dash-3')!;
+    await page.goto(`${base}#/rigs/dash-3`);
+    await page.click('[data-testid=pool] button:has-text("Switch")');
+    await page.waitForSelector('dialog#confirm[open]');
+    expect(await page.textContent('#confirm-text')).toMatch(/Switch to pool 1 \(stratum\+tcp:\/\/pool-b/);
+    await page.click('#confirm-ok');
+    await page.waitForSelector('#rig-commands [data-testid=command][data-state=SUCCEEDED]:has-text("switch-pool")', { timeout: 30_000 });
+    expect(sim.poolSwitches).toEqual([expect.objectContaining({ from: 0, to: 1, by: 'api' })]);
+  });
+
+  it('sends nothing when the confirmation is cancelled', async () => {
+    await page.goto(`${base}#/rigs/dash-2`);
+    await page.waitForSelector('#rig-commands [data-testid=command]');
+    const before = (await api<{ commands: unknown[] }>('/api/commands')).commands.length;
+    await page.click('#action-restart');
+    await page.waitForSelector('dialog#confirm[open]');
+    await page.click('#confirm-cancel');
+    await page.waitForSelector('dialog#confirm:not([open])', { state: 'attached' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await api<{ commands: unknown[] }>('/api/commands')).commands.length).toBe(before);
+  });
+
   it('reads on a phone', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}#/`);

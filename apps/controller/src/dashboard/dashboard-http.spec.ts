@@ -249,6 +249,26 @@ describe('dashboard HTTP API', () => {
     }
   });
 
+  it.each<[string, Record<string, unknown>, string, string]>([
+    ['switch-pool', { action: 'switch-pool', poolIndex: 1 }, 'switchPool', 'switch-pool'],
+    ['apply-profile', { action: 'apply-profile', profile: 'eco' }, 'applyProfile', 'apply-profile'],
+  ])('sends %s as a signed command', async (_name, body, $case, type) => {
+    const agent = await mqtt.connectAsync(broker.url, { clientId: `agent2-${broker.topicRoot}` });
+    try {
+      const received: CommandEnvelope[] = [];
+      agent.on('message', (_t, payload) => received.push(decodeCommandEnvelope(payload)));
+      await agent.subscribeAsync(topics.rig('dash-a', 'commands'), { qos: 1 });
+      const r = await call('/api/rigs/dash-a/actions', { key: operateKey, method: 'POST', body });
+      expect(r.status).toBe(202);
+      const command = r.body['command'] as { commandId: string; type: string };
+      expect(command.type).toBe(type);
+      const envelope = await waitFor('the command on MQTT', () => received.find((e) => e.commandId === command.commandId));
+      expect(envelope.payload).toEqual({ $case, value: $case === 'switchPool' ? { poolIndex: 1 } : { profile: 'eco' } });
+    } finally {
+      await agent.endAsync();
+    }
+  });
+
   it.each<[string, Record<string, unknown>, string]>([
     ['an unknown action', { action: 'explode' }, 'action'],
     ['a pool the miner does not have', { action: 'switch-pool', poolIndex: 7 }, 'poolIndex'],
