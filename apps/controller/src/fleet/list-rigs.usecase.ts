@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ListRigsRequest, ListRigsResponse, Rig, RigSelector } from '@rigwarden/protocol';
+import type { ListRigsRequest, ListRigsResponse, RigSelector } from '@rigwarden/protocol';
 import { RigRepository, type RigRecord } from '../persistence/rig-repository';
 import { TelemetryQueryRepository } from '../persistence/telemetry-query.repository';
 import { FleetError } from './fleet-error';
@@ -13,11 +13,6 @@ export const MAX_PAGE_SIZE = 10_000;
 const SCAN_CHUNK = 1000;
 /** Rigs read per step of the cheap pass (no miners), for selectors that do not look at the model. */
 const SUMMARY_CHUNK = 5000;
-
-/** A rig without the fleet-layer fields (group, quarantine); RigView fills them. */
-export function toRig(record: RigRecord): Rig {
-  return { rigId: record.rigId, online: record.online, lastSeen: record.lastSeen, lastSeq: record.lastSeq, miners: record.miners, labels: { ...record.labels }, group: '', quarantined: false };
-}
 
 export function isEmptySelector(s: RigSelector): boolean {
   return s.rigIds.length === 0 && s.group === '' && Object.keys(s.labels ?? {}).length === 0 && s.status === '' && s.model === '';
