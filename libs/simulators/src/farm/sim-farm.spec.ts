@@ -121,11 +121,12 @@ describe('sim farm', () => {
   it('overheat: heats at the normal work mode, cools once ascset drops it, as the miner API shows', async () => {
     const { port } = await rig<AsicRigState>('ava');
     await fault({ fault: 'overheat', rig: 'ava' });
-    await waitFor('88 °C', async () => ((await rig<AsicRigState>('ava')).hottestC === 88 ? true : undefined), 5000);
+    const all = async (c: number): Promise<true | undefined> => ((await rig<AsicRigState>('ava')).boards.every((b) => b.chipTempC === c) ? true : undefined);
+    await waitFor('88 °C', () => all(88), 5000);
     const stats = (await ask(port, 'stats'))['STATS'] as Array<Record<string, unknown>>;
     expect(String(stats[0]!['MM ID0'])).toContain('MTmax[88 88 88]');
     await ask(port, 'ascset', '0,workmode,set,0');
-    await waitFor('64 °C', async () => ((await rig<AsicRigState>('ava')).hottestC === 64 ? true : undefined), 5000);
+    await waitFor('64 °C', () => all(64), 5000);
     await fault({ fault: 'cool', rig: 'ava' });
   });
 
@@ -156,6 +157,30 @@ describe('sim farm', () => {
     await expect(fault({ fault: 'melt', rig: 'own' })).rejects.toThrow('"fault" must be one of kill-pool');
     await expect(fault({ fault: 'overheat' })).rejects.toThrow('fault overheat needs "rig"');
     await expect(fault({ fault: 'lose-gpu', rig: 'own' })).rejects.toThrow('no GPU rig "own"; GPU rigs: gpu');
+  });
+});
+
+describe('fault schedule', () => {
+  it('fires each step at its time (never before the miners joined their pools) and logs what it did', async () => {
+    const entries: string[] = [];
+    const farm = await SimFarm.start({
+      pools: [{ name: 'pool-a' }],
+      rigs: [{ id: 'r1', kind: 'asic', dialect: 'cgminer', pools: ['pool-a'] }],
+      drift: false,
+      schedule: { startMs: -5000, steps: [{ atMs: 0, fault: { fault: 'silence-pool', pool: 'pool-a' } }, { atMs: 5200, fault: { fault: 'overheat', rig: 'r1' } }] },
+    }, { onFault: (e) => entries.push(`${e.fault.fault}: ${e.message}`) });
+    try {
+      const started = Date.now();
+      await waitFor('both faults', () => (entries.length === 2 ? entries : undefined), 5000);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+      expect(entries).toEqual([
+        'silence-pool: pool pool-a silent (sockets open, no jobs, no share answers)',
+        'overheat: rig r1 overheating: heading for 88 °C at work mode 1 or above, 64 °C below',
+      ]);
+      expect(farm.state().pools[0]!.state).toBe('silent');
+    } finally {
+      await farm.stop();
+    }
   });
 });
 

@@ -153,6 +153,8 @@ interface GpuRig {
 }
 
 const TICK_MS = 1000;
+/** No scheduled fault before the miners have joined their pools (a pool hung before that is merely never used). */
+const FIRST_FAULT_MS = 2000;
 
 /** Thrown for a fault that names something the farm does not have; the message says what it has. */
 export class FarmFaultError extends Error {
@@ -403,7 +405,7 @@ export class SimFarm {
           this.apply(step.fault).catch((err: unknown) => {
             this.log.push({ atMs: this.now(), fault: step.fault, message: `failed: ${(err as Error).message}` });
           });
-        }, Math.max(0, step.atMs + shift));
+        }, Math.max(FIRST_FAULT_MS, step.atMs + shift));
         timer.unref();
         this.timers.add(timer);
       }
