@@ -125,8 +125,12 @@ describe('sim farm', () => {
     await waitFor('88 °C', () => all(88), 5000);
     const stats = (await ask(port, 'stats'))['STATS'] as Array<Record<string, unknown>>;
     expect(String(stats[0]!['MM ID0'])).toContain('MTmax[88 88 88]');
+    const nominal = (await rig<AsicRigState>('ava')).boards[0]!.hashrateHs;
     await ask(port, 'ascset', '0,workmode,set,0');
     await waitFor('64 °C', () => all(64), 5000);
+    // The low work mode hashes 80 % of the nominal rate.
+    expect((await rig<AsicRigState>('ava')).boards[0]!.hashrateHs).toBeCloseTo(nominal * 0.8, -6);
+    await ask(port, 'ascset', '0,workmode,set,1');
     await fault({ fault: 'cool', rig: 'ava' });
   });
 

@@ -153,6 +153,7 @@ interface GpuRig {
 }
 
 const TICK_MS = 1000;
+const WORK_MODE_HASHRATE: Readonly<Record<number, number>> = { 0: 0.8, 1: 1, 2: 1.15 };
 /** No scheduled fault before the miners have joined their pools (a pool hung before that is merely never used). */
 const FIRST_FAULT_MS = 2000;
 
@@ -427,17 +428,24 @@ export class SimFarm {
     const wobble = (value: number, base: number, spread: number): number => value + (base - value) * 0.2 + (Math.random() - 0.5) * spread;
     for (const rig of this.asics.values()) {
       rig.heat.tick(elapsed);
-      if (!drift) continue;
+      // The work mode sets the hashrate: low 80 %, normal 100 %, high 115 % of the board's nominal rate.
+      const factor = WORK_MODE_HASHRATE[rig.sim.state.workMode ?? 1] ?? 1;
       rig.sim.state.boards.forEach((b, i) => {
         const base = rig.base[i];
         if (!base) return;
+        const target = base.hashrateHs * factor;
+        if (!drift) {
+          b.hashrateHs = target;
+          return;
+        }
         if (!rig.heat.engaged) {
           const chip = Math.round(wobble(b.chipTempC ?? base.chipTempC, base.chipTempC, 1.2) * 10) / 10;
           b.chipTempC = chip;
           b.tempC = Math.round((chip - 8) * 10) / 10;
         }
-        b.hashrateHs = Math.max(0, wobble(b.hashrateHs, base.hashrateHs, base.hashrateHs * 0.01));
+        b.hashrateHs = Math.max(0, wobble(b.hashrateHs, target, base.hashrateHs * 0.01));
       });
+      if (!drift) continue;
       rig.sim.state.fans = rig.sim.state.fans.map((rpm) => (rpm === 0 ? 0 : Math.round(wobble(rpm, 5500, 60))));
     }
     for (const rig of this.gpus.values()) {
