@@ -112,11 +112,11 @@ describe('rigctl: rigs, rig, watch, telemetry, events, spec, dry-run-policies ag
     expect(bad.stderr).toContain('--status must be online or offline');
   });
 
-  it('rig shows the group and labels; an unknown rig exits 1 with the reason', async () => {
+  it('rig shows the group and labels; an unknown rig exits 3 (not found) with the reason', async () => {
     const shown = await rigctl('rig', 'e2e-s19');
     expect(shown.stdout).toContain('group row1; labels model=S19j Pro,row=1');
     const missing = await rigctl('rig', 'no-such-rig');
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(3);
     expect(missing.stderr).toContain('no rig "no-such-rig"');
   });
 
@@ -155,13 +155,13 @@ describe('rigctl: rigs, rig, watch, telemetry, events, spec, dry-run-policies ag
     expect(dry.stdout).not.toContain('secret-a');
 
     const stale = await rigctl('spec', 'apply', edited, '--expected-version', 'deadbeefdeadbeef');
-    expect(stale.code).toBe(1);
+    expect(stale.code).toBe(2);
     expect(stale.stderr).toContain('expected_version deadbeefdeadbeef is not the version in force');
 
     const bad = join(dir.path, 'bad.yaml');
     writeFileSync(bad, FLEET.replace('match:', 'macth:'));
     const refused = await rigctl('spec', 'apply', bad);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('groups[0].macth: unknown key');
 
     const applied = await rigctl('spec', 'apply', edited, '--expected-version', version);

@@ -1,6 +1,7 @@
 import { FleetServiceClient } from '@rigwarden/protocol';
 import { dryRunPoliciesCommand } from './dry-run-policies.command';
 import { eventsCommand } from './events.command';
+import { exitCodeForStatus } from './exit-codes';
 import {
   EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, explainGrpcError, isServiceError, parseCommandArgs, type FleetCommand,
 } from './fleet-command';
@@ -41,7 +42,7 @@ export interface RunOptions {
   now?: () => number;
 }
 
-/** Runs one subcommand (`argv` without its name); answers its exit code (0 ok, 1 the call failed, 2 usage). */
+/** Runs one subcommand (`argv` without its name); answers its exit code (exit-codes.ts: the same for every subcommand). */
 export async function runFleetCommand(command: FleetCommand, argv: readonly string[], connection: ConnectionOptions, usage: string, io: RunOptions = {}): Promise<number> {
   const out = io.out ?? ((text: string) => console.log(text));
   const err = io.err ?? ((text: string) => console.error(text));
@@ -67,7 +68,7 @@ export async function runFleetCommand(command: FleetCommand, argv: readonly stri
     }
     if (isServiceError(e)) {
       err(`rigctl: ${explainGrpcError(e, connection.server)}`);
-      return EXIT_FAILED;
+      return exitCodeForStatus(e.code);
     }
     err(`rigctl: ${e instanceof Error ? e.message : String(e)}`);
     return EXIT_FAILED;
