@@ -64,7 +64,9 @@ export function parseRigKeyFile(text: string, path: string): { ring: KeyRing; co
  */
 export class RigKeyFile {
   private ring = new KeyRing();
-  private mtimeMs = -1;
+  /** mtime, inode and size of the file last read ('' before the first read): an atomic rename changes the inode even
+   * when two writes fall within the file system's timestamp granularity (a few ms on Linux). */
+  private version = '';
   keyCount = 0;
 
   constructor(readonly path: string) {
@@ -83,15 +85,16 @@ export class RigKeyFile {
   }
 
   reload(): void {
-    let mtimeMs: number;
+    let version: string;
     try {
-      mtimeMs = statSync(this.path).mtimeMs;
+      const stat = statSync(this.path);
+      version = `${stat.mtimeMs}:${stat.ino}:${stat.size}`;
     } catch {
-      if (this.mtimeMs === -1) this.mtimeMs = 0;
+      if (this.version === '') this.version = 'missing';
       return;
     }
-    if (mtimeMs === this.mtimeMs) return;
-    const first = this.mtimeMs === -1;
+    if (version === this.version) return;
+    const first = this.version === '';
     try {
       const { ring, count } = parseRigKeyFile(readFileSync(this.path, 'utf8'), this.path);
       this.ring = ring;
@@ -99,6 +102,6 @@ export class RigKeyFile {
     } catch (err) {
       if (first) throw err;
     }
-    this.mtimeMs = mtimeMs;
+    this.version = version;
   }
 }
