@@ -1,10 +1,10 @@
 /**
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core against the built controller
  * (dist bundle, embedded broker, fleet spec with failover, command keys), the built agent polling three simulated
- * cgminer miners. Signs in with the bootstrap admin key, sees the rigs arrive live, kills a rig's primary pool and
- * sees the policy's alert and pool switch appear without a reload, restarts a miner through the confirm dialog and
- * sees its result, then loads 10,000 more rigs over MQTT and checks the table keeps only the visible rows in the DOM.
- * Screenshots (desktop and phone) go to e2e/artifacts/dashboard/ (git-ignored).
+ * cgminer miners. Signs in with the bootstrap admin key, starts the agent and sees the rigs arrive live, kills a rig's
+ * primary pool and sees the policy's alert and pool switch appear without a reload, restarts a miner and switches a
+ * pool through the confirm dialog and sees the results, then loads 10,000 more rigs over MQTT and checks the table
+ * keeps only the visible rows in the DOM. Screenshots (desktop and phone) go to e2e/artifacts/dashboard/ (git-ignored).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -43,6 +43,7 @@ describe('dashboard in a real browser', () => {
   const sims = new Map<string, CgminerSimulator>();
   let controller: RunningProcess | undefined;
   let agent: RunningProcess | undefined;
+  let startAgent: () => void = () => undefined;
   let context: BrowserContext | undefined;
   let page: Page;
   let base: string;
@@ -98,7 +99,7 @@ describe('dashboard in a real browser', () => {
       'security:', `  keysFile: ${JSON.stringify(keysFile)}`,
       'miners:', ...RIGS.flatMap((rig) => ['  - rig: ' + rig, '    id: m1', '    host: 127.0.0.1', `    port: ${sims.get(rig)!.address().port}`]), '',
     ].join('\n'));
-    agent = startNode(bin('rigwarden-agent'), ['run', '--config', config], { ...env, MQTT_URL: endpoints.mqtt });
+    startAgent = () => { agent = startNode(bin('rigwarden-agent'), ['run', '--config', config], { ...env, MQTT_URL: endpoints.mqtt }); };
 
     context = await chromium.launchPersistentContext(join(dir.path, 'chromium-profile'), {
       executablePath: CHROMIUM,
@@ -131,7 +132,9 @@ describe('dashboard in a real browser', () => {
     expect(await page.evaluate(() => sessionStorage.getItem('rigwarden.apiKey'))).toBe(token);
   });
 
-  it('shows the rigs as the agent reports them, with the overview', async () => {
+  it('shows the rigs as the agent reports them, live, with the overview', async () => {
+    await page.waitForSelector('#rig-count:has-text("0 rigs")');
+    startAgent(); // the page is open and empty: the rigs must arrive without a reload
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid=rig-row]').length === n, RIGS.length, { timeout: 30_000 });
     await page.waitForFunction(() => /3/.test(document.querySelector('[data-testid=stat-online] strong')?.textContent ?? ''), undefined, { timeout: 15_000 });
     expect(await page.locator('[data-testid=rig-row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-rig')))).toEqual(RIGS);

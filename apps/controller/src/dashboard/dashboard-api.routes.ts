@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Rig, isValidRigId } from '@rigwarden/protocol';
 import type { ApiScope } from '@rigwarden/security';
 import type { Clock } from '@rigwarden/shared';
+import type { ActiveAlert } from '../alerts/alert-types';
 import type { CommandDispatcher } from '../commands/command-dispatcher.service';
 import type { CommandPayload, CommandRecord, CommandRepository } from '../commands/command-repository';
 import { FleetError } from '../fleet/fleet-error';
@@ -23,6 +24,8 @@ export interface DashboardApiDeps {
   dispatcher: CommandDispatcher;
   stream: DashboardStream;
   tickets: StreamTickets;
+  /** The alert rules' firing alerts (AlertService). */
+  alerts: { active(): ActiveAlert[] };
   clock: Clock;
   /** Profiles the fleet spec offers a rig (for the apply-profile action). */
   profilesFor: (rigId: string) => string[];
@@ -71,7 +74,7 @@ export class DashboardApi {
     }
     if (method === 'GET' && path === '/api/overview') {
       await this.authenticate(req, 'read', 'GET /api/overview');
-      return sendJson(res, 200, await this.overview());
+      return sendJson(res, 200, this.overview());
     }
     if (method === 'GET' && path === '/api/rigs') {
       await this.authenticate(req, 'read', 'GET /api/rigs');
@@ -142,18 +145,13 @@ export class DashboardApi {
     this.deps.stream.open(res, claims.principal);
   }
 
-  private async overview(): Promise<Record<string, unknown>> {
-    const now = this.deps.clock.now();
-    const recent = await this.deps.reads.events({ severity: ['warning', 'critical'], since: now - 3_600_000, limit: 200 });
-    // Active alerts: the newest warning or critical event per rig and kind within the last hour.
-    const seen = new Set<string>();
-    const alerts = recent.filter((e) => {
-      const key = `${e.rigId}\u0000${e.kind}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    }).slice(0, 20);
-    return { ...this.deps.view.overview(), alerts, at: now };
+  private overview(): Record<string, unknown> {
+    const firing = this.deps.alerts.active();
+    // Most severe first, then oldest first (AlertService's order); the page shows the first few.
+    const alerts = firing.slice(0, 50).map((a) => ({
+      rule: a.rule, rigId: a.rigId, severity: a.severity, reason: a.reason, summary: a.summary, since: a.since, lastAt: a.lastAt, occurrences: a.occurrences,
+    }));
+    return { ...this.deps.view.overview(), alerts, alertCount: firing.length, at: this.deps.clock.now() };
   }
 
   private rigs(params: URLSearchParams): Record<string, unknown> {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
+import { AlertService } from '../alerts/alert.service';
 import { CommandDispatcher } from '../commands/command-dispatcher.service';
 import { CommandRepository } from '../commands/command-repository';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
@@ -56,6 +57,7 @@ export class DashboardHttpServer implements OnModuleInit, OnModuleDestroy {
     @Inject(CommandDispatcher) private readonly dispatcher: CommandDispatcher,
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(AlertService) private readonly alerts: AlertService,
   ) {}
 
   /** host:port the dashboard listens on (after init). */
@@ -76,7 +78,7 @@ export class DashboardHttpServer implements OnModuleInit, OnModuleDestroy {
     this.dispatcher.onFinished((record) => this.stream?.broadcastCommand(commandJson(record)));
     this.api = new DashboardApi({
       auth: this.auth, view: this.view, reads, listEvents: this.listEvents, commands: this.commands, dispatcher: this.dispatcher,
-      stream: this.stream, tickets: new StreamTickets(), clock: { now: () => this.clock.now() },
+      stream: this.stream, tickets: new StreamTickets(), alerts: this.alerts, clock: { now: () => this.clock.now() },
       profilesFor: (rigId) => {
         const rig = this.view.rig(rigId);
         return rig ? this.fleet.specFor(rig)?.profiles.map((p) => p.name) ?? [] : [];

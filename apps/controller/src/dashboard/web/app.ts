@@ -15,10 +15,12 @@ interface RigSummary {
 }
 interface HotDevice { rigId: string; minerId: string; board: number; name: string; tempC: number }
 interface DashEvent { seq?: number; eventId: string; rigId: string; kind: string; severity: string; reason: string; message: string; at: number | null; source: string }
+interface Alert { rule: string; rigId: string; severity: string; reason: string; summary: string; since: number; lastAt: number; occurrences: number }
 interface Overview {
   rigs: { total: number; online: number; offline: number; quarantined: number };
   hashrateByAlgorithm: Record<string, number>; powerW: number; hottest: HotDevice[]; groups: string[]; models: string[];
-  alerts?: DashEvent[];
+  alerts?: Alert[];
+  alertCount?: number;
 }
 interface Command {
   commandId: string; rigId: string; minerId: string; type: string; state: string; attempts: number; createdAt: number;
@@ -238,9 +240,9 @@ function renderOverview(container: HTMLElement, o: Overview): void {
       h('span', { class: 'sub' }, `${(o.powerW / 1000).toFixed(1)} kW`)),
     h('div', { class: 'card list', 'data-testid': 'hottest' }, h('span', { class: 'label' }, 'Hottest devices'),
       o.hottest.length ? h('ol', {}, ...o.hottest.map((d) => h('li', {}, h('a', { href: `#/rigs/${encodeURIComponent(d.rigId)}` }, d.rigId), ` ${d.name} `, h('span', { class: d.tempC >= 85 ? 'hot' : '' }, `${d.tempC.toFixed(1)} °C`)))) : h('p', { class: 'sub' }, 'no temperatures yet')),
-    h('div', { class: 'card list alerts', 'data-testid': 'alerts' }, h('span', { class: 'label' }, 'Active alerts'),
-      o.alerts && o.alerts.length ? h('ul', {}, ...o.alerts.slice(0, 6).map((e) => h('li', { class: e.severity },
-        h('a', { href: `#/rigs/${encodeURIComponent(e.rigId)}` }, e.rigId), ' ', h('code', {}, e.kind), ' ', e.reason))) : h('p', { class: 'sub' }, 'none in the last hour')),
+    h('div', { class: 'card list alerts', 'data-testid': 'alerts' }, h('span', { class: 'label' }, `Active alerts${o.alertCount ? ` (${o.alertCount})` : ''}`),
+      o.alerts && o.alerts.length ? h('ul', {}, ...o.alerts.slice(0, 6).map((a) => h('li', { class: a.severity, 'data-rule': a.rule, title: `${a.summary} (since ${new Date(a.since).toLocaleString()}, ${a.occurrences}×)` },
+        h('a', { href: `#/rigs/${encodeURIComponent(a.rigId)}` }, a.rigId), ' ', h('code', {}, a.rule), ' ', a.reason))) : h('p', { class: 'sub' }, 'none firing')),
   );
 }
 
@@ -356,9 +358,11 @@ function renderFleet(): () => void {
   for (const el of [statusSel, groupSel]) el.addEventListener('change', onFilter);
   for (const el of [modelInput, textInput]) el.addEventListener('input', onFilter);
 
-  let lastAlerts: DashEvent[] = [];
+  let lastAlerts: Alert[] = [];
+  let lastAlertCount = 0;
   const applyOverview = (o: Overview): void => {
     lastAlerts = o.alerts ?? lastAlerts;
+    lastAlertCount = o.alertCount ?? lastAlertCount;
     renderOverview(cards, o);
     const groups = ['', ...o.groups];
     if (groupSel.options.length !== groups.length || groups.some((g, i) => groupSel.options[i]!.value !== g)) {
@@ -371,6 +375,7 @@ function renderFleet(): () => void {
     try { applyOverview(await api<Overview>('/api/overview')); } catch { /* shown by the table's error */ }
   };
   let refetch: number | undefined;
+  let overviewTimer: number | undefined;
   const handler: StreamHandler = {
     hello: () => void loadOverview(),
     rigs: (change) => {
@@ -382,21 +387,23 @@ function renderFleet(): () => void {
         }
       }
       draw();
-      window.clearTimeout(refetch);
-      refetch = window.setTimeout(() => {
-        const b = Math.floor(viewport.scrollTop / ROW_HEIGHT / BLOCK);
-        generation++;
-        blocks.clear();
-        void loadBlock(b);
-        void loadOverview();
-      }, change.reload ? 200 : 1500);
-      renderOverview(cards, { ...change.overview, alerts: lastAlerts });
-    },
-    event: (e) => {
-      if (e.severity === 'warning' || e.severity === 'critical') {
-        lastAlerts = [e, ...lastAlerts.filter((a) => !(a.rigId === e.rigId && a.kind === e.kind))].slice(0, 20);
-        void loadOverview();
+      // Throttled, not debounced: a fleet that changes every second must still be re-read.
+      if (refetch === undefined) {
+        refetch = window.setTimeout(() => {
+          refetch = undefined;
+          generation++;
+          blocks.clear();
+          loading.clear();
+          void loadBlock(Math.floor(viewport.scrollTop / ROW_HEIGHT / BLOCK));
+          void loadOverview();
+        }, change.reload ? 200 : 1000);
       }
+      renderOverview(cards, { ...change.overview, alerts: lastAlerts, alertCount: lastAlertCount });
+    },
+    // A new event can fire or resolve an alert: re-read the overview (alerts included), at most every 700 ms.
+    event: () => {
+      if (overviewTimer !== undefined) return;
+      overviewTimer = window.setTimeout(() => { overviewTimer = undefined; void loadOverview(); }, 700);
     },
   };
   streamHandlers.add(handler);
@@ -407,6 +414,7 @@ function renderFleet(): () => void {
     streamHandlers.delete(handler);
     window.removeEventListener('resize', onResize);
     window.clearTimeout(refetch);
+    window.clearTimeout(overviewTimer);
   };
 }
 
@@ -579,8 +587,7 @@ function renderRig(rigId: string): () => void {
       const s = c.rigs.find((r) => r.rigId === rigId);
       if (s || c.reload) {
         void load();
-        window.clearTimeout(chartTimer);
-        chartTimer = window.setTimeout(() => void loadCharts(), 3000);
+        chartTimer ??= window.setTimeout(() => { chartTimer = undefined; void loadCharts(); }, 5000);
       }
     },
     event: (e) => {
