@@ -52,13 +52,15 @@ describe('scenario: dead board and lost GPU', () => {
       s.fault({ fault: 'kill-board', rig: 'board-sticky', board: 2, sticky: true }),
       s.fault({ fault: 'lose-gpu', rig: 'gpu-01', gpu: 2 }),
     ]);
-    const transient = await s.waitForRig('the transient board back', 'board-transient',
-      (r: AsicRigState) => (r.restarts === 1 && r.boards[1]!.alive ? Date.now() : undefined), 15_000);
-    const restarted = await s.waitForRig('the sticky rig restarted', 'board-sticky', (r: AsicRigState) => (r.restarts === 1 ? Date.now() : undefined), 15_000);
+    // Watched side by side, so each time is when it happened.
+    const [transient, restarted, gpuBack] = await Promise.all([
+      s.waitForRig('the transient board back', 'board-transient', (r: AsicRigState) => (r.restarts === 1 && r.boards[1]!.alive ? Date.now() : undefined), 15_000),
+      s.waitForRig('the sticky rig restarted', 'board-sticky', (r: AsicRigState) => (r.restarts === 1 ? Date.now() : undefined), 15_000),
+      s.waitForRig('the GPU back', 'gpu-01', (r: GpuRigState) => (r.reboots === 1 && !r.gpus[2]!.lost ? Date.now() : undefined), 20_000),
+    ]);
     expect((await s.rig<AsicRigState>('board-sticky')).boards[2]!.alive).toBe(false);
     const rebooted = await s.waitForRig('the sticky rig rebooted', 'board-sticky',
       (r: AsicRigState) => (r.reboots === 1 && r.boards[2]!.alive ? Date.now() : undefined), 20_000);
-    const gpuBack = await s.waitForRig('the GPU back', 'gpu-01', (r: GpuRigState) => (r.reboots === 1 && !r.gpus[2]!.lost ? Date.now() : undefined), 20_000);
     expect(rebooted - restarted).toBeGreaterThanOrEqual(RESTART_GRACE_MS - 2 * POLL_MS);
 
     const ladder = async (rig: string): Promise<string[]> => (await s.events(rig))
