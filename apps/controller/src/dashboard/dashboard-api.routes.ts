@@ -5,7 +5,7 @@ import type { Clock } from '@rigwarden/shared';
 import type { ActiveAlert } from '../alerts/alert-types';
 import type { CommandDispatcher } from '../commands/command-dispatcher.service';
 import type { CommandPayload, CommandRecord, CommandRepository } from '../commands/command-repository';
-import { FleetError } from '../fleet/fleet-error';
+import { FleetError, type FleetErrorKind } from '../fleet/fleet-error';
 import type { ListEventsUseCase } from '../fleet/list-events.usecase';
 import type { ApiAuth } from '../security/api-auth';
 import { DashboardReadRepository, type SeriesResolution } from './dashboard-read.repository';
@@ -121,7 +121,10 @@ export class DashboardApi {
   /** Maps use-case errors to HTTP; anything else is the caller's to turn into a 500. */
   static toHttpError(err: unknown): HttpError | undefined {
     if (err instanceof HttpError) return err;
-    if (err instanceof FleetError) return new HttpError(err.kind === 'not_found' ? 404 : 400, err.kind, err.message, err.field);
+    if (err instanceof FleetError) {
+      const status: Record<FleetErrorKind, number> = { invalid_argument: 400, not_found: 404, failed_precondition: 409 };
+      return new HttpError(status[err.kind] ?? 400, err.kind, err.message, err.field);
+    }
     return undefined;
   }
 
