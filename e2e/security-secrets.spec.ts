@@ -117,7 +117,7 @@ describe('API keys, rotation and audit with real processes; no secret in any log
     const ops = join(dir.path, 'ops.token');
     expect((await rigctl(['rigs', '--json'], viewer)).code).toBe(0);
     const denied = await rigctl(['keys', 'list'], viewer);
-    expect(denied.code).toBe(1);
+    expect(denied.code).toBe(4); // rigctl's exit code for denied
     expect(denied.stderr).toMatch(/permission denied: AdminService\/ListApiKeys needs an API key with scope admin/);
     const list = await rigctl(['keys', 'list', '--json']);
     const keys = (JSON.parse(list.stdout) as { keys: Array<{ keyId: string; name: string; scopes: string[]; lastUsedAt?: string }> }).keys;
@@ -125,7 +125,7 @@ describe('API keys, rotation and audit with real processes; no secret in any log
     expect(keys.find((k) => k.name === 'viewer')?.lastUsedAt).toBeDefined();
     expect((await rigctl(['keys', 'revoke', created['ops']!.id])).code).toBe(0);
     const revoked = await rigctl(['rigs'], ops);
-    expect(revoked.code).toBe(1);
+    expect(revoked.code).toBe(4);
     expect(revoked.stderr).toContain(`API key ${created['ops']!.id} was revoked`);
 
     // The rig key rotated over the signed channel once the agent is up.

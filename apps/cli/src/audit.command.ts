@@ -1,4 +1,5 @@
 import { AdminServiceClient, ListAuditRequest, ListAuditResponse, type AuditEntry } from '@rigwarden/protocol';
+import { EXIT } from './exit-codes';
 import { renderTable } from './format';
 import { authMetadata, channelCredentials, type ConnectionOptions } from './grpc-client';
 import { AdminUsageError, adminUnary, parseAdminArgs, reportAdminError, type AdminIo } from './keys.command';
@@ -41,7 +42,7 @@ export async function runAuditCommand(argv: readonly string[], connection: Conne
       limit, ...(since !== undefined ? { since: parseSince(since, io.now()) } : {}),
     }), authMetadata(connection), args.timeoutMs);
     io.out(args.json ? JSON.stringify(ListAuditResponse.toJSON(listed), null, 2) : auditTable(listed.entries));
-    return 0;
+    return EXIT.OK;
   } catch (err) {
     return reportAdminError(err, connection, io, AUDIT_USAGE);
   } finally {

@@ -3,6 +3,7 @@ import {
   AdminServiceClient, ApiKeyInfo, CreateApiKeyRequest, CreateApiKeyResponse, ListApiKeysRequest, ListApiKeysResponse,
   RevokeApiKeyRequest, RotateRigKeyProgress, RotateRigKeyRequest,
 } from '@rigwarden/protocol';
+import { EXIT, exitCodeForStatus } from './exit-codes';
 import { renderTable } from './format';
 import { authMetadata, channelCredentials, type ConnectionOptions } from './grpc-client';
 
@@ -69,7 +70,7 @@ export function keysTable(keys: readonly ApiKeyInfo[], now: number): string {
   ]));
 }
 
-/** rigctl keys ...: returns the exit code (0 done, 1 the call failed, 2 usage). */
+/** rigctl keys ...: returns the exit code (exit-codes.ts: 0 done, 1 the rotation failed, 2 usage, 3 not found, 4 denied, 5 unreachable). */
 export async function runKeysCommand(argv: readonly string[], connection: ConnectionOptions, io: AdminIo): Promise<number> {
   const [sub, ...rest] = argv;
   const client = new AdminServiceClient(connection.server, channelCredentials(connection));
@@ -90,13 +91,13 @@ export async function runKeysCommand(argv: readonly string[], connection: Connec
           io.out(created.token);
           io.err(`API key ${created.key?.keyId} (${created.key?.scopes.join(',')}) created. The token above is shown once: store it now (e.g. in a file with mode 0600 for --api-key-file).`);
         }
-        return 0;
+        return EXIT.OK;
       }
       case 'list': {
         const args = parseAdminArgs(rest, []);
         const listed = await adminUnary(client, client.listApiKeys, ListApiKeysRequest.fromPartial({}), md, args.timeoutMs);
         io.out(args.json ? JSON.stringify(ListApiKeysResponse.toJSON(listed), null, 2) : keysTable(listed.keys, io.now()));
-        return 0;
+        return EXIT.OK;
       }
       case 'revoke': {
         const args = parseAdminArgs(rest, []);
@@ -104,7 +105,7 @@ export async function runKeysCommand(argv: readonly string[], connection: Connec
         if (!keyId) throw new AdminUsageError('keys revoke needs a key id (rigctl keys list shows them)');
         const revoked = await adminUnary(client, client.revokeApiKey, RevokeApiKeyRequest.fromPartial({ keyId }), md, args.timeoutMs);
         io.out(args.json ? JSON.stringify(ApiKeyInfo.toJSON(revoked), null, 2) : `revoked API key ${revoked.keyId} (${revoked.name}); it is refused from its next call on`);
-        return 0;
+        return EXIT.OK;
       }
       case 'rotate': {
         const args = parseAdminArgs(rest, ['rig', 'agent-timeout']);
@@ -124,7 +125,7 @@ export async function runKeysCommand(argv: readonly string[], connection: Connec
           stream.on('error', reject);
           stream.on('end', () => resolve(latest));
         });
-        return last?.step === 'retired' ? 0 : 1;
+        return last?.step === 'retired' ? EXIT.OK : EXIT.FAILED;
       }
       default:
         throw new AdminUsageError(sub ? `unknown keys command "${sub}"` : 'keys needs a command: create, list, revoke or rotate');
@@ -136,11 +137,11 @@ export async function runKeysCommand(argv: readonly string[], connection: Connec
   }
 }
 
-/** Usage errors exit 2 with the usage; gRPC errors exit 1 with one line that says what to do. */
+/** Usage errors exit 2 with the usage; gRPC errors exit with rigctl's code for their status (exit-codes.ts) and one line that says what to do. */
 export function reportAdminError(err: unknown, connection: ConnectionOptions, io: AdminIo, usage: string): number {
   if (err instanceof AdminUsageError) {
     io.err(`rigctl: ${err.message}\n\nusage: rigctl ${usage}`);
-    return 2;
+    return EXIT.USAGE;
   }
   if (err !== null && typeof err === 'object' && typeof (err as ServiceError).code === 'number') {
     const e = err as ServiceError;
@@ -150,7 +151,7 @@ export function reportAdminError(err: unknown, connection: ConnectionOptions, io
       : e.code === status.INVALID_ARGUMENT || e.code === status.NOT_FOUND || e.code === status.FAILED_PRECONDITION ? e.details
       : `${status[e.code] ?? e.code}: ${e.details}`;
     io.err(`rigctl: ${text}`);
-    return 1;
+    return exitCodeForStatus(e.code);
   }
   throw err;
 }
