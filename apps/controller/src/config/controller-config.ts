@@ -30,6 +30,8 @@ export interface ControllerConfig {
   grpcTls?: { certFile: string; keyFile: string; caFile?: string };
   /** TLS to an external broker (mqtts://): the CA to trust, and a client certificate for mutual TLS. */
   mqttTls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /** The API key pepper and the audit key (docs/security.md): created on first start; keep it off the database's disk if you can. */
+  secretsFile: string;
   /** The controller's broker login (see rigctl broker-config); the password is read from a file or the environment. */
   mqttAuth?: { username: string; password: string };
 }
@@ -58,6 +60,8 @@ export const CONTROLLER_USAGE = `usage: rigwarden-controller [options]
   --mqtt-ca <file>        trust this CA for an mqtts:// broker (env RIGWARDEN_MQTT_CA)
   --mqtt-cert <file>      client certificate for the broker (mutual TLS; env RIGWARDEN_MQTT_CERT) ...
   --mqtt-key <file>       ... and its private key (env RIGWARDEN_MQTT_KEY)
+  --secrets-file <file>   API key pepper and audit key, made on first start (env RIGWARDEN_SECRETS_FILE;
+                          default <data-dir>/controller-secrets.json)
   --mqtt-username <name>  broker login (env RIGWARDEN_MQTT_USERNAME; rigctl broker-config makes one)
   --mqtt-password-file <file>
                           file holding its password (or env RIGWARDEN_MQTT_PASSWORD; never on the command line)
@@ -79,7 +83,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     if (arg === '--help' || arg === '-h') { flags.set('help', 'true'); continue; }
     const eq = arg.indexOf('=');
     const [key, value] = arg.startsWith('--') && eq > 0 ? [arg.slice(2, eq), arg.slice(eq + 1)] : [arg.slice(2), argv[++i]];
-    if (!arg.startsWith('--') || !['data-dir', 'db', 'mqtt-url', 'mqtt-port', 'grpc', 'http', 'ready-file', 'fleet', 'keys-file', 'alerts',
+    if (!arg.startsWith('--') || !['data-dir', 'db', 'secrets-file', 'mqtt-url', 'mqtt-port', 'grpc', 'http', 'ready-file', 'fleet', 'keys-file', 'alerts',
       'grpc-tls-cert', 'grpc-tls-key', 'grpc-tls-ca', 'mqtt-ca', 'mqtt-cert', 'mqtt-key', 'mqtt-username', 'mqtt-password-file'].includes(key)) {
       throw new ControllerConfigError(`unknown argument "${arg}"\n\n${CONTROLLER_USAGE}`);
     }
@@ -141,6 +145,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     reconcile: { timeoutMs: 10_000, concurrency: 8 },
     alertsFile: flags.get('alerts') ?? (env['RIGWARDEN_ALERTS'] || undefined),
     ...(grpcCert && grpcKey ? { grpcTls: { certFile: grpcCert, keyFile: grpcKey, ...(grpcCa ? { caFile: grpcCa } : {}) } } : {}),
+    secretsFile: file('secrets-file', 'RIGWARDEN_SECRETS_FILE') ?? join(dataDir, 'controller-secrets.json'),
     ...(mqttUsername !== undefined && mqttPassword !== undefined ? { mqttAuth: { username: mqttUsername, password: mqttPassword } } : {}),
     ...(mqttCa || mqttCert ? { mqttTls: { ...(mqttCa ? { caFile: mqttCa } : {}), ...(mqttCert && mqttKey ? { certFile: mqttCert, keyFile: mqttKey } : {}) } } : {}),
   };

@@ -22,7 +22,7 @@ export const CONTROLLER_SECRETS = Symbol('CONTROLLER_SECRETS');
       provide: CONTROLLER_SECRETS,
       inject: [CONTROLLER_CONFIG],
       useFactory: (config: ControllerConfig): ControllerSecrets => {
-        const path = join(config.dataDir, 'controller-secrets.json');
+        const path = config.secretsFile;
         const { secrets, created } = loadOrCreateControllerSecrets(path);
         if (created) createLogger('controller.security').info('created the API key pepper and audit key (back this file up with the database)', { file: path });
         return secrets;

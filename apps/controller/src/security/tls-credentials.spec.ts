@@ -26,6 +26,12 @@ describe('TLS and broker login options of the controller', () => {
     expect(loadControllerConfig([], {}).mqttAuth).toBeUndefined();
   });
 
+  it('keeps the pepper and audit key in <data-dir>/controller-secrets.json unless told otherwise', () => {
+    expect(loadControllerConfig(['--data-dir', '/srv/rw'], {}).secretsFile).toBe('/srv/rw/controller-secrets.json');
+    expect(loadControllerConfig(['--data-dir', '/srv/rw'], { RIGWARDEN_SECRETS_FILE: '/etc/rw/secrets.json' }).secretsFile).toBe('/etc/rw/secrets.json');
+    expect(loadControllerConfig(['--secrets-file', '/run/rw.json'], { RIGWARDEN_SECRETS_FILE: '/etc/rw/secrets.json' }).secretsFile).toBe('/run/rw.json');
+  });
+
   it('names the flag and the file it cannot read', () => {
     expect(() => grpcServerCredentials({ grpcTls: { certFile: '/nonexistent/c.pem', keyFile: '/nonexistent/k.pem' } })).toThrow('--grpc-tls-cert /nonexistent/c.pem: cannot read it (ENOENT)');
     expect(() => mqttTlsOptions({ mqttTls: { caFile: '/nonexistent/ca.pem' } })).toThrow('--mqtt-ca /nonexistent/ca.pem: cannot read it (ENOENT)');
