@@ -219,6 +219,9 @@ describe('dashboard in a real browser', () => {
     // The narrow layout drops the optional columns instead of scrolling sideways.
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
     expect(await page.locator('[data-testid=rig-row] .cell.opt').first().isVisible()).toBe(false);
+    // Notifications of the earlier commands dismiss with a tap.
+    for (const toast of await page.locator('.toast').all()) await toast.click().catch(() => undefined);
+    expect(await page.locator('.toast:visible').count()).toBe(0);
     await shot('06-fleet-phone');
     await page.goto(`${base}#/rigs/dash-1`);
     await page.waitForSelector('[data-testid=pools]');

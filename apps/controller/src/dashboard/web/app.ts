@@ -104,7 +104,7 @@ async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
 }
 
 function toast(text: string, kind: 'ok' | 'error' | 'info' = 'info'): void {
-  const el = h('div', { class: `toast ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
+  const el = h('div', { class: `toast ${kind}`, role: kind === 'error' ? 'alert' : 'status', title: 'Click to dismiss', onclick: () => el.remove() }, text);
   const box = $('toasts');
   box.append(el);
   while (box.children.length > 3) box.firstElementChild?.remove();
