@@ -101,7 +101,10 @@ export interface PowerCycle {
  */
 export interface RotateKey {
   newKeyId: string;
-  /** wrapKey(signing key secret, new secret): iv || ciphertext || tag. */
+  /**
+   * UTF-8 JSON of the security lib's WrappedKey: wrapKey(new key, the key that signs this envelope, rig id), i.e.
+   * AES-256-GCM (HKDF-derived key, rig and both key ids bound as associated data) with its salt, iv and tag.
+   */
   wrappedSecret: Buffer;
   notBefore: Date | undefined;
   expiresAt: Date | undefined;
