@@ -24,9 +24,9 @@ export const KEYS_USAGE = `keys create --name NAME --scopes read|operate|admin[,
   keys revoke <key-id>
                     the key stops working on its next call
   keys rotate --rig ID [--agent-timeout SECONDS]
-                    deliver a new command key to the rig's agent over the signed channel, switch to it once the agent
-                    confirms, then retire the old one (each step is printed; the old key
-                    stays in use if the agent does not confirm within --agent-timeout, default 60)`;
+                    deliver a new command key to the rig's agent over the signed channel, switch to it once the
+                    agent confirms, then retire the old one; prints each step (the old key stays in use if the agent
+                    does not confirm within --agent-timeout, default 60)`;
 
 /** `--flag value` / `--flag=value` for the names in `valued`, `--json` as a switch, the rest positional. */
 export function parseAdminArgs(argv: readonly string[], valued: readonly string[]): { positional: string[]; values: Map<string, string>; json: boolean; timeoutMs: number } {
