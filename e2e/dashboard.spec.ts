@@ -220,7 +220,7 @@ describe('dashboard in a real browser', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
     expect(await page.locator('[data-testid=rig-row] .cell.opt').first().isVisible()).toBe(false);
     // Notifications of the earlier commands dismiss with a tap.
-    for (const toast of await page.locator('.toast').all()) await toast.click().catch(() => undefined);
+    for (let i = 0; i < 10 && await page.locator('.toast:visible').count() > 0; i++) await page.locator('.toast:visible').first().click({ timeout: 2000 });
     expect(await page.locator('.toast:visible').count()).toBe(0);
     await shot('06-fleet-phone');
     await page.goto(`${base}#/rigs/dash-1`);
