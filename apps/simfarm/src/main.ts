@@ -76,7 +76,7 @@ function loadFarm(args: Args): FarmSpec {
 
 /** `ctl`: talks to a running farm's control port. */
 async function ctl(argv: string[]): Promise<void> {
-  const usage = `usage: rigwarden-simfarm ctl --control URL <state [rig] | ${FARM_FAULTS.join(' | ')}> <pool-or-rig> [--board N] [--gpu N] [--sticky|--not-sticky] [--period-ms N]`;
+  const usage = `usage: rigwarden-simfarm ctl --control URL <state [rig] | ${FARM_FAULTS.join(' | ')}> <pool-or-rig> [--board N] [--gpu N] [--sticky|--not-sticky|--broken] [--period-ms N]`;
   const i = argv.indexOf('--control');
   const url = i >= 0 ? argv[i + 1] : process.env['RIGWARDEN_SIMFARM_CONTROL'];
   if (!url) die(`--control URL (or env RIGWARDEN_SIMFARM_CONTROL) is required\n${usage}`);
@@ -95,6 +95,7 @@ async function ctl(argv: string[]): Promise<void> {
     else if (o === '--period-ms') body['periodMs'] = Number(opts[++k]);
     else if (o === '--sticky') body['sticky'] = true;
     else if (o === '--not-sticky') body['sticky'] = false;
+    else if (o === '--broken') body['broken'] = true;
     else die(`unknown option "${o}"\n${usage}`);
   }
   const fault = parseFault(body);

@@ -152,6 +152,8 @@ export class CgminerSimulator {
   private mining: StratumMiningEngine | undefined;
   /** Dead boards that a miner restart brings back (a chain that failed to initialise); the rest need a reboot. */
   private readonly restartableBoards = new Set<number>();
+  /** Dead boards that only a replacement (reviveBoards) brings back. */
+  private readonly brokenBoards = new Set<number>();
   /** How many times the miner was restarted through the API, and rebooted (see reboot()). */
   restarts = 0;
   reboots = 0;
@@ -243,27 +245,32 @@ export class CgminerSimulator {
 
   /**
    * Fault: a hash board stops hashing (its chips no longer answer). By default it stays dead through a miner
-   * restart (a reboot brings it back); `clearedByRestart` makes it a chain that a restart re-initialises.
+   * restart (a reboot brings it back); `clearedByRestart` makes it a chain that a restart re-initialises, `broken` a
+   * failed board that neither a restart nor a reboot brings back (reviveBoards does: the board was replaced).
    */
-  killBoard(index: number, options: { clearedByRestart?: boolean } = {}): void {
+  killBoard(index: number, options: { clearedByRestart?: boolean; broken?: boolean } = {}): void {
     this.board(index).alive = false;
-    if (options.clearedByRestart) this.restartableBoards.add(index);
-    else this.restartableBoards.delete(index);
+    this.restartableBoards.delete(index);
+    this.brokenBoards.delete(index);
+    if (options.broken) this.brokenBoards.add(index);
+    else if (options.clearedByRestart) this.restartableBoards.add(index);
   }
 
   /** Every board hashes again and no board fault is remembered. */
   reviveBoards(): void {
     for (const board of this.state.boards) board.alive = true;
     this.restartableBoards.clear();
+    this.brokenBoards.clear();
   }
 
   /**
    * The host reboots: the API is away for `downMs`, every board comes back (a power-on re-initialises every
-   * chain), counters and uptime start again. Mining against the pools carries on.
+   * chain) but a broken one, counters and uptime start again. Mining against the pools carries on.
    */
   reboot(downMs = this.options.restartDownMs ?? 0): void {
     this.reboots++;
-    this.reviveBoards();
+    this.state.boards.forEach((board, i) => { board.alive = this.brokenBoards.has(i) ? board.alive : true; });
+    this.restartableBoards.clear();
     this.state.startedAtS = this.nowS();
     this.downUntilMs = this.now() + downMs;
   }

@@ -70,7 +70,9 @@ export function parseFault(raw: unknown): FarmFault {
   for (const key of ['board', 'gpu', 'periodMs']) {
     if (o[key] !== undefined && typeof o[key] !== 'number') throw new FarmFaultError(`"${key}" must be a number; got ${JSON.stringify(o[key])}`);
   }
-  if (o['sticky'] !== undefined && typeof o['sticky'] !== 'boolean') throw new FarmFaultError(`"sticky" must be true or false`);
+  for (const key of ['sticky', 'broken']) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean') throw new FarmFaultError(`"${key}" must be true or false`);
+  }
   return o as unknown as FarmFault;
 }
 

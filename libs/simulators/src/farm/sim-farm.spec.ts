@@ -101,7 +101,7 @@ describe('sim farm', () => {
     await waitFor('pool-a alive again', async () => ((await rig<AsicRigState>('held')).pools[0]!.status === 'Alive' ? true : undefined), 5000);
   });
 
-  it('kill-board: a sticky dead board survives a restart and a reboot brings it back; a transient one a restart revives', async () => {
+  it('kill-board: a sticky dead board survives a restart and a reboot brings it back; a broken one survives both; a transient one a restart revives', async () => {
     const port = (await rig<AsicRigState>('held')).port;
     await fault({ fault: 'kill-board', rig: 'held', board: 1, sticky: true });
     await ask(port, 'restart');
@@ -111,11 +111,18 @@ describe('sim farm', () => {
     r = await rig<AsicRigState>('held');
     expect([r.boards[1]!.alive, r.reboots]).toEqual([true, 1]);
 
+    await fault({ fault: 'kill-board', rig: 'held', board: 0, broken: true });
+    await ask(port, 'restart');
+    await fault({ fault: 'reboot', rig: 'held' });
+    expect((await rig<AsicRigState>('held')).boards.map((b) => b.alive)).toEqual([false, true, true]);
+    await fault({ fault: 'clear', rig: 'held' });
+    expect((await rig<AsicRigState>('held')).boards[0]!.alive).toBe(true);
+
     await fault({ fault: 'kill-board', rig: 'held', board: 2, sticky: false });
     expect((await rig<AsicRigState>('held')).boards[2]!.alive).toBe(false);
     await ask(port, 'restart');
     r = await rig<AsicRigState>('held');
-    expect([r.boards[2]!.alive, r.restarts]).toEqual([true, 2]);
+    expect([r.boards[2]!.alive, r.restarts]).toEqual([true, 3]);
   });
 
   it('overheat: heats at the normal work mode, cools once ascset drops it, as the miner API shows', async () => {

@@ -48,7 +48,7 @@ export type FarmFault =
   | { fault: 'bounce-pool'; pool: string; periodMs?: number }
   | { fault: 'overheat'; rig: string }
   | { fault: 'cool'; rig: string }
-  | { fault: 'kill-board'; rig: string; board?: number; sticky?: boolean }
+  | { fault: 'kill-board'; rig: string; board?: number; sticky?: boolean; broken?: boolean }
   | { fault: 'lose-gpu'; rig: string; gpu?: number }
   | { fault: 'reboot'; rig: string }
   | { fault: 'clear'; rig: string };
@@ -352,8 +352,10 @@ export class SimFarm {
         if (!Number.isInteger(board) || board < 0 || board >= rig.sim.state.boards.length) {
           this.fail(`rig ${f.rig} has boards 0-${rig.sim.state.boards.length - 1}; got ${f.board}`);
         }
-        rig.sim.killBoard(board, { clearedByRestart: f.sticky === false });
-        return `rig ${f.rig} board ${board} dead (${f.sticky === false ? 'a miner restart brings it back' : 'sticky: survives a miner restart, a reboot brings it back'})`;
+        rig.sim.killBoard(board, { clearedByRestart: f.sticky === false, broken: f.broken === true });
+        const how = f.broken ? 'broken: neither a restart nor a reboot brings it back, clear does'
+          : f.sticky === false ? 'a miner restart brings it back' : 'sticky: survives a miner restart, a reboot brings it back';
+        return `rig ${f.rig} board ${board} dead (${how})`;
       }
       case 'lose-gpu': {
         const rig = this.gpus.get(f.rig) ?? this.fail(`no GPU rig "${f.rig}"; GPU rigs: ${[...this.gpus.keys()].join(', ') || '(none)'}`);
