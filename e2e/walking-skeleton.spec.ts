@@ -189,7 +189,7 @@ describe('bad input at the process edges', () => {
   it('rigctl explains an unreachable controller', async () => {
     const busy = (blocker.address() as AddressInfo).port; // a TCP server that does not speak gRPC
     const { code, stderr } = await runNode(bin('rigctl'), ['--server', `127.0.0.1:${busy}`, '--timeout', '1500', 'rigs']);
-    expect(code).toBe(1);
+    expect(code).toBe(5); // rigctl's exit code for an unreachable controller (apps/cli/src/exit-codes.ts)
     expect(stderr).toMatch(/rigctl: (cannot reach the controller|the controller at) 127\.0\.0\.1:\d+/);
   });
 });
