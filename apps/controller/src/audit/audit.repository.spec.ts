@@ -36,6 +36,12 @@ describe('audit repository (append-only, hash-chained)', () => {
     expect(await reopened.verify()).toMatchObject({ ok: true, entries: 3 });
   });
 
+  it('gives the newest row as the anchor (seq 0 for an empty log)', async () => {
+    expect(await audit.anchor()).toEqual({ seq: 0, hash: '' });
+    const row = await audit.append({ principal: 'controller', action: 'x', target: 't', outcome: 'ok' });
+    expect(await audit.anchor()).toEqual({ seq: 1, hash: row.hash });
+  });
+
   it('refuses UPDATE and DELETE in the database itself', async () => {
     await audit.append({ principal: 'controller', action: 'apikey.bootstrap', target: 'k', outcome: 'ok' });
     await expect(db.run("UPDATE audit SET outcome = 'denied' WHERE seq = 1")).rejects.toThrow(/append-only: rows cannot be changed/);

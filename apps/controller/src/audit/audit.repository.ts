@@ -82,6 +82,12 @@ export class AuditRepository {
     return this.db.all<AuditRow>(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`, [...params, limit]);
   }
 
+  /** The newest row's seq and hash: logged at start so rows cut off the end later can be noticed against it. */
+  async anchor(): Promise<{ seq: number; hash: string }> {
+    const row = await this.db.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
+    return row ?? { seq: 0, hash: '' };
+  }
+
   /** Checks the whole chain, oldest first: where it first breaks, or the anchor (last seq and hash). */
   async verify(): Promise<AuditChainCheck> {
     const rows = await this.db.all<AuditRow>('SELECT * FROM audit ORDER BY seq');
