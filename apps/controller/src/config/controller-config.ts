@@ -34,6 +34,11 @@ export interface ControllerConfig {
   secretsFile: string;
   /** The controller's broker login (see rigctl broker-config); the password is read from a file or the environment. */
   mqttAuth?: { username: string; password: string };
+  /**
+   * MQTT 5 shared subscription group (RIGWARDEN_MQTT_SHARED_GROUP): controllers in one group split telemetry, events
+   * and results between them ($share/<group>/...). Needs a broker with MQTT 5, such as Mosquitto 2; not aedes.
+   */
+  mqttSharedGroup?: string;
 }
 
 export const CONTROLLER_CONFIG = Symbol('CONTROLLER_CONFIG');
@@ -65,6 +70,9 @@ export const CONTROLLER_USAGE = `usage: rigwarden-controller [options]
   --mqtt-username <name>  broker login (env RIGWARDEN_MQTT_USERNAME; rigctl broker-config makes one)
   --mqtt-password-file <file>
                           file holding its password (or env RIGWARDEN_MQTT_PASSWORD; never on the command line)
+  --mqtt-shared-group <name>
+                          split telemetry with the other controllers of this group through MQTT 5 shared
+                          subscriptions (env RIGWARDEN_MQTT_SHARED_GROUP; needs Mosquitto 2 or another MQTT 5 broker)
   --help`;
 
 function parseHostPort(value: string, what: string): { host: string; port: number } {
@@ -84,7 +92,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     const eq = arg.indexOf('=');
     const [key, value] = arg.startsWith('--') && eq > 0 ? [arg.slice(2, eq), arg.slice(eq + 1)] : [arg.slice(2), argv[++i]];
     if (!arg.startsWith('--') || !['data-dir', 'db', 'secrets-file', 'mqtt-url', 'mqtt-port', 'grpc', 'http', 'ready-file', 'fleet', 'keys-file', 'alerts',
-      'grpc-tls-cert', 'grpc-tls-key', 'grpc-tls-ca', 'mqtt-ca', 'mqtt-cert', 'mqtt-key', 'mqtt-username', 'mqtt-password-file'].includes(key)) {
+      'grpc-tls-cert', 'grpc-tls-key', 'grpc-tls-ca', 'mqtt-ca', 'mqtt-cert', 'mqtt-key', 'mqtt-username', 'mqtt-password-file', 'mqtt-shared-group'].includes(key)) {
       throw new ControllerConfigError(`unknown argument "${arg}"\n\n${CONTROLLER_USAGE}`);
     }
     if (value === undefined) throw new ControllerConfigError(`--${key} needs a value`);
@@ -129,6 +137,14 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     throw new ControllerConfigError('--mqtt-username and its password (--mqtt-password-file or RIGWARDEN_MQTT_PASSWORD) go together');
   }
 
+  const mqttSharedGroup = flags.get('mqtt-shared-group') ?? (env['RIGWARDEN_MQTT_SHARED_GROUP'] || undefined);
+  if (mqttSharedGroup !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(mqttSharedGroup)) {
+    throw new ControllerConfigError(`--mqtt-shared-group / RIGWARDEN_MQTT_SHARED_GROUP: use 1-64 characters from A-Z a-z 0-9 . _ - (it becomes a topic level), got ${JSON.stringify(mqttSharedGroup)}`);
+  }
+  if (mqttSharedGroup !== undefined && mqttUrl === undefined) {
+    throw new ControllerConfigError('--mqtt-shared-group needs an MQTT 5 broker with shared subscriptions, such as Mosquitto 2, given by --mqtt-url / MQTT_URL: the embedded broker (aedes) speaks MQTT 3.1.1 only');
+  }
+
   return {
     dataDir,
     dbPath: resolve(flags.get('db') ?? join(dataDir, 'rigwarden.db')),
@@ -147,6 +163,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     ...(grpcCert && grpcKey ? { grpcTls: { certFile: grpcCert, keyFile: grpcKey, ...(grpcCa ? { caFile: grpcCa } : {}) } } : {}),
     secretsFile: file('secrets-file', 'RIGWARDEN_SECRETS_FILE') ?? join(dataDir, 'controller-secrets.json'),
     ...(mqttUsername !== undefined && mqttPassword !== undefined ? { mqttAuth: { username: mqttUsername, password: mqttPassword } } : {}),
+    ...(mqttSharedGroup !== undefined ? { mqttSharedGroup } : {}),
     ...(mqttCa || mqttCert ? { mqttTls: { ...(mqttCa ? { caFile: mqttCa } : {}), ...(mqttCert && mqttKey ? { certFile: mqttCert, keyFile: mqttKey } : {}) } } : {}),
   };
 }

@@ -11,6 +11,8 @@ import { EventRepository } from '../persistence/event-repository';
 import { RigRepository } from '../persistence/rig-repository';
 import { emptyIngestCounters, type IngestCounters } from './ingest-counters';
 
+/** MQTT 5 session expiry with --mqtt-shared-group: the broker keeps this controller's queue for a day while it is away. */
+const SESSION_EXPIRY_S = 86_400;
 /** Messages decoded in a row before the event loop gets a turn (SQLite completions, timers). */
 const YIELD_EVERY = 64;
 /** Batches' worth of snapshots that may wait for SQLite before ingest stops taking messages from the broker. */
@@ -73,12 +75,17 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
+    const group = this.config.mqttSharedGroup;
+    if (group !== undefined && !this.config.mqttUrl) {
+      throw new Error(`--mqtt-shared-group ${group} needs an MQTT 5 broker with shared subscriptions, such as Mosquitto 2, given by --mqtt-url / MQTT_URL: the embedded broker (aedes) speaks MQTT 3.1.1 only`);
+    }
     this.brokerUrl = await this.broker.brokerUrl();
     const client = mqtt.connect(this.brokerUrl, {
       clientId: this.config.mqttClientId,
       clean: false, // the broker keeps QoS 1 telemetry for us while we restart
       reconnectPeriod: 1000,
-      protocolVersion: 4,
+      // Shared subscriptions are MQTT 5; there a kept session also needs an expiry (0 would end it at disconnect).
+      ...(group === undefined ? { protocolVersion: 4 as const } : { protocolVersion: 5 as const, properties: { sessionExpiryInterval: SESSION_EXPIRY_S } }),
       ...(this.config.mqttUrl ? mqttTlsOptions(this.config) : {}),
       ...(this.config.mqttUrl && this.config.mqttAuth ? { username: this.config.mqttAuth.username, password: this.config.mqttAuth.password } : {}),
     });
@@ -95,15 +102,45 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
       if (err.message !== lastError) this.logger.warn('broker error', { url: this.brokerUrl, error: err });
       lastError = err.message;
     });
+    try {
+      await this.connectAndSubscribe(client, group);
+    } catch (err) {
+      this.client = undefined;
+      await client.endAsync(true).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async connectAndSubscribe(client: MqttClient, group: string | undefined): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`cannot reach the MQTT broker at ${this.brokerUrl} within 15 s: is it running? (MQTT_URL)`)), 15_000);
       client.once('connect', () => { clearTimeout(timer); resolve(); });
+      if (group !== undefined) {
+        const refused = (err: Error): void => {
+          if (!/protocol version/i.test(err.message)) return;
+          clearTimeout(timer);
+          client.off('error', refused);
+          reject(new Error(`--mqtt-shared-group ${group}: the broker at ${this.brokerUrl} refused MQTT 5 (${err.message}); shared subscriptions need an MQTT 5 broker such as Mosquitto 2 (aedes speaks MQTT 3.1.1 only)`));
+        };
+        client.on('error', refused);
+        client.once('connect', () => client.off('error', refused));
+      }
     });
-    await client.subscribeAsync([
-      this.topics.allRigs('telemetry'), this.topics.allRigs('state'), this.topics.allRigs('events'),
-      this.topics.allRigs('results'), this.topics.allAgentStatus(),
-    ], { qos: 1 });
-    this.logger.info('subscribed to telemetry', { url: this.brokerUrl, topics: this.topics.allRigs('telemetry') });
+    const shared = (topic: string): string => (group === undefined ? topic : `$share/${group}/${topic}`);
+    // Telemetry, events and results are work to split: each message goes to one controller of the group. States and
+    // agent statuses stay plain subscriptions: they are retained, and a broker sends no retained message to a new
+    // shared subscription (MQTT 5, 4.8.2), while every controller needs every rig's online state and labels (the
+    // fleet spec selects rigs by label).
+    const topics = [
+      shared(this.topics.allRigs('telemetry')), this.topics.allRigs('state'), shared(this.topics.allRigs('events')),
+      shared(this.topics.allRigs('results')), this.topics.allAgentStatus(),
+    ];
+    const granted = await client.subscribeAsync(topics, { qos: 1 });
+    const failed = granted.filter((g) => g.qos >= 128);
+    if (failed.length > 0) {
+      throw new Error(`the broker at ${this.brokerUrl} refused the subscriptions ${failed.map((g) => `${g.topic} (code ${g.qos})`).join(', ')}${group === undefined ? '' : ': does it support MQTT 5 shared subscriptions?'}`);
+    }
+    this.logger.info('subscribed to telemetry', { url: this.brokerUrl, topics: topics[0], ...(group === undefined ? {} : { sharedGroup: group }) });
   }
 
   async onModuleDestroy(): Promise<void> {
