@@ -1,6 +1,6 @@
 /**
  * Security with real processes: the built controller and agent (each with its own command key file), a simulated
- * miner and rigctl. API keys are created, used, refused for lack of scope, revoked; the rig's command key is rotated
+ * miner and rigctl. API keys are created, used (an operator command), refused for lack of scope, revoked; the rig's command key is rotated
  * over the signed channel; everything lands in the audit log (rigctl audit). Then every log line, every row of every
  * database table, the database files themselves and the agent's data files are searched for every secret used (API
  * tokens, rig secrets before and after rotation, the pepper): none appears.
@@ -123,16 +123,22 @@ describe('API keys, rotation and audit with real processes; no secret in any log
     const keys = (JSON.parse(list.stdout) as { keys: Array<{ keyId: string; name: string; scopes: string[]; lastUsedAt?: string }> }).keys;
     expect(keys.map((k) => [k.name, k.scopes.join(',')])).toEqual([['bootstrap-admin', 'read,operate,admin'], ['ops', 'read,operate'], ['viewer', 'read']]);
     expect(keys.find((k) => k.name === 'viewer')?.lastUsedAt).toBeDefined();
+
+    // Once the agent is up: an operator command with the operate key, refused with the read key.
+    await waitFor('the rig online', async () => {
+      const { stdout, code } = await rigctl(['rig', RIG, '--json'], undefined, false);
+      return code === 0 && (JSON.parse(stdout) as { online?: boolean }).online ? true : undefined;
+    }, 30_000, 250);
+    const restart = await rigctl(['restart', RIG, '--reason', 'e2e security', '--timeout-seconds', '20'], ops);
+    expect({ code: restart.code, stderr: restart.stderr }).toEqual({ code: 0, stderr: '' });
+    expect((await rigctl(['restart', RIG], viewer)).code).toBe(4);
+
     expect((await rigctl(['keys', 'revoke', created['ops']!.id])).code).toBe(0);
     const revoked = await rigctl(['rigs'], ops);
     expect(revoked.code).toBe(4);
     expect(revoked.stderr).toContain(`API key ${created['ops']!.id} was revoked`);
 
-    // The rig key rotated over the signed channel once the agent is up.
-    await waitFor('the rig online', async () => {
-      const { stdout, code } = await rigctl(['rig', RIG, '--json'], undefined, false);
-      return code === 0 && (JSON.parse(stdout) as { online?: boolean }).online ? true : undefined;
-    }, 30_000, 250);
+    // The rig key rotated over the signed channel.
     const rotation = await rigctl(['keys', 'rotate', '--rig', RIG, '--agent-timeout', '20']);
     expect(rotation.stderr).toBe('');
     expect(rotation.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0])).toEqual(['delivering', 'confirmed', 'switched', 'retired']);
@@ -156,6 +162,9 @@ describe('API keys, rotation and audit with real processes; no secret in any log
       `${admin} command.rotate-key ${RIG} succeeded`,
       `${admin} command.retire-key ${RIG} succeeded`,
       `${admin} AdminService/RotateRigKey ${RIG} ok`,
+      `apikey:${created['ops']!.id} FleetService/RestartMiner ${RIG} ok`,
+      `apikey:${created['ops']!.id} command.restart-miner ${RIG} succeeded`,
+      `apikey:${created['viewer']!.id} FleetService/RestartMiner  denied`,
     ]));
     const filtered = JSON.parse((await rigctl(['audit', '--json', '--principal', `apikey:${created['viewer']!.id}`])).stdout) as { entries: Array<{ principal: string }> };
     expect(filtered.entries.length).toBeGreaterThan(0);
