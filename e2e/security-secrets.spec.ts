@@ -1,7 +1,7 @@
 /**
  * Security with real processes: the built controller and agent (each with its own command key file), a simulated
- * miner and rigctl. API keys are created, used (an operator command), refused for lack of scope, revoked; the rig's command key is rotated
- * over the signed channel; everything lands in the audit log (rigctl audit). Then every log line, every row of every
+ * miner and rigctl. API keys are created, used (an operator command), refused for lack of scope, revoked; the rig's
+ * command key is rotated over the signed channel; everything lands in the audit log (rigctl audit). Then every log line, every row of every
  * database table, the database files themselves and the agent's data files are searched for every secret used (API
  * tokens, rig secrets before and after rotation, the pepper): none appears.
  */
