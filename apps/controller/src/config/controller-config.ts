@@ -13,7 +13,8 @@ export interface ControllerConfig {
   http: { host: string; port: number; fallbackToFreePort: boolean };
   /** Optional file where the controller writes its endpoints as JSON once it is ready. */
   readyFile?: string;
-  ingest: { batchSize: number; flushIntervalMs: number };
+  /** Largest batch written in one transaction; a failed write is retried after retryMs. */
+  ingest: { batchSize: number; retryMs: number };
   mqttClientId: string;
   /** MQTT topic root shared with the agents (RIGWARDEN_TOPIC_ROOT). */
   topicRoot: string;
@@ -153,7 +154,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     grpc: { ...grpc, fallbackToFreePort: grpcFlag === undefined },
     http: { ...http, fallbackToFreePort: httpFlag === undefined },
     readyFile: flags.get('ready-file'),
-    ingest: { batchSize: 2000, flushIntervalMs: 100 },
+    ingest: { batchSize: 2000, retryMs: 1000 },
     mqttClientId: env['RIGWARDEN_CONTROLLER_ID'] || 'rigwarden-controller',
     topicRoot: env['RIGWARDEN_TOPIC_ROOT'] || DEFAULT_TOPIC_ROOT,
     fleetFile: flags.get('fleet') ?? (env['RIGWARDEN_FLEET'] || undefined),

@@ -35,6 +35,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
   /** Snapshots handed to a batch write that has not finished yet. */
   private writing = 0;
   private sinceYield = 0;
+  private flushSoon = false;
   readonly counters: IngestCounters = emptyIngestCounters();
   private brokerUrl = '';
   private readonly rigListeners: Array<(rigId: string) => void> = [];
@@ -244,20 +245,25 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /**
+   * Batches size themselves to the load (group commit): a snapshot arriving while no write runs is written at the
+   * end of this turn of the event loop, with whatever else arrived in the same read; while a write runs, snapshots
+   * gather and the next write takes them all as soon as it ends (or as soon as batchSize of them are waiting). So a
+   * lone fault snapshot waits for no timer, and a burst is written in large batches.
+   */
   private enqueue(snapshot: MinerSnapshot, json: string): void {
     this.pending.push(snapshot);
     this.pendingJson.push(json);
-    if (this.pending.length >= this.config.ingest.batchSize) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = undefined;
-      void this.flush();
-    } else if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => {
-        this.flushTimer = undefined;
-        void this.flush();
-      }, this.config.ingest.flushIntervalMs);
+    if (this.pending.length >= this.config.ingest.batchSize) void this.flush();
+    else if (this.writing === 0 && !this.flushSoon && !this.flushTimer) {
+      this.flushSoon = true;
+      setImmediate(() => {
+        this.flushSoon = false;
+        if (this.writing === 0) void this.flush();
+      });
     }
   }
+
 
   /** Writes what is pending; batches are written one after another, in arrival order. */
   flush(): Promise<void> {
@@ -280,11 +286,14 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
         // Keep the batch: put it back in front so nothing is lost, and retry on the next flush.
         this.pending = batch.concat(this.pending);
         this.pendingJson = json.concat(this.pendingJson);
-        this.logger.error('cannot store snapshots; will retry', { count: batch.length, error: err as Error });
-        if (!this.flushTimer) this.flushTimer = setTimeout(() => { this.flushTimer = undefined; void this.flush(); }, 1000);
+        this.logger.error('cannot store snapshots; will retry', { count: batch.length, retryMs: this.config.ingest.retryMs, error: err as Error });
+        if (!this.flushTimer) this.flushTimer = setTimeout(() => { this.flushTimer = undefined; void this.flush(); }, this.config.ingest.retryMs);
+        return;
       } finally {
         this.writing -= batch.length;
       }
+      // What gathered during this write goes next (unless a full batch already went).
+      if (this.writing === 0 && this.pending.length > 0 && !this.flushTimer) void this.flush();
     });
     return this.flushing;
   }
