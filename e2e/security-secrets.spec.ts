@@ -170,6 +170,8 @@ describe('API keys, rotation and audit with real processes; no secret in any log
     expect(filtered.entries.length).toBeGreaterThan(0);
     expect(filtered.entries.every((e) => e.principal === `apikey:${created['viewer']!.id}`)).toBe(true);
     expect((await rigctl(['audit'])).stdout).toMatch(/SEQ\s+AT\s+PRINCIPAL\s+ACTION\s+TARGET\s+OUTCOME/);
+    const verified = await rigctl(['audit', '--verify']);
+    expect({ code: verified.code, stdout: verified.stdout }).toEqual({ code: 0, stdout: expect.stringMatching(/^audit log intact: \d+ rows; anchor: seq \d+ hash \S+/) });
 
     await agent.stop();
     agent = undefined;

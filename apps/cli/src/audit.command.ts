@@ -1,4 +1,4 @@
-import { AdminServiceClient, ListAuditRequest, ListAuditResponse, type AuditEntry } from '@rigwarden/protocol';
+import { AdminServiceClient, ListAuditRequest, ListAuditResponse, VerifyAuditRequest, VerifyAuditResponse, type AuditEntry } from '@rigwarden/protocol';
 import { EXIT } from './exit-codes';
 import { renderTable } from './format';
 import { authMetadata, channelCredentials, type ConnectionOptions } from './grpc-client';
@@ -6,7 +6,9 @@ import { AdminUsageError, adminUnary, parseAdminArgs, reportAdminError, type Adm
 
 export const AUDIT_USAGE = `audit [--principal P] [--action A] [--target T] [--since TIME] [--limit N]
                     the append-only audit log, newest first: who (API key) did what to what, and how it ended
-                    (TIME: 15m, 2h, 7d or RFC 3339; default limit 50)`;
+                    (TIME: 15m, 2h, 7d or RFC 3339; default limit 50)
+  audit --verify    check the audit log's hash chain: intact (with the anchor to keep elsewhere), or the first
+                    row that was changed or removed (exit 1)`;
 
 const UNITS_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -31,6 +33,15 @@ export function auditTable(entries: readonly AuditEntry[]): string {
 export async function runAuditCommand(argv: readonly string[], connection: ConnectionOptions, io: AdminIo): Promise<number> {
   const client = new AdminServiceClient(connection.server, channelCredentials(connection));
   try {
+    if (argv.includes('--verify')) {
+      const args = parseAdminArgs(argv.filter((a) => a !== '--verify'), []);
+      if (args.positional.length > 0) throw new AdminUsageError(`unexpected "${args.positional[0]}"`);
+      const check = await adminUnary(client, client.verifyAudit, VerifyAuditRequest.fromPartial({}), authMetadata(connection), args.timeoutMs);
+      if (args.json) io.out(JSON.stringify(VerifyAuditResponse.toJSON(check), null, 2));
+      else if (check.ok) io.out(`audit log intact: ${check.entries} rows; anchor: seq ${check.lastSeq} hash ${check.lastHash || '-'} (keep it elsewhere to notice rows cut off the end)`);
+      else io.out(`audit log BROKEN at seq ${check.brokenSeq} (${check.reason}): ${check.entries} rows before it verify; rows were changed, inserted or removed outside the controller`);
+      return check.ok ? EXIT.OK : EXIT.FAILED;
+    }
     const args = parseAdminArgs(argv, ['principal', 'action', 'target', 'since', 'limit']);
     if (args.positional.length > 0) throw new AdminUsageError(`unexpected "${args.positional[0]}"`);
     const limitText = args.values.get('limit') ?? '50';

@@ -19,7 +19,7 @@ export type { FleetServiceServer } from './generated/rigwarden/v1/fleet';
 export {
   AdminServiceService, AdminServiceClient, ApiKeyInfo, CreateApiKeyRequest, CreateApiKeyResponse, ListApiKeysRequest,
   ListApiKeysResponse, RevokeApiKeyRequest, RotateRigKeyRequest, RotateRigKeyProgress, ListAuditRequest, AuditEntry,
-  ListAuditResponse,
+  ListAuditResponse, VerifyAuditRequest, VerifyAuditResponse,
 } from './generated/rigwarden/v1/admin';
 export type { AdminServiceServer } from './generated/rigwarden/v1/admin';
 export { PROTO_DESCRIPTOR_SET_BASE64 } from './generated/descriptor-set';

@@ -59,6 +59,12 @@ export class AdminGrpcHandlers {
         return keyInfo(info);
       }),
       rotateRigKey: (call) => this.rotateRigKey(call),
+      verifyAudit: (call, callback) => this.unary(call, callback, async () => {
+        const check = await this.audit.verify();
+        return check.ok
+          ? { ok: true, entries: check.entries, lastSeq: check.entries, lastHash: check.lastMac, brokenSeq: 0, reason: '' }
+          : { ok: false, entries: check.index, lastSeq: 0, lastHash: '', brokenSeq: check.seq, reason: check.reason };
+      }),
       listAudit: (call, callback) => this.unary(call, callback, async (req) => ({
         entries: (await this.audit.query({
           principal: req.principal, action: req.action, target: req.target, since: req.since?.getTime(), limit: req.limit || 100,

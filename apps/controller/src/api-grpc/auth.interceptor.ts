@@ -33,6 +33,7 @@ export const ADMIN_RPC_SCOPES: RpcScopeTable<typeof AdminServiceService> = {
   revokeApiKey: 'admin',
   rotateRigKey: 'admin',
   listAudit: 'admin',
+  verifyAudit: 'admin',
 };
 
 /** gRPC server reflection (grpcurl list/describe): needs a read key, like any other look at the API. */
@@ -48,7 +49,7 @@ export const RPC_SCOPES = new RpcScopes([
 ]);
 
 /** Admin RPCs that change nothing: not audited when they succeed (every refusal still is). */
-const READ_ONLY_ADMIN = new Set<string>([AdminServiceService.listApiKeys.path, AdminServiceService.listAudit.path]);
+const READ_ONLY_ADMIN = new Set<string>([AdminServiceService.listApiKeys.path, AdminServiceService.listAudit.path, AdminServiceService.verifyAudit.path]);
 
 /** Does a successful call to `path` change something (and so belong in the audit log)? */
 export function isMutatingRpc(path: string): boolean {

@@ -6,11 +6,12 @@
 import 'reflect-metadata';
 import { Client, Metadata, credentials, status, type MethodDefinition } from '@grpc/grpc-js';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { AdminServiceService, FleetServiceService } from '@rigwarden/protocol';
-import { grpcAuth, makeTempDir, startTestBroker, type TempDir, type TestBroker } from '@rigwarden/testing';
+import { AdminServiceService, FleetServiceService, type VerifyAuditResponse } from '@rigwarden/protocol';
+import { grpcAuth, makeTempDir, readAdminToken, startTestBroker, type TempDir, type TestBroker } from '@rigwarden/testing';
 import { AppModule } from '../app.module';
 import { AuditRepository } from '../audit/audit.repository';
 import { loadControllerConfig } from '../config/controller-config';
+import { SqliteDatabase } from '../persistence/sqlite-database';
 import { ApiKeyService } from '../security/api-key.service';
 import { isMutatingRpc } from './auth.interceptor';
 import { FleetGrpcServer } from './fleet-grpc.server';
@@ -73,5 +74,18 @@ describe('authentication on the controller as wired', () => {
     const audit = await app.get(AuditRepository).query({ principal: `apikey:${readToken.slice(4, 20)}`, limit: 100 });
     expect(audit.filter((r) => r.outcome === 'denied').map((r) => `/rigwarden.v1.${r.action}`).sort()).toEqual(mutating.map((m) => m.path).sort());
     expect((await invoke(FleetServiceService.listRigs as unknown as AnyDefinition, grpcAuth(readToken))).code).toBe(status.OK);
+  });
+
+  it('VerifyAudit: an intact chain with its anchor, then the first row edited behind the triggers\' back', async () => {
+    const verify = (): Promise<VerifyAuditResponse> => new Promise((resolve, reject) => {
+      const def = AdminServiceService.verifyAudit;
+      client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, {}, grpcAuth(readAdminToken(dir.path)), (err, res) => (err ? reject(err) : resolve(res!)));
+    });
+    const intact = await verify();
+    const newest = (await app.get(AuditRepository).query({ limit: 1 }))[0]!;
+    expect(intact).toMatchObject({ ok: true, lastSeq: newest.seq, lastHash: newest.hash, brokenSeq: 0 });
+    expect(intact.entries).toBeGreaterThanOrEqual(10);
+    await app.get(SqliteDatabase).exec("DROP TRIGGER audit_no_update; UPDATE audit SET outcome = 'ok' WHERE seq = 3");
+    expect(await verify()).toMatchObject({ ok: false, brokenSeq: 3, entries: 2, reason: 'bad_mac' });
   });
 });
