@@ -32,6 +32,9 @@ describe('RigRepository (SQLite file)', () => {
 
   it('runs in WAL mode and records the schema version', async () => {
     expect(await db.get<{ journal_mode: string }>('PRAGMA journal_mode')).toEqual({ journal_mode: 'wal' });
+    expect(await db.get('PRAGMA page_size')).toEqual({ page_size: 8192 });
+    expect(await db.get('PRAGMA wal_autocheckpoint')).toEqual({ wal_autocheckpoint: 4000 });
+    expect(await db.get('PRAGMA synchronous')).toEqual({ synchronous: 1 }); // NORMAL
     expect(await db.get('SELECT MAX(version) AS v FROM schema_migrations')).toEqual({ v: MIGRATIONS[MIGRATIONS.length - 1]!.version });
     expect(await migrate(db)).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.version); // idempotent
   });

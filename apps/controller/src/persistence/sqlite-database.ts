@@ -30,7 +30,12 @@ export class SqliteDatabase {
     });
     const database = new SqliteDatabase(db, path);
     db.configure('busyTimeout', 5000);
-    await database.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
+    // WAL with synchronous=NORMAL: a commit survives a crash of the process (the WAL is in the OS), a power cut can
+    // lose the last commits but never corrupt the file. 8 kB pages (new files only) hold several ~1 kB snapshots;
+    // checkpoints every 4,000 pages instead of 1,000 copy hot pages (indexes, latest status) once instead of
+    // several times, and the WAL file is cut back to 64 MB after one. About +25 % ingest writes (docs/benchmarks.md).
+    await database.exec(`PRAGMA page_size = 8192; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+      PRAGMA wal_autocheckpoint = 4000; PRAGMA journal_size_limit = 67108864;`);
     return database;
   }
 
