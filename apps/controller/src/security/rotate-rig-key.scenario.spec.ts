@@ -3,7 +3,8 @@
  * broker, the controller (AppModule) with its own key file, the agent with ITS OWN key file and a simulated miner.
  * Commands are dispatched every 40 ms while AdminService.RotateRigKey delivers a new key over the signed channel,
  * switches to it and retires the old one. Every command succeeds; both key files end with the new key active and the
- * old one retired; the secret never appears on the wire in the clear.
+ * old one retired; the secret never appears on the wire in the clear. A rotation no agent confirms gives up and
+ * leaves the controller's key file as it was.
  */
 import 'reflect-metadata';
 import '@rigwarden/drivers-cgminer';
@@ -29,6 +30,7 @@ import { loadControllerConfig } from '../config/controller-config';
 jest.setTimeout(60_000);
 
 const RIG = 'rot-1';
+const SILENT = 'rot-silent';
 
 describe('rig key rotation under continuous command load', () => {
   let broker: TestBroker;
@@ -48,7 +50,8 @@ describe('rig key rotation under continuous command load', () => {
     const file = JSON.stringify({ rigs: { [RIG]: [{ id: 'k1', secret: k1.exposeBase64url() }] } });
     controllerKeys = join(dir.path, 'controller-keys.json');
     agentKeys = join(dir.path, 'agent-keys.json');
-    writeFileSync(controllerKeys, file, { mode: 0o600 });
+    // The controller also knows a rig no agent drives, to see a rotation that cannot be confirmed.
+    writeFileSync(controllerKeys, JSON.stringify({ rigs: { [RIG]: [{ id: 'k1', secret: k1.exposeBase64url() }], [SILENT]: [{ id: 'k1', secret: SecretBytes.generate().exposeBase64url() }] } }), { mode: 0o600 });
     writeFileSync(agentKeys, file, { mode: 0o600 });
     const config = loadControllerConfig(['--data-dir', join(dir.path, 'controller'), '--grpc', '127.0.0.1:0', '--keys-file', controllerKeys], {
       MQTT_URL: broker.url, RIGWARDEN_TOPIC_ROOT: broker.topicRoot, RIGWARDEN_CONTROLLER_ID: `ctl-${broker.topicRoot}`,
@@ -138,5 +141,24 @@ describe('rig key rotation under continuous command load', () => {
     // Each step is in the audit log.
     const audit = await controller.get(AuditRepository).query({ action: 'rigkey.rotate', target: RIG });
     expect(audit.map((a) => a.outcome).reverse()).toEqual(['delivering', 'confirmed', 'switched', 'retired']);
+  });
+
+  it('gives up when the agent does not confirm, and keeps signing with the old key', async () => {
+    const before = readFileSync(controllerKeys, 'utf8');
+    const client = new AdminServiceClient(controller.get(FleetGrpcServer).address, credentials.createInsecure());
+    const steps: RotateRigKeyProgress[] = [];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const stream = client.rotateRigKey(RotateRigKeyRequest.fromPartial({ rigId: SILENT, timeoutSeconds: 2 }), grpcAuth(readAdminToken(join(dir.path, 'controller'))));
+        stream.on('data', (p: RotateRigKeyProgress) => steps.push(p));
+        stream.on('error', reject);
+        stream.on('end', () => resolve());
+      });
+    } finally {
+      client.close();
+    }
+    expect(steps.map((s) => s.step)).toEqual(['delivering', 'failed']);
+    expect(steps[1]!.message).toMatch(/the agent did not take key k-\S+ \(TIMED_OUT: .*\); k1 stays in use/);
+    expect(readFileSync(controllerKeys, 'utf8')).toBe(before);
   });
 });
