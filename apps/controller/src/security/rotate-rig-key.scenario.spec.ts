@@ -47,11 +47,13 @@ describe('rig key rotation under continuous command load', () => {
     dir = makeTempDir();
     sim = new CgminerSimulator();
     const { port } = await sim.start();
-    const file = JSON.stringify({ rigs: { [RIG]: [{ id: 'k1', secret: k1.exposeBase64url() }] } });
+    // k0: left active by an interrupted rotation; k1 signs (it is newer). A rotation retires both.
+    const k0 = { id: 'k0', secret: SecretBytes.generate().exposeBase64url(), notBefore: '2026-01-01T00:00:00Z' };
+    const file = JSON.stringify({ rigs: { [RIG]: [k0, { id: 'k1', secret: k1.exposeBase64url(), notBefore: '2026-06-01T00:00:00Z' }] } });
     controllerKeys = join(dir.path, 'controller-keys.json');
     agentKeys = join(dir.path, 'agent-keys.json');
     // The controller also knows a rig no agent drives, to see a rotation that cannot be confirmed.
-    writeFileSync(controllerKeys, JSON.stringify({ rigs: { [RIG]: [{ id: 'k1', secret: k1.exposeBase64url() }], [SILENT]: [{ id: 'k1', secret: SecretBytes.generate().exposeBase64url() }] } }), { mode: 0o600 });
+    writeFileSync(controllerKeys, JSON.stringify({ rigs: { [RIG]: [k0, { id: 'k1', secret: k1.exposeBase64url(), notBefore: '2026-06-01T00:00:00Z' }], [SILENT]: [{ id: 'k1', secret: SecretBytes.generate().exposeBase64url() }] } }), { mode: 0o600 });
     writeFileSync(agentKeys, file, { mode: 0o600 });
     const config = loadControllerConfig(['--data-dir', join(dir.path, 'controller'), '--grpc', '127.0.0.1:0', '--keys-file', controllerKeys], {
       MQTT_URL: broker.url, RIGWARDEN_TOPIC_ROOT: broker.topicRoot, RIGWARDEN_CONTROLLER_ID: `ctl-${broker.topicRoot}`,
@@ -129,6 +131,7 @@ describe('rig key rotation under continuous command load', () => {
       const { ring } = parseRigKeyFile(readFileSync(path, 'utf8'), path);
       expect(ring.signingKey(RIG, Date.now()).id).toBe(newKeyId);
       expect(ring.lookup(RIG, 'k1', Date.now())).toEqual({ ok: false, reason: 'retired_key' });
+      expect(ring.lookup(RIG, 'k0', Date.now())).toEqual({ ok: false, reason: 'retired_key' });
     }
     const controllerRing = parseRigKeyFile(readFileSync(controllerKeys, 'utf8'), controllerKeys).ring;
     const newSecret = controllerRing.signingKey(RIG, Date.now()).secret;

@@ -42,7 +42,7 @@ const FOREVER = 8_640_000_000_000_000;
  *   2. confirmed: the agent answered SUCCEEDED; 3. switched: the controller adds the key to its own key file, and the
  *      newest key signs every command from then on (the old one still verifies on the agent).
  *   4. retired: a RetireKey command, signed with the new key, retires the old key on the agent; once it confirms, the
- *      controller marks it retired too.
+ *      controller marks it retired too. Any other key still active (an interrupted rotation) is retired the same way.
  *
  * A failure before step 3 leaves the old key in use everywhere; after it, the old key is only retired once the agent
  * confirms. Every step is audited (action rigkey.rotate). Commands sent meanwhile are unaffected: each attempt is
@@ -67,8 +67,12 @@ export class RotateRigKeyUseCase {
     if (timeoutSeconds > 3600) throw new FleetError('invalid_argument', `timeout_seconds: at most 3600, got ${timeoutSeconds}`, 'timeout_seconds');
     const now = this.clock.now();
     let old: SigningKey;
+    /** Every key the rotation retires: the one in use and any other still active (left by an interrupted rotation). */
+    let retiring: string[];
     try {
-      old = new RigKeyFile(this.keysFile).keyRing().signingKey(rigId, now);
+      const ring = new RigKeyFile(this.keysFile).keyRing();
+      old = ring.signingKey(rigId, now);
+      retiring = ring.list(rigId, now).filter((k) => k.state === 'active').map((k) => k.id);
     } catch {
       throw new FleetError('failed_precondition', `rig ${rigId} has no active command key in ${this.keysFile}; add one (see docs/security.md) before rotating`, 'rig_id');
     }
@@ -106,12 +110,14 @@ export class RotateRigKeyUseCase {
       addKeyToRigKeyFile(this.keysFile, rigId, fresh);
       await report('switched', `commands for ${rigId} are signed with ${fresh.id} from now on`);
       await new Promise((resolve) => setTimeout(resolve, this.options.retireGraceMs));
-      const retired = await this.send(command, { $case: 'retireKey', value: { keyId: old.id } }, timeoutSeconds, `retire key ${old.id} of rig ${rigId}`);
-      if (retired.state !== 'SUCCEEDED') {
-        return await report('failed', `the agent did not retire ${old.id} (${retired.state}: ${retired.cause || 'no cause'}); it still accepts it, retry the rotation`);
+      for (const keyId of retiring) {
+        const retired = await this.send(command, { $case: 'retireKey', value: { keyId } }, timeoutSeconds, `retire key ${keyId} of rig ${rigId}`);
+        if (retired.state !== 'SUCCEEDED') {
+          return await report('failed', `the agent did not retire ${keyId} (${retired.state}: ${retired.cause || 'no cause'}); it still accepts it, retry the rotation`);
+        }
+        retireKeyInRigKeyFile(this.keysFile, rigId, keyId);
       }
-      retireKeyInRigKeyFile(this.keysFile, rigId, old.id);
-      return await report('retired', `key ${old.id} is retired on the agent and the controller`);
+      return await report('retired', `key${retiring.length > 1 ? 's' : ''} ${retiring.join(', ')} ${retiring.length > 1 ? 'are' : 'is'} retired on the agent and the controller`);
     } catch (err) {
       if (err instanceof FleetError) throw err;
       return await report('failed', (err as Error).message);
