@@ -80,6 +80,10 @@ export class ApiKeyRepository implements ApiKeyLookup {
     await this.db.transaction((tx) => tx.run('UPDATE api_keys SET last_used = MAX(COALESCE(last_used, 0), ?) WHERE id = ?', [now, id]));
   }
 
+  async count(): Promise<number> {
+    return (await this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM api_keys'))?.n ?? 0;
+  }
+
   /** Is there an admin key that works at `now` (not revoked, within its validity)? */
   async hasActiveAdmin(now: number): Promise<boolean> {
     const row = await this.db.get<{ n: number }>(

@@ -54,6 +54,16 @@ describe('API key use cases', () => {
     expect(readFileSync(file, 'utf8').trim()).not.toBe(token);
   });
 
+  it('bootstrap: a new pepper over an old database makes a new admin key and says why, even though an admin row exists', async () => {
+    const file = join(dir.path, 'admin.token');
+    expect(await keys.bootstrapAdmin(file, logger, { secretsReplaced: true })).toMatch(/^[0-9a-f]{16}$/); // empty table: just the first key
+    expect(lines.join('\n')).not.toContain('stopped working');
+    const replaced = await keys.bootstrapAdmin(file, logger, { secretsReplaced: true });
+    expect(replaced).toMatch(/^[0-9a-f]{16}$/);
+    expect(lines.join('\n')).toMatch(/ERROR.*the API key pepper is new but the database holds API keys: every existing key stopped working/);
+    expect(readFileSync(file, 'utf8')).toContain(`rwk_${replaced}_`);
+  });
+
   it('creates keys with their implied scopes and expiry, and refuses bad input naming the field', async () => {
     const { info } = await keys.create({ name: 'ci', scopes: ['read', 'operate'], ttlDays: 30 });
     expect(info).toMatchObject({ name: 'ci', scopes: ['read', 'operate'], created: clock.now(), expires: clock.now() + 30 * DAY });

@@ -54,11 +54,16 @@ export class ApiKeyService {
   }
 
   /**
-   * When no admin key works, creates one and writes its token to `tokenFile` (mode 0600, replaced atomically).
+   * When no admin key works (none is active, or the pepper was just made so no stored key verifies), creates one and writes its token to `tokenFile` (mode 0600, replaced atomically).
    * Logs the file path, never the token. Returns the key id, or undefined when an admin key already exists.
    */
-  async bootstrapAdmin(tokenFile: string, logger: Logger): Promise<string | undefined> {
-    if (await this.keys.hasActiveAdmin(this.clock.now())) return undefined;
+  async bootstrapAdmin(tokenFile: string, logger: Logger, options: { secretsReplaced?: boolean } = {}): Promise<string | undefined> {
+    if (options.secretsReplaced && (await this.keys.count()) > 0) {
+      // The stored hashes were made under the old pepper: none of them can match a token any more.
+      logger.error('the API key pepper is new but the database holds API keys: every existing key stopped working; making a new admin key. Restore the previous secrets file from a backup to bring the old keys back', { file: tokenFile });
+    } else if (await this.keys.hasActiveAdmin(this.clock.now())) {
+      return undefined;
+    }
     const { token, info } = await this.create({ name: 'bootstrap-admin', scopes: ['admin'] });
     mkdirSync(dirname(tokenFile), { recursive: true });
     const tmp = `${tokenFile}.tmp`;

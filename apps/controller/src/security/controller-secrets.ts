@@ -10,6 +10,8 @@ import { SecretBytes } from '@rigwarden/security';
 export interface ControllerSecrets {
   apiKeyPepper: SecretBytes;
   auditKey: SecretBytes;
+  /** Made by this start: API keys and audit rows written under earlier secrets no longer verify. */
+  createdNow: boolean;
 }
 
 export class ControllerSecretsError extends Error {
@@ -32,9 +34,9 @@ export function loadOrCreateControllerSecrets(path: string): { secrets: Controll
         throw new ControllerSecretsError(`${path}: ${name} must be base64url text of at least 32 bytes`);
       }
     };
-    return { secrets: { apiKeyPepper: field('apiKeyPepper'), auditKey: field('auditKey') }, created: false };
+    return { secrets: { apiKeyPepper: field('apiKeyPepper'), auditKey: field('auditKey'), createdNow: false }, created: false };
   }
-  const secrets = { apiKeyPepper: SecretBytes.generate(), auditKey: SecretBytes.generate() };
+  const secrets = { apiKeyPepper: SecretBytes.generate(), auditKey: SecretBytes.generate(), createdNow: true };
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, JSON.stringify({ apiKeyPepper: secrets.apiKeyPepper.exposeBase64url(), auditKey: secrets.auditKey.exposeBase64url() }, null, 2) + '\n', { mode: 0o600 });

@@ -42,7 +42,11 @@ const VERIFY_AT_START_MAX_ROWS = 50_000;
         const anchor = await audit.anchor();
         // Check the chain at start while that is cheap; past that, log the anchor only (AuditRepository.verify() on demand).
         const check = anchor.seq <= VERIFY_AT_START_MAX_ROWS ? await audit.verify() : undefined;
-        if (check && !check.ok) logger.error('the audit log was altered outside the controller: its hash chain breaks', { seq: check.seq, reason: check.reason });
+        if (check && !check.ok) {
+          logger.error(check.seq === 1 && s.createdNow
+            ? 'the audit key is new (the secrets file was missing): the existing audit rows no longer verify; restore the previous secrets file to check them'
+            : 'the audit log was altered outside the controller: its hash chain breaks', { seq: check.seq, reason: check.reason });
+        }
         else logger.info('audit log', { rows: anchor.seq, lastHash: anchor.hash, verified: check !== undefined });
         return audit;
       },
@@ -54,9 +58,9 @@ const VERIFY_AT_START_MAX_ROWS = 50_000;
     },
     {
       provide: API_AUTH,
-      inject: [CONTROLLER_CONFIG, ApiKeyRepository, ApiKeyHasher, AuditRepository, ApiKeyService],
-      useFactory: async (config: ControllerConfig, keys: ApiKeyRepository, hasher: ApiKeyHasher, audit: AuditRepository, service: ApiKeyService) => {
-        const keyId = await service.bootstrapAdmin(join(config.dataDir, ADMIN_TOKEN_FILE), createLogger('controller.security'));
+      inject: [CONTROLLER_CONFIG, ApiKeyRepository, ApiKeyHasher, AuditRepository, ApiKeyService, CONTROLLER_SECRETS],
+      useFactory: async (config: ControllerConfig, keys: ApiKeyRepository, hasher: ApiKeyHasher, audit: AuditRepository, service: ApiKeyService, secrets: ControllerSecrets) => {
+        const keyId = await service.bootstrapAdmin(join(config.dataDir, ADMIN_TOKEN_FILE), createLogger('controller.security'), { secretsReplaced: secrets.createdNow });
         if (keyId) await audit.append({ principal: 'controller', action: 'apikey.bootstrap', target: keyId, outcome: 'ok', detail: { file: ADMIN_TOKEN_FILE } });
         return new ApiAuthService(keys, hasher, audit, systemClock);
       },
