@@ -99,6 +99,16 @@ describe('RigRepository (SQLite file)', () => {
     expect(fromMemory!.miners.map((m) => [m.minerId, m.seq, m.hashrate5sHs])).toEqual([['m1', 6, 60], ['m2', 5, 50], ['m3', 4, 40]]);
   });
 
+  it('pages rigs with the status in memory the same as read from the file', async () => {
+    await repo.writeSnapshots(['a', 'b', 'c', 'd'].map((r) => snap(r, 1)));
+    await repo.getRig('b');
+    await repo.getRig('d'); // b and d in memory, a and c from the file
+    await repo.writeSnapshots([snap('b', 2, 'm1', 20), snap('c', 2, 'm1', 30), snap('d', 2, 'm2', 40)]);
+    const page = await repo.listRigs(10, '');
+    expect(page).toEqual(await new RigRepository(db).listRigs(10, ''));
+    expect(page.map((r) => [r.rigId, r.lastSeq, r.miners.length])).toEqual([['a', 1, 1], ['b', 2, 1], ['c', 2, 1], ['d', 2, 2]]);
+  });
+
   it('reads interleaved with a write end with the written status in memory', async () => {
     const rigs = Array.from({ length: 30 }, (_, i) => `race-${i}`);
     await repo.writeSnapshots(rigs.map((r) => snap(r, 1)));

@@ -177,9 +177,13 @@ export class RigRepository {
     this.latest.delete(state.rigId);
   }
 
+  /** A page of rigs in id order; the latest status of rigs already in memory is not read and decoded again. */
   async listRigs(limit: number, afterRigId: string): Promise<RigRecord[]> {
     const rows = await this.db.all<RigRow>('SELECT * FROM rigs WHERE rig_id > ? ORDER BY rig_id LIMIT ?', [afterRigId, limit]);
-    return this.withMiners(rows);
+    const cached = rows.map((r) => this.latest.get(r.rig_id));
+    const loaded = await this.withMiners(rows.filter((_, i) => cached[i] === undefined));
+    let next = 0;
+    return rows.map((_, i) => cached[i] ?? loaded[next++]!);
   }
 
   /** The rig's latest status: from memory once read, else from SQLite. Do not change the record returned. */
