@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Durable ingest rate: snapshots/s committed to SQLite by the built controller, from a publisher through a real
 // Mosquitto, beside the broker's raw QoS 1 delivery rate to an MQTT.js subscriber measured in the same run.
-// The bench starts its own Mosquitto with deploy/mosquitto.conf's queue limit on a free port (MQTT_URL to use another).
+// The bench starts its own Mosquitto with deploy/mosquitto.conf's queue settings on a free port (MQTT_URL to use another).
 //   npm run bench -- ingest [--messages 50000] [--rigs 1000] [--rounds 3]
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +24,9 @@ let broker;
 if (!url) {
   const port = await new Promise((resolve) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
   const conf = join(mkdtempSync(join(tmpdir(), 'rigwarden-bench-mq-')), 'mosquitto.conf');
-  writeFileSync(conf, `user ${userInfo().username}\nlistener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\n`);
+  // The queue settings of the shipped deploy/mosquitto.conf, on a free loopback port without persistence.
+  const shipped = readFileSync(join(root, 'deploy/mosquitto.conf'), 'utf8').split('\n').filter((l) => /^(max_queued_|max_inflight_|set_tcp_nodelay)/.test(l));
+  writeFileSync(conf, [`user ${userInfo().username}`, `listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', ...shipped, ''].join('\n'));
   broker = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
   url = `mqtt://127.0.0.1:${port}`;
   for (let i = 0; i < 50; i++) {
