@@ -218,14 +218,16 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
 
 export async function migrate(db: SqliteDatabase): Promise<number> {
   await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-  const row = await db.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
-  const current = row?.v ?? 0;
+  const applied = new Set((await db.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+  const current = Math.max(0, ...applied);
   const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
   if (current > latest) {
     throw new Error(`database schema is version ${current} but this controller knows up to ${latest}: upgrade the controller or restore a matching backup`);
   }
+  // Every migration not applied yet, in order; also one numbered below the newest applied (migrations developed in
+  // parallel land in any order, and a database made in between must still get the one that arrived late).
   for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
+    if (applied.has(m.version)) continue;
     await db.transaction(async (tx) => {
       await tx.exec(m.sql);
       await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, Date.now()]);

@@ -169,6 +169,34 @@ describe('schema v4 (snapshots in a rowid table, status pointing at its snapshot
   });
 });
 
+describe('migrate', () => {
+  it('lists the migrations in ascending version order, each version once', () => {
+    const versions = MIGRATIONS.map((m) => m.version);
+    expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
+  });
+
+  it('applies a migration numbered below the newest applied one when it is missing', async () => {
+    const dir = makeTempDir();
+    const db = await SqliteDatabase.open(join(dir.path, 'gap.db'));
+    try {
+      await db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+      for (const m of MIGRATIONS.filter((x) => x.version !== 4)) {
+        await db.exec(m.sql);
+        await db.run('INSERT INTO schema_migrations VALUES (?, ?, 0)', [m.version, m.name]);
+      }
+      await migrate(db);
+      expect((await db.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).map((r) => r.version))
+        .toEqual(MIGRATIONS.map((m) => m.version).sort((a, b) => a - b));
+      const repo = new RigRepository(db);
+      expect(await repo.writeSnapshots([snap('r1', 1)])).toEqual({ inserted: 1, duplicates: 0 });
+      expect((await repo.getRig('r1'))!.miners).toHaveLength(1);
+    } finally {
+      await db.close();
+      dir.remove();
+    }
+  });
+});
+
 describe('SqliteDatabase cached statements', () => {
   it('rejects a statement that does not compile (instead of never answering) and finalizes the rest on close', async () => {
     const dir = makeTempDir();
