@@ -1,5 +1,8 @@
 import 'reflect-metadata';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
@@ -17,10 +20,42 @@ import { SqliteDatabase } from '../persistence/sqlite-database';
 import { TelemetryIngestService } from './telemetry-ingest.service';
 
 /**
- * MQTT 5 shared subscriptions need a real MQTT 5 broker: Mosquitto 2 at MQTT_URL, or the one on 127.0.0.1:1883
- * (apt install mosquitto). aedes, the embedded broker, has neither MQTT 5 nor shared subscriptions.
+ * MQTT 5 shared subscriptions need a real MQTT 5 broker: Mosquitto 2 at MQTT_URL (as in CI's Mosquitto pass), else
+ * one this test starts on a free loopback port (apt install mosquitto). aedes, the embedded broker, has neither
+ * MQTT 5 nor shared subscriptions.
  */
-const MOSQUITTO_URL = process.env['MQTT_URL'] || 'mqtt://127.0.0.1:1883';
+const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** MQTT_URL, or a Mosquitto of our own (stopped by `stop`). */
+async function startMosquitto(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const external = process.env['MQTT_URL'];
+  if (external) return { url: external, stop: async () => undefined };
+  if (!MOSQUITTO) throw new Error('these tests need Mosquitto 2 (MQTT 5): apt-get install mosquitto, or set MQTT_URL to an MQTT 5 broker');
+  const port = await freePort();
+  const conf = join(dir, 'mosquitto.conf');
+  // As this user: as root, mosquitto would switch to its own user.
+  writeFileSync(conf, `user ${userInfo().username}\nlistener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  const broker: ChildProcess = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
+  const url = `mqtt://127.0.0.1:${port}`;
+  await waitFor('mosquitto to accept connections', () => mqtt.connectAsync(url, { reconnectPeriod: 0 }).then((c) => c.endAsync()).then(() => true, () => undefined), 10_000, 100);
+  return {
+    url,
+    stop: async () => {
+      if (broker.exitCode !== null) return;
+      broker.kill('SIGTERM');
+      await new Promise((resolve) => broker.once('exit', resolve));
+    },
+  };
+}
 
 async function startController(config: ControllerConfig): Promise<INestApplicationContext> {
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forConfig(config)] }).compile();
@@ -36,22 +71,20 @@ describe('ingest: MQTT 5 shared subscriptions (Mosquitto)', () => {
   const topicRoot = `test-shared-${randomBytes(6).toString('hex')}/v1`;
   const topics = new RigTopics(topicRoot);
   let dir: TempDir;
+  let mosquitto: { url: string; stop: () => Promise<void> };
   let publisher: MqttClient;
   const apps: INestApplicationContext[] = [];
 
   beforeAll(async () => {
     dir = makeTempDir();
-    try {
-      publisher = await mqtt.connectAsync(MOSQUITTO_URL, { clientId: `pub-${topicRoot}`, reconnectPeriod: 0, connectTimeout: 3000 });
-    } catch (err) {
-      throw new Error(`these tests need Mosquitto 2 (MQTT 5) at ${MOSQUITTO_URL}: start it or set MQTT_URL (${(err as Error).message})`);
-    }
+    mosquitto = await startMosquitto(dir.path);
+    publisher = await mqtt.connectAsync(mosquitto.url, { clientId: `pub-${topicRoot}`, reconnectPeriod: 0, connectTimeout: 3000 });
     // Retained before either controller subscribes: only a plain subscription receives it.
     await publisher.publishAsync(topics.rig('shared-state', 'state'),
       encodeJson(RigState, RigState.fromPartial({ rigId: 'shared-state', agentId: 'a', online: true, at: new Date(), labels: { row: '7' } })), { qos: 1, retain: true });
     for (const name of ['a', 'b']) {
       apps.push(await startController(configFor(join(dir.path, name), {
-        MQTT_URL: MOSQUITTO_URL, RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `ctl-${name}-${topicRoot}`,
+        MQTT_URL: mosquitto.url, RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `ctl-${name}-${topicRoot}`,
       }, ['--mqtt-shared-group', 'ingest'])));
     }
   });
@@ -60,6 +93,7 @@ describe('ingest: MQTT 5 shared subscriptions (Mosquitto)', () => {
     await publisher?.publishAsync(topics.rig('shared-state', 'state'), '', { qos: 1, retain: true });
     await publisher?.endAsync();
     for (const app of apps) await app.close();
+    await mosquitto?.stop();
     dir?.remove();
   });
 
@@ -104,7 +138,7 @@ describe('ingest: --mqtt-shared-group without an MQTT 5 broker', () => {
   it('refuses the embedded broker at start-up, saying what to use instead', () => {
     expect(() => configFor(dir.path, { RIGWARDEN_MQTT_SHARED_GROUP: 'ingest' })).toThrow(ControllerConfigError);
     expect(() => configFor(dir.path, {}, ['--mqtt-shared-group', 'ingest'])).toThrow(/MQTT 5 broker .*Mosquitto 2.*--mqtt-url \/ MQTT_URL.*aedes/);
-    expect(() => configFor(dir.path, { MQTT_URL: MOSQUITTO_URL }, ['--mqtt-shared-group', 'a/b'])).toThrow(/--mqtt-shared-group.*"a\/b"/);
+    expect(() => configFor(dir.path, { MQTT_URL: 'mqtt://127.0.0.1:1883' }, ['--mqtt-shared-group', 'a/b'])).toThrow(/--mqtt-shared-group.*"a\/b"/);
   });
 
   it('fails to start against an MQTT 3.1.1 broker (aedes at MQTT_URL) with a clear error', async () => {
