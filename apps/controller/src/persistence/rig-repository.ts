@@ -27,6 +27,9 @@ export interface WriteResult {
   duplicates: number;
 }
 
+/** Rigs whose latest status is kept in memory (about 3 kB each with one miner). */
+const MAX_CACHED_RIGS = 50_000;
+
 /** Rows per multi-row statement: big enough to amortise the per-statement cost, under SQLite's 32,766 parameters. */
 const ROWS_PER_STATEMENT = 250;
 
@@ -197,7 +200,11 @@ export class RigRepository {
       const row = await this.db.get<RigRow>('SELECT * FROM rigs WHERE rig_id = ?', [rigId]);
       if (!row) return undefined;
       const record = (await this.withMiners([row]))[0]!;
-      if (!load.stale && !this.latest.has(rigId)) this.latest.set(rigId, record);
+      if (!load.stale && !this.latest.has(rigId)) {
+        // Bounded: past MAX_CACHED_RIGS the rig cached longest ago is read from SQLite again next time.
+        if (this.latest.size >= MAX_CACHED_RIGS) this.latest.delete(this.latest.keys().next().value!);
+        this.latest.set(rigId, record);
+      }
       return this.latest.get(rigId) ?? record;
     } finally {
       if (--load.loads === 0) this.loading.delete(rigId);
