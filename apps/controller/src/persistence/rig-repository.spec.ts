@@ -123,6 +123,17 @@ describe('RigRepository (SQLite file)', () => {
     for (const r of rigs) expect([r, (await repo.getRig(r))!.miners[0]!.hashrate5sHs]).toEqual([r, 222]);
   });
 
+  it('writes nothing of a batch when one of its statements fails', async () => {
+    await db.exec("CREATE TRIGGER poison BEFORE INSERT ON snapshots WHEN NEW.rig_id = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END");
+    const batch = Array.from({ length: 600 }, (_, i) => snap(`rig-${i % 20}`, Math.floor(i / 20) + 1));
+    batch[10] = snap('poison', 1); // in the first of three multi-row statements
+    await expect(repo.writeSnapshots(batch)).rejects.toThrow(/poisoned row/);
+    expect(await db.get('SELECT COUNT(*) AS n FROM snapshots')).toEqual({ n: 0 });
+    expect(await db.get('SELECT COUNT(*) AS n FROM rigs')).toEqual({ n: 0 });
+    await db.exec('DROP TRIGGER poison');
+    expect(await repo.writeSnapshots(batch.filter((s) => s.rigId !== 'poison'))).toEqual({ inserted: 599, duplicates: 0 });
+  });
+
   it('loses nothing when two batches are written at the same time', async () => {
     const a = repo.writeSnapshots(Array.from({ length: 50 }, (_, i) => snap('a', i + 1)));
     const b = repo.writeSnapshots(Array.from({ length: 50 }, (_, i) => snap('b', i + 1)));

@@ -105,7 +105,7 @@ export class RigRepository {
         for (const s of newestPerRig.values()) rigParams.push(s.rigId, s.agentId || null, s.collectedAt!.getTime(), s.seq);
         const run = (sql: string, params: SqlValue[]): Promise<unknown[]> => tx.runCached(sql, params).then(() => []);
         const runOnce = (sql: string, params: SqlValue[]): Promise<unknown[]> => tx.run(sql, params).then(() => []);
-        await Promise.all([
+        await settleAll([
           this.inChunks(minerParams, 4, upsertMinerStatus, run, runOnce),
           this.inChunks(rigParams, 4, upsertRigs, run, runOnce),
         ]);
@@ -113,6 +113,7 @@ export class RigRepository {
       });
     } catch (err) {
       this.latest.clear(); // a rolled-back batch may have been read inside its transaction
+      for (const s of batch) this.touch(s.rigId);
       throw err;
     }
     // A getRig that read these rigs while this transaction ran may hold older status: it must not be cached.
@@ -138,7 +139,7 @@ export class RigRepository {
       const rows = part.length / perRow;
       results.push(rows === ROWS_PER_STATEMENT ? cached(sql(rows), part) : once(sql(rows), part));
     }
-    return (await Promise.all(results)).flat() as T[];
+    return (await settleAll(results)).flat() as T[];
   }
 
   /** A write is about to change this rig: a getRig load running now must not be cached. */
@@ -233,6 +234,17 @@ export class RigRepository {
       labels: JSON.parse(r.labels || '{}') as Record<string, string>,
     }));
   }
+}
+
+/**
+ * Promise.all that waits for every statement before it fails: statements queued together on the connection must all
+ * have run before the transaction's ROLLBACK, or one still queued would run after it, outside any transaction.
+ */
+async function settleAll<T>(promises: Array<Promise<T>>): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 function maxTemp(s: MinerSnapshot): number | null {
