@@ -18,7 +18,28 @@ async function main(): Promise<void> {
   const config = loadControllerConfig(process.argv.slice(2), process.env);
   const logger = createLogger('controller');
   const app = await NestFactory.createApplicationContext(AppModule.forConfig(config), { logger: ['error', 'warn'] });
-  app.enableShutdownHooks(['SIGINT', 'SIGTERM']);
+  // Our own signal handling instead of Nest's shutdown hooks (which re-raise the signal): flush ingest, finish
+  // in-flight reconciles and close the servers, then exit 0 so systemd and `npm start` see a clean stop.
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal });
+    const force = setTimeout(() => {
+      logger.warn('shutdown took longer than 15 s: exiting anyway');
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error('shutdown failed', { error: err as Error });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   await app.init();
 
   const grpc = app.get(FleetGrpcServer).address;
