@@ -56,7 +56,7 @@ export const CONTROLLER_USAGE = `usage: rigwarden-controller [options]
   --mqtt-port <port>      embedded broker port (default 1883; a free port is taken if it is busy)
   --grpc <host:port>      gRPC listen address (default 127.0.0.1:50051, env RIGWARDEN_GRPC_LISTEN)
   --http <host:port>      dashboard and HTTP API address (default 127.0.0.1:8080, env RIGWARDEN_HTTP_LISTEN)
-  --ready-file <file>     write {"grpc":..,"mqtt":..,"db":..} here once ready
+  --ready-file <file>     write {"grpc","mqtt","http","db","pid"} (JSON) here once ready
   --fleet <file>          fleet spec YAML (env RIGWARDEN_FLEET); see fleet.sample.yaml
   --keys-file <file>      per-rig command keys (env RIGWARDEN_RIG_KEYS_FILE; default <data-dir>/keys.json)
   --alerts <file>         alert rules and webhook channels YAML (env RIGWARDEN_ALERTS); see docs/observability.md
