@@ -28,8 +28,8 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = createLogger('controller.ingest');
   private client: MqttClient | undefined;
   private pending: MinerSnapshot[] = [];
-  /** The validated payload text of each pending snapshot, stored as received. */
-  private pendingJson: string[] = [];
+  /** The validated payload of each pending snapshot, stored as received (its UTF-8 bytes: cheaper to bind than a string). */
+  private pendingJson: Buffer[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   /** Snapshots handed to a batch write that has not finished yet. */
@@ -171,7 +171,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
         if (snapshot.rigId !== parsed.rigId) {
           throw new ProtocolError(`rigId "${snapshot.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
         }
-        this.enqueue(snapshot, text);
+        this.enqueue(snapshot, payload);
       } else if (parsed.kind === 'state') {
         if (payload.length === 0) return; // a cleared retained message
         const state = decodeRigState(payload);
@@ -251,7 +251,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
    * gather and the next write takes them all as soon as it ends (or as soon as batchSize of them are waiting). So a
    * lone fault snapshot waits for no timer, and a burst is written in large batches.
    */
-  private enqueue(snapshot: MinerSnapshot, json: string): void {
+  private enqueue(snapshot: MinerSnapshot, json: Buffer): void {
     this.pending.push(snapshot);
     this.pendingJson.push(json);
     if (this.pending.length >= this.config.ingest.batchSize) void this.flush();

@@ -50,11 +50,40 @@ describe('RigRepository (SQLite file)', () => {
     expect(rig!.miners[0]!.boards[0]!.boardTempC).toBe(62);
   });
 
+  it('fills every column of a row from the batch, in arrival order, and keeps the payload text (given as text or bytes)', async () => {
+    const odd = MinerSnapshot.fromPartial({ ...snap('r"q', 3, 'm\\1 "é"', 1.5e21), hashrate5sHs: undefined, hashrateAvgHs: 1.5e21, boards: [] });
+    const payload = (s: MinerSnapshot): string => JSON.stringify(MinerSnapshot.toJSON(s));
+    const batch = [snap('r2', 1, 'm1', 42), snap('r1', 7), odd];
+    await repo.writeSnapshots(batch, [payload(batch[0]!), Buffer.from(payload(batch[1]!)), Buffer.from(payload(odd))]);
+    expect(await db.all("SELECT typeof(snapshot) AS type FROM snapshots WHERE typeof(snapshot) <> 'text'")).toEqual([]);
+    expect(await db.all('SELECT id, rig_id, seq, miner_id, collected_at, hashrate_hs, max_temp_c, snapshot FROM snapshots ORDER BY id')).toEqual([
+      { id: 1, rig_id: 'r2', seq: 1, miner_id: 'm1', collected_at: T0 + 1000, hashrate_hs: 42, max_temp_c: 61, snapshot: payload(batch[0]!) },
+      { id: 2, rig_id: 'r1', seq: 7, miner_id: 'm1', collected_at: T0 + 7000, hashrate_hs: 100, max_temp_c: 67, snapshot: payload(batch[1]!) },
+      { id: 3, rig_id: 'r"q', seq: 3, miner_id: 'm\\1 "é"', collected_at: T0 + 3000, hashrate_hs: 1.5e21, max_temp_c: null, snapshot: payload(odd) },
+    ]);
+    expect(await db.all('SELECT rig_id, agent_id, last_seq FROM rigs ORDER BY rig_id')).toEqual([
+      { rig_id: 'r"q', agent_id: 'agent-1', last_seq: 3 }, { rig_id: 'r1', agent_id: 'agent-1', last_seq: 7 }, { rig_id: 'r2', agent_id: 'agent-1', last_seq: 1 },
+    ]);
+    expect((await repo.getRig('r"q'))!.miners).toEqual([odd]);
+  });
+
   it('drops duplicates by (rig, seq), within a batch and across batches', async () => {
     await repo.writeSnapshots([snap('r1', 1), snap('r1', 2)]);
     const result = await repo.writeSnapshots([snap('r1', 2), snap('r1', 3), snap('r1', 3)]);
     expect(result).toEqual({ inserted: 1, duplicates: 2 });
     expect(await db.get('SELECT COUNT(*) AS n FROM snapshots')).toEqual({ n: 3 });
+  });
+
+  it('tells new from duplicate snapshots in a batch of several statements, duplicates scattered through it', async () => {
+    await repo.writeSnapshots([snap('r3', 2), snap('r5', 1), snap('r7', 3)]);
+    const batch = Array.from({ length: 600 }, (_, i) => snap(`r${i % 10}`, Math.floor(i / 10) + 1, 'm1', i));
+    batch.push(snap('r0', 1), snap('r9', 60, 'm1', 12345)); // repeats within the batch: the first one wins
+    expect(await repo.writeSnapshots(batch)).toEqual({ inserted: 597, duplicates: 5 });
+    expect(await db.get('SELECT COUNT(*) AS n FROM snapshots')).toEqual({ n: 600 });
+    for (const [rig, seq, hashrate] of [['r9', 60, 599], ['r0', 60, 590], ['r3', 60, 593]] as const) {
+      expect(await db.get('SELECT seq, hashrate_hs FROM snapshots s JOIN miner_status m USING (rig_id, seq) WHERE rig_id = ?', [rig])).toEqual({ seq, hashrate_hs: hashrate });
+    }
+    expect(await db.get("SELECT last_seq FROM rigs WHERE rig_id = 'r9'")).toEqual({ last_seq: 60 });
   });
 
   it('does not let a late, older snapshot overwrite newer status', async () => {
@@ -215,8 +244,8 @@ describe('SqliteDatabase cached statements', () => {
     try {
       await db.exec('CREATE TABLE t (x INTEGER)');
       await expect(db.runCached('INSERT INTO nope VALUES (?)', [1])).rejects.toThrow(/no such table: nope/);
-      expect(await db.runCached('INSERT INTO t VALUES (?), (?)', [1, 2])).toEqual({ changes: 2 });
-      expect(await db.runCached('INSERT INTO t VALUES (?), (?)', [3, 4])).toEqual({ changes: 2 });
+      expect(await db.runCached('INSERT INTO t VALUES (?), (?)', [1, 2])).toEqual({ changes: 2, lastID: 2 });
+      expect(await db.runCached('INSERT INTO t VALUES (?), (?)', [3, 4])).toEqual({ changes: 2, lastID: 4 });
       expect(await db.allCached('SELECT SUM(x) AS s FROM t WHERE x > ?', [0])).toEqual([{ s: 10 }]);
     } finally {
       await db.close(); // sqlite3 refuses to close while a statement is not finalized

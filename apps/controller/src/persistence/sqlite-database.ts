@@ -64,11 +64,11 @@ export class SqliteDatabase {
    * Like run(), through a statement prepared once and reused: for statements run many times with the same SQL text
    * (a multi-row INSERT of a fixed row count), parsing and planning it again each time is wasted work.
    */
-  runCached(sql: string, params: SqlValue[]): Promise<{ changes: number }> {
+  runCached(sql: string, params: SqlValue[]): Promise<{ changes: number; lastID: number }> {
     return this.statement(sql).then((stmt) => new Promise((resolve, reject) => {
       stmt.run(params, function (this: sqlite3.RunResult, err: Error | null) {
         if (err) reject(wrap(err, sql));
-        else resolve({ changes: this.changes });
+        else resolve({ changes: this.changes, lastID: this.lastID });
       });
     }));
   }
