@@ -3,6 +3,7 @@ import { Rig, isValidRigId } from '@rigwarden/protocol';
 import type { ApiScope } from '@rigwarden/security';
 import type { Clock } from '@rigwarden/shared';
 import type { ActiveAlert } from '../alerts/alert-types';
+import type { AuditRecord } from '../audit/audit.repository';
 import type { CommandDispatcher } from '../commands/command-dispatcher.service';
 import type { CommandPayload, CommandRecord, CommandRepository } from '../commands/command-repository';
 import { FleetError, type FleetErrorKind } from '../fleet/fleet-error';
@@ -31,6 +32,8 @@ export interface DashboardApiDeps {
   profilesFor: (rigId: string) => string[];
   /** Where the bootstrap admin token is, for the 401 hint. */
   adminTokenHint: string;
+  /** The append-only audit log: every action attempted through the dashboard gets a row with its outcome. */
+  audit: { append(record: AuditRecord): Promise<unknown> };
 }
 
 interface Caller {
@@ -95,7 +98,7 @@ export class DashboardApi {
       const sub = rigPath[2];
       if (method === 'POST' && sub === 'actions') {
         const caller = await this.authenticate(req, 'operate', `POST /api/rigs/${rigId}/actions`);
-        return sendJson(res, 202, await this.action(rigId, await readJsonBody(req), caller));
+        return sendJson(res, 202, await this.audited(rigId, caller, await readJsonBody(req)));
       }
       if (method === 'GET') {
         await this.authenticate(req, 'read', `GET ${path}`);
@@ -196,6 +199,23 @@ export class DashboardApi {
       since: params.has('since') ? intParam(params, 'since', 0, 0, Number.MAX_SAFE_INTEGER) : undefined,
       limit: intParam(params, 'limit', 200, 1, 1000),
     });
+  }
+
+  /** An action with its audit row: who, with which key, what, on which rig, and how it went (refusals included). */
+  private async audited(rigId: string, caller: Caller, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const action = typeof body['action'] === 'string' ? body['action'] : '';
+    const record = (outcome: string, detail: Record<string, unknown>): Promise<unknown> => this.deps.audit.append({
+      principal: caller.principal, keyId: caller.keyId, action: `dashboard.${action || 'unknown-action'}`, target: rigId, outcome, detail,
+    });
+    try {
+      const result = await this.action(rigId, body, caller);
+      await record('ok', { commandId: (result['command'] as { commandId?: string } | undefined)?.commandId ?? '' });
+      return result;
+    } catch (err) {
+      const outcome = err instanceof HttpError ? (err.status === 404 ? 'not_found' : err.status < 500 ? 'invalid' : 'failed') : 'failed';
+      await record(outcome, { error: err instanceof HttpError ? err.code : 'internal', field: err instanceof HttpError ? err.field ?? '' : '' });
+      throw err;
+    }
   }
 
   private async action(rigId: string, body: Record<string, unknown>, caller: Caller): Promise<Record<string, unknown>> {

@@ -5,6 +5,7 @@ import { extname, join } from 'node:path';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
 import { AlertService } from '../alerts/alert.service';
+import { AuditRepository } from '../audit/audit.repository';
 import { CommandDispatcher } from '../commands/command-dispatcher.service';
 import { CommandRepository } from '../commands/command-repository';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
@@ -58,6 +59,7 @@ export class DashboardHttpServer implements OnModuleInit, OnModuleDestroy {
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
     @Inject(AlertService) private readonly alerts: AlertService,
+    @Inject(AuditRepository) private readonly audit: AuditRepository,
   ) {}
 
   /** host:port the dashboard listens on (after init). */
@@ -84,6 +86,7 @@ export class DashboardHttpServer implements OnModuleInit, OnModuleDestroy {
         return rig ? this.fleet.specFor(rig)?.profiles.map((p) => p.name) ?? [] : [];
       },
       adminTokenHint: `the controller wrote an admin key to ${join(this.config.dataDir, ADMIN_TOKEN_FILE)} on first start`,
+      audit: this.audit,
     });
     if (!this.webRoot) this.logger.warn('the dashboard UI is not built (no dist/controller/web); the API still works. Run `npm run build`.');
 

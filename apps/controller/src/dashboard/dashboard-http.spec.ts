@@ -16,6 +16,7 @@ import {
 import { makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
 import { AppModule } from '../app.module';
 import { loadControllerConfig } from '../config/controller-config';
+import { SqliteDatabase } from '../persistence/sqlite-database';
 import { ApiKeyService } from '../security/api-key.service';
 import { DashboardHttpServer } from './dashboard-http.server';
 import { FleetViewService } from './fleet-view.service';
@@ -281,5 +282,25 @@ describe('dashboard HTTP API', () => {
     const r = await call('/api/rigs/dash-a/actions', { key: operateKey, method: 'POST', body });
     expect(r.status).toBe(400);
     expect(r.body.error).toMatchObject({ code: 'invalid_argument', field });
+  });
+
+  it('audits every action attempted through the dashboard: who, which key, what, which rig, how it went', async () => {
+    const db = app.get(SqliteDatabase);
+    const before = (await db.get<{ n: number }>("SELECT MAX(seq) AS n FROM audit"))?.n ?? 0;
+    const ok = await call('/api/rigs/dash-a/actions', { key: operateKey, method: 'POST', body: { action: 'restart', reason: 'audit me' } });
+    expect(ok.status).toBe(202);
+    const refused = await call('/api/rigs/dash-a/actions', { key: operateKey, method: 'POST', body: { action: 'switch-pool', poolIndex: 7 } });
+    expect(refused.status).toBe(400);
+    const denied = await call('/api/rigs/dash-a/actions', { key: readKey, method: 'POST', body: { action: 'restart' } });
+    expect(denied.status).toBe(403);
+    const rows = await db.all<{ principal: string; key_id: string; action: string; target: string; outcome: string; detail: string }>(
+      "SELECT principal, key_id, action, target, outcome, detail FROM audit WHERE seq > ? AND (action LIKE 'dashboard.%' OR action LIKE 'POST %') ORDER BY seq", [before]);
+    const commandId = (ok.body['command'] as { commandId: string }).commandId;
+    expect(rows).toEqual(expect.arrayContaining([
+      expect.objectContaining({ action: 'dashboard.restart', target: 'dash-a', outcome: 'ok', principal: expect.stringMatching(/^apikey:/), key_id: expect.any(String) }),
+      expect.objectContaining({ action: 'dashboard.switch-pool', target: 'dash-a', outcome: 'invalid' }),
+    ]));
+    expect(rows.find((r) => r.action === 'dashboard.restart')!.detail).toContain(commandId);
+    expect(rows.some((r) => r.outcome !== 'ok' && r.outcome !== 'invalid')).toBe(true); // the read key's refusal, audited by the authenticator
   });
 });
