@@ -13,6 +13,7 @@ import { GetRigUseCase } from './fleet/get-rig.usecase';
 import { ListEventsUseCase } from './fleet/list-events.usecase';
 import { ListRigsUseCase } from './fleet/list-rigs.usecase';
 import { QueryTelemetryUseCase } from './fleet/query-telemetry.usecase';
+import { ReleaseQuarantineUseCase } from './fleet/release-quarantine.usecase';
 import { RigView } from './fleet/rig-view';
 import { WatchRigsUseCase } from './fleet/watch-rigs.usecase';
 import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
@@ -36,7 +37,7 @@ export class AppModule {
       module: AppModule,
       imports: [configModule, PersistenceModule, SecurityModule],
       providers: [EmbeddedBrokerService, TelemetryIngestService, ...COMMAND_PROVIDERS, ...SECURITY_PROVIDERS, RigReconciler, ListRigsUseCase, GetRigUseCase, ListEventsUseCase, FleetGrpcServer,
-        FleetSpecService, RigView, WatchRigsUseCase, QueryTelemetryUseCase, GetFleetSpecUseCase, ApplyFleetSpecUseCase, DryRunPoliciesUseCase, FleetReadHandlers,
+        FleetSpecService, RigView, WatchRigsUseCase, QueryTelemetryUseCase, GetFleetSpecUseCase, ApplyFleetSpecUseCase, DryRunPoliciesUseCase, FleetReadHandlers, ReleaseQuarantineUseCase,
         AlertService, MetricsService, ...DASHBOARD_PROVIDERS],
       exports: [TelemetryIngestService, FleetGrpcServer, RigReconciler, FleetSpecService, AlertService, MetricsService],
     };

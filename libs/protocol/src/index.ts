@@ -13,7 +13,7 @@ export {
   GetFleetSpecRequest, FleetSpecDocument, ApplyFleetSpecRequest, SpecChange, ApplyFleetSpecResponse, CommandState,
   commandStateFromJSON, commandStateToJSON, CommandStatus, RigCommandRequest, SetPoolsRequest, ApplyProfileRequest,
   BulkCommandRequest, BulkProgress, GetCommandRequest, ListCommandsRequest, ListCommandsResponse, DryRunPoliciesRequest,
-  PolicyDecisionRecord, DryRunPoliciesResponse,
+  PolicyDecisionRecord, DryRunPoliciesResponse, ReleaseQuarantineRequest,
 } from './generated/rigwarden/v1/fleet';
 export type { FleetServiceServer } from './generated/rigwarden/v1/fleet';
 export {

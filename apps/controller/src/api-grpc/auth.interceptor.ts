@@ -24,6 +24,7 @@ export const FLEET_RPC_SCOPES: RpcScopeTable<typeof FleetServiceService> = {
   getCommand: 'read',
   listCommands: 'read',
   dryRunPolicies: 'read',
+  releaseQuarantine: 'operate',
 };
 
 /** Every AdminService RPC needs admin. */

@@ -7,6 +7,7 @@ import { FleetError } from '../fleet/fleet-error';
 import { GetRigUseCase } from '../fleet/get-rig.usecase';
 import { ListEventsUseCase } from '../fleet/list-events.usecase';
 import { ListRigsUseCase } from '../fleet/list-rigs.usecase';
+import { ReleaseQuarantineUseCase } from '../fleet/release-quarantine.usecase';
 import { AuditRepository } from '../audit/audit.repository';
 import { API_AUTH, type ApiAuth } from '../security/api-auth';
 import { AdminGrpcHandlers } from './admin-grpc.handlers';
@@ -15,6 +16,7 @@ import { authInterceptor } from './auth.interceptor';
 import { CommandRpcHandlers } from './command-rpc.handlers';
 import { FleetReadHandlers, addReflection } from './fleet-read.handlers';
 import { toServiceError } from './grpc-status';
+import { principalOf } from './principal';
 
 /** Serves FleetService. Handlers only map requests to use cases and errors to status codes. */
 @Injectable()
@@ -33,6 +35,7 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
     @Inject(API_AUTH) private readonly auth: ApiAuth,
     @Inject(AuditRepository) private readonly audit: AuditRepository,
     @Inject(AdminGrpcHandlers) private readonly admin: AdminGrpcHandlers,
+    @Inject(ReleaseQuarantineUseCase) private readonly release: ReleaseQuarantineUseCase,
   ) {}
 
   get address(): string {
@@ -46,6 +49,7 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
       listRigs: (call, callback) => this.handle(call, callback, (req) => this.listRigs.execute(req)),
       getRig: (call, callback) => this.handle(call, callback, (req) => this.getRig.execute(req)),
       listEvents: (call, callback) => this.handle(call, callback, (req) => this.listEvents.execute(req)),
+      releaseQuarantine: (call, callback) => this.handle(call, callback, (req) => this.release.execute(req, principalOf(call).principal)),
       ...this.read.handlers(),
       ...this.commands.handlers(),
     } as FleetServiceServer;

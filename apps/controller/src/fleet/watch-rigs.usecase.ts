@@ -8,6 +8,9 @@ import { FleetSpecService } from './fleet-spec.service';
 import { matchesSelector, validateSelector } from './rig-selector';
 import { RigView } from './rig-view';
 
+/** Events that change a rig's `quarantined`. */
+const QUARANTINE_KINDS: ReadonlySet<string> = new Set(['policy.quarantine', 'policy.release', 'operator.release']);
+
 /** Where a watch writes: a server stream. `write` answers false when its buffer is full; `onDrain` says when to go on. */
 export interface RigUpdateSink {
   write(update: RigUpdate): boolean;
@@ -114,8 +117,8 @@ export class WatchRigsUseCase implements OnModuleInit {
     this.ingest.onRigUpdated((rigId) => { for (const w of this.watchers) w.changed(rigId); });
     // A new spec can move rigs between groups: their `group` changes.
     this.fleet.onApplied((rigIds) => { for (const w of this.watchers) for (const id of rigIds) w.changed(id); });
-    // A quarantine is recorded after the reconcile that decided it: its `quarantined` changes.
-    this.events.onRecorded((event) => { if (event.kind === 'policy.quarantine') for (const w of this.watchers) w.changed(event.rigId); });
+    // A quarantine is recorded after the reconcile that decided it, a release by an operator: `quarantined` changes.
+    this.events.onRecorded((event) => { if (QUARANTINE_KINDS.has(event.kind)) for (const w of this.watchers) w.changed(event.rigId); });
   }
 
   get watching(): number {

@@ -14,6 +14,18 @@ export interface EventRow {
   command_id: string;
 }
 
+/** A policy decision or operator action on record, with what became of its command (null without one). */
+export interface PolicyActionRow {
+  kind: string;
+  reason: string;
+  at: number;
+  source: string;
+  command_id: string;
+  command_state: string | null;
+  /** The proto3 JSON of the command payload ({"applyProfile": {...}}). */
+  command_payload: string | null;
+}
+
 /** Events, command results and agent status: what agents report besides telemetry. */
 export class EventRepository {
   private readonly recordedListeners: Array<(event: RigEvent, source: string) => void> = [];
@@ -59,6 +71,23 @@ export class EventRepository {
   /** Newest first; `since` (epoch ms): only events at or after it. */
   eventsForRig(rigId: string, limit = 100, since = 0): Promise<EventRow[]> {
     return this.db.all<EventRow>('SELECT * FROM events WHERE rig_id = ? AND at >= ? ORDER BY at DESC, event_id LIMIT ?', [rigId, since, limit]);
+  }
+
+  /**
+   * The decisions and operator actions that make up a rig's policy history, oldest first: policy.* and
+   * operator.release events at or after `since`, plus the newest quarantine or release of any age (a quarantine
+   * holds until released), each with the state and payload of the command it sent.
+   */
+  policyActionsForRig(rigId: string, since: number): Promise<PolicyActionRow[]> {
+    return this.db.all<PolicyActionRow>(
+      `SELECT e.kind, e.reason, e.at, e.source, e.command_id, c.state AS command_state, c.payload AS command_payload
+       FROM events e LEFT JOIN commands c ON c.id = e.command_id AND e.command_id <> ''
+       WHERE e.rig_id = ? AND (e.kind LIKE 'policy.%' OR e.kind = 'operator.release')
+         AND (e.at >= ? OR e.rowid = (SELECT q.rowid FROM events q WHERE q.rig_id = e.rig_id
+           AND q.kind IN ('policy.quarantine', 'policy.release', 'operator.release') ORDER BY q.at DESC, q.rowid DESC LIMIT 1))
+       ORDER BY e.at, e.rowid`,
+      [rigId, since],
+    );
   }
 
   resultsForCommand(commandId: string): Promise<Array<{ outcome: string; cause: string; duration_ms: number }>> {

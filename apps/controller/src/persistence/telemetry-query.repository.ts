@@ -29,14 +29,17 @@ export class TelemetryQueryRepository {
     return rows.map((r) => ({ rigId: r.rig_id, online: r.online === 1, labels: JSON.parse(r.labels || '{}') as Record<string, string> }));
   }
 
-  /** Of these rigs, the ones the watchdog ladder quarantined (a policy.quarantine event on record). */
+  /** Of these rigs, the ones the watchdog ladder quarantined: a policy.quarantine event later than any release. */
   async quarantined(rigIds: readonly string[]): Promise<Set<string>> {
     if (rigIds.length === 0) return new Set();
     const out = new Set<string>();
     for (let i = 0; i < rigIds.length; i += 500) {
       const chunk = rigIds.slice(i, i + 500);
       const rows = await this.db.all<{ rig_id: string }>(
-        `SELECT DISTINCT rig_id FROM events WHERE kind = 'policy.quarantine' AND rig_id IN (${chunk.map(() => '?').join(', ')})`,
+        `SELECT rig_id FROM events
+         WHERE kind IN ('policy.quarantine', 'policy.release', 'operator.release') AND rig_id IN (${chunk.map(() => '?').join(', ')})
+         GROUP BY rig_id
+         HAVING MAX(CASE WHEN kind = 'policy.quarantine' THEN at END) > COALESCE(MAX(CASE WHEN kind <> 'policy.quarantine' THEN at END), -1)`,
         [...chunk],
       );
       for (const r of rows) out.add(r.rig_id);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import {
-  EMPTY_HISTORY, actionFromDecision, appendAction, appendObservation, evaluateRig, observeSnapshot, setActionOutcome,
-  type ActionOutcome, type Decision, type RigHistory,
+  DEFAULT_HISTORY_LIMITS, EMPTY_HISTORY, actionFromDecision, appendAction, appendObservation, evaluateRig, observeSnapshot,
+  setActionOutcome, type ActionOutcome, type ActionRecord, type Decision, type RigHistory,
 } from '@rigwarden/policy';
 import { RigEvent, type CommandEnvelope } from '@rigwarden/protocol';
 import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
@@ -13,6 +13,7 @@ import { FleetSpecService } from '../fleet/fleet-spec.service';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
 import { EventRepository } from '../persistence/event-repository';
 import { RigRepository } from '../persistence/rig-repository';
+import { restoredActions } from './restored-actions.mapper';
 
 export interface ReconcileCounters {
   reconciles: number;
@@ -50,6 +51,8 @@ const OUTCOME: Partial<Record<CommandStateName, ActionOutcome>> = {
 export class RigReconciler implements OnModuleInit, OnModuleDestroy {
   private readonly logger = createLogger('controller.reconcile');
   private readonly histories = new Map<string, RigHistory>();
+  /** Releases not yet in the rig's history: taken in by its next reconcile (never lost to one running now). */
+  private readonly releases = new Map<string, ActionRecord[]>();
   private readonly queue = new Set<string>();
   private readonly running = new Set<string>();
   private readonly again = new Set<string>();
@@ -138,7 +141,9 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     const spec = this.fleet.specFor(record, fleet);
     if (!spec) return;
     const now = this.clock.now();
-    let history = this.histories.get(rigId) ?? EMPTY_HISTORY;
+    let history = this.histories.get(rigId) ?? await this.restoreHistory(rigId, now);
+    for (const release of this.releases.get(rigId) ?? []) history = appendAction(history, release);
+    this.releases.delete(rigId);
     const latest = observeSnapshot(snapshot, now);
     const last = history.observations[history.observations.length - 1];
     if (!last || latest.at > last.at) history = appendObservation(history, latest);
@@ -161,6 +166,29 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
       this.logger.info('policy decision', { rig: rigId, kind: decision.kind, reason: decision.reason, command: commandId, message: decision.message + note });
     }
     this.histories.set(rigId, history);
+  }
+
+  /**
+   * An operator released the rig's quarantine (the `operator.release` event is already stored): the next reconcile,
+   * queued at once, adds a release action to the history, so the watchdog ladder starts again from its first step.
+   */
+  release(rigId: string, at: number, reason: string): void {
+    this.releases.set(rigId, [...(this.releases.get(rigId) ?? []), { at, kind: 'release', reason, by: 'operator', params: {} }]);
+    this.enqueue(rigId);
+  }
+
+  /**
+   * The first reconcile of a rig since start: its actions come back from the stored decisions and their commands
+   * (as far back as the history keeps actions, plus the newest quarantine or release of any age), so the ladder
+   * position, the per-hour caps, cooldowns, a quarantine and failback timers survive a restart. Observations start
+   * empty and refill from telemetry.
+   */
+  private async restoreHistory(rigId: string, now: number): Promise<RigHistory> {
+    const rows = await this.events.policyActionsForRig(rigId, now - DEFAULT_HISTORY_LIMITS.maxActionAgeMs);
+    let history = EMPTY_HISTORY;
+    for (const action of restoredActions(rows)) history = appendAction(history, action);
+    if (history.actions.length > 0) this.logger.info('policy history restored', { rig: rigId, actions: history.actions.length });
+    return history;
   }
 
   /** Through the dispatcher: stored, signed, sent and retried under one id until the agent answers or the deadline. */

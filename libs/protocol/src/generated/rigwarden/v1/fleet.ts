@@ -328,6 +328,12 @@ export interface CommandStatus {
   reason: string;
 }
 
+export interface ReleaseQuarantineRequest {
+  rigId: string;
+  /** What the operator did ("replaced hashboard 2"): recorded in the event and the audit log. Required. */
+  reason: string;
+}
+
 export interface RigCommandRequest {
   rigId: string;
   /** Default: the rig's only (or first) miner. */
@@ -3105,6 +3111,95 @@ export const CommandStatus: MessageFns<CommandStatus> = {
   },
 };
 
+function createBaseReleaseQuarantineRequest(): ReleaseQuarantineRequest {
+  return { rigId: "", reason: "" };
+}
+
+export const ReleaseQuarantineRequest: MessageFns<ReleaseQuarantineRequest> = {
+  encode(message: ReleaseQuarantineRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rigId !== "") {
+      writer.uint32(10).string(message.rigId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseQuarantineRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseQuarantineRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rigId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReleaseQuarantineRequest {
+    return {
+      rigId: isSet(object.rigId)
+        ? globalThis.String(object.rigId)
+        : isSet(object.rig_id)
+        ? globalThis.String(object.rig_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: ReleaseQuarantineRequest): unknown {
+    const obj: any = {};
+    if (message.rigId !== "") {
+      obj.rigId = message.rigId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReleaseQuarantineRequest>, I>>(base?: I): ReleaseQuarantineRequest {
+    return ReleaseQuarantineRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReleaseQuarantineRequest>, I>>(object: I): ReleaseQuarantineRequest {
+    const message = createBaseReleaseQuarantineRequest();
+    message.rigId = object.rigId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
 function createBaseRigCommandRequest(): RigCommandRequest {
   return { rigId: "", minerId: "", reason: "", wait: false, timeoutSeconds: 0 };
 }
@@ -4651,6 +4746,21 @@ export const FleetServiceService = {
       Buffer.from(DryRunPoliciesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DryRunPoliciesResponse => DryRunPoliciesResponse.decode(value),
   },
+  /**
+   * The operator fixed a quarantined rig: records an `operator.release` event (answered), the watchdog ladder
+   * starts again from its first step and the policies act on the rig again. NOT_FOUND for an unknown rig,
+   * FAILED_PRECONDITION when the rig is not quarantined, INVALID_ARGUMENT without a reason. Scope operate.
+   */
+  releaseQuarantine: {
+    path: "/rigwarden.v1.FleetService/ReleaseQuarantine" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReleaseQuarantineRequest): Buffer =>
+      Buffer.from(ReleaseQuarantineRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReleaseQuarantineRequest => ReleaseQuarantineRequest.decode(value),
+    responseSerialize: (value: Event): Buffer => Buffer.from(Event.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Event => Event.decode(value),
+  },
 } as const;
 
 export interface FleetServiceServer extends UntypedServiceImplementation {
@@ -4688,6 +4798,12 @@ export interface FleetServiceServer extends UntypedServiceImplementation {
    * they would have decided, and when. Nothing is sent.
    */
   dryRunPolicies: handleUnaryCall<DryRunPoliciesRequest, DryRunPoliciesResponse>;
+  /**
+   * The operator fixed a quarantined rig: records an `operator.release` event (answered), the watchdog ladder
+   * starts again from its first step and the policies act on the rig again. NOT_FOUND for an unknown rig,
+   * FAILED_PRECONDITION when the rig is not quarantined, INVALID_ARGUMENT without a reason. Scope operate.
+   */
+  releaseQuarantine: handleUnaryCall<ReleaseQuarantineRequest, Event>;
 }
 
 export interface FleetServiceClient extends Client {
@@ -4927,6 +5043,26 @@ export interface FleetServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DryRunPoliciesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The operator fixed a quarantined rig: records an `operator.release` event (answered), the watchdog ladder
+   * starts again from its first step and the policies act on the rig again. NOT_FOUND for an unknown rig,
+   * FAILED_PRECONDITION when the rig is not quarantined, INVALID_ARGUMENT without a reason. Scope operate.
+   */
+  releaseQuarantine(
+    request: ReleaseQuarantineRequest,
+    callback: (error: ServiceError | null, response: Event) => void,
+  ): ClientUnaryCall;
+  releaseQuarantine(
+    request: ReleaseQuarantineRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Event) => void,
+  ): ClientUnaryCall;
+  releaseQuarantine(
+    request: ReleaseQuarantineRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Event) => void,
   ): ClientUnaryCall;
 }
 

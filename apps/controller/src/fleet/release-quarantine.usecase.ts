@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { RigEvent, isValidRigId, type Event, type ReleaseQuarantineRequest } from '@rigwarden/protocol';
+import { EventRepository } from '../persistence/event-repository';
+import { RigRepository } from '../persistence/rig-repository';
+import { TelemetryQueryRepository } from '../persistence/telemetry-query.repository';
+import { RigReconciler } from '../reconcile/rig-reconciler.service';
+import { FleetError } from './fleet-error';
+
+export const MAX_RELEASE_REASON_LENGTH = 500;
+
+/**
+ * The operator fixed a quarantined rig: an `operator.release` event (source "operator") records who and why, the
+ * quarantined flag clears, the quarantine alert resolves, and the reconciler restarts the watchdog ladder.
+ */
+@Injectable()
+export class ReleaseQuarantineUseCase {
+  constructor(
+    @Inject(RigRepository) private readonly rigs: RigRepository,
+    @Inject(TelemetryQueryRepository) private readonly queries: TelemetryQueryRepository,
+    @Inject(EventRepository) private readonly events: EventRepository,
+    @Inject(RigReconciler) private readonly reconciler: RigReconciler,
+  ) {}
+
+  /** `principal`: who asked ("apikey:<id>", "dashboard:<key id>"), recorded in the event message. */
+  async execute(request: ReleaseQuarantineRequest, principal: string): Promise<Event> {
+    if (!isValidRigId(request.rigId)) throw new FleetError('invalid_argument', `rig_id ${JSON.stringify(request.rigId)} is not a valid rig id`, 'rig_id');
+    const reason = request.reason.trim();
+    if (reason === '') throw new FleetError('invalid_argument', 'reason is required: say what was fixed (e.g. "replaced hashboard 2")', 'reason');
+    if (reason.length > MAX_RELEASE_REASON_LENGTH) throw new FleetError('invalid_argument', `reason must be at most ${MAX_RELEASE_REASON_LENGTH} characters, got ${reason.length}`, 'reason');
+    if (!(await this.rigs.getRig(request.rigId))) {
+      throw new FleetError('not_found', `no rig "${request.rigId}": the controller has never received telemetry for it`, 'rig_id');
+    }
+    if (!(await this.queries.quarantined([request.rigId])).has(request.rigId)) {
+      throw new FleetError('failed_precondition', `rig "${request.rigId}" is not quarantined: nothing to release`, 'rig_id');
+    }
+    const at = this.reconciler.clock.now(); // the reconciler's clock: a release is ordered against its decisions
+    const event = RigEvent.fromPartial({
+      eventId: randomUUID(), rigId: request.rigId, kind: 'operator.release', severity: 'info', reason,
+      message: `quarantine released by ${principal}: ${reason}; the watchdog ladder starts again from its first step`, at: new Date(at),
+    });
+    await this.events.recordEvent(event, 'operator');
+    this.reconciler.release(request.rigId, at, reason);
+    return { eventId: event.eventId, rigId: event.rigId, kind: event.kind, severity: event.severity, reason, message: event.message, at: new Date(at), source: 'operator', commandId: '' };
+  }
+}
