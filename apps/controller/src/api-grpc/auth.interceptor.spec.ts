@@ -141,7 +141,7 @@ describe('gRPC authentication interceptor', () => {
 
   it('refuses a read-only key on every mutating RPC and audits each refusal', async () => {
     const mutating = ALL_METHODS.filter((m) => isMutatingRpc(m.path));
-    expect(mutating.length).toBe(10); // 7 FleetService commands and spec changes, 3 AdminService changes
+    expect(mutating.length).toBe(11); // 8 FleetService commands, spec changes and releases, 3 AdminService changes
     const since = clock.now();
     clock.advance(1000);
     for (const def of mutating) expect((await invoke(def, grpcAuth(tokens.read))).code).toBe(status.PERMISSION_DENIED);
