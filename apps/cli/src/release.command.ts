@@ -1,0 +1,27 @@
+import { Event, ReleaseQuarantineRequest } from '@rigwarden/protocol';
+import { EXIT } from './exit-codes';
+import { UsageError, unary, value } from './fleet-command';
+import type { OperatorCommand } from './operator-command';
+
+/**
+ * rigctl release <rig-id> --reason TEXT: the operator fixed a quarantined rig; the watchdog ladder starts again from
+ * its first step. Exit 2 without a reason or when the rig is not quarantined, 3 for an unknown rig.
+ */
+export const releaseCommand: OperatorCommand = {
+  name: 'release',
+  usage: `release <rig-id> --reason TEXT
+                    release a quarantined rig after fixing it: the policies act on it again, the watchdog
+                    ladder starts from restart-miner (exit 2 if the rig is not quarantined)`,
+  flags: { reason: 'value' },
+  async run(ctx, args) {
+    const rigId = args.positional[0];
+    if (!rigId) throw new UsageError('release needs a rig id: rigctl release <rig-id> --reason TEXT');
+    if (args.positional.length > 1) throw new UsageError(`release takes one rig id, got ${args.positional.length}`);
+    const reason = value(args, 'reason')?.trim() ?? '';
+    if (reason === '') throw new UsageError('release needs --reason: say what was fixed (e.g. --reason "replaced hashboard 2")');
+    const event = await unary(ctx, ctx.client.releaseQuarantine, ReleaseQuarantineRequest.fromPartial({ rigId, reason }));
+    if (ctx.json) ctx.out(JSON.stringify(Event.toJSON(event), null, 2));
+    else ctx.out(`released rig ${event.rigId} at ${event.at?.toISOString() ?? '?'} (event ${event.eventId}): ${event.message}`);
+    return EXIT.OK;
+  },
+};
