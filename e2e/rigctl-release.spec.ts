@@ -90,7 +90,7 @@ describe('rigctl release against the built controller', () => {
         rigId: DEAD, minerId: 'm1', seq, collectedAt: new Date(), errors: [{ kind: 'unreachable', message: 'connect ECONNREFUSED 10.0.0.7:4028' }],
       })), { qos: 1 });
       void agent.publishAsync(topics.rig(HEALTHY, 'telemetry'), encodeJson(MinerSnapshot, MinerSnapshot.fromPartial({
-        rigId: HEALTHY, minerId: 'm1', seq, collectedAt: new Date(), model: 'Antminer S19', hashrateHs: 95e12,
+        rigId: HEALTHY, minerId: 'm1', seq, collectedAt: new Date(), model: 'Antminer S19', hashrate5sHs: 95e12, hashrateAvgHs: 95e12,
       })), { qos: 1 });
     };
     publish();
