@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Rig, isValidRigId } from '@rigwarden/protocol';
+import { Rig, isValidRigId, type Event } from '@rigwarden/protocol';
 import type { ApiScope } from '@rigwarden/security';
 import type { Clock } from '@rigwarden/shared';
 import type { ActiveAlert } from '../alerts/alert-types';
@@ -34,6 +34,8 @@ export interface DashboardApiDeps {
   adminTokenHint: string;
   /** The append-only audit log: every action attempted through the dashboard gets a row with its outcome. */
   audit: { append(record: AuditRecord): Promise<unknown> };
+  /** Releases a quarantined rig (ReleaseQuarantineUseCase); throws FleetError (404 unknown, 409 not quarantined). */
+  releaseQuarantine: (rigId: string, reason: string, principal: string) => Promise<Event>;
 }
 
 interface Caller {
@@ -43,7 +45,7 @@ interface Caller {
 }
 
 const RANGES: Record<string, number> = { '15m': 900_000, '1h': 3_600_000, '6h': 21_600_000, '24h': 86_400_000, '7d': 604_800_000, '30d': 2_592_000_000 };
-const ACTIONS = ['restart', 'switch-pool', 'apply-profile'] as const;
+const ACTIONS = ['restart', 'switch-pool', 'apply-profile', 'release'] as const;
 type Action = (typeof ACTIONS)[number];
 const MAX_ACTION_TIMEOUT_S = 600;
 
@@ -212,8 +214,9 @@ export class DashboardApi {
       await record('ok', { commandId: (result['command'] as { commandId?: string } | undefined)?.commandId ?? '' });
       return result;
     } catch (err) {
-      const outcome = err instanceof HttpError ? (err.status === 404 ? 'not_found' : err.status < 500 ? 'invalid' : 'failed') : 'failed';
-      await record(outcome, { error: err instanceof HttpError ? err.code : 'internal', field: err instanceof HttpError ? err.field ?? '' : '' });
+      const http = DashboardApi.toHttpError(err); // a use case's FleetError too (release)
+      const outcome = http ? (http.status === 404 ? 'not_found' : http.status < 500 ? 'invalid' : 'failed') : 'failed';
+      await record(outcome, { error: http ? http.code : 'internal', field: http ? http.field ?? '' : '' });
       throw err;
     }
   }
@@ -227,6 +230,12 @@ export class DashboardApi {
     }
     const reason = body['reason'] ?? '';
     if (typeof reason !== 'string' || reason.length > 500) throw new HttpError(400, 'invalid_argument', 'reason must be text of at most 500 characters', 'reason');
+    if (action === 'release') {
+      // Not a command: an operator.release event, and the reconciler starts the watchdog ladder again.
+      const event = await this.deps.releaseQuarantine(rigId, reason, caller.principal);
+      this.deps.view.markDirty(rigId);
+      return { event: { ...event, at: event.at?.getTime() ?? null } };
+    }
     const minerId = body['minerId'] ?? rig.miners[0]?.minerId ?? '';
     if (typeof minerId !== 'string' || (minerId !== '' && !rig.miners.some((m) => m.minerId === minerId))) {
       throw new HttpError(400, 'invalid_argument', `rig ${rigId} has no miner ${JSON.stringify(minerId)} (miners: ${rig.miners.map((m) => m.minerId).join(', ') || 'none'})`, 'minerId');

@@ -10,6 +10,7 @@ import { CommandDispatcher } from '../commands/command-dispatcher.service';
 import { CommandRepository } from '../commands/command-repository';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { FleetSpecService } from '../fleet/fleet-spec.service';
+import { ReleaseQuarantineUseCase } from '../fleet/release-quarantine.usecase';
 import { ListEventsUseCase } from '../fleet/list-events.usecase';
 import { MetricsService } from '../metrics/metrics.service';
 import { SqliteDatabase } from '../persistence/sqlite-database';
@@ -60,6 +61,7 @@ export class DashboardHttpServer implements OnModuleInit, OnModuleDestroy {
     @Inject(MetricsService) private readonly metrics: MetricsService,
     @Inject(AlertService) private readonly alerts: AlertService,
     @Inject(AuditRepository) private readonly audit: AuditRepository,
+    @Inject(ReleaseQuarantineUseCase) private readonly release: ReleaseQuarantineUseCase,
   ) {}
 
   /** host:port the dashboard listens on (after init). */
@@ -87,6 +89,7 @@ export class DashboardHttpServer implements OnModuleInit, OnModuleDestroy {
       },
       adminTokenHint: `the controller wrote an admin key to ${join(this.config.dataDir, ADMIN_TOKEN_FILE)} on first start`,
       audit: this.audit,
+      releaseQuarantine: (rigId, reason, principal) => this.release.execute({ rigId, reason }, principal),
     });
     if (!this.webRoot) this.logger.warn('the dashboard UI is not built (no dist/controller/web); the API still works. Run `npm run build`.');
 

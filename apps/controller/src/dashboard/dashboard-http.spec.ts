@@ -16,6 +16,7 @@ import {
 import { makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
 import { AppModule } from '../app.module';
 import { loadControllerConfig } from '../config/controller-config';
+import { EventRepository } from '../persistence/event-repository';
 import { SqliteDatabase } from '../persistence/sqlite-database';
 import { ApiKeyService } from '../security/api-key.service';
 import { DashboardHttpServer } from './dashboard-http.server';
@@ -282,6 +283,30 @@ describe('dashboard HTTP API', () => {
     const r = await call('/api/rigs/dash-a/actions', { key: operateKey, method: 'POST', body });
     expect(r.status).toBe(400);
     expect(r.body.error).toMatchObject({ code: 'invalid_argument', field });
+  });
+
+  it('releases a quarantined rig with an operate key and a reason: 409 when not quarantined, audited', async () => {
+    // No fleet spec here, so no policy quarantines: the watchdog's decision is seeded as the reconciler records it.
+    await app.get(EventRepository).recordEvent(RigEvent.fromPartial({
+      eventId: 'dash-b-quarantine', rigId: 'dash-b', kind: 'policy.quarantine', severity: 'critical', reason: 'ladder-exhausted', message: 'quarantined', at: new Date(),
+    }), 'watchdog');
+    app.get(FleetViewService).markDirty('dash-b');
+    const status = async (): Promise<string> => ((await call('/api/rigs/dash-b', { key: readKey })).body['summary'] as { status: string }).status;
+    await waitFor('dash-b quarantined in the dashboard', async () => ((await status()) === 'quarantined' ? true : undefined));
+
+    expect((await call('/api/rigs/dash-b/actions', { key: readKey, method: 'POST', body: { action: 'release', reason: 'fixed' } })).status).toBe(403);
+    const noReason = await call('/api/rigs/dash-b/actions', { key: operateKey, method: 'POST', body: { action: 'release' } });
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.error).toMatchObject({ code: 'invalid_argument', field: 'reason' });
+    const released = await call('/api/rigs/dash-b/actions', { key: operateKey, method: 'POST', body: { action: 'release', reason: 'swapped the PSU' } });
+    expect(released.status).toBe(202);
+    expect(released.body['event']).toMatchObject({ rigId: 'dash-b', kind: 'operator.release', source: 'operator', reason: 'swapped the PSU', at: expect.any(Number) });
+    await waitFor('dash-b no longer quarantined', async () => ((await status()) !== 'quarantined' ? true : undefined));
+    const again = await call('/api/rigs/dash-b/actions', { key: operateKey, method: 'POST', body: { action: 'release', reason: 'again' } });
+    expect(again.status).toBe(409);
+    expect(again.body.error?.message).toContain('not quarantined');
+    const rows = await app.get(SqliteDatabase).all<{ outcome: string }>("SELECT outcome FROM audit WHERE action = 'dashboard.release' AND target = 'dash-b' ORDER BY seq");
+    expect(rows.map((r) => r.outcome)).toEqual(['invalid', 'ok', 'invalid']);
   });
 
   it('audits every action attempted through the dashboard: who, which key, what, which rig, how it went', async () => {

@@ -473,6 +473,18 @@ async function runAction(rigId: string, body: Record<string, unknown>, what: str
   }
 }
 
+/** Release a quarantine: not a command, an operator.release event; the reason (what was fixed) is required. */
+async function releaseQuarantine(rigId: string): Promise<void> {
+  const reason = await confirmAction(`Release the quarantine of rig ${rigId}? The policies act on it again and the watchdog ladder starts over from restart-miner. Say what you fixed.`);
+  if (reason === undefined) return;
+  try {
+    await api<{ event: DashEvent }>(`/api/rigs/${encodeURIComponent(rigId)}/actions`, { method: 'POST', body: JSON.stringify({ action: 'release', reason }) });
+    toast(`Rig ${rigId} released from quarantine`, 'info');
+  } catch (err) {
+    toast(`Release refused: ${(err as Error).message}`, 'error');
+  }
+}
+
 // ---------- rig view ----------
 function commandRow(c: Command): HTMLElement {
   const stateCls = c.state === 'SUCCEEDED' ? 'ok' : ['FAILED', 'REJECTED', 'TIMED_OUT'].includes(c.state) ? 'bad' : 'pending';
@@ -524,6 +536,9 @@ function renderRig(rigId: string): () => void {
     const miners = detail.rig.miners ?? [];
     const actions = h('div', { class: 'actions' });
     if (canOperate) {
+      if (s.status === 'quarantined') {
+        actions.append(h('button', { id: 'action-release', class: 'warn', onclick: () => void releaseQuarantine(rigId) }, 'Release quarantine'));
+      }
       actions.append(h('button', { id: 'action-restart', onclick: () => void runAction(rigId, { action: 'restart' }, 'Restart the miner') }, 'Restart miner'));
       if (detail.profiles.length) {
         const sel = h('select', { id: 'profile-select', 'aria-label': 'Profile' }, ...detail.profiles.map((p) => h('option', { value: p }, p)));
