@@ -51,8 +51,12 @@ const OUTCOME: Partial<Record<CommandStateName, ActionOutcome>> = {
 export class RigReconciler implements OnModuleInit, OnModuleDestroy {
   private readonly logger = createLogger('controller.reconcile');
   private readonly histories = new Map<string, RigHistory>();
-  /** Releases not yet in the rig's history: taken in by its next reconcile (never lost to one running now). */
+  /**
+   * Releases and command outcomes not yet in the rig's history: taken in by its next reconcile (queued at once), so
+   * a reconcile running meanwhile, which writes back the history it read, cannot lose them.
+   */
   private readonly releases = new Map<string, ActionRecord[]>();
+  private readonly outcomes = new Map<string, Array<{ id: string; outcome: ActionOutcome }>>();
   private readonly queue = new Set<string>();
   private readonly running = new Set<string>();
   private readonly again = new Set<string>();
@@ -144,6 +148,8 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     let history = this.histories.get(rigId) ?? await this.restoreHistory(rigId, now);
     for (const release of this.releases.get(rigId) ?? []) history = appendAction(history, release);
     this.releases.delete(rigId);
+    for (const { id, outcome } of this.outcomes.get(rigId) ?? []) history = setActionOutcome(history, id, outcome);
+    this.outcomes.delete(rigId);
     const latest = observeSnapshot(snapshot, now);
     const last = history.observations[history.observations.length - 1];
     if (!last || latest.at > last.at) history = appendObservation(history, latest);
@@ -203,10 +209,9 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
   }
 
   private onFinished(command: CommandRecord): void {
-    const history = this.histories.get(command.rigId);
     const outcome = OUTCOME[command.state];
-    if (!history || !outcome || !command.requestedBy.startsWith('policy:')) return;
-    this.histories.set(command.rigId, setActionOutcome(history, command.id, outcome));
+    if (!outcome || !command.requestedBy.startsWith('policy:')) return;
+    this.outcomes.set(command.rigId, [...(this.outcomes.get(command.rigId) ?? []), { id: command.id, outcome }]);
     this.enqueue(command.rigId);
   }
 }
