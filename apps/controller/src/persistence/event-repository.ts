@@ -83,10 +83,10 @@ export class EventRepository {
       `SELECT e.kind, e.reason, e.at, e.source, e.command_id, c.state AS command_state, c.payload AS command_payload
        FROM events e LEFT JOIN commands c ON c.id = e.command_id AND e.command_id <> ''
        WHERE e.rig_id = ? AND (e.kind LIKE 'policy.%' OR e.kind = 'operator.release')
-         AND (e.at >= ? OR e.rowid = (SELECT q.rowid FROM events q WHERE q.rig_id = e.rig_id
+         AND (e.at >= ? OR e.rowid = (SELECT q.rowid FROM events q WHERE q.rig_id = ?
            AND q.kind IN ('policy.quarantine', 'policy.release', 'operator.release') ORDER BY q.at DESC, q.rowid DESC LIMIT 1))
        ORDER BY e.at, e.rowid`,
-      [rigId, since],
+      [rigId, since, rigId],
     );
   }
 
