@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { observeSnapshot, replayRig } from '@rigwarden/policy';
-import { isValidRigId, type DryRunPoliciesRequest, type DryRunPoliciesResponse } from '@rigwarden/protocol';
+import { type DryRunPoliciesRequest, type DryRunPoliciesResponse } from '@rigwarden/protocol';
 import { systemClock, type Clock } from '@rigwarden/shared';
 import { RigRepository } from '../persistence/rig-repository';
 import { TelemetryQueryRepository } from '../persistence/telemetry-query.repository';
 import { FleetError } from './fleet-error';
 import { parseFleetYaml, type FleetSpec } from './fleet-spec';
 import { FleetSpecService } from './fleet-spec.service';
+import { requireRigId, timeRange } from './request-arguments';
 
 /** Without `from`: this long before `to`. */
 export const DEFAULT_REPLAY_MS = 6 * 3_600_000;
@@ -29,10 +30,8 @@ export class DryRunPoliciesUseCase {
   ) {}
 
   async execute(request: DryRunPoliciesRequest): Promise<DryRunPoliciesResponse> {
-    if (!isValidRigId(request.rigId)) throw new FleetError('invalid_argument', `rig_id ${JSON.stringify(request.rigId)} is not a valid rig id`, 'rig_id');
-    const to = request.to?.getTime() ?? this.clock.now();
-    const from = request.from?.getTime() ?? to - DEFAULT_REPLAY_MS;
-    if (from >= to) throw new FleetError('invalid_argument', `from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()})`, 'from');
+    requireRigId(request.rigId);
+    const { from, to } = timeRange(request, this.clock.now(), DEFAULT_REPLAY_MS);
     let fleet: FleetSpec = this.fleet.spec;
     if (request.fleetYaml !== '') {
       try {

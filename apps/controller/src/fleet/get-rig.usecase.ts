@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isValidRigId, type GetRigRequest, type Rig } from '@rigwarden/protocol';
+import { type GetRigRequest, type Rig } from '@rigwarden/protocol';
 import { RigRepository } from '../persistence/rig-repository';
 import { FleetError } from './fleet-error';
+import { requireRigId } from './request-arguments';
 import { RigView } from './rig-view';
 
 @Injectable()
@@ -12,9 +13,7 @@ export class GetRigUseCase {
   ) {}
 
   async execute(request: GetRigRequest): Promise<Rig> {
-    if (!isValidRigId(request.rigId)) {
-      throw new FleetError('invalid_argument', `rig_id ${JSON.stringify(request.rigId)} is not a valid rig id`, 'rig_id');
-    }
+    requireRigId(request.rigId);
     const record = await this.rigs.getRig(request.rigId);
     if (!record) throw new FleetError('not_found', `no rig "${request.rigId}": the controller has never received telemetry for it`, 'rig_id');
     return (await this.view.toRigs([record]))[0]!;

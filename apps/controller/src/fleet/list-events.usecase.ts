@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isValidRigId, type ListEventsRequest, type ListEventsResponse } from '@rigwarden/protocol';
+import { type ListEventsRequest, type ListEventsResponse } from '@rigwarden/protocol';
 import { EventRepository } from '../persistence/event-repository';
 import { RigRepository } from '../persistence/rig-repository';
 import { FleetError } from './fleet-error';
+import { requireRigId } from './request-arguments';
 
 export const DEFAULT_EVENT_LIMIT = 100;
 export const MAX_EVENT_LIMIT = 1000;
@@ -16,7 +17,7 @@ export class ListEventsUseCase {
   ) {}
 
   async execute(request: ListEventsRequest): Promise<ListEventsResponse> {
-    if (!isValidRigId(request.rigId)) throw new FleetError('invalid_argument', `rig_id ${JSON.stringify(request.rigId)} is not a valid rig id`, 'rig_id');
+    requireRigId(request.rigId);
     const limit = request.limit === 0 ? DEFAULT_EVENT_LIMIT : request.limit;
     if (limit > MAX_EVENT_LIMIT) throw new FleetError('invalid_argument', `limit must be at most ${MAX_EVENT_LIMIT}, got ${request.limit}`, 'limit');
     const rows = await this.events.eventsForRig(request.rigId, limit, request.since?.getTime() ?? 0);

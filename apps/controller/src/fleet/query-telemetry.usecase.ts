@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  TelemetryResolution, isValidRigId, type MinerSnapshot, type QueryTelemetryRequest, type QueryTelemetryResponse, type TelemetryPoint,
+  TelemetryResolution, type MinerSnapshot, type QueryTelemetryRequest, type QueryTelemetryResponse, type TelemetryPoint,
 } from '@rigwarden/protocol';
 import { systemClock, type Clock } from '@rigwarden/shared';
 import { RigRepository } from '../persistence/rig-repository';
 import { RollupRepository, type Resolution, type RollupRow } from '../persistence/rollup-repository';
 import { TelemetryQueryRepository, type StoredSnapshot } from '../persistence/telemetry-query.repository';
 import { FleetError } from './fleet-error';
+import { requireRigId, timeRange } from './request-arguments';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -74,10 +75,8 @@ export class QueryTelemetryUseCase {
   ) {}
 
   async execute(request: QueryTelemetryRequest): Promise<QueryTelemetryResponse> {
-    if (!isValidRigId(request.rigId)) throw new FleetError('invalid_argument', `rig_id ${JSON.stringify(request.rigId)} is not a valid rig id`, 'rig_id');
-    const to = request.to?.getTime() ?? this.clock.now();
-    const from = request.from?.getTime() ?? to - DEFAULT_RANGE_MS;
-    if (from >= to) throw new FleetError('invalid_argument', `from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()})`, 'from');
+    requireRigId(request.rigId);
+    const { from, to } = timeRange(request, this.clock.now(), DEFAULT_RANGE_MS);
     const limit = request.limit === 0 ? DEFAULT_POINTS : request.limit;
     if (limit > MAX_POINTS) throw new FleetError('invalid_argument', `limit must be at most ${MAX_POINTS}, got ${request.limit}`, 'limit');
     if (!Object.values(TelemetryResolution).includes(request.resolution) || request.resolution < 0) {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { RigEvent, isValidRigId, type Event, type ReleaseQuarantineRequest } from '@rigwarden/protocol';
+import { RigEvent, type Event, type ReleaseQuarantineRequest } from '@rigwarden/protocol';
 import { EventRepository } from '../persistence/event-repository';
 import { RigRepository } from '../persistence/rig-repository';
 import { TelemetryQueryRepository } from '../persistence/telemetry-query.repository';
 import { RigReconciler } from '../reconcile/rig-reconciler.service';
 import { FleetError } from './fleet-error';
+import { requireRigId } from './request-arguments';
 
 export const MAX_RELEASE_REASON_LENGTH = 500;
 
@@ -24,7 +25,7 @@ export class ReleaseQuarantineUseCase {
 
   /** `principal`: who asked ("apikey:<id>", "dashboard:<key id>"), recorded in the event message. */
   async execute(request: ReleaseQuarantineRequest, principal: string): Promise<Event> {
-    if (!isValidRigId(request.rigId)) throw new FleetError('invalid_argument', `rig_id ${JSON.stringify(request.rigId)} is not a valid rig id`, 'rig_id');
+    requireRigId(request.rigId);
     const reason = request.reason.trim();
     if (reason === '') throw new FleetError('invalid_argument', 'reason is required: say what was fixed (e.g. "replaced hashboard 2")', 'reason');
     if (reason.length > MAX_RELEASE_REASON_LENGTH) throw new FleetError('invalid_argument', `reason must be at most ${MAX_RELEASE_REASON_LENGTH} characters, got ${reason.length}`, 'reason');
