@@ -1,11 +1,8 @@
-import { FleetServiceClient } from '@rigwarden/protocol';
 import { dryRunPoliciesCommand } from './dry-run-policies.command';
 import { eventsCommand } from './events.command';
-import { exitCodeForStatus } from './exit-codes';
-import {
-  EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, explainGrpcError, isServiceError, parseCommandArgs, type FleetCommand,
-} from './fleet-command';
-import { authMetadata, channelCredentials, type ConnectionOptions } from './grpc-client';
+import type { FleetCommand } from './fleet-command';
+import type { ConnectionOptions } from './grpc-client';
+import { runOperatorCommand } from './operator-command';
 import { rigCommand } from './rig.command';
 import { rigsCommand } from './rigs.command';
 import { specCommand } from './spec.command';
@@ -43,36 +40,6 @@ export interface RunOptions {
 }
 
 /** Runs one subcommand (`argv` without its name); answers its exit code (exit-codes.ts: the same for every subcommand). */
-export async function runFleetCommand(command: FleetCommand, argv: readonly string[], connection: ConnectionOptions, usage: string, io: RunOptions = {}): Promise<number> {
-  const out = io.out ?? ((text: string) => console.log(text));
-  const err = io.err ?? ((text: string) => console.error(text));
-  let client: FleetServiceClient | undefined;
-  try {
-    const args = parseCommandArgs(argv, command.flags);
-    if (args.switches.has('help')) {
-      out(`usage: rigctl [connection options] ${command.usage}\n\n${usage}`);
-      return EXIT_OK;
-    }
-    const timeoutText = args.values.get('timeout')?.[0];
-    const timeoutMs = timeoutText === undefined ? 10_000 : Number(timeoutText);
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError('--timeout needs a positive number of milliseconds');
-    client = new FleetServiceClient(connection.server, channelCredentials(connection));
-    return await command.run({
-      client, metadata: authMetadata(connection), server: connection.server, timeoutMs, json: args.switches.has('json'),
-      now: io.now ?? (() => Date.now()), out, err,
-    }, args);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      err(`rigctl: ${e.message}\n\nusage: rigctl [connection options] ${command.usage}`);
-      return EXIT_USAGE;
-    }
-    if (isServiceError(e)) {
-      err(`rigctl: ${explainGrpcError(e, connection.server)}`);
-      return exitCodeForStatus(e.code);
-    }
-    err(`rigctl: ${e instanceof Error ? e.message : String(e)}`);
-    return EXIT_FAILED;
-  } finally {
-    client?.close();
-  }
+export function runFleetCommand(command: FleetCommand, argv: readonly string[], connection: ConnectionOptions, usage: string, io: RunOptions = {}): Promise<number> {
+  return runOperatorCommand(command, argv, connection, { ...io, helpFooter: usage });
 }

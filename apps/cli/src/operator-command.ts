@@ -43,6 +43,8 @@ export interface RunIo {
   now?: () => number;
   /** Whether stderr is a terminal (the bulk progress bar); default process.stderr.isTTY. */
   tty?: boolean;
+  /** What --help prints under the command's usage line; default the exit-code table. */
+  helpFooter?: string;
 }
 
 /** What an operator command gets besides the common context. */
@@ -55,10 +57,12 @@ export interface OperatorCommand extends Omit<FleetCommand, 'run'> {
 }
 
 /**
- * Runs one operator command (`argv` without its name) and answers its exit code: 0 ok, 1 the command failed, was
+ * Runs one rigctl subcommand over FleetService (`argv` without its name) and answers its exit code: 0 ok, 1 the command failed, was
  * rejected or timed out, 2 usage or invalid argument, 3 not found, 4 unauthenticated or permission denied, 5 the
  * controller is unreachable.
  */
+const EXIT_CODES_HELP = 'exit codes: 0 ok, 1 command failed/rejected/timed out, 2 usage or invalid argument, 3 not found, 4 unauthenticated or denied, 5 controller unreachable';
+
 export async function runOperatorCommand(command: OperatorCommand, argv: readonly string[], connection: ConnectionOptions, io: RunIo = {}): Promise<number> {
   const out = io.out ?? ((text: string) => console.log(text));
   const err = io.err ?? ((text: string) => console.error(text));
@@ -66,7 +70,7 @@ export async function runOperatorCommand(command: OperatorCommand, argv: readonl
   try {
     const args = parseCommandArgs(argv, command.flags);
     if (args.switches.has('help')) {
-      out(`usage: rigctl [connection options] ${command.usage}\n\nexit codes: 0 ok, 1 command failed/rejected/timed out, 2 usage or invalid argument, 3 not found, 4 unauthenticated or denied, 5 controller unreachable`);
+      out(`usage: rigctl [connection options] ${command.usage}\n\n${io.helpFooter ?? EXIT_CODES_HELP}`);
       return EXIT.OK;
     }
     const timeoutText = value(args, 'timeout');
