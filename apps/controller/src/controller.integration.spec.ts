@@ -15,6 +15,7 @@ import { AppModule } from './app.module';
 import { loadControllerConfig, type ControllerConfig } from './config/controller-config';
 import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
 import { EventRepository } from './persistence/event-repository';
+import { SqliteDatabase } from './persistence/sqlite-database';
 
 function snapshot(rigId: string, seq: number, extra: Partial<MinerSnapshot> = {}): MinerSnapshot {
   return MinerSnapshot.fromPartial({
@@ -97,6 +98,30 @@ describe('controller: MQTT ingest -> SQLite -> gRPC', () => {
     expect(ingest.counters.invalid - before).toBe(3);
     expect((await getRig('rig-bad')).lastSeq).toBe(2);
     await expect(getRig('someone-else')).rejects.toMatchObject({ code: status.NOT_FOUND });
+  });
+
+  it('keeps the snapshots of a batch whose write fails and stores them once SQLite takes writes again', async () => {
+    const other = await SqliteDatabase.open(join(dir.path, 'rigwarden.db'));
+    try {
+      // A trigger on another connection makes every snapshot INSERT fail, as a full disk or a broken file would.
+      await other.exec("CREATE TRIGGER refuse_snapshots BEFORE INSERT ON snapshots BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END");
+      const errorsBefore = ingest.counters.flushErrors;
+      const storedBefore = ingest.counters.stored;
+      for (let seq = 1; seq <= 5; seq++) {
+        await publisher.publishAsync(topics.rig('rig-retry', 'telemetry'), encodeJson(MinerSnapshot, snapshot('rig-retry', seq)), { qos: 1 });
+      }
+      await waitFor('a failed batch write', () => (ingest.counters.flushErrors > errorsBefore ? true : undefined));
+      await waitFor('all five held for the next try', () => (ingest.pendingSnapshots === 5 ? true : undefined));
+      expect(ingest.counters.stored).toBe(storedBefore);
+      await other.exec('DROP TRIGGER refuse_snapshots');
+      await waitFor('the kept batch to be stored', () => (ingest.counters.stored - storedBefore === 5 ? true : undefined), 10_000);
+      expect(await other.all('SELECT seq FROM snapshots WHERE rig_id = ? ORDER BY seq', ['rig-retry'])).toEqual([1, 2, 3, 4, 5].map((seq) => ({ seq })));
+      expect((await getRig('rig-retry')).lastSeq).toBe(5);
+      expect(ingest.pendingSnapshots).toBe(0);
+    } finally {
+      await other.exec('DROP TRIGGER IF EXISTS refuse_snapshots');
+      await other.close();
+    }
   });
 
   it('marks a rig offline from its retained last-will state', async () => {

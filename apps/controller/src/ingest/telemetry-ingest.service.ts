@@ -1,14 +1,14 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
-  ProtocolError, RigTopics, decodeAgentStatus, type CommandResult, decodeCommandResult, decodeRigEvent, decodeRigState, decodeSnapshot, type MinerSnapshot,
+  ProtocolError, RigTopics, decodeAgentStatus, type CommandResult, decodeCommandResult, decodeRigEvent, decodeRigState, decodeSnapshot,
 } from '@rigwarden/protocol';
 import { createLogger } from '@rigwarden/shared';
 import { EmbeddedBrokerService } from '../broker/embedded-broker.service';
 import { mqttTlsOptions } from '../security/tls-credentials';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { EventRepository } from '../persistence/event-repository';
-import { RigRepository } from '../persistence/rig-repository';
+import { RigRepository, SnapshotBatch } from '../persistence/rig-repository';
 import { emptyIngestCounters, type IngestCounters } from './ingest-counters';
 
 /** MQTT 5 session expiry with --mqtt-shared-group: the broker keeps this controller's queue for a day while it is away. */
@@ -27,9 +27,8 @@ const MAX_UNWRITTEN_BATCHES = 4;
 export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = createLogger('controller.ingest');
   private client: MqttClient | undefined;
-  private pending: MinerSnapshot[] = [];
-  /** The validated payload of each pending snapshot, stored as received (its UTF-8 bytes: cheaper to bind than a string). */
-  private pendingJson: Buffer[] = [];
+  /** Snapshots for the next batch write, each with its validated payload as received (its UTF-8 bytes: cheaper to bind than a string). */
+  private pending = new SnapshotBatch();
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   /** Snapshots handed to a batch write that has not finished yet. */
@@ -72,7 +71,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
 
   /** Snapshots received and not yet written (metrics: ingest queue depth). */
   get pendingSnapshots(): number {
-    return this.pending.length;
+    return this.pending.size;
   }
 
   async onModuleInit(): Promise<void> {
@@ -171,7 +170,8 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
         if (snapshot.rigId !== parsed.rigId) {
           throw new ProtocolError(`rigId "${snapshot.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
         }
-        this.enqueue(snapshot, payload);
+        this.pending.add(snapshot, payload);
+        this.enqueued();
       } else if (parsed.kind === 'state') {
         if (payload.length === 0) return; // a cleared retained message
         const state = decodeRigState(payload);
@@ -234,7 +234,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
    * holds the backlog (deploy/mosquitto.conf sizes its queue for that), not the controller's memory.
    */
   private afterMessage(done: () => void): void {
-    if (this.writing + this.pending.length > MAX_UNWRITTEN_BATCHES * this.config.ingest.batchSize) {
+    if (this.writing + this.pending.size > MAX_UNWRITTEN_BATCHES * this.config.ingest.batchSize) {
       this.sinceYield = 0;
       void this.flushing.then(done);
     } else if (++this.sinceYield >= YIELD_EVERY) {
@@ -251,10 +251,8 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
    * gather and the next write takes them all as soon as it ends (or as soon as batchSize of them are waiting). So a
    * lone fault snapshot waits for no timer, and a burst is written in large batches.
    */
-  private enqueue(snapshot: MinerSnapshot, json: Buffer): void {
-    this.pending.push(snapshot);
-    this.pendingJson.push(json);
-    if (this.pending.length >= this.config.ingest.batchSize) void this.flush();
+  private enqueued(): void {
+    if (this.pending.size >= this.config.ingest.batchSize) void this.flush();
     else if (this.writing === 0 && !this.flushSoon && !this.flushTimer) {
       this.flushSoon = true;
       setImmediate(() => {
@@ -268,32 +266,30 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
   /** Writes what is pending; batches are written one after another, in arrival order. */
   flush(): Promise<void> {
     const batch = this.pending;
-    const json = this.pendingJson;
-    this.pending = [];
-    this.pendingJson = [];
-    if (batch.length === 0) return this.flushing;
-    this.writing += batch.length;
+    const size = batch.size;
+    if (size === 0) return this.flushing;
+    this.pending = new SnapshotBatch();
+    this.writing += size;
     this.flushing = this.flushing.then(async () => {
       try {
-        const result = await this.rigs.writeSnapshots(batch, json);
+        const result = await this.rigs.writeBatch(batch);
         this.counters.flushes++;
         this.counters.stored += result.inserted;
-        for (const rigId of new Set(batch.map((s) => s.rigId))) for (const l of this.rigListeners) l(rigId);
+        for (const rigId of batch.rigIds()) for (const l of this.rigListeners) l(rigId);
         this.counters.duplicates += result.duplicates;
         if (result.duplicates > 0) this.logger.debug('dropped duplicate snapshots', { count: result.duplicates });
       } catch (err) {
         this.counters.flushErrors++;
         // Keep the batch: put it back in front so nothing is lost, and retry on the next flush.
         this.pending = batch.concat(this.pending);
-        this.pendingJson = json.concat(this.pendingJson);
-        this.logger.error('cannot store snapshots; will retry', { count: batch.length, retryMs: this.config.ingest.retryMs, error: err as Error });
+        this.logger.error('cannot store snapshots; will retry', { count: size, retryMs: this.config.ingest.retryMs, error: err as Error });
         if (!this.flushTimer) this.flushTimer = setTimeout(() => { this.flushTimer = undefined; void this.flush(); }, this.config.ingest.retryMs);
         return;
       } finally {
-        this.writing -= batch.length;
+        this.writing -= size;
       }
       // What gathered during this write goes next (unless a full batch already went).
-      if (this.writing === 0 && this.pending.length > 0 && !this.flushTimer) void this.flush();
+      if (this.writing === 0 && this.pending.size > 0 && !this.flushTimer) void this.flush();
     });
     return this.flushing;
   }

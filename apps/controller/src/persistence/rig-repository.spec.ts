@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { MinerSnapshot, RigState } from '@rigwarden/protocol';
 import { makeTempDir, type TempDir } from '@rigwarden/testing';
 import { migrate, MIGRATIONS } from './migrations';
-import { RigRepository } from './rig-repository';
+import { RigRepository, SnapshotBatch } from './rig-repository';
 import { SqliteDatabase } from './sqlite-database';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
@@ -206,6 +206,34 @@ describe('schema v4 (snapshots in a rowid table, status pointing at its snapshot
     expect((await repo.getRig('r2'))!.miners).toEqual([pruned]);
     expect(await db.get('SELECT COUNT(*) AS n FROM snapshots')).toEqual({ n: 3 });
     expect(await repo.writeSnapshots([snap('r1', 7), snap('r1', 8)])).toEqual({ inserted: 1, duplicates: 1 });
+  });
+});
+
+describe('SnapshotBatch', () => {
+  const batchOf = (...snaps: MinerSnapshot[]): SnapshotBatch => {
+    const b = new SnapshotBatch();
+    for (const s of snaps) b.add(s, JSON.stringify(MinerSnapshot.toJSON(s)));
+    return b;
+  };
+  const newest = (b: SnapshotBatch): Array<[string, string, number, number | undefined]> =>
+    b.newest().map((s) => [s.rigId, s.minerId, s.seq, s.hashrate5sHs]).sort() as Array<[string, string, number, number | undefined]>;
+
+  it('holds each row as its INSERT parameters and only the newest snapshot of each miner', () => {
+    const b = batchOf(snap('r1', 1, 'm1', 10), snap('r1', 3, 'm1', 30), snap('r1', 2, 'm2', 20), snap('r2', 1, 'm1', 5), snap('r1', 3, 'm1', 99));
+    expect(b.size).toBe(5);
+    expect(b.params.slice(0, 7)).toEqual(['r1', 1, 'm1', T0 + 1000, 10, 61, JSON.stringify(MinerSnapshot.toJSON(snap('r1', 1, 'm1', 10)))]);
+    // A repeated seq keeps the first: it is the row the INSERT stores.
+    expect(newest(b)).toEqual([['r1', 'm1', 3, 30], ['r1', 'm2', 2, 20], ['r2', 'm1', 1, 5]]);
+    expect([...b.rigIds()].sort()).toEqual(['r1', 'r2']);
+  });
+
+  it('puts a failed batch back in front of what arrived meanwhile, rows in order and the newest per miner kept', () => {
+    const failed = batchOf(snap('r1', 4, 'm1', 40), snap('r2', 9, 'm1', 90));
+    const later = batchOf(snap('r1', 5, 'm1', 50), snap('r2', 8, 'm1', 80), snap('r3', 1, 'm1', 1));
+    const both = failed.concat(later);
+    expect(both.size).toBe(5);
+    expect([0, 1, 2, 3, 4].map((k) => [both.params[k * 7], both.params[k * 7 + 1]])).toEqual([['r1', 4], ['r2', 9], ['r1', 5], ['r2', 8], ['r3', 1]]);
+    expect(newest(both)).toEqual([['r1', 'm1', 5, 50], ['r2', 'm1', 9, 90], ['r3', 'm1', 1, 1]]);
   });
 });
 

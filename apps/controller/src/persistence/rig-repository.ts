@@ -56,6 +56,55 @@ const upsertRigs = statementText((rows) =>
    ON CONFLICT (rig_id) DO UPDATE SET last_seen = MAX(COALESCE(rigs.last_seen, 0), excluded.last_seen),
      last_seq = MAX(rigs.last_seq, excluded.last_seq), agent_id = excluded.agent_id`);
 
+/** Columns of one snapshot row in a SnapshotBatch's parameters. */
+const SNAPSHOT_COLUMNS = 7;
+
+/**
+ * Snapshots gathered for one batch write, held as they will be bound: the INSERT parameters of each row (its
+ * payload as received) plus the newest snapshot of each miner for the latest status. Ingest keeps thousands of
+ * snapshots waiting for SQLite under load; holding a handful of values per row instead of each decoded snapshot (some
+ * thirty objects) keeps what the garbage collector must copy and promote small, and older snapshots of a miner are
+ * dropped as soon as a newer one arrives.
+ */
+export class SnapshotBatch {
+  readonly params: SqlValue[] = [];
+  private readonly newestPerMiner = new Map<string, MinerSnapshot>();
+
+  get size(): number {
+    return this.params.length / SNAPSHOT_COLUMNS;
+  }
+
+  add(s: MinerSnapshot, json: string | Buffer): void {
+    this.params.push(s.rigId, s.seq, s.minerId, s.collectedAt!.getTime(), s.hashrate5sHs ?? s.hashrateAvgHs ?? null, maxTemp(s), json);
+    const key = `${s.rigId}\u0000${s.minerId}`;
+    const held = this.newestPerMiner.get(key);
+    // On a repeated seq the first one is kept: it is the row the INSERT stores.
+    if (held === undefined || held.seq < s.seq) this.newestPerMiner.set(key, s);
+  }
+
+  /** This batch followed by `later` (a failed batch goes back in front of what arrived meanwhile). */
+  concat(later: SnapshotBatch): SnapshotBatch {
+    const both = new SnapshotBatch();
+    for (const p of this.params) both.params.push(p);
+    for (const p of later.params) both.params.push(p);
+    for (const s of this.newestPerMiner.values()) both.newestPerMiner.set(`${s.rigId}\u0000${s.minerId}`, s);
+    for (const [key, s] of later.newestPerMiner) if ((both.newestPerMiner.get(key)?.seq ?? 0) < s.seq) both.newestPerMiner.set(key, s);
+    return both;
+  }
+
+  /** The newest snapshot of each miner in the batch. */
+  newest(): MinerSnapshot[] {
+    return [...this.newestPerMiner.values()];
+  }
+
+  /** Every rig with a snapshot in the batch. */
+  rigIds(): Set<string> {
+    const ids = new Set<string>();
+    for (const s of this.newestPerMiner.values()) ids.add(s.rigId);
+    return ids;
+  }
+}
+
 /**
  * Rigs, their latest status, and raw snapshots.
  *
@@ -73,44 +122,46 @@ export class RigRepository {
 
   /**
    * Stores a batch of decoded snapshots in one transaction. Duplicates (rig, seq) are skipped.
-   * `json` is each snapshot's proto3 JSON text; ingest passes the validated payload as received, so nothing is
-   * serialised again on the hot path: as the MQTT payload's bytes, which SQLite takes as UTF-8 text (CAST AS TEXT)
-   * without the conversion a JS string needs at binding (about 4 % less CPU in the ingest bench). Each table gets one multi-row statement per 250 rows, through statements
-   * that stay prepared; the latest status is written once per miner and rig per batch (its newest new snapshot).
+   * `json` is each snapshot's proto3 JSON text (by default serialised here); ingest gathers its batches in a
+   * SnapshotBatch instead and calls writeBatch.
    */
-  async writeSnapshots(batch: MinerSnapshot[], json: Array<string | Buffer> = batch.map((s) => JSON.stringify(MinerSnapshot.toJSON(s)))): Promise<WriteResult> {
-    if (batch.length === 0) return { inserted: 0, duplicates: 0 };
+  writeSnapshots(batch: MinerSnapshot[], json: Array<string | Buffer> = batch.map((s) => JSON.stringify(MinerSnapshot.toJSON(s)))): Promise<WriteResult> {
     if (json.length !== batch.length) throw new RangeError(`writeSnapshots: ${batch.length} snapshots but ${json.length} JSON texts`);
-    const snapshotParams: SqlValue[] = [];
-    for (let k = 0; k < batch.length; k++) {
-      const s = batch[k]!;
-      snapshotParams.push(s.rigId, s.seq, s.minerId, s.collectedAt!.getTime(), s.hashrate5sHs ?? s.hashrateAvgHs ?? null, maxTemp(s), json[k]!);
-    }
-    let written: { inserted: number; perMiner: MinerSnapshot[]; perRig: MinerSnapshot[] };
+    const rows = new SnapshotBatch();
+    for (let k = 0; k < batch.length; k++) rows.add(batch[k]!, json[k]!);
+    return this.writeBatch(rows);
+  }
+
+  /**
+   * Stores a SnapshotBatch in one transaction. Duplicates (rig, seq) are skipped. Each table gets one multi-row
+   * statement per 250 rows, through statements that stay prepared; the latest status is written once per miner and
+   * rig per batch (its newest snapshot).
+   */
+  async writeBatch(batch: SnapshotBatch): Promise<WriteResult> {
+    const size = batch.size;
+    if (size === 0) return { inserted: 0, duplicates: 0 };
+    let written: { inserted: number; newest: MinerSnapshot[] };
     try {
       written = await this.db.transaction(async (tx) => {
-        const chunks = await this.inChunks<{ changes: number; lastID: number }>(snapshotParams, 7, insertSnapshots,
+        const chunks = await this.inChunks<{ changes: number; lastID: number }>(batch.params, SNAPSHOT_COLUMNS, insertSnapshots,
           (sql, params) => tx.runCached(sql, params).then((r) => [r]), (sql, params) => tx.run(sql, params).then((r) => [r]));
         const inserted = chunks.reduce((n, c) => n + c.changes, 0);
-        let added = batch;
-        if (inserted < batch.length) {
+        let newest = batch.newest();
+        if (inserted < size) {
           // Duplicates were skipped; no RETURNING (one JS object per row), since they are rare. The rows inserted in
           // this transaction got consecutive rowids (max + 1, no other writer), the last one is the highest lastID.
+          // A miner's newest snapshot that was a duplicate is already in its status (stored with it, or with a newer
+          // one), and so is anything older of that miner in this batch: its status is left as it is.
           const lastID = Math.max(...chunks.map((c) => c.lastID));
           const stored = inserted === 0 ? [] : await tx.all<{ rig_id: string; seq: number }>('SELECT rig_id, seq FROM snapshots WHERE id > ? AND id <= ?', [lastID - inserted, lastID]);
           const isNew = new Set(stored.map((r) => `${r.rig_id}\u0000${r.seq}`));
-          added = batch.filter((s) => isNew.delete(`${s.rigId}\u0000${s.seq}`)); // delete: a repeat within the batch is not new
+          newest = newest.filter((s) => isNew.has(`${s.rigId}\u0000${s.seq}`));
         }
-        // Latest status: only the newest new snapshot per miner and per rig.
-        const newestPerMiner = new Map<string, MinerSnapshot>();
+        // The newest per rig is the newest of its miners' newest (seq counts per rig).
         const newestPerRig = new Map<string, MinerSnapshot>();
-        for (const s of added) {
-          const mk = `${s.rigId}\u0000${s.minerId}`;
-          if ((newestPerMiner.get(mk)?.seq ?? 0) < s.seq) newestPerMiner.set(mk, s);
-          if ((newestPerRig.get(s.rigId)?.seq ?? 0) < s.seq) newestPerRig.set(s.rigId, s);
-        }
+        for (const s of newest) if ((newestPerRig.get(s.rigId)?.seq ?? 0) < s.seq) newestPerRig.set(s.rigId, s);
         const minerParams: SqlValue[] = [];
-        for (const s of newestPerMiner.values()) minerParams.push(s.rigId, s.minerId, s.seq, s.collectedAt!.getTime());
+        for (const s of newest) minerParams.push(s.rigId, s.minerId, s.seq, s.collectedAt!.getTime());
         const rigParams: SqlValue[] = [];
         for (const s of newestPerRig.values()) rigParams.push(s.rigId, s.agentId || null, s.collectedAt!.getTime(), s.seq);
         const run = (sql: string, params: SqlValue[]): Promise<unknown[]> => tx.runCached(sql, params).then(() => []);
@@ -119,18 +170,18 @@ export class RigRepository {
           this.inChunks(minerParams, 4, upsertMinerStatus, run, runOnce),
           this.inChunks(rigParams, 4, upsertRigs, run, runOnce),
         ]);
-        return { inserted: added.length, perMiner: [...newestPerMiner.values()], perRig: [...newestPerRig.values()] };
+        return { inserted, newest };
       });
     } catch (err) {
       this.latest.clear(); // a rolled-back batch may have been read inside its transaction
-      for (const s of batch) this.touch(s.rigId);
+      for (const rigId of batch.rigIds()) this.touch(rigId);
       throw err;
     }
     // A getRig that read these rigs while this transaction ran may hold older status: it must not be cached.
-    for (const s of batch) this.touch(s.rigId);
-    for (const s of written.perMiner) this.rememberMiner(s);
-    for (const s of written.perRig) this.rememberRig(s);
-    return { inserted: written.inserted, duplicates: batch.length - written.inserted };
+    for (const rigId of batch.rigIds()) this.touch(rigId);
+    for (const s of written.newest) this.rememberMiner(s);
+    for (const s of written.newest) this.rememberRig(s);
+    return { inserted: written.inserted, duplicates: size - written.inserted };
   }
 
   /**
