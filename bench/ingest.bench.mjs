@@ -35,6 +35,24 @@ if (!url) {
 }
 if (!existsSync(join(root, 'dist/controller/main.js'))) throw new Error('run `npm run build` first');
 
+// CPU seconds (user + system) a process has used so far, from /proc (Linux); undefined elsewhere.
+const hz = 100;
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / hz;
+  } catch {
+    return undefined;
+  }
+}
+const selfCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+/** CPU µs per message of each process between two readings. */
+function cpuPerMessage(before, after, count) {
+  const out = {};
+  for (const k of Object.keys(before)) if (before[k] !== undefined && after[k] !== undefined) out[k] = Math.round(((after[k] - before[k]) / count) * 1e6 * 10) / 10;
+  return out;
+}
+
 function snapshot(rig, seq) {
   return JSON.stringify({
     rigId: `bench-${rig}`, minerId: `10.0.${rig >> 8}.${rig & 255}:4028`, host: `10.0.${rig >> 8}.${rig & 255}`, port: 4028,
@@ -83,23 +101,34 @@ async function rawRate() {
     sub.once('close', () => clearInterval(check));
   });
   const pub = await mqtt.connectAsync(url, { clientId: `bench-pub-${topicRoot}` });
+  const reading = () => ({ bench: selfCpu(), broker: broker && cpuSeconds(broker.pid) });
+  const cpu0 = reading();
   const t0 = performance.now();
   await publishAll(pub, topicRoot);
   await done;
   const seconds = ((received === messages ? performance.now() : last) - t0) / 1000;
+  const cpu = cpuPerMessage(cpu0, reading(), received);
   await pub.endAsync();
   await sub.endAsync();
   if (received < messages) console.error(`raw: the broker delivered ${received} of ${messages} messages (it drops QoS 1 messages for slow subscribers: raise max_queued_messages)`);
-  return received / seconds;
+  return { rate: received / seconds, cpu };
 }
 
-async function durableRate() {
+/** The consumer under test: the built controller, or the floor consumer (bench/ingest-floor.consumer.mjs). */
+function startConsumer(kind, dir, topicRoot, ready) {
+  if (kind === 'floor') {
+    return spawn(process.execPath, [join(root, 'bench/ingest-floor.consumer.mjs'), url, topicRoot, join(dir, 'floor.sqlite'), ready], { stdio: 'inherit' });
+  }
+  return spawn(process.execPath, [...(process.env.CONTROLLER_NODE_FLAGS ?? '').split(' ').filter(Boolean), join(root, 'bin/rigwarden-controller.js'), '--data-dir', dir, '--grpc', '127.0.0.1:0', '--ready-file', ready], {
+    env: { ...process.env, MQTT_URL: url, RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `bench-ctl-${topicRoot}`, LOG_LEVEL: 'warn' }, stdio: 'inherit',
+  });
+}
+
+async function durableRate(kind) {
   const topicRoot = `bench-ingest-${randomBytes(4).toString('hex')}/v1`;
   const dir = mkdtempSync(join(tmpdir(), 'rigwarden-bench-'));
   const ready = join(dir, 'ready.json');
-  const controller = spawn(process.execPath, [...(process.env.CONTROLLER_NODE_FLAGS ?? '').split(' ').filter(Boolean), join(root, 'bin/rigwarden-controller.js'), '--data-dir', dir, '--grpc', '127.0.0.1:0', '--ready-file', ready], {
-    env: { ...process.env, MQTT_URL: url, RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `bench-ctl-${topicRoot}`, LOG_LEVEL: 'warn' }, stdio: 'inherit',
-  });
+  const controller = startConsumer(kind, dir, topicRoot, ready);
   const exited = new Promise((r) => controller.once('exit', r));
   try {
     for (let i = 0; i < 300 && !existsSync(ready); i++) {
@@ -120,6 +149,8 @@ async function durableRate() {
       await new Promise((r) => setTimeout(r, 20));
     }
     await new Promise((r) => setTimeout(r, 500)); // the reconciler's first read of each rig
+    const reading = () => ({ bench: selfCpu(), broker: broker && cpuSeconds(broker.pid), controller: cpuSeconds(controller.pid) });
+    const cpu0 = reading();
     const t0 = performance.now();
     await publishAll(pub, topicRoot, messages, 2);
     if (process.env.BENCH_DEBUG) console.error(`published in ${(performance.now() - t0).toFixed(0)} ms; stored so far ${await count()}`);
@@ -129,9 +160,10 @@ async function durableRate() {
       await new Promise((r) => setTimeout(r, 20));
     }
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = cpuPerMessage(cpu0, reading(), messages);
     await pub.endAsync();
     await new Promise((r) => db.close(r));
-    return messages / seconds;
+    return { rate: messages / seconds, cpu };
   } finally {
     if (controller.exitCode === null) controller.kill('SIGTERM');
     await exited;
@@ -146,22 +178,37 @@ const runs = [];
 try {
   for (let r = 0; r < rounds; r++) {
     const raw = await rawRate();
-    const durable = await durableRate();
-    runs.push({ raw: Math.round(raw), durable: Math.round(durable), ratio: Number((durable / raw).toFixed(2)) });
+    const durable = await durableRate('controller');
+    const floor = await durableRate('floor');
+    runs.push({
+      raw: Math.round(raw.rate), durable: Math.round(durable.rate), floor: Math.round(floor.rate),
+      ratio: Number((durable.rate / raw.rate).toFixed(2)), floorRatio: Number((floor.rate / raw.rate).toFixed(2)),
+      cpuUsPerMessage: { raw: raw.cpu, durable: durable.cpu, floor: floor.cpu },
+    });
+    if (process.env.BENCH_DEBUG) console.error(JSON.stringify(runs.at(-1)));
   }
 } finally {
   if (broker) { broker.kill('SIGTERM'); await new Promise((r) => broker.once('exit', r)); }
 }
 const median = [...runs].sort((a, b) => a.ratio - b.ratio)[Math.floor(runs.length / 2)];
+const medianOf = (key) => [...runs].map((x) => x[key]).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
 const range = (key) => `${Math.min(...runs.map((x) => x[key]))}-${Math.max(...runs.map((x) => x[key]))}`;
+const cpuMedian = (phase, proc) => [...runs].map((x) => x.cpuUsPerMessage[phase][proc]).filter((v) => v !== undefined).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
 const result = {
   bench: 'ingest', date: new Date().toISOString(), broker: url, messages, rigs, rounds,
-  rawQos1PerS: median.raw, durablePerS: median.durable, ratio: median.ratio, goalRatio: 0.8, runs,
+  rawQos1PerS: median.raw, durablePerS: median.durable, ratio: median.ratio, goalRatio: 0.8,
+  floorPerS: medianOf('floor'), floorRatio: medianOf('floorRatio'), runs,
 };
 console.log(JSON.stringify(result));
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 appendFileSync(join(root, 'bench/results/ingest.jsonl'), `${JSON.stringify(result)}\n`);
+const us = (phase, proc) => (cpuMedian(phase, proc) === undefined ? 'n/a' : `${cpuMedian(phase, proc)} µs`);
 console.log(`\ningest, ${messages} snapshots from ${rigs} rigs through ${url}, median of ${rounds} rounds (range)`);
 console.log(`  raw QoS 1 delivery to an MQTT.js subscriber   ${result.rawQos1PerS} msgs/s (${range('raw')})`);
 console.log(`  committed to SQLite by the controller         ${result.durablePerS} snapshots/s (${range('durable')})`);
 console.log(`  ratio                                         ${result.ratio} (${range('ratio')}); goal >= 0.8`);
+console.log(`  floor: parse + append only (no validation)    ${result.floorPerS} snapshots/s (${range('floor')}), ratio ${result.floorRatio} (${range('floorRatio')})`);
+console.log(`  CPU per message (median)   publisher(+raw subscriber)   broker      consumer`);
+console.log(`    raw                      ${us('raw', 'bench').padEnd(28)} ${us('raw', 'broker').padEnd(11)} (in the bench process)`);
+console.log(`    controller               ${us('durable', 'bench').padEnd(28)} ${us('durable', 'broker').padEnd(11)} ${us('durable', 'controller')}`);
+console.log(`    floor                    ${us('floor', 'bench').padEnd(28)} ${us('floor', 'broker').padEnd(11)} ${us('floor', 'controller')}`);
