@@ -178,6 +178,39 @@ describe('controller: MQTT ingest -> SQLite -> gRPC', () => {
   });
 });
 
+describe('controller: acknowledgements', () => {
+  it('acknowledges every message of a burst: after a restart the broker sends none of them again', async () => {
+    const broker = await startTestBroker();
+    const dir = makeTempDir();
+    const config = loadControllerConfig(['--data-dir', dir.path, '--grpc', '127.0.0.1:0'], {
+      MQTT_URL: broker.url, RIGWARDEN_TOPIC_ROOT: broker.topicRoot, RIGWARDEN_CONTROLLER_ID: `ctl-acks-${broker.topicRoot}`,
+    });
+    const topics = new RigTopics(broker.topicRoot);
+    const pub = await mqtt.connectAsync(broker.url, { clientId: `pub-acks-${broker.topicRoot}` });
+    let app: INestApplicationContext | undefined;
+    try {
+      app = await startController(config);
+      const burst = Array.from({ length: 600 }, (_, i) => pub.publishAsync(topics.rig(`ack-${i % 30}`, 'telemetry'), encodeJson(MinerSnapshot, snapshot(`ack-${i % 30}`, Math.floor(i / 30) + 1)), { qos: 1 }));
+      await Promise.all(burst);
+      const first = app.get(TelemetryIngestService);
+      await waitFor('600 stored', () => (first.counters.stored === 600 ? true : undefined));
+      await app.close();
+      app = undefined;
+      // The same client id resumes the session (clean: false): anything not acknowledged would come again now.
+      app = await startController(config);
+      const second = app.get(TelemetryIngestService);
+      await pub.publishAsync(topics.rig('ack-marker', 'telemetry'), encodeJson(MinerSnapshot, snapshot('ack-marker', 1)), { qos: 1 });
+      await waitFor('the marker', () => (second.counters.stored === 1 ? true : undefined));
+      expect(second.counters).toMatchObject({ received: 1, duplicates: 0 });
+    } finally {
+      await app?.close();
+      await pub.endAsync();
+      await broker.stop();
+      dir.remove();
+    }
+  });
+});
+
 describe('controller: embedded broker', () => {
   let blocker: Server;
   let dir: TempDir;

@@ -9,6 +9,7 @@ import { mqttTlsOptions } from '../security/tls-credentials';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { EventRepository } from '../persistence/event-repository';
 import { RigRepository, SnapshotBatch } from '../persistence/rig-repository';
+import { AckBatcher } from './ack-batcher';
 import { emptyIngestCounters, type IngestCounters } from './ingest-counters';
 
 /** MQTT 5 session expiry with --mqtt-shared-group: the broker keeps this controller's queue for a day while it is away. */
@@ -35,6 +36,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
   private writing = 0;
   private sinceYield = 0;
   private flushSoon = false;
+  private readonly acks = new AckBatcher();
   readonly counters: IngestCounters = emptyIngestCounters();
   private brokerUrl = '';
   private readonly rigListeners: Array<(rigId: string) => void> = [];
@@ -92,7 +94,10 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     this.client = client;
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     // MQTT.js acknowledges a QoS 1 message and reads the next one when this calls back.
-    client.handleMessage = (_packet, done) => this.afterMessage(done);
+    client.handleMessage = (_packet, done) => {
+      if (client.stream) this.acks.hold(client.stream);
+      this.afterMessage(done);
+    };
     client.on('offline', () => this.logger.warn('broker unreachable; retrying', { url: this.brokerUrl }));
     let lastError = '';
     // Reconnect with backoff: 1 s, doubling up to 10 s, back to 1 s once connected.
