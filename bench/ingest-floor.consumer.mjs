@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The floor of durable ingest on this machine: the least work any MQTT-to-SQLite consumer must do per telemetry
 // message, with the same client library, broker session, SQLite settings and snapshots table as the controller:
-// receive at QoS 1 (MQTT.js, acknowledged), JSON.parse the payload, and append it with its key columns to SQLite in
+// receive at QoS 1 (MQTT.js; acknowledgements of a burst in one write, as the controller does), JSON.parse the payload, and append it with its key columns to SQLite in
 // group-committed 250-row prepared INSERTs. No validation, no duplicate check of its own, no latest status, no
 // reconcile. The ingest bench runs it beside the controller, so its rate bounds what the controller can reach here.
 //   node bench/ingest-floor.consumer.mjs <mqtt-url> <topic-root> <sqlite-file> <ready-file>
@@ -55,7 +55,14 @@ function write() {
 }
 
 const client = mqtt.connect(url, { clientId: `floor-${topicRoot}`, clean: false, protocolVersion: 4, reconnectPeriod: 1000 });
+let acksHeld = false;
 client.on('message', (_topic, payload) => {
+  if (!acksHeld && client.stream) {
+    const stream = client.stream;
+    acksHeld = true;
+    stream.cork();
+    setImmediate(() => { acksHeld = false; stream.uncork(); });
+  }
   const s = JSON.parse(payload.toString('utf8'));
   let maxTemp = null;
   for (const b of s.boards ?? []) for (const t of [b.boardTempC, b.chipTempC]) if (typeof t === 'number' && (maxTemp === null || t > maxTemp)) maxTemp = t;

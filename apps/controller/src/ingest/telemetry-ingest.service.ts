@@ -85,6 +85,9 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     const client = mqtt.connect(this.brokerUrl, {
       clientId: this.config.mqttClientId,
       clean: false, // the broker keeps QoS 1 telemetry for us while we restart
+      // MQTT.js traces every packet through the `debug` package (about 8 calls per message, each allocating its
+      // arguments even when tracing is off): silent unless DEBUG asks for mqttjs.
+      ...(/mqttjs/.test(process.env['DEBUG'] ?? '') ? {} : { log: () => undefined }),
       reconnectPeriod: 1000,
       // Shared subscriptions are MQTT 5; there a kept session also needs an expiry (0 would end it at disconnect).
       ...(group === undefined ? { protocolVersion: 4 as const } : { protocolVersion: 5 as const, properties: { sessionExpiryInterval: SESSION_EXPIRY_S } }),
