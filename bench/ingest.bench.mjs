@@ -88,7 +88,52 @@ async function publishAll(client, topicRoot, total = messages, firstSeq = 1) {
   });
 }
 
+/**
+ * The raw QoS 1 delivery rate to a stock MQTT.js subscriber in a process of its own (bench/ingest-raw.subscriber.mjs),
+ * the same topology as the controller's run: publisher, broker and consumer are three processes.
+ */
 async function rawRate() {
+  const topicRoot = `bench-raw-${randomBytes(4).toString('hex')}/v1`;
+  const dir = mkdtempSync(join(tmpdir(), 'rigwarden-bench-raw-'));
+  const ready = join(dir, 'ready.json');
+  const sub = spawn(process.execPath, [join(root, 'bench/ingest-raw.subscriber.mjs'), url, topicRoot, String(messages), ready], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  sub.stdout.on('data', (d) => { out += d; });
+  const finished = new Promise((resolve) => sub.once('exit', () => resolve(performance.now())));
+  try {
+    for (let i = 0; i < 300 && !existsSync(ready); i++) {
+      if (sub.exitCode !== null) throw new Error(`the raw subscriber exited with code ${sub.exitCode} before it subscribed`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const pub = await mqtt.connectAsync(url, { clientId: `bench-pub-${topicRoot}` });
+    const reading = () => ({ bench: selfCpu(), broker: broker && cpuSeconds(broker.pid), controller: cpuSeconds(sub.pid) });
+    const cpu0 = reading();
+    let cpu1 = cpu0;
+    // The subscriber's CPU is read while it runs: every 20 ms, the last reading before it exits counts.
+    const sampler = setInterval(() => { const r = reading(); if (r.controller !== undefined) cpu1 = r; }, 20);
+    const t0 = performance.now();
+    await publishAll(pub, topicRoot);
+    const published = performance.now() - t0;
+    // A broker that drops messages must not hang the bench: stop the subscriber well after publishing ended.
+    const stall = setTimeout(() => sub.kill('SIGTERM'), Math.max(30_000, 5 * published));
+    const end = await finished;
+    clearTimeout(stall);
+    clearInterval(sampler);
+    await pub.endAsync();
+    const received = JSON.parse(out.trim().split('\n').pop() || '{"received":0}').received;
+    if (received < messages) console.error(`raw: the broker delivered ${received} of ${messages} messages (it drops QoS 1 messages for slow subscribers: raise max_queued_messages)`);
+    return { rate: received / ((end - t0) / 1000), cpu: cpuPerMessage(cpu0, cpu1, received) };
+  } finally {
+    if (sub.exitCode === null) sub.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The same with the subscriber in the publisher's process (one event loop for both), as rounds before 2026-12-02
+ * measured it: kept for comparison with those.
+ */
+async function rawRateInProcess() {
   const topicRoot = `bench-raw-${randomBytes(4).toString('hex')}/v1`;
   const sub = await mqtt.connectAsync(url, { clientId: `bench-sub-${topicRoot}` });
   await sub.subscribeAsync(`${topicRoot}/rigs/+/telemetry`, { qos: 1 });
@@ -180,10 +225,12 @@ try {
     const raw = await rawRate();
     const durable = await durableRate('controller');
     const floor = await durableRate('floor');
+    const inProcess = await rawRateInProcess();
     runs.push({
-      raw: Math.round(raw.rate), durable: Math.round(durable.rate), floor: Math.round(floor.rate),
+      raw: Math.round(raw.rate), durable: Math.round(durable.rate), floor: Math.round(floor.rate), rawInProcess: Math.round(inProcess.rate),
       ratio: Number((durable.rate / raw.rate).toFixed(2)), floorRatio: Number((floor.rate / raw.rate).toFixed(2)),
-      cpuUsPerMessage: { raw: raw.cpu, durable: durable.cpu, floor: floor.cpu },
+      ratioToInProcess: Number((durable.rate / inProcess.rate).toFixed(2)),
+      cpuUsPerMessage: { raw: raw.cpu, durable: durable.cpu, floor: floor.cpu, rawInProcess: inProcess.cpu },
     });
     if (process.env.BENCH_DEBUG) console.error(JSON.stringify(runs.at(-1)));
   }
@@ -197,18 +244,21 @@ const cpuMedian = (phase, proc) => [...runs].map((x) => x.cpuUsPerMessage[phase]
 const result = {
   bench: 'ingest', date: new Date().toISOString(), broker: url, messages, rigs, rounds,
   rawQos1PerS: median.raw, durablePerS: median.durable, ratio: median.ratio, goalRatio: 0.8,
-  floorPerS: medianOf('floor'), floorRatio: medianOf('floorRatio'), runs,
+  floorPerS: medianOf('floor'), floorRatio: medianOf('floorRatio'),
+  rawInProcessPerS: medianOf('rawInProcess'), ratioToInProcess: medianOf('ratioToInProcess'), runs,
 };
 console.log(JSON.stringify(result));
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 appendFileSync(join(root, 'bench/results/ingest.jsonl'), `${JSON.stringify(result)}\n`);
 const us = (phase, proc) => (cpuMedian(phase, proc) === undefined ? 'n/a' : `${cpuMedian(phase, proc)} µs`);
 console.log(`\ningest, ${messages} snapshots from ${rigs} rigs through ${url}, median of ${rounds} rounds (range)`);
-console.log(`  raw QoS 1 delivery to an MQTT.js subscriber   ${result.rawQos1PerS} msgs/s (${range('raw')})`);
+console.log(`  raw QoS 1 delivery to an MQTT.js subscriber   ${result.rawQos1PerS} msgs/s (${range('raw')}), a process of its own`);
 console.log(`  committed to SQLite by the controller         ${result.durablePerS} snapshots/s (${range('durable')})`);
 console.log(`  ratio                                         ${result.ratio} (${range('ratio')}); goal >= 0.8`);
 console.log(`  floor: parse + append only (no validation)    ${result.floorPerS} snapshots/s (${range('floor')}), ratio ${result.floorRatio} (${range('floorRatio')})`);
-console.log(`  CPU per message (median)   publisher(+raw subscriber)   broker      consumer`);
-console.log(`    raw                      ${us('raw', 'bench').padEnd(28)} ${us('raw', 'broker').padEnd(11)} (in the bench process)`);
-console.log(`    controller               ${us('durable', 'bench').padEnd(28)} ${us('durable', 'broker').padEnd(11)} ${us('durable', 'controller')}`);
-console.log(`    floor                    ${us('floor', 'bench').padEnd(28)} ${us('floor', 'broker').padEnd(11)} ${us('floor', 'controller')}`);
+console.log(`  raw with the subscriber in the publisher's process (as before 2026-12-02): ${result.rawInProcessPerS} msgs/s (${range('rawInProcess')}); controller ratio to it ${result.ratioToInProcess} (${range('ratioToInProcess')})`);
+console.log(`  CPU per message (median)   publisher     broker      consumer`);
+console.log(`    raw                      ${us('raw', 'bench').padEnd(13)} ${us('raw', 'broker').padEnd(11)} ${us('raw', 'controller')}`);
+console.log(`    controller               ${us('durable', 'bench').padEnd(13)} ${us('durable', 'broker').padEnd(11)} ${us('durable', 'controller')}`);
+console.log(`    floor                    ${us('floor', 'bench').padEnd(13)} ${us('floor', 'broker').padEnd(11)} ${us('floor', 'controller')}`);
+console.log(`    raw, one process         ${us('rawInProcess', 'bench').padEnd(13)} ${us('rawInProcess', 'broker').padEnd(11)} (publisher and subscriber)`);
