@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // Durable ingest rate: snapshots/s committed to SQLite by the built controller (after one warm-up snapshot per rig), from a publisher through a real
-// Mosquitto, beside the broker's raw QoS 1 delivery rate to an MQTT.js subscriber measured in the same run.
+// Mosquitto, beside the broker's raw QoS 1 delivery rate to an MQTT.js subscriber measured in the same run. Each round
+// measures, one after another, three consumers in processes of their own with the same publisher: the stock MQTT.js
+// subscriber (raw), the controller, and the floor consumer (bench/ingest-floor.consumer.mjs: parse and append only),
+// then the raw rate once more with the subscriber inside the publisher's process, as earlier rounds measured it.
+// Each process's CPU time per message is read from /proc, a steadier measure than rates on shared cores.
 // The bench starts its own Mosquitto with deploy/mosquitto.conf's queue settings on a free port (MQTT_URL to use another).
 //   npm run bench -- ingest [--messages 50000] [--rigs 1000] [--rounds 3]
 import { spawn } from 'node:child_process';
@@ -130,7 +134,7 @@ async function rawRate() {
 }
 
 /**
- * The same with the subscriber in the publisher's process (one event loop for both), as rounds before 2026-12-02
+ * The same with the subscriber in the publisher's process (one event loop for both), as the earlier rounds of docs/benchmarks.md
  * measured it: kept for comparison with those.
  */
 async function rawRateInProcess() {
@@ -256,7 +260,7 @@ console.log(`  raw QoS 1 delivery to an MQTT.js subscriber   ${result.rawQos1Per
 console.log(`  committed to SQLite by the controller         ${result.durablePerS} snapshots/s (${range('durable')})`);
 console.log(`  ratio                                         ${result.ratio} (${range('ratio')}); goal >= 0.8`);
 console.log(`  floor: parse + append only (no validation)    ${result.floorPerS} snapshots/s (${range('floor')}), ratio ${result.floorRatio} (${range('floorRatio')})`);
-console.log(`  raw with the subscriber in the publisher's process (as before 2026-12-02): ${result.rawInProcessPerS} msgs/s (${range('rawInProcess')}); controller ratio to it ${result.ratioToInProcess} (${range('ratioToInProcess')})`);
+console.log(`  raw with the subscriber in the publisher's process (as earlier rounds): ${result.rawInProcessPerS} msgs/s (${range('rawInProcess')}); controller ratio to it ${result.ratioToInProcess} (${range('ratioToInProcess')})`);
 console.log(`  CPU per message (median)   publisher     broker      consumer`);
 console.log(`    raw                      ${us('raw', 'bench').padEnd(13)} ${us('raw', 'broker').padEnd(11)} ${us('raw', 'controller')}`);
 console.log(`    controller               ${us('durable', 'bench').padEnd(13)} ${us('durable', 'broker').padEnd(11)} ${us('durable', 'controller')}`);
