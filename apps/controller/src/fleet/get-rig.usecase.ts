@@ -18,4 +18,10 @@ export class GetRigUseCase {
     if (!record) throw new FleetError('not_found', `no rig "${request.rigId}": the controller has never received telemetry for it`, 'rig_id');
     return (await this.view.toRigs([record]))[0]!;
   }
+
+  /** The rigs of these ids that exist, in the order given (one quarantine query for all of them). */
+  async executeMany(rigIds: readonly string[]): Promise<Rig[]> {
+    const records = await Promise.all(rigIds.map((id) => this.rigs.getRig(id)));
+    return this.view.toRigs(records.filter((r): r is NonNullable<typeof r> => r !== undefined));
+  }
 }
