@@ -125,7 +125,7 @@ describe('agent commands over MQTT', () => {
       const all = results.filter((r) => r.commandId === first.commandId);
       return all.length === 3 ? all : undefined;
     });
-    for (const a of answers) expect(a).toMatchObject({ outcome: original.outcome, cause: original.cause, durationMs: original.durationMs });
+    for (const a of answers) expect(a).toMatchObject({ outcome: original.outcome, cause: original.cause, durationMs: original.durationMs, finishedAt: original.finishedAt });
     expect(sim.requests.filter((r) => r.toString().includes('switchpool')).length).toBe(switchesBefore);
   });
 

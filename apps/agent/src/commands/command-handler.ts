@@ -119,10 +119,12 @@ export class CommandHandler {
       clearTimeout(timer);
     }
     const finished = clock.now();
-    journal.record(id, 'finished', finished, { outcome: result.outcome, cause: result.cause, durationMs: Math.max(0, finished - started) });
+    const durationMs = Math.max(0, finished - started);
+    journal.record(id, 'finished', finished, { outcome: result.outcome, cause: result.cause, durationMs });
     if (result.outcome === CommandOutcome.COMMAND_OUTCOME_SUCCEEDED) this.counters.executed++;
     else this.counters.failed++;
-    this.result(rigId, id, result, started);
+    // The same duration and finish time as the journal keeps: a retry of this id is answered with exactly this result.
+    this.send(rigId, id, result, durationMs, finished);
   }
 
   private reject(rigId: string, commandId: string, reason: string, detail: string, started: number, claimedId?: string): void {
