@@ -7,8 +7,9 @@
 // Each process's CPU time per message is read from /proc, a steadier measure than rates on shared cores.
 // The bench starts its own Mosquitto with deploy/mosquitto.conf's queue settings on a free port (MQTT_URL to use another).
 //   npm run bench -- ingest [--messages 50000] [--rigs 1000] [--rounds 3]
+// BENCH_CONTROLLER_ENTRY=<file.js> runs another build of the controller (A/B comparisons); CONTROLLER_NODE_FLAGS adds Node flags.
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,19 @@ function cpuSeconds(pid) {
   } catch {
     return undefined;
   }
+}
+/** CPU seconds of a process's main thread and of its other threads (GC helpers, the libuv pool running SQLite); {} elsewhere. */
+function threadCpu(pid) {
+  const out = {};
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = process.env.BENCH_TIDS ? tid - pid : tid === String(pid) ? 'main' : 'other threads';
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / hz;
+    }
+  } catch { /* not Linux, or the process ended */ }
+  return out;
 }
 const selfCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 /** CPU µs per message of each process between two readings. */
@@ -168,7 +182,7 @@ function startConsumer(kind, dir, topicRoot, ready) {
   if (kind === 'floor') {
     return spawn(process.execPath, [join(root, 'bench/ingest-floor.consumer.mjs'), url, topicRoot, join(dir, 'floor.sqlite'), ready], { stdio: 'inherit' });
   }
-  return spawn(process.execPath, [...(process.env.CONTROLLER_NODE_FLAGS ?? '').split(' ').filter(Boolean), join(root, 'bin/rigwarden-controller.js'), '--data-dir', dir, '--grpc', '127.0.0.1:0', '--ready-file', ready], {
+  return spawn(process.execPath, [...(process.env.CONTROLLER_NODE_FLAGS ?? '').split(' ').filter(Boolean), process.env.BENCH_CONTROLLER_ENTRY ?? join(root, 'bin/rigwarden-controller.js'), '--data-dir', dir, '--grpc', '127.0.0.1:0', '--ready-file', ready], {
     env: { ...process.env, MQTT_URL: url, RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `bench-ctl-${topicRoot}`, LOG_LEVEL: 'warn' }, stdio: 'inherit',
   });
 }
@@ -200,6 +214,7 @@ async function durableRate(kind) {
     await new Promise((r) => setTimeout(r, 500)); // the reconciler's first read of each rig
     const reading = () => ({ bench: selfCpu(), broker: broker && cpuSeconds(broker.pid), controller: cpuSeconds(controller.pid) });
     const cpu0 = reading();
+    const threads0 = threadCpu(controller.pid);
     const t0 = performance.now();
     await publishAll(pub, topicRoot, messages, 2);
     if (process.env.BENCH_DEBUG) console.error(`published in ${(performance.now() - t0).toFixed(0)} ms; stored so far ${await count()}`);
@@ -210,6 +225,7 @@ async function durableRate(kind) {
     }
     const seconds = (performance.now() - t0) / 1000;
     const cpu = cpuPerMessage(cpu0, reading(), messages);
+    if (process.env.BENCH_DEBUG) console.error(`${kind} CPU µs/message by thread: ${JSON.stringify(cpuPerMessage(threads0, threadCpu(controller.pid), messages))}`);
     await pub.endAsync();
     await new Promise((r) => db.close(r));
     return { rate: messages / seconds, cpu };

@@ -94,6 +94,22 @@ describe('RigRepository (SQLite file)', () => {
     expect(rig!.lastSeq).toBe(5);
   });
 
+  it('stores numbers bound as text as numbers, and compares them as numbers in the upserts (10 after 9, then a late 2)', async () => {
+    const frac = MinerSnapshot.fromPartial({ ...snap('r1', 9, 'm1', 1.25e14), boards: [{ index: 0, boardTempC: 61.75, chipTempC: -3.5 }] });
+    await repo.writeSnapshots([frac]);
+    await repo.writeSnapshots([snap('r1', 10, 'm1', 7)]);
+    await repo.writeSnapshots([snap('r1', 2, 'm1', 2)]);
+    expect(await db.all('SELECT seq, typeof(seq) AS s, typeof(collected_at) AS c, hashrate_hs, typeof(hashrate_hs) AS h, max_temp_c, typeof(max_temp_c) AS t FROM snapshots ORDER BY seq')).toEqual([
+      { seq: 2, s: 'integer', c: 'integer', hashrate_hs: 2, h: 'real', max_temp_c: 62, t: 'real' },
+      { seq: 9, s: 'integer', c: 'integer', hashrate_hs: 1.25e14, h: 'real', max_temp_c: 61.75, t: 'real' },
+      { seq: 10, s: 'integer', c: 'integer', hashrate_hs: 7, h: 'real', max_temp_c: 70, t: 'real' },
+    ]);
+    expect(await db.all('SELECT seq, typeof(seq) AS s, collected_at, typeof(collected_at) AS c FROM miner_status')).toEqual([{ seq: 10, s: 'integer', collected_at: T0 + 10_000, c: 'integer' }]);
+    expect(await db.all('SELECT last_seq, typeof(last_seq) AS s, last_seen, typeof(last_seen) AS c FROM rigs')).toEqual([{ last_seq: 10, s: 'integer', last_seen: T0 + 10_000, c: 'integer' }]);
+    const fresh = new RigRepository(db);
+    expect((await fresh.getRig('r1'))!.miners[0]!.seq).toBe(10);
+  });
+
   it('writes batches larger than one multi-row INSERT', async () => {
     const batch = Array.from({ length: 250 }, (_, i) => snap(`rig-${i % 10}`, Math.floor(i / 10) + 1));
     expect(await repo.writeSnapshots(batch)).toEqual({ inserted: 250, duplicates: 0 });
@@ -221,7 +237,8 @@ describe('SnapshotBatch', () => {
   it('holds each row as its INSERT parameters and only the newest snapshot of each miner', () => {
     const b = batchOf(snap('r1', 1, 'm1', 10), snap('r1', 3, 'm1', 30), snap('r1', 2, 'm2', 20), snap('r2', 1, 'm1', 5), snap('r1', 3, 'm1', 99));
     expect(b.size).toBe(5);
-    expect(b.params.slice(0, 7)).toEqual(['r1', 1, 'm1', T0 + 1000, 10, 61, JSON.stringify(MinerSnapshot.toJSON(snap('r1', 1, 'm1', 10)))]);
+    // Numbers as their decimal text (cheaper to bind); the columns' affinity stores them as numbers.
+    expect(b.params.slice(0, 7)).toEqual(['r1', '1', 'm1', String(T0 + 1000), '10', '61', JSON.stringify(MinerSnapshot.toJSON(snap('r1', 1, 'm1', 10)))]);
     // A repeated seq keeps the first: it is the row the INSERT stores.
     expect(newest(b)).toEqual([['r1', 'm1', 3, 30], ['r1', 'm2', 2, 20], ['r2', 'm1', 1, 5]]);
     expect([...b.rigIds()].sort()).toEqual(['r1', 'r2']);
@@ -232,7 +249,7 @@ describe('SnapshotBatch', () => {
     const later = batchOf(snap('r1', 5, 'm1', 50), snap('r2', 8, 'm1', 80), snap('r3', 1, 'm1', 1));
     const both = failed.concat(later);
     expect(both.size).toBe(5);
-    expect([0, 1, 2, 3, 4].map((k) => [both.params[k * 7], both.params[k * 7 + 1]])).toEqual([['r1', 4], ['r2', 9], ['r1', 5], ['r2', 8], ['r3', 1]]);
+    expect([0, 1, 2, 3, 4].map((k) => [both.params[k * 7], both.params[k * 7 + 1]])).toEqual([['r1', '4'], ['r2', '9'], ['r1', '5'], ['r2', '8'], ['r3', '1']]);
     expect(newest(both)).toEqual([['r1', 'm1', 5, 50], ['r2', 'm1', 9, 90], ['r3', 'm1', 1, 1]]);
   });
 });
