@@ -80,7 +80,7 @@ describe('agent store-and-forward through a 30 s broker outage', () => {
       const rows = await db.all<{ rig_id: string; n: number; distinct_seq: number; min_seq: number; max_seq: number }>(
         `SELECT rig_id, COUNT(*) AS n, COUNT(DISTINCT seq) AS distinct_seq, MIN(seq) AS min_seq, MAX(seq) AS max_seq
            FROM snapshots WHERE rig_id LIKE 'outage-%' GROUP BY rig_id ORDER BY rig_id`);
-      const rigs = await db.all<{ rig_id: string; last_seq: number }>("SELECT rig_id, last_seq FROM rigs WHERE rig_id LIKE 'outage-%'");
+      const rigs = await db.all<{ rig_id: string; last_seq: number }>("SELECT rig_id, last_seq FROM rigs_seen WHERE rig_id LIKE 'outage-%'");
       const complete = rows.length === 2 && rows.every((r) => r.n === r.max_seq && r.min_seq === 1)
         && rigs.every((r) => rows.find((x) => x.rig_id === r.rig_id)?.max_seq === r.last_seq);
       return complete ? rows : undefined;

@@ -2,21 +2,21 @@ import type { SqliteDatabase } from '../persistence/sqlite-database';
 import type { RigPresence } from './alert-types';
 
 /**
- * Connectivity of rigs as stored by ingest (the `rigs` table: agent state and newest snapshot time), without their
+ * Connectivity of rigs as stored by ingest (the `rigs_seen` view: agent state and newest snapshot time), without their
  * miner status: cheap enough to read for the whole fleet on every alert check (10,000 rows in a few ms).
  */
 export class RigPresenceReader {
   constructor(private readonly db: SqliteDatabase) {}
 
   async all(): Promise<RigPresence[]> {
-    return toPresence(await this.db.all<Row>('SELECT rig_id, online, last_seen FROM rigs'));
+    return toPresence(await this.db.all<Row>('SELECT rig_id, online, last_seen FROM rigs_seen'));
   }
 
   async some(rigIds: readonly string[]): Promise<RigPresence[]> {
     const out: RigPresence[] = [];
     for (let i = 0; i < rigIds.length; i += 500) {
       const chunk = rigIds.slice(i, i + 500);
-      out.push(...toPresence(await this.db.all<Row>(`SELECT rig_id, online, last_seen FROM rigs WHERE rig_id IN (${chunk.map(() => '?').join(', ')})`, [...chunk])));
+      out.push(...toPresence(await this.db.all<Row>(`SELECT rig_id, online, last_seen FROM rigs_seen WHERE rig_id IN (${chunk.map(() => '?').join(', ')})`, [...chunk])));
     }
     return out;
   }

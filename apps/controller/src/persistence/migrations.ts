@@ -214,6 +214,22 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only: rows cannot be deleted'); END;
     `,
   },
+  {
+    version: 8,
+    name: 'a rig\'s last seen time and seq come from its miners\' latest status',
+    sql: `
+      -- rigs.last_seen and last_seq repeated what miner_status holds, and ingest rewrote every rig's row on every
+      -- batch to keep them current. They are now read from miner_status (newest seq per miner) through this view, and
+      -- ingest writes a rigs row only when a rig is new or reports from another agent.
+      ALTER TABLE rigs DROP COLUMN last_seen;
+      ALTER TABLE rigs DROP COLUMN last_seq;
+      CREATE VIEW rigs_seen AS
+        SELECT r.*,
+               (SELECT MAX(m.collected_at) FROM miner_status m WHERE m.rig_id = r.rig_id) AS last_seen,
+               (SELECT COALESCE(MAX(m.seq), 0) FROM miner_status m WHERE m.rig_id = r.rig_id) AS last_seq
+          FROM rigs r;
+    `,
+  },
 ];
 
 export async function migrate(db: SqliteDatabase): Promise<number> {

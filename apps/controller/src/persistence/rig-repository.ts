@@ -29,6 +29,8 @@ export interface WriteResult {
 
 /** Rigs whose latest status is kept in memory (about 3 kB each with one miner). */
 const MAX_CACHED_RIGS = 50_000;
+/** Rigs whose stored agent id is remembered, so that ingest writes their rigs row only when it changes. */
+const MAX_KNOWN_AGENTS = 200_000;
 
 /** Rows per multi-row statement: big enough to amortise the per-statement cost, under SQLite's 32,766 parameters. */
 const ROWS_PER_STATEMENT = 250;
@@ -51,10 +53,10 @@ const upsertMinerStatus = statementText((rows) =>
   `INSERT INTO miner_status (rig_id, miner_id, seq, collected_at) VALUES ${valuesList(rows, '(?, ?, ?, ?)')}
    ON CONFLICT (rig_id, miner_id) DO UPDATE SET seq = excluded.seq, collected_at = excluded.collected_at
    WHERE excluded.seq > miner_status.seq`);
+// Only for rigs that are new or report through another agent: last seen time and seq are read from miner_status.
 const upsertRigs = statementText((rows) =>
-  `INSERT INTO rigs (rig_id, agent_id, online, last_seen, last_seq) VALUES ${valuesList(rows, '(?, ?, 1, ?, ?)')}
-   ON CONFLICT (rig_id) DO UPDATE SET last_seen = MAX(COALESCE(rigs.last_seen, 0), excluded.last_seen),
-     last_seq = MAX(rigs.last_seq, excluded.last_seq), agent_id = excluded.agent_id`);
+  `INSERT INTO rigs (rig_id, agent_id, online) VALUES ${valuesList(rows, '(?, ?, 1)')}
+   ON CONFLICT (rig_id) DO UPDATE SET agent_id = excluded.agent_id`);
 
 /**
  * A number bound as its decimal text: the column's INTEGER or REAL affinity stores it as a number again (also in an
@@ -127,6 +129,8 @@ export class SnapshotBatch {
  */
 export class RigRepository {
   private readonly latest = new Map<string, RigRecord>();
+  /** The agent id stored in each rig's row, for rigs this repository wrote (null: none). */
+  private readonly storedAgent = new Map<string, string | null>();
   /** Rigs being loaded by getRig, and whether a write touched them meanwhile (then the load is not cached). */
   private readonly loading = new Map<string, { loads: number; stale: boolean }>();
 
@@ -152,7 +156,7 @@ export class RigRepository {
   async writeBatch(batch: SnapshotBatch): Promise<WriteResult> {
     const size = batch.size;
     if (size === 0) return { inserted: 0, duplicates: 0 };
-    let written: { inserted: number; newest: MinerSnapshot[] };
+    let written: { inserted: number; newest: MinerSnapshot[]; rigAgents: SqlValue[] };
     try {
       written = await this.db.transaction(async (tx) => {
         const chunks = await this.inChunks<{ changes: number; lastID: number }>(batch.params, SNAPSHOT_COLUMNS, insertSnapshots,
@@ -175,14 +179,14 @@ export class RigRepository {
         const minerParams: SqlValue[] = [];
         for (const s of newest) minerParams.push(s.rigId, s.minerId, numeric(s.seq), numeric(s.collectedAt!.getTime()));
         const rigParams: SqlValue[] = [];
-        for (const s of newestPerRig.values()) rigParams.push(s.rigId, s.agentId || null, numeric(s.collectedAt!.getTime()), numeric(s.seq));
+        for (const s of newestPerRig.values()) if (this.storedAgent.get(s.rigId) !== (s.agentId || null)) rigParams.push(s.rigId, s.agentId || null);
         const run = (sql: string, params: SqlValue[]): Promise<unknown[]> => tx.runCached(sql, params).then(() => []);
         const runOnce = (sql: string, params: SqlValue[]): Promise<unknown[]> => tx.run(sql, params).then(() => []);
         await settleAll([
           this.inChunks(minerParams, 4, upsertMinerStatus, run, runOnce),
-          this.inChunks(rigParams, 4, upsertRigs, run, runOnce),
+          this.inChunks(rigParams, 2, upsertRigs, run, runOnce),
         ]);
-        return { inserted, newest };
+        return { inserted, newest, rigAgents: rigParams };
       });
     } catch (err) {
       this.latest.clear(); // a rolled-back batch may have been read inside its transaction
@@ -192,7 +196,7 @@ export class RigRepository {
     // A getRig that read these rigs while this transaction ran may hold older status: it must not be cached.
     for (const rigId of batch.rigIds()) this.touch(rigId);
     for (const s of written.newest) this.rememberMiner(s);
-    for (const s of written.newest) this.rememberRig(s);
+    for (let i = 0; i < written.rigAgents.length; i += 2) this.rememberAgent(written.rigAgents[i] as string, written.rigAgents[i + 1] as string | null);
     return { inserted: written.inserted, duplicates: size - written.inserted };
   }
 
@@ -221,23 +225,29 @@ export class RigRepository {
     if (load) load.stale = true;
   }
 
-  /** A miner's newest new snapshot, applied to a cached record as the miner_status upsert applies it. */
+  /**
+   * A miner's newest new snapshot, applied to a cached record as the miner_status upsert applies it; the rig's last
+   * seen time and seq follow from its miners as the rigs_seen view derives them.
+   */
   private rememberMiner(s: MinerSnapshot): void {
     const record = this.latest.get(s.rigId);
     if (!record) return;
     const i = record.miners.findIndex((m) => m.minerId === s.minerId);
     if (i >= 0 && record.miners[i]!.seq >= s.seq) return;
     const miners = i >= 0 ? record.miners.map((m, k) => (k === i ? s : m)) : [...record.miners, s].sort((a, b) => (a.minerId < b.minerId ? -1 : a.minerId > b.minerId ? 1 : 0));
-    this.latest.set(s.rigId, { ...record, miners });
+    let lastSeen = -Infinity;
+    let lastSeq = 0;
+    for (const m of miners) {
+      lastSeen = Math.max(lastSeen, m.collectedAt!.getTime());
+      lastSeq = Math.max(lastSeq, m.seq);
+    }
+    this.latest.set(s.rigId, { ...record, miners, lastSeen: record.lastSeen?.getTime() === lastSeen ? record.lastSeen : new Date(lastSeen), lastSeq });
   }
 
-  /** A rig's newest new snapshot, applied to a cached record as the rigs upsert applies it. */
-  private rememberRig(s: MinerSnapshot): void {
-    const record = this.latest.get(s.rigId);
-    if (!record) return;
-    const at = s.collectedAt!.getTime();
-    const lastSeen = record.lastSeen && record.lastSeen.getTime() >= at ? record.lastSeen : new Date(at);
-    this.latest.set(s.rigId, { ...record, lastSeen, lastSeq: Math.max(record.lastSeq, s.seq) });
+  /** The agent id now stored in a rig's row (bounded: a rig forgotten is written once more). */
+  private rememberAgent(rigId: string, agentId: string | null): void {
+    if (!this.storedAgent.has(rigId) && this.storedAgent.size >= MAX_KNOWN_AGENTS) this.storedAgent.delete(this.storedAgent.keys().next().value!);
+    this.storedAgent.set(rigId, agentId);
   }
 
   /** Records a rig's retained state (birth or last will). Older states than the stored one are ignored. */
@@ -252,11 +262,12 @@ export class RigRepository {
     // Read again from SQLite next time (states are rare); a load running now read the old state.
     this.touch(state.rigId);
     this.latest.delete(state.rigId);
+    this.storedAgent.delete(state.rigId); // the state may have set another agent: the next batch writes the row again
   }
 
   /** A page of rigs in id order; the latest status of rigs already in memory is not read and decoded again. */
   async listRigs(limit: number, afterRigId: string): Promise<RigRecord[]> {
-    const rows = await this.db.all<RigRow>('SELECT * FROM rigs WHERE rig_id > ? ORDER BY rig_id LIMIT ?', [afterRigId, limit]);
+    const rows = await this.db.all<RigRow>('SELECT * FROM rigs_seen WHERE rig_id > ? ORDER BY rig_id LIMIT ?', [afterRigId, limit]);
     const cached = rows.map((r) => this.latest.get(r.rig_id));
     const loaded = await this.withMiners(rows.filter((_, i) => cached[i] === undefined));
     let next = 0;
@@ -271,7 +282,7 @@ export class RigRepository {
     load.loads++;
     this.loading.set(rigId, load);
     try {
-      const row = await this.db.get<RigRow>('SELECT * FROM rigs WHERE rig_id = ?', [rigId]);
+      const row = await this.db.get<RigRow>('SELECT * FROM rigs_seen WHERE rig_id = ?', [rigId]);
       if (!row) return undefined;
       const record = (await this.withMiners([row]))[0]!;
       if (!load.stale && !this.latest.has(rigId)) {
