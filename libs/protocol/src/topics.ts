@@ -34,12 +34,14 @@ export interface ParsedRigTopic {
 
 export class RigTopics {
   private readonly prefix: string;
+  private readonly agentPrefix: string;
 
   constructor(readonly root: string = DEFAULT_TOPIC_ROOT) {
     if (!ROOT_PATTERN.test(root)) {
       throw new RangeError(`topic root "${root}" is invalid: use levels of A-Z a-z 0-9 . _ - separated by "/", no wildcards, no leading or trailing "/"`);
     }
     this.prefix = `${root}/rigs/`;
+    this.agentPrefix = `${root}/agents/`;
   }
 
   /** The agent's own status topic; agent ids follow the rig id rules. */
@@ -56,9 +58,8 @@ export class RigTopics {
 
   /** The agent id of an agent status topic; undefined for any other topic. */
   parseAgentStatus(topic: string): string | undefined {
-    const prefix = `${this.root}/agents/`;
-    if (!topic.startsWith(prefix) || !topic.endsWith('/status')) return undefined;
-    const agentId = topic.slice(prefix.length, -'/status'.length);
+    if (!topic.startsWith(this.agentPrefix) || !topic.endsWith('/status')) return undefined;
+    const agentId = topic.slice(this.agentPrefix.length, -'/status'.length);
     return isValidRigId(agentId) ? agentId : undefined;
   }
 
@@ -78,10 +79,12 @@ export class RigTopics {
 
   /** Splits a concrete topic; undefined when it is not one of ours. */
   parse(topic: string): ParsedRigTopic | undefined {
+    // Called for every message the controller receives: two searches instead of a split.
     if (!topic.startsWith(this.prefix)) return undefined;
-    const rest = topic.slice(this.prefix.length).split('/');
-    if (rest.length !== 2) return undefined;
-    const [rigId, kind] = rest as [string, string];
+    const slash = topic.indexOf('/', this.prefix.length);
+    if (slash < 0 || topic.indexOf('/', slash + 1) >= 0) return undefined;
+    const rigId = topic.slice(this.prefix.length, slash);
+    const kind = topic.slice(slash + 1);
     if (!isValidRigId(rigId) || !KINDS.has(kind)) return undefined;
     return { rigId, kind: kind as RigTopicKind };
   }

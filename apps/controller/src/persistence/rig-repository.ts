@@ -82,7 +82,8 @@ const SNAPSHOT_COLUMNS = 7;
  */
 export class SnapshotBatch {
   readonly params: SqlValue[] = [];
-  private readonly newestPerMiner = new Map<string, MinerSnapshot>();
+  /** Per rig, the newest snapshot of each of its miners (usually one: no key string built per message). */
+  private readonly newestPerRig = new Map<string, MinerSnapshot[]>();
 
   get size(): number {
     return this.params.length / SNAPSHOT_COLUMNS;
@@ -90,10 +91,19 @@ export class SnapshotBatch {
 
   add(s: MinerSnapshot, json: string | Buffer): void {
     this.params.push(s.rigId, numeric(s.seq), s.minerId, numeric(s.collectedAt!.getTime()), numeric(s.hashrate5sHs ?? s.hashrateAvgHs), numeric(maxTemp(s)), json);
-    const key = `${s.rigId}\u0000${s.minerId}`;
-    const held = this.newestPerMiner.get(key);
+    this.keepNewest(s);
+  }
+
+  private keepNewest(s: MinerSnapshot): void {
+    const miners = this.newestPerRig.get(s.rigId);
+    if (miners === undefined) {
+      this.newestPerRig.set(s.rigId, [s]);
+      return;
+    }
+    const i = miners.findIndex((m) => m.minerId === s.minerId);
     // On a repeated seq the first one is kept: it is the row the INSERT stores.
-    if (held === undefined || held.seq < s.seq) this.newestPerMiner.set(key, s);
+    if (i < 0) miners.push(s);
+    else if (miners[i]!.seq < s.seq) miners[i] = s;
   }
 
   /** This batch followed by `later` (a failed batch goes back in front of what arrived meanwhile). */
@@ -101,21 +111,19 @@ export class SnapshotBatch {
     const both = new SnapshotBatch();
     for (const p of this.params) both.params.push(p);
     for (const p of later.params) both.params.push(p);
-    for (const s of this.newestPerMiner.values()) both.newestPerMiner.set(`${s.rigId}\u0000${s.minerId}`, s);
-    for (const [key, s] of later.newestPerMiner) if ((both.newestPerMiner.get(key)?.seq ?? 0) < s.seq) both.newestPerMiner.set(key, s);
+    for (const s of this.newest()) both.keepNewest(s);
+    for (const s of later.newest()) both.keepNewest(s);
     return both;
   }
 
   /** The newest snapshot of each miner in the batch. */
   newest(): MinerSnapshot[] {
-    return [...this.newestPerMiner.values()];
+    return [...this.newestPerRig.values()].flat();
   }
 
   /** Every rig with a snapshot in the batch. */
   rigIds(): Set<string> {
-    const ids = new Set<string>();
-    for (const s of this.newestPerMiner.values()) ids.add(s.rigId);
-    return ids;
+    return new Set(this.newestPerRig.keys());
   }
 }
 

@@ -38,6 +38,15 @@ export function commandFor(d: Decision): CommandEnvelope['payload'] | undefined 
   }
 }
 
+interface Run {
+  readonly rigId: string;
+  /** performance.now() after which the reconcile counts as timed out. */
+  readonly deadline: number;
+  timedOut: boolean;
+  /** Settles when the reconcile has finished executing. */
+  done: Promise<void>;
+}
+
 const OUTCOME: Partial<Record<CommandStateName, ActionOutcome>> = {
   SUCCEEDED: 'succeeded', FAILED: 'failed', REJECTED: 'rejected', TIMED_OUT: 'timed-out',
 };
@@ -58,9 +67,12 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
   private readonly releases = new Map<string, ActionRecord[]>();
   private readonly outcomes = new Map<string, Array<{ id: string; outcome: ActionOutcome }>>();
   private readonly queue = new Set<string>();
-  private readonly running = new Set<string>();
+  /** Each rig's reconcile in progress, holding one of the `concurrency` slots. */
+  private readonly running = new Map<string, Run>();
   private readonly again = new Set<string>();
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Every reconcile still executing, including ones that timed out and gave their slot back. */
+  private readonly inFlight = new Set<Run>();
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   readonly counters: ReconcileCounters = { reconciles: 0, errors: 0, timeouts: 0, decisions: 0, commands: 0, unsigned: 0 };
   clock: Clock = systemClock;
@@ -79,11 +91,17 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     this.fleet.onApplied((rigIds) => { for (const rigId of rigIds) this.enqueue(rigId); });
     this.ingest.onRigUpdated((rigId) => this.enqueue(rigId));
     this.dispatcher.onFinished((command) => this.onFinished(command));
+    // One timer for every reconcile's deadline, instead of a timer and a race per reconcile (one per telemetry
+    // batch and rig): a reconcile is timed out within a quarter of the timeout after its deadline.
+    const every = Math.max(10, Math.min(1000, Math.floor(this.config.reconcile.timeoutMs / 4)));
+    this.deadlineTimer = setInterval(() => this.expire(performance.now()), every);
+    this.deadlineTimer.unref();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    await Promise.allSettled([...this.inFlight]);
+    clearInterval(this.deadlineTimer);
+    await Promise.allSettled([...this.inFlight].map((r) => r.done));
   }
 
   enqueue(rigId: string): void {
@@ -100,7 +118,7 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
 
   /** Resolves when nothing is queued or running (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight].map((r) => r.done));
   }
 
   private pump(): void {
@@ -108,31 +126,44 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     for (const rigId of this.queue) {
       if (this.running.size >= this.config.reconcile.concurrency) return;
       this.queue.delete(rigId);
-      this.running.add(rigId);
-      const run = this.runOne(rigId).finally(() => {
-        this.running.delete(rigId);
-        this.inFlight.delete(run);
-        if (this.again.delete(rigId)) this.queue.add(rigId);
-        this.pump();
-      });
+      const run: Run = { rigId, deadline: performance.now() + this.config.reconcile.timeoutMs, timedOut: false, done: Promise.resolve() };
+      this.running.set(rigId, run);
       this.inFlight.add(run);
+      run.done = this.runOne(run);
     }
   }
 
-  private async runOne(rigId: string): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
+  /** Gives the slot of a finished (or timed-out) reconcile to the next rig; the rig again if it was enqueued meanwhile. */
+  private freeSlot(run: Run): void {
+    if (this.running.get(run.rigId) !== run) return;
+    this.running.delete(run.rigId);
+    if (this.again.delete(run.rigId)) this.queue.add(run.rigId);
+    this.pump();
+  }
+
+  /** Reconciles past their deadline: counted and logged as timed out, and their slot released (they run on, unawaited). */
+  private expire(now: number): void {
+    for (const run of [...this.running.values()]) {
+      if (now < run.deadline) continue;
+      run.timedOut = true;
+      this.counters.timeouts++;
+      this.logger.warn('reconcile failed', { rig: run.rigId, error: new Error(`timeout: no result within ${this.config.reconcile.timeoutMs} ms`) });
+      this.freeSlot(run);
+    }
+  }
+
+  private async runOne(run: Run): Promise<void> {
     try {
-      await Promise.race([
-        this.reconcile(rigId),
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('timeout')), this.config.reconcile.timeoutMs); }),
-      ]);
-      this.counters.reconciles++;
+      await this.reconcile(run.rigId);
+      if (!run.timedOut) this.counters.reconciles++;
     } catch (err) {
-      if ((err as Error).message === 'timeout') this.counters.timeouts++;
-      else this.counters.errors++;
-      this.logger.warn('reconcile failed', { rig: rigId, error: err as Error });
+      if (!run.timedOut) {
+        this.counters.errors++;
+        this.logger.warn('reconcile failed', { rig: run.rigId, error: err as Error });
+      }
     } finally {
-      clearTimeout(timer);
+      this.inFlight.delete(run);
+      this.freeSlot(run);
     }
   }
 
