@@ -49,10 +49,12 @@ function statementText(build: (rows: number) => string): (rows: number) => strin
 const insertSnapshots = statementText((rows) =>
   `INSERT INTO snapshots (rig_id, seq, miner_id, collected_at, hashrate_hs, max_temp_c, snapshot) VALUES ${valuesList(rows, '(?, ?, ?, ?, ?, ?, CAST(? AS TEXT))')}
    ON CONFLICT (rig_id, seq) DO NOTHING`);
-const upsertMinerStatus = statementText((rows) =>
-  `INSERT INTO miner_status (rig_id, miner_id, seq, collected_at) VALUES ${valuesList(rows, '(?, ?, ?, ?)')}
+// The latest status per miner, from the rows one INSERT just stored (its rowid range): SQLite reads them back from
+// its page cache instead of every value being bound once more. The newest seq of each miner wins.
+const upsertMinerStatus = `INSERT INTO miner_status (rig_id, miner_id, seq, collected_at)
+   SELECT rig_id, miner_id, seq, collected_at FROM snapshots WHERE id > ? AND id <= ?
    ON CONFLICT (rig_id, miner_id) DO UPDATE SET seq = excluded.seq, collected_at = excluded.collected_at
-   WHERE excluded.seq > miner_status.seq`);
+   WHERE excluded.seq > miner_status.seq`;
 // Only for rigs that are new or report through another agent: last seen time and seq are read from miner_status.
 const upsertRigs = statementText((rows) =>
   `INSERT INTO rigs (rig_id, agent_id, online) VALUES ${valuesList(rows, '(?, ?, 1)')}
@@ -158,8 +160,8 @@ export class RigRepository {
 
   /**
    * Stores a SnapshotBatch in one transaction. Duplicates (rig, seq) are skipped. Each table gets one multi-row
-   * statement per 250 rows, through statements that stay prepared; the latest status is written once per miner and
-   * rig per batch (its newest snapshot).
+   * statement per 250 rows, through statements that stay prepared; each miner's latest status follows from the rows
+   * stored (the newest seq wins), a rig's row is written when the rig is new or reports through another agent.
    */
   async writeBatch(batch: SnapshotBatch): Promise<WriteResult> {
     const size = batch.size;
@@ -184,16 +186,13 @@ export class RigRepository {
         // The newest per rig is the newest of its miners' newest (seq counts per rig).
         const newestPerRig = new Map<string, MinerSnapshot>();
         for (const s of newest) if ((newestPerRig.get(s.rigId)?.seq ?? 0) < s.seq) newestPerRig.set(s.rigId, s);
-        const minerParams: SqlValue[] = [];
-        for (const s of newest) minerParams.push(s.rigId, s.minerId, numeric(s.seq), numeric(s.collectedAt!.getTime()));
         const rigParams: SqlValue[] = [];
         for (const s of newestPerRig.values()) if (this.storedAgent.get(s.rigId) !== (s.agentId || null)) rigParams.push(s.rigId, s.agentId || null);
         const run = (sql: string, params: SqlValue[]): Promise<unknown[]> => tx.runCached(sql, params).then(() => []);
         const runOnce = (sql: string, params: SqlValue[]): Promise<unknown[]> => tx.run(sql, params).then(() => []);
-        await settleAll([
-          this.inChunks(minerParams, 4, upsertMinerStatus, run, runOnce),
-          this.inChunks(rigParams, 2, upsertRigs, run, runOnce),
-        ]);
+        // Each INSERT stored its rows under consecutive rowids ending at its lastID (skipped duplicates take none).
+        const statusUpserts = chunks.filter((c) => c.changes > 0).map((c) => run(upsertMinerStatus, [c.lastID - c.changes, c.lastID]));
+        await settleAll([...statusUpserts, this.inChunks(rigParams, 2, upsertRigs, run, runOnce)]);
         return { inserted, newest, rigAgents: rigParams };
       });
     } catch (err) {
