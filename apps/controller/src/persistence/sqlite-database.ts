@@ -35,7 +35,8 @@ export class SqliteDatabase {
     // checkpoints every 4,000 pages instead of 1,000 copy hot pages (indexes, latest status) once instead of
     // several times, and the WAL file is cut back to 64 MB after one. About +25 % ingest writes (docs/benchmarks.md).
     // A page cache of up to 64 MiB instead of 2: every batch touches each reporting rig's last page of the
-    // (rig_id, seq) index, 8,000 pages for 10,000 rigs, which the default cache reads back from the OS each time.
+    // (rig_id, seq) index (a page per rig once it has a few hundred rows), which the default cache reads back from
+    // the OS each time.
     await database.exec(`PRAGMA page_size = 8192; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
       PRAGMA wal_autocheckpoint = 4000; PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -65536;`);
     return database;
