@@ -2,8 +2,9 @@ import type { SqliteDatabase } from '../persistence/sqlite-database';
 import type { RigPresence } from './alert-types';
 
 /**
- * Connectivity of rigs as stored by ingest (the `rigs_seen` view: agent state and newest snapshot time), without their
- * miner status: cheap enough to read for the whole fleet on every alert check (10,000 rows in a few ms).
+ * Connectivity of rigs as stored by ingest (the `rigs_seen` view: agent state and newest snapshot time), without
+ * their miner status: cheap enough to read for the whole fleet on every alert check (10,000 rigs in 20-30 ms here,
+ * 13-20 ms of it building the rows; the check runs every 5 s by default).
  */
 export class RigPresenceReader {
   constructor(private readonly db: SqliteDatabase) {}
