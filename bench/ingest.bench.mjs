@@ -6,7 +6,7 @@
 // then the raw rate once more with the subscriber inside the publisher's process, as earlier rounds measured it.
 // Each process's CPU time per message is read from /proc, a steadier measure than rates on shared cores.
 // The bench starts its own Mosquitto with deploy/mosquitto.conf's queue settings on a free port (MQTT_URL to use another).
-//   npm run bench -- ingest [--messages 50000] [--rigs 1000] [--rounds 3]
+//   npm run bench -- ingest [--messages 50000] [--rigs 1000] [--rounds 5]
 // BENCH_CONTROLLER_ENTRY=<file.js> runs another build of the controller (A/B comparisons); CONTROLLER_NODE_FLAGS adds Node flags.
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -237,8 +237,9 @@ async function durableRate(kind) {
 }
 
 // Raw and durable rates alternate for --rounds rounds (other work on the machine moves both): the ratio of each
-// round is what counts, and the median round is reported with the range.
-const rounds = arg('rounds', 3);
+// round is what counts, and the median round is reported with the range. Five rounds by default: on a shared 2-core
+// machine single rounds of one build range over ±15 %, and the median of 3 still moved 0.62-0.81 between runs.
+const rounds = arg('rounds', 5);
 const runs = [];
 try {
   for (let r = 0; r < rounds; r++) {
