@@ -2,6 +2,7 @@ import {
   backoffFactor,
   createContext,
   decide,
+  firstAtOrAfter,
   formatDuration,
   heldFor,
   lastAction,
@@ -73,7 +74,7 @@ class FailoverEvaluation {
     private readonly latest: RigObservation,
   ) {
     // Unreachable readings carry no pools: skip them rather than break every run on a single missed poll.
-    this.observations = ctx.observations.filter((o) => o.reachable);
+    this.observations = ctx.reachable;
     this.maxGapMs = ctx.params.freshness.maxGapMs;
     this.slots = ctx.spec.pools.map((spec, specIndex) => {
       const pool = findPool(latest.pools, spec);
@@ -179,19 +180,19 @@ class FailoverEvaluation {
    * inflate it); with less than half that on record, silentAfterMs.
    */
   private silenceThresholdMs(until: EpochMs): { ms: DurationMs; intervalMs?: DurationMs } {
-    const from = until - this.p.shareRateWindowMs;
+    const all = this.observations;
     let shares = 0;
     let span = 0;
-    const window = this.observations.filter((o) => o.at >= from && o.at <= until);
-    for (let i = 1; i < window.length; i++) {
-      const key = activeKeyOf(window[i]!);
-      if (key === undefined || activeKeyOf(window[i - 1]!) !== key) continue;
-      const prev = poolByKey(window[i - 1]!, key);
-      const cur = poolByKey(window[i]!, key);
+    // The window [until - shareRateWindowMs, until], by index: no copy of the history per evaluation.
+    for (let i = firstAtOrAfter(all, until - this.p.shareRateWindowMs) + 1; i < all.length && all[i]!.at <= until; i++) {
+      const key = activeKeyOf(all[i]!);
+      if (key === undefined || activeKeyOf(all[i - 1]!) !== key) continue;
+      const prev = poolByKey(all[i - 1]!, key);
+      const cur = poolByKey(all[i]!, key);
       if (prev?.accepted === undefined || cur?.accepted === undefined) continue;
       if (cur.accepted < prev.accepted) continue; // counter reset
       shares += cur.accepted - prev.accepted;
-      span += window[i]!.at - window[i - 1]!.at;
+      span += all[i]!.at - all[i - 1]!.at;
     }
     if (span < this.p.shareRateWindowMs / 2) return { ms: this.p.silentAfterMs };
     const intervalMs = span / Math.max(shares, 1);
@@ -235,13 +236,12 @@ class FailoverEvaluation {
   }
 
   private computeRejectRatio(key: string): number | undefined {
-    const from = this.latest.at - this.p.rejectWindowMs;
-    const window = this.observations.filter((o) => o.at >= from);
+    const all = this.observations;
     let accepted = 0;
     let rejected = 0;
-    for (let i = 1; i < window.length; i++) {
-      const prev = poolByKey(window[i - 1]!, key);
-      const cur = poolByKey(window[i]!, key);
+    for (let i = firstAtOrAfter(all, this.latest.at - this.p.rejectWindowMs) + 1; i < all.length; i++) {
+      const prev = poolByKey(all[i - 1]!, key);
+      const cur = poolByKey(all[i]!, key);
       if (!prev || !cur) continue;
       const dA = (cur.accepted ?? 0) - (prev.accepted ?? 0);
       const dR = (cur.rejected ?? 0) - (prev.rejected ?? 0);

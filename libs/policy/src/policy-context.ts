@@ -27,6 +27,8 @@ export interface PolicyContext {
   readonly minerId?: string;
   /** History plus status.latest, oldest first, none from after `now` (+ the clock skew allowed). */
   readonly observations: readonly RigObservation[];
+  /** The observations with a reading (unreachable ones carry no pools or boards), oldest first. */
+  readonly reachable: readonly RigObservation[];
   readonly latest?: RigObservation;
   /** True when the latest observation may be acted on: present, recent, and the agent not known offline. */
   readonly fresh: boolean;
@@ -65,6 +67,7 @@ function buildContext(input: PolicyInput, now: EpochMs, defaults?: PolicyParamsO
     rigId: input.spec.rigId,
     minerId: input.spec.minerId ?? latest?.minerId,
     observations,
+    reachable: observations.every((o) => o.reachable) ? observations : observations.filter((o) => o.reachable),
     latest,
     fresh,
     actions,
@@ -73,12 +76,17 @@ function buildContext(input: PolicyInput, now: EpochMs, defaults?: PolicyParamsO
   };
 }
 
-/** Oldest first, none after `now`, duplicates (same time and seq) once. Usually already sorted: then O(n). */
+/**
+ * Oldest first, none after `now`, duplicates (same time and seq) once. Usually already sorted: then O(n), and the
+ * history itself when it already ends with `latest` (the reconciler appends it before it evaluates): no copy.
+ */
 function mergeObservations(
   history: readonly RigObservation[],
   latest: RigObservation | undefined,
   now: EpochMs,
-): RigObservation[] {
+): readonly RigObservation[] {
+  const last = history[history.length - 1];
+  if ((latest === undefined || (last !== undefined && last.at === latest.at && last.seq === latest.seq)) && strictlyAscendingUpTo(history, now)) return history;
   const all = sortedUpTo(latest ? [...history, latest] : history, now);
   const out: RigObservation[] = [];
   for (const o of all) {
@@ -87,6 +95,27 @@ function mergeObservations(
     out.push(o);
   }
   return out;
+}
+
+/** True when every item is at or before `now` and each is later than the one before (so no duplicates either). */
+function strictlyAscendingUpTo(items: readonly RigObservation[], now: EpochMs): boolean {
+  for (let i = 0; i < items.length; i++) {
+    const at = items[i]!.at;
+    if (at > now || (i > 0 && at <= items[i - 1]!.at)) return false;
+  }
+  return true;
+}
+
+/** Index of the first observation at or after `at` (observations oldest first); length when there is none. */
+export function firstAtOrAfter(observations: readonly RigObservation[], at: EpochMs): number {
+  let lo = 0;
+  let hi = observations.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (observations[mid]!.at < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function sortedUpTo<T extends { readonly at: EpochMs }>(items: readonly T[], now: EpochMs): T[] {

@@ -73,7 +73,7 @@ class ThermalEvaluation {
     private readonly p: ThermalParams,
     private readonly latest: RigObservation,
   ) {
-    this.observations = ctx.observations.filter((o) => o.reachable);
+    this.observations = ctx.reachable;
     this.gap = ctx.params.freshness.maxGapMs;
     // Fans seen spinning since the last release of a quarantine (maintenance may have changed them).
     const release = lastAction(ctx.actions, (a) => a.kind === 'release')?.at ?? Number.NEGATIVE_INFINITY;
