@@ -7,6 +7,8 @@
 // Each process's CPU time per message is read from /proc, a steadier measure than rates on shared cores.
 // The bench starts its own Mosquitto with deploy/mosquitto.conf's queue settings on a free port (MQTT_URL to use another).
 //   npm run bench -- ingest [--messages 50000] [--rigs 1000] [--rounds 5]
+// --fleet gives the controller a fleet spec whose group holds every bench rig, so that each reconcile also runs the
+// policies (without it no rig has a spec: ingest alone is measured, as the goal asks).
 // BENCH_CONTROLLER_ENTRY=<file.js> runs another build of the controller (A/B comparisons); CONTROLLER_NODE_FLAGS adds Node flags.
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -182,7 +184,14 @@ function startConsumer(kind, dir, topicRoot, ready) {
   if (kind === 'floor') {
     return spawn(process.execPath, [join(root, 'bench/ingest-floor.consumer.mjs'), url, topicRoot, join(dir, 'floor.sqlite'), ready], { stdio: 'inherit' });
   }
-  return spawn(process.execPath, [...(process.env.CONTROLLER_NODE_FLAGS ?? '').split(' ').filter(Boolean), process.env.BENCH_CONTROLLER_ENTRY ?? join(root, 'bin/rigwarden-controller.js'), '--data-dir', dir, '--grpc', '127.0.0.1:0', '--ready-file', ready], {
+  const fleet = [];
+  if (process.argv.includes('--fleet')) {
+    // The pools the bench's snapshots report, in their order: a healthy rig, so the policies decide nothing.
+    writeFileSync(join(dir, 'fleet.yaml'), ['groups:', '  - name: bench', '    match: { rigIdPrefix: "bench-" }', '    pools:',
+      ...[0, 1].map((i) => `      - { url: "stratum+tcp://pool-${i}.example:3333", user: "farm.worker", password: "x" }`), ''].join('\n'));
+    fleet.push('--fleet', join(dir, 'fleet.yaml'));
+  }
+  return spawn(process.execPath, [...(process.env.CONTROLLER_NODE_FLAGS ?? '').split(' ').filter(Boolean), process.env.BENCH_CONTROLLER_ENTRY ?? join(root, 'bin/rigwarden-controller.js'), '--data-dir', dir, '--grpc', '127.0.0.1:0', '--ready-file', ready, ...fleet], {
     env: { ...process.env, MQTT_URL: url, RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `bench-ctl-${topicRoot}`, LOG_LEVEL: 'warn' }, stdio: 'inherit',
   });
 }
@@ -263,7 +272,7 @@ const medianOf = (key) => [...runs].map((x) => x[key]).sort((a, b) => a - b)[Mat
 const range = (key) => `${Math.min(...runs.map((x) => x[key]))}-${Math.max(...runs.map((x) => x[key]))}`;
 const cpuMedian = (phase, proc) => [...runs].map((x) => x.cpuUsPerMessage[phase][proc]).filter((v) => v !== undefined).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
 const result = {
-  bench: 'ingest', date: new Date().toISOString(), broker: url, messages, rigs, rounds,
+  bench: 'ingest', date: new Date().toISOString(), broker: url, messages, rigs, rounds, policies: process.argv.includes('--fleet'),
   rawQos1PerS: median.raw, durablePerS: median.durable, ratio: median.ratio, goalRatio: 0.8,
   floorPerS: medianOf('floor'), floorRatio: medianOf('floorRatio'),
   rawInProcessPerS: medianOf('rawInProcess'), ratioToInProcess: medianOf('ratioToInProcess'), runs,
