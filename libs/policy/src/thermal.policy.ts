@@ -77,10 +77,18 @@ class ThermalEvaluation {
     this.gap = ctx.params.freshness.maxGapMs;
     // Fans seen spinning since the last release of a quarantine (maintenance may have changed them).
     const release = lastAction(ctx.actions, (a) => a.kind === 'release')?.at ?? Number.NEGATIVE_INFINITY;
+    // Over the whole history on every evaluation: fan numbers 0-30 as bits, no hashing per fan and reading.
+    let bits = 0;
     const spinning = new Set<number>();
     for (const o of this.observations) {
-      if (o.at > release) for (const f of o.fans) if ((f.rpm ?? 0) >= p.minFanRpm) spinning.add(f.index);
+      if (o.at <= release) continue;
+      for (const f of o.fans) {
+        if ((f.rpm ?? 0) < p.minFanRpm) continue;
+        if (Number.isInteger(f.index) && f.index >= 0 && f.index < 31) bits |= 1 << f.index;
+        else spinning.add(f.index);
+      }
     }
+    for (let i = 0; i < 31; i++) if (bits & (1 << i)) spinning.add(i);
     this.everSpinning = spinning;
   }
 
