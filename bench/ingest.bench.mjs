@@ -58,7 +58,7 @@ function threadCpu(pid) {
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = process.env.BENCH_TIDS ? tid - pid : tid === String(pid) ? 'main' : 'other threads';
+      const name = process.env.BENCH_TIDS ? `${readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()} ${tid - pid}` : tid === String(pid) ? 'main' : 'other threads';
       const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
       out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / hz;
     }
