@@ -3,6 +3,8 @@
  * rigwarden-controller: ingest, storage and the gRPC API, as one NestJS process.
  * `rigwarden-controller --help` lists the options.
  */
+// First: before MQTT.js and mqtt-packet load and create their `debug` loggers.
+import './ingest/quiet-debug';
 import 'reflect-metadata';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
