@@ -179,6 +179,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
           throw new ProtocolError(`rigId "${snapshot.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
         }
         this.pending.add(snapshot, payload);
+        this.rigs.receive(snapshot); // the latest status in memory takes it now; SQLite with the batch
         this.enqueued();
       } else if (parsed.kind === 'state') {
         if (payload.length === 0) return; // a cleared retained message

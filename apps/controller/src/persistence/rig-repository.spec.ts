@@ -195,6 +195,32 @@ describe('RigRepository (SQLite file)', () => {
     for (const r of rigs) expect([r, (await repo.getRig(r))!.miners[0]!.hashrate5sHs]).toEqual([r, 222]);
   });
 
+  it('takes a snapshot ingest accepts into a cached rig at once, and caches no read older than what it accepted', async () => {
+    await repo.writeSnapshots([snap('a', 1), snap('b', 1)]);
+    await repo.getRig('a'); // a is cached, b is not
+    const batch = new SnapshotBatch();
+    const accept = (s: MinerSnapshot): void => {
+      batch.add(s, JSON.stringify(MinerSnapshot.toJSON(s)));
+      repo.receive(s);
+    };
+    accept(snap('a', 2, 'm1', 20));
+    accept(snap('b', 2, 'm1', 20));
+    accept(snap('a', 2, 'm1', 999)); // a repeated seq changes nothing, as in SQLite
+    // Before the batch is stored: a shows it from memory; b shows what is stored, and is not cached with it.
+    expect((await repo.getRig('a'))!.miners.map((m) => [m.seq, m.hashrate5sHs])).toEqual([[2, 20]]);
+    expect((await repo.getRig('b'))!.lastSeq).toBe(1);
+    // A failed write takes back nothing ingest accepted (it retries the batch).
+    await db.exec("CREATE TRIGGER poison BEFORE INSERT ON snapshots BEGIN SELECT RAISE(ABORT, 'poisoned row'); END");
+    await expect(repo.writeBatch(batch)).rejects.toThrow(/poisoned row/);
+    expect((await repo.getRig('a'))!.lastSeq).toBe(2);
+    expect((await repo.getRig('b'))!.lastSeq).toBe(1);
+    await db.exec('DROP TRIGGER poison');
+    expect(await repo.writeBatch(batch)).toEqual({ inserted: 2, duplicates: 1 });
+    expect((await repo.getRig('b'))!.lastSeq).toBe(2);
+    const fresh = new RigRepository(db);
+    for (const rig of ['a', 'b']) expect(await repo.getRig(rig)).toEqual(await fresh.getRig(rig));
+  });
+
   it('writes nothing of a batch when one of its statements fails', async () => {
     await db.exec("CREATE TRIGGER poison BEFORE INSERT ON snapshots WHEN NEW.rig_id = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END");
     const batch = Array.from({ length: 600 }, (_, i) => snap(`rig-${i % 20}`, Math.floor(i / 20) + 1));
@@ -258,16 +284,16 @@ describe('SnapshotBatch', () => {
     for (const s of snaps) b.add(s, JSON.stringify(MinerSnapshot.toJSON(s)));
     return b;
   };
-  const newest = (b: SnapshotBatch): Array<[string, string, number, number | undefined]> =>
-    b.newest().map((s) => [s.rigId, s.minerId, s.seq, s.hashrate5sHs]).sort() as Array<[string, string, number, number | undefined]>;
+  const newest = (b: SnapshotBatch): Array<[string, string, number, string]> =>
+    b.newest().map((s) => [s.rigId, s.minerId, s.seq, s.agentId]).sort() as Array<[string, string, number, string]>;
 
   it('holds each row as its INSERT parameters and only the newest snapshot of each miner', () => {
-    const b = batchOf(snap('r1', 1, 'm1', 10), snap('r1', 3, 'm1', 30), snap('r1', 2, 'm2', 20), snap('r2', 1, 'm1', 5), snap('r1', 3, 'm1', 99));
+    const b = batchOf(snap('r1', 1, 'm1', 10), snap('r1', 3, 'm1', 30), snap('r1', 2, 'm2', 20), snap('r2', 1, 'm1', 5), { ...snap('r1', 3, 'm1', 99), agentId: 'agent-2' });
     expect(b.size).toBe(5);
     // Numbers as their decimal text (cheaper to bind); the columns' affinity stores them as numbers.
     expect(b.params.slice(0, 7)).toEqual(['r1', '1', 'm1', String(T0 + 1000), '10', '61', JSON.stringify(MinerSnapshot.toJSON(snap('r1', 1, 'm1', 10)))]);
     // A repeated seq keeps the first: it is the row the INSERT stores.
-    expect(newest(b)).toEqual([['r1', 'm1', 3, 30], ['r1', 'm2', 2, 20], ['r2', 'm1', 1, 5]]);
+    expect(newest(b)).toEqual([['r1', 'm1', 3, 'agent-1'], ['r1', 'm2', 2, 'agent-1'], ['r2', 'm1', 1, 'agent-1']]);
     expect([...b.rigIds()].sort()).toEqual(['r1', 'r2']);
   });
 
@@ -277,7 +303,7 @@ describe('SnapshotBatch', () => {
     const both = failed.concat(later);
     expect(both.size).toBe(5);
     expect([0, 1, 2, 3, 4].map((k) => [both.params[k * 7], both.params[k * 7 + 1]])).toEqual([['r1', '4'], ['r2', '9'], ['r1', '5'], ['r2', '8'], ['r3', '1']]);
-    expect(newest(both)).toEqual([['r1', 'm1', 5, 50], ['r2', 'm1', 9, 90], ['r3', 'm1', 1, 1]]);
+    expect(newest(both)).toEqual([['r1', 'm1', 5, 'agent-1'], ['r2', 'm1', 9, 'agent-1'], ['r3', 'm1', 1, 'agent-1']]);
   });
 });
 

@@ -75,17 +75,25 @@ function numeric(n: number | null | undefined): string | null {
 /** Columns of one snapshot row in a SnapshotBatch's parameters. */
 const SNAPSHOT_COLUMNS = 7;
 
+/** What a batch keeps of each miner's newest snapshot: enough to write the rig's row. */
+export interface NewestKey {
+  readonly rigId: string;
+  readonly minerId: string;
+  readonly seq: number;
+  readonly agentId: string;
+}
+
 /**
  * Snapshots gathered for one batch write, held as they will be bound: the INSERT parameters of each row (its
- * payload as received) plus the newest snapshot of each miner for the latest status. Ingest keeps thousands of
- * snapshots waiting for SQLite under load; holding a handful of values per row instead of each decoded snapshot (some
- * thirty objects) keeps what the garbage collector must copy and promote small, and older snapshots of a miner are
- * dropped as soon as a newer one arrives.
+ * payload as received) plus the keys of each miner's newest snapshot. Ingest keeps thousands of snapshots waiting
+ * for SQLite under load, and whatever they hold outlives young-generation collections: a handful of values per row
+ * instead of each decoded snapshot (some thirty objects) keeps what the garbage collector must copy and promote small.
+ * The latest status in memory takes each snapshot when ingest accepts it (RigRepository.receive), not from here.
  */
 export class SnapshotBatch {
   readonly params: SqlValue[] = [];
   /** Per rig, the newest snapshot of each of its miners (usually one: no key string built per message). */
-  private readonly newestPerRig = new Map<string, MinerSnapshot[]>();
+  private readonly newestPerRig = new Map<string, NewestKey[]>();
 
   get size(): number {
     return this.params.length / SNAPSHOT_COLUMNS;
@@ -93,10 +101,10 @@ export class SnapshotBatch {
 
   add(s: MinerSnapshot, json: string | Buffer): void {
     this.params.push(s.rigId, numeric(s.seq), s.minerId, numeric(s.collectedAt!.getTime()), numeric(s.hashrate5sHs ?? s.hashrateAvgHs), numeric(maxTemp(s)), json);
-    this.keepNewest(s);
+    this.keepNewest({ rigId: s.rigId, minerId: s.minerId, seq: s.seq, agentId: s.agentId });
   }
 
-  private keepNewest(s: MinerSnapshot): void {
+  private keepNewest(s: NewestKey): void {
     const miners = this.newestPerRig.get(s.rigId);
     if (miners === undefined) {
       this.newestPerRig.set(s.rigId, [s]);
@@ -119,7 +127,7 @@ export class SnapshotBatch {
   }
 
   /** The newest snapshot of each miner in the batch. */
-  newest(): MinerSnapshot[] {
+  newest(): NewestKey[] {
     return [...this.newestPerRig.values()].flat();
   }
 
@@ -133,14 +141,22 @@ export class SnapshotBatch {
  * Rigs, their latest status, and raw snapshots.
  *
  * Latest status is also kept in memory for the rigs that were read (the reconciler reads each rig after every batch):
- * a record enters the cache when getRig loads it, every committed batch updates it with the same rules as the SQL
- * upserts, a retained state drops it (read again next time), and a failed write clears the cache. Records are never
- * changed in place: a newer one replaces them.
+ * a record enters the cache when getRig loads it; a snapshot ingest accepts updates it at once (receive), with the
+ * same rules as the SQL upserts, and writeSnapshots after it is stored; a retained state drops it (read again next
+ * time). Records are never changed in place: a newer one replaces them.
+ *
+ * Ingest's snapshots reach the cache when they arrive rather than when their batch commits: a decoded snapshot held
+ * until then, thousands of messages later, outlived two young-generation collections and was promoted, and at 15,000
+ * messages/s that copying was the largest cost of ingest over the bare MQTT-to-SQLite floor. Ingest retries a batch
+ * that fails until it is stored, so a status it accepted is not taken back; a getRig that reads SQLite while a rig
+ * has snapshots accepted and not yet stored returns what is stored without caching it.
  */
 export class RigRepository {
   private readonly latest = new Map<string, RigRecord>();
   /** The agent id stored in each rig's row, for rigs this repository wrote (null: none). */
   private readonly storedAgent = new Map<string, string | null>();
+  /** For rigs not in the cache: the newest seq accepted by receive and not yet stored (a load older than it is not cached). */
+  private readonly unstoredSeq = new Map<string, number>();
   /** Rigs being loaded by getRig, and whether a write touched them meanwhile (then the load is not cached). */
   private readonly loading = new Map<string, { loads: number; stale: boolean }>();
 
@@ -151,11 +167,36 @@ export class RigRepository {
    * `json` is each snapshot's proto3 JSON text (by default serialised here); ingest gathers its batches in a
    * SnapshotBatch instead and calls writeBatch.
    */
-  writeSnapshots(batch: MinerSnapshot[], json: Array<string | Buffer> = batch.map((s) => JSON.stringify(MinerSnapshot.toJSON(s)))): Promise<WriteResult> {
+  async writeSnapshots(batch: MinerSnapshot[], json: Array<string | Buffer> = batch.map((s) => JSON.stringify(MinerSnapshot.toJSON(s)))): Promise<WriteResult> {
     if (json.length !== batch.length) throw new RangeError(`writeSnapshots: ${batch.length} snapshots but ${json.length} JSON texts`);
     const rows = new SnapshotBatch();
     for (let k = 0; k < batch.length; k++) rows.add(batch[k]!, json[k]!);
-    return this.writeBatch(rows);
+    let result: WriteResult;
+    try {
+      result = await this.writeBatch(rows);
+    } catch (err) {
+      // Nobody retries these: a load that read them inside the rolled-back transaction must not stay cached.
+      for (const s of batch) this.latest.delete(s.rigId);
+      throw err;
+    }
+    // Older or repeated seqs change nothing, as in the upsert: a duplicate row is already in its miner's status.
+    for (const s of batch) this.rememberMiner(s);
+    return result;
+  }
+
+  /**
+   * A validated snapshot that ingest has accepted and will write (retrying until it is stored): a cached rig's latest
+   * status takes it now. Call it once per snapshot, in arrival order, besides adding it to a SnapshotBatch.
+   */
+  receive(s: MinerSnapshot): void {
+    this.touch(s.rigId);
+    if (this.latest.has(s.rigId)) {
+      this.rememberMiner(s);
+      return;
+    }
+    const unstored = this.unstoredSeq.get(s.rigId);
+    if (unstored === undefined && this.unstoredSeq.size >= MAX_KNOWN_AGENTS) this.unstoredSeq.delete(this.unstoredSeq.keys().next().value!);
+    if (unstored === undefined || unstored < s.seq) this.unstoredSeq.set(s.rigId, s.seq);
   }
 
   /**
@@ -166,7 +207,7 @@ export class RigRepository {
   async writeBatch(batch: SnapshotBatch): Promise<WriteResult> {
     const size = batch.size;
     if (size === 0) return { inserted: 0, duplicates: 0 };
-    let written: { inserted: number; newest: MinerSnapshot[]; rigAgents: SqlValue[] };
+    let written: { inserted: number; rigAgents: SqlValue[] };
     try {
       written = await this.db.transaction(async (tx) => {
         const chunks = await this.inChunks<{ changes: number; lastID: number }>(batch.params, SNAPSHOT_COLUMNS, insertSnapshots,
@@ -184,7 +225,7 @@ export class RigRepository {
           newest = newest.filter((s) => isNew.has(`${s.rigId}\u0000${s.seq}`));
         }
         // The newest per rig is the newest of its miners' newest (seq counts per rig).
-        const newestPerRig = new Map<string, MinerSnapshot>();
+        const newestPerRig = new Map<string, NewestKey>();
         for (const s of newest) if ((newestPerRig.get(s.rigId)?.seq ?? 0) < s.seq) newestPerRig.set(s.rigId, s);
         const rigParams: SqlValue[] = [];
         for (const s of newestPerRig.values()) if (this.storedAgent.get(s.rigId) !== (s.agentId || null)) rigParams.push(s.rigId, s.agentId || null);
@@ -193,16 +234,16 @@ export class RigRepository {
         // Each INSERT stored its rows under consecutive rowids ending at its lastID (skipped duplicates take none).
         const statusUpserts = chunks.filter((c) => c.changes > 0).map((c) => run(upsertMinerStatus, [c.lastID - c.changes, c.lastID]));
         await settleAll([...statusUpserts, this.inChunks(rigParams, 2, upsertRigs, run, runOnce)]);
-        return { inserted, newest, rigAgents: rigParams };
+        return { inserted, rigAgents: rigParams };
       });
     } catch (err) {
-      this.latest.clear(); // a rolled-back batch may have been read inside its transaction
       for (const rigId of batch.rigIds()) this.touch(rigId);
       throw err;
     }
     // A getRig that read these rigs while this transaction ran may hold older status: it must not be cached.
     for (const rigId of batch.rigIds()) this.touch(rigId);
-    for (const s of written.newest) this.rememberMiner(s);
+    // What receive accepted of these rigs is stored now, unless a newer snapshot arrived meanwhile.
+    for (const s of batch.newest()) if ((this.unstoredSeq.get(s.rigId) ?? Infinity) <= s.seq) this.unstoredSeq.delete(s.rigId);
     for (let i = 0; i < written.rigAgents.length; i += 2) this.rememberAgent(written.rigAgents[i] as string, written.rigAgents[i + 1] as string | null);
     return { inserted: written.inserted, duplicates: size - written.inserted };
   }
@@ -233,7 +274,7 @@ export class RigRepository {
   }
 
   /**
-   * A miner's newest new snapshot, applied to a cached record as the miner_status upsert applies it; the rig's last
+   * A miner's snapshot, applied to a cached record as the miner_status upsert applies it (a newer seq wins); the rig's last
    * seen time and seq follow from its miners as the rigs_seen view derives them.
    */
   private rememberMiner(s: MinerSnapshot): void {
@@ -292,7 +333,8 @@ export class RigRepository {
       const row = await this.db.get<RigRow>('SELECT * FROM rigs_seen WHERE rig_id = ?', [rigId]);
       if (!row) return undefined;
       const record = (await this.withMiners([row]))[0]!;
-      if (!load.stale && !this.latest.has(rigId)) {
+      if (!load.stale && !this.latest.has(rigId) && (this.unstoredSeq.get(rigId) ?? 0) <= record.lastSeq) {
+        this.unstoredSeq.delete(rigId);
         // Bounded: past MAX_CACHED_RIGS the rig cached longest ago is read from SQLite again next time.
         if (this.latest.size >= MAX_CACHED_RIGS) this.latest.delete(this.latest.keys().next().value!);
         this.latest.set(rigId, record);
