@@ -35,7 +35,7 @@ describe('RigRepository (SQLite file)', () => {
     expect(await db.get('PRAGMA page_size')).toEqual({ page_size: 8192 });
     expect(await db.get('PRAGMA wal_autocheckpoint')).toEqual({ wal_autocheckpoint: 4000 });
     expect(await db.get('PRAGMA synchronous')).toEqual({ synchronous: 1 }); // NORMAL
-    expect(await db.get('PRAGMA cache_size')).toEqual({ cache_size: -65536 }); // 64 MiB
+    expect(await db.get('PRAGMA cache_size')).toEqual({ cache_size: -16384 }); // 16 MiB
     expect(await db.get('SELECT MAX(version) AS v FROM schema_migrations')).toEqual({ v: MIGRATIONS[MIGRATIONS.length - 1]!.version });
     expect(await migrate(db)).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.version); // idempotent
   });

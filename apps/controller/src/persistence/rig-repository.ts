@@ -29,8 +29,11 @@ export interface WriteResult {
 
 /** Rigs whose latest status is kept in memory (about 3 kB each with one miner). */
 const MAX_CACHED_RIGS = 50_000;
-/** Rigs whose stored agent id is remembered, so that ingest writes their rigs row only when it changes. */
-const MAX_KNOWN_AGENTS = 200_000;
+/**
+ * Rigs whose stored agent id is remembered, so that ingest writes their rigs row only when it changes; and rigs
+ * with snapshots accepted and not yet stored that are tracked (past it the oldest entry is forgotten).
+ */
+const MAX_KNOWN_RIGS = 200_000;
 
 /** Rows per multi-row statement: big enough to amortise the per-statement cost, under SQLite's 32,766 parameters. */
 const ROWS_PER_STATEMENT = 250;
@@ -155,7 +158,7 @@ export class RigRepository {
   private readonly latest = new Map<string, RigRecord>();
   /** The agent id stored in each rig's row, for rigs this repository wrote (null: none). */
   private readonly storedAgent = new Map<string, string | null>();
-  /** For rigs not in the cache: the newest seq accepted by receive and not yet stored (a load older than it is not cached). */
+  /** The newest seq receive accepted per rig, until a batch stores it (a load older than that is not cached). */
   private readonly unstoredSeq = new Map<string, number>();
   /** Rigs being loaded by getRig, and whether a write touched them meanwhile (then the load is not cached). */
   private readonly loading = new Map<string, { loads: number; stale: boolean }>();
@@ -190,17 +193,16 @@ export class RigRepository {
    */
   receive(s: MinerSnapshot): void {
     this.touch(s.rigId);
-    if (this.latest.has(s.rigId)) {
-      this.rememberMiner(s);
-      return;
-    }
+    this.rememberMiner(s);
+    // Also for a cached rig: it may leave the cache (MAX_CACHED_RIGS) before its batch is stored.
     const unstored = this.unstoredSeq.get(s.rigId);
-    if (unstored === undefined && this.unstoredSeq.size >= MAX_KNOWN_AGENTS) this.unstoredSeq.delete(this.unstoredSeq.keys().next().value!);
+    if (unstored === undefined && this.unstoredSeq.size >= MAX_KNOWN_RIGS) this.unstoredSeq.delete(this.unstoredSeq.keys().next().value!);
     if (unstored === undefined || unstored < s.seq) this.unstoredSeq.set(s.rigId, s.seq);
   }
 
   /**
-   * Stores a SnapshotBatch in one transaction. Duplicates (rig, seq) are skipped. Each table gets one multi-row
+   * Stores a SnapshotBatch in one transaction (ingest's path: it calls receive for each snapshot it adds, and retries
+   * a batch that fails, so a failure leaves the latest status in memory as it is). Duplicates (rig, seq) are skipped. Each table gets one multi-row
    * statement per 250 rows, through statements that stay prepared; each miner's latest status follows from the rows
    * stored (the newest seq wins), a rig's row is written when the rig is new or reports through another agent.
    */
@@ -294,7 +296,7 @@ export class RigRepository {
 
   /** The agent id now stored in a rig's row (bounded: a rig forgotten is written once more). */
   private rememberAgent(rigId: string, agentId: string | null): void {
-    if (!this.storedAgent.has(rigId) && this.storedAgent.size >= MAX_KNOWN_AGENTS) this.storedAgent.delete(this.storedAgent.keys().next().value!);
+    if (!this.storedAgent.has(rigId) && this.storedAgent.size >= MAX_KNOWN_RIGS) this.storedAgent.delete(this.storedAgent.keys().next().value!);
     this.storedAgent.set(rigId, agentId);
   }
 
