@@ -70,8 +70,8 @@ describe('controller: MQTT ingest -> SQLite -> gRPC', () => {
 
   it('stores what an agent publishes and serves it over gRPC, field for field', async () => {
     const sent = snapshot('rig-a', 1, {
-      vendor: 'antminer', model: 'S19', boards: [{ index: 0, hashrateHs: 3e13, boardTempC: 61.5, chipTempC: 75, chips: 76, status: 1, pciBusId: '', name: '' }],
-      fans: [{ index: 1, rpm: 5400 }], pools: [{ index: 0, url: 'stratum+tcp://p:3333', user: 'w', status: 1, active: true, lastShareTime: undefined }],
+      vendor: 'antminer', model: 'S19', boards: [{ index: 0, hashrateHs: 3e13, boardTempC: 61.5, chipTempC: 75, chips: 76, status: 1, phantomReason: '', pciBusId: '', name: '' }],
+      fans: [{ index: 1, rpm: 5400 }], pools: [{ index: 0, url: 'stratum+tcp://p:3333', user: 'w', status: 1, active: true, lastShareTime: undefined, activeEvidence: '' }],
     });
     await publisher.publishAsync(topics.rig('rig-a', 'telemetry'), encodeJson(MinerSnapshot, sent), { qos: 1 });
     const rig = await waitFor('rig-a over gRPC', async () => (await listRigs()).rigs.find((r) => r.rigId === 'rig-a'));

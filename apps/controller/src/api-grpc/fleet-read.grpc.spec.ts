@@ -140,7 +140,7 @@ describe('FleetService over gRPC: watch, telemetry, fleet spec, dry run, reflect
     const rigIds = Array.from({ length: 20 }, (_, i) => `slow-${String(i).padStart(2, '0')}`);
     // Big messages (60 boards), so the stream's buffers fill long before the updates run out.
     const big = (rigId: string, seq: number) => reading(rigId, seq, Date.now(), {
-      boards: Array.from({ length: 60 }, (_, index) => ({ index, hashrateHs: 1e12, boardTempC: 60, chipTempC: 70, status: 1, name: `board-${index}-${'x'.repeat(40)}`, pciBusId: '' })),
+      boards: Array.from({ length: 60 }, (_, index) => ({ index, hashrateHs: 1e12, boardTempC: 60, chipTempC: 70, status: 1, phantomReason: '', name: `board-${index}-${'x'.repeat(40)}`, pciBusId: '' })),
     });
     await publish(rigIds.map((id) => big(id, 1)));
     await waitFor('the slow rigs stored', async () => ((await Promise.all(rigIds.map((id) => getRig(id).catch(() => undefined)))).every(Boolean) ? true : undefined));

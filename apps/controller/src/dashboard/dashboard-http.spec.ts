@@ -104,7 +104,7 @@ describe('dashboard HTTP API', () => {
     readKey = (await keys.create({ name: 'dash-reader', scopes: ['read'] })).token.reveal();
     operateKey = (await keys.create({ name: 'dash-operator', scopes: ['operate'] })).token.reveal();
     publisher = await mqtt.connectAsync(broker.url, { clientId: `pub-${broker.topicRoot}` });
-    await publish('dash-a', 'telemetry', encodeJson(MinerSnapshot, snapshot('dash-a', 1, { hashrate5sHs: 3e12, boards: [{ index: 0, hashrateHs: 3e12, boardTempC: 71, chipTempC: 88.5, status: 1, pciBusId: '', name: '' }] })));
+    await publish('dash-a', 'telemetry', encodeJson(MinerSnapshot, snapshot('dash-a', 1, { hashrate5sHs: 3e12, boards: [{ index: 0, hashrateHs: 3e12, boardTempC: 71, chipTempC: 88.5, status: 1, phantomReason: '', pciBusId: '', name: '' }] })));
     await publish('dash-b', 'telemetry', encodeJson(MinerSnapshot, snapshot('dash-b', 1, { hashrate5sHs: 1e12, model: 'SimASIC X2 Pro' })));
     await publish('dash-c', 'telemetry', encodeJson(MinerSnapshot, snapshot('dash-c', 1, { hashrate5sHs: 2e12, algorithm: 'scrypt' })));
     await publish('dash-c', 'state', encodeJson(RigState, RigState.fromPartial({ rigId: 'dash-c', agentId: 'a', online: false, at: new Date(Date.now() + 1000) })));

@@ -32,7 +32,7 @@ describe('dashboard read repository (SQLite in a temp dir)', () => {
     const batch: MinerSnapshot[] = [];
     let seq = 0;
     for (let t = 0; t < 60_000; t += 10_000) {
-      batch.push(snap('r1', 'a', ++seq, T0 + t, 1e12, { boards: [{ index: 0, boardTempC: 60 + t / 10_000, status: 1, pciBusId: '', name: '' }], fans: [{ index: 0, rpm: 5000 }] }));
+      batch.push(snap('r1', 'a', ++seq, T0 + t, 1e12, { boards: [{ index: 0, boardTempC: 60 + t / 10_000, status: 1, phantomReason: '', pciBusId: '', name: '' }], fans: [{ index: 0, rpm: 5000 }] }));
       batch.push(snap('r1', 'b', ++seq, T0 + t + 1, 2e12, { powerW: 3000, fans: [{ index: 0, rpm: 4000 + t / 1000 }] }));
     }
     batch.push(snap('r2', 'a', 1, T0, undefined));

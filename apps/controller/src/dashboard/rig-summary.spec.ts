@@ -19,10 +19,10 @@ describe('rig-summary: summarise', () => {
     ['an offline rig is offline', rig('r', { online: false }), { status: 'offline' }],
     ['hashrate sums the miners, falling back to the average', rig('r', {}, [{ hashrate5sHs: 2e12 }, { hashrate5sHs: undefined, hashrateAvgHs: 1e12 }]), { hashrateHs: 3e12, miners: 2 }],
     ['no hashrate at all is null, not 0', rig('r', {}, [{ hashrate5sHs: undefined }]), { hashrateHs: null }],
-    ['the hottest of board and chip temperatures', rig('r', {}, [{ boards: [{ index: 0, boardTempC: 60, chipTempC: 81, status: 1, pciBusId: '', name: '' }, { index: 1, boardTempC: 79, status: 1, pciBusId: '', name: '' }] }]), { maxTempC: 81 }],
-    ['power from the boards when the miner reports none', rig('r', {}, [{ boards: [{ index: 0, powerW: 150, status: 1, pciBusId: '', name: '' }, { index: 1, powerW: 170, status: 1, pciBusId: '', name: '' }] }]), { powerW: 320 }],
+    ['the hottest of board and chip temperatures', rig('r', {}, [{ boards: [{ index: 0, boardTempC: 60, chipTempC: 81, status: 1, phantomReason: '', pciBusId: '', name: '' }, { index: 1, boardTempC: 79, status: 1, phantomReason: '', pciBusId: '', name: '' }] }]), { maxTempC: 81 }],
+    ['power from the boards when the miner reports none', rig('r', {}, [{ boards: [{ index: 0, powerW: 150, status: 1, phantomReason: '', pciBusId: '', name: '' }, { index: 1, powerW: 170, status: 1, phantomReason: '', pciBusId: '', name: '' }] }]), { powerW: 320 }],
     ['the slowest fan', rig('r', {}, [{ fans: [{ index: 0, rpm: 5200 }, { index: 1, rpm: 4100 }] }]), { fanMinRpm: 4100 }],
-    ['the active pool of the first miner', rig('r', {}, [{ pools: [{ index: 0, url: 'a', user: 'u', status: 1, active: false, lastShareTime: undefined }, { index: 1, url: 'b', user: 'u', status: 1, active: true, lastShareTime: undefined }] }]), { activePool: 'b' }],
+    ['the active pool of the first miner', rig('r', {}, [{ pools: [{ index: 0, url: 'a', user: 'u', status: 1, active: false, lastShareTime: undefined, activeEvidence: '' }, { index: 1, url: 'b', user: 'u', status: 1, active: true, lastShareTime: undefined, activeEvidence: '' }] }]), { activePool: 'b' }],
     ['distinct models joined', rig('r', {}, [{ model: 'S19' }, { model: 'S21' }, { model: 'S19' }]), { model: 'S19, S21' }],
   ])('%s', (_name, input, expected) => {
     expect(summarise(input)).toMatchObject(expected);
@@ -55,9 +55,9 @@ describe('rig-summary: queryRigs', () => {
 describe('rig-summary: overview', () => {
   it('counts statuses, sums hashrate per algorithm over online rigs and ranks the hottest devices', () => {
     const rigs = [
-      rig('a', {}, [{ algorithm: 'sha256d', hashrate5sHs: 1e12, boards: [{ index: 0, chipTempC: 90, status: 1, pciBusId: '', name: '' }] }]),
-      rig('b', {}, [{ algorithm: 'scrypt', hashrate5sHs: 5e9, boards: [{ index: 2, boardTempC: 70, status: 1, pciBusId: '', name: 'GPU 2' }] }]),
-      rig('c', { online: false }, [{ algorithm: 'sha256d', hashrate5sHs: 9e12, boards: [{ index: 1, chipTempC: 99, status: 1, pciBusId: '', name: '' }] }]),
+      rig('a', {}, [{ algorithm: 'sha256d', hashrate5sHs: 1e12, boards: [{ index: 0, chipTempC: 90, status: 1, phantomReason: '', pciBusId: '', name: '' }] }]),
+      rig('b', {}, [{ algorithm: 'scrypt', hashrate5sHs: 5e9, boards: [{ index: 2, boardTempC: 70, status: 1, phantomReason: '', pciBusId: '', name: 'GPU 2' }] }]),
+      rig('c', { online: false }, [{ algorithm: 'sha256d', hashrate5sHs: 9e12, boards: [{ index: 1, chipTempC: 99, status: 1, phantomReason: '', pciBusId: '', name: '' }] }]),
       rig('d', { quarantined: true, group: 'g' }, [{ algorithm: '', hashrate5sHs: 2e12 }]),
     ];
     const o = overview(rigs, rigs.map(summarise), 2);

@@ -74,6 +74,7 @@ export function emptyReading(driver: string): MinerReading {
     uptimeS: undefined, hashrate5sHs: undefined, hashrateAvgHs: undefined,
     accepted: undefined, rejected: undefined, stale: undefined, hwErrors: undefined, powerW: undefined,
     boards: [], fans: [], pools: [], errors: [], driver, algorithm: '',
+    hashrateWindows: [], fieldWarnings: [], software: '', softwareVersion: '', currentPoolUrl: '',
   };
 }
 
@@ -93,6 +94,7 @@ export function mapPools(replies: CollectedReplies): Pool[] {
         : PoolStatus.POOL_STATUS_UNKNOWN,
       priority: count(pool['Priority']),
       active: pool['Stratum Active'] === true,
+      activeEvidence: pool['Stratum Active'] === true ? 'stratum-active' : '',
       accepted: count(pool['Accepted']),
       rejected: count(pool['Rejected']),
       stale: count(pool['Stale']),

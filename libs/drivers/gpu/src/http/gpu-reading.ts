@@ -77,5 +77,6 @@ export function baseReading(driver: string, vendor: string): MinerReading {
     uptimeS: undefined, hashrate5sHs: undefined, hashrateAvgHs: undefined,
     accepted: undefined, rejected: undefined, stale: undefined, hwErrors: undefined, powerW: undefined,
     boards: [], fans: [], pools: [], errors: [], driver, algorithm: '',
+    hashrateWindows: [], fieldWarnings: [], software: '', softwareVersion: '', currentPoolUrl: '',
   };
 }

@@ -131,7 +131,10 @@ export interface MinerSnapshot {
   uptimeS?:
     | number
     | undefined;
-  /** Hashrate over the miner's shortest window (cgminer "MHS 5s" and friends), in H/s. */
+  /**
+   * Hashrate over the miner's 5-second window (cgminer "MHS 5s"), in H/s. Only a
+   * window the miner labels 5s goes here: bfgminer's "MHS 20s" is in hashrate_windows.
+   */
   hashrate5sHs?:
     | number
     | undefined;
@@ -164,6 +167,43 @@ export interface MinerSnapshot {
   driver: string;
   /** Mining algorithm when known: "sha256d", "scrypt", "ethash", "kawpow", "randomx", ... */
   algorithm: string;
+  /**
+   * Every hashrate window the miner reported, by its own label ("5s", "20s", "1m",
+   * "5m", "15m", "av"), shortest first. hashrate_5s_hs and hashrate_avg_hs repeat
+   * the "5s" and "av" entries.
+   */
+  hashrateWindows: HashrateWindow[];
+  /**
+   * Values the miner sent that cannot be true (negative, infinite, absurd, a date
+   * out of range): left out of this snapshot, the rest of which is kept.
+   */
+  fieldWarnings: FieldWarning[];
+  /**
+   * The miner program as its VERSION reply names it ("bfgminer", "cgminer",
+   * "sgminer", "bmminer", "btminer", "bosminer", ...) and that program's version.
+   */
+  software: string;
+  softwareVersion: string;
+  /** The pool the miner says it is on in its lcd reply ("Current Pool"), when it has one. */
+  currentPoolUrl: string;
+}
+
+export interface HashrateWindow {
+  /** The miner's own label: "5s", "20s", "1m", "5m", "15m" or "av" (since start). */
+  label: string;
+  /** The window length in seconds; absent for "av". */
+  windowS?: number | undefined;
+  hashrateHs: number;
+}
+
+/** One value the driver refused, so one bad field never loses the whole reading. */
+export interface FieldWarning {
+  /** Where it was, e.g. "summary.MHS 5s", "devs[1].Temperature", "pools[0].Last Share Time". */
+  field: string;
+  /** The value as sent (truncated to 64 characters). */
+  value: string;
+  /** Why it was refused: "negative", "not finite", "out of range", "implausible". */
+  reason: string;
 }
 
 /** A hash board (ASIC chain) or a GPU. */
@@ -188,7 +228,14 @@ export interface Board {
     | number
     | undefined;
   /** Hash boards: the board's frequency in MHz, when the firmware reports it. */
-  frequencyMhz?: number | undefined;
+  frequencyMhz?:
+    | number
+    | undefined;
+  /**
+   * Non-empty when the device reports impossible values (cgminer 2.x's uninitialised
+   * phantom CPU, counters beyond any real device): shown, but ignored by the policies.
+   */
+  phantomReason: string;
 }
 
 export interface Fan {
@@ -211,7 +258,33 @@ export interface Pool {
   accepted?: number | undefined;
   rejected?: number | undefined;
   stale?: number | undefined;
-  lastShareTime: Date | undefined;
+  lastShareTime:
+    | Date
+    | undefined;
+  /**
+   * cgminer "Stratum Active": the stratum connection is up. Not the same as the pool
+   * in use: bfgminer keeps it true on a pool it has failed over from for minutes.
+   */
+  stratumActive?:
+    | boolean
+    | undefined;
+  /**
+   * cgminer "Last Share Difficulty" and "Difficulty Accepted" (sum of accepted share
+   * difficulties): with the hashrate they give the expected time between shares.
+   */
+  lastShareDifficulty?: number | undefined;
+  difficultyAccepted?:
+    | number
+    | undefined;
+  /** cgminer "Getworks": work fetched from the pool; it moves on the pool in use. */
+  getworks?:
+    | number
+    | undefined;
+  /**
+   * How `active` was decided: "stratum-active", "lcd-current-pool", "share-progress",
+   * "priority", or the firmware's own flag ("firmware").
+   */
+  activeEvidence: string;
 }
 
 export interface CollectError {
@@ -260,7 +333,18 @@ export interface AgentStatus {
   at: Date | undefined;
   rigIds: string[];
   drivers: DriverCounters[];
-  outbox: OutboxStats | undefined;
+  outbox:
+    | OutboxStats
+    | undefined;
+  /** Values refused by the drivers since the agent started, per rig and field. */
+  fieldWarnings: FieldWarningCount[];
+}
+
+export interface FieldWarningCount {
+  rigId: string;
+  field: string;
+  reason: string;
+  count: number;
 }
 
 /** Per-driver collect outcomes since the agent started. */
@@ -309,6 +393,11 @@ function createBaseMinerSnapshot(): MinerSnapshot {
     agentId: "",
     driver: "",
     algorithm: "",
+    hashrateWindows: [],
+    fieldWarnings: [],
+    software: "",
+    softwareVersion: "",
+    currentPoolUrl: "",
   };
 }
 
@@ -385,6 +474,21 @@ export const MinerSnapshot: MessageFns<MinerSnapshot> = {
     }
     if (message.algorithm !== "") {
       writer.uint32(194).string(message.algorithm);
+    }
+    for (const v of message.hashrateWindows) {
+      HashrateWindow.encode(v!, writer.uint32(202).fork()).join();
+    }
+    for (const v of message.fieldWarnings) {
+      FieldWarning.encode(v!, writer.uint32(210).fork()).join();
+    }
+    if (message.software !== "") {
+      writer.uint32(218).string(message.software);
+    }
+    if (message.softwareVersion !== "") {
+      writer.uint32(226).string(message.softwareVersion);
+    }
+    if (message.currentPoolUrl !== "") {
+      writer.uint32(234).string(message.currentPoolUrl);
     }
     return writer;
   },
@@ -594,6 +698,46 @@ export const MinerSnapshot: MessageFns<MinerSnapshot> = {
             message.algorithm = reader.string();
             continue;
           }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.hashrateWindows.push(HashrateWindow.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.fieldWarnings.push(FieldWarning.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.software = reader.string();
+            continue;
+          }
+          case 28: {
+            if (tag !== 226) {
+              break;
+            }
+
+            message.softwareVersion = reader.string();
+            continue;
+          }
+          case 29: {
+            if (tag !== 234) {
+              break;
+            }
+
+            message.currentPoolUrl = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -676,6 +820,27 @@ export const MinerSnapshot: MessageFns<MinerSnapshot> = {
         : "",
       driver: isSet(object.driver) ? globalThis.String(object.driver) : "",
       algorithm: isSet(object.algorithm) ? globalThis.String(object.algorithm) : "",
+      hashrateWindows: globalThis.Array.isArray(object?.hashrateWindows)
+        ? object.hashrateWindows.map((e: any) => HashrateWindow.fromJSON(e))
+        : globalThis.Array.isArray(object?.hashrate_windows)
+        ? object.hashrate_windows.map((e: any) => HashrateWindow.fromJSON(e))
+        : [],
+      fieldWarnings: globalThis.Array.isArray(object?.fieldWarnings)
+        ? object.fieldWarnings.map((e: any) => FieldWarning.fromJSON(e))
+        : globalThis.Array.isArray(object?.field_warnings)
+        ? object.field_warnings.map((e: any) => FieldWarning.fromJSON(e))
+        : [],
+      software: isSet(object.software) ? globalThis.String(object.software) : "",
+      softwareVersion: isSet(object.softwareVersion)
+        ? globalThis.String(object.softwareVersion)
+        : isSet(object.software_version)
+        ? globalThis.String(object.software_version)
+        : "",
+      currentPoolUrl: isSet(object.currentPoolUrl)
+        ? globalThis.String(object.currentPoolUrl)
+        : isSet(object.current_pool_url)
+        ? globalThis.String(object.current_pool_url)
+        : "",
     };
   },
 
@@ -753,6 +918,21 @@ export const MinerSnapshot: MessageFns<MinerSnapshot> = {
     if (message.algorithm !== "") {
       obj.algorithm = message.algorithm;
     }
+    if (message.hashrateWindows?.length) {
+      obj.hashrateWindows = message.hashrateWindows.map((e) => HashrateWindow.toJSON(e));
+    }
+    if (message.fieldWarnings?.length) {
+      obj.fieldWarnings = message.fieldWarnings.map((e) => FieldWarning.toJSON(e));
+    }
+    if (message.software !== "") {
+      obj.software = message.software;
+    }
+    if (message.softwareVersion !== "") {
+      obj.softwareVersion = message.softwareVersion;
+    }
+    if (message.currentPoolUrl !== "") {
+      obj.currentPoolUrl = message.currentPoolUrl;
+    }
     return obj;
   },
 
@@ -785,6 +965,221 @@ export const MinerSnapshot: MessageFns<MinerSnapshot> = {
     message.agentId = object.agentId ?? "";
     message.driver = object.driver ?? "";
     message.algorithm = object.algorithm ?? "";
+    message.hashrateWindows = object.hashrateWindows?.map((e) => HashrateWindow.fromPartial(e)) || [];
+    message.fieldWarnings = object.fieldWarnings?.map((e) => FieldWarning.fromPartial(e)) || [];
+    message.software = object.software ?? "";
+    message.softwareVersion = object.softwareVersion ?? "";
+    message.currentPoolUrl = object.currentPoolUrl ?? "";
+    return message;
+  },
+};
+
+function createBaseHashrateWindow(): HashrateWindow {
+  return { label: "", windowS: undefined, hashrateHs: 0 };
+}
+
+export const HashrateWindow: MessageFns<HashrateWindow> = {
+  encode(message: HashrateWindow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.label !== "") {
+      writer.uint32(10).string(message.label);
+    }
+    if (message.windowS !== undefined) {
+      writer.uint32(16).uint32(message.windowS);
+    }
+    if (message.hashrateHs !== 0) {
+      writer.uint32(25).double(message.hashrateHs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HashrateWindow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHashrateWindow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.label = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.windowS = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.hashrateHs = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HashrateWindow {
+    return {
+      label: isSet(object.label) ? globalThis.String(object.label) : "",
+      windowS: isSet(object.windowS)
+        ? globalThis.Number(object.windowS)
+        : isSet(object.window_s)
+        ? globalThis.Number(object.window_s)
+        : undefined,
+      hashrateHs: isSet(object.hashrateHs)
+        ? globalThis.Number(object.hashrateHs)
+        : isSet(object.hashrate_hs)
+        ? globalThis.Number(object.hashrate_hs)
+        : 0,
+    };
+  },
+
+  toJSON(message: HashrateWindow): unknown {
+    const obj: any = {};
+    if (message.label !== "") {
+      obj.label = message.label;
+    }
+    if (message.windowS !== undefined) {
+      obj.windowS = Math.round(message.windowS);
+    }
+    if (message.hashrateHs !== 0) {
+      obj.hashrateHs = floatToJson(message.hashrateHs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HashrateWindow>, I>>(base?: I): HashrateWindow {
+    return HashrateWindow.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HashrateWindow>, I>>(object: I): HashrateWindow {
+    const message = createBaseHashrateWindow();
+    message.label = object.label ?? "";
+    message.windowS = object.windowS ?? undefined;
+    message.hashrateHs = object.hashrateHs ?? 0;
+    return message;
+  },
+};
+
+function createBaseFieldWarning(): FieldWarning {
+  return { field: "", value: "", reason: "" };
+}
+
+export const FieldWarning: MessageFns<FieldWarning> = {
+  encode(message: FieldWarning, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.field !== "") {
+      writer.uint32(10).string(message.field);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FieldWarning {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFieldWarning();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.field = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FieldWarning {
+    return {
+      field: isSet(object.field) ? globalThis.String(object.field) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: FieldWarning): unknown {
+    const obj: any = {};
+    if (message.field !== "") {
+      obj.field = message.field;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FieldWarning>, I>>(base?: I): FieldWarning {
+    return FieldWarning.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FieldWarning>, I>>(object: I): FieldWarning {
+    const message = createBaseFieldWarning();
+    message.field = object.field ?? "";
+    message.value = object.value ?? "";
+    message.reason = object.reason ?? "";
     return message;
   },
 };
@@ -807,6 +1202,7 @@ function createBaseBoard(): Board {
     coreClockMhz: undefined,
     memoryClockMhz: undefined,
     frequencyMhz: undefined,
+    phantomReason: "",
   };
 }
 
@@ -859,6 +1255,9 @@ export const Board: MessageFns<Board> = {
     }
     if (message.frequencyMhz !== undefined) {
       writer.uint32(129).double(message.frequencyMhz);
+    }
+    if (message.phantomReason !== "") {
+      writer.uint32(138).string(message.phantomReason);
     }
     return writer;
   },
@@ -1004,6 +1403,14 @@ export const Board: MessageFns<Board> = {
             message.frequencyMhz = reader.double();
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.phantomReason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1074,6 +1481,11 @@ export const Board: MessageFns<Board> = {
         : isSet(object.frequency_mhz)
         ? globalThis.Number(object.frequency_mhz)
         : undefined,
+      phantomReason: isSet(object.phantomReason)
+        ? globalThis.String(object.phantomReason)
+        : isSet(object.phantom_reason)
+        ? globalThis.String(object.phantom_reason)
+        : "",
     };
   },
 
@@ -1127,6 +1539,9 @@ export const Board: MessageFns<Board> = {
     if (message.frequencyMhz !== undefined) {
       obj.frequencyMhz = floatToJson(message.frequencyMhz);
     }
+    if (message.phantomReason !== "") {
+      obj.phantomReason = message.phantomReason;
+    }
     return obj;
   },
 
@@ -1151,6 +1566,7 @@ export const Board: MessageFns<Board> = {
     message.coreClockMhz = object.coreClockMhz ?? undefined;
     message.memoryClockMhz = object.memoryClockMhz ?? undefined;
     message.frequencyMhz = object.frequencyMhz ?? undefined;
+    message.phantomReason = object.phantomReason ?? "";
     return message;
   },
 };
@@ -1268,6 +1684,11 @@ function createBasePool(): Pool {
     rejected: undefined,
     stale: undefined,
     lastShareTime: undefined,
+    stratumActive: undefined,
+    lastShareDifficulty: undefined,
+    difficultyAccepted: undefined,
+    getworks: undefined,
+    activeEvidence: "",
   };
 }
 
@@ -1302,6 +1723,21 @@ export const Pool: MessageFns<Pool> = {
     }
     if (message.lastShareTime !== undefined) {
       Timestamp.encode(toTimestamp(message.lastShareTime), writer.uint32(82).fork()).join();
+    }
+    if (message.stratumActive !== undefined) {
+      writer.uint32(88).bool(message.stratumActive);
+    }
+    if (message.lastShareDifficulty !== undefined) {
+      writer.uint32(97).double(message.lastShareDifficulty);
+    }
+    if (message.difficultyAccepted !== undefined) {
+      writer.uint32(105).double(message.difficultyAccepted);
+    }
+    if (message.getworks !== undefined) {
+      writer.uint32(112).uint64(message.getworks);
+    }
+    if (message.activeEvidence !== "") {
+      writer.uint32(122).string(message.activeEvidence);
     }
     return writer;
   },
@@ -1399,6 +1835,46 @@ export const Pool: MessageFns<Pool> = {
             message.lastShareTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.stratumActive = reader.bool();
+            continue;
+          }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.lastShareDifficulty = reader.double();
+            continue;
+          }
+          case 13: {
+            if (tag !== 105) {
+              break;
+            }
+
+            message.difficultyAccepted = reader.double();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.getworks = longToNumber(reader.uint64());
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.activeEvidence = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1427,6 +1903,27 @@ export const Pool: MessageFns<Pool> = {
         : isSet(object.last_share_time)
         ? fromJsonTimestamp(object.last_share_time)
         : undefined,
+      stratumActive: isSet(object.stratumActive)
+        ? globalThis.Boolean(object.stratumActive)
+        : isSet(object.stratum_active)
+        ? globalThis.Boolean(object.stratum_active)
+        : undefined,
+      lastShareDifficulty: isSet(object.lastShareDifficulty)
+        ? globalThis.Number(object.lastShareDifficulty)
+        : isSet(object.last_share_difficulty)
+        ? globalThis.Number(object.last_share_difficulty)
+        : undefined,
+      difficultyAccepted: isSet(object.difficultyAccepted)
+        ? globalThis.Number(object.difficultyAccepted)
+        : isSet(object.difficulty_accepted)
+        ? globalThis.Number(object.difficulty_accepted)
+        : undefined,
+      getworks: isSet(object.getworks) ? globalThis.Number(object.getworks) : undefined,
+      activeEvidence: isSet(object.activeEvidence)
+        ? globalThis.String(object.activeEvidence)
+        : isSet(object.active_evidence)
+        ? globalThis.String(object.active_evidence)
+        : "",
     };
   },
 
@@ -1462,6 +1959,21 @@ export const Pool: MessageFns<Pool> = {
     if (message.lastShareTime !== undefined) {
       obj.lastShareTime = message.lastShareTime.toISOString();
     }
+    if (message.stratumActive !== undefined) {
+      obj.stratumActive = message.stratumActive;
+    }
+    if (message.lastShareDifficulty !== undefined) {
+      obj.lastShareDifficulty = floatToJson(message.lastShareDifficulty);
+    }
+    if (message.difficultyAccepted !== undefined) {
+      obj.difficultyAccepted = floatToJson(message.difficultyAccepted);
+    }
+    if (message.getworks !== undefined) {
+      obj.getworks = Math.round(message.getworks);
+    }
+    if (message.activeEvidence !== "") {
+      obj.activeEvidence = message.activeEvidence;
+    }
     return obj;
   },
 
@@ -1480,6 +1992,11 @@ export const Pool: MessageFns<Pool> = {
     message.rejected = object.rejected ?? undefined;
     message.stale = object.stale ?? undefined;
     message.lastShareTime = object.lastShareTime ?? undefined;
+    message.stratumActive = object.stratumActive ?? undefined;
+    message.lastShareDifficulty = object.lastShareDifficulty ?? undefined;
+    message.difficultyAccepted = object.difficultyAccepted ?? undefined;
+    message.getworks = object.getworks ?? undefined;
+    message.activeEvidence = object.activeEvidence ?? "";
     return message;
   },
 };
@@ -1911,6 +2428,7 @@ function createBaseAgentStatus(): AgentStatus {
     rigIds: [],
     drivers: [],
     outbox: undefined,
+    fieldWarnings: [],
   };
 }
 
@@ -1939,6 +2457,9 @@ export const AgentStatus: MessageFns<AgentStatus> = {
     }
     if (message.outbox !== undefined) {
       OutboxStats.encode(message.outbox, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.fieldWarnings) {
+      FieldWarningCount.encode(v!, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -2020,6 +2541,14 @@ export const AgentStatus: MessageFns<AgentStatus> = {
             message.outbox = OutboxStats.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.fieldWarnings.push(FieldWarningCount.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2060,6 +2589,11 @@ export const AgentStatus: MessageFns<AgentStatus> = {
         ? object.drivers.map((e: any) => DriverCounters.fromJSON(e))
         : [],
       outbox: isSet(object.outbox) ? OutboxStats.fromJSON(object.outbox) : undefined,
+      fieldWarnings: globalThis.Array.isArray(object?.fieldWarnings)
+        ? object.fieldWarnings.map((e: any) => FieldWarningCount.fromJSON(e))
+        : globalThis.Array.isArray(object?.field_warnings)
+        ? object.field_warnings.map((e: any) => FieldWarningCount.fromJSON(e))
+        : [],
     };
   },
 
@@ -2089,6 +2623,9 @@ export const AgentStatus: MessageFns<AgentStatus> = {
     if (message.outbox !== undefined) {
       obj.outbox = OutboxStats.toJSON(message.outbox);
     }
+    if (message.fieldWarnings?.length) {
+      obj.fieldWarnings = message.fieldWarnings.map((e) => FieldWarningCount.toJSON(e));
+    }
     return obj;
   },
 
@@ -2107,6 +2644,128 @@ export const AgentStatus: MessageFns<AgentStatus> = {
     message.outbox = (object.outbox !== undefined && object.outbox !== null)
       ? OutboxStats.fromPartial(object.outbox)
       : undefined;
+    message.fieldWarnings = object.fieldWarnings?.map((e) => FieldWarningCount.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseFieldWarningCount(): FieldWarningCount {
+  return { rigId: "", field: "", reason: "", count: 0 };
+}
+
+export const FieldWarningCount: MessageFns<FieldWarningCount> = {
+  encode(message: FieldWarningCount, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rigId !== "") {
+      writer.uint32(10).string(message.rigId);
+    }
+    if (message.field !== "") {
+      writer.uint32(18).string(message.field);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.count !== 0) {
+      writer.uint32(32).uint64(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FieldWarningCount {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFieldWarningCount();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rigId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.field = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.count = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FieldWarningCount {
+    return {
+      rigId: isSet(object.rigId)
+        ? globalThis.String(object.rigId)
+        : isSet(object.rig_id)
+        ? globalThis.String(object.rig_id)
+        : "",
+      field: isSet(object.field) ? globalThis.String(object.field) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+    };
+  },
+
+  toJSON(message: FieldWarningCount): unknown {
+    const obj: any = {};
+    if (message.rigId !== "") {
+      obj.rigId = message.rigId;
+    }
+    if (message.field !== "") {
+      obj.field = message.field;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FieldWarningCount>, I>>(base?: I): FieldWarningCount {
+    return FieldWarningCount.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FieldWarningCount>, I>>(object: I): FieldWarningCount {
+    const message = createBaseFieldWarningCount();
+    message.rigId = object.rigId ?? "";
+    message.field = object.field ?? "";
+    message.reason = object.reason ?? "";
+    message.count = object.count ?? 0;
     return message;
   },
 };
