@@ -5,6 +5,7 @@ import { createLogger } from '@rigwarden/shared';
 import type { AuditRepository } from '../audit/audit.repository';
 import type { ApiAuth } from '../security/api-auth';
 import { KEY_ID_METADATA, PRINCIPAL_METADATA } from './principal';
+import { requestBoundsViolation } from './request-bounds';
 
 /** The scope every FleetService RPC needs: a missing or unknown method is a compile error (and a boot error). */
 export const FLEET_RPC_SCOPES: RpcScopeTable<typeof FleetServiceService> = {
@@ -141,6 +142,12 @@ export function authInterceptor(auth: ApiAuth, audit: AuditRepository, scopes: R
           });
         },
         onReceiveMessage: (message, nextMessage) => {
+          const violation = requestBoundsViolation(message);
+          if (violation) {
+            // Refused before any handler formats the value into an error, a log line or a query.
+            intercepting.sendStatus({ code: status.INVALID_ARGUMENT, details: `${action}: ${violation}`, metadata: new Metadata() });
+            return;
+          }
           if (mutating && target === '') target = auditTarget(path, message);
           nextMessage(message);
         },

@@ -17,6 +17,7 @@ import { CommandRpcHandlers } from './command-rpc.handlers';
 import { FleetReadHandlers, addReflection } from './fleet-read.handlers';
 import { toServiceError } from './grpc-status';
 import { principalOf } from './principal';
+import { MAX_RECEIVE_MESSAGE_BYTES, MAX_SEND_MESSAGE_BYTES } from './request-bounds';
 
 /** Serves FleetService. Handlers only map requests to use cases and errors to status codes. */
 @Injectable()
@@ -43,7 +44,11 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
-    const server = new Server({ interceptors: [authInterceptor(this.auth, this.audit)] });
+    const server = new Server({
+      interceptors: [authInterceptor(this.auth, this.audit)],
+      'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_SEND_MESSAGE_BYTES,
+    });
     this.server = server; // set before binding so a shutdown during start-up still closes it
     const impl: FleetServiceServer = {
       listRigs: (call, callback) => this.handle(call, callback, (req) => this.listRigs.execute(req)),

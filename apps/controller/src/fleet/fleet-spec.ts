@@ -75,8 +75,18 @@ export function parseFleetYaml(text: string, source: string): FleetSpec {
   if (doc.errors.length > 0) {
     throw new FleetError('invalid_argument', `${source}: (top level): not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, '(top level)');
   }
-  return parseFleetSpec(doc.toJS(), source);
+  let raw: unknown;
+  try {
+    // An alias bomb ("billion laughs") stops here: yaml counts alias expansions against the aliases' size.
+    raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
+  } catch (err) {
+    throw new FleetError('invalid_argument', `${source}: (top level): refused: ${(err as Error).message.split('\n')[0]} (at most ${MAX_YAML_ALIAS_COUNT} alias expansions)`, '(top level)');
+  }
+  return parseFleetSpec(raw, source);
 }
+
+/** yaml's own default, stated: a fleet spec has no reason to expand aliases more than this. */
+export const MAX_YAML_ALIAS_COUNT = 100;
 
 export function parseFleetSpec(raw: unknown, source: string): FleetSpec {
   const fail = (at: string, message: string): never => {
