@@ -100,6 +100,13 @@ export class CgminerFamilyDriver implements MinerDriver, PoolControl, Restartabl
         errors = { ...errors, [alternative]: err };
       }
     }
+    for (const cmd of ['devs', 'edevs']) {
+      // cgminer 4.x without devices answers devs with STATUS E, Code 10 "No ASCs": no boards, not a failure.
+      if (errors[cmd]?.context.statusCode === 10) {
+        replies = { ...replies, [cmd]: { STATUS: [{ STATUS: 'E', Code: 10, Msg: errors[cmd]!.context.statusMsg ?? '' }], DEVS: [] } };
+        delete errors[cmd];
+      }
+    }
     for (const [cmd, err] of Object.entries(errors)) {
       const optional = !dialect.requiredCommands.includes(cmd) && !(cmd in (dialect.fallbacks ?? {}));
       if (optional && err.kind === 'unsupported' && dialect.collectCommands.includes(cmd)) this.unknownCommands.add(cmd);

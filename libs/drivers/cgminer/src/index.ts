@@ -5,6 +5,8 @@ export * from './cgminer-values.util';
 export * from './avalon-mm.tokenizer';
 export * from './dialects/dialect';
 export * from './dialects/dialect-common';
+export * from './dialects/miner-software';
+export * from './dialects/common-fields';
 export * from './dialects/dialect-identification';
 export * from './dialects/generic.dialect';
 export * from './dialects/antminer.dialect';

@@ -6,7 +6,7 @@ import { CgminerFamilyDriver } from './cgminer.driver';
 import './index';
 
 const TESTDATA = join(__dirname, '..', 'testdata');
-const folders = readdirSync(TESTDATA, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const folders = readdirSync(TESTDATA, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'real-sessions').map((d) => d.name).sort();
 
 /** Recorded replies by command, scenario-less captures only ("stats.raw.txt" -> stats). */
 function recorded(folder: string): Record<string, string> {

@@ -8,7 +8,8 @@ import type { CollectedReplies, DialectName } from './dialects/dialect';
 import { DIALECTS, identifyDialect } from './dialects/dialect-identification';
 
 const TESTDATA = join(__dirname, '..', 'testdata');
-const folders = readdirSync(TESTDATA, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+/** real-sessions/ holds whole recorded sessions (request and reply bytes), read by real-sessions.spec.ts. */
+const folders = readdirSync(TESTDATA, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'real-sessions').map((d) => d.name).sort();
 const dataFiles = (folder: string): string[] =>
   readdirSync(join(TESTDATA, folder)).filter((f) => (f.endsWith('.json') || f.endsWith('.raw.txt')) && !f.endsWith('.source.txt')).sort();
 

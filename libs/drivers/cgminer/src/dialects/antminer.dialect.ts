@@ -4,9 +4,10 @@ import { count, num, str } from '../cgminer-values.util';
 import type { CgminerDialect, CollectedReplies } from './dialect';
 import { NO_CONTROL } from './control-capabilities';
 import {
-  averageHs, bitmainFans, emptyReading, first, mapPools, maxOfDashed, records, shortWindowHs, summaryCounters, temperature,
+  averageHs, bitmainFans, emptyReading, first, maxOfDashed, records, shortWindowHs, summaryCounters, temperature,
 } from './dialect-common';
 import { softwareOf } from './generic.dialect';
+import { commonFields } from './common-fields';
 
 const UNIT_FACTOR: Record<string, number> = { H: 1, KH: 1e3, MH: 1e6, GH: 1e9, TH: 1e12 };
 
@@ -108,6 +109,7 @@ export function decodeAntminer(replies: CollectedReplies, driver: string): Miner
   const boards = antminerBoards(device, factor);
   return {
     ...emptyReading(driver),
+    ...commonFields(replies, hasSummary ? summary : device, { factor, software: { software, version: swVersion } }),
     vendor: 'antminer',
     model,
     firmware: swVersion ? `${software} ${swVersion}` : '',
@@ -117,7 +119,6 @@ export function decodeAntminer(replies: CollectedReplies, driver: string): Miner
     hashrateAvgHs: averageHs(rateSource, factor) ?? averageHs(device, factor),
     boards,
     fans: bitmainFans([device]),
-    pools: mapPools(replies),
     algorithm: /antminer\s+l/i.test(model) ? 'scrypt' : /antminer\s+d3/i.test(model) ? 'x11'
       : /antminer\s+z/i.test(model) ? 'equihash' : /antminer\s+[st]/i.test(model) ? 'sha256d' : '',
   };

@@ -4,7 +4,8 @@ import { avalonNumber, avalonNumbers, tokenizeAvalonMm } from '../avalon-mm.toke
 import { str } from '../cgminer-values.util';
 import type { CgminerDialect, CollectedReplies } from './dialect';
 import { CGMINER_CONTROL } from './control-capabilities';
-import { averageHs, emptyReading, first, mapPools, records, shortWindowHs, summaryCounters, temperature } from './dialect-common';
+import { commonFields } from './common-fields';
+import { averageHs, emptyReading, first, records, shortWindowHs, summaryCounters, temperature } from './dialect-common';
 import { softwareOf } from './generic.dialect';
 
 export interface AvalonModule {
@@ -108,6 +109,7 @@ export const avalonDialect: CgminerDialect = {
     const firmware = str(version['VERSION']) ?? (swVersion ? `${software} ${swVersion}` : '');
     return {
       ...emptyReading('avalon'),
+      ...commonFields(replies, summary),
       vendor: 'avalon',
       model,
       firmware,
@@ -117,7 +119,6 @@ export const avalonDialect: CgminerDialect = {
       powerW: powerOf(modules),
       boards: boardsOf(modules),
       fans: fansOf(modules),
-      pools: mapPools(replies),
       algorithm: 'sha256d',
     };
   },

@@ -2,7 +2,8 @@ import { Board, BoardStatus, type Fan } from '@rigwarden/protocol';
 import { NO_CONTROL, type MinerReading } from '@rigwarden/drivers-core';
 import { count, hashrateHs, num, str } from '../cgminer-values.util';
 import type { CgminerDialect, CollectedReplies } from './dialect';
-import { averageHs, emptyReading, first, mapPools, records, shortWindowHs, summaryCounters, temperature } from './dialect-common';
+import { commonFields } from './common-fields';
+import { averageHs, emptyReading, first, records, shortWindowHs, summaryCounters, temperature } from './dialect-common';
 
 /** BOSminer's `fans`: FANS[{FAN, ID, RPM, Speed}]; headers with 0 RPM are not fitted. */
 export function bosFans(replies: CollectedReplies): Fan[] {
@@ -60,6 +61,7 @@ export const braiinsDialect: CgminerDialect = {
     const bos = str(version['BOSminer']) ?? plus;
     return {
       ...emptyReading('braiins'),
+      ...commonFields(replies, summary),
       vendor: 'braiins',
       model: str(version['Type']) ?? '',
       firmware: bos ? `${plus && !version['BOSminer'] ? 'bosminer+' : 'bosminer'} ${bos}` : '',
@@ -69,7 +71,6 @@ export const braiinsDialect: CgminerDialect = {
       powerW: num(tuner['ApproximateMinerPowerConsumption']) ?? num(summary['Power']),
       boards: bosBoards(replies),
       fans: bosFans(replies),
-      pools: mapPools(replies),
       algorithm: 'sha256d',
     };
   },

@@ -1,4 +1,4 @@
-import { PoolStatus, type Fan, type Pool } from '@rigwarden/protocol';
+import { PoolStatus, type Fan, type FieldWarning, type HashrateWindow, type Pool } from '@rigwarden/protocol';
 import type { MinerReading } from '@rigwarden/drivers-core';
 import type { CgminerReply } from '../cgminer.client';
 import { count, hashrateHs, num, section, str } from '../cgminer-values.util';
@@ -13,13 +13,40 @@ export function records(reply: CgminerReply | undefined, key: string): Record<st
   return reply ? section(reply, key) : [];
 }
 
-/** The shortest hashrate window a firmware reports: 5s (cgminer), 20s (bfgminer), 30s (Avalon), 1m. */
+/**
+ * The miner's 5-second hashrate, only from a window it labels 5s ("MHS 5s", "GHS 5s"): bfgminer's "MHS 20s" and
+ * Avalon's "MHS 30s" are other windows (see hashrateWindows), not a 5 s rate.
+ */
 export function shortWindowHs(record: Record<string, unknown>, factorOverride?: number): number | undefined {
-  for (const window of ['5s', '20s', '30s', '1m', 'rolling']) {
-    const value = factorOverride === undefined ? hashrateHs(record, window) : labelled(record, window, factorOverride);
-    if (value !== undefined) return value;
+  return factorOverride === undefined ? hashrateHs(record, '5s') : labelled(record, '5s', factorOverride);
+}
+
+const WINDOW_KEY = /^([KMGT])HS (\d+)([smhd])$|^([KMGT])HS (av|rolling)$/;
+const UNIT_FACTOR: Record<string, number> = { K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+const SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/**
+ * Every hashrate window a record reports, by the miner's own label ("MHS 5s", "MHS 20s" on bfgminer, "MHS 1m",
+ * "MHS 5m", "MHS 15m", "GHS 30m", "MHS 24h", "MHS rolling", "MHS av"), in H/s, shortest first, "rolling" and "av"
+ * (no fixed length) last. A value the miner did not send as a number (nan) is left out.
+ */
+export function hashrateWindows(record: Record<string, unknown>, factorOverride?: number): HashrateWindow[] {
+  const out: HashrateWindow[] = [];
+  const seen = new Set<string>();
+  for (const [key, raw] of Object.entries(record)) {
+    const m = WINDOW_KEY.exec(key);
+    if (!m) continue;
+    const label = m[2] !== undefined ? `${m[2]}${m[3]}` : m[5]!;
+    if (seen.has(label)) continue;
+    const value = num(raw);
+    if (value === undefined) continue;
+    seen.add(label);
+    const factor = factorOverride ?? UNIT_FACTOR[m[1] ?? m[4]!]!;
+    const windowS = m[2] !== undefined ? Number(m[2]) * SECONDS[m[3]!]! : undefined;
+    out.push({ label, windowS, hashrateHs: value * factor });
   }
-  return undefined;
+  const rank = (w: HashrateWindow): number => w.windowS ?? (w.label === 'rolling' ? Number.MAX_SAFE_INTEGER - 1 : Number.MAX_SAFE_INTEGER);
+  return out.sort((a, b) => rank(a) - rank(b));
 }
 
 export function averageHs(record: Record<string, unknown>, factorOverride?: number): number | undefined {
@@ -78,11 +105,63 @@ export function emptyReading(driver: string): MinerReading {
   };
 }
 
-/** Pools as the miner numbers them (0-based on cgminer, 1-based on Whatsminer). */
-export function mapPools(replies: CollectedReplies): Pool[] {
-  const mapped: Pool[] = records(replies['pools'], 'POOLS').map((pool, i) => {
+/** Bitcoin's genesis block (2009-01-03) and 2100-01-01: a share time outside is not a time this miner saw. */
+export const EARLIEST_SHARE_S = 1_231_006_505;
+export const LATEST_SHARE_S = 4_102_444_800;
+
+/** A field the decoder refused, as the miner sent it (at most 64 characters). */
+export function refused(field: string, value: unknown, reason: string): FieldWarning {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return { field, value: text.length > 64 ? `${text.slice(0, 61)}...` : text, reason };
+}
+
+/**
+ * A cgminer "Last Share Time" (Unix seconds) as a Date. 0 means no share yet; "0:00:27" (time since, Vnish) or a date
+ * string (StrongU) is not a timestamp: left out. A number outside 2009-2100 (cgminer 2.11.4's uninitialised
+ * 7221068133453555255, which made `new Date()` invalid and the encoder throw) is refused with a warning.
+ */
+export function shareTime(value: unknown, field: string, warnings?: FieldWarning[]): Date | undefined {
+  const seconds = num(value);
+  if (seconds === undefined || seconds === 0) return undefined;
+  if (seconds < 0) {
+    warnings?.push(refused(field, value, 'negative'));
+    return undefined;
+  }
+  if (seconds < EARLIEST_SHARE_S || seconds > LATEST_SHARE_S) {
+    warnings?.push(refused(field, value, 'out of range'));
+    return undefined;
+  }
+  return new Date(Math.round(seconds * 1000));
+}
+
+/** lcd's "Current Pool" and "User" (cgminer 4.x): the pool the miner says it is on. */
+export function lcdCurrentPool(replies: CollectedReplies): { url: string; user: string } | undefined {
+  const lcd = first(replies['lcd'], 'LCD');
+  const url = str(lcd['Current Pool'])?.trim();
+  return url ? { url, user: str(lcd['User'])?.trim() ?? '' } : undefined;
+}
+
+const byPriority = (a: Pool, b: Pool): number => (a.priority ?? Infinity) - (b.priority ?? Infinity);
+
+/**
+ * Pools as the miner numbers them (0-based on cgminer, 1-based on Whatsminer). `active` is the driver's best guess
+ * and `activeEvidence` says what it rests on, so the controller can weigh it:
+ * - "lcd-current-pool": lcd names the pool (cgminer 4.x); the firmware's own word.
+ * - "stratum-active": exactly one pool has "Stratum Active": true.
+ * - "last-share": several pools are stratum-active (bfgminer keeps the pool it failed over from connected for
+ *   minutes, cgminer after a switchpool), and one has the latest share: a guess, the deltas over time decide.
+ * - "priority": nothing tells: the best-priority pool among the stratum-active (or alive) ones. A weak guess.
+ */
+export function mapPools(replies: CollectedReplies, warnings?: FieldWarning[]): Pool[] {
+  const raw = records(replies['pools'], 'POOLS');
+  const mapped: Pool[] = raw.map((pool, i) => {
     const status = str(pool['Status']);
-    const lastShare = num(pool['Last Share Time']);
+    const stratum = pool['Stratum Active'];
     return {
       index: count(pool['POOL']) ?? i,
       url: str(pool['URL']) ?? '',
@@ -93,28 +172,40 @@ export function mapPools(replies: CollectedReplies): Pool[] {
         : status === 'Rejecting' ? PoolStatus.POOL_STATUS_REJECTING
         : PoolStatus.POOL_STATUS_UNKNOWN,
       priority: count(pool['Priority']),
-      active: pool['Stratum Active'] === true,
-      activeEvidence: pool['Stratum Active'] === true ? 'stratum-active' : '',
+      active: false,
+      activeEvidence: '',
       accepted: count(pool['Accepted']),
       rejected: count(pool['Rejected']),
       stale: count(pool['Stale']),
-      // Unix seconds; "0:00:27" (time since, Vnish) or a date string (StrongU) is not a timestamp: left out.
-      lastShareTime: lastShare !== undefined && lastShare > 0 ? new Date(lastShare * 1000) : undefined,
+      lastShareTime: shareTime(pool['Last Share Time'], `pools[${i}].Last Share Time`, warnings),
+      stratumActive: typeof stratum === 'boolean' ? stratum : undefined,
+      lastShareDifficulty: num(pool['Last Share Difficulty']),
+      difficultyAccepted: num(pool['Difficulty Accepted']),
+      getworks: count(pool['Getworks']),
     };
   });
-  const stratumFlags = mapped.filter((p) => p.active);
-  if (stratumFlags.length > 1) {
-    // Several "Stratum Active" (an idle connection kept open): the in-use pool is the best-priority one among them.
-    const inUse = [...stratumFlags].sort((a, b) => (a.priority ?? Infinity) - (b.priority ?? Infinity))[0]!;
-    for (const p of mapped) p.active = p === inUse;
-  } else if (stratumFlags.length === 0) {
-    // No "Stratum Active" flag (getwork or old firmware): the best-priority alive pool is in use.
-    const candidate = mapped
-      .filter((p) => p.status === PoolStatus.POOL_STATUS_ALIVE)
-      .sort((a, b) => (a.priority ?? Infinity) - (b.priority ?? Infinity))[0];
-    if (candidate) candidate.active = true;
+  const decide = (pool: Pool | undefined, evidence: string): Pool[] => {
+    if (!pool) return mapped;
+    pool.active = true;
+    for (const p of mapped) p.activeEvidence = evidence;
+    return mapped;
+  };
+  const current = lcdCurrentPool(replies);
+  if (current) {
+    const same = mapped.filter((p) => p.url.trim() === current.url);
+    const named = same.find((p) => p.user.trim() === current.user) ?? same[0];
+    if (named) return decide(named, 'lcd-current-pool');
   }
-  return mapped;
+  const flagged = mapped.filter((p) => p.stratumActive === true && p.status !== PoolStatus.POOL_STATUS_DISABLED);
+  if (flagged.length === 1) return decide(flagged[0], 'stratum-active');
+  if (flagged.length > 1) {
+    const latest = [...flagged].sort((a, b) => (b.lastShareTime?.getTime() ?? 0) - (a.lastShareTime?.getTime() ?? 0));
+    const [best, next] = latest;
+    if (best?.lastShareTime && (next?.lastShareTime?.getTime() ?? 0) < best.lastShareTime.getTime()) return decide(best, 'last-share');
+    return decide([...flagged].sort(byPriority)[0], 'priority');
+  }
+  // No "Stratum Active" flag (getwork or old firmware): the best-priority alive pool.
+  return decide(mapped.filter((p) => p.status === PoolStatus.POOL_STATUS_ALIVE).sort(byPriority)[0], 'priority');
 }
 
 /** fan1..fanN keys of bitmain-family stats; 0 RPM is "no fan on this header" unless fan_num says a fan is missing. */

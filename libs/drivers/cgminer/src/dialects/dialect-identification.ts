@@ -4,6 +4,7 @@ import { statusEntries } from '../cgminer.client';
 import type { CgminerDialect, CollectedReplies, DialectName } from './dialect';
 import { first, records } from './dialect-common';
 import { genericDialect } from './generic.dialect';
+import { softwareOfReply } from './miner-software';
 import { antminerDialect } from './antminer.dialect';
 import { whatsminerDialect } from './whatsminer.dialect';
 import { avalonDialect } from './avalon.dialect';
@@ -53,7 +54,8 @@ export function identifyDialect(replies: CollectedReplies): Identification {
   const desc = descriptions(replies);
   const statsInfo = stats.find((r) => 'Type' in r) ?? {};
   const type = (str(version['Type']) ?? str(statsInfo['Type']) ?? str(version['PROD']) ?? '').split('\n')[0]!.trim();
-  const software = desc.split(/\s+/)[0] ?? '';
+  const named = softwareOfReply(replies['version']);
+  const software = named.software || (desc.split(/\s+/)[0] ?? '');
   const result = (dialect: DialectName, reason: string, support: 'full' | 'partial' = 'full'): Identification =>
     ({ dialect, support, reason, model: type, software });
 

@@ -2,17 +2,15 @@ import { Board, BoardStatus } from '@rigwarden/protocol';
 import type { MinerReading } from '@rigwarden/drivers-core';
 import { count, hashrateHs, num, str } from '../cgminer-values.util';
 import type { CgminerDialect, CollectedReplies } from './dialect';
-import { averageHs, bitmainFans, emptyReading, first, mapPools, records, shortWindowHs, summaryCounters } from './dialect-common';
+import { averageHs, bitmainFans, emptyReading, first, records, shortWindowHs, summaryCounters } from './dialect-common';
+import { commonFields } from './common-fields';
+import { minerSoftware } from './miner-software';
 import { CGMINER_CONTROL } from './control-capabilities';
 
 /** Software name and version from a VERSION record, whichever key the fork uses. */
 export function softwareOf(version: Record<string, unknown>): { software: string; version: string } {
-  for (const [key, name] of [['CGMiner', 'cgminer'], ['Cgminer', 'cgminer'], ['BFGMiner', 'bfgminer'], ['BMMiner', 'bmminer'],
-    ['BOSminer', 'bosminer'], ['LUXminer', 'luxminer'], ['ccminer', 'ccminer']] as const) {
-    const v = str(version[key]);
-    if (v) return { software: name, version: v };
-  }
-  return { software: 'cgminer', version: '' };
+  const named = minerSoftware(version);
+  return named.software ? named : { software: 'cgminer', version: '' };
 }
 
 /** Devices from cgminer/bfgminer `devs`: one Board per ASC/PGA/GPU. */
@@ -40,7 +38,8 @@ export function mapDevs(devs: Record<string, unknown>[]): Board[] {
 export const genericDialect: CgminerDialect = {
   name: 'cgminer',
   description: 'cgminer / bfgminer RPC API, generic dialect',
-  collectCommands: ['version', 'summary', 'pools', 'devs', 'stats'],
+  // lcd (cgminer 4.x) names the pool in use; older cgminer and bfgminer answer Code 14 once and are not asked again.
+  collectCommands: ['version', 'summary', 'pools', 'devs', 'stats', 'lcd'],
   requiredCommands: ['summary', 'pools'],
   capabilities: CGMINER_CONTROL,
   decode(replies: CollectedReplies): MinerReading {
@@ -51,10 +50,13 @@ export const genericDialect: CgminerDialect = {
 export function decodeGeneric(replies: CollectedReplies, driver: string): MinerReading {
   const summary = first(replies['summary'], 'SUMMARY');
   const version = first(replies['version'], 'VERSION');
-  const { software, version: softwareVersion } = softwareOf(version);
+  const common = commonFields(replies, summary);
+  const software = common.software || 'cgminer';
+  const softwareVersion = common.softwareVersion;
   const model = str(version['Type']) ?? str(version['Model']) ?? str(version['PROD']) ?? '';
   return {
     ...emptyReading(driver),
+    ...common,
     vendor: software,
     model: model.split('\n')[0]!.trim(),
     firmware: softwareVersion ? `${software} ${softwareVersion}` : '',
@@ -63,6 +65,5 @@ export function decodeGeneric(replies: CollectedReplies, driver: string): MinerR
     hashrateAvgHs: averageHs(summary),
     boards: mapDevs(records(replies['devs'], 'DEVS')),
     fans: bitmainFans(records(replies['stats'], 'STATS')),
-    pools: mapPools(replies),
   };
 }

@@ -3,7 +3,8 @@ import type { MinerReading } from '@rigwarden/drivers-core';
 import { count, hashrateHs, num, str } from '../cgminer-values.util';
 import type { CgminerDialect, CollectedReplies } from './dialect';
 import { CGMINER_CONTROL } from './control-capabilities';
-import { averageHs, emptyReading, first, mapPools, maxDefined, records, shortWindowHs, summaryCounters, temperature } from './dialect-common';
+import { commonFields } from './common-fields';
+import { averageHs, emptyReading, first, maxDefined, records, shortWindowHs, summaryCounters, temperature } from './dialect-common';
 import { bosFans } from './braiins.dialect';
 
 /**
@@ -40,6 +41,7 @@ export const luxosDialect: CgminerDialect = {
     const lux = str(version['LUXminer']);
     return {
       ...emptyReading('luxos'),
+      ...commonFields(replies, summary),
       vendor: 'luxos',
       model: str(version['Type']) ?? '',
       firmware: lux ? `luxminer ${lux}` : '',
@@ -49,7 +51,6 @@ export const luxosDialect: CgminerDialect = {
       powerW: num(power['Watts']) ?? num(summary['Power']),
       boards,
       fans: bosFans(replies),
-      pools: mapPools(replies),
       algorithm: 'sha256d',
     };
   },

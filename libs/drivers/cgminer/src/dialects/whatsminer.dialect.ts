@@ -2,7 +2,8 @@ import { Board, BoardStatus, type Fan } from '@rigwarden/protocol';
 import { NO_CONTROL, type MinerReading } from '@rigwarden/drivers-core';
 import { count, hashrateHs, num, str } from '../cgminer-values.util';
 import type { CgminerDialect, CollectedReplies } from './dialect';
-import { averageHs, emptyReading, first, mapPools, maxDefined, records, shortWindowHs, summaryCounters, temperature } from './dialect-common';
+import { commonFields } from './common-fields';
+import { averageHs, emptyReading, first, maxDefined, records, shortWindowHs, summaryCounters, temperature } from './dialect-common';
 
 /** "'20201202.22.REL'" -> "20201202.22.REL" (btminer quotes its own version). */
 function unquote(value: string | undefined): string | undefined {
@@ -62,6 +63,7 @@ export const whatsminerDialect: CgminerDialect = {
     const hashrate5s = shortWindowHs(summary);
     return {
       ...emptyReading('whatsminer'),
+      ...commonFields(replies, summary, { software: { software: 'btminer', version: fw ?? '' } }),
       vendor: 'whatsminer',
       model: model && !/^whatsminer/i.test(model) ? `Whatsminer ${model}` : model,
       firmware: fw ? `btminer ${fw}` : '',
@@ -71,7 +73,6 @@ export const whatsminerDialect: CgminerDialect = {
       powerW: num(summary['Power']) ?? num(summary['Power_RT']),
       boards,
       fans: whatsminerFans(summary),
-      pools: mapPools(replies),
       algorithm: 'sha256d',
       // A summary temperature with no devs (old M3 captures): keep it visible as the hottest board.
       ...(boards.length === 0 && temperature(summary['Temperature']) !== undefined ? {
