@@ -4,6 +4,9 @@ import type { GenericFlavor } from './cgminer/generic.personality';
 import type { CgminerPersonality, SimContext, SimDialect, SimReply } from './cgminer/personality';
 import { StratumMiningEngine, type MiningOptions } from './cgminer/stratum-mining.engine';
 import { applyThermals } from './cgminer/thermal.model';
+import { RealProgramModel } from './cgminer/real/real-program.model';
+import { REAL_PROGRAM_PROFILES, type RealProgram } from './cgminer/real/real-program.profile';
+import { realProgramPersonality, realProgramState } from './cgminer/real/real-programs.personality';
 
 export interface SimBoard {
   hashrateHs: number;
@@ -27,6 +30,12 @@ export interface SimPool {
   /** Unix seconds; 0 = never. */
   lastShareTime: number;
   password?: string;
+  /** Set by a real program's model (options.program): the pool's own "Stratum Active" flag, which may be true on two pools. */
+  stratumActive?: boolean;
+  /** The difficulty the miner works at on this pool, and what it has been credited (real programs). */
+  workDifficulty?: number;
+  difficultyAccepted?: number;
+  lastShareDifficulty?: number;
 }
 
 export interface CgminerSimState {
@@ -103,6 +112,14 @@ export interface CgminerSimulatorOptions {
   adminPassword?: string;
   /** Stops the server by itself after this long, so a forgotten simulator cannot keep a test run alive. */
   lifetimeMs?: number;
+  /**
+   * Impersonate one of the real programs recorded in shared/fixtures/cgminer-real and shared/traces: their exact
+   * replies, their own failover and failback delays, "Stratum Active" rules, hash rate and restart (see
+   * cgminer/real/). Overrides dialect and flavor; restartDownMs, when given, overrides the program's.
+   */
+  program?: RealProgram;
+  /** Seed of a real program's hash rate walk and share finds (default 1). */
+  seed?: number;
 }
 
 const PRIVILEGED = new Set(['switchpool', 'restart', 'enablepool', 'disablepool', 'addpool', 'removepool', 'poolpriority', 'quit', 'ascset']);
@@ -159,15 +176,27 @@ export class CgminerSimulator {
   reboots = 0;
   /** Every change of the active pool, by the API (switchpool) or by the miner's own failover. */
   readonly poolSwitches: SimPoolSwitch[] = [];
+  /** With options.program: the program's pools, hash rate and shares over time. */
+  readonly program: RealProgramModel | undefined;
 
   constructor(private readonly options: CgminerSimulatorOptions = {}) {
     this.now = options.now ?? (() => Date.now());
     this.dialect = options.dialect ?? 'cgminer';
     this.writeAccess = options.writeAccess ?? true;
-    this.joinCommands = options.joinCommands ?? options.flavor !== 'cgminer-2';
+    this.joinCommands = options.joinCommands ?? (options.flavor !== 'cgminer-2' && options.program !== 'cgminer-2.11.4-cpu');
     this.adminPassword = options.adminPassword ?? 'admin';
-    this.personality = personalityFor(this.dialect, { adminPassword: () => this.adminPassword, writeEnabled: () => this.writeAccess }, options.flavor);
     const base = defaultSimState(Math.floor(this.now() / 1000));
+    if (options.program) {
+      const profile = REAL_PROGRAM_PROFILES[options.program];
+      const state: CgminerSimState = { ...base, ...realProgramState(options.program), startedAtS: Math.floor(this.now() / 1000), ...options.state };
+      if (!options.state?.pools) state.pools = state.pools.map((p) => ({ ...p, accepted: 0, rejected: 0, stale: 0, lastShareTime: 0 }));
+      if (!options.state?.accepted) Object.assign(state, { accepted: 0, rejected: 0, stale: 0 });
+      this.state = state;
+      this.program = new RealProgramModel(profile, state, this.now(), options.seed ?? 1, (from, to, by) => this.poolSwitches.push({ atMs: this.now(), from, to, by }));
+      this.personality = realProgramPersonality(options.program, this.program);
+      return;
+    }
+    this.personality = personalityFor(this.dialect, { adminPassword: () => this.adminPassword, writeEnabled: () => this.writeAccess }, options.flavor);
     const flavorSoftware = options.flavor ? { software: FLAVOR_SOFTWARE[options.flavor] } : {};
     this.state = { ...base, ...DIALECT_DEFAULTS[this.dialect], ...flavorSoftware, ...options.state };
   }
@@ -199,7 +228,8 @@ export class CgminerSimulator {
    */
   startMining(options: MiningOptions = {}): StratumMiningEngine {
     this.mining?.stop();
-    this.mining = new StratumMiningEngine(this.state, this.now, options, (from, to) => this.poolSwitches.push({ atMs: this.now(), from, to, by: 'miner' }));
+    const o = this.program ? { silenceTimeoutMs: this.program.profile.silenceDeadMs, reconnectMs: 250, ...options } : options;
+    this.mining = new StratumMiningEngine(this.state, this.now, o, (from, to) => this.poolSwitches.push({ atMs: this.now(), from, to, by: 'miner' }), this.program);
     this.mining.start();
     return this.mining;
   }
@@ -303,8 +333,22 @@ export class CgminerSimulator {
   setPoolStatus(index: number, status: SimPool['status']): void {
     const pool = this.state.pools[index];
     if (!pool) throw new Error(`no pool ${index}`);
+    if (this.program && status !== 'Disabled') {
+      // A real program decides Status itself: the pool only becomes reachable or not.
+      this.program.setReachable(index, status === 'Alive', this.now());
+      return;
+    }
     pool.status = status;
     this.failover();
+  }
+
+  /**
+   * For a real program without stratum pools (no startMining): whether the miner can reach pool `index` (killed or
+   * back). Status, "Stratum Active" and the pool in use then follow the program's own rules and delays.
+   */
+  setPoolReachable(index: number, reachable: boolean): void {
+    if (!this.program) throw new Error('setPoolReachable needs options.program');
+    this.program.setReachable(index, reachable, this.now());
   }
 
   private onConnection(socket: Socket): void {
@@ -360,6 +404,7 @@ export class CgminerSimulator {
   /** Answers one request as the firmware would. Public so tests can check replies without a socket. */
   handle(text: string): string {
     applyThermals(this.state);
+    this.program?.advance(this.now());
     this.creditShares();
     const ctx = this.context();
     const raw = this.personality.rawRequest?.(ctx, text);
@@ -515,11 +560,12 @@ export class CgminerSimulator {
         for (const index of this.restartableBoards) this.board(index).alive = true;
         this.restartableBoards.clear();
         s.startedAtS = this.nowS();
-        this.downUntilMs = this.now() + (this.options.restartDownMs ?? 0);
+        this.downUntilMs = this.now() + (this.options.restartDownMs ?? (this.program ? this.program.profile.restartDownMs ?? Number.POSITIVE_INFINITY : 0));
+        this.program?.restart(this.now());
         return this.personality.restartReply?.(this.context()) ?? { body: { STATUS: 'RESTART', id: 1 } };
       case 'quit':
         this.quitRequested = true;
-        return { body: { STATUS: 'BYE', id: 1 } };
+        return this.personality.quitReply?.(this.context()) ?? { body: { STATUS: 'BYE', id: 1 } };
       case 'ascset': {
         const [dev, opt, ...values] = (parameter ?? '').split(',');
         if (dev === undefined || opt === undefined || opt === '') return err(95, 'Missing ASC parameter');
@@ -577,6 +623,7 @@ export class CgminerSimulator {
   }
 
   totalHashrateHs(): number {
+    if (this.program) return this.program.averageHs(this.now(), 5_000);
     return this.state.boards.reduce((sum, b) => sum + (b.alive ? b.hashrateHs : 0), 0);
   }
 

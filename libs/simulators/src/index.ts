@@ -14,3 +14,5 @@ export * from './farm/sim-farm';
 export * from './farm/heat.fault';
 export * from './farm/farm-control.server';
 export * from './farm/demo-farm';
+export * from './cgminer/real/real-program.profile';
+export * from './cgminer/real/real-program.model';

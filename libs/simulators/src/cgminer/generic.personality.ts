@@ -8,7 +8,7 @@ export function poolsBody(ctx: SimContext, base = 0, extra: (i: number) => Recor
     STATUS: [ctx.status('S', 7, `${s.pools.length} Pool(s)`)],
     POOLS: s.pools.map((p, i) => ({
       POOL: i + base, URL: p.url, User: p.user, Status: p.status, Priority: p.priority, Accepted: p.accepted,
-      Rejected: p.rejected, Stale: p.stale, 'Last Share Time': p.lastShareTime, 'Stratum Active': i === s.activePool && (p.status === 'Alive' || s.flagsDeadActivePool === true),
+      Rejected: p.rejected, Stale: p.stale, 'Last Share Time': p.lastShareTime, 'Stratum Active': p.stratumActive ?? (i === s.activePool && (p.status === 'Alive' || s.flagsDeadActivePool === true)),
       ...extra(i),
     })),
     id: 1,

@@ -39,6 +39,8 @@ export interface CgminerPersonality {
   privileged?(ctx: SimContext, command: string, parameter: string | undefined): SimReply | undefined;
   /** The reply to a successful `restart`, in this firmware's words (they differ between forks). */
   restartReply?(ctx: SimContext): SimReply;
+  /** The reply to `quit` ({"STATUS":"BYE","id":1} by default). */
+  quitReply?(ctx: SimContext): SimReply;
   /** Whole-request hook for non-cgminer request shapes ({"cmd":...}, {"enc":...}). */
   rawRequest?(ctx: SimContext, request: string): string | undefined;
 }

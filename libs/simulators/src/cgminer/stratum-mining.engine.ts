@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import type { CgminerSimState } from '../cgminer-simulator';
+import type { RealProgramModel } from './real/real-program.model';
 
 export interface MiningOptions {
   /** A pool that sends nothing for this long is Dead (cgminer's default: 90 s). */
@@ -51,6 +52,8 @@ export class StratumMiningEngine {
     private readonly now: () => number,
     options: MiningOptions = {},
     private readonly onSwitch: (from: number, to: number) => void = () => undefined,
+    /** A real program's model: it decides Status, Stratum Active, the pool in use and when shares are found. */
+    private readonly program?: RealProgramModel,
   ) {
     this.o = {
       silenceTimeoutMs: options.silenceTimeoutMs ?? 90_000,
@@ -63,12 +66,14 @@ export class StratumMiningEngine {
   }
 
   start(): void {
+    if (this.program) this.program.shareSink = (index) => this.submitTo(index);
     this.tick();
     this.timer = setInterval(() => this.tick(), this.o.tickMs);
     this.timer.unref();
   }
 
   stop(): void {
+    if (this.program) this.program.shareSink = undefined;
     clearInterval(this.timer);
     for (const link of this.links.values()) link.socket?.destroy();
     this.links.clear();
@@ -101,10 +106,25 @@ export class StratumMiningEngine {
       const alive = link.authorized && link.socket !== undefined && now - link.lastMessageAtMs <= this.o.silenceTimeoutMs;
       if (alive) link.aliveSinceMs ??= now;
       else link.aliveSinceMs = undefined;
-      pool.status = alive ? 'Alive' : 'Dead';
+      if (this.program) this.program.setReachable(s.pools.indexOf(pool), alive, now);
+      else pool.status = alive ? 'Alive' : 'Dead';
+    }
+    if (this.program) {
+      this.program.advance(now); // switches, Stratum Active and share finds (submitted through submitTo)
+      return;
     }
     this.chooseActive(now);
     this.mine(now);
+  }
+
+  /** Submits one share a real program's model found to pool `index`. */
+  private submitTo(index: number): void {
+    const pool = this.state.pools[index];
+    const link = pool && this.links.get(`${pool.url}\n${pool.user}`);
+    if (!link?.socket || !link.authorized || link.jobId === undefined) return;
+    const now = this.now();
+    const nonce = Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0');
+    this.request(link, 'submit', 'mining.submit', [link.user, link.jobId, '00000000', Math.floor(now / 1000).toString(16), nonce]);
   }
 
   private chooseActive(now: number): void {
@@ -201,6 +221,10 @@ export class StratumMiningEngine {
   private countShare(link: PoolLink, accepted: boolean): void {
     const pool = this.state.pools.find((p) => p.url === link.url && p.user === link.user);
     if (!pool) return;
+    if (this.program) {
+      this.program.credit(pool, accepted, this.now());
+      return;
+    }
     if (accepted) {
       pool.accepted++;
       this.state.accepted++;
