@@ -17,6 +17,7 @@ import { ReleaseQuarantineUseCase } from './fleet/release-quarantine.usecase';
 import { RigView } from './fleet/rig-view';
 import { WatchRigsUseCase } from './fleet/watch-rigs.usecase';
 import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
+import { LivenessService } from './liveness/liveness.service';
 import { MetricsService } from './metrics/metrics.service';
 import { PersistenceModule } from './persistence/persistence.module';
 import { RigReconciler } from './reconcile/rig-reconciler.service';
@@ -36,10 +37,10 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [configModule, PersistenceModule, SecurityModule],
-      providers: [EmbeddedBrokerService, TelemetryIngestService, ...COMMAND_PROVIDERS, ...SECURITY_PROVIDERS, RigReconciler, ListRigsUseCase, GetRigUseCase, ListEventsUseCase, FleetGrpcServer,
+      providers: [EmbeddedBrokerService, TelemetryIngestService, LivenessService, ...COMMAND_PROVIDERS, ...SECURITY_PROVIDERS, RigReconciler, ListRigsUseCase, GetRigUseCase, ListEventsUseCase, FleetGrpcServer,
         FleetSpecService, RigView, WatchRigsUseCase, QueryTelemetryUseCase, GetFleetSpecUseCase, ApplyFleetSpecUseCase, DryRunPoliciesUseCase, FleetReadHandlers, ReleaseQuarantineUseCase,
         AlertService, MetricsService, ...DASHBOARD_PROVIDERS],
-      exports: [TelemetryIngestService, FleetGrpcServer, RigReconciler, FleetSpecService, AlertService, MetricsService],
+      exports: [TelemetryIngestService, LivenessService, FleetGrpcServer, RigReconciler, FleetSpecService, AlertService, MetricsService],
     };
   }
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { DEFAULT_TOPIC_ROOT } from '@rigwarden/protocol';
+import type { LivenessParams } from '../liveness/rig-liveness';
 
 export interface ControllerConfig {
   dataDir: string;
@@ -10,7 +11,7 @@ export interface ControllerConfig {
   embeddedBroker: { host: string; port: number; /** Take a free port when `port` is busy. */ fallbackToFreePort: boolean };
   grpc: { host: string; port: number; fallbackToFreePort: boolean };
   /** The dashboard and its HTTP API (--http, RIGWARDEN_HTTP_LISTEN). */
-  http: { host: string; port: number; fallbackToFreePort: boolean };
+  http: { host: string; port: number; fallbackToFreePort: boolean; /** Open /api/stream streams per API key (--max-streams-per-key, default 8). */ maxStreamsPerKey?: number };
   /** Optional file where the controller writes its endpoints as JSON once it is ready. */
   readyFile?: string;
   /** Largest batch written in one transaction; a failed write is retried after retryMs. */
@@ -23,6 +24,11 @@ export interface ControllerConfig {
   /** Per-rig command keys (same file format as the agent's); without it no command can be signed. */
   keysFile?: string;
   reconcile: { timeoutMs: number; concurrency: number };
+  /**
+   * How the controller judges liveness (defaults in liveness/rig-liveness.ts: cadence learned from the snapshots,
+   * 5 s until known; stale after 3 missed intervals, offline after 6; a sweep every second).
+   */
+  liveness?: Partial<LivenessParams>;
   /** Alert rules and webhook channels (YAML with an `alerts:` section); without it alerts are listed, not sent. */
   alertsFile?: string;
   /** Command retries and deadlines (defaults in commands/command-dispatcher.service.ts: 60 s deadline, retry 2 s doubling to 15 s). */
@@ -56,6 +62,7 @@ export const CONTROLLER_USAGE = `usage: rigwarden-controller [options]
   --mqtt-port <port>      embedded broker port (default 1883; a free port is taken if it is busy)
   --grpc <host:port>      gRPC listen address (default 127.0.0.1:50051, env RIGWARDEN_GRPC_LISTEN)
   --http <host:port>      dashboard and HTTP API address (default 127.0.0.1:8080, env RIGWARDEN_HTTP_LISTEN)
+  --max-streams-per-key <n>  dashboard streams one API key may hold open (default 8, env RIGWARDEN_HTTP_MAX_STREAMS_PER_KEY)
   --ready-file <file>     write {"grpc","mqtt","http","db","pid"} (JSON) here once ready
   --fleet <file>          fleet spec YAML (env RIGWARDEN_FLEET); see fleet.sample.yaml
   --keys-file <file>      per-rig command keys (env RIGWARDEN_RIG_KEYS_FILE; default <data-dir>/keys.json)
@@ -92,7 +99,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     if (arg === '--help' || arg === '-h') { flags.set('help', 'true'); continue; }
     const eq = arg.indexOf('=');
     const [key, value] = arg.startsWith('--') && eq > 0 ? [arg.slice(2, eq), arg.slice(eq + 1)] : [arg.slice(2), argv[++i]];
-    if (!arg.startsWith('--') || !['data-dir', 'db', 'secrets-file', 'mqtt-url', 'mqtt-port', 'grpc', 'http', 'ready-file', 'fleet', 'keys-file', 'alerts',
+    if (!arg.startsWith('--') || !['data-dir', 'db', 'secrets-file', 'mqtt-url', 'mqtt-port', 'grpc', 'http', 'max-streams-per-key', 'ready-file', 'fleet', 'keys-file', 'alerts',
       'grpc-tls-cert', 'grpc-tls-key', 'grpc-tls-ca', 'mqtt-ca', 'mqtt-cert', 'mqtt-key', 'mqtt-username', 'mqtt-password-file', 'mqtt-shared-group'].includes(key)) {
       throw new ControllerConfigError(`unknown argument "${arg}"\n\n${CONTROLLER_USAGE}`);
     }
@@ -115,6 +122,11 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
   const grpc = grpcFlag ? parseHostPort(grpcFlag, '--grpc / RIGWARDEN_GRPC_LISTEN') : { host: '127.0.0.1', port: 50051 };
   const httpFlag = flags.get('http') ?? env['RIGWARDEN_HTTP_LISTEN'];
   const http = httpFlag ? parseHostPort(httpFlag, '--http / RIGWARDEN_HTTP_LISTEN') : { host: '127.0.0.1', port: 8080 };
+  const streamsFlag = flags.get('max-streams-per-key') ?? (env['RIGWARDEN_HTTP_MAX_STREAMS_PER_KEY'] || undefined);
+  const maxStreamsPerKey = streamsFlag === undefined ? undefined : Number(streamsFlag);
+  if (maxStreamsPerKey !== undefined && !(Number.isInteger(maxStreamsPerKey) && maxStreamsPerKey >= 1 && maxStreamsPerKey <= 1000)) {
+    throw new ControllerConfigError(`--max-streams-per-key / RIGWARDEN_HTTP_MAX_STREAMS_PER_KEY: an integer from 1 to 1000, got ${JSON.stringify(streamsFlag)}`);
+  }
   const file = (flag: string, envName: string): string | undefined => {
     const value = flags.get(flag) ?? (env[envName] || undefined);
     return value === undefined ? undefined : resolve(value);
@@ -152,7 +164,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     mqttUrl,
     embeddedBroker: { host: '127.0.0.1', port: mqttPort, fallbackToFreePort: mqttPortFlag === undefined },
     grpc: { ...grpc, fallbackToFreePort: grpcFlag === undefined },
-    http: { ...http, fallbackToFreePort: httpFlag === undefined },
+    http: { ...http, fallbackToFreePort: httpFlag === undefined, ...(maxStreamsPerKey !== undefined ? { maxStreamsPerKey } : {}) },
     readyFile: flags.get('ready-file'),
     ingest: { batchSize: 2000, retryMs: 1000 },
     mqttClientId: env['RIGWARDEN_CONTROLLER_ID'] || 'rigwarden-controller',

@@ -6,6 +6,7 @@ import { FleetSpecService } from '../fleet/fleet-spec.service';
 import { GetRigUseCase } from '../fleet/get-rig.usecase';
 import { ListRigsUseCase, MAX_PAGE_SIZE } from '../fleet/list-rigs.usecase';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
+import { LivenessService } from '../liveness/liveness.service';
 import { overview, queryRigs, summarise, type FleetOverview, type RigQuery, type RigSummary } from './rig-summary';
 
 /** What changed in one coalescing window. `reload` replaces `rigs` when too many rigs changed to list them. */
@@ -52,10 +53,13 @@ export class FleetViewService implements OnModuleInit, OnModuleDestroy {
     @Inject(GetRigUseCase) private readonly getRig: GetRigUseCase,
     @Inject(TelemetryIngestService) private readonly ingest: TelemetryIngestService,
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
+    @Inject(LivenessService) private readonly liveness: Pick<LivenessService, 'onChanged'>,
   ) {}
 
   async onModuleInit(): Promise<void> {
     this.ingest.onRigUpdated((rigId) => this.markDirty(rigId));
+    // Going stale or offline comes from the controller's sweep, not from ingest.
+    this.liveness.onChanged((rigId) => this.markDirty(rigId));
     // A new fleet spec can move rigs between groups.
     this.fleet.onApplied((rigIds) => { for (const id of rigIds) this.markDirty(id); });
     await this.reloadAll();

@@ -5,17 +5,19 @@ import { FleetError } from './fleet-error';
 export interface SelectableRig {
   rigId: string;
   online: boolean;
+  /** The controller's liveness verdict, when known ("stale", "miner-unreachable", ...). */
+  liveness?: string;
   labels?: Readonly<Record<string, string>>;
   miners?: ReadonlyArray<{ model?: string }>;
 }
 
-const STATUSES = ['', 'online', 'offline'];
+const STATUSES = ['', 'online', 'offline', 'stale', 'miner-unreachable'];
 
 /** Refuses a selector that can never be right, naming the field (`selector.status`). */
 export function validateSelector(selector: RigSelector | undefined, field = 'selector'): void {
   if (!selector) return;
   if (!STATUSES.includes(selector.status)) {
-    throw new FleetError('invalid_argument', `${field}.status must be "online", "offline" or empty, got ${JSON.stringify(selector.status)}`, `${field}.status`);
+    throw new FleetError('invalid_argument', `${field}.status must be "online", "offline", "stale", "miner-unreachable" or empty, got ${JSON.stringify(selector.status)}`, `${field}.status`);
   }
   for (const [key, value] of Object.entries(selector.labels ?? {})) {
     if (key === '') throw new FleetError('invalid_argument', `${field}.labels: a label name is empty`, `${field}.labels`);
@@ -36,6 +38,7 @@ export function matchesSelector(rig: SelectableRig, groupName: string | undefine
   for (const [key, value] of Object.entries(selector.labels ?? {})) if (rig.labels?.[key] !== value) return false;
   if (selector.status === 'online' && !rig.online) return false;
   if (selector.status === 'offline' && rig.online) return false;
+  if ((selector.status === 'stale' || selector.status === 'miner-unreachable') && rig.liveness !== selector.status) return false;
   if (selector.model !== '') {
     const wanted = selector.model.toLowerCase();
     const models = [rig.labels?.['model'], ...(rig.miners ?? []).map((m) => m.model)].filter((m): m is string => !!m);

@@ -1,28 +1,40 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Rig } from '@rigwarden/protocol';
+import { LivenessService } from '../liveness/liveness.service';
 import type { RigRecord } from '../persistence/rig-repository';
 import { TelemetryQueryRepository } from '../persistence/telemetry-query.repository';
 import { FleetSpecService } from './fleet-spec.service';
 
-/** Stored rigs as the API shows them: with labels, the group governing them under the spec in force, quarantine. */
+/** Stored rigs as the API shows them: with labels, the group governing them under the spec in force, quarantine, liveness. */
 @Injectable()
 export class RigView {
   constructor(
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
     @Inject(TelemetryQueryRepository) private readonly queries: TelemetryQueryRepository,
+    @Inject(LivenessService) private readonly liveness: Pick<LivenessService, 'get'>,
   ) {}
 
   async toRigs(records: readonly RigRecord[]): Promise<Rig[]> {
     const quarantined = await this.queries.quarantined(records.map((r) => r.rigId));
-    return records.map((record) => ({
+    return records.map((record) => {
+      // Judged now by the controller; a rig it has not judged yet (none in a running controller) shows the stored row.
+      const live = this.liveness.get(record.rigId);
+      return {
       rigId: record.rigId,
-      online: record.online,
+      online: live?.online ?? record.online,
       lastSeen: record.lastSeen,
       lastSeq: record.lastSeq,
       miners: record.miners,
       labels: { ...record.labels },
       group: this.fleet.groupOf(record) ?? '',
       quarantined: quarantined.has(record.rigId),
-    }));
+      liveness: live?.state ?? '',
+      livenessReason: live?.reason ?? '',
+      livenessMessage: live?.message ?? '',
+      livenessSince: live ? new Date(live.since) : undefined,
+      expectedIntervalMs: live?.expectedIntervalMs ?? 0,
+      agentId: live?.agentId ?? record.miners[0]?.agentId ?? '',
+      };
+    });
   }
 }

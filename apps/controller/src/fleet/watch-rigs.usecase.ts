@@ -118,7 +118,10 @@ export class WatchRigsUseCase implements OnModuleInit {
     // A new spec can move rigs between groups: their `group` changes.
     this.fleet.onApplied((rigIds) => { for (const w of this.watchers) for (const id of rigIds) w.changed(id); });
     // A quarantine is recorded after the reconcile that decided it, a release by an operator: `quarantined` changes.
-    this.events.onRecorded((event) => { if (QUARANTINE_KINDS.has(event.kind)) for (const w of this.watchers) w.changed(event.rigId); });
+    // A liveness transition is recorded by the controller's sweep: `online` and `liveness` change.
+    this.events.onRecorded((event) => {
+      if (QUARANTINE_KINDS.has(event.kind) || event.kind.startsWith('liveness.')) for (const w of this.watchers) w.changed(event.rigId);
+    });
   }
 
   get watching(): number {

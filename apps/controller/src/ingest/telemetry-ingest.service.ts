@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
-  ProtocolError, RigTopics, decodeAgentStatus, type CommandResult, decodeCommandResult, decodeRigEvent, decodeRigState, decodeSnapshot,
+  ProtocolError, RigTopics, decodeAgentStatus, type AgentStatus, type CommandResult, decodeCommandResult, decodeRigEvent, decodeRigState, decodeSnapshot,
+  type MinerSnapshot, type RigState,
 } from '@rigwarden/protocol';
 import { createLogger } from '@rigwarden/shared';
 import { EmbeddedBrokerService } from '../broker/embedded-broker.service';
@@ -41,6 +42,27 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
   private brokerUrl = '';
   private readonly rigListeners: Array<(rigId: string) => void> = [];
   private readonly resultListeners: Array<(result: CommandResult) => void> = [];
+  private readonly snapshotListeners: Array<(snapshot: MinerSnapshot) => void> = [];
+  private readonly stateListeners: Array<(state: RigState, retained: boolean) => void> = [];
+  private readonly agentStatusListeners: Array<(status: AgentStatus, retained: boolean) => void> = [];
+
+  /**
+   * Called for every valid snapshot as it is accepted, before its batch is stored (liveness: when telemetry arrived).
+   * Must be quick: it runs once per message on the ingest path.
+   */
+  onSnapshotAccepted(listener: (snapshot: MinerSnapshot) => void): void {
+    this.snapshotListeners.push(listener);
+  }
+
+  /** Called once a rig's state (birth, last will, shutdown) is stored; `retained`: the broker's copy, sent on subscribe. */
+  onRigState(listener: (state: RigState, retained: boolean) => void): void {
+    this.stateListeners.push(listener);
+  }
+
+  /** Called for every valid agent status as it arrives; `retained`: the broker's copy, sent on subscribe. */
+  onAgentStatus(listener: (status: AgentStatus, retained: boolean) => void): void {
+    this.agentStatusListeners.push(listener);
+  }
 
   /** Called after new status for a rig is stored (the reconciler enqueues it). */
   onRigUpdated(listener: (rigId: string) => void): void {
@@ -95,7 +117,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
       ...(this.config.mqttUrl && this.config.mqttAuth ? { username: this.config.mqttAuth.username, password: this.config.mqttAuth.password } : {}),
     });
     this.client = client;
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet.retain));
     // MQTT.js acknowledges a QoS 1 message and reads the next one when this calls back.
     client.handleMessage = (_packet, done) => {
       if (client.stream) this.acks.hold(client.stream);
@@ -159,11 +181,11 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     await this.flush();
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
+  private onMessage(topic: string, payload: Buffer, retained = false): void {
     this.counters.received++;
     const agentId = this.topics.parseAgentStatus(topic);
     if (agentId !== undefined) {
-      this.onAgentStatus(agentId, topic, payload);
+      this.agentStatusReceived(agentId, topic, payload, retained);
       return;
     }
     const parsed = this.topics.parse(topic);
@@ -180,6 +202,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
         }
         this.pending.add(snapshot, payload);
         this.rigs.receive(snapshot); // the latest status in memory takes it now; SQLite with the batch
+        for (const l of this.snapshotListeners) l(snapshot);
         this.enqueued();
       } else if (parsed.kind === 'state') {
         if (payload.length === 0) return; // a cleared retained message
@@ -189,6 +212,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
         }
         this.counters.states++;
         this.flushing = this.flushing.then(() => this.rigs.writeState(state)).then(() => {
+          for (const l of this.stateListeners) l(state, retained);
           for (const l of this.rigListeners) l(state.rigId);
         }).catch((err) => {
           this.logger.error('cannot store rig state', { rig: state.rigId, error: err as Error });
@@ -215,12 +239,13 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private onAgentStatus(agentId: string, topic: string, payload: Buffer): void {
+  private agentStatusReceived(agentId: string, topic: string, payload: Buffer, retained: boolean): void {
     if (payload.length === 0) return;
     try {
       const status = decodeAgentStatus(payload);
       if (status.agentId !== agentId) throw new ProtocolError(`agentId "${status.agentId}" does not match the topic's agent "${agentId}"`, 'agentId');
       this.counters.agentStatus++;
+      for (const l of this.agentStatusListeners) l(status, retained);
       this.flushing = this.flushing.then(() => this.events.recordAgentStatus(status)).catch((err) => {
         this.logger.error('cannot store an agent status', { agent: agentId, error: err as Error });
       });

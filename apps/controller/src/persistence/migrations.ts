@@ -230,6 +230,24 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
           FROM rigs r;
     `,
   },
+  {
+    version: 9,
+    name: 'liveness judged by the controller; command outcomes observed afterwards',
+    sql: `
+      -- The controller's own verdict (online, stale, offline, miner-unreachable) with its reason, written on each
+      -- transition by the liveness sweep; rigs.online then holds whether the rig is reporting (online or
+      -- miner-unreachable), no longer only what the agent's retained state claimed. rigs_seen (r.*) shows them too.
+      ALTER TABLE rigs ADD COLUMN liveness TEXT NOT NULL DEFAULT '';
+      ALTER TABLE rigs ADD COLUMN liveness_reason TEXT NOT NULL DEFAULT '';
+      ALTER TABLE rigs ADD COLUMN liveness_message TEXT NOT NULL DEFAULT '';
+      ALTER TABLE rigs ADD COLUMN liveness_since INTEGER;
+      -- A command recorded FAILED or TIMED_OUT whose effect the miner showed afterwards (uptime reset after it was
+      -- sent): 'succeeded-observed', when, and what was seen. The state column keeps what the agent reported.
+      ALTER TABLE commands ADD COLUMN observed_outcome TEXT NOT NULL DEFAULT '';
+      ALTER TABLE commands ADD COLUMN observed_at INTEGER;
+      ALTER TABLE commands ADD COLUMN observed_note TEXT NOT NULL DEFAULT '';
+    `,
+  },
 ];
 
 export async function migrate(db: SqliteDatabase): Promise<number> {

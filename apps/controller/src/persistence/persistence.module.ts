@@ -4,6 +4,7 @@ import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-c
 import { migrate } from './migrations';
 import { EventRepository } from './event-repository';
 import { FleetSpecRepository } from './fleet-spec.repository';
+import { LivenessRepository } from './liveness.repository';
 import { RigRepository } from './rig-repository';
 import { RollupRepository } from './rollup-repository';
 import { RollupJob } from './rollup.job';
@@ -27,9 +28,10 @@ import { TelemetryQueryRepository } from './telemetry-query.repository';
     { provide: RollupRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new RollupRepository(db) },
     { provide: FleetSpecRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new FleetSpecRepository(db) },
     { provide: TelemetryQueryRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new TelemetryQueryRepository(db) },
+    { provide: LivenessRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new LivenessRepository(db) },
     RollupJob,
   ],
-  exports: [SqliteDatabase, RigRepository, EventRepository, RollupRepository, FleetSpecRepository, TelemetryQueryRepository],
+  exports: [SqliteDatabase, RigRepository, EventRepository, RollupRepository, FleetSpecRepository, TelemetryQueryRepository, LivenessRepository],
 })
 export class PersistenceModule implements OnApplicationShutdown {
   constructor(@Inject(SqliteDatabase) private readonly db: SqliteDatabase) {}

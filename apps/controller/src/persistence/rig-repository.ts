@@ -10,6 +10,8 @@ export interface RigRow {
   last_seq: number;
   /** JSON object (schema v6). */
   labels: string;
+  /** The controller's liveness verdict (schema v9; '' before its first sweep). */
+  liveness?: string;
 }
 
 export interface RigRecord {
@@ -20,6 +22,8 @@ export interface RigRecord {
   miners: MinerSnapshot[];
   /** The agent's labels from the retained state. */
   labels?: Record<string, string>;
+  /** The liveness verdict stored by the controller's sweep (LivenessService has the current one). */
+  liveness?: string;
 }
 
 export interface WriteResult {
@@ -367,6 +371,7 @@ export class RigRepository {
       lastSeq: r.last_seq,
       miners: byRig.get(r.rig_id) ?? [],
       labels: JSON.parse(r.labels || '{}') as Record<string, string>,
+      ...(r.liveness ? { liveness: r.liveness } : {}),
     }));
   }
 }

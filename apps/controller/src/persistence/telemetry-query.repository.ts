@@ -22,11 +22,11 @@ export class TelemetryQueryRepository {
   }
 
   /** Rigs without their miners (id, online, labels), ordered by id: enough to filter by id, labels, status and group. */
-  async rigSummaries(afterRigId: string, limit: number): Promise<Array<{ rigId: string; online: boolean; labels: Record<string, string> }>> {
-    const rows = await this.db.all<{ rig_id: string; online: number; labels: string | null }>(
-      'SELECT rig_id, online, labels FROM rigs WHERE rig_id > ? ORDER BY rig_id LIMIT ?', [afterRigId, limit],
+  async rigSummaries(afterRigId: string, limit: number): Promise<Array<{ rigId: string; online: boolean; liveness: string; labels: Record<string, string> }>> {
+    const rows = await this.db.all<{ rig_id: string; online: number; liveness: string; labels: string | null }>(
+      'SELECT rig_id, online, liveness, labels FROM rigs WHERE rig_id > ? ORDER BY rig_id LIMIT ?', [afterRigId, limit],
     );
-    return rows.map((r) => ({ rigId: r.rig_id, online: r.online === 1, labels: JSON.parse(r.labels || '{}') as Record<string, string> }));
+    return rows.map((r) => ({ rigId: r.rig_id, online: r.online === 1, liveness: r.liveness, labels: JSON.parse(r.labels || '{}') as Record<string, string> }));
   }
 
   /** Of these rigs, the ones the watchdog ladder quarantined: a policy.quarantine event later than any release. */

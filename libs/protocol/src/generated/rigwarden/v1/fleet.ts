@@ -147,7 +147,7 @@ export interface RigSelector {
   group: string;
   /** Every label here must equal the rig's label. */
   labels: { [key: string]: string };
-  /** "online", "offline" or empty for both. */
+  /** "online", "offline" or empty for both; "stale" or "miner-unreachable" for rigs in that liveness state. */
   status: string;
   /** Substring of the miner model (e.g. "S19"). */
   model: string;
@@ -190,7 +190,10 @@ export interface ListEventsResponse {
 
 export interface Rig {
   rigId: string;
-  /** From the retained state message: false after the agent's last will. */
+  /**
+   * The controller's judgement (see liveness): true while the rig is "online" or "miner-unreachable" (its agent
+   * reports for it), false when "stale" or "offline". Not the agent's retained claim.
+   */
   online: boolean;
   lastSeen: Date | undefined;
   lastSeq: number;
@@ -202,6 +205,27 @@ export interface Rig {
   group: string;
   /** True once the watchdog ladder quarantined the rig (no more automatic actions until the operator clears it). */
   quarantined: boolean;
+  /**
+   * Judged by the controller from the age of the rig's telemetry against its own cadence, its agent's last will,
+   * shutdown or silent status, and whether the newest snapshot could read the miner: "online", "stale", "offline"
+   * or "miner-unreachable".
+   */
+  liveness: string;
+  /**
+   * Machine-readable: "telemetry-fresh", "awaiting-telemetry", "no-telemetry", "agent-last-will", "agent-shutdown",
+   * "agent-status-stale", "rig-state-offline", "miner-unreachable".
+   */
+  livenessReason: string;
+  /** One sentence: "no telemetry for 47 s, expected every 5 s", "agent agent-1 went offline at ... (last will)". */
+  livenessMessage: string;
+  /** When the rig entered this liveness state (the controller's clock). */
+  livenessSince:
+    | Date
+    | undefined;
+  /** The rig's cadence as learned from its snapshots (median gap), the bounds' unit. */
+  expectedIntervalMs: number;
+  /** The agent that reports the rig. */
+  agentId: string;
 }
 
 export interface Rig_LabelsEntry {
@@ -1081,6 +1105,12 @@ function createBaseRig(): Rig {
     labels: {},
     group: "",
     quarantined: false,
+    liveness: "",
+    livenessReason: "",
+    livenessMessage: "",
+    livenessSince: undefined,
+    expectedIntervalMs: 0,
+    agentId: "",
   };
 }
 
@@ -1109,6 +1139,24 @@ export const Rig: MessageFns<Rig> = {
     }
     if (message.quarantined !== false) {
       writer.uint32(64).bool(message.quarantined);
+    }
+    if (message.liveness !== "") {
+      writer.uint32(74).string(message.liveness);
+    }
+    if (message.livenessReason !== "") {
+      writer.uint32(82).string(message.livenessReason);
+    }
+    if (message.livenessMessage !== "") {
+      writer.uint32(90).string(message.livenessMessage);
+    }
+    if (message.livenessSince !== undefined) {
+      Timestamp.encode(toTimestamp(message.livenessSince), writer.uint32(98).fork()).join();
+    }
+    if (message.expectedIntervalMs !== 0) {
+      writer.uint32(104).uint32(message.expectedIntervalMs);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(114).string(message.agentId);
     }
     return writer;
   },
@@ -1193,6 +1241,54 @@ export const Rig: MessageFns<Rig> = {
             message.quarantined = reader.bool();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.liveness = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.livenessReason = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.livenessMessage = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.livenessSince = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.expectedIntervalMs = reader.uint32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1240,6 +1336,32 @@ export const Rig: MessageFns<Rig> = {
         : {},
       group: isSet(object.group) ? globalThis.String(object.group) : "",
       quarantined: isSet(object.quarantined) ? globalThis.Boolean(object.quarantined) : false,
+      liveness: isSet(object.liveness) ? globalThis.String(object.liveness) : "",
+      livenessReason: isSet(object.livenessReason)
+        ? globalThis.String(object.livenessReason)
+        : isSet(object.liveness_reason)
+        ? globalThis.String(object.liveness_reason)
+        : "",
+      livenessMessage: isSet(object.livenessMessage)
+        ? globalThis.String(object.livenessMessage)
+        : isSet(object.liveness_message)
+        ? globalThis.String(object.liveness_message)
+        : "",
+      livenessSince: isSet(object.livenessSince)
+        ? fromJsonTimestamp(object.livenessSince)
+        : isSet(object.liveness_since)
+        ? fromJsonTimestamp(object.liveness_since)
+        : undefined,
+      expectedIntervalMs: isSet(object.expectedIntervalMs)
+        ? globalThis.Number(object.expectedIntervalMs)
+        : isSet(object.expected_interval_ms)
+        ? globalThis.Number(object.expected_interval_ms)
+        : 0,
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
     };
   },
 
@@ -1275,6 +1397,24 @@ export const Rig: MessageFns<Rig> = {
     if (message.quarantined !== false) {
       obj.quarantined = message.quarantined;
     }
+    if (message.liveness !== "") {
+      obj.liveness = message.liveness;
+    }
+    if (message.livenessReason !== "") {
+      obj.livenessReason = message.livenessReason;
+    }
+    if (message.livenessMessage !== "") {
+      obj.livenessMessage = message.livenessMessage;
+    }
+    if (message.livenessSince !== undefined) {
+      obj.livenessSince = message.livenessSince.toISOString();
+    }
+    if (message.expectedIntervalMs !== 0) {
+      obj.expectedIntervalMs = Math.round(message.expectedIntervalMs);
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
     return obj;
   },
 
@@ -1299,6 +1439,12 @@ export const Rig: MessageFns<Rig> = {
     );
     message.group = object.group ?? "";
     message.quarantined = object.quarantined ?? false;
+    message.liveness = object.liveness ?? "";
+    message.livenessReason = object.livenessReason ?? "";
+    message.livenessMessage = object.livenessMessage ?? "";
+    message.livenessSince = object.livenessSince ?? undefined;
+    message.expectedIntervalMs = object.expectedIntervalMs ?? 0;
+    message.agentId = object.agentId ?? "";
     return message;
   },
 };
