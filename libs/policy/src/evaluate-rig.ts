@@ -49,6 +49,7 @@ export function decisionRank(d: Decision): number {
     case 'restart-miner':
       return 7;
     case 'resume-mining':
+    case 'release':
       return 8;
     case 'alert':
       return 11;

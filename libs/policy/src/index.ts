@@ -9,11 +9,21 @@ export {
   appendObservation,
   setActionOutcome,
   type HistoryLimits,
+  type OutcomeDetail,
 } from './rig-history';
 export { normalizePoolUrl } from './pool-identity';
 export { FailoverPolicy } from './failover.policy';
 export { ThermalPolicy } from './thermal.policy';
 export { WatchdogPolicy } from './watchdog.policy';
+export {
+  capabilityMissing,
+  reconcileActionOutcome,
+  type NotRunReason,
+  type ObservedEffect,
+  type ReconcileOptions,
+  type ReconciledOutcome,
+} from './action-outcome.reconciler';
+export { phantomReason } from './phantom-device.detector';
 export { decisionRank, defaultPolicies, evaluateRig, type EvaluateRigOptions, type RigEvaluation } from './evaluate-rig';
 export { replayRig, type ReplayOptions, type ReplayStep } from './replay-rig';
 export {

@@ -63,6 +63,8 @@ export const DEFAULT_POLICY_PARAMS: PolicyParams = {
     massOutageShare: 0.5,
     massOutageMinRigs: 4,
     alertRepeatMs: 15 * MINUTE,
+    minSamples: 3,
+    autoReleaseAfterMs: 0,
   },
   engine: {
     pendingTimeoutMs: 2 * MINUTE,

@@ -175,6 +175,11 @@ export interface WatchdogParams {
   readonly massOutageMinRigs: number;
   /** At most one mass-outage alert per rig per this period. */
   readonly alertRepeatMs: DurationMs;
+  /** A window ("X for T") is evidence only with at least this many readings in it (and no gap over maxGapMs). */
+  readonly minSamples: number;
+  /** A quarantined rig seen healthy this long is released by the watchdog; 0 (the default) never: the operator
+   * releases, told by a `healthy-while-quarantined` alert after healthyResetMs. */
+  readonly autoReleaseAfterMs: DurationMs;
 }
 
 export interface EngineParams {
@@ -225,6 +230,17 @@ export interface BoardObservation {
   readonly pciBusId?: string;
 }
 
+/**
+ * A device the miner lists that cannot be real: the driver's phantom_reason (cgminer 2.x's uninitialised second
+ * CPU), or impossible values seen by observeSnapshot (counters beyond any real device, temperatures above 200 C).
+ * Shown, but no policy reads it: not dead, not missing, not expected.
+ */
+export interface PhantomBoardObservation {
+  readonly index: number;
+  readonly reason: string;
+  readonly name?: string;
+}
+
 export interface FanObservation {
   readonly index: number;
   readonly rpm?: number;
@@ -247,6 +263,8 @@ export interface RigObservation {
   readonly hashrateHs?: number;
   readonly hwErrors?: number;
   readonly boards: readonly BoardObservation[];
+  /** Devices with impossible values, left out of `boards` (absent: none). */
+  readonly phantomBoards?: readonly PhantomBoardObservation[];
   readonly fans: readonly FanObservation[];
   readonly pools: readonly PoolObservation[];
 }
@@ -291,7 +309,14 @@ export type WatchdogTrigger =
   | 'hw-error-rate'
   | 'hashrate-low';
 
-export type WatchdogReason = WatchdogTrigger | 'ladder-exhausted' | 'action-cap-reached' | 'neighbourhood-outage';
+export type WatchdogReason =
+  | WatchdogTrigger
+  | 'ladder-exhausted'
+  | 'action-cap-reached'
+  | 'neighbourhood-outage'
+  | 'miner-idle-no-devices'
+  | 'remedy-not-configured'
+  | 'healthy-while-quarantined';
 
 export type ReasonCode = FailoverReason | ThermalReason | WatchdogReason;
 
@@ -303,6 +328,7 @@ export const REASON_CODES = [
   'cooled-after-critical',
   'miner-unreachable', 'board-dead', 'board-missing', 'gpu-lost', 'hw-error-rate', 'hashrate-low',
   'ladder-exhausted', 'action-cap-reached', 'neighbourhood-outage',
+  'miner-idle-no-devices', 'remedy-not-configured', 'healthy-while-quarantined',
 ] as const satisfies readonly ReasonCode[];
 const _allReasonCodesListed: Exclude<ReasonCode, (typeof REASON_CODES)[number]> extends never ? true : never = true;
 void _allReasonCodesListed;
@@ -333,6 +359,8 @@ export interface DecisionParamsByKind {
   'reboot-host': WatchdogActionParams;
   'power-cycle': WatchdogActionParams;
   quarantine: WatchdogActionParams & { readonly actionsLastHour: number };
+  /** The watchdog lifting its own quarantine after a healthy period (watchdog.autoReleaseAfterMs). */
+  release: { readonly quarantinedAt: EpochMs; readonly healthyForMs: DurationMs; readonly evidence: WindowEvidence };
   alert: { readonly subject: string };
 }
 
@@ -341,6 +369,18 @@ export interface WatchdogActionParams {
   /** 1-based position on the ladder. */
   readonly step: number;
   readonly detail: string;
+  /** The readings the fault was judged on. */
+  readonly evidence?: WindowEvidence;
+  /** Ladder steps passed over on the way here, each with why ("reboot-host: not configured"). */
+  readonly skipped?: readonly string[];
+}
+
+/** Which readings a verdict over a window rests on: first and last reading, the span between and how many. */
+export interface WindowEvidence {
+  readonly fromAt: EpochMs;
+  readonly toAt: EpochMs;
+  readonly spanMs: DurationMs;
+  readonly samples: number;
 }
 
 export type DecisionKind = keyof DecisionParamsByKind;
@@ -378,6 +418,11 @@ export interface ActionRecord {
   readonly id?: string;
   /** Absent means unknown (treated as done). */
   readonly outcome?: ActionOutcome;
+  /** Why it failed or was rejected (CommandResult.cause), when known: "no PDU outlet configured" tells the watchdog
+   * the remedy is not available on this rig. */
+  readonly cause?: string;
+  /** False when the command never reached the agent (not signed, not sent): it cannot have acted. */
+  readonly delivered?: boolean;
 }
 
 /** Bounded: see appendObservation / appendAction. Both lists oldest first. */

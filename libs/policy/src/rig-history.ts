@@ -94,7 +94,23 @@ export function actionFromDecision(
   };
 }
 
-/** Records the outcome of the action carried by the command `id`. */
-export function setActionOutcome(history: RigHistory, id: string, outcome: ActionOutcome): RigHistory {
-  return { ...history, actions: history.actions.map((a) => (a.id === id ? { ...a, outcome } : a)) };
+/** What a command result says besides its outcome. */
+export interface OutcomeDetail {
+  /** CommandResult.cause: "no PDU outlet configured" tells the watchdog the remedy is not available on the rig. */
+  readonly cause?: string;
+  /** False when the command never reached the agent (not signed, not sent). */
+  readonly delivered?: boolean;
+}
+
+/**
+ * Records the outcome of the action carried by the command `id`, with its cause when there is one. The watchdog
+ * reconciles a remedy's outcome with the readings that follow (reconcileActionOutcome), so record what the command
+ * result said, not a guess.
+ */
+export function setActionOutcome(history: RigHistory, id: string, outcome: ActionOutcome, detail: OutcomeDetail = {}): RigHistory {
+  const extra = {
+    ...(detail.cause ? { cause: detail.cause } : {}),
+    ...(detail.delivered !== undefined ? { delivered: detail.delivered } : {}),
+  };
+  return { ...history, actions: history.actions.map((a) => (a.id === id ? { ...a, outcome, ...extra } : a)) };
 }

@@ -1,5 +1,6 @@
 import type { Board, BoardStatus, MinerSnapshot, Pool, PoolStatus } from '@rigwarden/protocol';
 import type { BoardObservation, BoardState, EpochMs, PoolObservation, PoolState, RigObservation } from './policy-types';
+import { phantomReason } from './phantom-device.detector';
 
 // Values of the generated enums, spelled out so this lib only imports protocol types (no runtime code).
 // `satisfies` keeps the tables complete if the .proto grows a value.
@@ -73,8 +74,14 @@ export function observeSnapshot(snapshot: MinerSnapshot, receivedAt?: EpochMs): 
     snapshot.boards.length > 0 ||
     snapshot.pools.length > 0 ||
     snapshot.fans.length > 0;
-  const boards = snapshot.boards.map(observeBoard);
-  const boardHwErrors = snapshot.boards.map((b) => b.hwErrors);
+  // Phantom devices (impossible values) are kept apart: no policy reads them, so they are neither dead nor missing.
+  const judged = snapshot.boards.map((board) => ({ board, phantom: phantomReason(board) }));
+  const realBoards = judged.filter((j) => j.phantom === undefined).map((j) => j.board);
+  const phantomBoards = judged
+    .filter((j) => j.phantom !== undefined)
+    .map((j) => ({ index: j.board.index, reason: j.phantom!, ...(j.board.name ? { name: j.board.name } : {}) }));
+  const boards = realBoards.map(observeBoard);
+  const boardHwErrors = realBoards.map((b) => b.hwErrors);
   const summedHwErrors = boardHwErrors.every((e): e is number => e !== undefined) && boardHwErrors.length > 0
     ? boardHwErrors.reduce((sum, e) => sum + e, 0)
     : undefined;
@@ -90,6 +97,7 @@ export function observeSnapshot(snapshot: MinerSnapshot, receivedAt?: EpochMs): 
     hashrateHs: snapshot.hashrate5sHs,
     hwErrors: snapshot.hwErrors ?? summedHwErrors,
     boards,
+    ...(phantomBoards.length > 0 ? { phantomBoards } : {}),
     fans: snapshot.fans.map((f) => ({ index: f.index, rpm: f.rpm, percent: f.percent })),
     pools: snapshot.pools.map(observePool),
   };

@@ -12,6 +12,7 @@ import { API_SCOPES, ApiKeyHasher, AuditChain, SecretBytes, type ApiScope } from
 import { ManualClock } from '@rigwarden/shared';
 import { grpcAuth, makeTempDir, type TempDir } from '@rigwarden/testing';
 import { AuditRepository } from '../audit/audit.repository';
+import { RefusalAudit } from '../audit/refusal-audit';
 import { migrate } from '../persistence/migrations';
 import { SqliteDatabase } from '../persistence/sqlite-database';
 import { ApiAuthService } from '../security/api-auth.service';
@@ -55,6 +56,7 @@ describe('gRPC authentication interceptor', () => {
   let keys: ApiKeyService;
   let repo: ApiKeyRepository;
   let audit: AuditRepository;
+  let refusals: RefusalAudit;
   const clock = new ManualClock(Date.parse('2026-12-01T12:00:00Z'));
   const tokens = {} as Record<ApiScope, string>;
 
@@ -85,7 +87,8 @@ describe('gRPC authentication interceptor', () => {
     audit = new AuditRepository(db, new AuditChain(SecretBytes.generate()), () => clock.now());
     keys = new ApiKeyService(repo, hasher, clock);
     for (const scope of API_SCOPES) tokens[scope] = (await keys.create({ name: `${scope}-key`, scopes: [scope] })).token.reveal();
-    server = new Server({ interceptors: [authInterceptor(new ApiAuthService(repo, hasher, audit, clock, 0), audit)] });
+    refusals = new RefusalAudit(audit);
+    server = new Server({ interceptors: [authInterceptor(new ApiAuthService(repo, hasher, refusals, clock, 0), audit)] });
     for (const service of SERVICES) server.addService(service as unknown as ServiceDefinition, echoHandlers(service) as never);
     const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
     client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
@@ -139,16 +142,22 @@ describe('gRPC authentication interceptor', () => {
     }
   });
 
-  it('refuses a read-only key on every mutating RPC and audits each refusal', async () => {
+  it('refuses a read-only key on every mutating RPC and audits the refusals: the first as a row, the rest of the window as one row with their count', async () => {
     const mutating = ALL_METHODS.filter((m) => isMutatingRpc(m.path));
     expect(mutating.length).toBe(11); // 8 FleetService commands, spec changes and releases, 3 AdminService changes
+    clock.advance(refusals.windowMs); // the matrix above refused this key too: start a new window
     const since = clock.now();
-    clock.advance(1000);
     for (const def of mutating) expect((await invoke(def, grpcAuth(tokens.read))).code).toBe(status.PERMISSION_DENIED);
+    await refusals.flush();
     const readId = tokens.read.slice(4, 20);
-    const rows = (await audit.query({ principal: `apikey:${readId}`, since: since + 1, limit: 1000 })).filter((r) => r.outcome === 'denied');
-    expect(rows.map((r) => `/rigwarden.v1.${r.action}`).sort()).toEqual(mutating.map((m) => m.path).sort());
-    expect(rows.every((r) => r.key_id === readId && JSON.parse(r.detail).reason === 'insufficient_scope')).toBe(true);
+    const rows = (await audit.query({ principal: `apikey:${readId}`, since, limit: 1000 }))
+      .filter((r) => r.outcome === 'denied' || (r.outcome === 'refused' && (JSON.parse(r.detail) as { from: number }).from >= since));
+    expect(rows).toHaveLength(2);
+    const first = rows.find((r) => r.outcome === 'denied')!;
+    const summary = JSON.parse(rows.find((r) => r.outcome === 'refused')!.detail) as { count: number; actions: Record<string, number>; reasons: Record<string, number>; source: string };
+    expect(summary).toMatchObject({ count: 10, source: `key:${readId}`, reasons: { 'denied:insufficient_scope': 10 } });
+    expect([first.action, ...Object.keys(summary.actions)].map((a) => `/rigwarden.v1.${a}`).sort()).toEqual(mutating.map((m) => m.path).sort());
+    expect(first.key_id === readId && JSON.parse(first.detail).reason === 'insufficient_scope').toBe(true);
     expect(await audit.verify()).toMatchObject({ ok: true });
   });
 

@@ -91,7 +91,10 @@ function outcomeOf(code: status): string {
   }
 }
 
-function refusal(result: Exclude<ApiKeyAuthentication, { ok: true }>, required: ApiScope, action: string): { code: status; details: string } {
+function refusal(result: Exclude<ApiKeyAuthentication, { ok: true }> & { retryAfterMs?: number }, required: ApiScope, action: string): { code: status; details: string } {
+  if (result.retryAfterMs !== undefined) {
+    return { code: status.RESOURCE_EXHAUSTED, details: `too many refused calls from this key or address: retry in ${Math.ceil(result.retryAfterMs / 1000)} s with a valid API key` };
+  }
   if (result.status === 'permission_denied') {
     return { code: status.PERMISSION_DENIED, details: `${action} needs an API key with scope ${required}; key ${result.keyId ?? '?'} does not have it (rigctl keys create --scopes ${required})` };
   }
@@ -127,7 +130,7 @@ export function authInterceptor(auth: ApiAuth, audit: AuditRepository, scopes: R
           metadata.remove(KEY_ID_METADATA);
           const values = metadata.get('authorization');
           const header = values.length === 1 && typeof values[0] === 'string' ? values[0] : values.length > 1 ? 'several' : undefined;
-          auth.authenticate(header, required, action).then((result) => {
+          auth.authenticate(header, required, action, call.getPeer()).then((result) => {
             if (!result.ok) {
               intercepting.sendStatus({ ...refusal(result, required, action), metadata: new Metadata() });
               return;

@@ -12,7 +12,7 @@ import type { ApiAuth } from '../security/api-auth';
 import { DashboardReadRepository, type SeriesResolution } from './dashboard-read.repository';
 import type { DashboardStream } from './dashboard-stream.service';
 import type { FleetViewService } from './fleet-view.service';
-import { HttpError, intParam, oneOf, readJsonBody, sendJson } from './http-io';
+import { HttpError, decodePathSegment, intParam, oneOf, readJsonBody, sendJson } from './http-io';
 import { SORT_KEYS, type RigStatus } from './rig-summary';
 import type { StreamTickets } from './stream-ticket';
 
@@ -25,6 +25,10 @@ export interface DashboardApiDeps {
   dispatcher: CommandDispatcher;
   stream: DashboardStream;
   tickets: StreamTickets;
+  /** Is this API key usable right now (exists, not revoked, not expired)? Checked again when a ticket is redeemed. */
+  keyActive: (keyId: string) => Promise<boolean>;
+  /** Streams one API key may hold open at once; one more is a 429. */
+  maxStreamsPerKey: number;
   /** The alert rules' firing alerts (AlertService). */
   alerts: { active(): ActiveAlert[] };
   clock: Clock;
@@ -96,15 +100,18 @@ export class DashboardApi {
       return sendJson(res, 200, { commands: (await this.deps.commands.list(rigId, limit)).map(commandJson) });
     }
     if (rigPath) {
-      const rigId = decodeURIComponent(rigPath[1]!);
       const sub = rigPath[2];
+      // The rig id is decoded only once the caller is known: a bad encoding is a 400 for a key holder, a 401 for anyone else.
       if (method === 'POST' && sub === 'actions') {
-        const caller = await this.authenticate(req, 'operate', `POST /api/rigs/${rigId}/actions`);
+        const caller = await this.authenticate(req, 'operate', 'POST /api/rigs/:rigId/actions');
+        const rigId = decodePathSegment(rigPath[1]!, 'rigId');
+        if (!isValidRigId(rigId)) throw new HttpError(400, 'invalid_argument', `${JSON.stringify(rigId.slice(0, 128))} is not a valid rig id`, 'rigId');
         return sendJson(res, 202, await this.audited(rigId, caller, await readJsonBody(req)));
       }
       if (method === 'GET') {
-        await this.authenticate(req, 'read', `GET ${path}`);
-        if (!isValidRigId(rigId)) throw new HttpError(400, 'invalid_argument', `${JSON.stringify(rigId)} is not a valid rig id`, 'rigId');
+        await this.authenticate(req, 'read', `GET /api/rigs/:rigId${sub ? `/${sub}` : ''}`);
+        const rigId = decodePathSegment(rigPath[1]!, 'rigId');
+        if (!isValidRigId(rigId)) throw new HttpError(400, 'invalid_argument', `${JSON.stringify(rigId.slice(0, 128))} is not a valid rig id`, 'rigId');
         if (sub === undefined) return sendJson(res, 200, this.rig(rigId));
         if (sub === 'telemetry') return sendJson(res, 200, await this.telemetry(rigId, url.searchParams));
         if (sub === 'events') {
@@ -135,8 +142,12 @@ export class DashboardApi {
 
   /** The caller of a request with the scope it needs; throws the 401/403 HttpError that says what to do. */
   async authenticate(req: IncomingMessage, required: ApiScope, action: string): Promise<Caller> {
-    const result = await this.deps.auth.authenticate(req.headers.authorization, required, action);
+    const result = await this.deps.auth.authenticate(req.headers.authorization, required, action, req.socket.remoteAddress);
     if (result.ok) return { principal: result.principal, keyId: result.keyId, scope: result.scope };
+    if (result.retryAfterMs !== undefined) {
+      const seconds = Math.ceil(result.retryAfterMs / 1000);
+      throw new HttpError(429, 'too_many_refusals', `too many refused requests from this key or address: retry in ${seconds} s with a valid API key`, undefined, { 'retry-after': String(seconds) });
+    }
     if (result.status === 'permission_denied') {
       throw new HttpError(403, 'permission_denied', `this API key may not do this: ${action} needs the "${required}" scope; sign in with a key that has it (rigctl keys create --scope ${required})`);
     }
@@ -144,13 +155,19 @@ export class DashboardApi {
     throw new HttpError(401, 'unauthenticated', `${why}: send "Authorization: Bearer rwk_..." with a valid key (${this.deps.adminTokenHint})`);
   }
 
-  private openStream(req: IncomingMessage, res: ServerResponse, url: URL): void {
-    const claims = this.deps.tickets.verify(url.searchParams.get('ticket'), this.deps.clock.now());
-    if (!claims) {
-      throw new HttpError(401, 'unauthenticated', 'open the stream with a fresh ticket: POST /api/stream-ticket with "Authorization: Bearer rwk_..." answers {"ticket": ...}, valid 60 s; then GET /api/stream?ticket=<ticket>');
+  private async openStream(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const ticket = url.searchParams.get('ticket');
+    const refused = new HttpError(401, 'unauthenticated', 'open the stream with a fresh ticket: POST /api/stream-ticket with "Authorization: Bearer rwk_..." answers {"ticket": ...}, valid 60 s and for one stream; then GET /api/stream?ticket=<ticket>');
+    const claims = this.deps.tickets.verify(ticket, this.deps.clock.now());
+    // The key must still be valid now, not only when the ticket was made (revoked or expired since: refused).
+    if (!claims || !(await this.deps.keyActive(claims.keyId))) throw refused;
+    const open = this.deps.stream.streamsOf(claims.keyId);
+    if (open >= this.deps.maxStreamsPerKey) {
+      throw new HttpError(429, 'too_many_streams', `API key ${claims.keyId} already has ${open} open streams (at most ${this.deps.maxStreamsPerKey}); close one (another tab) and retry`, undefined, { 'retry-after': '5' });
     }
+    if (!this.deps.tickets.redeem(ticket, this.deps.clock.now())) throw refused; // used by a concurrent request meanwhile
     req.socket.setTimeout(0);
-    this.deps.stream.open(res, claims.principal);
+    this.deps.stream.open(res, claims.principal, claims.keyId);
   }
 
   private overview(): Record<string, unknown> {

@@ -15,9 +15,10 @@ import { ListEventsUseCase } from '../fleet/list-events.usecase';
 import { MetricsService } from '../metrics/metrics.service';
 import { SqliteDatabase } from '../persistence/sqlite-database';
 import { ADMIN_TOKEN_FILE, API_AUTH, type ApiAuth } from '../security/api-auth';
+import { ApiKeyService } from '../security/api-key.service';
 import { DashboardApi, commandJson } from './dashboard-api.routes';
 import { DashboardReadRepository } from './dashboard-read.repository';
-import { DashboardStream } from './dashboard-stream.service';
+import { DEFAULT_MAX_STREAMS_PER_KEY, DashboardStream } from './dashboard-stream.service';
 import { FleetViewService } from './fleet-view.service';
 import { HttpError, sendError, sendJson } from './http-io';
 import { StreamTickets } from './stream-ticket';
@@ -45,6 +46,7 @@ export class DashboardHttpServer implements OnModuleInit, OnModuleDestroy {
   private stream: DashboardStream | undefined;
   private api: DashboardApi | undefined;
   private boundAddress = '';
+  private stopRevocations: () => void = () => undefined;
   private readonly webRoot = findWebRoot();
   private readonly assets = new Map<string, Buffer>();
   clock: Clock = systemClock;
@@ -62,6 +64,7 @@ export class DashboardHttpServer implements OnModuleInit, OnModuleDestroy {
     @Inject(AlertService) private readonly alerts: AlertService,
     @Inject(AuditRepository) private readonly audit: AuditRepository,
     @Inject(ReleaseQuarantineUseCase) private readonly release: ReleaseQuarantineUseCase,
+    @Inject(ApiKeyService) private readonly keys: ApiKeyService,
   ) {}
 
   /** host:port the dashboard listens on (after init). */
@@ -80,9 +83,17 @@ export class DashboardHttpServer implements OnModuleInit, OnModuleDestroy {
     this.stream = new DashboardStream(this.view, reads);
     await this.stream.start();
     this.dispatcher.onFinished((record) => this.stream?.broadcastCommand(commandJson(record)));
+    const tickets = new StreamTickets();
+    const stream = this.stream;
+    this.stopRevocations = this.keys.onRevoked((keyId) => {
+      tickets.revokeKey(keyId, this.clock.now());
+      stream.closeKey(keyId);
+    });
     this.api = new DashboardApi({
       auth: this.auth, view: this.view, reads, listEvents: this.listEvents, commands: this.commands, dispatcher: this.dispatcher,
-      stream: this.stream, tickets: new StreamTickets(), alerts: this.alerts, clock: { now: () => this.clock.now() },
+      stream: this.stream, tickets, alerts: this.alerts, clock: { now: () => this.clock.now() },
+      keyActive: (keyId) => this.keys.isActive(keyId),
+      maxStreamsPerKey: this.config.http.maxStreamsPerKey ?? DEFAULT_MAX_STREAMS_PER_KEY,
       profilesFor: (rigId) => {
         const rig = this.view.rig(rigId);
         return rig ? this.fleet.specFor(rig)?.profiles.map((p) => p.name) ?? [] : [];
@@ -118,6 +129,7 @@ export class DashboardHttpServer implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopRevocations();
     this.stream?.stop();
     const server = this.server;
     this.server = undefined;

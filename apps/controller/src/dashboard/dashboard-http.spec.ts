@@ -15,6 +15,7 @@ import {
 } from '@rigwarden/protocol';
 import { makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
 import { AppModule } from '../app.module';
+import { RefusalAuditService } from '../audit/refusal-audit.service';
 import { loadControllerConfig } from '../config/controller-config';
 import { EventRepository } from '../persistence/event-repository';
 import { SqliteDatabase } from '../persistence/sqlite-database';
@@ -318,8 +319,9 @@ describe('dashboard HTTP API', () => {
     expect(refused.status).toBe(400);
     const denied = await call('/api/rigs/dash-a/actions', { key: readKey, method: 'POST', body: { action: 'restart' } });
     expect(denied.status).toBe(403);
+    await app.get(RefusalAuditService).flush(); // refusals are aggregated per key and window: write the open windows
     const rows = await db.all<{ principal: string; key_id: string; action: string; target: string; outcome: string; detail: string }>(
-      "SELECT principal, key_id, action, target, outcome, detail FROM audit WHERE seq > ? AND (action LIKE 'dashboard.%' OR action LIKE 'POST %') ORDER BY seq", [before]);
+      "SELECT principal, key_id, action, target, outcome, detail FROM audit WHERE seq > ? AND (action LIKE 'dashboard.%' OR action LIKE 'POST %' OR action = 'refusals') ORDER BY seq", [before]);
     const commandId = (ok.body['command'] as { commandId: string }).commandId;
     expect(rows).toEqual(expect.arrayContaining([
       expect.objectContaining({ action: 'dashboard.restart', target: 'dash-a', outcome: 'ok', principal: expect.stringMatching(/^apikey:/), key_id: expect.any(String) }),

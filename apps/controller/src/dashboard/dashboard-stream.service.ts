@@ -18,7 +18,12 @@ export const MAX_STREAM_AGE_MS = 10 * 60_000;
 interface StreamClient {
   res: ServerResponse;
   principal: string;
+  /** The API key the stream's ticket was issued to ('' in tests of the stream alone). */
+  keyId: string;
 }
+
+/** Streams one API key may hold open at once, unless configured otherwise (--max-streams-per-key). */
+export const DEFAULT_MAX_STREAMS_PER_KEY = 8;
 
 /**
  * The Server-Sent Events hub behind /api/stream. Event types:
@@ -67,14 +72,34 @@ export class DashboardStream {
     return this.clients.size;
   }
 
-  open(res: ServerResponse, principal: string): void {
+  /** Open streams of this API key. */
+  streamsOf(keyId: string): number {
+    let n = 0;
+    for (const c of this.clients) if (c.keyId === keyId) n++;
+    return n;
+  }
+
+  /** Ends every stream of a revoked key, with a last `revoked` event; returns how many were open. */
+  closeKey(keyId: string): number {
+    let closed = 0;
+    for (const c of [...this.clients]) {
+      if (c.keyId !== keyId) continue;
+      this.clients.delete(c);
+      c.res.end(`event: revoked\ndata: ${JSON.stringify({ keyId })}\n\n`);
+      closed++;
+    }
+    if (closed > 0) this.logger.info('closed the dashboard streams of a revoked API key', { keyId, streams: closed });
+    return closed;
+  }
+
+  open(res: ServerResponse, principal: string, keyId = ''): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    const client: StreamClient = { res, principal };
+    const client: StreamClient = { res, principal, keyId };
     this.clients.add(client);
     const expire = setTimeout(() => res.end(), this.maxAgeMs);
     res.on('close', () => {

@@ -3,12 +3,21 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** An error the dashboard API answers with its status and a JSON body that says what to do. */
 export class HttpError extends Error {
   override readonly name = 'HttpError';
-  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string) {
+  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string, readonly headers: Record<string, string> = {}) {
     super(message);
   }
 }
 
 export const MAX_BODY_BYTES = 64 * 1024;
+
+/** A path segment decoded, or 400 when its percent-encoding is broken (`%E0%A4%A`); call it after authentication. */
+export function decodePathSegment(raw: string, field: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, 'bad_request', `the ${field} in the path is not valid percent-encoded UTF-8`, field);
+  }
+}
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -22,7 +31,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 export function sendError(res: ServerResponse, err: HttpError): void {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...err.headers };
   if (err.status === 401) headers['www-authenticate'] = 'Bearer realm="rigwarden"';
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   sendJson(res, err.status, { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });

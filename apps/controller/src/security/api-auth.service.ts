@@ -1,9 +1,9 @@
 import {
-  ApiKeyAuthenticator, apiKeyFromAuthorization, type ApiKeyAuthentication, type ApiKeyHasher, type ApiScope,
+  ApiKeyAuthenticator, apiKeyFromAuthorization, type ApiKeyHasher, type ApiScope,
 } from '@rigwarden/security';
 import type { Clock } from '@rigwarden/shared';
-import type { AuditRepository } from '../audit/audit.repository';
-import type { ApiAuth } from './api-auth';
+import { RefusalAudit, peerAddress } from '../audit/refusal-audit';
+import type { ApiAuth, EdgeAuthentication } from './api-auth';
 import type { ApiKeyRepository } from './api-key.repository';
 
 /** The audit principal of an API key. */
@@ -13,7 +13,8 @@ export function apiKeyPrincipal(keyId: string): string {
 
 /**
  * API_AUTH: checks a presented key against the SQLite api_keys table (read on every call, so a revocation takes effect
- * on the next call), records last-used time, and audits every refusal. Accepted calls answer principal
+ * on the next call), records last-used time, and audits refusals through RefusalAudit (aggregated per key or address
+ * and window, rate-limited past its limit). Accepted calls answer principal
  * `apikey:<id>`; the edge audits what the call then did.
  */
 export class ApiAuthService implements ApiAuth {
@@ -22,7 +23,7 @@ export class ApiAuthService implements ApiAuth {
   constructor(
     keys: ApiKeyRepository,
     hasher: ApiKeyHasher,
-    private readonly audit: AuditRepository,
+    private readonly refusals: RefusalAudit,
     private readonly clock: Clock,
     lastUsedResolutionMs = 1000,
   ) {
@@ -31,18 +32,23 @@ export class ApiAuthService implements ApiAuth {
     });
   }
 
-  async authenticate(authorization: string | undefined, required: ApiScope, action: string): Promise<ApiKeyAuthentication> {
+  async authenticate(authorization: string | undefined, required: ApiScope, action: string, peer?: string): Promise<EdgeAuthentication> {
     const presented = apiKeyFromAuthorization(authorization) ?? (authorization?.trim() ? 'unparseable' : undefined);
-    const result = await this.authenticator.authenticate(presented, required, this.clock.now());
+    const now = this.clock.now();
+    const result = await this.authenticator.authenticate(presented, required, now);
     if (result.ok) return { ...result, principal: apiKeyPrincipal(result.keyId) };
-    await this.audit.append({
-      principal: result.keyId ? apiKeyPrincipal(result.keyId) : 'anonymous',
-      keyId: result.keyId ?? '',
+    // A key that exists is counted as itself; an unknown id (anyone can make those up) by the caller's address.
+    const known = result.keyId !== undefined && result.reason !== 'unknown_key';
+    const decision = await this.refusals.record({
+      source: known ? `key:${result.keyId}` : `addr:${peerAddress(peer)}`,
+      principal: known ? apiKeyPrincipal(result.keyId!) : 'anonymous',
+      keyId: known ? result.keyId! : '',
       action,
-      target: '',
       outcome: result.status === 'permission_denied' ? 'denied' : 'unauthenticated',
-      detail: { reason: result.reason, required },
-    });
-    return result.status === 'permission_denied' ? { ...result, principal: apiKeyPrincipal(result.keyId ?? '') } : result;
+      reason: result.reason,
+      required,
+    }, now);
+    const refused = result.status === 'permission_denied' ? { ...result, principal: apiKeyPrincipal(result.keyId ?? '') } : result;
+    return decision.retryAfterMs !== undefined ? { ...refused, retryAfterMs: decision.retryAfterMs } : refused;
   }
 }

@@ -6,8 +6,15 @@ import type { ApiKeyAuthentication, ApiScope } from '@rigwarden/security';
  * names what is attempted ("FleetService/RestartMiner", "GET /api/rigs") for the audit log.
  */
 export interface ApiAuth {
-  authenticate(authorization: string | undefined, required: ApiScope, action: string): Promise<ApiKeyAuthentication>;
+  /**
+   * `peer` is the caller's address (a socket's remoteAddress, a gRPC peer): refusals are counted by key, or by this
+   * address when no known key was sent, and a source past its limit gets `retryAfterMs` on its refusal.
+   */
+  authenticate(authorization: string | undefined, required: ApiScope, action: string, peer?: string): Promise<EdgeAuthentication>;
 }
+
+/** A key check's result; a refusal of a source that refused too often says when to retry. */
+export type EdgeAuthentication = ApiKeyAuthentication & { readonly retryAfterMs?: number };
 
 export const API_AUTH = Symbol('API_AUTH');
 

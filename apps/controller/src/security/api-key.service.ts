@@ -17,6 +17,8 @@ export interface CreateApiKeyCommand {
 
 /** Creating, listing and revoking API keys: the use cases behind AdminService and the bootstrap admin key. */
 export class ApiKeyService {
+  private readonly revokedListeners = new Set<(keyId: string) => void>();
+
   constructor(
     private readonly keys: ApiKeyRepository,
     private readonly hasher: ApiKeyHasher,
@@ -50,7 +52,21 @@ export class ApiKeyService {
   async revoke(keyId: string): Promise<ApiKeyInfoRow> {
     if (!/^[0-9a-f]{16}$/.test(keyId)) throw new FleetError('invalid_argument', `key_id: 16 hex characters (see rigctl keys list), got ${JSON.stringify(keyId)}`, 'key_id');
     if (!(await this.keys.revoke(keyId, this.clock.now()))) throw new FleetError('not_found', `no API key ${keyId}; rigctl keys list shows the keys`, 'key_id');
+    for (const listener of this.revokedListeners) listener(keyId);
     return (await this.keys.info(keyId))!;
+  }
+
+  /** Calls `listener` after each revocation (the dashboard closes that key's streams and voids its tickets). */
+  onRevoked(listener: (keyId: string) => void): () => void {
+    this.revokedListeners.add(listener);
+    return () => this.revokedListeners.delete(listener);
+  }
+
+  /** Does this key work at `now` (exists, not revoked, within its validity)? */
+  async isActive(keyId: string): Promise<boolean> {
+    const record = await this.keys.findById(keyId);
+    const now = this.clock.now();
+    return record !== undefined && record.revoked === undefined && record.notBefore <= now && now < record.expires;
   }
 
   /**

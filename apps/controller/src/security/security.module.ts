@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { ApiKeyHasher, AuditChain } from '@rigwarden/security';
 import { createLogger, systemClock } from '@rigwarden/shared';
 import { AuditRepository } from '../audit/audit.repository';
+import { RefusalAuditService } from '../audit/refusal-audit.service';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { PersistenceModule } from '../persistence/persistence.module';
 import { SqliteDatabase } from '../persistence/sqlite-database';
@@ -56,16 +57,17 @@ const VERIFY_AT_START_MAX_ROWS = 50_000;
       inject: [ApiKeyRepository, ApiKeyHasher],
       useFactory: (keys: ApiKeyRepository, hasher: ApiKeyHasher) => new ApiKeyService(keys, hasher, systemClock),
     },
+    { provide: RefusalAuditService, inject: [AuditRepository], useFactory: (audit: AuditRepository) => new RefusalAuditService(audit, systemClock) },
     {
       provide: API_AUTH,
-      inject: [CONTROLLER_CONFIG, ApiKeyRepository, ApiKeyHasher, AuditRepository, ApiKeyService, CONTROLLER_SECRETS],
-      useFactory: async (config: ControllerConfig, keys: ApiKeyRepository, hasher: ApiKeyHasher, audit: AuditRepository, service: ApiKeyService, secrets: ControllerSecrets) => {
+      inject: [CONTROLLER_CONFIG, ApiKeyRepository, ApiKeyHasher, AuditRepository, ApiKeyService, CONTROLLER_SECRETS, RefusalAuditService],
+      useFactory: async (config: ControllerConfig, keys: ApiKeyRepository, hasher: ApiKeyHasher, audit: AuditRepository, service: ApiKeyService, secrets: ControllerSecrets, refusals: RefusalAuditService) => {
         const keyId = await service.bootstrapAdmin(join(config.dataDir, ADMIN_TOKEN_FILE), createLogger('controller.security'), { secretsReplaced: secrets.createdNow });
         if (keyId) await audit.append({ principal: 'controller', action: 'apikey.bootstrap', target: keyId, outcome: 'ok', detail: { file: ADMIN_TOKEN_FILE } });
-        return new ApiAuthService(keys, hasher, audit, systemClock);
+        return new ApiAuthService(keys, hasher, refusals, systemClock);
       },
     },
   ],
-  exports: [API_AUTH, AuditRepository, ApiKeyService, ApiKeyRepository, CONTROLLER_SECRETS],
+  exports: [API_AUTH, AuditRepository, ApiKeyService, ApiKeyRepository, CONTROLLER_SECRETS, RefusalAuditService],
 })
 export class SecurityModule {}
