@@ -1,17 +1,20 @@
+import { hashingVerdict, hasEverHashed } from './evidence/hashing.verdict';
+import { poolHealthVerdict, type PoolHealth } from './evidence/pool-health.verdict';
+import { poolInUseVerdict } from './evidence/pool-in-use.verdict';
+import { stepPoolKey } from './evidence/pool-progress';
 import {
   backoffFactor,
   createContext,
   decide,
-  firstAtOrAfter,
   formatDuration,
-  heldFor,
   lastAction,
   minerStartAt,
-  trailingRun,
   type PolicyContext,
 } from './policy-context';
-import { activePool, findPool, poolByKey, poolKey, sameUrl } from './pool-identity';
+import { findPool, poolByKey, poolKey, sameUrl } from './pool-identity';
 import type {
+  ActionRecord,
+  Confidence,
   Decision,
   DurationMs,
   EpochMs,
@@ -23,6 +26,7 @@ import type {
   PoolObservation,
   PoolSpec,
   RigObservation,
+  Verdict,
 } from './policy-types';
 
 /** A pool of the group's list and, when configured, the miner's pool for it. */
@@ -36,16 +40,36 @@ interface Slot {
 interface Problem {
   readonly reason: FailoverReason;
   readonly why: string;
+  readonly evidence: readonly string[];
+  readonly confidence: Confidence;
+}
+
+interface ObservedSwitch {
+  readonly at: EpochMs;
+  readonly from: string;
+  readonly to: string;
+  /** True when no command of ours (or an operator's) explains it: the miner's own failover or failback. */
+  readonly byMiner: boolean;
 }
 
 /** Actions after which a miner needs a moment before it submits shares again. */
 const HASHING_INTERRUPTIONS = new Set(['restart-miner', 'reboot-host', 'power-cycle', 'resume-mining', 'apply-profile', 'set-pools', 'switch-pool']);
 
+const UNHEALTHY_REASON: Record<Exclude<PoolHealth, 'healthy'>, FailoverReason> = {
+  dead: 'active-pool-dead',
+  disabled: 'active-pool-dead',
+  rejecting: 'active-pool-rejecting',
+  silent: 'active-pool-silent',
+};
+
 /**
- * Pool failover. The active pool dead, rejecting or silent -> switch to the next healthy pool of the group's list.
- * Fail back to a more preferred pool only once it has been alive for a stable period (doubling per recent failure).
- * Switches the miner made by itself are observed, counted for the cooldown and never undone while the pool it
- * chose is healthy. No two switches closer than the cooldown.
+ * Pool failover, decided from evidence (see evidence/): which pool the miner is using, whether that pool is
+ * healthy, whether the miner is hashing at all. Acts only on confident verdicts, and says which evidence.
+ * The pool in use dead, rejecting or silent -> switch to the next healthy pool of the group's list. Fail back
+ * to a more preferred pool once it has been alive for a stable period (doubling per recent failure) and, when
+ * the miner left it by itself, once the miner's own failback had its chance. The miner's own switches are
+ * observed and never undone; our switches are damped by a cooldown that doubles per recent switch and a budget
+ * per window; when no pool is healthy, one alert.
  */
 export class FailoverPolicy implements Policy {
   readonly name = 'failover' as const;
@@ -65,7 +89,6 @@ export class FailoverPolicy implements Policy {
 class FailoverEvaluation {
   private readonly observations: readonly RigObservation[];
   private readonly slots: readonly Slot[];
-  private readonly maxGapMs: DurationMs;
   private readonly memo = new Map<string, unknown>();
 
   constructor(
@@ -75,7 +98,6 @@ class FailoverEvaluation {
   ) {
     // Unreachable readings carry no pools: skip them rather than break every run on a single missed poll.
     this.observations = ctx.reachable;
-    this.maxGapMs = ctx.params.freshness.maxGapMs;
     this.slots = ctx.spec.pools.map((spec, specIndex) => {
       const pool = findPool(latest.pools, spec);
       return { spec, specIndex, key: pool ? poolKey(pool) : poolKey(spec), ...(pool ? { pool } : {}) };
@@ -97,160 +119,140 @@ class FailoverEvaluation {
     const configured = this.slots.filter((s) => s.pool !== undefined);
     if (configured.length === 0) return decisions;
 
-    const active = activePool(this.latest);
-    const activeSlot = active ? configured.find((s) => s.pool!.index === active.index) : undefined;
-    const cooling = this.inCooldown();
-    const problem = this.diagnose(active, activeSlot);
+    const inUse = poolInUseVerdict(this.observations, this.latest.at, this.p.inUseEvidenceMs);
+    if (inUse.confidence !== 'confident' || !inUse.value) {
+      // Not sure which pool the miner uses: no switch is decided on a guess. Every pool down is still one alert.
+      const allDown = configured.every((s) => s.pool!.state === 'dead' || s.pool!.state === 'disabled');
+      if (allDown) {
+        const alert = this.noHealthyPoolAlert({
+          reason: 'no-active-pool',
+          why: `every pool of the group's list is dead or disabled (${configured.map((s) => `pool ${s.pool!.index} ${s.pool!.state}`).join(', ')})`,
+          evidence: inUse.evidence,
+          confidence: 'confident',
+        }, '');
+        if (alert) decisions.push(alert);
+      }
+      return decisions;
+    }
+    const active = inUse.value;
+    const activeSlot = configured.find((s) => s.pool!.index === active.index);
+    const problem = this.diagnose(active, activeSlot, inUse);
 
     if (problem) {
+      if (problem.confidence !== 'confident') return decisions;
       const target = this.pickTarget(configured, active);
       if (!target) {
         const alert = this.noHealthyPoolAlert(problem);
         if (alert) decisions.push(alert);
         return decisions;
       }
-      if (!cooling) decisions.push(this.switchTo(target, active, problem.reason, `${problem.why}; switching to`));
+      const budget = this.budgetLeft();
+      if (!budget.ok) {
+        const alert = this.noHealthyPoolAlert({
+          ...problem,
+          why: `${problem.why}, and ${budget.used} switches within ${formatDuration(this.p.switchBudgetWindowMs)} found no pool that stays healthy`,
+        }, '');
+        if (alert) decisions.push(alert);
+        return decisions;
+      }
+      if (!this.inCooldown()) decisions.push(this.switchTo(target, active, problem.reason, `${problem.why}; switching to`, problem.evidence, problem.confidence));
       return decisions;
     }
 
-    if (activeSlot && !cooling) {
+    if (activeSlot && !this.inCooldown() && this.budgetLeft().ok) {
       const preferred = configured.find((s) => s.specIndex < activeSlot.specIndex && this.isStable(s));
       if (preferred) {
         const stableFor = formatDuration(this.requiredStableMs(preferred));
         decisions.push(
-          this.switchTo(preferred, active, 'preferred-pool-stable', `preferred pool ${preferred.spec.url} has been alive for at least ${stableFor}; failing back to`),
+          this.switchTo(preferred, active, 'preferred-pool-stable', `preferred pool ${preferred.spec.url} has been alive for at least ${stableFor}; failing back to`, inUse.evidence, 'confident'),
         );
       }
     }
     return decisions;
   }
 
-  // --- diagnosis of the active pool -------------------------------------------------------------------------
+  // --- diagnosis of the pool in use ---------------------------------------------------------------------------
 
-  private diagnose(active: PoolObservation | undefined, activeSlot: Slot | undefined): Problem | undefined {
-    const gap = this.maxGapMs;
-    if (!active) {
-      const run = trailingRun(this.observations, (o) => activePool(o) === undefined, gap);
-      if (!run || run.heldMs < this.p.silentAfterMs) return undefined;
-      // Shares still being accepted: the firmware just does not say which pool is active. No verdict.
-      if (sharesMoved(run.items)) return undefined;
-      return { reason: 'no-active-pool', why: `the miner has reported no active pool for ${formatDuration(run.heldMs)}` };
-    }
-    if (active.state === 'dead' || active.state === 'disabled') {
-      return { reason: 'active-pool-dead', why: `active pool ${active.url} is ${active.state}` };
-    }
-    if (active.state === 'rejecting') {
-      return { reason: 'active-pool-rejecting', why: `active pool ${active.url} is rejecting shares` };
-    }
-    const ratio = this.rejectRatio(poolKey(active));
-    if (ratio !== undefined && ratio > this.p.maxRejectRatio) {
-      const pct = Math.round(ratio * 100);
-      return {
-        reason: 'active-pool-rejecting',
-        why: `active pool ${active.url} rejected ${pct} % of shares over the last ${formatDuration(this.p.rejectWindowMs)}`,
-      };
-    }
+  private diagnose(active: PoolObservation, activeSlot: Slot | undefined, inUse: Verdict<PoolObservation | undefined>): Problem | undefined {
+    const key = poolKey(active);
     if (!activeSlot) {
-      const key = poolKey(active);
-      const offSpec = (o: RigObservation) => {
-        const a = activePool(o);
-        return a !== undefined && poolKey(a) === key;
-      };
-      return heldFor(this.observations, offSpec, this.p.silentAfterMs, gap)
-        ? { reason: 'active-pool-not-in-spec', why: `active pool ${active.url} is not in the group's pool list` }
+      return this.usedFor(key) >= this.p.silentAfterMs
+        ? {
+            reason: 'active-pool-not-in-spec',
+            why: `active pool ${active.url} is not in the group's pool list`,
+            evidence: inUse.evidence,
+            confidence: inUse.confidence,
+          }
         : undefined;
     }
-    const silence = this.silence(poolKey(active));
-    const threshold = silence ? this.silenceThresholdMs(silence.since) : undefined;
-    const silentMs = silence?.ms;
-    if (silentMs !== undefined && threshold && silentMs >= threshold.ms) {
-      const usual = threshold.intervalMs !== undefined ? ` (${this.p.silentShareIntervals} times its usual share interval of ${formatDuration(threshold.intervalMs)})` : '';
-      return {
-        reason: 'active-pool-silent',
-        why: `active pool ${active.url} has accepted no share for ${formatDuration(silentMs)}${usual} while the miner is hashing`,
-      };
+    const health = poolHealthVerdict(this.observations, this.latest.at, key, { params: this.p, silenceSince: this.silenceSince(key) });
+    if (health.value === 'healthy') return undefined;
+    const hashing = hashingVerdict(this.observations, this.latest.at, this.p.inUseEvidenceMs);
+    const evidence = [...inUse.evidence, ...health.evidence, ...hashing.evidence];
+    // A miner that is not hashing cannot be short of shares through its pool's fault (every board dead: the
+    // watchdog's case). One that never hashed (no devices, 0 H/s since start, no share ever) gains nothing from
+    // another pool either, even when this one is dead.
+    if (!hashing.value && hashing.confidence === 'confident') {
+      if (health.value === 'silent' || !hasEverHashed(this.observations)) return undefined;
     }
-    return undefined;
+    const reason = UNHEALTHY_REASON[health.value];
+    const why =
+      health.value === 'silent'
+        ? `active pool ${active.url} has accepted no share for ${formatDuration(this.latest.at - this.silentFrom(key))} while the miner is hashing`
+        : health.value === 'rejecting'
+          ? `active pool ${active.url} is rejecting shares`
+          : `active pool ${active.url} is ${health.value}`;
+    return { reason, why, evidence, confidence: health.confidence };
   }
 
-  /**
-   * silentAfterMs, or silentShareIntervals times the pool's mean share interval when that is longer: a slow rig
-   * (or a high pool difficulty) legitimately goes a while between shares. The interval is the rig's, measured
-   * on whichever pool was active over shareRateWindowMs up to the last progress (the silence itself would
-   * inflate it); with less than half that on record, silentAfterMs.
-   */
-  private silenceThresholdMs(until: EpochMs): { ms: DurationMs; intervalMs?: DurationMs } {
-    const all = this.observations;
-    let shares = 0;
-    let span = 0;
-    // The window [until - shareRateWindowMs, until], by index: no copy of the history per evaluation.
-    for (let i = firstAtOrAfter(all, until - this.p.shareRateWindowMs) + 1; i < all.length && all[i]!.at <= until; i++) {
-      const key = activeKeyOf(all[i]!);
-      if (key === undefined || activeKeyOf(all[i - 1]!) !== key) continue;
-      const prev = poolByKey(all[i - 1]!, key);
-      const cur = poolByKey(all[i]!, key);
-      if (prev?.accepted === undefined || cur?.accepted === undefined) continue;
-      if (cur.accepted < prev.accepted) continue; // counter reset
-      shares += cur.accepted - prev.accepted;
-      span += all[i]!.at - all[i - 1]!.at;
-    }
-    if (span < this.p.shareRateWindowMs / 2) return { ms: this.p.silentAfterMs };
-    const intervalMs = span / Math.max(shares, 1);
-    const adaptive = this.p.silentShareIntervals * intervalMs;
-    return adaptive > this.p.silentAfterMs ? { ms: adaptive, intervalMs } : { ms: this.p.silentAfterMs };
-  }
-
-  /**
-   * How long the active pool has gone without progress (an accepted share, or a new last-share time), counted
-   * only from when the miner should be hashing on it: since it became active, the miner started, or one of
-   * our actions interrupted it. Undefined when the miner is not expected to hash (every board dead or disabled).
-   */
-  private silence(key: string): { ms: DurationMs; since: EpochMs } | undefined {
-    const boards = this.latest.boards;
-    if (boards.length > 0 && boards.every((b) => b.state === 'dead' || b.state === 'disabled')) return undefined;
-    const run = trailingRun(this.observations, (o) => activeKeyOf(o) === key, this.maxGapMs);
-    if (!run) return undefined;
-    let since = run.start.at;
-    // The latest progress is all that matters: walk back from the newest reading.
-    for (let i = run.items.length - 1; i >= 1; i--) {
-      const prev = poolByKey(run.items[i - 1]!, key);
-      const cur = poolByKey(run.items[i]!, key);
-      if (!prev || !cur) continue;
-      const acceptedMoved = cur.accepted !== undefined && prev.accepted !== undefined && cur.accepted !== prev.accepted;
-      const shareTimeMoved = cur.lastShareAt !== undefined && cur.lastShareAt !== prev.lastShareAt;
-      if (acceptedMoved || shareTimeMoved) {
-        since = run.items[i]!.at;
-        break;
+  /** Since when the silence of the pool is counted (its last progress, or when it should have been hashing). */
+  private silentFrom(key: string): EpochMs {
+    const since = this.silenceSince(key);
+    for (let i = this.observations.length - 1; i >= 1 && this.observations[i]!.at > since; i--) {
+      const prev = poolByKey(this.observations[i - 1]!, key);
+      const cur = poolByKey(this.observations[i]!, key);
+      if (prev && cur && ((cur.accepted ?? 0) > (prev.accepted ?? 0) || (cur.lastShareAt !== undefined && cur.lastShareAt !== prev.lastShareAt))) {
+        return this.observations[i]!.at;
       }
     }
-    const started = minerStartAt(this.latest);
-    if (started !== undefined) since = Math.max(since, started);
-    const interruption = lastAction(this.ctx.actions, (a) => HASHING_INTERRUPTIONS.has(a.kind) && a.at <= this.latest.at);
-    if (interruption) since = Math.max(since, interruption.at);
-    return { ms: this.latest.at - since, since };
+    return since;
   }
 
-  /** rejected / (accepted + rejected) over the window, from counter deltas; undefined below the share minimum. */
-  private rejectRatio(key: string): number | undefined {
-    return this.once(`reject ${key}`, () => this.computeRejectRatio(key));
+  /**
+   * When the miner should have started hashing on this pool: the later of when it became the pool in use (the
+   * run of readings that point at it, or at nothing else), the miner's start and our last action that
+   * interrupts hashing.
+   */
+  private silenceSince(key: string): EpochMs {
+    return this.once(`since ${key}`, () => {
+      const all = this.observations;
+      let since = all[0]!.at;
+      for (let i = all.length - 1; i >= 1; i--) {
+        const k = stepPoolKey(all[i - 1], all[i]!);
+        if (k !== undefined && k !== key) {
+          since = all[i]!.at;
+          break;
+        }
+      }
+      const started = minerStartAt(this.latest);
+      if (started !== undefined) since = Math.max(since, started);
+      const interruption = lastAction(this.ctx.actions, (a) => HASHING_INTERRUPTIONS.has(a.kind) && a.at <= this.latest.at);
+      if (interruption) since = Math.max(since, interruption.at);
+      return since;
+    });
   }
 
-  private computeRejectRatio(key: string): number | undefined {
+  /** How long the readings have pointed at this pool (or at nothing else), up to the latest. */
+  private usedFor(key: string): DurationMs {
     const all = this.observations;
-    let accepted = 0;
-    let rejected = 0;
-    for (let i = firstAtOrAfter(all, this.latest.at - this.p.rejectWindowMs) + 1; i < all.length; i++) {
-      const prev = poolByKey(all[i - 1]!, key);
-      const cur = poolByKey(all[i]!, key);
-      if (!prev || !cur) continue;
-      const dA = (cur.accepted ?? 0) - (prev.accepted ?? 0);
-      const dR = (cur.rejected ?? 0) - (prev.rejected ?? 0);
-      if (dA < 0 || dR < 0) continue; // counters reset: the miner restarted
-      accepted += dA;
-      rejected += dR;
+    let start = all[all.length - 1]!.at;
+    for (let i = all.length - 1; i >= 1; i--) {
+      const k = stepPoolKey(all[i - 1], all[i]!);
+      if (k !== undefined && k !== key) break;
+      if (all[i]!.at - all[i - 1]!.at > this.ctx.params.freshness.maxGapMs) break;
+      start = all[i - 1]!.at;
     }
-    const total = accepted + rejected;
-    return total >= this.p.minSharesForRejectRatio ? rejected / total : undefined;
+    return this.latest.at - start;
   }
 
   // --- choosing where to go ---------------------------------------------------------------------------------
@@ -259,26 +261,42 @@ class FailoverEvaluation {
    * The best other pool: alive before unknown, pools we have not just left before those we have, then the
    * group's order. Dead, disabled and rejecting pools are never chosen.
    */
-  private pickTarget(configured: readonly Slot[], active: PoolObservation | undefined): Slot | undefined {
+  private pickTarget(configured: readonly Slot[], active: PoolObservation): Slot | undefined {
     const candidates = configured.filter((s) => {
       const pool = s.pool!;
-      if (active && pool.index === active.index) return false;
+      if (pool.index === active.index) return false;
       if (pool.state !== 'alive' && pool.state !== 'unknown') return false;
-      const ratio = this.rejectRatio(s.key);
-      return ratio === undefined || ratio <= this.p.maxRejectRatio;
+      return poolHealthVerdict(this.observations, this.latest.at, s.key, { params: this.p }).value === 'healthy';
     });
     const rank = (s: Slot): number[] => [this.isSuspect(s) ? 1 : 0, s.pool!.state === 'unknown' ? 1 : 0, s.specIndex];
     return [...candidates].sort((a, b) => compareTuples(rank(a), rank(b)))[0];
   }
 
-  /** A preferred pool we may fail back to: alive throughout its stable period, and left at least that long ago. */
+  /**
+   * A preferred pool we may fail back to: alive throughout its stable period, left at least that long ago, and,
+   * when the miner left it by itself, alive for the miner's own failback grace too (bfgminer fails back after
+   * --failover-switch-delay; a switchpool of ours meanwhile would cancel that).
+   */
   private isStable(slot: Slot): boolean {
     if (slot.pool?.state !== 'alive') return false;
-    const required = this.requiredStableMs(slot);
-    const alive = (o: RigObservation) => poolByKey(o, slot.key)?.state === 'alive';
-    if (!heldFor(this.observations, alive, required, this.maxGapMs)) return false;
+    let required = this.requiredStableMs(slot);
+    const leftByMiner = this.observedSwitches().filter((s) => s.from === slot.key && s.byMiner).at(-1);
+    if (leftByMiner && this.ctx.now - leftByMiner.at < this.p.failureMemoryMs) required = Math.max(required, this.p.minerFailbackGraceMs);
+    if (this.aliveFor(slot) < required) return false;
     const left = this.failuresOf(slot).at(-1);
     return left === undefined || this.ctx.now - left >= required;
+  }
+
+  /** How long the pool has been reported alive, up to the latest reading. */
+  private aliveFor(slot: Slot): DurationMs {
+    const all = this.observations;
+    let start: EpochMs | undefined;
+    for (let i = all.length - 1; i >= 0; i--) {
+      if (poolByKey(all[i]!, slot.key)?.state !== 'alive') break;
+      if (i < all.length - 1 && all[i + 1]!.at - all[i]!.at > this.ctx.params.freshness.maxGapMs) break;
+      start = all[i]!.at;
+    }
+    return start === undefined ? 0 : this.latest.at - start;
   }
 
   private isSuspect(slot: Slot): boolean {
@@ -297,66 +315,96 @@ class FailoverEvaluation {
    * the cooldown are one failure (our command and the change it caused).
    */
   private failuresOf(slot: Slot): EpochMs[] {
-    return this.once(`failures ${slot.key}`, () => this.computeFailures(slot));
+    return this.once(`failures ${slot.key}`, () => {
+      const since = this.ctx.now - this.p.failureMemoryMs;
+      const times: EpochMs[] = [];
+      for (const s of this.observedSwitches()) {
+        if (s.from !== slot.key) continue;
+        const toIndex = this.slots.findIndex((x) => x.key === s.to);
+        if (toIndex === -1 || toIndex > slot.specIndex) times.push(s.at);
+      }
+      for (const a of this.ourSwitches()) {
+        const fromUrl = a.params['fromUrl'];
+        if (a.reason !== 'preferred-pool-stable' && typeof fromUrl === 'string' && sameUrl(fromUrl, slot.spec.url)) times.push(a.at);
+      }
+      const merged: EpochMs[] = [];
+      for (const t of times.filter((t) => t >= since).sort((a, b) => a - b)) {
+        const prev = merged[merged.length - 1];
+        if (prev === undefined || t - prev >= this.p.switchCooldownMs) merged.push(t);
+      }
+      return merged;
+    });
   }
 
-  private computeFailures(slot: Slot): EpochMs[] {
-    const since = this.ctx.now - this.p.failureMemoryMs;
-    const times: EpochMs[] = [];
-    for (const s of this.observedSwitches()) {
-      if (s.from !== slot.key) continue;
-      const toIndex = this.slots.findIndex((x) => x.key === s.to);
-      if (toIndex === -1 || toIndex > slot.specIndex) times.push(s.at);
-    }
-    for (const a of this.ourSwitches()) {
-      const fromUrl = a.params['fromUrl'];
-      if (a.reason !== 'preferred-pool-stable' && typeof fromUrl === 'string' && sameUrl(fromUrl, slot.spec.url)) times.push(a.at);
-    }
-    const merged: EpochMs[] = [];
-    for (const t of times.filter((t) => t >= since).sort((a, b) => a - b)) {
-      const prev = merged[merged.length - 1];
-      if (prev === undefined || t - prev >= this.p.switchCooldownMs) merged.push(t);
-    }
-    return merged;
+  // --- switches seen, cooldown and budget ----------------------------------------------------------------------
+
+  /** Changes of the pool in use over the history, each marked as the miner's own or explained by a command. */
+  private observedSwitches(): ObservedSwitch[] {
+    return this.once('switches', () => {
+      const commands = this.ctx.actions.filter((a) => (a.kind === 'switch-pool' || a.kind === 'set-pools') && a.outcome !== 'failed' && a.outcome !== 'rejected');
+      const switches: ObservedSwitch[] = [];
+      let prevKey: string | undefined;
+      const all = this.observations;
+      for (let i = 0; i < all.length; i++) {
+        const key = stepPoolKey(all[i - 1], all[i]!);
+        if (key !== undefined && prevKey !== undefined && key !== prevKey) {
+          const at = all[i]!.at;
+          const explained = commands.some((a) => a.at <= at && at - a.at <= this.p.switchCooldownMs);
+          switches.push({ at, from: prevKey, to: key, byMiner: !explained });
+        }
+        if (key !== undefined) prevKey = key;
+      }
+      return switches;
+    });
   }
 
-  // --- cooldown ------------------------------------------------------------------------------------------------
-
-  private observedSwitches(): { at: EpochMs; from: string; to: string }[] {
-    return this.once('switches', () => this.computeObservedSwitches());
-  }
-
-  private computeObservedSwitches(): { at: EpochMs; from: string; to: string }[] {
-    const switches: { at: EpochMs; from: string; to: string }[] = [];
-    let prevKey: string | undefined;
-    for (const o of this.observations) {
-      const key = activeKeyOf(o);
-      if (key !== undefined && prevKey !== undefined && key !== prevKey) switches.push({ at: o.at, from: prevKey, to: key });
-      if (key !== undefined) prevKey = key;
-    }
-    return switches;
-  }
-
-  private ourSwitches() {
+  private ourSwitches(): ActionRecord[] {
     return this.ctx.actions.filter((a) => a.kind === 'switch-pool' && a.outcome !== 'failed' && a.outcome !== 'rejected');
   }
 
-  /** Any switch, ours or the miner's, within the cooldown. */
+  /** Our (the failover policy's) switches within the budget window. */
+  private recentOwnSwitches(): ActionRecord[] {
+    return this.ourSwitches().filter((a) => a.by === 'failover' && this.ctx.now - a.at < this.p.switchBudgetWindowMs);
+  }
+
+  private budgetLeft(): { ok: boolean; used: number } {
+    const used = this.recentOwnSwitches().length;
+    return { ok: used < this.p.switchBudget, used };
+  }
+
+  /**
+   * Any switch, ours or the miner's, within the cooldown; after our own, the cooldown doubles per earlier switch
+   * of ours within the budget window (back-off).
+   */
   private inCooldown(): boolean {
-    const times = [...this.observedSwitches().map((s) => s.at), ...this.ourSwitches().map((a) => a.at)];
-    return times.some((t) => this.ctx.now - t < this.p.switchCooldownMs);
+    const now = this.ctx.now;
+    if (this.observedSwitches().some((s) => now - s.at < this.p.switchCooldownMs)) return true;
+    if (this.ourSwitches().some((a) => now - a.at < this.p.switchCooldownMs)) return true;
+    const own = this.recentOwnSwitches();
+    const last = own[own.length - 1];
+    return last !== undefined && now - last.at < this.p.switchCooldownMs * backoffFactor(own.length, Number.POSITIVE_INFINITY);
   }
 
   // --- decisions ---------------------------------------------------------------------------------------------
 
-  private switchTo(target: Slot, from: PoolObservation | undefined, reason: FailoverReason, why: string): Decision {
+  private switchTo(
+    target: Slot,
+    from: PoolObservation,
+    reason: FailoverReason,
+    why: string,
+    evidence: readonly string[],
+    confidence: Confidence,
+  ): Decision {
     const pool = target.pool!;
     return decide(this.ctx, 'failover', 'switch-pool', reason, reason === 'preferred-pool-stable' ? 'info' : 'warning',
-      `${why} pool ${pool.index} (${pool.url})`, {
+      `${why} pool ${pool.index} (${pool.url}); evidence (${confidence}): ${evidence.join('; ')}`, {
         poolIndex: pool.index,
         url: pool.url,
         user: pool.user,
-        ...(from ? { fromUrl: from.url, fromPoolIndex: from.index } : {}),
+        fromUrl: from.url,
+        fromPoolIndex: from.index,
+        evidence,
+        confidence,
       });
   }
 
@@ -372,27 +420,13 @@ class FailoverEvaluation {
       { pools, missing });
   }
 
-  private noHealthyPoolAlert(problem: Problem): Decision | undefined {
+  private noHealthyPoolAlert(problem: Problem, tail = ", and no other pool of the group's list is healthy"): Decision | undefined {
     const last = lastAction(this.ctx.actions, (a) => a.kind === 'alert' && a.reason === 'no-healthy-pool');
     if (last && this.ctx.now - last.at < this.p.alertRepeatMs) return undefined;
     return decide(this.ctx, 'failover', 'alert', 'no-healthy-pool', 'critical',
-      `${problem.why}, and no other pool of the group's list is healthy`, { subject: problem.reason });
+      `${problem.why}${tail}; evidence (${problem.confidence}): ${problem.evidence.join('; ')}`,
+      { subject: problem.reason, evidence: problem.evidence, confidence: problem.confidence });
   }
-}
-
-function activeKeyOf(o: RigObservation): string | undefined {
-  const a = activePool(o);
-  return a ? poolKey(a) : undefined;
-}
-
-function sharesMoved(items: readonly RigObservation[]): boolean {
-  for (let i = 1; i < items.length; i++) {
-    for (const cur of items[i]!.pools) {
-      const prev = poolByKey(items[i - 1]!, poolKey(cur));
-      if (prev?.accepted !== undefined && cur.accepted !== undefined && cur.accepted > prev.accepted) return true;
-    }
-  }
-  return false;
 }
 
 function compareTuples(a: readonly number[], b: readonly number[]): number {

@@ -13,7 +13,10 @@ export const DEFAULT_POLICY_PARAMS: PolicyParams = {
   },
   failover: {
     enabled: true,
-    silentAfterMs: 30 * SECOND,
+    // A hung pool must be left fast enough that the first share on the backup comes within 30 s of the hang:
+    // 12 s of silence + up to one 5 s poll + the backup's first share (5.8-11.8 s on the recorded bfgminer).
+    // The Poisson rule below keeps slow miners from being called silent that soon.
+    silentAfterMs: 12 * SECOND,
     silentShareIntervals: 10,
     shareRateWindowMs: 10 * MINUTE,
     rejectWindowMs: 5 * MINUTE,
@@ -25,6 +28,12 @@ export const DEFAULT_POLICY_PARAMS: PolicyParams = {
     failureMemoryMs: HOUR,
     setPoolsCooldownMs: 10 * MINUTE,
     alertRepeatMs: 15 * MINUTE,
+    silentProbability: 1e-3,
+    switchBudget: 3,
+    switchBudgetWindowMs: 30 * MINUTE,
+    // bfgminer fails back 300 s after the pool returns (--failover-switch-delay); the recorded one took 352 s.
+    minerFailbackGraceMs: 7 * MINUTE,
+    inUseEvidenceMs: 2 * MINUTE,
   },
   thermal: {
     enabled: true,

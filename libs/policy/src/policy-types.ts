@@ -113,6 +113,18 @@ export interface FailoverParams {
   readonly setPoolsCooldownMs: DurationMs;
   /** At most one "no healthy pool" alert per this period. */
   readonly alertRepeatMs: DurationMs;
+  /** Silent only when a Poisson share process at the miner's hashrate and the pool's share difficulty would show
+   * no share over the observed gap with a probability below this (and the gap is at least silentAfterMs). */
+  readonly silentProbability: number;
+  /** At most this many of our pool switches per rig within switchBudgetWindowMs; each further one waits. */
+  readonly switchBudget: number;
+  readonly switchBudgetWindowMs: DurationMs;
+  /** After the miner left a pool by itself, its own failback may take this long once the pool is alive again
+   * (bfgminer --failover-switch-delay 300 s, cgminer 2.x about 60 s): we do not fail back before it. */
+  readonly minerFailbackGraceMs: DurationMs;
+  /** Share progress (accepted, difficulty accepted, last share time, getworks) within this window is evidence of
+   * the pool in use. */
+  readonly inUseEvidenceMs: DurationMs;
 }
 
 export interface ThermalParams {
@@ -217,6 +229,25 @@ export interface PoolObservation {
   readonly stale?: number;
   /** The miner's clock: only compared with itself (a change means progress), never with `now`. */
   readonly lastShareAt?: EpochMs;
+  /** cgminer "Stratum Active": the stratum connection is up. Not the pool in use (bfgminer: true on two pools). */
+  readonly stratumActive?: boolean;
+  /** cgminer "Last Share Difficulty": the pool's share difficulty as of the last share. */
+  readonly lastShareDifficulty?: number;
+  /** cgminer "Difficulty Accepted": the sum of accepted share difficulties. */
+  readonly difficultyAccepted?: number;
+  /** cgminer "Getworks": work fetched from this pool. */
+  readonly getworks?: number;
+  /** How the driver decided `active`: "stratum-active", "lcd-current-pool", "share-progress", "priority",
+   * "firmware"; empty when unknown. */
+  readonly activeEvidence?: string;
+}
+
+/** One hashrate window as the miner labels it ("5s", "20s", "1m", "5m", "15m", "av"). */
+export interface HashrateWindowObservation {
+  readonly label: string;
+  /** Absent for "av" (since the miner started). */
+  readonly windowS?: number;
+  readonly hashrateHs: number;
 }
 
 export interface BoardObservation {
@@ -261,6 +292,14 @@ export interface RigObservation {
   readonly errorKinds: readonly string[];
   readonly uptimeS?: number;
   readonly hashrateHs?: number;
+  /** Every hashrate window the miner reported, shortest first (absent: none known). */
+  readonly hashrateWindows?: readonly HashrateWindowObservation[];
+  /** The hashrate averaged since the miner started ("MHS av"). */
+  readonly hashrateAvgHs?: number;
+  /** The pool the miner names in its lcd reply ("Current Pool"), when it has one. */
+  readonly currentPoolUrl?: string;
+  /** The miner program as its VERSION names it ("cgminer", "bfgminer", ...), when known. */
+  readonly software?: string;
   readonly hwErrors?: number;
   readonly boards: readonly BoardObservation[];
   /** Devices with impossible values, left out of `boards` (absent: none). */
@@ -335,6 +374,16 @@ void _allReasonCodesListed;
 
 export type Severity = 'info' | 'warning' | 'critical';
 
+/** How sure a verdict is: a policy acts only on a confident one. */
+export type Confidence = 'confident' | 'uncertain';
+
+/** A verdict over observations: the value, how sure, and the facts it rests on (one line each, for events). */
+export interface Verdict<T> {
+  readonly value: T;
+  readonly confidence: Confidence;
+  readonly evidence: readonly string[];
+}
+
 /** Parameters of each decision kind: what a command needs, plus the evidence behind it. */
 export interface DecisionParamsByKind {
   'switch-pool': {
@@ -343,6 +392,9 @@ export interface DecisionParamsByKind {
     readonly user: string;
     readonly fromUrl?: string;
     readonly fromPoolIndex?: number;
+    /** What the policy saw, one line per fact, and how sure the verdict it acted on was. */
+    readonly evidence?: readonly string[];
+    readonly confidence?: Confidence;
   };
   'set-pools': { readonly pools: readonly PoolSpec[]; readonly missing: readonly string[] };
   'apply-profile': {
@@ -361,7 +413,7 @@ export interface DecisionParamsByKind {
   quarantine: WatchdogActionParams & { readonly actionsLastHour: number };
   /** The watchdog lifting its own quarantine after a healthy period (watchdog.autoReleaseAfterMs). */
   release: { readonly quarantinedAt: EpochMs; readonly healthyForMs: DurationMs; readonly evidence: WindowEvidence };
-  alert: { readonly subject: string };
+  alert: { readonly subject: string; readonly evidence?: readonly string[]; readonly confidence?: Confidence };
 }
 
 export interface WatchdogActionParams {

@@ -76,8 +76,16 @@ describe('policy properties', () => {
   });
 
   it('policy-properties: the random pool sequences do exercise failover', () => {
+    // At least one switch per seed on average (was three: since issue 15 a budget of 3 switches per 30 min and a
+    // doubling cooldown damp a rig whose pools keep failing).
     const total = [...runs.values()].reduce((n, r) => n + r.switches.length, 0);
-    expect(total).toBeGreaterThan(SEEDS.length * 3);
+    expect(total).toBeGreaterThan(SEEDS.length);
+  });
+
+  it.each(SEEDS)('policy-properties: seed %d never switches more than the budget within its window', (seed) => {
+    const { switches } = runs.get(seed)!;
+    const { switchBudget, switchBudgetWindowMs } = DEFAULT_POLICY_PARAMS.failover;
+    for (const s of switches) expect(switches.filter((x) => x.at <= s.at && s.at - x.at < switchBudgetWindowMs).length).toBeLessThanOrEqual(switchBudget);
   });
 
   it.each(SEEDS)('policy-properties: seed %d never yields two switches within the cooldown', (seed) => {

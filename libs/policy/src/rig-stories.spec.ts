@@ -50,10 +50,10 @@ describe('rig-stories', () => {
       '145s switch-pool/active-pool-silent',
       // A silent pool looks alive: the first fail-back after 5 min finds it still silent ...
       '445s switch-pool/preferred-pool-stable',
-      // ... noticed 30 s after the fail-back, acted on once the 60 s cooldown is over ...
-      '510s switch-pool/active-pool-silent',
-      // ... so the next fail-back waits 10 min, by when it answers again.
-      '1110s switch-pool/preferred-pool-stable',
+      // ... noticed soon after the fail-back, acted on once the cooldown, doubled for our second switch, is over ...
+      '570s switch-pool/active-pool-silent',
+      // ... and the next fail-back waits for the switch budget (3 per 30 min): the first switch leaves it at 1945 s.
+      '1945s switch-pool/preferred-pool-stable',
     ]);
   });
 

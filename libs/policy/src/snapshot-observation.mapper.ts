@@ -1,5 +1,13 @@
-import type { Board, BoardStatus, MinerSnapshot, Pool, PoolStatus } from '@rigwarden/protocol';
-import type { BoardObservation, BoardState, EpochMs, PoolObservation, PoolState, RigObservation } from './policy-types';
+import type { Board, BoardStatus, HashrateWindow, MinerSnapshot, Pool, PoolStatus } from '@rigwarden/protocol';
+import type {
+  BoardObservation,
+  BoardState,
+  EpochMs,
+  HashrateWindowObservation,
+  PoolObservation,
+  PoolState,
+  RigObservation,
+} from './policy-types';
 import { phantomReason } from './phantom-device.detector';
 
 // Values of the generated enums, spelled out so this lib only imports protocol types (no runtime code).
@@ -45,7 +53,34 @@ function observePool(pool: Pool): PoolObservation {
     rejected: pool.rejected,
     stale: pool.stale,
     lastShareAt: pool.lastShareTime?.getTime(),
+    ...(pool.stratumActive !== undefined ? { stratumActive: pool.stratumActive } : {}),
+    ...(finiteAtLeastZero(pool.lastShareDifficulty) !== undefined ? { lastShareDifficulty: pool.lastShareDifficulty } : {}),
+    ...(finiteAtLeastZero(pool.difficultyAccepted) !== undefined ? { difficultyAccepted: pool.difficultyAccepted } : {}),
+    ...(pool.getworks !== undefined ? { getworks: pool.getworks } : {}),
+    ...(pool.activeEvidence ? { activeEvidence: pool.activeEvidence } : {}),
   };
+}
+
+function finiteAtLeastZero(value: number | undefined): number | undefined {
+  return value !== undefined && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/** The miner's windows by its own labels, shortest first ("av" last); impossible values left out. */
+function observeWindows(windows: readonly HashrateWindow[]): HashrateWindowObservation[] {
+  return windows
+    .filter((w) => finiteAtLeastZero(w.hashrateHs) !== undefined)
+    .map((w) => ({ label: w.label, ...(w.windowS !== undefined ? { windowS: w.windowS } : {}), hashrateHs: w.hashrateHs }))
+    .sort((a, b) => (a.windowS ?? Number.POSITIVE_INFINITY) - (b.windowS ?? Number.POSITIVE_INFINITY));
+}
+
+/**
+ * The miner's current hashrate: its 5 s window, else its shortest labelled window (bfgminer reports 20 s and
+ * av only: its "MHS 20s" is the current rate, not the average).
+ */
+function currentHashrate(snapshot: MinerSnapshot, windows: readonly HashrateWindowObservation[]): number | undefined {
+  const fiveS = finiteAtLeastZero(snapshot.hashrate5sHs);
+  if (fiveS !== undefined) return fiveS;
+  return windows.find((w) => w.windowS !== undefined)?.hashrateHs;
 }
 
 function observeBoard(board: Board): BoardObservation {
@@ -70,6 +105,7 @@ function observeBoard(board: Board): BoardObservation {
 export function observeSnapshot(snapshot: MinerSnapshot, receivedAt?: EpochMs): RigObservation {
   const hasData =
     snapshot.hashrate5sHs !== undefined ||
+    (snapshot.hashrateWindows ?? []).length > 0 ||
     snapshot.uptimeS !== undefined ||
     snapshot.boards.length > 0 ||
     snapshot.pools.length > 0 ||
@@ -81,6 +117,8 @@ export function observeSnapshot(snapshot: MinerSnapshot, receivedAt?: EpochMs): 
     .filter((j) => j.phantom !== undefined)
     .map((j) => ({ index: j.board.index, reason: j.phantom!, ...(j.board.name ? { name: j.board.name } : {}) }));
   const boards = realBoards.map(observeBoard);
+  const windows = observeWindows(snapshot.hashrateWindows ?? []);
+  const avg = finiteAtLeastZero(snapshot.hashrateAvgHs) ?? windows.find((w) => w.label === 'av')?.hashrateHs;
   const boardHwErrors = realBoards.map((b) => b.hwErrors);
   const summedHwErrors = boardHwErrors.every((e): e is number => e !== undefined) && boardHwErrors.length > 0
     ? boardHwErrors.reduce((sum, e) => sum + e, 0)
@@ -94,7 +132,11 @@ export function observeSnapshot(snapshot: MinerSnapshot, receivedAt?: EpochMs): 
     reachable: snapshot.errors.length === 0 || hasData,
     errorKinds: snapshot.errors.map((e) => e.kind),
     uptimeS: snapshot.uptimeS,
-    hashrateHs: snapshot.hashrate5sHs,
+    hashrateHs: currentHashrate(snapshot, windows),
+    ...(windows.length > 0 ? { hashrateWindows: windows } : {}),
+    ...(avg !== undefined ? { hashrateAvgHs: avg } : {}),
+    ...(snapshot.currentPoolUrl ? { currentPoolUrl: snapshot.currentPoolUrl } : {}),
+    ...(snapshot.software ? { software: snapshot.software } : {}),
     hwErrors: snapshot.hwErrors ?? summedHwErrors,
     boards,
     ...(phantomBoards.length > 0 ? { phantomBoards } : {}),

@@ -1,0 +1,202 @@
+import { firstAtOrAfter, formatDuration } from '../policy-context';
+import { poolByKey, poolKey } from '../pool-identity';
+import type { DurationMs, EpochMs, FailoverParams, PoolObservation, RigObservation, Verdict } from '../policy-types';
+import { formatHashrate, meanHashrate } from './hashing.verdict';
+import { sharesProgressed } from './pool-progress';
+
+export type PoolHealth = 'healthy' | 'dead' | 'disabled' | 'rejecting' | 'silent';
+
+/** 2^32: the hashes a share of difficulty 1 takes on average (sha256d). */
+const HASHES_PER_DIFF1 = 4_294_967_296;
+
+/** Without any expected share interval (no difficulty, too little share history): the plain silence rule. */
+export const SILENT_WITHOUT_INTERVAL_MS: DurationMs = 30_000;
+
+export type PoolHealthParams = Pick<
+  FailoverParams,
+  'silentAfterMs' | 'silentProbability' | 'silentShareIntervals' | 'shareRateWindowMs' | 'rejectWindowMs' | 'maxRejectRatio' | 'minSharesForRejectRatio'
+>;
+
+export interface PoolHealthOptions {
+  readonly params: PoolHealthParams;
+  /**
+   * Judge silence: the pool is in use and the miner should have been hashing on it since this time (it became
+   * in use, the miner started, an action interrupted it). Absent: status and reject ratio only.
+   */
+  readonly silenceSince?: EpochMs;
+}
+
+/**
+ * Is this pool healthy? Dead, disabled or rejecting as the miner says: confidently not. Rejecting too many
+ * shares over rejectWindowMs: confidently not. Silent (in use, and judged only then): no share for a gap that a
+ * Poisson share process would show with a probability under silentProbability, at the miner's hashrate OVER
+ * THE GAP (a drop in the miner's hashrate is never the pool's fault) and the pool's share difficulty
+ * (expected interval = difficulty * 2^32 / hashrate), and at least silentAfterMs.
+ */
+export function poolHealthVerdict(
+  observations: readonly RigObservation[],
+  now: EpochMs,
+  key: string,
+  options: PoolHealthOptions,
+): Verdict<PoolHealth> {
+  const latest = observations[observations.length - 1];
+  const pool = latest ? poolByKey(latest, key) : undefined;
+  if (!latest || !pool) return { value: 'healthy', confidence: 'uncertain', evidence: ['the pool is not in the latest reading'] };
+  const p = options.params;
+  if (pool.state === 'dead' || pool.state === 'disabled') {
+    return { value: pool.state, confidence: 'confident', evidence: [`pool ${pool.index} Status is ${pool.state === 'dead' ? 'Dead' : 'Disabled'}`] };
+  }
+  if (pool.state === 'rejecting') return { value: 'rejecting', confidence: 'confident', evidence: [`pool ${pool.index} is reported rejecting`] };
+  const ratio = rejectRatio(observations, now, key, p);
+  if (ratio && ratio.ratio > p.maxRejectRatio) {
+    return {
+      value: 'rejecting',
+      confidence: 'confident',
+      evidence: [`pool ${pool.index} rejected ${ratio.rejected} of ${ratio.rejected + ratio.accepted} shares (${Math.round(ratio.ratio * 100)} %) over the last ${formatDuration(p.rejectWindowMs)}`],
+    };
+  }
+  const base = pool.state === 'unknown' ? [`pool ${pool.index} Status is unknown`] : [`pool ${pool.index} Status is Alive`];
+  if (options.silenceSince === undefined) return { value: 'healthy', confidence: pool.state === 'alive' ? 'confident' : 'uncertain', evidence: base };
+  return silenceVerdict(observations, latest, pool, key, options.silenceSince, p, base);
+}
+
+function silenceVerdict(
+  observations: readonly RigObservation[],
+  latest: RigObservation,
+  pool: PoolObservation,
+  key: string,
+  judgedSince: EpochMs,
+  p: PoolHealthParams,
+  base: readonly string[],
+): Verdict<PoolHealth> {
+  const lastProgress = lastProgressAt(observations, key);
+  const since = Math.max(lastProgress ?? judgedSince, judgedSince);
+  const gap = latest.at - since;
+  const evidence = [...base, `no share on pool ${pool.index} for ${formatDuration(gap)}${lastProgress === undefined || lastProgress < judgedSince ? ' (counted from when it should have been hashing there)' : ''}`];
+  const during = meanHashrate(observations, since, latest.at);
+  if (!during || during.hs <= 0) {
+    const why = during ? `the miner hashed at 0 H/s over the silence (${during.source})` : 'no hashrate reported over the silence';
+    return { value: 'healthy', confidence: during ? 'confident' : 'uncertain', evidence: [...evidence, `${why}: not the pool's fault`] };
+  }
+  evidence.push(`the miner hashed at ${formatHashrate(during.hs)} over the silence (${during.source})`);
+  const expected = expectedIntervalMs(observations, pool, since, during.hs, p);
+  let threshold: DurationMs;
+  if (expected) {
+    evidence.push(expected.line);
+    threshold = Math.max(p.silentAfterMs, expected.multiple * expected.ms);
+    const chance = Math.exp(-gap / expected.ms);
+    evidence.push(`chance of no share over the gap ${chance < 1e-6 ? '< 1e-6' : chance.toPrecision(2)} (silent below ${p.silentProbability}, and after at least ${formatDuration(p.silentAfterMs)})`);
+  } else {
+    threshold = Math.max(p.silentAfterMs, SILENT_WITHOUT_INTERVAL_MS);
+    evidence.push(`no expected share interval (no share difficulty, under ${formatDuration(p.shareRateWindowMs / 2)} of share history): silent after ${formatDuration(threshold)}`);
+  }
+  if (gap < threshold) return { value: 'healthy', confidence: during.current ? 'confident' : 'uncertain', evidence };
+  // An average since start says little about the rate during the gap: a suspicion, not a verdict.
+  return { value: 'silent', confidence: during.current ? 'confident' : 'uncertain', evidence: during.current ? evidence : [...evidence, 'only an average since start: the rate over the gap is unknown'] };
+}
+
+interface ExpectedInterval {
+  readonly ms: DurationMs;
+  /** How many expected intervals without a share make it silent. */
+  readonly multiple: number;
+  readonly line: string;
+}
+
+/**
+ * From the pool's share difficulty and the hashrate over the gap, else from the share rate measured before the
+ * gap scaled by how the hashrate changed since.
+ */
+function expectedIntervalMs(
+  observations: readonly RigObservation[],
+  pool: PoolObservation,
+  since: EpochMs,
+  hashrateHs: number,
+  p: PoolHealthParams,
+): ExpectedInterval | undefined {
+  const difficulty = shareDifficulty(pool);
+  if (difficulty !== undefined) {
+    const ms = ((difficulty * HASHES_PER_DIFF1) / hashrateHs) * 1000;
+    return {
+      ms,
+      multiple: Math.log(1 / p.silentProbability),
+      line: `expected a share every ${formatMs(ms)} (difficulty ${difficulty} at ${formatHashrate(hashrateHs)})`,
+    };
+  }
+  // Only counters give a rate: a last-share time that changed says "at least one share", no more.
+  const measured = pool.accepted === undefined ? undefined : measuredInterval(observations, since, p.shareRateWindowMs);
+  if (!measured) return undefined;
+  const before = meanHashrate(observations, since - p.shareRateWindowMs, since);
+  const scale = before && before.current && before.hs > 0 ? Math.max(1, before.hs / hashrateHs) : 1;
+  const ms = measured * scale;
+  return {
+    ms,
+    multiple: Math.max(p.silentShareIntervals, Math.log(1 / p.silentProbability)),
+    line: `expected a share every ${formatMs(ms)} (measured ${formatMs(measured)} before the gap${scale > 1 ? `, the hashrate since down to 1/${scale.toFixed(1)}` : ''})`,
+  };
+}
+
+/** The last share difficulty, else the mean accepted difficulty per share. */
+function shareDifficulty(pool: PoolObservation): number | undefined {
+  if (pool.lastShareDifficulty !== undefined && pool.lastShareDifficulty > 0) return pool.lastShareDifficulty;
+  if (pool.difficultyAccepted !== undefined && pool.difficultyAccepted > 0 && pool.accepted !== undefined && pool.accepted > 0) {
+    return pool.difficultyAccepted / pool.accepted;
+  }
+  return undefined;
+}
+
+/** When the pool's shares last moved, or undefined when they never did on record. */
+export function lastProgressAt(observations: readonly RigObservation[], key: string): EpochMs | undefined {
+  for (let i = observations.length - 1; i >= 1; i--) {
+    if (sharesProgressed(poolByKey(observations[i - 1]!, key), poolByKey(observations[i]!, key))) return observations[i]!.at;
+  }
+  return undefined;
+}
+
+/**
+ * The mean time between accepted shares of the rig (on whichever pool) over the window before `until`.
+ * Undefined with less than half the window on record; no share at all gives the window itself (a lower bound).
+ */
+function measuredInterval(observations: readonly RigObservation[], until: EpochMs, windowMs: DurationMs): DurationMs | undefined {
+  let shares = 0;
+  let span = 0;
+  for (let i = firstAtOrAfter(observations, until - windowMs) + 1; i < observations.length && observations[i]!.at <= until; i++) {
+    const prev = observations[i - 1]!;
+    const cur = observations[i]!;
+    span += cur.at - prev.at;
+    for (const p of cur.pools) {
+      const before = poolByKey(prev, poolKey(p));
+      if (!before) continue;
+      if (p.accepted !== undefined && before.accepted !== undefined && p.accepted > before.accepted) shares += p.accepted - before.accepted;
+    }
+  }
+  if (span < windowMs / 2) return undefined;
+  return span / Math.max(shares, 1);
+}
+
+interface Ratio {
+  readonly ratio: number;
+  readonly accepted: number;
+  readonly rejected: number;
+}
+
+/** rejected / (accepted + rejected) over the window, from counter deltas; undefined below the share minimum. */
+export function rejectRatio(observations: readonly RigObservation[], now: EpochMs, key: string, p: PoolHealthParams): Ratio | undefined {
+  let accepted = 0;
+  let rejected = 0;
+  for (let i = firstAtOrAfter(observations, now - p.rejectWindowMs) + 1; i < observations.length; i++) {
+    const prev = poolByKey(observations[i - 1]!, key);
+    const cur = poolByKey(observations[i]!, key);
+    if (!prev || !cur) continue;
+    const dA = (cur.accepted ?? 0) - (prev.accepted ?? 0);
+    const dR = (cur.rejected ?? 0) - (prev.rejected ?? 0);
+    if (dA < 0 || dR < 0) continue; // counters reset: the miner restarted
+    accepted += dA;
+    rejected += dR;
+  }
+  const total = accepted + rejected;
+  return total >= p.minSharesForRejectRatio ? { ratio: rejected / total, accepted, rejected } : undefined;
+}
+
+function formatMs(ms: DurationMs): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : formatDuration(ms);
+}
