@@ -32,6 +32,8 @@ interface PoolLink {
   nextId: number;
   pending: Map<number, 'subscribe' | 'authorize' | 'submit'>;
   buffer: string;
+  /** Whether the first attempt ended (authorized, or the connection failed): before that a real program's pool is neither up nor down. */
+  settled: boolean;
 }
 
 /**
@@ -98,7 +100,7 @@ export class StratumMiningEngine {
       if (!link) {
         link = {
           url: pool.url, user: pool.user, socket: undefined, authorized: false, jobId: undefined, lastMessageAtMs: 0,
-          aliveSinceMs: undefined, reconnectAtMs: 0, nextId: 1, pending: new Map(), buffer: '',
+          aliveSinceMs: undefined, reconnectAtMs: 0, nextId: 1, pending: new Map(), buffer: '', settled: false,
         };
         this.links.set(key, link);
       }
@@ -106,8 +108,9 @@ export class StratumMiningEngine {
       const alive = link.authorized && link.socket !== undefined && now - link.lastMessageAtMs <= this.o.silenceTimeoutMs;
       if (alive) link.aliveSinceMs ??= now;
       else link.aliveSinceMs = undefined;
-      if (this.program) this.program.setReachable(s.pools.indexOf(pool), alive, now);
-      else pool.status = alive ? 'Alive' : 'Dead';
+      if (alive) link.settled = true;
+      if (!this.program) pool.status = alive ? 'Alive' : 'Dead';
+      else if (link.settled) this.program.setReachable(s.pools.indexOf(pool), alive, now);
     }
     if (this.program) {
       this.program.advance(now); // switches, Stratum Active and share finds (submitted through submitTo)
@@ -178,6 +181,7 @@ export class StratumMiningEngine {
     socket.on('data', (chunk: Buffer) => this.onData(link, chunk));
     const down = (): void => {
       if (link.socket !== socket) return;
+      link.settled = true;
       link.socket = undefined;
       link.authorized = false;
       link.reconnectAtMs = this.now() + this.o.reconnectMs;

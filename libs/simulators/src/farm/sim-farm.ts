@@ -1,6 +1,7 @@
 import { CgminerSimulator, type SimPoolSwitch } from '../cgminer-simulator';
 import type { SimDialect } from '../cgminer/personality';
 import type { MiningOptions } from '../cgminer/stratum-mining.engine';
+import { REAL_PROGRAM_PROFILES, type RealProgram } from '../cgminer/real/real-program.profile';
 import { StratumPoolSimulator } from '../cgminer/stratum-pool.simulator';
 import { GpuMinerSimulator, defaultSimGpus, type GpuMinerFlavor } from '../gpu/gpu-miner-simulator';
 import { DEFAULT_HEAT, HeatFault, type HeatParams } from './heat.fault';
@@ -29,6 +30,13 @@ export interface FarmAsicRigSpec extends FarmRigBase {
   adminPassword?: string;
   /** This rig's own mining options, over the farm's. */
   mining?: MiningOptions;
+  /**
+   * Impersonate a real program (cgminer 4.11.1 without devices, cgminer 2.11.4 on the CPU, bfgminer 5.5.0 on the
+   * CPU): its replies, its own failover/failback delays, hash rate and restart. `dialect` must be "cgminer".
+   */
+  program?: RealProgram;
+  /** Seed of a real program's hash rate and shares. */
+  seed?: number;
 }
 
 export interface FarmGpuRigSpec extends FarmRigBase {
@@ -216,9 +224,13 @@ export class SimFarm {
           const pool = this.pools.get(name) ?? this.fail(`rig ${r.id} names pool "${name}"; the farm has: ${[...this.pools.keys()].join(', ')}`);
           return { url: pool.sim.url, user, status: 'Alive' as const, priority, accepted: 0, rejected: 0, stale: 0, lastShareTime: 0 };
         });
-        const mining: MiningOptions = { silenceTimeoutMs: 90_000, ...this.spec.mining, ...r.mining };
+        const profile = r.program ? REAL_PROGRAM_PROFILES[r.program] : undefined;
+        const mining: MiningOptions = profile
+          ? { silenceTimeoutMs: profile.silenceDeadMs, ...r.mining }
+          : { silenceTimeoutMs: 90_000, ...this.spec.mining, ...r.mining };
         const sim = new CgminerSimulator({
-          dialect: r.dialect, restartDownMs: this.spec.restartDownMs ?? 1000, adminPassword: r.adminPassword, now: this.now,
+          dialect: r.dialect, adminPassword: r.adminPassword, now: this.now, program: r.program, seed: r.seed,
+          restartDownMs: profile ? this.spec.restartDownMs : this.spec.restartDownMs ?? 1000,
           state: {
             pools, activePool: 0, accepted: 0, rejected: 0, stale: 0, ...(r.model ? { model: r.model } : {}),
             ...(mining.ownFailover === false ? { flagsDeadActivePool: true } : {}),
