@@ -1,2 +1,3 @@
 export * from './clock';
 export * from './logger';
+export * from './private-files';

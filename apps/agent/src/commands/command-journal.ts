@@ -1,5 +1,6 @@
-import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { appendPrivateFileSync, ensurePrivateDir, ensurePrivateFile, writePrivateFileSync } from '@rigwarden/shared';
 
 export type JournalState = 'started' | 'finished';
 
@@ -20,7 +21,8 @@ export class CommandJournal {
   private readonly entries = new Map<string, Entry>();
 
   constructor(private readonly path: string, private readonly capacity = 10_000) {
-    mkdirSync(dirname(path), { recursive: true });
+    ensurePrivateDir(dirname(path)); // 0700, the journal 0600 (also fixed on an existing one)
+    ensurePrivateFile(path);
     let text = '';
     try {
       text = readFileSync(path, 'utf8');
@@ -59,7 +61,7 @@ export class CommandJournal {
   /** Records a state durably (appendFileSync returns after the write reaches the OS). */
   record(id: string, state: JournalState, at: number, result?: JournalResult): void {
     const entry: Entry = result ? { id, state, at, result } : { id, state, at };
-    appendFileSync(this.path, JSON.stringify(entry) + '\n');
+    appendPrivateFileSync(this.path, JSON.stringify(entry) + '\n');
     this.entries.delete(id);
     this.entries.set(id, entry);
     if (this.entries.size > this.capacity * 1.5) this.compact();
@@ -70,7 +72,7 @@ export class CommandJournal {
     this.entries.clear();
     for (const e of keep) this.entries.set(e.id, e);
     const tmp = `${this.path}.tmp`;
-    writeFileSync(tmp, keep.map((e) => JSON.stringify(e)).join('\n') + (keep.length ? '\n' : ''));
+    writePrivateFileSync(tmp, keep.map((e) => JSON.stringify(e)).join('\n') + (keep.length ? '\n' : ''));
     renameSync(tmp, this.path);
   }
 }

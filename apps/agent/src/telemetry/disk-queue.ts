@@ -1,6 +1,6 @@
-import { appendFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Clock } from '@rigwarden/shared';
+import { appendPrivateFileSync, ensurePrivateDir, ensurePrivateFile, writePrivateFileSync, type Clock } from '@rigwarden/shared';
 
 export interface QueuedMessage {
   topic: string;
@@ -54,12 +54,14 @@ export class DiskQueue {
 
   constructor(private readonly dir: string, private readonly options: DiskQueueOptions) {
     this.segmentBytes = options.segmentBytes ?? Math.max(4096, Math.min(1 << 20, Math.floor(options.maxBytes / 8)));
-    mkdirSync(dir, { recursive: true });
+    ensurePrivateDir(dir); // 0700, segments and cursor 0600 (also fixed on an existing outbox)
     this.cursorFile = join(dir, 'cursor.json');
+    ensurePrivateFile(this.cursorFile);
     for (const name of readdirSync(dir).sort()) {
       const match = SEGMENT_NAME.exec(name);
       if (!match) continue;
       const path = join(dir, name);
+      ensurePrivateFile(path);
       const text = readFileSync(path, 'utf8');
       this.segments.push({ id: Number(match[1]), path, bytes: statSync(path).size, count: countLines(text) });
     }
@@ -84,7 +86,7 @@ export class DiskQueue {
       tail = { id, path: join(this.dir, `seg-${String(id).padStart(12, '0')}.jsonl`), bytes: 0, count: 0 };
       this.segments.push(tail);
     }
-    appendFileSync(tail.path, line);
+    appendPrivateFileSync(tail.path, line);
     tail.bytes += size;
     tail.count++;
     if (this.cache?.id === tail.id) this.cache.lines.push(line.slice(0, -1));
@@ -185,7 +187,7 @@ export class DiskQueue {
 
   private saveCursor(): void {
     const tmp = `${this.cursorFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.cursor));
+    writePrivateFileSync(tmp, JSON.stringify(this.cursor));
     renameSync(tmp, this.cursorFile);
   }
 }

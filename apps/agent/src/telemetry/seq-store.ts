@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDir, ensurePrivateFile, writePrivateFileSync } from '@rigwarden/shared';
 
 const BLOCK = 1000;
 
@@ -14,8 +15,9 @@ export class SeqStore {
   private readonly next: Record<string, number> = {};
 
   constructor(dataDir: string) {
-    mkdirSync(dataDir, { recursive: true });
+    ensurePrivateDir(dataDir); // 0700, files 0600 (also fixed on an existing data dir)
     this.file = join(dataDir, 'seq.json');
+    ensurePrivateFile(this.file);
     this.reserved = readReservations(this.file);
   }
 
@@ -32,7 +34,7 @@ export class SeqStore {
 
   private persist(): void {
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.reserved));
+    writePrivateFileSync(tmp, JSON.stringify(this.reserved));
     renameSync(tmp, this.file);
   }
 }

@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ensurePrivateDir, ensurePrivateFile, touchPrivateFile } from '@rigwarden/shared';
 import sqlite3 from 'sqlite3';
 
 export type SqlValue = string | number | bigint | null | Buffer;
@@ -24,7 +24,13 @@ export class SqliteDatabase {
   private constructor(private readonly db: sqlite3.Database, readonly path: string) {}
 
   static async open(path: string): Promise<SqliteDatabase> {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') {
+      // API key hashes, the audit log and pool passwords: 0600 in a 0700 directory. SQLite gives the -wal and -shm
+      // files it creates the database file's mode, so a file made 0600 here keeps them 0600; existing ones are fixed.
+      ensurePrivateDir(dirname(path));
+      touchPrivateFile(path);
+      for (const companion of [`${path}-wal`, `${path}-shm`, `${path}-journal`]) ensurePrivateFile(companion);
+    }
     const db = await new Promise<sqlite3.Database>((resolve, reject) => {
       const handle = new sqlite3.Database(path, (err) => (err ? reject(new PersistenceError(`cannot open SQLite file ${path}: ${err.message}`, undefined, { cause: err })) : resolve(handle)));
     });

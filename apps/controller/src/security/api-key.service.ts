@@ -1,7 +1,7 @@
-import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { generateApiKey, type ApiKeyHasher, type ApiKeyToken } from '@rigwarden/security';
-import type { Clock, Logger } from '@rigwarden/shared';
+import { ensurePrivateDir, ensurePrivateFile, type Clock, type Logger } from '@rigwarden/shared';
 import { FleetError } from '../fleet/fleet-error';
 import { NEVER_EXPIRES, widestScope, type ApiKeyInfoRow, type ApiKeyRepository } from './api-key.repository';
 
@@ -74,6 +74,7 @@ export class ApiKeyService {
    * Logs the file path, never the token. Returns the key id, or undefined when an admin key already exists.
    */
   async bootstrapAdmin(tokenFile: string, logger: Logger, options: { secretsReplaced?: boolean } = {}): Promise<string | undefined> {
+    if (ensurePrivateFile(tokenFile)) logger.warn('the admin token file was readable by others: narrowed it to 0600', { file: tokenFile });
     if (options.secretsReplaced && (await this.keys.count()) > 0) {
       // The stored hashes were made under the old pepper: none of them can match a token any more.
       logger.error('the API key pepper is new but the database holds API keys: every existing key stopped working; making a new admin key. Restore the previous secrets file from a backup to bring the old keys back', { file: tokenFile });
@@ -81,7 +82,7 @@ export class ApiKeyService {
       return undefined;
     }
     const { token, info } = await this.create({ name: 'bootstrap-admin', scopes: ['admin'] });
-    mkdirSync(dirname(tokenFile), { recursive: true });
+    ensurePrivateDir(dirname(tokenFile));
     const tmp = `${tokenFile}.tmp`;
     writeFileSync(tmp, token.reveal() + '\n', { mode: 0o600 });
     chmodSync(tmp, 0o600);

@@ -1,6 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SecretBytes } from '@rigwarden/security';
+import { ensurePrivateDir, ensurePrivateFile } from '@rigwarden/shared';
 
 /**
  * The controller's own secrets, kept outside the database so a stolen database alone is useless: the API key pepper
@@ -20,6 +21,7 @@ export class ControllerSecretsError extends Error {
 
 export function loadOrCreateControllerSecrets(path: string): { secrets: ControllerSecrets; created: boolean } {
   if (existsSync(path)) {
+    ensurePrivateFile(path); // an older install (or a copy from a backup) may have left it readable
     let raw: Record<string, unknown>;
     try {
       raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
@@ -37,7 +39,7 @@ export function loadOrCreateControllerSecrets(path: string): { secrets: Controll
     return { secrets: { apiKeyPepper: field('apiKeyPepper'), auditKey: field('auditKey'), createdNow: false }, created: false };
   }
   const secrets = { apiKeyPepper: SecretBytes.generate(), auditKey: SecretBytes.generate(), createdNow: true };
-  mkdirSync(dirname(path), { recursive: true });
+  ensurePrivateDir(dirname(path));
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, JSON.stringify({ apiKeyPepper: secrets.apiKeyPepper.exposeBase64url(), auditKey: secrets.auditKey.exposeBase64url() }, null, 2) + '\n', { mode: 0o600 });
   chmodSync(tmp, 0o600);
