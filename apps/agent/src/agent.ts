@@ -18,6 +18,7 @@ import { CollectorRuntime, type ScheduledMiner } from './runtime/collector-runti
 import { DiskQueue } from './telemetry/disk-queue';
 import { SeqStore } from './telemetry/seq-store';
 import { TelemetryPublisher } from './telemetry/telemetry-publisher';
+import { FieldWarningTracker } from './telemetry/field-warning.tracker';
 import { SafetyWatchdog } from './safety/safety-watchdog';
 
 export const AGENT_VERSION = '0.1.0';
@@ -83,6 +84,7 @@ export class Agent {
   readonly outbox: DiskQueue;
   readonly commands: CommandHandler;
   readonly safety: SafetyWatchdog;
+  readonly fieldWarnings: FieldWarningTracker;
   private readonly nonces: FileNonceStore;
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly startedAt: number;
@@ -136,11 +138,13 @@ export class Agent {
     }, clock, logger.child('safety'));
     const byKey = new Map(miners.map((m) => [`${m.rigId}/${m.minerId}`, m]));
     this.byKey = byKey;
+    const fieldWarnings = (this.fieldWarnings = new FieldWarningTracker(logger.child('sanitize')));
     this.runtime = new CollectorRuntime(miners, {
       ...config.poll,
       clock,
       logger: logger.child('runtime'),
       onOutcome: (outcome) => {
+        fieldWarnings.observe(outcome.rigId, outcome.minerId, outcome.reading?.fieldWarnings);
         this.publisher.publishOutcome(outcome);
         const miner = byKey.get(`${outcome.rigId}/${outcome.minerId}`);
         if (miner) this.safety.observe(miner, outcome);
@@ -251,6 +255,7 @@ export class Agent {
         depth: outbox.depth, bytes: outbox.bytes, droppedFull: outbox.droppedFull,
         droppedExpired: outbox.droppedExpired, droppedCorrupt: outbox.droppedCorrupt,
       },
+      fieldWarnings: this.fieldWarnings.snapshot(),
     });
   }
 }

@@ -1,4 +1,4 @@
-import { DriverError, type MinerDriver, type MinerReading } from '@rigwarden/drivers-core';
+import { DriverError, sanitizeReading, type MinerDriver, type MinerReading } from '@rigwarden/drivers-core';
 import type { CollectError } from '@rigwarden/protocol';
 import type { Clock, Logger } from '@rigwarden/shared';
 
@@ -146,7 +146,9 @@ export class CollectorRuntime {
     };
     let outcome: CollectOutcome;
     try {
-      const reading = await Promise.race([miner.driver.collect({ signal: controller.signal, deadlineMs: timeoutMs }), deadline]);
+      // Every driver's reading passes the per-field check here (again, for drivers that already ran it): an impossible
+      // value becomes absent with a field warning, so the snapshot always encodes and the rest of it is kept.
+      const reading = sanitizeReading(await Promise.race([miner.driver.collect({ signal: controller.signal, deadlineMs: timeoutMs }), deadline]));
       counter.successes++;
       outcome = { ...base, collectedAt: clock.now(), reading, errors: reading.errors };
     } catch (err) {

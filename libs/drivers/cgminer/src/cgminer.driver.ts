@@ -2,6 +2,7 @@ import type { CollectError } from '@rigwarden/protocol';
 import {
   DriverError, NO_CONTROL, driverRegistry, type CollectContext, type ControlAction, type ControlCapabilities, type ControlResult,
   type MinerControl, type MinerDriver, type MinerEndpoint, type MinerReading, type PoolControl, type PoolSpec, type Restartable,
+  sanitizeReading,
 } from '@rigwarden/drivers-core';
 import { CgminerClient, type CgminerReply } from './cgminer.client';
 import { CgminerPoolControl, PlainChannel } from './cgminer-pool.control';
@@ -116,20 +117,27 @@ export class CgminerFamilyDriver implements MinerDriver, PoolControl, Restartabl
         throw errors[required] ?? new DriverError('miner_error', `no reply to ${required}`, { host: this.endpoint.host, port: this.endpoint.port, command: required });
       }
     }
-    const reading = dialect.decode(pick(replies, [...dialect.collectCommands, ...Object.values(dialect.fallbacks ?? {})]));
+    let reading: MinerReading;
+    try {
+      reading = dialect.decode(pick(replies, [...dialect.collectCommands, ...Object.values(dialect.fallbacks ?? {})]));
+    } catch (err) {
+      // A reply shaped like nothing the dialect knows must not escape as a TypeError: it is a parse failure.
+      throw new DriverError('parse', `the ${dialect.name} dialect could not read the replies: ${(err as Error).message}`,
+        { host: this.endpoint.host, port: this.endpoint.port }, { cause: err });
+    }
     const collectErrors: CollectError[] = Object.entries(errors)
       .filter(([cmd, err]) => dialect.collectCommands.includes(cmd) && err.kind !== 'unsupported')
       .map(([cmd, err]) => ({
         kind: err.kind, message: err.message, statusLetter: err.context.statusLetter ?? '', statusCode: err.context.statusCode, command: cmd,
       }));
     const id = this.identification;
-    return {
+    return sanitizeReading({
       ...reading,
       host: this.endpoint.host,
       port: this.endpoint.port,
       errors: [...reading.errors, ...collectErrors],
       driver: this.name === 'auto' ? `auto:${dialect.name}${id?.support === 'partial' ? ' (partially supported)' : ''}` : reading.driver,
-    };
+    });
   }
 
   /** Identifies the firmware without a full collect (used by discovery and `probe`). */

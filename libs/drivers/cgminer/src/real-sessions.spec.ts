@@ -1,4 +1,4 @@
-import { MinerSnapshot, PoolStatus, encodeJson } from '@rigwarden/protocol';
+import { BoardStatus, MinerSnapshot, PoolStatus, encodeJson } from '@rigwarden/protocol';
 import { driverRegistry, type MinerReading } from '@rigwarden/drivers-core';
 import { decodeReply, type CgminerReply } from './cgminer.client';
 import type { CollectedReplies } from './dialects/dialect';
@@ -136,5 +136,39 @@ describe('real sessions: the auto driver over a loopback socket that answers the
     expect(requests).toContain('{"command":"summary"}');
     expect(reading).toMatchObject({ software: 'cgminer', softwareVersion: '2.11.4' });
     expect(reading.pools).toHaveLength(2);
+  });
+});
+
+describe('real sessions: impossible values are refused one by one, the reading is kept', () => {
+  it('cgminer 2.11.4: the uninitialised CPU 1 is a phantom (with reasons), not a dead board; CPU 0 is kept as it is', () => {
+    const r = decodeGeneric(collected(CG2), 'cgminer');
+    expect(r.boards).toHaveLength(2);
+    expect(r.boards[0]).toMatchObject({ index: 0, phantomReason: '', hashrateHs: 0 });
+    const phantom = r.boards[1]!;
+    expect(phantom.index).toBe(1);
+    expect(phantom.status).not.toBe(BoardStatus.BOARD_STATUS_DEAD);
+    expect(phantom.phantomReason).toContain('Last Share Time 7221068133453556000 is no date') // 7221068133453555255 as a double;
+    expect(phantom.phantomReason).toContain('Last Share Pool 812005680 names no pool');
+    expect(phantom.phantomReason).toContain('Difficulty Rejected 1.11e+165 is beyond any share');
+    expect(phantom.phantomReason).toContain('Accepted 1701146671 after 26 s');
+    expect(r.fieldWarnings.map((w) => [w.field, w.reason])).toEqual(expect.arrayContaining([
+      ['devs[1].Last Share Time', 'out of range'], ['devs[1].Last Share Pool', 'implausible'],
+      ['devs[1].Difficulty Rejected', 'out of range'], ['devs[1].Accepted', 'implausible'], ['devs[1].Rejected', 'implausible'],
+    ]));
+    expect(r.fieldWarnings.find((w) => w.field === 'devs[1].Difficulty Rejected')!.value.length).toBeLessThanOrEqual(64);
+    // The summary and pools of the same reading are whole.
+    expect(r.pools).toHaveLength(2);
+    expect(r.uptimeS).toBe(26);
+  });
+
+  it('a pool "Last Share Time" out of range is refused with a warning and the snapshot still encodes (it threw "Invalid time value")', () => {
+    const replies = collected(BFG);
+    const pools = JSON.parse(JSON.stringify(replies['pools'])) as { POOLS: Record<string, unknown>[] };
+    pools.POOLS[0]!['Last Share Time'] = 7221068133453555255;
+    const r = decodeGeneric({ ...replies, pools: pools as unknown as CgminerReply }, 'cgminer');
+    expect(r.pools[0]!.lastShareTime).toBeUndefined();
+    expect(r.pools[0]!.accepted).toBe(5);
+    expect(r.fieldWarnings).toEqual([{ field: 'pools[0].Last Share Time', value: '7221068133453556000', reason: 'out of range' }]);
+    expect(() => encodeJson(MinerSnapshot, MinerSnapshot.fromPartial({ ...r, collectedAt: new Date(0) }))).not.toThrow();
   });
 });

@@ -1,5 +1,5 @@
 import { MinerSnapshot } from '@rigwarden/protocol';
-import { driverRegistry, DriverError, type MinerReading } from '@rigwarden/drivers-core';
+import { driverRegistry, DriverError, sanitizeReading, type MinerReading } from '@rigwarden/drivers-core';
 import { CgminerFamilyDriver } from '../cgminer.driver';
 import { scanCgminer, type ScanResult } from '../discovery/cgminer-discovery.scanner';
 import { ScanTargetError } from '../discovery/scan-targets.parser';
@@ -98,16 +98,20 @@ export async function runProbeCommand(argv: readonly string[], out: Write, err: 
   const driver = driverRegistry.create(args.flags['driver'] ?? 'auto', endpoint);
   let reading: MinerReading;
   try {
-    reading = await driver.collect({ signal: AbortSignal.timeout(10_000), deadlineMs: 10_000 });
+    // Sanitised again whatever the driver: a value that cannot be true is left out with a warning, never thrown.
+    reading = sanitizeReading(await driver.collect({ signal: AbortSignal.timeout(10_000), deadlineMs: 10_000 }));
   } catch (e) {
-    if (e instanceof DriverError) {
-      err(`probe: ${e.message} (${e.kind})`);
-      return 1;
-    }
-    throw e;
+    // No reply, however garbled, ends the probe with a stack trace: a typed error and exit code 1.
+    err(e instanceof DriverError ? `probe: ${e.message} (${e.kind})` : `probe: could not read the miner: ${e instanceof Error ? e.message : String(e)} (internal)`);
+    return 1;
   }
-  const snapshot = MinerSnapshot.fromPartial({ ...reading, minerId: `${endpoint.host}:${endpoint.port}`, collectedAt: now() });
-  const json = MinerSnapshot.toJSON(snapshot) as Record<string, unknown>;
+  let json: Record<string, unknown>;
+  try {
+    json = MinerSnapshot.toJSON(MinerSnapshot.fromPartial({ ...reading, minerId: `${endpoint.host}:${endpoint.port}`, collectedAt: now() })) as Record<string, unknown>;
+  } catch (e) {
+    err(`probe: the reading could not be encoded: ${e instanceof Error ? e.message : String(e)} (internal)`);
+    return 1;
+  }
   if (args.json) {
     out(JSON.stringify(json));
   } else {
