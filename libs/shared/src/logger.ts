@@ -1,6 +1,6 @@
 /**
  * A small structured logger: one line per record, human-readable by default,
- * JSON lines with LOG_FORMAT=json. Never pass secrets in fields.
+ * JSON lines with LOG_FORMAT=json. Never pass secrets in fields; secrets in URLs are redacted from every line.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -20,6 +20,21 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
+/** `scheme://user:password@` in any text: the password part. */
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:@/?#"]*):([^\s@/?#"]*)@/gi;
+/** `?password=...` / `&token=...` in a URL's query. */
+const SECRET_QUERY = /([?&](?:password|passwd|pass|pwd|secret|token|access_token|api_?key|apikey)=)[^&\s#"]*/gi;
+
+/**
+ * Text with every secret a URL can carry replaced by [redacted]: the password of `mqtt://user:pass@host` and
+ * password/secret/token/key query parameters. The logger applies it to every line it writes, so a broker URL with
+ * credentials (MQTT_URL, a pool URL) can be logged as it is.
+ */
+export function redactUrlSecrets(text: string): string {
+  if (!text.includes('://') && !text.includes('=')) return text;
+  return text.replace(URL_PASSWORD, (_m, scheme: string, user: string) => `${scheme}${user}:[redacted]@`).replace(SECRET_QUERY, '$1[redacted]');
+}
+
 function formatValue(value: unknown): string {
   if (value instanceof Error) return JSON.stringify(value.message);
   if (typeof value === 'string') return /[\s"=]/.test(value) ? JSON.stringify(value) : value;
@@ -30,7 +45,8 @@ export function createLogger(scope: string, options: LoggerOptions = {}): Logger
   const envLevel = process.env['LOG_LEVEL'] as LogLevel | undefined;
   const level = options.level ?? (envLevel && envLevel in ORDER ? envLevel : 'info');
   const format = options.format ?? (process.env['LOG_FORMAT'] === 'json' ? 'json' : 'text');
-  const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const sink = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const write = (line: string): void => sink(redactUrlSecrets(line));
 
   const log = (lvl: LogLevel, message: string, fields: Record<string, unknown> = {}): void => {
     if (ORDER[lvl] < ORDER[level]) return;
@@ -53,6 +69,6 @@ export function createLogger(scope: string, options: LoggerOptions = {}): Logger
     info: (m, f) => log('info', m, f),
     warn: (m, f) => log('warn', m, f),
     error: (m, f) => log('error', m, f),
-    child: (sub) => createLogger(`${scope}.${sub}`, { level, format, write }),
+    child: (sub) => createLogger(`${scope}.${sub}`, { level, format, write: sink }),
   };
 }
