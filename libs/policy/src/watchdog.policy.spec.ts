@@ -321,3 +321,172 @@ describe('watchdog-policy', () => {
     expect(policy.evaluate(input(spec, [obs(T0, { reachable: false })]), T0)).toEqual([]);
   });
 });
+
+// --- issue 15: sustained evidence, idle miners, steps not configured, remedies that ran, release, outcomes ---------
+
+const noExpected = rigSpec({ expectedHashrateHs: undefined, profiles: [] });
+const zeroBoards = (from: number, to: number, startedAt: number) => series(from, to, () => ({ boards: [], hashrateHs: 0, startedAt }));
+const zeroHashing = (from: number, to: number, startedAt: number) =>
+  series(from, to, () => ({ boards: boards(3, 65, { 0: { hashrateHs: 0 }, 1: { hashrateHs: 0 }, 2: { hashrateHs: 0 } }), hashrateHs: 0, startedAt }));
+const noReboot = 'rig rig-7 has no reboot command configured (rigs.rig-7.rebootCommand in the agent config)';
+const noPdu = 'rig rig-7 has no PDU outlet configured (rigs.rig-7.pdu in the agent config)';
+const told = (at: number, subject: string, reason: string) => action(at, 'alert', 'watchdog', { subject }, { reason });
+const healthyAgain = (from: number, to: number) => series(from, to, () => ({ startedAt: from }));
+
+const issue15: Scenario[] = [
+  {
+    name: 'zero hashrate seen for only 90 s after the warm-up is no verdict on a 3 min window',
+    input: () => input(noExpected, zeroHashing(T0 - 270 * SEC, T0, T0 - 270 * SEC)),
+    expected: null,
+  },
+  {
+    name: 'zero hashrate over the whole 3 min after the warm-up restarts the miner, with the covered span as evidence',
+    input: () => input(noExpected, zeroHashing(T0 - 6 * MIN, T0, T0 - 6 * MIN)),
+    expected: { kind: 'restart-miner', reason: 'hashrate-low', params: { evidence: { fromAt: T0 - 3 * MIN, toAt: T0, spanMs: 3 * MIN, samples: 19 } } },
+  },
+  {
+    name: 'an unreachable run of 60 s seen in only 2 readings is not enough samples',
+    input: () => input(spec, [...healthy(T0 - 10 * MIN, T0 - 2 * MIN), obs(T0 - 60 * SEC, { reachable: false }), obs(T0, { reachable: false })]),
+    expected: null,
+  },
+  {
+    name: 'a miner that never had a device (0 boards, 0 H/s since it started) gets one idle alert, no remedy',
+    input: () => input(noExpected, zeroBoards(T0 - 7 * MIN, T0, T0 - 7 * MIN)),
+    expected: { kind: 'alert', reason: 'miner-idle-no-devices', params: { subject: 'no-devices' } },
+  },
+  {
+    name: 'a miner that never had a device is not restarted even with an expected hashrate',
+    input: () => input(spec, zeroBoards(T0 - 15 * MIN, T0, T0 - 15 * MIN)),
+    expected: { kind: 'alert', reason: 'miner-idle-no-devices' },
+  },
+  {
+    name: 'the idle alert is said once',
+    input: () => input(noExpected, zeroBoards(T0 - 7 * MIN, T0, T0 - 7 * MIN), [told(T0 - 3 * MIN, 'no-devices', 'miner-idle-no-devices')]),
+    expected: null,
+  },
+  {
+    name: 'a miner without a device for only 2 min is not reported yet',
+    input: () => input(noExpected, zeroBoards(T0 - 2 * MIN, T0, T0 - 2 * MIN)),
+    expected: null,
+  },
+  {
+    name: 'a miner that had boards earlier and now reports none has missing boards',
+    input: () => input(noExpected, [...healthy(T0 - 10 * MIN, T0 - 190 * SEC), ...zeroBoards(T0 - 3 * MIN, T0, T0 - 4 * MIN)]),
+    expected: { kind: 'restart-miner', reason: 'board-missing' },
+  },
+  {
+    name: 'with expectedBoards in the spec, a miner without a device has missing boards',
+    input: () => input(rigSpec({ expectedBoards: 2, expectedHashrateHs: undefined, profiles: [] }), zeroBoards(T0 - 7 * MIN, T0, T0 - 7 * MIN)),
+    expected: { kind: 'restart-miner', reason: 'board-missing' },
+  },
+  {
+    name: 'a reboot that failed for want of a reboot command is followed by the power-cycle at once, and said once',
+    input: () => input(spec, [...healthy(T0 - 20 * MIN, T0 - 7 * MIN), ...unreachable(T0 - 6 * MIN, T0)],
+      [step(T0 - 6 * MIN, 'restart-miner', { outcome: 'succeeded' }), step(T0 - 30 * SEC, 'reboot-host', { outcome: 'failed', cause: noReboot })]),
+    expected: { kind: 'power-cycle', reason: 'miner-unreachable', params: { step: 2 }, alerts: ['remedy-not-configured'] },
+  },
+  {
+    name: 'a step the agent said it lacks is skipped the next time the ladder climbs, without a second notice',
+    input: () => input(spec, [...healthy(T0 - 60 * MIN, T0 - 30 * MIN), ...unreachable(T0 - 29 * MIN, T0)], [
+      step(T0 - 40 * MIN, 'reboot-host', { outcome: 'failed', cause: noReboot }),
+      told(T0 - 40 * MIN, 'reboot-host', 'remedy-not-configured'),
+      step(T0 - 6 * MIN, 'restart-miner', { outcome: 'succeeded' }),
+    ]),
+    expected: { kind: 'power-cycle', reason: 'miner-unreachable', params: { step: 2, skipped: [expect.stringContaining('reboot-host: not available on the rig')] } },
+  },
+  {
+    name: 'with neither reboot nor power-cycle configured, the ladder goes from the restart to the quarantine',
+    input: () => input(rigSpec({ capabilities: { rebootHost: false, powerCycle: false } }), [...healthy(T0 - 20 * MIN, T0 - 7 * MIN), ...unreachable(T0 - 6 * MIN, T0)],
+      [step(T0 - 5 * MIN, 'restart-miner', { outcome: 'succeeded' }), told(T0 - 5 * MIN, 'reboot-host', 'remedy-not-configured'), told(T0 - 5 * MIN, 'power-cycle', 'remedy-not-configured')]),
+    expected: { kind: 'quarantine', reason: 'ladder-exhausted', params: { step: 2, actionsLastHour: 1 } },
+  },
+  {
+    name: 'remedies that could not run (not delivered, refused, not configured) do not count toward the hourly cap',
+    input: () => input(spec, [...healthy(T0 - 30 * MIN, T0 - 2 * MIN), ...unreachable(T0 - 70 * SEC, T0)], [
+      step(T0 - 58 * MIN, 'restart-miner', { outcome: 'failed', delivered: false }),
+      step(T0 - 50 * MIN, 'restart-miner', { outcome: 'rejected', cause: 'signature does not verify' }),
+      step(T0 - 49 * MIN, 'reboot-host', { outcome: 'failed', cause: noReboot }),
+      step(T0 - 48 * MIN, 'power-cycle', { outcome: 'failed', cause: noPdu }),
+      step(T0 - 34 * MIN, 'restart-miner', { outcome: 'succeeded' }),
+      told(T0 - 49 * MIN, 'reboot-host', 'remedy-not-configured'),
+      told(T0 - 48 * MIN, 'power-cycle', 'remedy-not-configured'),
+    ]),
+    expected: { kind: 'restart-miner', reason: 'miner-unreachable', params: { step: 1 } },
+  },
+  {
+    name: 'an operator release resets the hourly cap: remedies before it do not count',
+    input: () => input(spec, [...healthy(T0 - 30 * MIN, T0 - 2 * MIN), ...unreachable(T0 - 70 * SEC, T0)], [
+      step(T0 - 58 * MIN, 'restart-miner'), step(T0 - 50 * MIN, 'restart-miner'), step(T0 - 42 * MIN, 'restart-miner'), step(T0 - 34 * MIN, 'restart-miner'),
+      action(T0 - 33 * MIN, 'quarantine', 'watchdog'), action(T0 - 20 * MIN, 'release', 'operator'),
+    ]),
+    expected: { kind: 'restart-miner', reason: 'miner-unreachable', params: { step: 1 } },
+  },
+  {
+    name: 'a restart reported failed but seen to happen (the miner started after it) gets its grace period',
+    input: () => input(spec, [...deadBoard(T0 - 10 * MIN, T0 - 2 * MIN), ...series(T0 - 100 * SEC, T0, () => ({ startedAt: T0 - 110 * SEC, boards: boards(3, 65, { 2: { state: 'dead', hashrateHs: 0 } }), hashrateHs: 67 * TH }))],
+      [step(T0 - 2 * MIN, 'restart-miner', { outcome: 'failed', cause: 'no reply within 10000 ms', reason: 'board-dead' })]),
+    expected: null,
+  },
+  {
+    name: 'a restart reported failed and seen not to happen (uptime went on) is followed by the reboot at once',
+    input: () => input(spec, deadBoard(T0 - 10 * MIN, T0), [step(T0 - 2 * MIN, 'restart-miner', { outcome: 'failed', cause: 'no reply within 10000 ms', reason: 'board-dead' })]),
+    expected: { kind: 'reboot-host', reason: 'board-dead', params: { step: 2 } },
+  },
+  {
+    name: 'a quarantined rig healthy and hashing for 15 min is reported once as healthy-while-quarantined',
+    input: () => input(spec, [...unreachable(T0 - 30 * MIN, T0 - 16 * MIN - 10 * SEC), ...healthyAgain(T0 - 15 * MIN, T0)], [action(T0 - 20 * MIN, 'quarantine', 'watchdog', {}, { reason: 'ladder-exhausted' })]),
+    expected: { kind: 'alert', reason: 'healthy-while-quarantined', params: { subject: 'quarantine' } },
+  },
+  {
+    name: 'the healthy-while-quarantined alert is said once per quarantine',
+    input: () => input(spec, [...unreachable(T0 - 30 * MIN, T0 - 16 * MIN - 10 * SEC), ...healthyAgain(T0 - 15 * MIN, T0)], [
+      action(T0 - 20 * MIN, 'quarantine', 'watchdog'), told(T0 - MIN, 'quarantine', 'healthy-while-quarantined'),
+    ]),
+    expected: null,
+  },
+  {
+    name: 'a quarantined rig healthy for only 10 min is not reported yet',
+    input: () => input(spec, [...unreachable(T0 - 30 * MIN, T0 - 11 * MIN), ...healthyAgain(T0 - 10 * MIN, T0)], [action(T0 - 20 * MIN, 'quarantine', 'watchdog')]),
+    expected: null,
+  },
+  {
+    name: 'with autoReleaseAfterMs, a quarantined rig healthy that long is released by the watchdog',
+    input: () => input(rigSpec({ policy: { watchdog: { autoReleaseAfterMs: 10 * MIN } } }), [...unreachable(T0 - 30 * MIN, T0 - 11 * MIN), ...healthyAgain(T0 - 10 * MIN, T0)],
+      [action(T0 - 20 * MIN, 'quarantine', 'watchdog')]),
+    expected: { kind: 'release', reason: 'healthy-while-quarantined', params: { quarantinedAt: T0 - 20 * MIN, healthyForMs: 10 * MIN } },
+  },
+];
+
+describe('watchdog-policy (issue 15)', () => {
+  it.each(issue15.map((s) => [s.name, s] as const))('watchdog-policy: %s', (_name, s) => {
+    const decisions = policy.evaluate(s.input(), T0);
+    if (s.expected === null) {
+      expect(decisions).toEqual([]);
+      return;
+    }
+    expect(decisions[0]).toMatchObject({ policy: 'watchdog', kind: s.expected.kind, reason: s.expected.reason });
+    expect(decisions.slice(1).map((d) => d.reason)).toEqual(s.expected.alerts ?? []);
+    if (s.expected.params) expect(decisions[0]!.params).toMatchObject(s.expected.params);
+  });
+
+  it('watchdog-policy: the idle alert says what was seen and that nothing is restarted', () => {
+    const [d] = policy.evaluate(input(noExpected, zeroBoards(T0 - 7 * MIN, T0, T0 - 7 * MIN)), T0);
+    expect(d!.message).toBe(
+      'rig rig-7: the miner reports no device and 0 H/s since it started 7 min ago (seen over 3 min, 19 readings); idle, not restarted: check its device options or hardware',
+    );
+    expect(d!.severity).toBe('warning');
+  });
+
+  it('watchdog-policy: the not-configured notice names the step, why, and where the ladder goes instead', () => {
+    const decisions = policy.evaluate(input(rigSpec({ capabilities: { rebootHost: false } }), [...healthy(T0 - 20 * MIN, T0 - 7 * MIN), ...unreachable(T0 - 6 * MIN, T0)],
+      [step(T0 - 5 * MIN, 'restart-miner')]), T0);
+    expect(decisions.map((d) => d.kind)).toEqual(['power-cycle', 'alert']);
+    expect(decisions[0]!.message).toBe(
+      'rig rig-7: the miner API has been unreachable for 5 min (timeout); power-cycling the outlet (step 2 of 2, 5 min after restart-miner did not help); skipped reboot-host (not available)',
+    );
+    expect(decisions[1]).toMatchObject({
+      severity: 'info',
+      message: 'rig rig-7: reboot-host not configured (spec capabilities.rebootHost: false); skipped, the ladder goes on to power-cycle',
+    });
+  });
+});

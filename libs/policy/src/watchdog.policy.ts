@@ -167,7 +167,7 @@ class WatchdogEvaluation {
     const skipped: LadderAction[] = [];
     while (next < p.ladder.length && this.unavailable.has(p.ladder[next]!.action)) skipped.push(p.ladder[next++]!.action);
     const skippedWords = skipped.map((s) => `${s}: ${this.unavailable.get(s)!}`);
-    const notices = this.skipNotices(skipped, next < p.ladder.length ? p.ladder[next]!.action : undefined);
+    const notices = this.skipNotices();
 
     const stepNo = next < p.ladder.length ? this.position(p.ladder[next]!.action) : this.availableSteps() + 1;
     if (remediesLastHour >= p.maxActionsPerHour) {
@@ -240,14 +240,23 @@ class WatchdogEvaluation {
     return this.p.ladder.filter((s) => !this.unavailable.has(s.action)).length;
   }
 
-  /** One info alert per step passed over, the first time (since the last release) the ladder passes it. */
-  private skipNotices(skipped: readonly LadderAction[], then: LadderAction | undefined): Decision[] {
-    const { ctx } = this;
-    return skipped
-      .filter((s) => !lastAction(ctx.actions, (a) => a.kind === 'alert' && a.reason === 'remedy-not-configured' && a.params['subject'] === s && a.at > this.releasedAt))
-      .map((s) => decide(ctx, 'watchdog', 'alert', 'remedy-not-configured', 'info',
-        `${s} ${this.unavailable.get(s)!}; skipped, the ladder goes on to ${then ?? 'the quarantine'}`,
-        { subject: s }));
+  /**
+   * One info alert per step not available on the rig, the first time (since the last release) the ladder is used:
+   * the operator learns it once, not with every evaluation.
+   */
+  private skipNotices(): Decision[] {
+    const { ctx, p } = this;
+    const notices: Decision[] = [];
+    p.ladder.forEach((step, i) => {
+      const why = this.unavailable.get(step.action);
+      if (why === undefined) return;
+      const told = lastAction(ctx.actions, (a) => a.kind === 'alert' && a.reason === 'remedy-not-configured' && a.params['subject'] === step.action && a.at > this.releasedAt);
+      if (told) return;
+      const then = p.ladder.slice(i + 1).find((s) => !this.unavailable.has(s.action))?.action ?? 'the quarantine';
+      notices.push(decide(ctx, 'watchdog', 'alert', 'remedy-not-configured', 'info',
+        `${step.action} ${why}; skipped, the ladder goes on to ${then}`, { subject: step.action }));
+    });
+    return notices;
   }
 
   /** Many neighbours unreachable at once: a common cause (switch, agent host, power feed), not this rig. */
