@@ -14,6 +14,7 @@ import { createLogger, systemClock } from '@rigwarden/shared';
 import { Agent, AGENT_VERSION, buildMiners, buildTargets } from './agent';
 import { loadAgentConfig } from './config/agent-config';
 import { ConfigError } from './config/config-error';
+import { runRecordCommand } from './record/record.command';
 
 const USAGE = `usage: rigwarden-agent <command> [options]
 
@@ -22,6 +23,7 @@ commands:
   check-config FILE        validate FILE and exit (exit code 78 when it is invalid)
   probe HOST[:PORT] [--json]   identify one miner's API (dialect, model, firmware, capabilities)
   scan CIDR|RANGE... [--json]  find cgminer-API miners on the network (e.g. 10.0.1.0/24 10.0.2.10-10.0.2.50)
+  record --out DIR HOST:PORT [--interval MS] [--duration S]   record a miner's API byte for byte (docs/record-replay.md)
   version                  print the version
 
 options:
@@ -75,10 +77,11 @@ async function run(configFile: string): Promise<void> {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  if (argv[0] === 'scan' || argv[0] === 'probe') {
+  if (argv[0] === 'scan' || argv[0] === 'probe' || argv[0] === 'record') {
     const write = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : `${s}\n`); };
     const writeErr = (s: string): void => { process.stderr.write(s.endsWith('\n') ? s : `${s}\n`); };
-    const code = argv[0] === 'scan' ? await runScanCommand(argv.slice(1), write, writeErr) : await runProbeCommand(argv.slice(1), write, writeErr);
+    const code = argv[0] === 'scan' ? await runScanCommand(argv.slice(1), write, writeErr)
+      : argv[0] === 'record' ? await runRecordCommand(argv.slice(1), write, writeErr) : await runProbeCommand(argv.slice(1), write, writeErr);
     process.exit(code);
   }
   const args = parseArgs(argv);

@@ -8,11 +8,13 @@
  *   rigwarden-simfarm --farm farm.json ...           a farm of your own (FarmSpec JSON: pools, rigs, mining, schedule)
  *   rigwarden-simfarm ctl --control http://127.0.0.1:PORT kill-pool pool-a
  *   rigwarden-simfarm ctl --control http://127.0.0.1:PORT state [rig]
+ *   rigwarden-simfarm --replay DIR [--port P] [--host H] [--loop] [--no-latency] [--ready-file F]
+ *                                                    serve a `rigwarden-agent record` recording as a miner (docs/record-replay.md)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
-  FARM_FAULTS, FarmControlServer, SimFarm, demoFarmSpec, farmControl, parseFault, type FarmSpec,
+  FARM_FAULTS, FarmControlServer, RecordingReplaySimulator, SimFarm, demoFarmSpec, farmControl, parseFault, type FarmSpec,
 } from '@rigwarden/simulators';
 import { renderAgentConfig } from './agent-config.writer';
 
@@ -103,9 +105,51 @@ async function ctl(argv: string[]): Promise<void> {
   console.log(message);
 }
 
+/** `--replay DIR`: one recorded miner on a TCP port, answering with the recorded bytes at the recorded times. */
+async function replay(argv: string[]): Promise<void> {
+  let dir: string | undefined;
+  let port = 0;
+  let host = '127.0.0.1';
+  let loop = false;
+  let latency = true;
+  let readyFile: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => argv[++i] ?? die(`${arg} needs a value`);
+    if (arg === '--replay') dir = value();
+    else if (arg === '--port') {
+      port = Number(value());
+      if (!Number.isInteger(port) || port < 0 || port > 65535) die('--port must be 0-65535');
+    } else if (arg === '--host') host = value();
+    else if (arg === '--loop') loop = true;
+    else if (arg === '--no-latency') latency = false;
+    else if (arg === '--ready-file') readyFile = value();
+    else die(`unknown argument "${arg}" (with --replay: --port, --host, --loop, --no-latency, --ready-file)`);
+  }
+  if (!dir) die('--replay needs a recording directory');
+  let sim: RecordingReplaySimulator;
+  try {
+    sim = new RecordingReplaySimulator({ dir, host, port, loop, latency });
+  } catch (err) {
+    return die(`${dir}: ${(err as Error).message}`);
+  }
+  const address = await sim.start();
+  const r = sim.recording;
+  const commands = [...r.byCommand.keys()].filter((c) => !c.includes('+'));
+  if (readyFile) writeFileSync(readyFile, JSON.stringify({ pid: process.pid, host: address.host, port: address.port, dir, spanMs: r.spanMs }));
+  console.error(`rigwarden-simfarm: replaying ${dir} (recorded from ${r.target}, ${Math.round(r.spanMs / 1000)} s, ${commands.join(', ')}; `
+    + `${r.joins === false ? 'no multi-commands' : 'multi-commands joined'}) on ${address.host}:${address.port}, ${loop ? 'looping' : 'holding the last replies'} after the end`);
+  const stop = (): void => {
+    void sim.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === 'ctl') return ctl(argv.slice(1));
+  if (argv.includes('--replay')) return replay(argv);
   const args = parseArgs(argv);
   const spec = loadFarm(args);
   const farm = await SimFarm.start(spec, {

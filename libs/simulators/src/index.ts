@@ -16,3 +16,4 @@ export * from './farm/farm-control.server';
 export * from './farm/demo-farm';
 export * from './cgminer/real/real-program.profile';
 export * from './cgminer/real/real-program.model';
+export * from './cgminer/recording-replay.simulator';
