@@ -10,7 +10,7 @@ import '@rigwarden/drivers-cgminer'; // drivers register themselves on import
 import '@rigwarden/drivers-gpu';
 import '@rigwarden/drivers-pdu';
 import { runProbeCommand, runScanCommand } from '@rigwarden/drivers-cgminer';
-import { createLogger, systemClock } from '@rigwarden/shared';
+import { createLogger, redactUrlSecrets, systemClock } from '@rigwarden/shared';
 import { Agent, AGENT_VERSION, buildMiners, buildTargets } from './agent';
 import { loadAgentConfig } from './config/agent-config';
 import { ConfigError } from './config/config-error';
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
       const config = loadAgentConfig(file);
       const miners = buildMiners(config);
       buildTargets(config, miners); // PDU settings are checked here
-      console.log(`${config.file}: OK (${miners.length} miners on ${new Set(miners.map((m) => m.rigId)).size} rigs, broker ${config.mqtt.url})`);
+      console.log(`${config.file}: OK (${miners.length} miners on ${new Set(miners.map((m) => m.rigId)).size} rigs, broker ${redactUrlSecrets(config.mqtt.url)})`);
       return;
     }
     case 'run':
