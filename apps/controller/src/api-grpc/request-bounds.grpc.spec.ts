@@ -4,11 +4,14 @@
  * INVALID_ARGUMENT, and the channel that carried each of them keeps working.
  */
 import 'reflect-metadata';
-import { Client, credentials, status, type MethodDefinition } from '@grpc/grpc-js';
+import { Client, Metadata, credentials, status, type MethodDefinition } from '@grpc/grpc-js';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { ApplyFleetSpecRequest, FleetServiceService, GetFleetSpecRequest, GetRigRequest, ListRigsRequest } from '@rigwarden/protocol';
 import { grpcAuth, makeTempDir, readAdminToken, startTestBroker, type TempDir, type TestBroker } from '@rigwarden/testing';
 import { AppModule } from '../app.module';
+import { AuditRepository } from '../audit/audit.repository';
+import { DEFAULT_REFUSALS_PER_WINDOW } from '../audit/refusal-audit';
+import { RefusalAuditService } from '../audit/refusal-audit.service';
 import { loadControllerConfig } from '../config/controller-config';
 import { FleetGrpcServer } from './fleet-grpc.server';
 import { MAX_IDENTIFIER_CHARS, MAX_RECEIVE_MESSAGE_BYTES, MAX_STATUS_DETAILS_CHARS } from './request-bounds';
@@ -116,5 +119,24 @@ describe('gRPC request bounds', () => {
     expect(outcome.details).toMatch(/^yaml: \(top level\): refused: Excessive alias count .* \(at most 100 alias expansions\)$/);
     const getSpec = FleetServiceService.getFleetSpec as unknown as MethodDefinition<unknown, unknown>;
     expect((await unary(getSpec, {})).code).toBe(status.OK);
+  });
+
+  it(`a flood of 200 calls without a key: ${DEFAULT_REFUSALS_PER_WINDOW} UNAUTHENTICATED, then RESOURCE_EXHAUSTED saying when to retry; a valid key on the same address still works`, async () => {
+    const codes = new Map<status, number>();
+    let exhausted = '';
+    for (let i = 0; i < 200; i++) {
+      const outcome = await new Promise<{ code: status; details: string }>((resolve) => {
+        client.makeUnaryRequest(listRigs.path, listRigs.requestSerialize, listRigs.responseDeserialize, ListRigsRequest.fromPartial({}), new Metadata(),
+          (err) => resolve({ code: err?.code ?? status.OK, details: err?.details ?? '' }));
+      });
+      codes.set(outcome.code, (codes.get(outcome.code) ?? 0) + 1);
+      if (outcome.code === status.RESOURCE_EXHAUSTED) exhausted = outcome.details;
+    }
+    expect(Object.fromEntries(codes)).toEqual({ [status.UNAUTHENTICATED]: DEFAULT_REFUSALS_PER_WINDOW, [status.RESOURCE_EXHAUSTED]: 200 - DEFAULT_REFUSALS_PER_WINDOW });
+    expect(exhausted).toMatch(/^too many refused calls from this key or address: retry in \d+ s with a valid API key$/);
+    await channelStillWorks();
+    await app.get(RefusalAuditService).flush();
+    const rows = (await app.get(AuditRepository).query({ principal: 'anonymous', limit: 1000 }));
+    expect(rows.map((r) => [r.outcome, (JSON.parse(r.detail) as { count?: number }).count])).toEqual([['refused', 199], ['unauthenticated', undefined]]);
   });
 });
