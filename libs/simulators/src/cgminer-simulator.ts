@@ -5,7 +5,7 @@ import type { CgminerPersonality, SimContext, SimDialect, SimReply } from './cgm
 import { StratumMiningEngine, type MiningOptions } from './cgminer/stratum-mining.engine';
 import { applyThermals } from './cgminer/thermal.model';
 import { RealProgramModel } from './cgminer/real/real-program.model';
-import { REAL_PROGRAM_PROFILES, type RealProgram } from './cgminer/real/real-program.profile';
+import { REAL_PROGRAM_PROFILES, compressedProfile, type RealProgram } from './cgminer/real/real-program.profile';
 import { realProgramPersonality, realProgramState } from './cgminer/real/real-programs.personality';
 
 export interface SimBoard {
@@ -120,6 +120,8 @@ export interface CgminerSimulatorOptions {
   program?: RealProgram;
   /** Seed of a real program's hash rate walk and share finds (default 1). */
   seed?: number;
+  /** Divide a real program's delays (return to Alive, failback, silence, restart) by this, for end-to-end tests. */
+  programTimeCompression?: number;
 }
 
 const PRIVILEGED = new Set(['switchpool', 'restart', 'enablepool', 'disablepool', 'addpool', 'removepool', 'poolpriority', 'quit', 'ascset']);
@@ -187,7 +189,7 @@ export class CgminerSimulator {
     this.adminPassword = options.adminPassword ?? 'admin';
     const base = defaultSimState(Math.floor(this.now() / 1000));
     if (options.program) {
-      const profile = REAL_PROGRAM_PROFILES[options.program];
+      const profile = compressedProfile(REAL_PROGRAM_PROFILES[options.program], options.programTimeCompression ?? 1);
       const state: CgminerSimState = { ...base, ...realProgramState(options.program), startedAtS: Math.floor(this.now() / 1000), ...options.state };
       if (!options.state?.pools) state.pools = state.pools.map((p) => ({ ...p, accepted: 0, rejected: 0, stale: 0, lastShareTime: 0 }));
       if (!options.state?.accepted) Object.assign(state, { accepted: 0, rejected: 0, stale: 0 });

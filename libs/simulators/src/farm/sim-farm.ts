@@ -1,7 +1,7 @@
 import { CgminerSimulator, type SimPoolSwitch } from '../cgminer-simulator';
 import type { SimDialect } from '../cgminer/personality';
 import type { MiningOptions } from '../cgminer/stratum-mining.engine';
-import { REAL_PROGRAM_PROFILES, type RealProgram } from '../cgminer/real/real-program.profile';
+import { REAL_PROGRAM_PROFILES, compressedProfile, type RealProgram } from '../cgminer/real/real-program.profile';
 import { StratumPoolSimulator } from '../cgminer/stratum-pool.simulator';
 import { GpuMinerSimulator, defaultSimGpus, type GpuMinerFlavor } from '../gpu/gpu-miner-simulator';
 import { DEFAULT_HEAT, HeatFault, type HeatParams } from './heat.fault';
@@ -37,6 +37,8 @@ export interface FarmAsicRigSpec extends FarmRigBase {
   program?: RealProgram;
   /** Seed of a real program's hash rate and shares. */
   seed?: number;
+  /** Divide the program's delays by this (bfgminer's 300 s failback in 30 s with 10), for end-to-end tests. */
+  programTimeCompression?: number;
 }
 
 export interface FarmGpuRigSpec extends FarmRigBase {
@@ -224,12 +226,12 @@ export class SimFarm {
           const pool = this.pools.get(name) ?? this.fail(`rig ${r.id} names pool "${name}"; the farm has: ${[...this.pools.keys()].join(', ')}`);
           return { url: pool.sim.url, user, status: 'Alive' as const, priority, accepted: 0, rejected: 0, stale: 0, lastShareTime: 0 };
         });
-        const profile = r.program ? REAL_PROGRAM_PROFILES[r.program] : undefined;
+        const profile = r.program ? compressedProfile(REAL_PROGRAM_PROFILES[r.program], r.programTimeCompression ?? 1) : undefined;
         const mining: MiningOptions = profile
           ? { silenceTimeoutMs: profile.silenceDeadMs, ...r.mining }
           : { silenceTimeoutMs: 90_000, ...this.spec.mining, ...r.mining };
         const sim = new CgminerSimulator({
-          dialect: r.dialect, adminPassword: r.adminPassword, now: this.now, program: r.program, seed: r.seed,
+          dialect: r.dialect, adminPassword: r.adminPassword, now: this.now, program: r.program, seed: r.seed, programTimeCompression: r.programTimeCompression,
           restartDownMs: profile ? this.spec.restartDownMs : this.spec.restartDownMs ?? 1000,
           state: {
             pools, activePool: 0, accepted: 0, rejected: 0, stale: 0, ...(r.model ? { model: r.model } : {}),

@@ -73,3 +73,20 @@ export const REAL_PROGRAM_PROFILES: Readonly<Record<RealProgram, RealProgramProf
 export function isRealProgram(value: unknown): value is RealProgram {
   return typeof value === 'string' && (REAL_PROGRAMS as readonly string[]).includes(value);
 }
+
+/**
+ * The profile with its delays (return to Alive, failback, silence, restart) divided by `factor`, for end-to-end
+ * tests that cannot wait five minutes for bfgminer's failback. Hash rate and shares keep their real pace.
+ */
+export function compressedProfile(profile: RealProgramProfile, factor: number): RealProgramProfile {
+  if (!(factor > 0) || factor === 1) return profile;
+  const k = (ms: number): number => Math.round(ms / factor);
+  return {
+    ...profile,
+    aliveAfterReturnMs: k(profile.aliveAfterReturnMs),
+    stratumBeforeAliveMs: k(profile.stratumBeforeAliveMs),
+    failbackAfterAliveMs: k(profile.failbackAfterAliveMs),
+    silenceDeadMs: k(profile.silenceDeadMs),
+    restartDownMs: profile.restartDownMs === undefined ? undefined : k(profile.restartDownMs),
+  };
+}

@@ -159,3 +159,26 @@ describe('real-program traces: over stratum', () => {
     }
   }, 60_000);
 });
+
+describe('real-program traces: time compression for end-to-end tests', () => {
+  it('real-program traces: compressed 10x, bfgminer is Alive 4.1 s after the pool returns and fails back 30 s later', () => {
+    const clock = { ms: 1_795_322_286_979 };
+    const pools: SimPool[] = [0, 1].map((i) => ({ url: `stratum+tcp://127.0.0.1:${3333 + i}`, user: `w-${i}`, status: 'Alive', priority: i, accepted: 0, rejected: 0, stale: 0, lastShareTime: 0 }));
+    const sim = new CgminerSimulator({ program: 'bfgminer-5.5.0-cpu', programTimeCompression: 10, now: () => clock.ms, state: { pools } });
+    sim.setPoolReachable(0, false);
+    expect(sim.state.activePool).toBe(1);
+    clock.ms += 12_000;
+    sim.setPoolReachable(0, true);
+    const returned = clock.ms;
+    const when = (probe: () => boolean): number => {
+      while (!probe()) {
+        clock.ms += 250;
+        sim.handle('{"command":"pools"}');
+      }
+      return clock.ms - returned;
+    };
+    expect(when(() => sim.state.pools[0]!.status === 'Alive')).toBe(4_250);
+    expect(when(() => sim.state.activePool === 0)).toBe(4_250 + 30_000);
+    expect(sim.poolSwitches.map((s) => s.by)).toEqual(['miner', 'miner']);
+  });
+});
