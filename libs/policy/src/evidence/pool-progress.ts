@@ -1,9 +1,9 @@
 import { firstAtOrAfter } from '../policy-context';
-import { activePool, poolByKey, poolKey, sameUrl } from '../pool-identity';
+import { poolByKey, poolKey, sameUrl } from '../pool-identity';
 import type { EpochMs, PoolObservation, RigObservation } from '../policy-types';
 
-/** Driver evidence for `active` that only repeats a connection flag or the configured order. */
-export const WEAK_ACTIVE_EVIDENCE = new Set(['stratum-active', 'priority']);
+/** Driver evidence for `active` that only repeats a connection flag, the latest share time or the configured order. */
+export const WEAK_ACTIVE_EVIDENCE = new Set(['stratum-active', 'last-share', 'priority']);
 
 /** True when the pool's share counters moved between two readings: accepted, difficulty accepted, last share. */
 export function sharesProgressed(prev: PoolObservation | undefined, cur: PoolObservation | undefined): boolean {
@@ -73,7 +73,5 @@ export function stepPoolKey(prev: RigObservation | undefined, cur: RigObservatio
     if (moved.length === 1) return poolKey(moved[0]!);
   }
   const flagged = firmwareActivePool(cur) ?? onlyStratumActivePool(cur);
-  if (flagged) return poolKey(flagged);
-  const any = activePool(cur);
-  return any && cur.pools.filter((p) => p.active).length === 1 ? poolKey(any) : undefined;
+  return flagged ? poolKey(flagged) : undefined;
 }
