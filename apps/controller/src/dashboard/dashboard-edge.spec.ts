@@ -5,7 +5,9 @@
  * key, and a flood of refusals that is answered 429 and costs two audit rows.
  */
 import 'reflect-metadata';
+import { readdirSync, statSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { join } from 'node:path';
 import { Client, credentials, type MethodDefinition } from '@grpc/grpc-js';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -17,6 +19,7 @@ import { AuditRepository } from '../audit/audit.repository';
 import { DEFAULT_REFUSALS_PER_WINDOW } from '../audit/refusal-audit';
 import { RefusalAuditService } from '../audit/refusal-audit.service';
 import { loadControllerConfig } from '../config/controller-config';
+import { SqliteDatabase } from '../persistence/sqlite-database';
 import { ApiKeyService } from '../security/api-key.service';
 import { DashboardHttpServer } from './dashboard-http.server';
 import { DashboardStream } from './dashboard-stream.service';
@@ -91,10 +94,12 @@ describe('dashboard edges', () => {
     grpc = new Client(app.get(FleetGrpcServer).address, credentials.createInsecure());
   });
 
+  let closed = false;
+
   afterAll(async () => {
     for (const s of streams) s.close();
     grpc?.close();
-    await app?.close();
+    if (!closed) await app?.close();
     await broker?.stop();
     dir?.remove();
   });
@@ -199,5 +204,27 @@ describe('dashboard edges', () => {
       source: 'addr:127.0.0.1', count: flood + earlier - 1, actions: { 'GET /api/rigs': flood },
       reasons: { 'unauthenticated:missing': expect.any(Number), 'unauthenticated:malformed': expect.any(Number) },
     });
+  });
+
+  it('at shutdown the refusals of open windows are written before the database closes', async () => {
+    const { token, info } = await app.get(ApiKeyService).create({ name: 'edge-last', scopes: ['read'] });
+    for (const path of ['/api/rigs/r1/actions', '/api/rigs/r2/actions']) {
+      const res = await fetch(`${base}${path.slice(1)}`, { method: 'POST', headers: { authorization: `Bearer ${token.reveal()}`, 'content-type': 'application/json' }, body: '{}' });
+      expect(res.status).toBe(403);
+    }
+    const dbPath = join(dir.path, 'rigwarden.db');
+    closed = true;
+    await app.close();
+    const db = await SqliteDatabase.open(dbPath);
+    const rows = await db.all<{ outcome: string; action: string; detail: string }>('SELECT outcome, action, detail FROM audit WHERE principal = ? ORDER BY seq', [`apikey:${info.id}`]);
+    await db.close();
+    expect(rows.map((r) => [r.outcome, r.action, (JSON.parse(r.detail) as { count?: number }).count])).toEqual([
+      ['denied', 'POST /api/rigs/:rigId/actions', undefined],
+      ['refused', 'refusals', 1],
+    ]);
+    // Everything the controller wrote into its data dir (database, WAL, secrets, admin token) is 0600.
+    const modes = Object.fromEntries(readdirSync(dir.path).map((f) => [f, statSync(join(dir.path, f)).mode & 0o777]));
+    expect(Object.keys(modes)).toEqual(expect.arrayContaining(['rigwarden.db', 'admin.token', 'controller-secrets.json']));
+    expect(Object.entries(modes).filter(([, m]) => m !== 0o600)).toEqual([]);
   });
 });
