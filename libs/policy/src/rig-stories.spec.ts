@@ -26,9 +26,11 @@ describe('rig-stories', () => {
     const events = runStory(spec, { deadBoards: (at) => (at >= T0 + MIN ? [2] : []) }, T0, T0 + 90 * MIN);
     expect(summary(events)).toEqual([
       '180s restart-miner/board-dead',
-      '480s reboot-host/board-dead',
-      '1080s power-cycle/board-dead',
-      '1980s quarantine/ladder-exhausted',
+      // Each step restarts the miner: its board readings of the first warmupMs (3 min) are no evidence, so each
+      // step waits for 2 min of dead readings after that, 30 s past its grace period (issue 15: sustained evidence).
+      '510s reboot-host/board-dead',
+      '1110s power-cycle/board-dead',
+      '2010s quarantine/ladder-exhausted',
     ]);
   });
 

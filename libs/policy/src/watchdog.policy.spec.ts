@@ -371,8 +371,18 @@ const issue15: Scenario[] = [
   },
   {
     name: 'a miner that had boards earlier and now reports none has missing boards',
-    input: () => input(noExpected, [...healthy(T0 - 10 * MIN, T0 - 190 * SEC), ...zeroBoards(T0 - 3 * MIN, T0, T0 - 4 * MIN)]),
+    input: () => input(noExpected, [...healthy(T0 - 10 * MIN, T0 - 190 * SEC), ...zeroBoards(T0 - 3 * MIN, T0, T0 - 60 * MIN)]),
     expected: { kind: 'restart-miner', reason: 'board-missing' },
+  },
+  {
+    name: 'a board dead for 2 min but still within the warm-up after a miner start is not judged yet',
+    input: () => input(spec, series(T0 - 150 * SEC, T0, () => ({ startedAt: T0 - 150 * SEC, boards: boards(3, 65, { 2: { state: 'dead', hashrateHs: 0 } }), hashrateHs: 67 * TH }))),
+    expected: null,
+  },
+  {
+    name: 'a board dead for 2 min after the warm-up restarts the miner',
+    input: () => input(spec, series(T0 - 5 * MIN, T0, () => ({ startedAt: T0 - 5 * MIN, boards: boards(3, 65, { 2: { state: 'dead', hashrateHs: 0 } }), hashrateHs: 67 * TH }))),
+    expected: { kind: 'restart-miner', reason: 'board-dead', params: { evidence: { fromAt: T0 - 2 * MIN, spanMs: 2 * MIN } } },
   },
   {
     name: 'with expectedBoards in the spec, a miner without a device has missing boards',

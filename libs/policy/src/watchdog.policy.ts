@@ -342,7 +342,8 @@ class WatchdogEvaluation {
 
     for (const board of latest.boards) {
       if (board.state !== 'dead') continue;
-      const dead = (o: RigObservation) => o.boards.some((b) => b.index === board.index && b.state === 'dead');
+      // A board still coming up after a miner start (hash boards, and cgminer's CPU at 0.00 MH/s) is not dead yet.
+      const dead = (o: RigObservation) => !this.warmingUp(o) && o.boards.some((b) => b.index === board.index && b.state === 'dead');
       const run = trailingRun(reachable, dead, gap);
       if (this.sustained(run, p.deadBoardForMs)) {
         return {
@@ -355,7 +356,7 @@ class WatchdogEvaluation {
 
     const expected = this.expectedBoards();
     const judged = (o: RigObservation) => o.boards.length > 0 || o.errorKinds.length === 0;
-    const short = (o: RigObservation) => judged(o) && o.boards.length < expected;
+    const short = (o: RigObservation) => judged(o) && !this.warmingUp(o) && o.boards.length < expected;
     if (short(latest)) {
       const run = trailingRun(reachable, short, gap);
       if (this.sustained(run, p.missingBoardForMs)) {
@@ -379,6 +380,12 @@ class WatchdogEvaluation {
     }
 
     return this.lowHashrate(reachable);
+  }
+
+  /** True for a reading taken within warmupMs of the miner's start (from its uptime): devices still coming up. */
+  private warmingUp(o: RigObservation): boolean {
+    const started = minerStartAt(o);
+    return started !== undefined && o.at - started < this.p.warmupMs;
   }
 
   private boardWord(): string {
