@@ -1,9 +1,11 @@
 import {
-  DriverError, type CollectContext, type ControlAction, type ControlResult, type ControlStep, type MinerEndpoint, type PoolSpec,
+  DriverError, type CollectContext, type ControlAction, type ControlResult, type MinerEndpoint, type PoolSpec,
 } from '@rigwarden/drivers-core';
 import type { CgminerClient, CgminerReply } from './cgminer.client';
 import { statusEntries } from './cgminer.client';
-import { count, section, str } from './cgminer-values.util';
+import { section, str } from './cgminer-values.util';
+import { mapPools } from './dialects/dialect-common';
+import { CgminerPoolTransaction } from './cgminer-pool.transaction';
 
 /** How privileged commands reach the miner: plainly (cgminer with W: access) or inside a session (LuxOS). */
 export interface PrivilegedChannel {
@@ -25,25 +27,25 @@ export interface PoolEntry {
   user: string;
   status: string;
   priority: number;
+  /** The driver's guess of the pool in use (see mapPools). */
   inUse: boolean;
+  /** The guess rests on the firmware's word (lcd "Current Pool", or the only pool with "Stratum Active"). */
+  confident: boolean;
 }
 
-export function poolEntries(reply: CgminerReply): PoolEntry[] {
-  const pools = section(reply, 'POOLS').map((p, i) => ({
-    id: count(p['POOL']) ?? i,
-    url: str(p['URL']) ?? '',
-    user: str(p['User']) ?? '',
-    status: str(p['Status']) ?? '',
-    priority: count(p['Priority']) ?? i,
-    inUse: p['Stratum Active'] === true,
+/** The pools of a `pools` reply, with the pool in use as lcd (when given) or the Stratum Active flags show it. */
+export function poolEntries(reply: CgminerReply, lcd?: CgminerReply): PoolEntry[] {
+  const mapped = mapPools({ pools: reply, ...(lcd ? { lcd } : {}) });
+  const raw = section(reply, 'POOLS');
+  return mapped.map((p, i) => ({
+    id: p.index,
+    url: p.url,
+    user: p.user,
+    status: str(raw[i]?.['Status']) ?? '',
+    priority: p.priority ?? i,
+    inUse: p.active,
+    confident: p.active && (p.activeEvidence === 'lcd-current-pool' || p.activeEvidence === 'stratum-active'),
   }));
-  const active = pools.filter((p) => p.inUse);
-  if (active.length !== 1) {
-    // None or several flagged: the best-priority alive one among the flagged (or all) is in use.
-    const candidates = (active.length ? active : pools.filter((p) => p.status === 'Alive')).sort((a, b) => a.priority - b.priority);
-    for (const p of pools) p.inUse = p === candidates[0];
-  }
-  return pools;
 }
 
 /** cgminer's addpool parameter: "url,user,pass" with "," and "\" escaped by a backslash. */
@@ -52,7 +54,7 @@ export function addPoolParameter(spec: PoolSpec): string {
   return [spec.url, spec.user, spec.password ?? 'x'].map(esc).join(',');
 }
 
-const samePool = (a: { url: string; user: string }, b: { url: string; user: string }): boolean =>
+export const samePool = (a: { url: string; user: string }, b: { url: string; user: string }): boolean =>
   a.url.trim() === b.url.trim() && a.user.trim() === b.user.trim();
 
 /**
@@ -68,8 +70,22 @@ export class CgminerPoolControl {
     private readonly channel: PrivilegedChannel,
   ) {}
 
-  async readPools(ctx: CollectContext): Promise<PoolEntry[]> {
-    return poolEntries(await this.client.command(this.endpoint, 'pools', undefined, { signal: ctx.signal }));
+  /** Whether the firmware answers lcd (cgminer 4.x does; 2.x and bfgminer answer Code 14 and are not asked again). */
+  private lcdSupported = true;
+
+  /** The pools; with `withLcd`, also lcd to know the pool in use (removepool and set-pools need it, switchpool not). */
+  async readPools(ctx: CollectContext, withLcd = false): Promise<PoolEntry[]> {
+    const pools = await this.client.command(this.endpoint, 'pools', undefined, { signal: ctx.signal });
+    let lcd: CgminerReply | undefined;
+    if (withLcd && this.lcdSupported) {
+      try {
+        lcd = await this.client.command(this.endpoint, 'lcd', undefined, { signal: ctx.signal });
+      } catch (err) {
+        if (!(err instanceof DriverError) || err.kind !== 'unsupported') throw err;
+        this.lcdSupported = false;
+      }
+    }
+    return poolEntries(pools, lcd);
   }
 
   async control(action: ControlAction, ctx: CollectContext): Promise<ControlResult> {
@@ -98,9 +114,9 @@ export class CgminerPoolControl {
         return this.sendChecked('disablepool', String(action.pool), ctx);
       }
       case 'removepool': {
-        const pools = await this.requirePool(action.pool, ctx, 'removepool');
+        const pools = await this.requirePool(action.pool, ctx, 'removepool', true);
         if (pools.length === 1) throw this.rule('removepool', `pool ${action.pool} is the last pool; the firmware refuses to remove it`);
-        if (pools.find((p) => p.id === action.pool)?.inUse) {
+        if (pools.find((p) => p.id === action.pool && p.inUse && p.confident)) {
           throw this.rule('removepool', `pool ${action.pool} is the pool in use; switch to another pool before removing it`);
         }
         return this.sendChecked('removepool', String(action.pool), ctx);
@@ -134,68 +150,10 @@ export class CgminerPoolControl {
     }
   }
 
-  /**
-   * Makes the pool list exactly `wanted`, in order: adds what is missing, enables,
-   * orders by priority, switches to the first, removes the rest (highest id first,
-   * since cgminer renumbers after a remove), then rereads pools to verify.
-   */
+  /** Makes the pool list exactly `wanted`, in order, as a transaction (see CgminerPoolTransaction). */
   async setPools(wanted: PoolSpec[], ctx: CollectContext): Promise<ControlResult> {
-    const steps: ControlStep[] = [];
-    const step = async (command: string, parameter: string | undefined): Promise<void> => {
-      try {
-        const message = await this.sendChecked(command, parameter, ctx);
-        steps.push({ command, parameter, ok: true, message });
-      } catch (err) {
-        steps.push({ command, parameter, ok: false, message: (err as Error).message });
-        throw err;
-      }
-    };
-    try {
-      if (wanted.length === 0) throw this.rule('setpools', 'a miner needs at least one pool');
-      for (const spec of wanted) if (!spec.url.trim() || !spec.user.trim()) throw this.rule('setpools', 'every pool needs a URL and a user');
-      const dup = wanted.find((w, i) => wanted.findIndex((v) => samePool(v, w)) !== i);
-      if (dup) throw this.rule('setpools', `${dup.url} (${dup.user}) is listed twice`);
-      let pools = await this.readPools(ctx);
-      for (const spec of wanted) {
-        if (!pools.some((p) => samePool(p, spec))) await step('addpool', addPoolParameter(spec));
-      }
-      pools = await this.readPools(ctx);
-      const used = new Set<number>();
-      const ids = wanted.map((spec) => {
-        const match = pools.find((p) => !used.has(p.id) && samePool(p, spec));
-        if (!match) throw new DriverError('miner_error', `pool ${spec.url} is missing after addpool`, this.context('setpools'));
-        used.add(match.id);
-        return match;
-      });
-      for (const p of ids) if (p.status === 'Disabled') await step('enablepool', String(p.id));
-      const rest = pools.filter((p) => !used.has(p.id)).map((p) => p.id);
-      await step('poolpriority', [...ids.map((p) => p.id), ...rest].join(','));
-      pools = await this.readPools(ctx);
-      // Hash on the first listed pool that is alive; switching to a dead one would only make the miner fail over again.
-      const listed = wanted.map((w) => pools.find((p) => samePool(p, w))).filter((p): p is PoolEntry => p !== undefined);
-      const target = listed.find((p) => p.status === 'Alive') ?? listed[0];
-      if (target && !target.inUse) await step('switchpool', String(target.id));
-      pools = await this.readPools(ctx);
-      const isExtra = (p: PoolEntry): boolean => !wanted.some((w) => samePool(p, w)) || pools.filter((q) => samePool(q, p)).indexOf(p) > 0;
-      const keptInUse = pools.find((p) => p.inUse && isExtra(p));
-      for (const id of pools.filter((p) => isExtra(p) && p !== keptInUse).map((p) => p.id).sort((a, b) => b - a)) {
-        await step('removepool', String(id));
-      }
-      if (keptInUse) {
-        throw new DriverError('miner_error', `the pool in use (${keptInUse.url}) is not in the list and no listed pool took over; `
-          + 'it was left in place (the firmware refuses to remove the active pool)', this.context('setpools'));
-      }
-      // Verify by rereading: enabled pools by priority must be exactly the wanted list.
-      const after = (await this.readPools(ctx)).filter((p) => p.status !== 'Disabled').sort((a, b) => a.priority - b.priority);
-      const ok = after.length === wanted.length && after.every((p, i) => samePool(p, wanted[i]!));
-      if (!ok) {
-        throw new DriverError('miner_error', `verification failed: the miner reports ${after.map((p) => p.url).join(', ') || 'no pools'}`,
-          this.context('setpools'));
-      }
-      return { ok: true, action: 'setpools', message: `pools set: ${wanted.map((w) => w.url).join(', ')}`, steps };
-    } catch (err) {
-      return { ok: false, action: 'setpools', error: this.asDriverError(err, 'setpools'), steps };
-    }
+    const transaction = new CgminerPoolTransaction(this.endpoint, this.channel, async (c) => ({ pools: await this.readPools(c, true) }));
+    return transaction.run(wanted, ctx);
   }
 
   /** Polls `version` until the API answers again; the re-exec can also fail for good. */
@@ -216,9 +174,9 @@ export class CgminerPoolControl {
       this.context('restart'), { cause: last });
   }
 
-  private async requirePool(id: number, ctx: CollectContext, command: string): Promise<PoolEntry[]> {
+  private async requirePool(id: number, ctx: CollectContext, command: string, withLcd = false): Promise<PoolEntry[]> {
     if (!Number.isInteger(id) || id < 0) throw this.rule(command, `invalid pool number ${id}`);
-    const pools = await this.readPools(ctx);
+    const pools = await this.readPools(ctx, withLcd);
     if (!pools.some((p) => p.id === id)) {
       throw this.rule(command, `no pool ${id}; the miner has ${pools.map((p) => p.id).join(',') || 'none'}`);
     }

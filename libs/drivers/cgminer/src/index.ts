@@ -15,6 +15,7 @@ export * from './dialects/avalon.dialect';
 export * from './dialects/braiins.dialect';
 export * from './dialects/luxos.dialect';
 export * from './cgminer-pool.control';
+export * from './cgminer-pool.transaction';
 export * from './luxos-session.channel';
 export * from './whatsminer-v2.crypto';
 export * from './whatsminer.control';

@@ -35,3 +35,29 @@ export class DriverError extends Error {
     super(`${context.host}:${context.port}${context.command ? ` ${context.command}` : ''}: ${message}`, options);
   }
 }
+
+/** What putting the previous state back after a failed write achieved. */
+export interface RestoreOutcome {
+  /** "not-needed": nothing had changed; "restored": the previous state is back (verified); "partial" / "failed": not. */
+  result: 'not-needed' | 'restored' | 'partial' | 'failed';
+  message: string;
+}
+
+/**
+ * A multi-step write (set-pools) that failed: the step that failed, with the miner's STATUS/Code in `context`, and
+ * what restoring the previous state achieved. The message names both, so an operator reads the whole story.
+ */
+export class WriteTransactionError extends DriverError {
+  constructor(
+    readonly failure: DriverError,
+    readonly restore: RestoreOutcome,
+  ) {
+    super(failure.kind, `${stripPrefix(failure)}; ${restore.message}`, failure.context, { cause: failure });
+  }
+}
+
+/** The failure's message without the "host:port command: " its constructor put in front. */
+function stripPrefix(err: DriverError): string {
+  const prefix = `${err.context.host}:${err.context.port}${err.context.command ? ` ${err.context.command}` : ''}: `;
+  return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+}

@@ -64,6 +64,8 @@ export interface ControlStep {
   parameter?: string;
   ok: boolean;
   message: string;
+  /** The miner refused this step with its STATUS letter (E, F): it changed nothing. */
+  refused?: boolean;
 }
 
 export interface MinerControl {
