@@ -405,6 +405,15 @@ const issue15: Scenario[] = [
     expected: { kind: 'power-cycle', reason: 'miner-unreachable', params: { step: 2, skipped: [expect.stringContaining('reboot-host: not available on the rig')] } },
   },
   {
+    name: 'after a step that could not run, the evidence is still only what was seen after the last step that did',
+    input: () => input(spec, deadBoard(T0 - 20 * MIN, T0), [
+      step(T0 - 10 * MIN, 'restart-miner', { outcome: 'succeeded', reason: 'board-dead' }),
+      step(T0 - 30 * SEC, 'reboot-host', { outcome: 'failed', cause: noReboot, reason: 'board-dead' }),
+      told(T0 - 30 * SEC, 'reboot-host', 'remedy-not-configured'),
+    ]),
+    expected: { kind: 'power-cycle', reason: 'board-dead', params: { step: 2, detail: 'board 2 has been dead for 10 min', evidence: { fromAt: T0 - 590 * SEC } } },
+  },
+  {
     name: 'with neither reboot nor power-cycle configured, the ladder goes from the restart to the quarantine',
     input: () => input(rigSpec({ capabilities: { rebootHost: false, powerCycle: false } }), [...healthy(T0 - 20 * MIN, T0 - 7 * MIN), ...unreachable(T0 - 6 * MIN, T0)],
       [step(T0 - 5 * MIN, 'restart-miner', { outcome: 'succeeded' }), told(T0 - 5 * MIN, 'reboot-host', 'remedy-not-configured'), told(T0 - 5 * MIN, 'power-cycle', 'remedy-not-configured')]),

@@ -146,16 +146,16 @@ class WatchdogEvaluation {
     const cutoff = this.rungs.length > 0 ? this.ladderCutoff() : Number.NEGATIVE_INFINITY;
     const ladder = this.rungs.filter((r) => ctx.now - r.action.at <= p.ladderMemoryMs && r.action.at >= cutoff);
     const last = ladder[ladder.length - 1];
-    let evidenceAfter = Number.NEGATIVE_INFINITY;
     // A step that did not act (failed, timed out and not seen to happen, or not available) changed nothing: the next
-    // one follows at once, on the same evidence. Otherwise the step gets its grace period, and only what was seen
-    // after it counts.
+    // one follows at once, on the same evidence (what was seen after the last step that did act). A step that acted
+    // gets its grace period, and only what was seen after it counts.
     const acted = last !== undefined && this.acted(last);
     if (last && acted) {
       const grace = p.ladder.find((s) => s.action === last.kind)?.graceMs ?? 0;
       if (ctx.now - last.action.at < grace || this.latest.at < last.action.at + grace) return [];
-      evidenceAfter = last.action.at;
     }
+    const lastActed = [...ladder].reverse().find((r) => this.acted(r));
+    const evidenceAfter = lastActed ? lastActed.action.at : Number.NEGATIVE_INFINITY;
 
     const fault = this.detect(ctx.observations.filter((o) => o.at > evidenceAfter));
     if (!fault) return this.idleAlert();
@@ -225,7 +225,7 @@ class WatchdogEvaluation {
 
   private describeRung(r: Rung): string {
     if (r.result.observed) return `${r.kind} succeeded (observed: ${r.result.evidence})`;
-    if (r.result.notRun === 'not-configured') return `${r.kind} not available (${r.action.cause ?? r.result.outcome})`;
+    if (r.result.notRun === 'not-configured') return `${r.kind} not available: "${r.action.cause ?? r.result.outcome}"`;
     if (r.result.notRun === 'not-delivered') return `${r.kind} never reached the agent`;
     if (r.result.outcome === 'failed' || r.result.outcome === 'rejected' || r.result.outcome === 'timed-out') return `${r.kind} ${r.result.outcome}`;
     return r.kind;
