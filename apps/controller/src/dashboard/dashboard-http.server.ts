@@ -89,6 +89,7 @@ export class DashboardHttpServer implements OnModuleInit, OnModuleDestroy {
       tickets.revokeKey(keyId, this.clock.now());
       stream.closeKey(keyId);
     });
+    stream.checkKeysWith((keyId) => this.keys.isActive(keyId));
     this.api = new DashboardApi({
       auth: this.auth, view: this.view, reads, listEvents: this.listEvents, commands: this.commands, dispatcher: this.dispatcher,
       stream: this.stream, tickets, alerts: this.alerts, clock: { now: () => this.clock.now() },

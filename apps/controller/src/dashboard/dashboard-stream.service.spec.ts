@@ -64,4 +64,35 @@ describe('dashboard stream', () => {
     expect(text).toMatch(/"eventId":"x1","rigId":"r","kind":"policy.alert"/);
     expect(stream.clientCount).toBe(0);
   });
+
+  it('ends the streams of a key that stopped working (expired) at the next key check, with a last revoked event; other keys stay', async () => {
+    const hub = new DashboardStream({ subscribe: () => () => undefined, overview: () => OVERVIEW }, new DashboardReadRepository(db), 50, 60_000, 50);
+    await hub.start();
+    const active = new Set(['key-a', 'key-b']);
+    hub.checkKeysWith(async (keyId) => active.has(keyId));
+    const keyed = createServer((req, res) => hub.open(res, 'p', new URL(req.url ?? '/', 'http://x').searchParams.get('key') ?? ''));
+    await new Promise<void>((resolve) => keyed.listen(0, '127.0.0.1', () => resolve()));
+    const port = (keyed.address() as AddressInfo).port;
+    const open = (key: string): { text: () => string; ended: Promise<void> } => {
+      let text = '';
+      const ended = new Promise<void>((resolve, reject) => {
+        request(`http://127.0.0.1:${port}/?key=${key}`, (res) => {
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => { text += c; });
+          res.on('end', () => resolve());
+        }).on('error', reject).end();
+      });
+      return { text: () => text, ended };
+    };
+    const a = open('key-a');
+    const b = open('key-b');
+    await waitFor('both streams', () => (hub.streamsOf('key-a') === 1 && hub.streamsOf('key-b') === 1 ? true : undefined));
+    active.delete('key-a');
+    await a.ended;
+    expect(a.text()).toMatch(/event: revoked\ndata: \{"keyId":"key-a"\}\n\n$/);
+    expect(hub.streamsOf('key-b')).toBe(1);
+    hub.stop();
+    await b.ended;
+    await new Promise((resolve) => keyed.close(resolve));
+  });
 });

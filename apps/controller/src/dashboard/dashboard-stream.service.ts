@@ -44,13 +44,39 @@ export class DashboardStream {
   private lastEventSeq = 0;
   private lastResultSeq = 0;
   private polling = false;
+  private keyTimer: NodeJS.Timeout | undefined;
+  private keyActive: ((keyId: string) => Promise<boolean>) | undefined;
 
   constructor(
     private readonly view: FleetChanges,
     private readonly reads: DashboardReadRepository,
     private readonly pollMs = 500,
     private readonly maxAgeMs = MAX_STREAM_AGE_MS,
+    private readonly keyCheckMs = HEARTBEAT_MS,
   ) {}
+
+  /**
+   * Every keyCheckMs, asks whether each streaming key still works and ends the streams of one that does not (it
+   * expired, or was revoked by something other than this process): revocations seen here close them at once.
+   */
+  checkKeysWith(keyActive: (keyId: string) => Promise<boolean>): void {
+    this.keyActive = keyActive;
+    clearInterval(this.keyTimer);
+    this.keyTimer = setInterval(() => void this.checkKeys(), this.keyCheckMs);
+  }
+
+  private async checkKeys(): Promise<void> {
+    const check = this.keyActive;
+    if (!check) return;
+    const keys = new Set([...this.clients].map((c) => c.keyId).filter((k) => k !== ''));
+    for (const keyId of keys) {
+      try {
+        if (!(await check(keyId))) this.closeKey(keyId);
+      } catch (err) {
+        this.logger.debug('stream key check failed', { keyId, error: err as Error });
+      }
+    }
+  }
 
   async start(): Promise<void> {
     this.lastEventSeq = await this.reads.lastEventSeq();
@@ -64,6 +90,7 @@ export class DashboardStream {
     this.unsubscribe?.();
     clearInterval(this.pollTimer);
     clearInterval(this.heartbeat);
+    clearInterval(this.keyTimer);
     for (const c of this.clients) c.res.end();
     this.clients.clear();
   }
@@ -79,7 +106,7 @@ export class DashboardStream {
     return n;
   }
 
-  /** Ends every stream of a revoked key, with a last `revoked` event; returns how many were open. */
+  /** Ends every stream of a revoked (or expired) key, with a last `revoked` event; returns how many were open. */
   closeKey(keyId: string): number {
     let closed = 0;
     for (const c of [...this.clients]) {
@@ -88,7 +115,7 @@ export class DashboardStream {
       c.res.end(`event: revoked\ndata: ${JSON.stringify({ keyId })}\n\n`);
       closed++;
     }
-    if (closed > 0) this.logger.info('closed the dashboard streams of a revoked API key', { keyId, streams: closed });
+    if (closed > 0) this.logger.info('closed the dashboard streams of an API key that no longer works', { keyId, streams: closed });
     return closed;
   }
 
