@@ -38,7 +38,7 @@ describe('LivenessService (real SQLite, fixed clock)', () => {
 
   const start = async (): Promise<LivenessService> => {
     hooks = new IngestHooks();
-    const s = new LivenessService({ liveness: { sweepMs: 60_000 } } as Pick<ControllerConfig, 'liveness'>, hooks, new LivenessRepository(db), events);
+    const s = new LivenessService({ liveness: { sweepMs: 60_000 } } as Pick<ControllerConfig, 'liveness'>, hooks, new LivenessRepository(db), events, rigs);
     s.clock = clock;
     await s.onModuleInit();
     return s;
@@ -81,6 +81,7 @@ describe('LivenessService (real SQLite, fixed clock)', () => {
     await service.sweep();
     expect(service.get('r1')).toMatchObject({ state: 'online', reason: 'telemetry-fresh', expectedIntervalMs: 5000, online: true });
     expect(await row('r1')).toMatchObject({ online: 1, liveness: 'online' });
+    expect((await rigs.getRig('r1'))!.online).toBe(true); // now cached in memory
 
     // Telemetry stops; the agent keeps sending its status.
     const keepStatus = (): void => hooks.status(AgentStatus.fromPartial({ agentId: 'agent-1', online: true, at: new Date(clock.now()), rigIds: ['r1'] }), false);
@@ -89,6 +90,7 @@ describe('LivenessService (real SQLite, fixed clock)', () => {
     await service.sweep();
     expect(service.get('r1')).toMatchObject({ state: 'stale', reason: 'no-telemetry', message: 'no telemetry for 18 s, expected every 5 s', online: false });
     expect(await row('r1')).toMatchObject({ online: 0, liveness: 'stale', liveness_reason: 'no-telemetry' });
+    expect((await rigs.getRig('r1'))!.online).toBe(false); // the cached record was dropped, not left saying online
 
     clock.advance(29 * S); // 47 s
     keepStatus();

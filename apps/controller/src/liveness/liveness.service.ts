@@ -6,6 +6,7 @@ import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-c
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
 import { EventRepository } from '../persistence/event-repository';
 import { LivenessRepository } from '../persistence/liveness.repository';
+import { RigRepository } from '../persistence/rig-repository';
 import {
   DEFAULT_LIVENESS_PARAMS, isReporting, judgeLiveness, livenessMessage,
   type AgentPresence, type LivenessParams, type LivenessState, type LivenessVerdict,
@@ -83,6 +84,7 @@ export class LivenessService implements OnModuleInit, OnModuleDestroy {
     @Inject(TelemetryIngestService) private readonly ingest: Pick<TelemetryIngestService, 'onSnapshotAccepted' | 'onRigState' | 'onAgentStatus'>,
     @Inject(LivenessRepository) private readonly repository: LivenessRepository,
     @Inject(EventRepository) private readonly events: Pick<EventRepository, 'recordEvent' | 'listAgentStatus'>,
+    @Inject(RigRepository) private readonly rigRecords?: Pick<RigRepository, 'forget'>,
   ) {
     this.params = { ...DEFAULT_LIVENESS_PARAMS, ...config.liveness };
     // Subscribed at once, not in onModuleInit: the retained states arrive as soon as ingest subscribes.
@@ -305,6 +307,8 @@ export class LivenessService implements OnModuleInit, OnModuleDestroy {
     this.writing = this.writing.then(async () => {
       try {
         const written = await this.repository.write(rows);
+        // Records cached before this write hold the old online column.
+        for (const rigId of written) this.rigRecords?.forget(rigId);
         for (const row of rows) {
           const e = this.rigs.get(row.rigId);
           if (written.has(row.rigId) && e && e.verdict && `${e.verdict.state}/${e.verdict.reason}` === row.key) e.persisted = row.key;

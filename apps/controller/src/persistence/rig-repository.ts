@@ -319,6 +319,12 @@ export class RigRepository {
     this.storedAgent.delete(state.rigId); // the state may have set another agent: the next batch writes the row again
   }
 
+  /** Another writer changed the rig's row (the liveness sweep's online column): read it from SQLite next time. */
+  forget(rigId: string): void {
+    this.touch(rigId);
+    this.latest.delete(rigId);
+  }
+
   /** A page of rigs in id order; the latest status of rigs already in memory is not read and decoded again. */
   async listRigs(limit: number, afterRigId: string): Promise<RigRecord[]> {
     const rows = await this.db.all<RigRow>('SELECT * FROM rigs_seen WHERE rig_id > ? ORDER BY rig_id LIMIT ?', [afterRigId, limit]);

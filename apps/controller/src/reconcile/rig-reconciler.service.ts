@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import {
   DEFAULT_HISTORY_LIMITS, EMPTY_HISTORY, actionFromDecision, appendAction, appendObservation, evaluateRig, observeSnapshot,
-  setActionOutcome, type ActionOutcome, type ActionRecord, type Decision, type RigHistory,
+  resolveParams, setActionOutcome, type ActionOutcome, type ActionRecord, type Decision, type RigHistory,
 } from '@rigwarden/policy';
 import { RigEvent, type CommandEnvelope } from '@rigwarden/protocol';
 import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
@@ -11,8 +11,11 @@ import type { CommandRecord, CommandStateName } from '../commands/command-reposi
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { FleetSpecService } from '../fleet/fleet-spec.service';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
+import { LivenessService } from '../liveness/liveness.service';
 import { EventRepository } from '../persistence/event-repository';
 import { RigRepository } from '../persistence/rig-repository';
+import { ChangePoints, nextReconcileAt } from './next-reconcile';
+import { ReconcileSchedule } from './reconcile-schedule';
 import { restoredActions } from './restored-actions.mapper';
 
 export interface ReconcileCounters {
@@ -76,6 +79,10 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
   private stopped = false;
   readonly counters: ReconcileCounters = { reconciles: 0, errors: 0, timeouts: 0, decisions: 0, commands: 0, unsigned: 0 };
   clock: Clock = systemClock;
+  /** When each rig asked to be reconciled again (cooldowns, fail-back and stability windows): one timer for all. */
+  readonly schedule = new ReconcileSchedule(() => this.clock, (rigId) => this.enqueue(rigId));
+  /** Per rig, where its readings last changed (the windows that start there). */
+  private readonly changes = new Map<string, ChangePoints>();
 
   constructor(
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
@@ -84,6 +91,7 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     @Inject(EventRepository) private readonly events: EventRepository,
     @Inject(CommandDispatcher) private readonly dispatcher: CommandDispatcher,
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
+    @Inject(LivenessService) private readonly liveness?: Pick<LivenessService, 'get'>,
   ) {}
 
   onModuleInit(): void {
@@ -101,6 +109,7 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     clearInterval(this.deadlineTimer);
+    this.schedule.stop();
     await Promise.allSettled([...this.inFlight].map((r) => r.done));
   }
 
@@ -171,10 +180,10 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
   async reconcile(rigId: string): Promise<void> {
     const record = await this.rigs.getRig(rigId);
     const snapshot = record?.miners[0];
-    if (!record || !snapshot) return;
+    if (!record || !snapshot) return this.schedule.set(rigId, undefined);
     const fleet = this.fleet.spec;
     const spec = this.fleet.specFor(record, fleet);
-    if (!spec) return;
+    if (!spec) return this.schedule.set(rigId, undefined);
     const now = this.clock.now();
     let history = this.histories.get(rigId) ?? await this.restoreHistory(rigId, now);
     for (const release of this.releases.get(rigId) ?? []) history = appendAction(history, release);
@@ -184,7 +193,10 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     const latest = observeSnapshot(snapshot, now);
     const last = history.observations[history.observations.length - 1];
     if (!last || latest.at > last.at) history = appendObservation(history, latest);
-    const { act } = evaluateRig({ spec, status: { rigId, latest, agentOnline: record.online }, history }, now, { defaults: fleet.policy });
+    // Online as the controller judges it (telemetry age, the agent's last will): not the agent's retained claim.
+    const live = this.liveness?.get(rigId);
+    const agentOnline = live ? live.state !== 'offline' : record.online;
+    const { act } = evaluateRig({ spec, status: { rigId, latest, agentOnline }, history }, now, { defaults: fleet.policy });
     for (const decision of act) {
       this.counters.decisions++;
       const payload = commandFor(decision);
@@ -203,6 +215,12 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
       this.logger.info('policy decision', { rig: rigId, kind: decision.kind, reason: decision.reason, command: commandId, message: decision.message + note });
     }
     this.histories.set(rigId, history);
+    // Reconcile again when a cooldown or window ends, not only when the next telemetry arrives.
+    const params = resolveParams(fleet.policy, spec.policy);
+    const changes = this.changes.get(rigId) ?? new ChangePoints();
+    this.changes.set(rigId, changes);
+    changes.update(history.observations, params);
+    this.schedule.set(rigId, nextReconcileAt(params, history, changes, now));
   }
 
   /**
