@@ -10,8 +10,8 @@ export type FleetChanges = Pick<FleetViewService, 'subscribe' | 'overview'>;
 const MAX_BUFFERED_BYTES = 1 << 20;
 const HEARTBEAT_MS = 15_000;
 /**
- * A stream ends after this long; the page reconnects with a fresh ticket, which re-checks its API key. So a revoked
- * key keeps an open stream for at most this long.
+ * A stream ends after this long; the page reconnects with a fresh ticket, which re-checks its API key. (A revoked
+ * key's streams end at once, closeKey; an expired key's at the next key check.)
  */
 export const MAX_STREAM_AGE_MS = 10 * 60_000;
 
