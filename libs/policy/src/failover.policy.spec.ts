@@ -40,6 +40,41 @@ function switchedAway(at: number, fromUrl: string, reason = 'active-pool-dead'):
   return action(at, 'switch-pool', 'failover', { fromUrl }, { reason });
 }
 
+/** cgminer 4.11.1 without devices: every window 0.00, lcd names pool 0, no share ever (its 03-summary, 14-lcd). */
+function noDevices(at: number, states: Partial<Record<number, PoolObservation['state']>> = {}): RigObservation {
+  const o = obs(at, { boards: [], hashrateHs: 0, accepted: 0, states });
+  return {
+    ...o,
+    hashrateWindows: [{ label: '5s', windowS: 5, hashrateHs: 0 }, { label: '1m', windowS: 60, hashrateHs: 0 }, { label: 'av', hashrateHs: 0 }],
+    hashrateAvgHs: 0,
+    currentPoolUrl: A,
+    pools: o.pools.map((p) => ({ ...p, stratumActive: false, activeEvidence: 'lcd-current-pool' })),
+  };
+}
+
+/**
+ * bfgminer-like on a CPU: pools A and B both Stratum Active (the driver's guess: pool 0 on priority), shares of
+ * difficulty 0.0005 on `on`; its 20 s window at `rateHs(at)`; `accepted(at)` on that pool.
+ */
+function cpuMiner(at: number, on: number, accepted: number, rateHs: number, states: Partial<Record<number, PoolObservation['state']>> = {}): RigObservation {
+  const o = obs(at, { boards: [{ index: 0, state: 'ok', name: 'CPU' }], hashrateHs: rateHs, states });
+  return {
+    ...o,
+    hashrateWindows: [{ label: '20s', windowS: 20, hashrateHs: rateHs }],
+    pools: o.pools.slice(0, 2).map((p) => ({
+      ...p,
+      active: p.index === 0,
+      activeEvidence: 'priority',
+      stratumActive: p.state !== 'dead',
+      accepted: p.index === on ? accepted : 0,
+      ...(p.index === on ? { lastShareDifficulty: 0.0005 } : {}),
+    })),
+  };
+}
+const twoPools = rigSpec({ pools: POOLS.slice(0, 2) });
+/** A share every 2.1 s at 1 MH/s and difficulty 0.0005, none from `silentFrom` on. */
+const cpuShares = (at: number, silentFrom = Number.POSITIVE_INFINITY) => Math.floor((Math.min(at, silentFrom) - (T0 - 20 * MIN)) / 2150);
+
 interface Scenario {
   readonly name: string;
   readonly input: () => PolicyInput;
@@ -389,6 +424,92 @@ const scenarios: Scenario[] = [
     input: () => input(rigSpec({ policy: { failover: { enabled: false } } }), [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { states: { 0: 'dead' } })]),
     expected: null,
   },
+  {
+    name: 'a miner without devices at 0 H/s on a dead pool its lcd still names gets no switch (cgminer 4.11.1)',
+    input: () => input(spec, series(T0 - 10 * MIN, T0).map((o) => noDevices(o.at, o.at >= T0 - 2 * MIN ? { 0: 'dead' } : {}))),
+    expected: null,
+  },
+  {
+    name: 'a miner without devices at 0 H/s is never called silent (cgminer 4.11.1)',
+    input: () => input(spec, series(T0 - 10 * MIN, T0).map((o) => noDevices(o.at))),
+    expected: null,
+  },
+  {
+    // A dead until 3 min ago, then both Stratum Active: what bfgminer shows for minutes after its own failover.
+    name: 'both pools Stratum Active, shares moving on B and pool 0 guessed by priority: on B already, no switch (bfgminer)',
+    input: () => input(twoPools, series(T0 - 10 * MIN, T0, () => ({}), 5 * SEC)
+      .map((o) => cpuMiner(o.at, 1, cpuShares(o.at), 1e6, o.at < T0 - 3 * MIN ? { 0: 'dead' } : {}))),
+    expected: null,
+  },
+  {
+    name: 'shares last on A, only B Stratum Active, A dead: the pool in use is uncertain and the miner moved itself: no command',
+    input: () => input(spec, [
+      ...hashing(T0 - 10 * MIN, T0 - 5 * SEC, () => ({}), 5 * SEC).map((o) => ({ ...o, pools: o.pools.map((p) => ({ ...p, stratumActive: p.index === 0, activeEvidence: 'stratum-active' })) })),
+      ((o) => ({ ...o, pools: o.pools.map((p) => ({ ...p, active: p.index === 1, stratumActive: p.index === 1, activeEvidence: 'stratum-active', accepted: p.index === 0 ? acceptedAt(T0 - 5 * SEC) : 0 })) }))(obs(T0, { states: { 0: 'dead' } })),
+    ]),
+    expected: null,
+  },
+  {
+    name: 'no share for 40 s while the 20 s rate fell from 1 to 0.04 MH/s is not silent (expected one every 54 s)',
+    input: () => input(twoPools, series(T0 - 10 * MIN, T0, () => ({}), 5 * SEC)
+      .map((o) => cpuMiner(o.at, 0, cpuShares(o.at, T0 - 40 * SEC), o.at > T0 - 40 * SEC ? 0.04e6 : 1e6))),
+    expected: null,
+  },
+  {
+    name: 'no share for 40 s at a steady 1 MH/s (expected one every 2.1 s) is silent',
+    input: () => input(twoPools, series(T0 - 10 * MIN, T0, () => ({}), 5 * SEC).map((o) => cpuMiner(o.at, 0, cpuShares(o.at, T0 - 40 * SEC), 1e6))),
+    expected: { kind: 'switch-pool', reason: 'active-pool-silent', params: { poolIndex: 1, confidence: 'confident' } },
+  },
+  {
+    name: 'a pool the miner left by itself, alive again for 5 min, is not failed back to within its own 7 min failback grace',
+    input: () => input(spec, [
+      ...hashing(T0 - 20 * MIN, T0 - 12 * MIN - POLL),
+      ...onPool(1, T0 - 12 * MIN, T0, (at) => (at < T0 - 5 * MIN ? { 0: 'dead' } : {})),
+    ]),
+    expected: null,
+  },
+  {
+    name: 'a pool the miner left by itself, alive again for 7 min without the miner failing back, is failed back to',
+    input: () => input(spec, [
+      ...hashing(T0 - 20 * MIN, T0 - 12 * MIN - POLL),
+      ...onPool(1, T0 - 12 * MIN, T0, (at) => (at < T0 - 7 * MIN ? { 0: 'dead' } : {})),
+    ]),
+    expected: { kind: 'switch-pool', reason: 'preferred-pool-stable', params: { poolIndex: 0, fromPoolIndex: 1 } },
+  },
+  {
+    name: 'after three switches of ours within 30 min a fourth problem raises one no-healthy-pool alert instead',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { accepted: acceptedAt(T0), states: { 0: 'dead' } })], [
+      action(T0 - 25 * MIN, 'switch-pool', 'failover', { fromUrl: A }, { reason: 'active-pool-dead' }),
+      action(T0 - 15 * MIN, 'switch-pool', 'failover', { fromUrl: B }, { reason: 'active-pool-dead' }),
+      action(T0 - 5 * MIN, 'switch-pool', 'failover', { fromUrl: A }, { reason: 'active-pool-dead' }),
+    ]),
+    expected: { kind: 'alert', reason: 'no-healthy-pool', params: { subject: 'active-pool-dead' } },
+  },
+  {
+    name: 'switches of an operator do not use up the failover budget',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { accepted: acceptedAt(T0), states: { 0: 'dead' } })], [
+      action(T0 - 25 * MIN, 'switch-pool', 'operator', { fromUrl: A }),
+      action(T0 - 15 * MIN, 'switch-pool', 'operator', { fromUrl: B }),
+      action(T0 - 5 * MIN, 'switch-pool', 'operator', { fromUrl: A }),
+    ]),
+    expected: { kind: 'switch-pool', reason: 'active-pool-dead', params: { poolIndex: 1 } },
+  },
+  {
+    name: 'a second switch of ours within the window doubles the cooldown: 90 s after it, no switch yet',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { accepted: acceptedAt(T0), states: { 0: 'dead' } })], [
+      action(T0 - 12 * MIN, 'switch-pool', 'failover', { fromUrl: A }, { reason: 'active-pool-dead' }),
+      action(T0 - 90 * SEC, 'switch-pool', 'failover', { fromUrl: A }, { reason: 'active-pool-dead' }),
+    ]),
+    expected: null,
+  },
+  {
+    name: 'a second switch of ours within the window doubles the cooldown: 130 s after it, the next switch goes',
+    input: () => input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { accepted: acceptedAt(T0), states: { 0: 'dead' } })], [
+      action(T0 - 12 * MIN, 'switch-pool', 'failover', { fromUrl: A }, { reason: 'active-pool-dead' }),
+      action(T0 - 130 * SEC, 'switch-pool', 'failover', { fromUrl: A }, { reason: 'active-pool-dead' }),
+    ]),
+    expected: { kind: 'switch-pool', reason: 'active-pool-dead', params: { poolIndex: 1 } },
+  },
 ];
 
 describe('failover-policy', () => {
@@ -415,6 +536,13 @@ describe('failover-policy', () => {
       'the miner hashed at 100 TH/s over the silence (current rate)',
       'expected a share every 1.0 s (measured 1.0 s before the gap)',
     ]));
+  });
+
+  it('failover-policy: a dead-pool switch carries its evidence and confidence', () => {
+    const [d] = policy.evaluate(input(spec, [...hashing(T0 - 10 * MIN, T0 - POLL), obs(T0, { accepted: acceptedAt(T0), states: { 0: 'dead' } })]), T0);
+    expect(d).toMatchObject({ kind: 'switch-pool', reason: 'active-pool-dead', params: { confidence: 'confident' } });
+    expect(d!.kind === 'switch-pool' && d.params.evidence).toEqual(expect.arrayContaining(['the firmware flags pool 0 active', 'pool 0 Status is Dead']));
+    expect(d!.message).toContain('evidence (confident): ');
   });
 
   it('failover-policy: a primary bouncing every 20 s for 30 min causes one switch away, then one fail back once stable', () => {
