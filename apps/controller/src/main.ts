@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NestFactory } from '@nestjs/core';
-import { createLogger } from '@rigwarden/shared';
+import { createLogger, redactUrlSecrets } from '@rigwarden/shared';
 import { FleetGrpcServer } from './api-grpc/fleet-grpc.server';
 import { AppModule } from './app.module';
 import { DashboardHttpServer } from './dashboard/dashboard-http.server';
@@ -47,7 +47,8 @@ async function main(): Promise<void> {
   const grpc = app.get(FleetGrpcServer).address;
   const mqttUrl = app.get(TelemetryIngestService).url;
   const http = app.get(DashboardHttpServer).url;
-  const endpoints = { grpc, mqtt: mqttUrl, http, db: config.dbPath, pid: process.pid };
+  // A broker password in MQTT_URL stays out of the ready file (the logger redacts it from the log line too).
+  const endpoints = { grpc, mqtt: redactUrlSecrets(mqttUrl), http, db: config.dbPath, pid: process.pid };
   if (config.readyFile) {
     mkdirSync(dirname(config.readyFile), { recursive: true });
     writeFileSync(config.readyFile, JSON.stringify(endpoints));

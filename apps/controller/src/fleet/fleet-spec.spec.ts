@@ -103,4 +103,18 @@ describe('fleet spec', () => {
       expect(specForRig(fleet, { rigId: 'r-1', model: 'S19j Pro' })!.profiles[0]).toEqual({ name: 'low', asic: { workMode: '0' } });
     });
   });
+
+  it.each<[string, string]>([
+    ['a billion-laughs document', ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)].join('\n')],
+    ['one anchor expanded 200 times', `x: &x [a, b, c]\ngroups: [${Array(200).fill('*x').join(', ')}]`],
+  ])('refuses %s as invalid_argument, not an internal error', (_name, yaml) => {
+    let caught: unknown;
+    try {
+      parseFleetYaml(yaml, 'fleet_yaml');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(FleetError);
+    expect(caught).toMatchObject({ kind: 'invalid_argument', field: '(top level)', message: expect.stringMatching(/^fleet_yaml: \(top level\): refused: Excessive alias count/) });
+  });
 });
