@@ -149,13 +149,15 @@ export class MinerRecorder {
   private waitUntil(at: number): Promise<void> {
     const delay = at - this.clock.now();
     if (delay <= 0) return Promise.resolve();
+    const signal = this.o.signal;
     return new Promise((resolve) => {
-      const timer = setTimeout(done, delay);
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
         resolve();
-      }
-      this.o.signal?.addEventListener('abort', done, { once: true });
+      };
+      const timer = setTimeout(done, delay);
+      signal?.addEventListener('abort', done, { once: true });
     });
   }
 }

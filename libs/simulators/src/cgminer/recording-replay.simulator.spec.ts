@@ -93,6 +93,16 @@ describe('RecordingReplaySimulator', () => {
     }
   });
 
+  it('replay: a command that would change the miner is refused as by a read-only API (Code 45)', async () => {
+    const { sim } = await replay({ joins: false });
+    try {
+      expect(sim.answer('{"command":"addpool","parameter":"stratum+tcp://x:1,u,p"}').bytes.toString('latin1'))
+        .toMatch(/^\{"STATUS":\[\{"STATUS":"E","When":\d+,"Code":45,"Msg":"Access denied to 'addpool' command","Description":"cgminer 2.11.4"\}\],"id":1\}\u0000$/);
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it('replay: over TCP the recorded bytes come back exactly and the connection closes', async () => {
     const { sim, clock } = await replay();
     try {

@@ -12,6 +12,8 @@ export interface Recording {
   byCommand: Map<string, RecordedReply[]>;
   /** Whether the miner joined the probe multi-command (cgminer >= 3); undefined when it was not probed. */
   joins: boolean | undefined;
+  /** The miner's STATUS Description ("bfgminer 5.5.0"), from the first recorded reply that has one. */
+  description: string | undefined;
 }
 
 export interface RecordedReply {
@@ -43,7 +45,9 @@ export function loadRecording(dir: string): Recording {
   for (const list of byCommand.values()) list.sort((a, b) => a.t - b.t);
   const probe = meta.joinProbe ? byCommand.get(meta.joinProbe)?.[0] : undefined;
   const joins = probe === undefined ? undefined : !probe.bytes.toString('latin1').startsWith('{"STATUS"');
-  return { target: meta.target ?? '?', intervalMs: meta.intervalMs ?? 10_000, spanMs: Math.max(...lines.map((l) => l.t)), byCommand, joins };
+  let description: string | undefined;
+  for (const list of byCommand.values()) description ??= /"Description":"([^"]*)"/.exec(list[0]!.bytes.toString('latin1'))?.[1];
+  return { target: meta.target ?? '?', intervalMs: meta.intervalMs ?? 10_000, spanMs: Math.max(...lines.map((l) => l.t)), byCommand, joins, description };
 }
 
 export interface RecordingReplayOptions {
@@ -64,7 +68,8 @@ export interface RecordingReplayOptions {
  * (the exchange recorded closest to the same offset from the start), its exact bytes after the recorded delay, then
  * the connection closes, as the miner did. After the end it holds the last replies, or loops. A joined request
  * ("summary+pools") is assembled from the parts the way cgminer joins them, or refused with the recorded error when
- * the miner did not join. A command that was never recorded gets cgminer's Code 14.
+ * the miner did not join. A command that was never recorded gets cgminer's Code 14; one that would change the miner
+ * gets Code 45 "Access denied", as from a read-only API: a recording can be watched, not steered.
  */
 export class RecordingReplaySimulator {
   readonly recording: Recording;
@@ -130,6 +135,7 @@ export class RecordingReplaySimulator {
       const r = nearest(exact, at);
       return { bytes: r.bytes, delayMs: r.ms, close: r.end !== 'timeout' };
     }
+    if (PRIVILEGED.has(command)) return { bytes: accessDenied(command, this.now(), this.recording.description), delayMs: 0, close: true };
     if (!command.includes('+')) return { bytes: invalidCommand(this.now()), delayMs: 0, close: true };
     if (this.recording.joins === false) {
       const probe = [...this.recording.byCommand.entries()].find(([c]) => c.includes('+'))![1][0]!;
@@ -174,6 +180,14 @@ export class RecordingReplaySimulator {
       this.timers.add(t);
     });
   }
+}
+
+/** Commands that change the miner: a recording cannot, so the replay answers like a read-only API (--api-allow R:). */
+const PRIVILEGED = new Set(['switchpool', 'enablepool', 'disablepool', 'addpool', 'removepool', 'poolpriority', 'poolquota', 'restart', 'quit', 'zero', 'save', 'ascset', 'pgaset', 'ascenable', 'ascdisable', 'pgaenable', 'pgadisable', 'failover-only', 'setconfig']);
+
+function accessDenied(command: string, nowMs: number, description: string | undefined): Buffer {
+  const desc = description === undefined ? '' : `,"Description":${JSON.stringify(description)}`;
+  return Buffer.from(`{"STATUS":[{"STATUS":"E","When":${Math.floor(nowMs / 1000)},"Code":45,"Msg":"Access denied to '${command}' command"${desc}}],"id":1}\u0000`, 'latin1');
 }
 
 function nearest(list: RecordedReply[], at: number): RecordedReply {
