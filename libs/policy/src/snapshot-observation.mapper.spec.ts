@@ -84,3 +84,61 @@ describe('snapshot-observation-mapper', () => {
     expect(plausibleTempC(raw)).toBe(read);
   });
 });
+
+describe('snapshot-observation-mapper: pools and hashrate windows (issue 15)', () => {
+  // bfgminer 5.5.0's summary labels "MHS 20s" and "MHS av", no 5 s window; two pools Stratum Active after its own
+  // failover (testdata/traces); values as the cgminer driver maps them.
+  const bfgminer = MinerSnapshot.fromJSON({
+    rigId: 'bfg',
+    software: 'bfgminer',
+    hashrateAvgHs: 596_000,
+    hashrateWindows: [{ label: 'av', hashrateHs: 596_000 }, { label: '20s', windowS: 20, hashrateHs: 277_000 }],
+    pools: [
+      { index: 0, url: 'stratum+tcp://127.0.0.1:3333', user: 'bfgminer-a', status: 'POOL_STATUS_ALIVE', active: true, activeEvidence: 'priority', stratumActive: true, accepted: 12, lastShareDifficulty: 0.00050001, difficultyAccepted: 0.006, getworks: 2 },
+      { index: 1, url: 'stratum+tcp://127.0.0.1:3334', user: 'bfgminer-b', status: 'POOL_STATUS_ALIVE', active: false, activeEvidence: 'priority', stratumActive: true, accepted: 81, getworks: 9 },
+    ],
+    collectedAt: '2027-01-15T08:00:00Z',
+  });
+
+  it('snapshot-observation-mapper: Stratum Active, difficulties, getworks and the evidence for active are kept per pool', () => {
+    const { pools } = observeSnapshot(bfgminer);
+    expect(pools[0]).toMatchObject({ stratumActive: true, lastShareDifficulty: 0.00050001, difficultyAccepted: 0.006, getworks: 2, activeEvidence: 'priority' });
+    expect(pools[1]).toMatchObject({ stratumActive: true, getworks: 9, activeEvidence: 'priority' });
+    expect(pools[1]!.lastShareDifficulty).toBeUndefined();
+  });
+
+  it('snapshot-observation-mapper: windows are kept by their labels, shortest first, "av" last', () => {
+    const o = observeSnapshot(bfgminer);
+    expect(o.hashrateWindows).toEqual([{ label: '20s', windowS: 20, hashrateHs: 277_000 }, { label: 'av', hashrateHs: 596_000 }]);
+    expect(o.hashrateAvgHs).toBe(596_000);
+    expect(o.software).toBe('bfgminer');
+  });
+
+  it('snapshot-observation-mapper: without a 5 s window the current rate is the shortest labelled one (bfgminer 20 s), not the average', () => {
+    expect(observeSnapshot(bfgminer).hashrateHs).toBe(277_000);
+    expect(observeSnapshot(antminer).hashrateHs).toBe(95e12);
+  });
+
+  it('snapshot-observation-mapper: the lcd current pool is kept; a snapshot with windows only is a reading', () => {
+    const cgminer411 = MinerSnapshot.fromJSON({
+      rigId: 'c', currentPoolUrl: 'stratum+tcp://127.0.0.1:3333',
+      hashrateWindows: [{ label: '5s', windowS: 5, hashrateHs: 0 }, { label: 'av', hashrateHs: 0 }],
+      errors: [{ kind: 'miner_error', message: 'No ASCs' }],
+    });
+    const o = observeSnapshot(cgminer411, 1);
+    expect(o).toMatchObject({ currentPoolUrl: 'stratum+tcp://127.0.0.1:3333', reachable: true, hashrateAvgHs: 0 });
+  });
+
+  it('snapshot-observation-mapper: an impossible window or difficulty is left out', () => {
+    const bad = MinerSnapshot.fromJSON({
+      rigId: 'x',
+      hashrateWindows: [{ label: '5s', windowS: 5, hashrateHs: -3 }, { label: '1m', windowS: 60, hashrateHs: 5 }],
+      pools: [{ index: 0, url: 'a', user: 'u', status: 'POOL_STATUS_ALIVE', active: true, lastShareDifficulty: -1, activeEvidence: '' }],
+    });
+    const o = observeSnapshot(bad, 1);
+    expect(o.hashrateWindows).toEqual([{ label: '1m', windowS: 60, hashrateHs: 5 }]);
+    expect(o.hashrateHs).toBe(5);
+    expect(o.pools[0]!.lastShareDifficulty).toBeUndefined();
+    expect(o.pools[0]!.activeEvidence).toBeUndefined();
+  });
+});
