@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiKeyHasher, SecretBytes, findSecretLeaks } from '@rigwarden/security';
 import { ManualClock, createLogger } from '@rigwarden/shared';
@@ -52,6 +52,34 @@ describe('API key use cases', () => {
     expect(second).toMatch(/^[0-9a-f]{16}$/);
     expect(second).not.toBe(first);
     expect(readFileSync(file, 'utf8').trim()).not.toBe(token);
+  });
+
+  it('bootstrap: an existing admin token left 0644 (an older version, a restored backup) is narrowed to 0600 at start, and said so', async () => {
+    const file = join(dir.path, 'admin.token');
+    await keys.bootstrapAdmin(file, logger);
+    chmodSync(file, 0o644);
+    lines.length = 0;
+    expect(await keys.bootstrapAdmin(file, logger)).toBeUndefined(); // an admin key works: no new token
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(lines).toEqual([expect.stringMatching(/WARN .*the admin token file was readable by others: narrowed it to 0600/)]);
+  });
+
+  it('revocation: listeners hear each revoked key id; isActive follows revocation and expiry', async () => {
+    const heard: string[] = [];
+    const stop = keys.onRevoked((id) => heard.push(id));
+    const { info } = await keys.create({ name: 'tab', scopes: ['read'], ttlDays: 1 });
+    expect(await keys.isActive(info.id)).toBe(true);
+    clock.advance(DAY);
+    expect(await keys.isActive(info.id)).toBe(false);
+    clock.advance(-DAY);
+    await keys.revoke(info.id);
+    expect(heard).toEqual([info.id]);
+    expect(await keys.isActive(info.id)).toBe(false);
+    expect(await keys.isActive('0000000000000000')).toBe(false);
+    stop();
+    const other = await keys.create({ name: 'other', scopes: ['read'] });
+    await keys.revoke(other.info.id);
+    expect(heard).toEqual([info.id]);
   });
 
   it('bootstrap: a new pepper over an old database makes a new admin key and says why, even though an admin row exists', async () => {

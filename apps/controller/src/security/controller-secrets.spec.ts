@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, type TempDir } from '@rigwarden/testing';
 import { loadOrCreateControllerSecrets } from './controller-secrets';
@@ -20,6 +20,15 @@ describe('controller secrets file', () => {
     expect(again.secrets.apiKeyPepper.expose().equals(first.secrets.apiKeyPepper.expose())).toBe(true);
     expect(again.secrets.auditKey.expose().equals(first.secrets.auditKey.expose())).toBe(true);
     expect(first.secrets.apiKeyPepper.expose().equals(first.secrets.auditKey.expose())).toBe(false);
+  });
+
+  it('a secrets file left 0644 is narrowed to 0600 when read; a new one\'s directory is 0700', () => {
+    const path = join(dir.path, 'sub', 'controller-secrets.json');
+    loadOrCreateControllerSecrets(path);
+    expect(statSync(join(dir.path, 'sub')).mode & 0o777).toBe(0o700);
+    chmodSync(path, 0o644);
+    expect(loadOrCreateControllerSecrets(path).created).toBe(false);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 
   it.each([
