@@ -1,5 +1,5 @@
 import { AlertRules, type AlertRulesOptions } from './alert-rules';
-import { ALERT_RULES, type AlertEventInput, type AlertRuleName, type RigPresence } from './alert-types';
+import { ALERT_RULES, type AlertEventInput, type AlertRuleName, type PoolPresence, type RigPresence } from './alert-types';
 
 const T0 = Date.parse('2026-12-01T10:00:00Z');
 const S = 1000;
@@ -9,7 +9,8 @@ const OPTIONS: AlertRulesOptions = { enabled: ALL, offlineAfterMs: 120 * S, reno
 type Step =
   | { at: number; event: Partial<AlertEventInput> & { kind: string } }
   | { at: number; presence: RigPresence[] }
-  | { at: number; tick: true };
+  | { at: number; tick: true }
+  | { at: number; pools: PoolPresence[] };
 
 interface Case {
   name: string;
@@ -27,8 +28,30 @@ const ev = (at: number, kind: string, over: Partial<AlertEventInput> = {}): Step
 const up = (at: number, rigId = 'rig-1', lastSeenAgo = 0): Step => ({ at, presence: [{ rigId, online: true, lastSeen: T0 + at - lastSeenAgo }] });
 const offline = (at: number, rigId = 'rig-1', lastSeen?: number): Step => ({ at, presence: [lastSeen === undefined ? { rigId, online: false } : { rigId, online: false, lastSeen: T0 + lastSeen }] });
 const tick = (at: number): Step => ({ at, tick: true });
+/** rig-1's miner reports pool A and B: which is in use, which are Dead. */
+const pools = (at: number, active: 'A' | 'B', dead: string = ''): Step => ({
+  at, pools: (['A', 'B'] as const).map((p) => ({ url: `stratum+tcp://w:secret@pool-${p}.example:3333`, active: p === active, dead: dead.includes(p) })),
+});
 
 const CASES: Case[] = [
+  {
+    name: 'pool-dead: the pool in use killed outright fires at once, once; resolved when it is alive again',
+    steps: [pools(0, 'A'), pools(5 * S, 'A', 'A'), pools(10 * S, 'A', 'A'), pools(15 * S, 'A', 'A'), tick(20 * S), pools(25 * S, 'A')],
+    sent: ['firing pool-dead rig-1 critical x1', 'resolved pool-dead rig-1 critical x0'],
+    active: [],
+  },
+  {
+    name: 'pool-dead: the miner failed over by itself, the killed pool dead for 60 s fires (from the next snapshot or the tick)',
+    steps: [pools(0, 'A'), pools(5 * S, 'B', 'A'), pools(30 * S, 'B', 'A'), tick(66 * S), pools(70 * S, 'B', 'A')],
+    sent: ['firing pool-dead rig-1 critical x1'],
+    active: ['pool-dead:rig-1'],
+  },
+  {
+    name: 'pool-dead: a backup dead for less than 60 s never fires',
+    steps: [pools(0, 'A', 'B'), pools(50 * S, 'A', 'B'), tick(55 * S), pools(58 * S, 'A')],
+    sent: [],
+    active: [],
+  },
   {
     name: 'rig-offline: agent disconnected for 121 s fires once, critical; back online resolves',
     steps: [up(0), offline(10 * S, 'rig-1', 0), offline(60 * S, 'rig-1', 0), offline(121 * S, 'rig-1', 0), offline(125 * S, 'rig-1', 0), up(200 * S)],
@@ -145,11 +168,18 @@ describe('AlertRules', () => {
       const now = T0 + step.at;
       const out = 'event' in step ? rules.observeEvent({ rigId: 'rig-1', severity: 'warning', reason: '', message: '', at: now, ...step.event }, now)
         : 'presence' in step ? rules.observePresence(step.presence, now)
-          : rules.tick(now);
+          : 'pools' in step ? rules.observePools('rig-1', step.pools, now)
+            : rules.tick(now);
       for (const n of out) sent.push(`${n.type} ${n.rule} ${n.rigId} ${n.severity} x${n.occurrences}`);
     }
     expect(sent).toEqual(c.sent);
     expect(rules.active().map((a) => a.key)).toEqual(c.active);
+  });
+
+  it('pool-dead: the summary names the dead pool without its credentials', () => {
+    const rules = new AlertRules(OPTIONS);
+    const [n] = rules.observePools('rig-1', [{ url: 'stratum+tcp://w:secret@pool-a.example:3333', active: true, dead: true }], T0);
+    expect(n).toMatchObject({ rule: 'pool-dead', reason: 'active-pool-dead', summary: 'rig-1: pool dead: stratum+tcp://pool-a.example:3333 (in use) for 0 s' });
   });
 
   it('active(): most severe first, then oldest; with the outage start, not the detection time', () => {

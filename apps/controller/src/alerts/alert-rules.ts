@@ -1,6 +1,6 @@
 import {
   ALERT_SEVERITIES, severityRank,
-  type ActiveAlert, type AlertEventInput, type AlertNotification, type AlertRuleName, type AlertSeverity, type RigPresence,
+  type ActiveAlert, type AlertEventInput, type AlertNotification, type AlertRuleName, type AlertSeverity, type PoolPresence, type RigPresence,
 } from './alert-types';
 
 export interface AlertRulesOptions {
@@ -10,7 +10,11 @@ export interface AlertRulesOptions {
   readonly offlineAfterMs: number;
   /** A firing alert is repeated this often; repeats of an event alert within it are folded into one. */
   readonly renotifyMs: number;
+  /** A pool the miner reports Dead for longer than this fires pool-dead (the active pool: at once). Default 60 s. */
+  readonly poolDeadAfterMs?: number;
 }
+
+export const DEFAULT_POOL_DEAD_AFTER_MS = 60_000;
 
 /** Event alerts (failover, security) have no resolving event: they stay listed for one renotify interval. */
 const EVENT_RULES: ReadonlySet<AlertRuleName> = new Set(['pool-failover', 'security']);
@@ -76,6 +80,8 @@ export class AlertRules {
   private readonly alerts = new Map<string, MutableAlert>();
   /** Rigs seen down, not yet for long enough: rig id → epoch ms the outage started. */
   private readonly down = new Map<string, number>();
+  /** Per rig, each pool its miners report Dead: url → epoch ms it was first seen dead, and whether it is the active one. */
+  private readonly deadPools = new Map<string, Map<string, { since: number; active: boolean }>>();
 
   constructor(private readonly options: AlertRulesOptions) {}
 
@@ -114,9 +120,44 @@ export class AlertRules {
     return out;
   }
 
+  /**
+   * The pools a rig's miner reports now (each snapshot). A pool killed outright shows Dead: the pool in use at once,
+   * any other (a backup, or the preferred one the miner left) once it has been dead for poolDeadAfterMs. One alert
+   * per rig naming the dead pools; resolved when none is dead any more.
+   */
+  observePools(rigId: string, pools: readonly PoolPresence[], now: number): AlertNotification[] {
+    const out: AlertNotification[] = [];
+    if (!this.options.enabled['pool-dead']) return out;
+    let tracked = this.deadPools.get(rigId);
+    if (!tracked && !pools.some((p) => p.dead)) return out; // the common case: nothing dead, nothing tracked
+    tracked ??= new Map();
+    const next = new Map<string, { since: number; active: boolean }>();
+    for (const p of pools) if (p.dead) next.set(p.url, { since: tracked.get(p.url)?.since ?? now, active: p.active });
+    if (next.size === 0) {
+      this.deadPools.delete(rigId);
+      this.resolve('pool-dead', rigId, `${rigId}: every pool alive again`, now, out);
+      return out;
+    }
+    this.deadPools.set(rigId, next);
+    this.checkDeadPools(rigId, next, now, out);
+    return out;
+  }
+
+  private checkDeadPools(rigId: string, dead: Map<string, { since: number; active: boolean }>, now: number, out: AlertNotification[]): void {
+    const after = this.options.poolDeadAfterMs ?? DEFAULT_POOL_DEAD_AFTER_MS;
+    const firing = [...dead].filter(([, d]) => d.active || now - d.since >= after);
+    if (firing.length === 0) return;
+    const since = Math.min(...firing.map(([, d]) => d.since));
+    const active = firing.some(([, d]) => d.active);
+    const list = firing.map(([url, d]) => `${redactUrl(url)}${d.active ? ' (in use)' : ''} for ${Math.round((now - d.since) / 1000)} s`).join(', ');
+    this.fire('pool-dead', rigId, 'critical', active ? 'active-pool-dead' : 'pool-dead', `${rigId}: pool dead: ${list}`, since, now, out, true);
+  }
+
   /** Reminders for alerts still firing, and event alerts that have been quiet for a renotify interval. */
   tick(now: number): AlertNotification[] {
     const out: AlertNotification[] = [];
+    // A backup pool dead for long enough fires without waiting for the next snapshot.
+    for (const [rigId, dead] of this.deadPools) if (!this.alerts.has(`pool-dead:${rigId}`)) this.checkDeadPools(rigId, dead, now, out);
     for (const a of [...this.alerts.values()]) {
       if (now - a.lastNotifiedAt < this.options.renotifyMs) continue;
       if (EVENT_RULES.has(a.rule)) {
@@ -177,6 +218,11 @@ export class AlertRules {
     a.unsent = 0;
     a.lastNotifiedAt = now;
   }
+}
+
+/** A pool URL without credentials (stratum+tcp://user:pass@host). */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^/@]*@/, '//');
 }
 
 function toNotification(a: MutableAlert, type: AlertNotification['type'], at: number, occurrences: number): AlertNotification {

@@ -1,5 +1,5 @@
 /** Rule ids: the same words in the config file, notifications, metrics labels and the dashboard. */
-export const ALERT_RULES = ['rig-offline', 'quarantined', 'overheating', 'pool-down', 'pool-failover', 'security'] as const;
+export const ALERT_RULES = ['rig-offline', 'quarantined', 'overheating', 'pool-down', 'pool-failover', 'pool-dead', 'security'] as const;
 export type AlertRuleName = (typeof ALERT_RULES)[number];
 
 export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
@@ -27,6 +27,15 @@ export interface RigPresence {
   readonly online: boolean;
   /** Epoch ms of the newest stored snapshot; absent before the first one. */
   readonly lastSeen?: number;
+}
+
+/** One pool as a miner reports it, for the pool-dead rule. */
+export interface PoolPresence {
+  readonly url: string;
+  /** The miner says Dead (cgminer "Status": "Dead"): the pool cannot be reached at all. */
+  readonly dead: boolean;
+  /** The pool the miner hashes on. */
+  readonly active: boolean;
 }
 
 /** A firing alert, one per (rule, rig). */

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MinerSnapshot, RigEvent, RigState } from '@rigwarden/protocol';
+import { MinerSnapshot, PoolStatus, RigEvent, RigState } from '@rigwarden/protocol';
 import { ManualClock, createLogger, type Logger } from '@rigwarden/shared';
 import { makeTempDir, waitFor, type TempDir } from '@rigwarden/testing';
 import { EventRepository } from '../persistence/event-repository';
@@ -70,6 +70,27 @@ describe('AlertService (real SQLite, EventRepository hook, loopback webhook)', (
     ]);
     expect(service.active().map((a) => [a.key, a.occurrences])).toEqual([['quarantined:rig-2', 1], ['security:rig-1', 2]]);
     expect(service.deliveryCounts()).toContainEqual({ channel: 'hook', outcome: 'delivered', count: 2 });
+  });
+
+  it('a pool killed outright (the miner reports it Dead while on it) reaches the webhook once, and its recovery once', async () => {
+    let snapshotHook: (s: MinerSnapshot) => void = () => undefined;
+    await service.onModuleDestroy();
+    service = new AlertService({}, events, { onRigUpdated: () => undefined, onSnapshotAccepted: (l) => { snapshotHook = l; } }, db);
+    service.clock = clock;
+    start();
+    const snapshot = (dead: boolean): MinerSnapshot => MinerSnapshot.fromPartial({
+      rigId: 'rig-1', minerId: 'm', seq: 1, collectedAt: new Date(clock.now()),
+      pools: [{ index: 0, url: 'stratum+tcp://pool-a.example:3333', status: dead ? PoolStatus.POOL_STATUS_DEAD : PoolStatus.POOL_STATUS_ALIVE, active: true }],
+    });
+    snapshotHook(snapshot(false));
+    for (let i = 0; i < 5; i++) { clock.advance(5000); snapshotHook(snapshot(true)); }
+    clock.advance(5000);
+    snapshotHook(snapshot(false));
+    await service.idle();
+    expect(bodies().map((b) => [b.status, b.rule, b.rig, b.reason])).toEqual([
+      ['firing', 'pool-dead', 'rig-1', 'active-pool-dead'],
+      ['resolved', 'pool-dead', 'rig-1', 'active-pool-dead'],
+    ]);
   });
 
   it('a rig whose agent dropped fires after afterS, and resolves soon after its telemetry is back', async () => {

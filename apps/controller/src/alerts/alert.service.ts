@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { RigEvent } from '@rigwarden/protocol';
+import { PoolStatus, type MinerSnapshot, type RigEvent } from '@rigwarden/protocol';
 import { createLogger, systemClock, type Clock, type Logger } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
@@ -12,7 +12,11 @@ import type { ActiveAlert, AlertMetricsSource, AlertNotification, DeliveryCount 
 import { RigPresenceReader } from './rig-presence.reader';
 
 export interface EventSource { onRecorded(listener: (event: RigEvent, source: string) => void): void }
-export interface RigUpdateSource { onRigUpdated(listener: (rigId: string) => void): void }
+export interface RigUpdateSource {
+  onRigUpdated(listener: (rigId: string) => void): void;
+  /** Each snapshot as ingest accepts it (the pool-dead rule reads its pools). */
+  onSnapshotAccepted?(listener: (snapshot: MinerSnapshot) => void): void;
+}
 
 /** How soon a rig that is down is rechecked after new status arrives for it. */
 const RECHECK_DELAY_MS = 200;
@@ -66,6 +70,7 @@ export class AlertService implements OnModuleInit, OnModuleDestroy, AlertMetrics
     });
     this.events.onRecorded((event) => this.onEvent(event));
     this.ingest.onRigUpdated((rigId) => this.onRigUpdated(rigId));
+    this.ingest.onSnapshotAccepted?.((snapshot) => this.onSnapshot(snapshot));
     this.checkTimer = setInterval(() => void this.check(), config.checkIntervalMs);
     this.checkTimer.unref();
   }
@@ -127,6 +132,14 @@ export class AlertService implements OnModuleInit, OnModuleDestroy, AlertMetrics
         .catch((err) => this.logger.warn('alert recheck failed', { error: err as Error }));
     }, RECHECK_DELAY_MS);
     this.recheckTimer.unref();
+  }
+
+  /** Once per snapshot on the ingest path: a loop over a few pools, no I/O. */
+  onSnapshot(snapshot: MinerSnapshot): void {
+    if (this.stopped) return;
+    const pools = snapshot.pools.map((p) => ({ url: p.url, dead: p.status === PoolStatus.POOL_STATUS_DEAD, active: p.active }));
+    const notifications = this.rules.observePools(snapshot.rigId, pools, this.clock.now());
+    if (notifications.length > 0) this.emit(notifications);
   }
 
   private onEvent(event: RigEvent): void {

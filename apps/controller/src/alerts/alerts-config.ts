@@ -28,6 +28,8 @@ export interface AlertChannel {
 export interface AlertsConfig {
   readonly enabled: Readonly<Record<AlertRuleName, boolean>>;
   readonly offlineAfterMs: number;
+  /** alerts.rules.pool-dead.afterS: a pool not in use that the miner reports Dead this long fires (default 60 s). */
+  readonly poolDeadAfterMs: number;
   readonly renotifyMs: number;
   readonly checkIntervalMs: number;
   readonly rateLimit: RateLimit;
@@ -48,6 +50,7 @@ const ALL_ON = Object.fromEntries(ALERT_RULES.map((r) => [r, true])) as Record<A
 export const DEFAULT_ALERTS_CONFIG: AlertsConfig = {
   enabled: ALL_ON,
   offlineAfterMs: 120_000,
+  poolDeadAfterMs: 60_000,
   renotifyMs: 4 * 3600_000,
   checkIntervalMs: 5_000,
   rateLimit: { burst: 30, perMinute: 30 },
@@ -106,15 +109,17 @@ export function parseAlertsConfig(raw: unknown, source: string, env: NodeJS.Proc
 
   const enabled: Record<AlertRuleName, boolean> = { ...ALL_ON };
   let offlineAfterMs = d.offlineAfterMs;
+  let poolDeadAfterMs = d.poolDeadAfterMs;
   const rules = obj(a['rules'] ?? {}, 'alerts.rules');
   keys(rules, 'alerts.rules', [...ALERT_RULES]);
   for (const rule of ALERT_RULES) {
     const at = `alerts.rules.${rule}`;
     const r = obj(rules[rule] ?? {}, at);
-    keys(r, at, rule === 'rig-offline' ? ['enabled', 'afterS'] : ['enabled']);
+    keys(r, at, rule === 'rig-offline' || rule === 'pool-dead' ? ['enabled', 'afterS'] : ['enabled']);
     if (r['enabled'] !== undefined && typeof r['enabled'] !== 'boolean') fail(`${at}.enabled`, 'must be true or false');
     enabled[rule] = r['enabled'] !== false;
     if (rule === 'rig-offline') offlineAfterMs = num(r, 'afterS', at, d.offlineAfterMs / 1000, 1, 86_400 * 7) * 1000;
+    if (rule === 'pool-dead') poolDeadAfterMs = num(r, 'afterS', at, d.poolDeadAfterMs / 1000, 0, 86_400 * 7) * 1000;
   }
 
   const delivery = obj(a['delivery'] ?? {}, 'alerts.delivery');
@@ -169,6 +174,7 @@ export function parseAlertsConfig(raw: unknown, source: string, env: NodeJS.Proc
   return {
     enabled,
     offlineAfterMs,
+    poolDeadAfterMs,
     renotifyMs: num(a, 'renotifyAfterS', 'alerts', d.renotifyMs / 1000, 1, 86_400 * 30) * 1000,
     checkIntervalMs: num(a, 'checkIntervalS', 'alerts', d.checkIntervalMs / 1000, 0.05, 3600) * 1000,
     rateLimit: rate(a['rateLimit'], 'alerts.rateLimit', d.rateLimit),
