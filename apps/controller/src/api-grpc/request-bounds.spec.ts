@@ -9,6 +9,7 @@ describe('request-bounds', () => {
     ['a reason within the text bound', { reason: 'w'.repeat(MAX_TEXT_CHARS) }, undefined],
     ['a reason past it', { reason: 'w'.repeat(MAX_TEXT_CHARS + 1) }, `reason: ${MAX_TEXT_CHARS + 1} characters; at most ${MAX_TEXT_CHARS}`],
     ['a fleet YAML of 1 MB', { yaml: 'y'.repeat(1_000_000) }, undefined],
+    ['a dry run\'s fleet YAML of 100 kB (a document, not text)', { rigId: 'r1', fleetYaml: 'y'.repeat(100_000) }, undefined],
     ['a fleet YAML past the document bound', { yaml: 'y'.repeat(MAX_DOCUMENT_CHARS + 1) }, `yaml: ${MAX_DOCUMENT_CHARS + 1} characters; at most ${MAX_DOCUMENT_CHARS}`],
     ['a pool password past the text bound', { pools: [{ url: 'stratum+tcp://a:1', password: 'p'.repeat(5000) }] }, 'pools[0].password: 5000 characters; at most 4096'],
     ['too many rig ids', { selector: { rigIds: Array<string>(MAX_LIST_ITEMS + 1).fill('a') } }, `selector.rig_ids: ${MAX_LIST_ITEMS + 1} items; at most ${MAX_LIST_ITEMS}`],

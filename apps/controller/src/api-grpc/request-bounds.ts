@@ -11,7 +11,7 @@ export const MAX_SEND_MESSAGE_BYTES = 64 * 1024 * 1024;
 export const MAX_IDENTIFIER_CHARS = 256;
 /** Any other text field (reasons, pool URLs, passwords, selectors' label values). */
 export const MAX_TEXT_CHARS = 4096;
-/** Whole documents: the fleet spec YAML. */
+/** Whole documents: the fleet spec YAML (ApplyFleetSpec.yaml, DryRunPolicies.fleet_yaml). */
 export const MAX_DOCUMENT_CHARS = MAX_RECEIVE_MESSAGE_BYTES;
 /** Any repeated field (rig ids of a selector, pools of a SetPools). */
 export const MAX_LIST_ITEMS = 10_000;
@@ -36,7 +36,7 @@ export function requestBoundsViolation(message: unknown): string | undefined {
 }
 
 function maxChars(key: string): number {
-  return DOCUMENT_FIELDS.has(key) ? MAX_DOCUMENT_CHARS : IDENTIFIER_FIELDS.has(key) || IDENTIFIER_LISTS.has(key) ? MAX_IDENTIFIER_CHARS : MAX_TEXT_CHARS;
+  return DOCUMENT_FIELDS.has(key) || /Yaml$/.test(key) ? MAX_DOCUMENT_CHARS : IDENTIFIER_FIELDS.has(key) || IDENTIFIER_LISTS.has(key) ? MAX_IDENTIFIER_CHARS : MAX_TEXT_CHARS;
 }
 
 function walk(value: unknown, at: string, depth: number, key = ''): string | undefined {
