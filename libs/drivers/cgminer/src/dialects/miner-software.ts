@@ -21,9 +21,12 @@ const FORK_KEYS: readonly (readonly [string, string])[] = [
   ['BFGMiner', 'bfgminer'], ['ccminer', 'ccminer'],
 ];
 
-/** "bfgminer 5.5.0-34-g866fd36f" -> bfgminer / 5.5.0-34-g866fd36f; Bitmain's "Miner":"30.0.1.3" (a build number) is no name. */
+/**
+ * "bfgminer 5.5.0-34-g866fd36f" -> bfgminer / 5.5.0-34-g866fd36f. Only a program name ending in "miner" counts:
+ * Bitmain's "Miner":"30.0.1.3" is a build number and LuxOS's "Miner":"some id" an id, not programs.
+ */
 function nameAndVersion(text: string | undefined): MinerSoftware | undefined {
-  const m = /^\s*([A-Za-z][A-Za-z+_-]*)\s+v?(\S.*?)\s*$/.exec(text ?? '');
+  const m = /^\s*([A-Za-z][A-Za-z_-]*miner\+?)\s+v?(\S.*?)\s*$/i.exec(text ?? '');
   if (!m) return undefined;
   return { software: m[1]!.toLowerCase(), version: m[2]! };
 }
@@ -39,7 +42,7 @@ export function minerSoftware(version: Record<string, unknown>, description = ''
     const v = str(version[key]);
     if (v) return { software, version: v };
   }
-  const described = nameAndVersion(description) ?? (/^\s*[A-Za-z][\w+-]*\s*$/.test(description) ? { software: description.trim().toLowerCase(), version: '' } : undefined);
+  const described = nameAndVersion(description) ?? (/^\s*[A-Za-z][\w-]*miner\+?\s*$/i.test(description) ? { software: description.trim().toLowerCase(), version: '' } : undefined);
   if (described && described.software !== 'cgminer') return described;
   const cg = str(version['CGMiner']) ?? str(version['Cgminer']);
   if (cg) return { software: 'cgminer', version: cg };
