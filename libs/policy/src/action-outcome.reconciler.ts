@@ -1,4 +1,4 @@
-import { formatDuration, minerStartAt } from './policy-context';
+import { firstAtOrAfter, formatDuration, minerStartAt } from './policy-context';
 import type { ActionOutcome, ActionRecord, DurationMs, EpochMs, RigObservation } from './policy-types';
 
 /** The watchdog's remedies: each one restarts the miner process when it works. */
@@ -112,7 +112,8 @@ function observeEffect(action: ActionRecord, observations: readonly RigObservati
   const windowEnd = Math.min(action.at + (options.windowMs ?? 15 * 60_000), options.until ?? Number.POSITIVE_INFINITY);
   const maxGap = options.maxGapMs ?? 90_000;
   const settle = options.settleMs ?? 30_000;
-  const after = observations.filter((o) => o.at > action.at - skew && o.at < windowEnd);
+  // Readings are oldest first: the window by binary search, not a scan of the whole history per action.
+  const after = observations.slice(firstAfter(observations, action.at - skew), firstAtOrAfter(observations, windowEnd));
 
   // 1. The miner process started after the command: its uptime counts from then.
   for (const o of after) {
@@ -154,7 +155,18 @@ function observeEffect(action: ActionRecord, observations: readonly RigObservati
   return { effect: 'unknown', evidence: after.length === 0 ? 'no reading since the command' : 'no reading since the command shows whether it ran' };
 }
 
+function firstAfter(observations: readonly RigObservation[], at: EpochMs): number {
+  let lo = 0;
+  let hi = observations.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (observations[mid]!.at <= at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 function lastBefore(observations: readonly RigObservation[], at: EpochMs): RigObservation | undefined {
-  for (let i = observations.length - 1; i >= 0; i--) if (observations[i]!.at <= at) return observations[i];
-  return undefined;
+  const i = firstAfter(observations, at) - 1;
+  return i >= 0 ? observations[i] : undefined;
 }
