@@ -73,6 +73,8 @@ function silenceVerdict(
   const since = Math.max(lastProgress ?? judgedSince, judgedSince);
   const gap = latest.at - since;
   const evidence = [...base, `no share on pool ${pool.index} for ${formatDuration(gap)}${lastProgress === undefined || lastProgress < judgedSince ? ' (counted from when it should have been hashing there)' : ''}`];
+  // Never silent under silentAfterMs, whatever the rate: no need to measure one (the common, healthy case).
+  if (gap < p.silentAfterMs) return { value: 'healthy', confidence: 'confident', evidence };
   const during = meanHashrate(observations, since, latest.at);
   if (!during || during.hs <= 0) {
     const why = during ? `the miner hashed at 0 H/s over the silence (${during.source})` : 'no hashrate reported over the silence';

@@ -53,7 +53,7 @@ export function poolInUseVerdict(
   if (stratum) votes.push({ key: poolKey(stratum), strong: false, line: `pool ${stratum.index} is the only one with Stratum Active` });
   else if (stratumUp.length > 1) evidence.push(`Stratum Active on pools ${stratumUp.join(', ')}: no verdict from it`);
 
-  const getworks = latestMovement(observations, since, getworksMoved);
+  const getworks = latest.pools.some((p) => p.getworks !== undefined) ? latestMovement(observations, since, getworksMoved) : undefined;
   if (getworks && getworks.keys.length === 1) {
     const p = poolByKey(latest, getworks.keys[0]!);
     if (p) votes.push({ key: getworks.keys[0]!, strong: false, line: `getworks last moved on pool ${p.index} alone, ${secondsAgo(now, getworks.at)} ago` });

@@ -66,6 +66,18 @@ export function onlyStratumActivePool(o: RigObservation): PoolObservation | unde
  * Undefined when the reading does not tell (bfgminer with two Stratum Active pools and no share in the step).
  */
 export function stepPoolKey(prev: RigObservation | undefined, cur: RigObservation): string | undefined {
+  // Observations are immutable and the history is re-read on every evaluation: a pure memo per reading (and the
+  // reading before it), like pool-identity's.
+  const cached = stepKeys.get(cur);
+  if (cached && cached.prev === prev) return cached.key;
+  const key = computeStepPoolKey(prev, cur);
+  stepKeys.set(cur, { prev, key });
+  return key;
+}
+
+const stepKeys = new WeakMap<RigObservation, { prev: RigObservation | undefined; key: string | undefined }>();
+
+function computeStepPoolKey(prev: RigObservation | undefined, cur: RigObservation): string | undefined {
   const lcd = lcdPool(cur);
   if (lcd) return poolKey(lcd);
   if (prev) {
