@@ -1,15 +1,14 @@
 import { status } from '@grpc/grpc-js';
 import { RigUpdate, WatchRigsRequest } from '@rigwarden/protocol';
-import { formatHashrate } from './format';
+import { livenessText, rigHashrate } from './format';
 import { EXIT_FAILED, EXIT_OK, SELECTOR_FLAGS, SELECTOR_USAGE, explainGrpcError, isServiceError, positiveInt, selectorFrom, type FleetCommand } from './fleet-command';
 
 function line(update: RigUpdate): string {
   const rig = update.rig!;
-  const hashrate = rig.miners.map((m) => m.hashrate5sHs ?? 0).reduce((a, b) => a + b, 0);
   const temps = rig.miners.flatMap((m) => m.boards.flatMap((b) => [b.boardTempC, b.chipTempC])).filter((t): t is number => t !== undefined);
   return [
-    new Date().toISOString(), update.initial ? 'now' : 'changed', rig.rigId, rig.online ? 'online' : 'offline',
-    formatHashrate(hashrate), temps.length > 0 ? `${Math.max(...temps).toFixed(1)} C` : '- C', `seq ${rig.lastSeq}`, rig.group || '-',
+    new Date().toISOString(), update.initial ? 'now' : 'changed', rig.rigId, livenessText(rig),
+    rigHashrate(rig.miners), temps.length > 0 ? `${Math.max(...temps).toFixed(1)} C` : '- C', `seq ${rig.lastSeq}`, rig.group || '-',
     rig.quarantined ? 'QUARANTINED' : '',
   ].join('  ').trimEnd();
 }
