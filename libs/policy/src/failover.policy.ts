@@ -1,5 +1,5 @@
 import { hashingVerdict, hasEverHashed } from './evidence/hashing.verdict';
-import { poolHealthVerdict, type PoolHealth } from './evidence/pool-health.verdict';
+import { lastProgressAt, poolHealthVerdict, type PoolHealth } from './evidence/pool-health.verdict';
 import { poolInUseVerdict } from './evidence/pool-in-use.verdict';
 import { stepPoolKey } from './evidence/pool-progress';
 import {
@@ -207,15 +207,7 @@ class FailoverEvaluation {
 
   /** Since when the silence of the pool is counted (its last progress, or when it should have been hashing). */
   private silentFrom(key: string): EpochMs {
-    const since = this.silenceSince(key);
-    for (let i = this.observations.length - 1; i >= 1 && this.observations[i]!.at > since; i--) {
-      const prev = poolByKey(this.observations[i - 1]!, key);
-      const cur = poolByKey(this.observations[i]!, key);
-      if (prev && cur && ((cur.accepted ?? 0) > (prev.accepted ?? 0) || (cur.lastShareAt !== undefined && cur.lastShareAt !== prev.lastShareAt))) {
-        return this.observations[i]!.at;
-      }
-    }
-    return since;
+    return Math.max(lastProgressAt(this.observations, key) ?? Number.NEGATIVE_INFINITY, this.silenceSince(key));
   }
 
   /**
