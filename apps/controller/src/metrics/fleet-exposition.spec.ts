@@ -35,4 +35,16 @@ describe('writeFleetExposition', () => {
     expect(samplesOf(parsed, 'rigwarden_rig_last_seen_timestamp_seconds')).toEqual([]);
     expect(valueOf(parsed, 'rigwarden_rigs', { state: 'offline' })).toBe(1);
   });
+
+  it('exposes the controller\'s liveness per rig and by state', () => {
+    const rigs = [
+      { rigId: 'a', online: true, lastSeq: 1, miners: [], liveness: 'online' },
+      { rigId: 'b', online: false, lastSeq: 1, miners: [], liveness: 'stale' },
+      { rigId: 'c', online: false, lastSeq: 1, miners: [], liveness: 'offline' },
+      { rigId: 'd', online: false, lastSeq: 1, miners: [], liveness: 'offline' },
+    ];
+    const parsed = parsePrometheusText(writeFleetExposition({ rigs, readSeconds: 0 }));
+    expect(samplesOf(parsed, 'rigwarden_rigs_liveness').map((x) => [x.labels['state'], x.value])).toEqual([['online', 1], ['stale', 1], ['offline', 2], ['miner-unreachable', 0]]);
+    expect(samplesOf(parsed, 'rigwarden_rig_liveness').map((x) => `${x.labels['rig']}=${x.labels['state']}`)).toEqual(['a=online', 'b=stale', 'c=offline', 'd=offline']);
+  });
 });

@@ -93,8 +93,16 @@ export const FLEET_FAMILIES: readonly FleetFamily[] = [
     for (const { m } of p.miners) sum += m.hashrate5sHs ?? m.hashrateAvgHs ?? 0;
     emit('', sum);
   }),
-  gauge('rigwarden_rig_online', '1 while the rig\'s agent is connected (retained birth/last-will state), else 0.', (p, emit) => {
+  gauge('rigwarden_rig_online', '1 while the controller judges the rig reporting (liveness online or miner-unreachable), else 0.', (p, emit) => {
     for (const { labels, rig } of p.rigs) emit(labels, rig.online ? 1 : 0);
+  }),
+  gauge('rigwarden_rigs_liveness', 'Rigs by the controller\'s liveness verdict (online, stale, offline, miner-unreachable).', (p, emit) => {
+    const counts: Record<string, number> = { online: 0, stale: 0, offline: 0, 'miner-unreachable': 0 };
+    for (const { rig } of p.rigs) if (rig.liveness && rig.liveness in counts) counts[rig.liveness]!++;
+    for (const [state, n] of Object.entries(counts)) emit(`state="${state}"`, n);
+  }),
+  gauge('rigwarden_rig_liveness', '1 for the rig\'s liveness state as the controller judged it (telemetry age, agent last will): one series per rig.', (p, emit) => {
+    for (const { labels, rig } of p.rigs) if (rig.liveness) emit(`${labels},state="${escapeLabel(rig.liveness)}"`, 1);
   }),
   gauge('rigwarden_rig_last_seen_timestamp_seconds', 'When the rig\'s newest stored snapshot was collected (Unix seconds).', (p, emit) => {
     for (const { labels, rig } of p.rigs) emit(labels, rig.lastSeen ? rig.lastSeen.getTime() / 1000 : undefined);

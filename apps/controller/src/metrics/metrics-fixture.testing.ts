@@ -6,6 +6,7 @@ import { DEFAULT_ALERTS_CONFIG } from '../alerts/alerts-config';
 import { emptyIngestCounters } from '../ingest/ingest-counters';
 import { EventRepository } from '../persistence/event-repository';
 import { migrate } from '../persistence/migrations';
+import { LivenessRepository } from '../persistence/liveness.repository';
 import { RigRepository } from '../persistence/rig-repository';
 import { SqliteDatabase } from '../persistence/sqlite-database';
 import { MetricsService } from './metrics.service';
@@ -59,6 +60,13 @@ export async function populatedMetrics(dir: string, rigs: number): Promise<Metri
   for (let i = 0; i < rigs; i += 50) {
     await rigRepo.writeState(RigState.fromPartial({ rigId: `rig-${String(i).padStart(5, '0')}`, online: false, at: new Date(T0 + 60_000) }));
   }
+  // The liveness sweep's verdicts, as LivenessService writes them.
+  await new LivenessRepository(db).write(Array.from({ length: rigs }, (_, i) => ({
+    rigId: `rig-${String(i).padStart(5, '0')}`,
+    verdict: i % 50 === 0
+      ? { state: 'offline', reason: 'rig-state-offline', message: 'the rig\'s retained state says offline', since: T0 + 60_000, online: false }
+      : { state: 'online', reason: 'telemetry-fresh', message: 'telemetry expected every 5 s', since: T0, online: true },
+  })));
   for (let a = 0; a * 100 < rigs; a++) {
     await events.recordAgentStatus(AgentStatus.fromPartial({
       agentId: `agent-${a}`, online: true, at: new Date(T0),
