@@ -114,6 +114,9 @@ export class CgminerPoolsTestServer {
       case 'switchpool': return this.withPool(parameter, (i) => {
         this.moveToTop(i);
         if (this.pools[i]!.status === 'Disabled') this.pools[i]!.status = 'Alive';
+        // cgminer 2.11.4 drops the stratum connection of the pool it is told to leave (recorded step 41); 4.11.1 and
+        // bfgminer keep it, and no program drops it on a switch it makes itself after poolpriority.
+        if (this.program === 'cgminer-2.11.4' && this.current !== i) this.pools[this.current]!.stratumActive = false;
         this.current = i;
         this.pools[i]!.stratumActive = true;
         return this.status('S', 27, `Switching to pool ${i}:'${this.pools[i]!.url}'`);

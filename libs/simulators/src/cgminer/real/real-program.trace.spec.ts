@@ -93,6 +93,39 @@ describe.each(RUNS)('real-program traces: %s', (run) => {
   });
 });
 
+interface ReportEntry { miner: string; event: 'kill-pool-a' | 'revive-pool-a'; [k: string]: unknown }
+
+/** report.json's numbers, computed the way the trace's tool did, from the simulated polls. */
+function reportOf(polls: Simulated[], event: ReportEntry['event'], atS: number): Record<string, number | null> {
+  const A = 'stratum+tcp://127.0.0.1:3333';
+  const after = polls.filter((p) => p.after_s >= atS);
+  const first = (probe: (p: Simulated) => boolean): number | null => {
+    const hit = after.find(probe);
+    return hit ? Math.round((hit.after_s - atS) * 1000) / 1000 : null;
+  };
+  if (event === 'kill-pool-a') {
+    return { seconds_until_status_not_alive: first((p) => p.pools[0]![1] !== 'Alive'), seconds_until_current_moved_off: first((p) => p.current !== null && p.current !== A) };
+  }
+  return { seconds_until_status_alive: first((p) => p.pools[0]![1] === 'Alive'), seconds_until_current_back: first((p) => p.current === A) };
+}
+
+describe.each(RUNS)('real-program traces: report of %s', (run) => {
+  const trace = load(run);
+  const reviveS = trace.events.find((e) => e.ev === 'revive-pool-a')!.after_s;
+  const report = JSON.parse(readFileSync(join(TRACES, run, 'failover-kill.report.json'), 'utf8')) as ReportEntry[];
+  const endS = (trace.polls / new Set(report.map((r) => r.miner)).size) * 0.25 - 5;
+
+  it.each(report.map((r) => [r.miner, r.event, r] as const))('real-program traces: %s %s: the report\'s seconds within 2.5 s, the same ones missing', (miner, event, entry) => {
+    const polls = replayTrace(PROGRAM[miner]!, reviveS, endS);
+    const got = reportOf(polls, event, event === 'kill-pool-a' ? 0 : reviveS);
+    for (const [key, value] of Object.entries(got)) {
+      const want = entry[key] as number | null;
+      if (want === null) expect({ key, value }).toEqual({ key, value: null });
+      else expect(Math.abs((value ?? Number.POSITIVE_INFINITY) - want)).toBeLessThanOrEqual(TOLERANCE_S);
+    }
+  });
+});
+
 describe('real-program traces: hash rate and shares', () => {
   const trace = load(RUNS[1]!);
   const reviveS = trace.events.find((e) => e.ev === 'revive-pool-a')!.after_s;
