@@ -9,8 +9,11 @@ export type PoolHealth = 'healthy' | 'dead' | 'disabled' | 'rejecting' | 'silent
 /** 2^32: the hashes a share of difficulty 1 takes on average (sha256d). */
 const HASHES_PER_DIFF1 = 4_294_967_296;
 
-/** Without any expected share interval (no difficulty, too little share history): the plain silence rule. */
-export const SILENT_WITHOUT_INTERVAL_MS: DurationMs = 30_000;
+/**
+ * Without any expected share interval (no share difficulty yet, too little share history) silence needs this many
+ * times silentAfterMs: 30 s at the default 12 s, the plain rule the product had; scaled with an operator's choice.
+ */
+export const WITHOUT_INTERVAL_FACTOR = 2.5;
 
 export type PoolHealthParams = Pick<
   FailoverParams,
@@ -89,7 +92,7 @@ function silenceVerdict(
     const chance = Math.exp(-gap / expected.ms);
     evidence.push(`chance of no share over the gap ${chance < 1e-6 ? '< 1e-6' : chance.toPrecision(2)} (silent below ${p.silentProbability}, and after at least ${formatDuration(p.silentAfterMs)})`);
   } else {
-    threshold = Math.max(p.silentAfterMs, SILENT_WITHOUT_INTERVAL_MS);
+    threshold = p.silentAfterMs * WITHOUT_INTERVAL_FACTOR;
     evidence.push(`no expected share interval (no share difficulty, under ${formatDuration(p.shareRateWindowMs / 2)} of share history): silent after ${formatDuration(threshold)}`);
   }
   if (gap < threshold) return { value: 'healthy', confidence: during.current ? 'confident' : 'uncertain', evidence };

@@ -11,9 +11,10 @@ interface Vote {
 /**
  * Which pool is the miner using? Strong evidence: the lcd "Current Pool", the pool whose shares moved last
  * (within inUseEvidenceMs), the firmware's own active flag. Weak evidence: the only Stratum Active pool, the
- * only pool whose getworks moved last. Confident when at least one strong vote and every vote agree; uncertain
- * when votes conflict, or only weak ones exist (Stratum Active alone is not enough: bfgminer keeps it on two
- * pools for minutes after its own failover), or none. The value is the best guess, acted on only when confident.
+ * only pool whose getworks moved last. Confident when every vote agrees and at least one is strong, or the one
+ * alive pool with Stratum Active is all there is (no share yet, nothing pointing elsewhere); uncertain when votes
+ * conflict or none exist (Stratum Active on two pools, as bfgminer keeps it for minutes after its own failover,
+ * is no vote). The value is the best guess, acted on only when confident.
  */
 export function poolInUseVerdict(
   observations: readonly RigObservation[],
@@ -66,7 +67,13 @@ export function poolInUseVerdict(
   const value = guessKey !== undefined ? poolByKey(latest, guessKey) : undefined;
   if (votes.length === 0) return { value: undefined, confidence: 'uncertain', evidence: ['nothing says which pool is in use', ...lines] };
   if (keys.size > 1 || firmwareSaysNone) return { value, confidence: 'uncertain', evidence: ['the evidence conflicts', ...lines] };
-  if (strong.length === 0) return { value, confidence: 'uncertain', evidence: ['only weak evidence', ...lines] };
+  if (strong.length === 0) {
+    // One pool alive with Stratum Active and nothing pointing elsewhere (no share, lcd or flag for another pool):
+    // a stratum miner mines on a connected pool, so this one. Two connected pools (bfgminer) give no vote at all.
+    const sole = stratum && stratum.state !== 'dead' && stratum.state !== 'disabled' && votes.every((v) => v.key === poolKey(stratum));
+    if (sole) return { value, confidence: 'confident', evidence: [...lines, 'nothing points to another pool'] };
+    return { value, confidence: 'uncertain', evidence: ['only weak evidence', ...lines] };
+  }
   return { value, confidence: 'confident', evidence: lines };
 }
 
