@@ -1,5 +1,5 @@
 import { BoardStatus, MinerSnapshot, PoolStatus, encodeJson } from '@rigwarden/protocol';
-import { driverRegistry, type MinerReading } from '@rigwarden/drivers-core';
+import { driverRegistry, sanitizeReading, type MinerReading } from '@rigwarden/drivers-core';
 import { decodeReply, type CgminerReply } from './cgminer.client';
 import type { CollectedReplies } from './dialects/dialect';
 import { decodeGeneric } from './dialects/generic.dialect';
@@ -170,5 +170,22 @@ describe('real sessions: impossible values are refused one by one, the reading i
     expect(r.pools[0]!.accepted).toBe(5);
     expect(r.fieldWarnings).toEqual([{ field: 'pools[0].Last Share Time', value: '7221068133453556000', reason: 'out of range' }]);
     expect(() => encodeJson(MinerSnapshot, MinerSnapshot.fromPartial({ ...r, collectedAt: new Date(0) }))).not.toThrow();
+  });
+
+  it('a device temperature of 7e18 is refused with a warning; a -273 placeholder (no sensor) is absent without one', () => {
+    const withTemp = (t: number): MinerReading => {
+      const replies = collected(BFG);
+      const devs = JSON.parse(JSON.stringify(replies['devs'])) as { DEVS: Record<string, unknown>[] };
+      devs.DEVS[0]!['Temperature'] = t;
+      return sanitizeReading(decodeGeneric({ ...replies, devs: devs as unknown as CgminerReply }, 'cgminer'));
+    };
+    const absurd = withTemp(7e18);
+    expect(absurd.boards[0]!.boardTempC).toBeUndefined();
+    expect(absurd.boards[0]!.hashrateHs).toBe(131_000);
+    expect(absurd.fieldWarnings).toEqual([{ field: 'boards[0].boardTempC', value: '7000000000000000000', reason: 'out of range' }]);
+    const placeholder = withTemp(-273);
+    expect(placeholder.boards[0]!.boardTempC).toBeUndefined();
+    expect(placeholder.fieldWarnings).toEqual([]);
+    expect(withTemp(61.5).boards[0]!.boardTempC).toBe(61.5);
   });
 });

@@ -62,10 +62,14 @@ function labelled(record: Record<string, unknown>, window: string, factor: numbe
   return undefined;
 }
 
-/** A temperature in °C, or undefined for sensor placeholders (0, -273, -83 on a broken sensor, 255). */
+/**
+ * A temperature in °C, or undefined for the sensor placeholders firmware sends (0, -273, -83 on a broken sensor,
+ * 255, 127). Anything else is returned as sent: an absurd value (7e18) is refused with a warning by the reading
+ * sanitizer rather than silently dropped here.
+ */
 export function temperature(value: unknown): number | undefined {
   const t = num(value);
-  if (t === undefined || t <= 0 || t >= 200) return undefined;
+  if (t === undefined || t <= 0 || t === 255 || t === 127 || t === 256) return undefined;
   return t;
 }
 

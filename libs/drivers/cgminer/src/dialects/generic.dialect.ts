@@ -2,7 +2,9 @@ import { Board, BoardStatus, type FieldWarning } from '@rigwarden/protocol';
 import type { MinerReading } from '@rigwarden/drivers-core';
 import { count, hashrateHs, num, str } from '../cgminer-values.util';
 import type { CgminerDialect, CollectedReplies } from './dialect';
-import { LATEST_SHARE_S, averageHs, bitmainFans, emptyReading, first, records, refused, shortWindowHs, summaryCounters } from './dialect-common';
+import {
+  LATEST_SHARE_S, averageHs, bitmainFans, emptyReading, first, records, refused, shortWindowHs, summaryCounters, temperature,
+} from './dialect-common';
 import { commonFields } from './common-fields';
 import { minerSoftware } from './miner-software';
 import { CGMINER_CONTROL } from './control-capabilities';
@@ -70,7 +72,7 @@ export function mapDevs(devs: Record<string, unknown>[], ctx: DevsContext = {}):
     return Board.fromPartial({
       index: count(dev['ASC'] ?? dev['PGA'] ?? dev['GPU'] ?? dev['CPU'] ?? dev['ID']) ?? i,
       hashrateHs: hashrate,
-      boardTempC: dev['Temperature'] === undefined ? undefined : num(dev['Temperature']),
+      boardTempC: temperature(dev['Temperature']),
       hwErrors: phantom.length ? undefined : count(dev['Hardware Errors']),
       status: phantom.length ? BoardStatus.BOARD_STATUS_UNSPECIFIED
         : enabled === 'N' ? BoardStatus.BOARD_STATUS_DISABLED
