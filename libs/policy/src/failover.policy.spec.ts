@@ -568,6 +568,36 @@ describe('failover-policy', () => {
     expect(switches[1]!.at).toBeGreaterThanOrEqual(32 * MIN + 5 * MIN);
   });
 
+  it('failover-policy: every pool failing soon after the miner moves to it: switches stay within the budget, then one alert per 15 min', () => {
+    // The miner follows our switches at the next poll; whichever pool it uses dies 30 s later (no pool is healthy
+    // for long). Without damping this would ping-pong every cooldown.
+    let active = 0;
+    let since = T0;
+    let history = EMPTY_HISTORY;
+    const decisions: { at: number; kind: string; reason: string }[] = [];
+    for (let at = T0; at <= T0 + 60 * MIN; at += POLL) {
+      const states: Partial<Record<number, PoolObservation['state']>> = { [active]: at - since >= 30 * SEC ? 'dead' : 'alive' };
+      const o = obs(at, { active, accepted: acceptedAt(at) + active * 1_000_000, states });
+      history = appendObservation(history, o);
+      for (const d of policy.evaluate({ spec, status: { rigId: spec.rigId, latest: o }, history }, at)) {
+        history = appendAction(history, actionFromDecision(d));
+        decisions.push({ at, kind: d.kind, reason: d.reason });
+        if (d.kind === 'switch-pool') {
+          active = d.params.poolIndex;
+          since = at + POLL;
+        }
+      }
+    }
+    const switches = decisions.filter((d) => d.kind === 'switch-pool');
+    const alerts = decisions.filter((d) => d.kind === 'alert');
+    for (const s of switches) expect(switches.filter((x) => x.at <= s.at && s.at - x.at < 30 * MIN).length).toBeLessThanOrEqual(3);
+    // Seen: 3 switches in the first 4 min, an alert, one more 15 min later, 3 switches once the window renews ...
+    expect(switches.length).toBeLessThanOrEqual(6);
+    expect(alerts.map((a) => a.reason)).toEqual(alerts.map(() => 'no-healthy-pool'));
+    expect(alerts.length).toBeGreaterThanOrEqual(1);
+    for (let i = 1; i < alerts.length; i++) expect(alerts[i]!.at - alerts[i - 1]!.at).toBeGreaterThanOrEqual(15 * MIN);
+  });
+
   it('failover-policy: the same input and clock give the same decisions', () => {
     const i = input(spec, silentFor(45 * SEC));
     expect(policy.evaluate(i, T0)).toEqual(policy.evaluate(i, T0));
