@@ -81,6 +81,16 @@ describe('failover-trace-replay', () => {
     expect(verdict.evidence).toEqual(expect.arrayContaining(['Stratum Active on pools 0, 1: no verdict from it']));
   });
 
+  it('failover-trace-replay: run 2, bfgminer\'s own failback to A (514 s after the kill) is seen from its shares on A', () => {
+    const observations = observationsOf(run2, 'bfgminer 5.5.0');
+    const inUseAt = (s: number) => {
+      const upTo = observations.filter((o) => o.at <= run2.killAt + s * SEC);
+      return poolInUseVerdict(upTo, upTo[upTo.length - 1]!.at, DEFAULT_POLICY_PARAMS.failover.inUseEvidenceMs);
+    };
+    expect(inUseAt(500)).toMatchObject({ value: { index: 1 }, confidence: 'confident' });
+    expect(inUseAt(530)).toMatchObject({ value: { index: 0 }, confidence: 'confident' });
+  });
+
   it('failover-trace-replay: run 1, right after the kill the pool in use is uncertain (shares last on A, only B Stratum Active)', () => {
     const observations = observationsOf(run1, 'bfgminer 5.5.0');
     const upTo = observations.filter((o) => o.at <= run1.killAt + 1 * SEC);
