@@ -22,6 +22,11 @@ export interface CommandRecord {
   cause: string;
   requestedBy: string;
   reason: string;
+  /** 'succeeded-observed': recorded FAILED or TIMED_OUT, but the miner showed its effect afterwards (schema v9). */
+  observedOutcome?: string;
+  observedAt?: number;
+  /** What the miner showed ("the miner started 4 s after the command ..."). */
+  observedNote?: string;
 }
 
 interface CommandRow {
@@ -39,6 +44,9 @@ interface CommandRow {
   cause: string;
   requested_by: string;
   reason: string;
+  observed_outcome?: string;
+  observed_at?: number | null;
+  observed_note?: string;
 }
 
 const TYPE_OF: Record<CommandPayload['$case'], string> = {
@@ -65,6 +73,7 @@ function fromRow(r: CommandRow): CommandRecord {
     id: r.id, rigId: r.rig_id, minerId: r.miner_id, type: r.type, payload: decodePayload(r.payload, r.id), state: r.state,
     attempts: r.attempts, createdAt: r.created_at, deadline: r.deadline, sentAt: r.sent_at ?? undefined,
     finishedAt: r.finished_at ?? undefined, cause: r.cause, requestedBy: r.requested_by, reason: r.reason,
+    ...(r.observed_outcome ? { observedOutcome: r.observed_outcome, observedNote: r.observed_note ?? '', ...(r.observed_at != null ? { observedAt: r.observed_at } : {}) } : {}),
   };
 }
 
@@ -73,6 +82,18 @@ const UNFINISHED = "state IN ('PENDING', 'SENT')";
 /** The `commands` table (schema v5): every command, its attempts and its outcome. */
 export class CommandRepository {
   constructor(private readonly db: SqliteDatabase) {}
+
+  /**
+   * A finished command whose effect the miner showed afterwards although it was recorded FAILED or TIMED_OUT: the
+   * row keeps its state (what the agent said) and gets the observed outcome beside it, once. Answers whether it was new.
+   */
+  async annotateObserved(id: string, outcome: string, at: number, note: string): Promise<boolean> {
+    const { changes } = await this.db.transaction((tx) => tx.run(
+      "UPDATE commands SET observed_outcome = ?, observed_at = ?, observed_note = ? WHERE id = ? AND observed_outcome = ''",
+      [outcome, at, note, id],
+    ));
+    return changes > 0;
+  }
 
   /** Stores a new command as PENDING. Throws on a duplicate id. */
   async insert(command: Omit<CommandRecord, 'state' | 'attempts' | 'sentAt' | 'finishedAt' | 'cause' | 'type'>): Promise<CommandRecord> {

@@ -77,12 +77,16 @@ export function toCommandStatus(c: CommandRecord): CommandStatus {
     commandId: c.id, rigId: c.rigId, minerId: c.minerId, type: c.type, state: commandStateFromJSON(`COMMAND_STATE_${c.state}`),
     attempts: c.attempts, createdAt: ts(c.createdAt), deadline: ts(c.deadline), finishedAt: ts(c.finishedAt), cause: c.cause,
     requestedBy: c.requestedBy, reason: c.reason,
+    observedOutcome: c.observedOutcome ?? '', observedAt: ts(c.observedAt), observedNote: c.observedNote ?? '',
   };
 }
 
 /** A per-rig status for a rig the bulk command did not send to (dry run, or a rig it cannot address). */
 export function notSentStatus(rigId: string, minerId: string, type: string, state: CommandState, cause: string, requestedBy: string, reason: string): CommandStatus {
-  return { commandId: '', rigId, minerId, type, state, attempts: 0, createdAt: undefined, deadline: undefined, finishedAt: undefined, cause, requestedBy, reason };
+  return {
+    commandId: '', rigId, minerId, type, state, attempts: 0, createdAt: undefined, deadline: undefined, finishedAt: undefined, cause, requestedBy, reason,
+    observedOutcome: '', observedAt: undefined, observedNote: '',
+  };
 }
 
 /** "operator:<api key id>" (or the principal when the call was not authenticated). */

@@ -24,6 +24,9 @@ export interface PolicyActionRow {
   command_state: string | null;
   /** The proto3 JSON of the command payload ({"applyProfile": {...}}). */
   command_payload: string | null;
+  /** Why the command failed (CommandResult.cause), and what the miner showed afterwards ('succeeded-observed'). */
+  command_cause?: string | null;
+  command_observed?: string | null;
 }
 
 /** Events, command results and agent status: what agents report besides telemetry. */
@@ -80,7 +83,8 @@ export class EventRepository {
    */
   policyActionsForRig(rigId: string, since: number): Promise<PolicyActionRow[]> {
     return this.db.all<PolicyActionRow>(
-      `SELECT e.kind, e.reason, e.at, e.source, e.command_id, c.state AS command_state, c.payload AS command_payload
+      `SELECT e.kind, e.reason, e.at, e.source, e.command_id, c.state AS command_state, c.payload AS command_payload,
+              c.cause AS command_cause, c.observed_outcome AS command_observed
        FROM events e LEFT JOIN commands c ON c.id = e.command_id AND e.command_id <> ''
        WHERE e.rig_id = ? AND (e.kind LIKE 'policy.%' OR e.kind = 'operator.release')
          AND (e.at >= ? OR e.rowid = (SELECT q.rowid FROM events q WHERE q.rig_id = ?

@@ -29,7 +29,8 @@ function restoredAction(row: PolicyActionRow): ActionRecord | undefined {
   }
   if (!row.kind.startsWith('policy.') || !POLICIES.has(row.source)) return undefined;
   const kind = row.kind.slice('policy.'.length) as ActionKind;
-  const outcome = row.command_state === null ? undefined : OUTCOME_OF_STATE[row.command_state];
+  // A failed or timed-out remedy the miner was seen to carry out counts as succeeded, as it did before the restart.
+  const outcome = row.command_observed === 'succeeded-observed' ? 'succeeded' : row.command_state === null ? undefined : OUTCOME_OF_STATE[row.command_state];
   return {
     at: row.at,
     kind,
@@ -38,6 +39,7 @@ function restoredAction(row: PolicyActionRow): ActionRecord | undefined {
     params: paramsOf(kind, row),
     ...(row.command_id ? { id: row.command_id } : {}),
     ...(outcome ? { outcome } : {}),
+    ...(row.command_cause ? { cause: row.command_cause } : {}),
   };
 }
 

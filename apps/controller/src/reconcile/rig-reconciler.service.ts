@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import {
   DEFAULT_HISTORY_LIMITS, EMPTY_HISTORY, actionFromDecision, appendAction, appendObservation, evaluateRig, observeSnapshot,
-  resolveParams, setActionOutcome, type ActionOutcome, type ActionRecord, type Decision, type RigHistory,
+  reconcileActionOutcome, resolveParams, setActionOutcome, type ActionOutcome, type ActionRecord, type Decision, type RigHistory,
 } from '@rigwarden/policy';
 import { RigEvent, type CommandEnvelope } from '@rigwarden/protocol';
 import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
 import { CommandDispatcher } from '../commands/command-dispatcher.service';
-import type { CommandRecord, CommandStateName } from '../commands/command-repository';
+import { CommandRepository, type CommandRecord, type CommandStateName } from '../commands/command-repository';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { FleetSpecService } from '../fleet/fleet-spec.service';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
@@ -50,6 +50,9 @@ interface Run {
   done: Promise<void>;
 }
 
+/** The watchdog's remedies: each restarts the miner process when it works. */
+const REMEDIES: ReadonlySet<string> = new Set(['restart-miner', 'reboot-host', 'power-cycle']);
+
 const OUTCOME: Partial<Record<CommandStateName, ActionOutcome>> = {
   SUCCEEDED: 'succeeded', FAILED: 'failed', REJECTED: 'rejected', TIMED_OUT: 'timed-out',
 };
@@ -68,7 +71,9 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
    * a reconcile running meanwhile, which writes back the history it read, cannot lose them.
    */
   private readonly releases = new Map<string, ActionRecord[]>();
-  private readonly outcomes = new Map<string, Array<{ id: string; outcome: ActionOutcome }>>();
+  private readonly outcomes = new Map<string, Array<{ id: string; outcome: ActionOutcome; cause: string; delivered: boolean }>>();
+  /** Per rig, the commands whose outcome was already reconciled with what the miner showed. */
+  private readonly observed = new Map<string, Set<string>>();
   private readonly queue = new Set<string>();
   /** Each rig's reconcile in progress, holding one of the `concurrency` slots. */
   private readonly running = new Map<string, Run>();
@@ -92,6 +97,7 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     @Inject(CommandDispatcher) private readonly dispatcher: CommandDispatcher,
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
     @Inject(LivenessService) private readonly liveness?: Pick<LivenessService, 'get'>,
+    @Inject(CommandRepository) private readonly commands?: Pick<CommandRepository, 'annotateObserved'>,
   ) {}
 
   onModuleInit(): void {
@@ -188,14 +194,16 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     let history = this.histories.get(rigId) ?? await this.restoreHistory(rigId, now);
     for (const release of this.releases.get(rigId) ?? []) history = appendAction(history, release);
     this.releases.delete(rigId);
-    for (const { id, outcome } of this.outcomes.get(rigId) ?? []) history = setActionOutcome(history, id, outcome);
+    for (const { id, outcome, cause, delivered } of this.outcomes.get(rigId) ?? []) history = setActionOutcome(history, id, outcome, { cause, delivered });
     this.outcomes.delete(rigId);
     const latest = observeSnapshot(snapshot, now);
     const last = history.observations[history.observations.length - 1];
     if (!last || latest.at > last.at) history = appendObservation(history, latest);
-    // Online as the controller judges it (telemetry age, the agent's last will): not the agent's retained claim.
+    history = await this.reconcileOutcomes(rigId, history, now);
+    // The agent's presence as the controller judges it (its last will, shutdown or silent status takes every rig it
+    // reported), not the retained claim of one rig. Telemetry age itself is the policies' freshness check.
     const live = this.liveness?.get(rigId);
-    const agentOnline = live ? live.state !== 'offline' : record.online;
+    const agentOnline = live ? !(live.state === 'offline' && live.reason !== 'no-telemetry') : record.online;
     const { act } = evaluateRig({ spec, status: { rigId, latest, agentOnline }, history }, now, { defaults: fleet.policy });
     for (const decision of act) {
       this.counters.decisions++;
@@ -207,7 +215,9 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
         commandId = sent.commandId;
         if (!sent.ok) note = ` (${sent.why})`;
       }
-      history = appendAction(history, actionFromDecision(decision, commandId ? { id: commandId, outcome: note ? 'failed' : 'pending' } : {}));
+      const action = actionFromDecision(decision, commandId ? { id: commandId, outcome: note ? 'failed' : 'pending' } : {});
+      // A command that could not be sent (not signed) never reached the agent: it cannot have acted.
+      history = appendAction(history, note ? { ...action, delivered: false, cause: note.slice(2, -1) } : action);
       await this.events.recordEvent(RigEvent.fromPartial({
         eventId: randomUUID(), rigId, kind: `policy.${decision.kind}`, severity: decision.severity, reason: decision.reason,
         message: decision.message + note, at: new Date(now),
@@ -221,6 +231,35 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     this.changes.set(rigId, changes);
     changes.update(history.observations, params);
     this.schedule.set(rigId, nextReconcileAt(params, history, changes, now));
+  }
+
+  /**
+   * A restart, reboot or power-cycle recorded FAILED or TIMED_OUT ("no reply within 10000 ms" while the miner was
+   * stopped) whose effect the readings show afterwards (the miner's uptime counting from after the command, the
+   * agent's readings starting over): the policy lib's reconcileActionOutcome decides. The history then holds it as
+   * succeeded, the command row is annotated succeeded-observed with the evidence, and a `command.succeeded-observed`
+   * event says so, once per command.
+   */
+  private async reconcileOutcomes(rigId: string, history: RigHistory, now: number): Promise<RigHistory> {
+    const done = this.observed.get(rigId) ?? new Set<string>();
+    this.observed.set(rigId, done);
+    const remedies = history.actions.filter((a) => REMEDIES.has(a.kind));
+    for (const [i, action] of remedies.entries()) {
+      if (!action.id || done.has(action.id) || (action.outcome !== 'failed' && action.outcome !== 'timed-out')) continue;
+      const next = remedies[i + 1];
+      const result = reconcileActionOutcome(action, history.observations, next ? { until: next.at } : {});
+      if (!result.observed || result.outcome !== 'succeeded') continue;
+      done.add(action.id);
+      history = setActionOutcome(history, action.id, 'succeeded');
+      const fresh = (await this.commands?.annotateObserved(action.id, 'succeeded-observed', now, result.evidence)) ?? true;
+      if (!fresh) continue; // annotated before a restart: the event is on record
+      const message = `${action.kind} recorded ${action.outcome}, but it ran: ${result.evidence}`;
+      await this.events.recordEvent(RigEvent.fromPartial({
+        eventId: randomUUID(), rigId, kind: 'command.succeeded-observed', severity: 'info', reason: 'effect-observed', message, at: new Date(now),
+      }), 'controller', action.id);
+      this.logger.info('command outcome reconciled', { rig: rigId, command: action.id, kind: action.kind, reported: action.outcome, evidence: result.evidence });
+    }
+    return history;
   }
 
   /**
@@ -260,7 +299,9 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
   private onFinished(command: CommandRecord): void {
     const outcome = OUTCOME[command.state];
     if (!outcome || !command.requestedBy.startsWith('policy:')) return;
-    this.outcomes.set(command.rigId, [...(this.outcomes.get(command.rigId) ?? []), { id: command.id, outcome }]);
+    // Never published (not signed): it cannot have acted, whatever the miner does next.
+    const delivered = command.attempts > 0 || command.sentAt !== undefined;
+    this.outcomes.set(command.rigId, [...(this.outcomes.get(command.rigId) ?? []), { id: command.id, outcome, cause: command.cause, delivered }]);
     this.enqueue(command.rigId);
   }
 }

@@ -350,6 +350,17 @@ export interface CommandStatus {
   /** "policy:failover", "operator:<api key id>", ... */
   requestedBy: string;
   reason: string;
+  /**
+   * "succeeded-observed" when the command was recorded FAILED or TIMED_OUT but the miner showed its effect
+   * afterwards (a restart that ran although its reply never came: the miner's uptime counts from after it); the
+   * state keeps what the agent reported. Empty otherwise.
+   */
+  observedOutcome: string;
+  observedAt:
+    | Date
+    | undefined;
+  /** What the miner showed: "the miner started 4 s after the command (uptime 12 s in the reading 16 s after it)". */
+  observedNote: string;
 }
 
 export interface ReleaseQuarantineRequest {
@@ -2989,6 +3000,9 @@ function createBaseCommandStatus(): CommandStatus {
     cause: "",
     requestedBy: "",
     reason: "",
+    observedOutcome: "",
+    observedAt: undefined,
+    observedNote: "",
   };
 }
 
@@ -3029,6 +3043,15 @@ export const CommandStatus: MessageFns<CommandStatus> = {
     }
     if (message.reason !== "") {
       writer.uint32(98).string(message.reason);
+    }
+    if (message.observedOutcome !== "") {
+      writer.uint32(106).string(message.observedOutcome);
+    }
+    if (message.observedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.observedAt), writer.uint32(114).fork()).join();
+    }
+    if (message.observedNote !== "") {
+      writer.uint32(122).string(message.observedNote);
     }
     return writer;
   },
@@ -3142,6 +3165,30 @@ export const CommandStatus: MessageFns<CommandStatus> = {
             message.reason = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.observedOutcome = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.observedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.observedNote = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3192,6 +3239,21 @@ export const CommandStatus: MessageFns<CommandStatus> = {
         ? globalThis.String(object.requested_by)
         : "",
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      observedOutcome: isSet(object.observedOutcome)
+        ? globalThis.String(object.observedOutcome)
+        : isSet(object.observed_outcome)
+        ? globalThis.String(object.observed_outcome)
+        : "",
+      observedAt: isSet(object.observedAt)
+        ? fromJsonTimestamp(object.observedAt)
+        : isSet(object.observed_at)
+        ? fromJsonTimestamp(object.observed_at)
+        : undefined,
+      observedNote: isSet(object.observedNote)
+        ? globalThis.String(object.observedNote)
+        : isSet(object.observed_note)
+        ? globalThis.String(object.observed_note)
+        : "",
     };
   },
 
@@ -3233,6 +3295,15 @@ export const CommandStatus: MessageFns<CommandStatus> = {
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
+    if (message.observedOutcome !== "") {
+      obj.observedOutcome = message.observedOutcome;
+    }
+    if (message.observedAt !== undefined) {
+      obj.observedAt = message.observedAt.toISOString();
+    }
+    if (message.observedNote !== "") {
+      obj.observedNote = message.observedNote;
+    }
     return obj;
   },
 
@@ -3253,6 +3324,9 @@ export const CommandStatus: MessageFns<CommandStatus> = {
     message.cause = object.cause ?? "";
     message.requestedBy = object.requestedBy ?? "";
     message.reason = object.reason ?? "";
+    message.observedOutcome = object.observedOutcome ?? "";
+    message.observedAt = object.observedAt ?? undefined;
+    message.observedNote = object.observedNote ?? "";
     return message;
   },
 };
