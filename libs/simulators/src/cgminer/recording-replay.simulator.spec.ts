@@ -35,7 +35,7 @@ describe('RecordingReplaySimulator', () => {
   async function replay(opts: { joins?: boolean; loop?: boolean } = {}): Promise<{ sim: RecordingReplaySimulator; clock: { ms: number } }> {
     writeRecording(tmp.path, { joins: opts.joins ?? true });
     const clock = { ms: 1_000_000 };
-    const sim = new RecordingReplaySimulator({ dir: tmp.path, now: () => clock.ms, loop: opts.loop, lifetimeMs: 10_000 });
+    const sim = new RecordingReplaySimulator({ dir: tmp.path, now: () => clock.ms, loop: opts.loop, startAt: 'listen', lifetimeMs: 10_000 });
     await sim.start();
     return { sim, clock };
   }
@@ -117,6 +117,21 @@ describe('RecordingReplaySimulator', () => {
       });
       expect(data.toString('latin1')).toBe('{"POOLS":[{"POOL":0,"Accepted":2000}],"id":1}\u0000');
       expect(sim.requests).toEqual(['{"command":"pools"}']);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('replay: by default its time 0 is the first request, so a client that starts later sees the recording from its start', async () => {
+    writeRecording(tmp.path, { joins: true });
+    const clock = { ms: 1_000_000 };
+    const sim = new RecordingReplaySimulator({ dir: tmp.path, now: () => clock.ms, lifetimeMs: 10_000 });
+    await sim.start();
+    try {
+      clock.ms += 5_000; // nobody asked yet
+      expect(sim.answer('{"command":"summary"}').bytes.toString('latin1')).toContain('"Elapsed":0,');
+      clock.ms += 1_000;
+      expect(sim.answer('{"command":"summary"}').bytes.toString('latin1')).toContain('"Elapsed":1,');
     } finally {
       await sim.stop();
     }

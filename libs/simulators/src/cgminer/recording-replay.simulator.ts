@@ -58,14 +58,19 @@ export interface RecordingReplayOptions {
   loop?: boolean;
   /** Wait the recorded reply time before answering (default true). */
   latency?: boolean;
-  /** Clock in ms (default the wall clock); the replay's time 0 is start(). */
+  /** Clock in ms (default the wall clock). */
   now?: () => number;
+  /**
+   * The replay's time 0: the first request (default, so a client started after the replay still sees the recording
+   * from its beginning) or start() ('listen').
+   */
+  startAt?: 'first-request' | 'listen';
   lifetimeMs?: number;
 }
 
 /**
  * Serves a recording as a miner on TCP: a request gets the reply recorded for that command at the matching moment
- * (the exchange recorded closest to the same offset from the start), its exact bytes after the recorded delay, then
+ * (the exchange recorded closest to the same offset from the start; time 0 is the first request by default), its exact bytes after the recorded delay, then
  * the connection closes, as the miner did. After the end it holds the last replies, or loops. A joined request
  * ("summary+pools") is assembled from the parts the way cgminer joins them, or refused with the recorded error when
  * the miner did not join. A command that was never recorded gets cgminer's Code 14; one that would change the miner
@@ -79,7 +84,7 @@ export class RecordingReplaySimulator {
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly now: () => number;
-  private startedAtMs = 0;
+  private startedAtMs: number | undefined;
 
   constructor(private readonly options: RecordingReplayOptions) {
     this.recording = loadRecording(options.dir);
@@ -93,7 +98,7 @@ export class RecordingReplaySimulator {
       server.once('error', reject);
       server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
     });
-    this.startedAtMs = this.now();
+    if (this.options.startAt === 'listen') this.startedAtMs = this.now();
     if (this.options.lifetimeMs !== undefined) {
       const t = setTimeout(() => void this.stop(), this.options.lifetimeMs);
       t.unref();
@@ -120,6 +125,7 @@ export class RecordingReplaySimulator {
 
   /** The replay's offset into the recording now (looped or held at the end). */
   offsetMs(): number {
+    this.startedAtMs ??= this.now();
     const elapsed = this.now() - this.startedAtMs;
     const span = this.recording.spanMs + this.recording.intervalMs;
     return this.options.loop && elapsed > span ? elapsed % span : elapsed;
