@@ -217,7 +217,8 @@ describe('dashboard HTTP API', () => {
     await publish('dash-b', 'events', encodeJson(RigEvent, RigEvent.fromPartial({
       eventId: randomBytes(8).toString('hex'), rigId: 'dash-b', kind: 'safety.critical_temperature', severity: 'critical', reason: 'chip_over_limit', message: 'chip 101 °C', at: new Date(),
     })));
-    const event = await waitFor('the event frame', () => sse.frames.find((f) => f.event === 'event'));
+    // Liveness transitions stream too (dash-c's agent went offline): look for this one.
+    const event = await waitFor('the event frame', () => sse.frames.find((f) => f.event === 'event' && (f.data as { kind?: string }).kind === 'safety.critical_temperature'));
     expect(event.data).toMatchObject({ rigId: 'dash-b', kind: 'safety.critical_temperature', reason: 'chip_over_limit', source: 'agent' });
     // The alert rules fire on it; the overview lists what is firing.
     const alerts = await waitFor('the firing alert in the overview', async () => {

@@ -24,6 +24,12 @@ describe('rig-summary: summarise', () => {
     ['power from the boards when the miner reports none', rig('r', {}, [{ boards: [{ index: 0, powerW: 150, status: 1, phantomReason: '', pciBusId: '', name: '' }, { index: 1, powerW: 170, status: 1, phantomReason: '', pciBusId: '', name: '' }] }]), { powerW: 320 }],
     ['the slowest fan', rig('r', {}, [{ fans: [{ index: 0, rpm: 5200 }, { index: 1, rpm: 4100 }] }]), { fanMinRpm: 4100 }],
     ['the active pool of the first miner', rig('r', {}, [{ pools: [{ index: 0, url: 'a', user: 'u', status: 1, active: false, lastShareTime: undefined, activeEvidence: '' }, { index: 1, url: 'b', user: 'u', status: 1, active: true, lastShareTime: undefined, activeEvidence: '' }] }]), { activePool: 'b' }],
+    ['bfgminer: named by VERSION, its 20 s window as the hashrate (never shown as 5 s)', rig('r', {}, [{
+      vendor: 'cgminer', firmware: '5.5.0-34-g866fd36f', software: 'bfgminer', softwareVersion: '5.5.0-34-g866fd36f', hashrate5sHs: undefined, hashrateAvgHs: 894_000,
+      hashrateWindows: [{ label: '20s', windowS: 20, hashrateHs: 1e6 }, { label: 'av', hashrateHs: 894_000 }],
+    }]), { hashrateHs: 1e6, hashrateWindow: '20s', program: 'bfgminer 5.5.0-34-g866fd36f' }],
+    ['only an average: labelled av', rig('r', {}, [{ hashrate5sHs: undefined, hashrateAvgHs: 5e12 }]), { hashrateHs: 5e12, hashrateWindow: 'av' }],
+    ['the controller\'s liveness and its reason', rig('r', { online: false, liveness: 'stale', livenessMessage: 'no telemetry for 18 s, expected every 5 s' }), { status: 'offline', liveness: 'stale', livenessMessage: 'no telemetry for 18 s, expected every 5 s' }],
     ['distinct models joined', rig('r', {}, [{ model: 'S19' }, { model: 'S21' }, { model: 'S19' }]), { model: 'S19, S21' }],
   ])('%s', (_name, input, expected) => {
     expect(summarise(input)).toMatchObject(expected);

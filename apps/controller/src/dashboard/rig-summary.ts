@@ -26,6 +26,13 @@ export interface RigSummary {
   /** Epoch ms of the newest snapshot. */
   lastSeen: number | null;
   labels: Record<string, string>;
+  /** The controller's verdict ("online", "stale", "offline", "miner-unreachable") and why. */
+  liveness: string;
+  livenessMessage: string;
+  /** The miner program(s) as VERSION names them ("bfgminer 5.5.0-34-g866fd36f"), joined when they differ. */
+  program: string;
+  /** The label of the window hashrateHs is over ("5s", "20s"; "av" when only the average is known; "mixed"). */
+  hashrateWindow: string;
 }
 
 export const SORT_KEYS = ['rigId', 'status', 'group', 'model', 'hashrateHs', 'maxTempC', 'powerW', 'fanMinRpm', 'lastSeen', 'errors'] as const;
@@ -44,8 +51,25 @@ export interface RigQuery {
   limit: number;
 }
 
+/** The miner's shortest hashrate window, with the miner's own label (bfgminer's is 20 s), else its average. */
+export function minerWindow(m: MinerSnapshot): { label: string; hs: number } | undefined {
+  let best: { label: string; hs: number; s: number } | undefined;
+  for (const w of m.hashrateWindows ?? []) {
+    if (w.label === 'av') continue;
+    const s = w.windowS ?? Infinity;
+    if (!best || s < best.s) best = { label: w.label, hs: w.hashrateHs, s };
+  }
+  if (best) return { label: best.label, hs: best.hs };
+  if (m.hashrate5sHs !== undefined) return { label: '5s', hs: m.hashrate5sHs };
+  return m.hashrateAvgHs === undefined ? undefined : { label: 'av', hs: m.hashrateAvgHs };
+}
+
 export function minerHashrate(m: MinerSnapshot): number | undefined {
-  return m.hashrate5sHs ?? m.hashrateAvgHs;
+  return minerWindow(m)?.hs;
+}
+
+function minerProgram(m: MinerSnapshot): string {
+  return m.software ? [m.software, m.softwareVersion].filter(Boolean).join(' ') : [m.vendor, m.firmware].filter(Boolean).join(' ');
 }
 
 export function minerMaxTemp(m: MinerSnapshot): number | undefined {
@@ -90,6 +114,10 @@ export function summarise(rig: Rig): RigSummary {
     errors: miners.reduce((n, m) => n + m.errors.length, 0),
     lastSeen,
     labels: { ...rig.labels },
+    liveness: rig.liveness || (rig.online ? 'online' : 'offline'),
+    livenessMessage: rig.livenessMessage ?? '',
+    program: distinct(miners.map(minerProgram)),
+    hashrateWindow: [...new Set(miners.map((m) => minerWindow(m)?.label).filter((l): l is string => l !== undefined))].reduce((a, l) => (a === '' ? l : a === l ? a : 'mixed'), ''),
   };
 }
 

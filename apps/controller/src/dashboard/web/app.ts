@@ -12,6 +12,7 @@ interface RigSummary {
   rigId: string; status: RigStatus; group: string; model: string; vendor: string; algorithm: string; miners: number;
   hashrateHs: number | null; maxTempC: number | null; powerW: number | null; fanMinRpm: number | null; activePool: string;
   errors: number; lastSeen: number | null; labels: Record<string, string>;
+  liveness?: string; livenessMessage?: string; program?: string; hashrateWindow?: string;
 }
 interface HotDevice { rigId: string; minerId: string; board: number; name: string; tempC: number }
 interface DashEvent { seq?: number; eventId: string; rigId: string; kind: string; severity: string; reason: string; message: string; at: number | null; source: string }
@@ -28,15 +29,20 @@ interface Command {
 }
 interface FleetChange { rigs: RigSummary[]; reload: boolean; changed: number; overview: Overview }
 interface SeriesPoint { at: number; hashrateHs: number | null; tempMaxC: number | null; powerW: number | null; fanMinRpm: number | null }
-interface PoolJson { index?: number; url?: string; user?: string; status?: string; priority?: number; active?: boolean; accepted?: string; rejected?: string; lastShareTime?: string }
+interface PoolJson {
+  index?: number; url?: string; user?: string; status?: string; priority?: number; active?: boolean; accepted?: string; rejected?: string; lastShareTime?: string;
+  stratumActive?: boolean; activeEvidence?: string;
+}
 interface BoardJson {
   index?: number; name?: string; hashrateHs?: number; boardTempC?: number; chipTempC?: number; chips?: number; status?: string;
-  fanPercent?: number; powerW?: number; hwErrors?: string; frequencyMhz?: number; pciBusId?: string;
+  fanPercent?: number; powerW?: number; hwErrors?: string; frequencyMhz?: number; pciBusId?: string; phantomReason?: string;
 }
 interface MinerJson {
   minerId: string; vendor?: string; model?: string; firmware?: string; algorithm?: string; hashrate5sHs?: number; hashrateAvgHs?: number;
   powerW?: number; uptimeS?: string; boards?: BoardJson[]; fans?: Array<{ index?: number; rpm?: number; percent?: number }>; pools?: PoolJson[];
   errors?: Array<{ kind?: string; message?: string }>; collectedAt?: string;
+  software?: string; softwareVersion?: string; hashrateWindows?: Array<{ label?: string; windowS?: number; hashrateHs?: number }>;
+  fieldWarnings?: Array<{ field?: string; value?: string; reason?: string }>;
 }
 interface RigDetail { summary: RigSummary; rig: { rigId: string; online?: boolean; miners?: MinerJson[]; labels?: Record<string, string> }; profiles: string[] }
 
@@ -219,7 +225,11 @@ const OVERSCAN = 8;
 interface Column { key: keyof RigSummary; label: string; render: (s: RigSummary) => Node | string; cls?: string }
 const COLUMNS: Column[] = [
   { key: 'rigId', label: 'Rig', render: (s) => h('a', { href: `#/rigs/${encodeURIComponent(s.rigId)}` }, s.rigId) },
-  { key: 'status', label: 'Status', render: (s) => h('span', { class: `badge ${s.status}` }, s.status) },
+  {
+    key: 'status', label: 'Status',
+    // The controller's verdict when it is not plain online (stale, miner-unreachable), its reason on hover.
+    render: (s) => h('span', { class: `badge ${s.status}`, title: s.livenessMessage ?? '' }, s.status === 'quarantined' || !s.liveness || s.liveness === s.status ? s.status : s.liveness),
+  },
   { key: 'hashrateHs', label: 'Hashrate', render: (s) => fmtHash(s.hashrateHs), cls: 'num' },
   { key: 'maxTempC', label: 'Temp', render: (s) => h('span', { class: (s.maxTempC ?? 0) >= 85 ? 'hot' : '' }, fmtNum(s.maxTempC, '°C', 1)), cls: 'num' },
   { key: 'powerW', label: 'Power', render: (s) => fmtNum(s.powerW, 'W'), cls: 'num opt' },
@@ -550,19 +560,23 @@ function renderRig(rigId: string): () => void {
     body.replaceChildren(
       h('section', { class: 'rig-head card' },
         h('div', {}, h('h1', {}, rigId), h('span', { class: `badge ${s.status}`, 'data-testid': 'rig-status' }, s.status), ' ',
-          h('span', { class: 'sub' }, [s.model, s.group && `group ${s.group}`, `seen ${fmtAgo(s.lastSeen)}`].filter(Boolean).join(' · '))),
+          h('span', { class: 'sub' }, [s.model, s.program, s.group && `group ${s.group}`, `seen ${fmtAgo(s.lastSeen)}`].filter(Boolean).join(' · ')),
+          s.livenessMessage ? h('p', { class: 'sub', 'data-testid': 'rig-liveness' }, `${s.liveness ?? s.status}: ${s.livenessMessage}`) : null),
         h('dl', { class: 'kv' },
-          h('dt', {}, 'Hashrate'), h('dd', {}, fmtHash(s.hashrateHs)), h('dt', {}, 'Hottest'), h('dd', {}, fmtNum(s.maxTempC, '°C', 1)),
+          h('dt', {}, 'Hashrate'), h('dd', {}, fmtHash(s.hashrateHs), s.hashrateWindow ? h('span', { class: 'sub' }, ` (${s.hashrateWindow})`) : null), h('dt', {}, 'Hottest'), h('dd', {}, fmtNum(s.maxTempC, '°C', 1)),
           h('dt', {}, 'Power'), h('dd', {}, fmtNum(s.powerW, 'W')), h('dt', {}, 'Slowest fan'), h('dd', {}, fmtNum(s.fanMinRpm, 'rpm'))),
         actions),
       ...miners.map((m) => h('section', { class: 'card miner' },
-        h('h2', {}, `Miner ${m.minerId}`, h('span', { class: 'sub' }, ` ${[m.vendor, m.model, m.firmware, m.algorithm].filter(Boolean).join(' · ')}`)),
+        h('h2', {}, `Miner ${m.minerId}`, h('span', { class: 'sub', 'data-testid': 'miner-program' }, ` ${[m.software ? [m.software, m.softwareVersion].filter(Boolean).join(' ') : '', m.software ? '' : m.vendor, m.model, m.software ? '' : m.firmware, m.algorithm].filter(Boolean).join(' · ')}`)),
+        (m.hashrateWindows ?? []).length ? h('p', { class: 'sub', 'data-testid': 'hashrate-windows' }, `Hashrate: ${(m.hashrateWindows ?? []).map((w) => `${fmtHash(w.hashrateHs ?? null)} (${w.label ?? '?'})`).join(', ')}`) : null,
         (m.errors ?? []).length ? h('p', { class: 'error' }, (m.errors ?? []).map((e) => `${e.kind}: ${e.message}`).join('; ')) : null,
+        (m.fieldWarnings ?? []).length ? h('p', { class: 'error', 'data-testid': 'field-warnings' }, `Refused values: ${(m.fieldWarnings ?? []).map((w) => `${w.field} = ${JSON.stringify(w.value ?? '')} (${w.reason})`).join('; ')}`) : null,
         h('h3', {}, 'Pools'),
         h('table', { class: 'pools', 'data-testid': 'pools' }, h('thead', {}, h('tr', {}, ...['#', 'URL', 'User', 'Status', 'Accepted', ''].map((t) => h('th', { class: t === 'Accepted' ? 'num' : t === 'User' ? 'opt' : '' }, t)))),
           h('tbody', {}, ...(m.pools ?? []).map((p) => h('tr', { class: p.active ? 'active' : '', 'data-testid': p.active ? 'pool-active' : 'pool' },
             h('td', {}, p.index ?? 0), h('td', { class: 'url' }, p.url ?? ''), h('td', { class: 'opt' }, p.user ?? ''),
-            h('td', {}, p.active ? h('span', { class: 'badge online' }, 'active') : (p.status ?? '').replace('POOL_STATUS_', '').toLowerCase()),
+            h('td', { title: p.stratumActive === undefined ? '' : `Stratum ${p.stratumActive ? 'up' : 'down'}${p.activeEvidence ? `; in use by ${p.activeEvidence}` : ''}` },
+              p.active ? h('span', { class: 'badge online' }, 'active') : (p.status ?? '').replace('POOL_STATUS_', '').toLowerCase()),
             h('td', { class: 'num' }, p.accepted ?? '–'),
             h('td', {}, canOperate && !p.active ? h('button', { class: 'small secondary', onclick: () => void runAction(rigId, { action: 'switch-pool', minerId: m.minerId, poolIndex: p.index ?? 0 }, `Switch to pool ${p.index ?? 0} (${p.url})`) }, 'Switch') : ''))))),
         h('h3', {}, (m.boards ?? []).some((b) => b.pciBusId || b.name) ? 'GPUs' : 'Boards'),
@@ -571,7 +585,7 @@ function renderRig(rigId: string): () => void {
             h('td', {}, b.index ?? 0), h('td', {}, b.name || b.pciBusId || '–'), h('td', { class: 'num' }, fmtHash(b.hashrateHs)),
             h('td', { class: `num ${(b.boardTempC ?? 0) >= 85 ? 'hot' : ''}` }, fmtNum(b.boardTempC, '°C', 1)), h('td', { class: `num ${(b.chipTempC ?? 0) >= 95 ? 'hot' : ''}` }, fmtNum(b.chipTempC, '°C', 1)),
             h('td', { class: 'num opt' }, b.chips ?? '–'), h('td', { class: 'num opt' }, fmtNum(b.fanPercent, '%')), h('td', { class: 'num opt' }, fmtNum(b.powerW, 'W')),
-            h('td', {}, (b.status ?? '').replace('BOARD_STATUS_', '').toLowerCase() || '–'))))),
+            h('td', b.phantomReason ? { 'data-testid': 'phantom', title: b.phantomReason } : {}, b.phantomReason ? `phantom (ignored): ${b.phantomReason}` : (b.status ?? '').replace('BOARD_STATUS_', '').toLowerCase() || '–'))))),
         (m.fans ?? []).length ? h('p', { class: 'sub fans' }, `Fans: ${(m.fans ?? []).map((f) => (f.rpm !== undefined ? `${f.rpm} rpm` : `${f.percent ?? '?'} %`)).join(', ')}`) : null)),
     );
   };
