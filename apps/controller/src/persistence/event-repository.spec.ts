@@ -59,6 +59,17 @@ describe('EventRepository: policy actions and quarantine state on a real SQLite 
     expect(await events.policyActionsForRig('r1', 0)).toEqual([expect.objectContaining({ command_id: 'c1', command_state: 'SUCCEEDED', command_payload: '{"restartMiner":{}}' })]);
   });
 
+  it('policyActionsForRig: a decision\'s parameters, its command\'s cause and observed outcome come back (schema v9, v10)', async () => {
+    await db.transaction((tx) => tx.run(
+      `INSERT INTO commands (id, rig_id, miner_id, type, payload, state, created_at, deadline, requested_by, cause, observed_outcome) VALUES ('c2', 'r1', 'm1', 'switch-pool', '{"switchPool":{"poolIndex":1}}', 'TIMED_OUT', ?, ?, 'policy:failover', 'no result', 'succeeded-observed')`,
+      [T0, T0 + 60_000],
+    ));
+    await events.recordEvent(RigEvent.fromPartial({ eventId: 'p1', rigId: 'r1', kind: 'policy.switch-pool', severity: 'warning', reason: 'active-pool-dead', message: 'm', at: new Date(T0) }), 'failover', 'c2', '{"poolIndex":1,"fromUrl":"stratum+tcp://a:3333"}');
+    expect(await events.policyActionsForRig('r1', 0)).toEqual([expect.objectContaining({
+      command_id: 'c2', params: '{"poolIndex":1,"fromUrl":"stratum+tcp://a:3333"}', command_cause: 'no result', command_observed: 'succeeded-observed',
+    })]);
+  });
+
   it('quarantined: the latest quarantine against the latest release, per rig', async () => {
     await record('q', 'policy.quarantine', T0);
     await record('released', 'policy.quarantine', T0);

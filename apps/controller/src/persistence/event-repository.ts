@@ -27,6 +27,8 @@ export interface PolicyActionRow {
   /** Why the command failed (CommandResult.cause), and what the miner showed afterwards ('succeeded-observed'). */
   command_cause?: string | null;
   command_observed?: string | null;
+  /** The decision's parameters as JSON (schema v10), '' when not on record. */
+  params?: string;
 }
 
 /** Events, command results and agent status: what agents report besides telemetry. */
@@ -41,11 +43,11 @@ export class EventRepository {
   }
 
   /** Stores an event once (by event id): a replayed event is ignored. Returns whether it was new. */
-  async recordEvent(event: RigEvent, source: string, commandId = ''): Promise<boolean> {
+  async recordEvent(event: RigEvent, source: string, commandId = '', params = ''): Promise<boolean> {
     const { changes } = await this.db.transaction((tx) => tx.run(
-      `INSERT INTO events (event_id, rig_id, kind, severity, reason, message, at, source, command_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO events (event_id, rig_id, kind, severity, reason, message, at, source, command_id, params) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (event_id) DO NOTHING`,
-      [event.eventId, event.rigId, event.kind, event.severity, event.reason, event.message, event.at?.getTime() ?? 0, source, commandId],
+      [event.eventId, event.rigId, event.kind, event.severity, event.reason, event.message, event.at?.getTime() ?? 0, source, commandId, params],
     ));
     if (changes > 0) {
       for (const l of this.recordedListeners) {
@@ -83,7 +85,7 @@ export class EventRepository {
    */
   policyActionsForRig(rigId: string, since: number): Promise<PolicyActionRow[]> {
     return this.db.all<PolicyActionRow>(
-      `SELECT e.kind, e.reason, e.at, e.source, e.command_id, c.state AS command_state, c.payload AS command_payload,
+      `SELECT e.kind, e.reason, e.at, e.source, e.command_id, e.params, c.state AS command_state, c.payload AS command_payload,
               c.cause AS command_cause, c.observed_outcome AS command_observed
        FROM events e LEFT JOIN commands c ON c.id = e.command_id AND e.command_id <> ''
        WHERE e.rig_id = ? AND (e.kind LIKE 'policy.%' OR e.kind = 'operator.release')

@@ -248,6 +248,16 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE commands ADD COLUMN observed_note TEXT NOT NULL DEFAULT '';
     `,
   },
+  {
+    version: 10,
+    name: 'a policy decision\'s parameters with its event',
+    sql: `
+      -- The decision's parameters as JSON (switch-pool: the pool left, fromUrl; apply-profile: the direction), so the
+      -- policy history rebuilt after a restart keeps what the command payload does not carry: without the pool a
+      -- switch left, a fail-back's stability window restarted from nothing. '' for events before v10 and non-policy events.
+      ALTER TABLE events ADD COLUMN params TEXT NOT NULL DEFAULT '';
+    `,
+  },
 ];
 
 export async function migrate(db: SqliteDatabase): Promise<number> {

@@ -27,6 +27,13 @@ describe('restoredActions: a policy history rebuilt from stored events and comma
       { kind: 'resume-mining', params: { profile: 'normal' } }],
     ['a pool switch keeps its pool index', row('policy.switch-pool', 'failover', { reason: 'active-pool-dead', command_id: 'c7', command_state: 'FAILED', command_payload: '{"switchPool":{"poolIndex":2}}' }),
       { kind: 'switch-pool', by: 'failover', outcome: 'failed', params: { poolIndex: 2 } }],
+    ['a pool switch stored with its decision\'s parameters keeps the pool it left (schema v10)', row('policy.switch-pool', 'failover', {
+      reason: 'active-pool-silent', command_id: 'c8', command_state: 'SUCCEEDED', command_payload: '{"switchPool":{"poolIndex":1}}',
+      params: '{"poolIndex":1,"url":"stratum+tcp://b:3333","user":"w","fromUrl":"stratum+tcp://a:3333","fromPoolIndex":0}',
+    }), { kind: 'switch-pool', outcome: 'succeeded', params: { poolIndex: 1, url: 'stratum+tcp://b:3333', user: 'w', fromUrl: 'stratum+tcp://a:3333', fromPoolIndex: 0 } }],
+    ['a restart recorded timed out but observed to have run is succeeded, with its cause', row('policy.restart-miner', 'watchdog', {
+      command_id: 'c9', command_state: 'TIMED_OUT', command_payload: '{"restartMiner":{}}', command_cause: 'no result within 10000 ms', command_observed: 'succeeded-observed',
+    }), { kind: 'restart-miner', outcome: 'succeeded', cause: 'no result within 10000 ms' }],
   ])('%s', (_name, input, expected) => {
     expect(restoredActions([input])).toEqual([expect.objectContaining({ at: T, ...expected })]);
   });

@@ -44,6 +44,9 @@ function restoredAction(row: PolicyActionRow): ActionRecord | undefined {
 }
 
 function paramsOf(kind: ActionKind, row: PolicyActionRow): Record<string, unknown> {
+  // Since schema v10 the decision's own parameters are on record (fromUrl of a switch, a step's direction).
+  const stored = parseParams(row.params);
+  if (stored) return stored;
   const payload = parsePayload(row.command_payload);
   switch (kind) {
     case 'apply-profile': {
@@ -70,5 +73,15 @@ function parsePayload(json: string | null): Record<string, unknown> {
     return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
   } catch {
     return {};
+  }
+}
+
+function parseParams(json: string | undefined): Record<string, unknown> | undefined {
+  if (!json) return undefined;
+  try {
+    const value: unknown = JSON.parse(json);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
+  } catch {
+    return undefined;
   }
 }

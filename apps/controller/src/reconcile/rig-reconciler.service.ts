@@ -50,6 +50,12 @@ interface Run {
   done: Promise<void>;
 }
 
+/** A decision's parameters for its event (what the history needs after a restart), without pool passwords. */
+function storedParams(d: Decision): string {
+  if (d.kind === 'set-pools') return JSON.stringify({ missing: d.params.missing });
+  return JSON.stringify(d.params);
+}
+
 /** The watchdog's remedies: each restarts the miner process when it works. */
 const REMEDIES: ReadonlySet<string> = new Set(['restart-miner', 'reboot-host', 'power-cycle']);
 
@@ -221,7 +227,7 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
       await this.events.recordEvent(RigEvent.fromPartial({
         eventId: randomUUID(), rigId, kind: `policy.${decision.kind}`, severity: decision.severity, reason: decision.reason,
         message: decision.message + note, at: new Date(now),
-      }), decision.policy, commandId);
+      }), decision.policy, commandId, storedParams(decision));
       this.logger.info('policy decision', { rig: rigId, kind: decision.kind, reason: decision.reason, command: commandId, message: decision.message + note });
     }
     this.histories.set(rigId, history);
