@@ -8,7 +8,7 @@ import { EventRepository } from '../persistence/event-repository';
 import { LivenessRepository } from '../persistence/liveness.repository';
 import { RigRepository } from '../persistence/rig-repository';
 import {
-  DEFAULT_LIVENESS_PARAMS, isReporting, judgeLiveness, livenessMessage,
+  DEFAULT_LIVENESS_PARAMS, isReporting, judgeLiveness, livenessBounds, livenessMessage,
   type AgentPresence, type LivenessParams, type LivenessState, type LivenessVerdict,
 } from './rig-liveness';
 import { TelemetryCadence } from './telemetry-cadence';
@@ -31,6 +31,8 @@ interface RigEntry {
   persisted?: string;
   /** Whether a transition from it records an event (false for the first verdict after start without a stored one). */
   known: boolean;
+  /** While online with fresh telemetry: until when the sweep need not judge it again (its stale bound). */
+  freshUntil?: number;
 }
 
 interface AgentEntry {
@@ -132,12 +134,20 @@ export class LivenessService implements OnModuleInit, OnModuleDestroy {
     for (const e of this.rigs.values()) if (e.verdict) yield { rigId: e.rigId, state: e.verdict.state, reason: e.verdict.reason };
   }
 
-  /** Judges every rig now, writes and records the transitions; resolves when they are stored (tests call it). */
+  /**
+   * Judges every rig whose state time alone can change, writes and records the transitions; resolves when they are
+   * stored (tests call it). An offline rig leaves that state only on news (telemetry, a birth, a status), which is
+   * judged as it arrives; an online rig with fresh telemetry is judged again when its stale bound passes.
+   */
   sweep(): Promise<void> {
     if (this.stopped) return this.writing;
     this.counters.sweeps++;
     const now = this.clock.now();
-    for (const entry of this.rigs.values()) this.update(entry, now);
+    for (const e of this.rigs.values()) {
+      if (e.verdict?.state === 'offline' && e.persisted !== undefined) continue;
+      if (e.freshUntil !== undefined && now <= e.freshUntil) continue;
+      this.update(e, now);
+    }
     return this.flush();
   }
 
@@ -270,6 +280,9 @@ export class LivenessService implements OnModuleInit, OnModuleDestroy {
     const verdict = this.judge(e, now);
     const previous = e.verdict;
     e.verdict = verdict;
+    e.freshUntil = verdict.reason === 'telemetry-fresh' && e.lastTelemetryAt !== undefined && !e.unreachable
+      ? e.lastTelemetryAt + livenessBounds(verdict.expectedIntervalMs, this.params).staleAfterMs
+      : undefined;
     if (previous?.state !== verdict.state) {
       const known = e.known && previous !== undefined;
       e.since = now;

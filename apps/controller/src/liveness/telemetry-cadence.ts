@@ -17,6 +17,8 @@ interface MinerCadence {
  */
 export class TelemetryCadence {
   private readonly miners: MinerCadence[] = [];
+  /** intervalMs() as of the last gap (null: to compute). */
+  private cached: number | undefined | null = null;
 
   observe(minerId: string, collectedAt: number): void {
     const m = this.miners.find((x) => x.minerId === minerId);
@@ -31,10 +33,12 @@ export class TelemetryCadence {
     if (m.gaps.length < GAPS) m.gaps.push(gap);
     else m.gaps[m.next] = gap;
     m.next = (m.next + 1) % GAPS;
+    this.cached = null;
   }
 
   /** The median gap of the miner with the shortest one; undefined until a miner has two gaps. */
   intervalMs(): number | undefined {
+    if (this.cached !== null) return this.cached;
     let best: number | undefined;
     for (const m of this.miners) {
       if (m.gaps.length < 2) continue;
@@ -43,6 +47,7 @@ export class TelemetryCadence {
       const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
       if (best === undefined || median < best) best = median;
     }
+    this.cached = best;
     return best;
   }
 }
