@@ -37,9 +37,10 @@ describe('failover-false-alarm', () => {
   const { switchBudget, switchBudgetWindowMs } = DEFAULT_POLICY_PARAMS.failover;
 
   it.each([
-    // rate, the most switches allowed over 6 h: a few per hour at 1 MH/s (a share every 2.1 s: ~10,000 gaps, each
-    // beyond 6.9 intervals with a chance of 1e-3), none at a rate where 12 s is many more intervals.
-    [1e6, 2 * HOURS],
+    // rate, the most switches allowed over 6 h: at 1 MH/s a share comes every 2.1 s (~10,000 gaps per 6 h, each
+    // beyond 18.4 intervals with a chance of 1e-8): none expected; at 0.1 MH/s (21 s) and 10 MH/s none either.
+    [1e5, 0],
+    [1e6, 0],
     [10e6, 0],
   ])('failover-false-alarm: a steady %p H/s miner on a healthy pool, 6 h of Poisson shares', (rateHs, most) => {
     const switches: Decision[] = [];

@@ -126,8 +126,19 @@ const scenarios: Scenario[] = [
     expected: null,
   },
   {
-    name: 'silent primary for 15 s at 100 TH/s and a share a second switches to the backup',
+    name: 'silent primary for 15 s at 100 TH/s and a share a second, without Diff1 Shares, is not yet silent (18.4 intervals)',
     input: () => input(spec, silentFor(15 * SEC, 5 * SEC)),
+    expected: null,
+  },
+  {
+    name: 'silent primary for 20 s at 100 TH/s and a share a second switches to the backup',
+    input: () => input(spec, silentFor(20 * SEC, 5 * SEC)),
+    expected: { kind: 'switch-pool', reason: 'active-pool-silent', params: { poolIndex: 1, fromPoolIndex: 0, confidence: 'confident' } },
+  },
+  {
+    name: 'silent primary for 15 s at 100 TH/s while Diff1 Shares shows the miner found shares nobody answered switches to the backup',
+    // The miner goes on finding shares (acceptedAt keeps counting them) at difficulty 1; the pool answers none.
+    input: () => input(spec, silentFor(15 * SEC, 5 * SEC).map((o) => ({ ...o, pools: o.pools.map((p) => (p.active ? { ...p, lastShareDifficulty: 1, diff1Shares: acceptedAt(o.at) } : p)) }))),
     expected: { kind: 'switch-pool', reason: 'active-pool-silent', params: { poolIndex: 1, fromPoolIndex: 0, confidence: 'confident' } },
   },
   {
@@ -151,8 +162,8 @@ const scenarios: Scenario[] = [
     expected: null,
   },
   {
-    name: 'a slow rig with a share every 20 s is silent after 10 share intervals without one',
-    input: () => input(spec, series(T0 - 15 * MIN, T0, (at) => ({ accepted: Math.floor(Math.min(at, T0 - 210 * SEC) / (20 * SEC)) }))),
+    name: 'a slow rig with a share every 20 s is silent after 18.4 share intervals without one',
+    input: () => input(spec, series(T0 - 15 * MIN, T0, (at) => ({ accepted: Math.floor(Math.min(at, T0 - 390 * SEC) / (20 * SEC)) }))),
     expected: { kind: 'switch-pool', reason: 'active-pool-silent', params: { poolIndex: 1 } },
   },
   {

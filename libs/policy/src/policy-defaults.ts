@@ -28,7 +28,10 @@ export const DEFAULT_POLICY_PARAMS: PolicyParams = {
     failureMemoryMs: HOUR,
     setPoolsCooldownMs: 10 * MINUTE,
     alertRepeatMs: 15 * MINUTE,
-    silentProbability: 1e-3,
+    // A gap of ln(1e8) = 18.4 expected share intervals: a healthy pool is called silent by chance about once in
+    // 1e8 share intervals (at a share every 2 s, once in 6 years per rig; 1e-3 gave several a day per rig). The
+    // price: a hung pool is left after max(silentAfterMs, 18.4 intervals), 12 s at a share every 0.65 s or faster.
+    silentProbability: 1e-8,
     switchBudget: 3,
     switchBudgetWindowMs: 30 * MINUTE,
     // bfgminer fails back 300 s after the pool returns (--failover-switch-delay); the recorded one took 352 s.

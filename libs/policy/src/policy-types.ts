@@ -237,6 +237,9 @@ export interface PoolObservation {
   readonly difficultyAccepted?: number;
   /** cgminer "Getworks": work fetched from this pool. */
   readonly getworks?: number;
+  /** cgminer "Diff1 Shares": the difficulty of the valid work the miner found for this pool, counted before the
+   * pool answers. Moving while accepted/rejected/stale stand still: submitted shares went unanswered. */
+  readonly diff1Shares?: number;
   /** How the driver decided `active`: "stratum-active", "lcd-current-pool", "share-progress", "priority",
    * "firmware"; empty when unknown. */
   readonly activeEvidence?: string;

@@ -57,6 +57,7 @@ function observePool(pool: Pool): PoolObservation {
     ...(finiteAtLeastZero(pool.lastShareDifficulty) !== undefined ? { lastShareDifficulty: pool.lastShareDifficulty } : {}),
     ...(finiteAtLeastZero(pool.difficultyAccepted) !== undefined ? { difficultyAccepted: pool.difficultyAccepted } : {}),
     ...(pool.getworks !== undefined ? { getworks: pool.getworks } : {}),
+    ...(finiteAtLeastZero(pool.diff1Shares) !== undefined ? { diff1Shares: pool.diff1Shares } : {}),
     ...(pool.activeEvidence ? { activeEvidence: pool.activeEvidence } : {}),
   };
 }

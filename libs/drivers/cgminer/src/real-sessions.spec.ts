@@ -98,6 +98,8 @@ describe('real sessions: pools and the pool in use', () => {
     expect(r.pools[0]).toMatchObject({
       active: true, activeEvidence: 'stratum-active', stratumActive: true, accepted: 5, getworks: 2,
       lastShareDifficulty: 0.00050001, difficultyAccepted: 0.00250004, lastShareTime: new Date(1795321420_000),
+      // "Diff1 Shares": the work found for the pool, counted before its answer (the failover's hung-pool evidence).
+      diff1Shares: 0.00250004,
     });
     expect(r.pools[1]).toMatchObject({ active: false, stratumActive: false, lastShareTime: undefined });
   });

@@ -128,6 +128,7 @@ export function sanitizeReading(reading: MinerReading): MinerReading {
     lastShareDifficulty: c.number(`pools[${i}].lastShareDifficulty`, p.lastShareDifficulty, RANGES.difficulty),
     difficultyAccepted: c.number(`pools[${i}].difficultyAccepted`, p.difficultyAccepted, RANGES.difficulty),
     getworks: counter(`pools[${i}].getworks`, p.getworks),
+    diff1Shares: c.number(`pools[${i}].diff1Shares`, p.diff1Shares, RANGES.difficulty),
   }));
   const hashrateWindows: HashrateWindow[] = [];
   (reading.hashrateWindows ?? []).forEach((w, i) => {

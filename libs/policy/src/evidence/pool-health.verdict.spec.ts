@@ -46,7 +46,19 @@ describe('pool-health-verdict', () => {
     ['a pool Status Disabled is confidently disabled', () => series(MIN, (_at, i) => ({ accepted: i + 1, pool: { state: 'disabled' } })), undefined, { value: 'disabled', confidence: 'confident' }],
     ['rejecting half of 40 shares over 5 min is rejecting', () => series(5 * MIN, (_at, i) => ({ accepted: 1 + i, rejected: i })), undefined, { value: 'rejecting', confidence: 'confident' }],
     ['a pool not in use is not judged on silence', () => series(10 * MIN, () => ({ accepted: 1, rateHs: 1e6 })), undefined, { value: 'healthy', confidence: 'confident' }],
-    ['no share for 20 s at 1 MH/s (expected every 2.1 s) is silent', () => series(10 * MIN, (at) => ({ accepted: sharesUntil(20 * SEC)(at), rateHs: 1e6 })), T0 - 10 * MIN, { value: 'silent', confidence: 'confident' }],
+    ['without Diff1 Shares, no share for 20 s at 1 MH/s (expected every 2.1 s) is not yet silent (18.4 intervals: 39 s)',
+      () => series(10 * MIN, (at) => ({ accepted: sharesUntil(20 * SEC)(at), rateHs: 1e6 })), T0 - 10 * MIN, { value: 'healthy', confidence: 'confident' }],
+    ['Diff1 Shares: shares found over 15 s that the pool never answered is silent',
+      () => series(10 * MIN, (at) => ({ accepted: sharesUntil(19 * SEC)(at), rateHs: 1e6, pool: { diff1Shares: sharesUntil(0)(at) * DIFF } })), T0 - 10 * MIN, { value: 'silent', confidence: 'confident' }],
+    ['Diff1 Shares: 2 unanswered shares after 14 s is not yet silent (a round trip in flight)',
+      () => series(10 * MIN, (at) => ({ accepted: sharesUntil(14 * SEC)(at), rateHs: 1e6, pool: { diff1Shares: (sharesUntil(14 * SEC)(at) + (at > T0 - 4 * SEC ? 2 : 0)) * DIFF } })),
+      T0 - 10 * MIN, { value: 'healthy', confidence: 'confident' }],
+    ['Diff1 Shares: no share for 60 s at a steady 1 MH/s, but the miner found none: its luck, not the pool (no verdict)',
+      () => series(10 * MIN, (at) => ({ accepted: sharesUntil(60 * SEC)(at), rateHs: 1e6, pool: { diff1Shares: sharesUntil(60 * SEC)(at) * DIFF } })),
+      T0 - 10 * MIN, { value: 'healthy', confidence: 'uncertain' }],
+    ['Diff1 Shares that went back (a restart) fall back to the hashrate rule',
+      () => series(10 * MIN, (at) => ({ accepted: sharesUntil(60 * SEC)(at), rateHs: 1e6, pool: { diff1Shares: at > T0 - 30 * SEC ? 0 : 1 } })),
+      T0 - 10 * MIN, { value: 'silent', confidence: 'confident' }],
     ['no share for 10 s at 1 MH/s is not yet silent (under silentAfterMs)', () => series(10 * MIN, (at) => ({ accepted: sharesUntil(10 * SEC)(at), rateHs: 1e6 })), T0 - 10 * MIN, { value: 'healthy', confidence: 'confident' }],
     ['no share for 40 s while the miner fell to 0.04 MH/s (expected every 54 s) is not silent: never the pool\'s fault',
       () => series(10 * MIN, (at) => ({ accepted: sharesUntil(40 * SEC)(at), rateHs: at > T0 - 40 * SEC ? 0.04e6 : 1e6 })), T0 - 10 * MIN, { value: 'healthy', confidence: 'confident' }],
@@ -56,8 +68,8 @@ describe('pool-health-verdict', () => {
       () => series(10 * MIN, (at) => ({ accepted: sharesUntil(60 * SEC)(at), rateHs: at > T0 - 60 * SEC ? 0 : 1e6 })), T0 - 10 * MIN, { value: 'healthy', confidence: 'confident' }],
     ['silence counted only from when the pool should have been hashing (switched to 8 s ago)',
       () => series(10 * MIN, () => ({ accepted: 3, rateHs: 1e6 })), T0 - 8 * SEC, { value: 'healthy', confidence: 'confident' }],
-    ['without a difficulty, the share interval measured before the gap (2 s x 10 = 20 s) decides',
-      () => series(10 * MIN, (at) => ({ accepted: sharesUntil(25 * SEC)(at), rateHs: 1e6, pool: { lastShareDifficulty: undefined } })), T0 - 10 * MIN, { value: 'silent', confidence: 'confident' }],
+    ['without a difficulty, the share interval measured before the gap (2 s x 18.4 = 37 s) decides',
+      () => series(10 * MIN, (at) => ({ accepted: sharesUntil(40 * SEC)(at), rateHs: 1e6, pool: { lastShareDifficulty: undefined } })), T0 - 10 * MIN, { value: 'silent', confidence: 'confident' }],
     ['without a difficulty, a measured interval scaled by the hashrate drop keeps a slowed miner healthy',
       () => series(10 * MIN, (at) => ({ accepted: sharesUntil(25 * SEC)(at), rateHs: at > T0 - 25 * SEC ? 0.1e6 : 1e6, pool: { lastShareDifficulty: undefined } })),
       T0 - 10 * MIN, { value: 'healthy', confidence: 'confident' }],
@@ -70,13 +82,20 @@ describe('pool-health-verdict', () => {
   });
 
   it('pool-health-verdict: a silence says the gap, the rate over it, the expected interval and the chance', () => {
-    const v = poolHealthVerdict(series(10 * MIN, (at) => ({ accepted: sharesUntil(20 * SEC)(at), rateHs: 1e6 })), T0, KEY, { params: P, silenceSince: T0 - 10 * MIN });
+    const v = poolHealthVerdict(series(10 * MIN, (at) => ({ accepted: sharesUntil(40 * SEC)(at), rateHs: 1e6 })), T0, KEY, { params: P, silenceSince: T0 - 10 * MIN });
     expect(v.evidence).toEqual([
       'pool 1 Status is Alive',
-      'no share on pool 1 for 20 s',
+      'no share on pool 1 for 40 s',
       'the miner hashed at 1 MH/s over the silence (20s window)',
       'expected a share every 2.1 s (difficulty 0.0005 at 1 MH/s)',
-      'chance of no share over the gap 0.000090 (silent below 0.001, and after at least 12 s)',
+      'chance of no share over the gap < 1e-6 (silent below 1e-8, and after at least 12 s)',
     ]);
+  });
+
+  it('pool-health-verdict: a silence seen in Diff1 Shares says how many shares went unanswered', () => {
+    const v = poolHealthVerdict(series(10 * MIN, (at) => ({ accepted: sharesUntil(19 * SEC)(at), rateHs: 1e6, pool: { diff1Shares: sharesUntil(0)(at) * DIFF } })), T0, KEY,
+      { params: P, silenceSince: T0 - 10 * MIN });
+    expect(v).toMatchObject({ value: 'silent', confidence: 'confident' });
+    expect(v.evidence.at(-1)).toMatch(/^the miner found 10 share\(s\) at difficulty 0.0005 for pool 1 since its last answer \(Diff1 Shares [0-9.]+ -> [0-9.]+\), 10 unanswered \(silent from 3\)$/);
   });
 });

@@ -15,6 +15,13 @@ const HASHES_PER_DIFF1 = 4_294_967_296;
  */
 export const WITHOUT_INTERVAL_FACTOR = 2.5;
 
+/**
+ * Shares the miner found for a pool (its "Diff1 Shares" grew by this many share difficulties) that the pool has
+ * neither accepted, rejected nor called stale: more than a round trip's worth in flight means the pool does not
+ * answer. cgminer and bfgminer count Diff1 Shares when the work is found (update_work_stats), before the submit.
+ */
+export const UNANSWERED_SHARES = 3;
+
 export type PoolHealthParams = Pick<
   FailoverParams,
   'silentAfterMs' | 'silentProbability' | 'silentShareIntervals' | 'shareRateWindowMs' | 'rejectWindowMs' | 'maxRejectRatio' | 'minSharesForRejectRatio'
@@ -84,6 +91,18 @@ function silenceVerdict(
     return { value: 'healthy', confidence: during ? 'confident' : 'uncertain', evidence: [...evidence, `${why}: not the pool's fault`] };
   }
   evidence.push(`the miner hashed at ${formatHashrate(during.hs)} over the silence (${during.source})`);
+  const found = unansweredShares(observations, latest, pool, key, since);
+  if (found) {
+    // The miner's own count of the shares it found decides: no luck involved either way.
+    evidence.push(found.line);
+    if (found.unanswered >= UNANSWERED_SHARES) return { value: 'silent', confidence: 'confident', evidence };
+    const chance = poissonChance(observations, pool, since, during.hs, gap, p);
+    if (chance !== undefined && chance < p.silentProbability) {
+      evidence.push(`no share by chance would be ${chance < 1e-6 ? '< 1e-6' : chance.toPrecision(2)}, but the miner found too few shares for the pool to answer: its rate or luck, not the pool`);
+      return { value: 'healthy', confidence: 'uncertain', evidence };
+    }
+    return { value: 'healthy', confidence: 'confident', evidence };
+  }
   const expected = expectedIntervalMs(observations, pool, since, during.hs, p);
   let threshold: DurationMs;
   if (expected) {
@@ -98,6 +117,49 @@ function silenceVerdict(
   if (gap < threshold) return { value: 'healthy', confidence: during.current ? 'confident' : 'uncertain', evidence };
   // An average since start says little about the rate during the gap: a suspicion, not a verdict.
   return { value: 'silent', confidence: during.current ? 'confident' : 'uncertain', evidence: during.current ? evidence : [...evidence, 'only an average since start: the rate over the gap is unknown'] };
+}
+
+/**
+ * How many shares the miner found for the pool since `since` (Diff1 Shares growth over the share difficulty) that
+ * the pool has not answered (accepted, rejected or stale). Undefined when the firmware does not count Diff1 Shares
+ * here, the difficulty is unknown or the counter went back (a restart).
+ */
+function unansweredShares(
+  observations: readonly RigObservation[],
+  latest: RigObservation,
+  pool: PoolObservation,
+  key: string,
+  since: EpochMs,
+): { unanswered: number; line: string } | undefined {
+  const difficulty = shareDifficulty(pool);
+  if (pool.diff1Shares === undefined || difficulty === undefined) return undefined;
+  let then: PoolObservation | undefined;
+  for (let i = observations.length - 1; i >= 0; i--) {
+    if (observations[i]!.at > since) continue;
+    then = poolByKey(observations[i]!, key);
+    break;
+  }
+  if (then?.diff1Shares === undefined || pool.diff1Shares < then.diff1Shares || latest.at <= since) return undefined;
+  const found = (pool.diff1Shares - then.diff1Shares) / difficulty;
+  const answered = Math.max(0, (pool.rejected ?? 0) - (then.rejected ?? 0)) + Math.max(0, (pool.stale ?? 0) - (then.stale ?? 0));
+  const unanswered = Math.max(0, Math.round((found - answered) * 100) / 100);
+  return {
+    unanswered,
+    line: `the miner found ${Math.round(found * 100) / 100} share(s) at difficulty ${difficulty} for pool ${pool.index} since its last answer ` +
+      `(Diff1 Shares ${then.diff1Shares} -> ${pool.diff1Shares}), ${unanswered} unanswered (silent from ${UNANSWERED_SHARES})`,
+  };
+}
+
+function poissonChance(
+  observations: readonly RigObservation[],
+  pool: PoolObservation,
+  since: EpochMs,
+  hashrateHs: number,
+  gap: DurationMs,
+  p: PoolHealthParams,
+): number | undefined {
+  const expected = expectedIntervalMs(observations, pool, since, hashrateHs, p);
+  return expected ? Math.exp(-gap / expected.ms) : undefined;
 }
 
 interface ExpectedInterval {

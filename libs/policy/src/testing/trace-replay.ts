@@ -111,6 +111,8 @@ export interface ReplayOptions {
   readonly freezeAccepted?: { readonly poolId: number; readonly from: EpochMs };
   /** A current hashrate window to report (e.g. "20s") instead of the rebuilt "av" only. */
   readonly currentWindow?: HashrateWindowObservation;
+  /** Leave out "Diff1 Shares", as firmwares without it (the Poisson rule on the hashrate decides alone). */
+  readonly withoutDiff1?: boolean;
 }
 
 /**
@@ -150,6 +152,9 @@ export function observationsOf(trace: Trace, miner: TraceMiner, options: ReplayO
         stratumActive: p.active,
         activeEvidence: guess.evidence,
         ...(bfg && acc > 0 ? { lastShareDifficulty: STUB_POOL_DIFFICULTY, difficultyAccepted: acc * STUB_POOL_DIFFICULTY } : {}),
+        // "Diff1 Shares" counts the work the miner found, before the pool answers (bfgminer's 04-pools: 0.0025 after
+        // 5 shares at 0.0005): on a hung pool it goes on with the shares the miner submitted, the recorded ones.
+        ...(options.withoutDiff1 ? {} : { diff1Shares: p.acc * STUB_POOL_DIFFICULTY }),
       };
     });
     return {

@@ -186,6 +186,7 @@ export function mapPools(replies: CollectedReplies, warnings?: FieldWarning[]): 
       lastShareDifficulty: num(pool['Last Share Difficulty']),
       difficultyAccepted: num(pool['Difficulty Accepted']),
       getworks: count(pool['Getworks']),
+      diff1Shares: num(pool['Diff1 Shares']),
     };
   });
   const decide = (pool: Pool | undefined, evidence: string): Pool[] => {

@@ -285,6 +285,12 @@ export interface Pool {
    * "priority", or the firmware's own flag ("firmware").
    */
   activeEvidence: string;
+  /**
+   * cgminer/bfgminer "Diff1 Shares": the difficulty of the valid work the miner FOUND for
+   * this pool (counted before the pool answers). It moving while accepted, rejected and
+   * stale stand still means shares went unanswered: the pool hangs, not the miner's luck.
+   */
+  diff1Shares?: number | undefined;
 }
 
 export interface CollectError {
@@ -1689,6 +1695,7 @@ function createBasePool(): Pool {
     difficultyAccepted: undefined,
     getworks: undefined,
     activeEvidence: "",
+    diff1Shares: undefined,
   };
 }
 
@@ -1738,6 +1745,9 @@ export const Pool: MessageFns<Pool> = {
     }
     if (message.activeEvidence !== "") {
       writer.uint32(122).string(message.activeEvidence);
+    }
+    if (message.diff1Shares !== undefined) {
+      writer.uint32(129).double(message.diff1Shares);
     }
     return writer;
   },
@@ -1875,6 +1885,14 @@ export const Pool: MessageFns<Pool> = {
             message.activeEvidence = reader.string();
             continue;
           }
+          case 16: {
+            if (tag !== 129) {
+              break;
+            }
+
+            message.diff1Shares = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1924,6 +1942,11 @@ export const Pool: MessageFns<Pool> = {
         : isSet(object.active_evidence)
         ? globalThis.String(object.active_evidence)
         : "",
+      diff1Shares: isSet(object.diff1Shares)
+        ? globalThis.Number(object.diff1Shares)
+        : isSet(object.diff1_shares)
+        ? globalThis.Number(object.diff1_shares)
+        : undefined,
     };
   },
 
@@ -1974,6 +1997,9 @@ export const Pool: MessageFns<Pool> = {
     if (message.activeEvidence !== "") {
       obj.activeEvidence = message.activeEvidence;
     }
+    if (message.diff1Shares !== undefined) {
+      obj.diff1Shares = floatToJson(message.diff1Shares);
+    }
     return obj;
   },
 
@@ -1997,6 +2023,7 @@ export const Pool: MessageFns<Pool> = {
     message.difficultyAccepted = object.difficultyAccepted ?? undefined;
     message.getworks = object.getworks ?? undefined;
     message.activeEvidence = object.activeEvidence ?? "";
+    message.diff1Shares = object.diff1Shares ?? undefined;
     return message;
   },
 };
