@@ -140,6 +140,9 @@ function unansweredShares(
     break;
   }
   if (then?.diff1Shares === undefined || pool.diff1Shares < then.diff1Shares || latest.at <= since) return undefined;
+  // A counter that has never counted anything may be one the firmware does not keep (it reports 0 for ever):
+  // only a Diff1 Shares seen above 0 speaks for the miner's luck.
+  if (then.diff1Shares === 0 && pool.diff1Shares === 0) return undefined;
   const found = (pool.diff1Shares - then.diff1Shares) / difficulty;
   const answered = Math.max(0, (pool.rejected ?? 0) - (then.rejected ?? 0)) + Math.max(0, (pool.stale ?? 0) - (then.stale ?? 0));
   const unanswered = Math.max(0, Math.round((found - answered) * 100) / 100);
