@@ -138,7 +138,7 @@ const scenarios: Scenario[] = [
   {
     name: 'silent primary for 15 s at 100 TH/s while Diff1 Shares shows the miner found shares nobody answered switches to the backup',
     // The miner goes on finding shares (acceptedAt keeps counting them) at difficulty 1; the pool answers none.
-    input: () => input(spec, silentFor(15 * SEC, 5 * SEC).map((o) => ({ ...o, pools: o.pools.map((p) => (p.active ? { ...p, lastShareDifficulty: 1, diff1Shares: acceptedAt(o.at) } : p)) }))),
+    input: () => input(spec, silentFor(15 * SEC, 5 * SEC).map((o) => ({ ...o, pools: o.pools.map((p) => (p.active ? { ...p, lastShareDifficulty: 1, difficultyAccepted: p.accepted, diff1Shares: acceptedAt(o.at) } : p)) }))),
     expected: { kind: 'switch-pool', reason: 'active-pool-silent', params: { poolIndex: 1, fromPoolIndex: 0, confidence: 'confident' } },
   },
   {

@@ -30,7 +30,7 @@ function series(spanMs: number, step: (at: number, i: number) => Step): RigObser
       ...(s.rateHs !== undefined ? { hashrateWindows: [{ label: '20s', windowS: 20, hashrateHs: s.rateHs }], hashrateHs: s.rateHs } : {}),
       pools: [{
         index: 1, url: URL, user: 'w', state: 'alive', active: true, accepted: s.accepted, rejected: s.rejected ?? 0,
-        ...(s.accepted > 0 ? { lastShareDifficulty: DIFF } : {}), ...s.pool,
+        ...(s.accepted > 0 ? { lastShareDifficulty: DIFF, difficultyAccepted: s.accepted * DIFF } : {}), ...s.pool,
       }],
     });
   }
@@ -58,6 +58,9 @@ describe('pool-health-verdict', () => {
       T0 - 10 * MIN, { value: 'healthy', confidence: 'uncertain' }],
     ['Diff1 Shares at 0 throughout (a firmware that does not keep it) fall back to the hashrate rule',
       () => series(10 * MIN, (at) => ({ accepted: sharesUntil(60 * SEC)(at), rateHs: 1e6, pool: { diff1Shares: 0 } })),
+      T0 - 10 * MIN, { value: 'silent', confidence: 'confident' }],
+    ['Diff1 Shares in scrypt units (1/256 per accepted difficulty, as an L3+ counts): 7 shares found in 15 s nobody answered is silent',
+      () => series(10 * MIN, (at) => ({ accepted: sharesUntil(19 * SEC)(at), rateHs: 1e6, pool: { diff1Shares: (sharesUntil(0)(at) * DIFF) / 256 } })),
       T0 - 10 * MIN, { value: 'silent', confidence: 'confident' }],
     ['Diff1 Shares that went back (a restart) fall back to the hashrate rule',
       () => series(10 * MIN, (at) => ({ accepted: sharesUntil(60 * SEC)(at), rateHs: 1e6, pool: { diff1Shares: at > T0 - 30 * SEC ? 0 : 1 } })),

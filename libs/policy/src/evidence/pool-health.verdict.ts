@@ -120,9 +120,10 @@ function silenceVerdict(
 }
 
 /**
- * How many shares the miner found for the pool since `since` (Diff1 Shares growth over the share difficulty) that
- * the pool has not answered (accepted, rejected or stale). Undefined when the firmware does not count Diff1 Shares
- * here, the difficulty is unknown or the counter went back (a restart).
+ * How many shares the miner found for the pool since `since` (Diff1 Shares growth over the share difficulty, in
+ * the counter's own units) that the pool has not answered (accepted, rejected or stale). Undefined when the
+ * firmware does not keep Diff1 Shares, nothing was accepted yet to learn its units, the difficulty is unknown or
+ * the counter went back (a restart).
  */
 function unansweredShares(
   observations: readonly RigObservation[],
@@ -140,16 +141,19 @@ function unansweredShares(
     break;
   }
   if (then?.diff1Shares === undefined || pool.diff1Shares < then.diff1Shares || latest.at <= since) return undefined;
-  // A counter that has never counted anything may be one the firmware does not keep (it reports 0 for ever):
-  // only a Diff1 Shares seen above 0 speaks for the miner's luck.
-  if (then.diff1Shares === 0 && pool.diff1Shares === 0) return undefined;
-  const found = (pool.diff1Shares - then.diff1Shares) / difficulty;
+  // Its units, from the pool's own history: Diff1 Shares per accepted difficulty. 1 plus the rejected and stale
+  // share on sha256d cgminer/bfgminer; about 1/256 on scrypt cgminer 4.x (an L3+: 11,805,080 against 2,988,769,280);
+  // a firmware that does not keep it reports 0 for ever (an S9's bmminer at 22,673 accepted): no evidence then.
+  if (!(then.diff1Shares > 0) || !(then.difficultyAccepted !== undefined && then.difficultyAccepted > 0)) return undefined;
+  const perDifficulty = then.diff1Shares / then.difficultyAccepted;
+  const found = (pool.diff1Shares - then.diff1Shares) / (difficulty * perDifficulty);
   const answered = Math.max(0, (pool.rejected ?? 0) - (then.rejected ?? 0)) + Math.max(0, (pool.stale ?? 0) - (then.stale ?? 0));
   const unanswered = Math.max(0, Math.round((found - answered) * 100) / 100);
   return {
     unanswered,
     line: `the miner found ${Math.round(found * 100) / 100} share(s) at difficulty ${difficulty} for pool ${pool.index} since its last answer ` +
-      `(Diff1 Shares ${then.diff1Shares} -> ${pool.diff1Shares}), ${unanswered} unanswered (silent from ${UNANSWERED_SHARES})`,
+      `(Diff1 Shares ${then.diff1Shares} -> ${pool.diff1Shares}${Math.abs(perDifficulty - 1) > 0.05 ? `, ${perDifficulty.toPrecision(3)} per accepted difficulty` : ''}), ` +
+      `${unanswered} unanswered (silent from ${UNANSWERED_SHARES})`,
   };
 }
 
