@@ -158,7 +158,8 @@ export function livenessMessage(v: LivenessVerdict): string {
     case 'agent-status-stale': return `${silent}; agent ${agent} sent no status for ${seconds(v.statusAgeMs ?? 0)} (expected every ${seconds(v.statusIntervalMs ?? 0)})`;
     case 'miner-unreachable': return `agent ${agent} reports, but cannot read the miner: ${v.unreachable ?? ''}`;
     case 'no-telemetry': return v.ageMs === undefined ? 'no telemetry received for this rig' : silent;
-    case 'telemetry-fresh': return `telemetry ${every}, last ${seconds(v.ageMs ?? 0)} ago`;
+    // No age here: the same verdict reads the same from one call to the next (last_seen has the time).
+    case 'telemetry-fresh': return `telemetry arriving, ${every}`;
   }
 }
 
