@@ -12,6 +12,10 @@ describe('rigctl fleet command arguments', () => {
     expect(selectorFrom(args)).toEqual(RigSelector.fromPartial({ labels: { row: '1', model: 'S19' }, status: 'online' }));
   });
 
+  it.each(['stale', 'miner-unreachable'])('--status %s selects by the controller\'s liveness', (wanted) => {
+    expect(selectorFrom(parseCommandArgs(['--status', wanted], SELECTOR_FLAGS)).status).toBe(wanted);
+  });
+
   it.each([
     [['--colour'], /unknown option "--colour"/],
     [['--group'], /--group needs a value/],
@@ -24,7 +28,7 @@ describe('rigctl fleet command arguments', () => {
   it.each([
     [['--label', 'row'], /--label needs key=value, got "row"/],
     [['--label', 'row='], /--label needs key=value/],
-    [['--status', 'up'], /--status must be online or offline/],
+    [['--status', 'up'], /--status must be online or offline \(or the liveness stale or miner-unreachable\)/],
   ])('refuses the selector %j', (argv, message) => {
     expect(() => selectorFrom(parseCommandArgs(argv, SELECTOR_FLAGS))).toThrow(UsageError);
     expect(() => selectorFrom(parseCommandArgs(argv, SELECTOR_FLAGS))).toThrow(message);

@@ -85,7 +85,7 @@ export function positiveInt(args: ParsedArgs, name: string, fallback: number): n
 
 /** The rig selector flags shared by rigs and watch. */
 export const SELECTOR_FLAGS: Readonly<Record<string, FlagKind>> = { group: 'value', label: 'multi', status: 'value', model: 'value', rig: 'multi' };
-export const SELECTOR_USAGE = '[--group G] [--label k=v]... [--status online|offline] [--model SUBSTRING] [--rig ID]...';
+export const SELECTOR_USAGE = '[--group G] [--label k=v]... [--status online|offline|stale|miner-unreachable] [--model SUBSTRING] [--rig ID]...';
 
 export function selectorFrom(args: ParsedArgs): RigSelector {
   const labels: Record<string, string> = {};
@@ -95,7 +95,9 @@ export function selectorFrom(args: ParsedArgs): RigSelector {
     labels[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   const statusValue = value(args, 'status') ?? '';
-  if (!['', 'online', 'offline'].includes(statusValue)) throw new UsageError(`--status must be online or offline, got "${statusValue}"`);
+  if (!['', 'online', 'offline', 'stale', 'miner-unreachable'].includes(statusValue)) {
+    throw new UsageError(`--status must be online or offline (or the liveness stale or miner-unreachable), got "${statusValue}"`);
+  }
   return RigSelector.fromPartial({
     rigIds: args.values.get('rig') ?? [], group: value(args, 'group') ?? '', labels, status: statusValue, model: value(args, 'model') ?? '',
   });
