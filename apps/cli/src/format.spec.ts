@@ -26,7 +26,7 @@ const bfgminer = MinerSnapshot.fromPartial({
 const rig = (over: Partial<Rig> = {}): Rig => ({
   rigId: 'bfg-1', online: false, lastSeen: new Date(T0 - 47_000), lastSeq: 9, miners: [bfgminer], labels: {}, group: 'g', quarantined: false,
   liveness: 'offline', livenessReason: 'no-telemetry', livenessMessage: 'no telemetry for 47 s, expected every 5 s', livenessSince: new Date(T0 - 10_000),
-  expectedIntervalMs: 5000, agentId: 'agent-1', ...over,
+  expectedIntervalMs: 5000, agentId: 'agent-1', fieldWarningCounts: [{ rigId: 'bfg-1', field: 'devs[1].Temperature', reason: 'out of range', count: 12 }], ...over,
 });
 
 describe('rigctl format', () => {
@@ -58,6 +58,7 @@ describe('rigctl format', () => {
     expect(text).toContain('hashrate 0.00 H/s (20s), 894.0 kH/s (av);');
     expect(text).not.toContain('(5s)');
     expect(text).toContain('refused: devs[1].Temperature = "-273" (out of range)');
+    expect(text).toContain('refused by the agent since it started: devs[1].Temperature (out of range) x12');
     expect(text).toMatch(/ 1 +.*phantom: uninitialised counters \(cgminer 2\.x phantom CPU\) \(ignored\)/);
     expect(text).toMatch(/ 0 +stratum\+tcp:\/\/127\.0\.0\.1:3333 +w +dead +up /);
     expect(text).toMatch(/ 1 +stratum\+tcp:\/\/127\.0\.0\.1:3334 +w +alive +up .*\* \(share-progress\)/);

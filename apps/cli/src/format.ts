@@ -109,6 +109,8 @@ export function labelsText(labels: Readonly<Record<string, string>> | undefined)
 
 export function rigDetail(rig: Rig, now: number): string {
   const out: string[] = [`rig ${rig.rigId}: ${livenessText(rig)}, last seen ${age(rig.lastSeen, now)}, seq ${rig.lastSeq}${rig.agentId ? `, agent ${rig.agentId}` : ''}`];
+  const refused = (rig.fieldWarningCounts ?? []).map((w) => `${w.field} (${w.reason}) x${w.count}`);
+  if (refused.length > 0) out.push(`refused by the agent since it started: ${refused.join(', ')}`);
   if (rig.livenessMessage) out.push(`liveness: ${rig.livenessMessage}${rig.livenessSince ? ` (since ${age(rig.livenessSince, now)})` : ''}${rig.livenessReason ? ` [${rig.livenessReason}]` : ''}`);
   out.push(`group ${rig.group || '(none: no policy acts on it)'}; labels ${labelsText(rig.labels)}${rig.quarantined ? '; QUARANTINED (no automatic actions until an operator clears it)' : ''}`);
   for (const m of rig.miners) {

@@ -6,7 +6,7 @@ const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 function rig(rigId: string, over: Partial<Rig> = {}, miners: Array<Partial<MinerSnapshot>> = [{}]): Rig {
   return {
     rigId, online: true, lastSeen: new Date(T0), lastSeq: 1, labels: {}, group: '', quarantined: false,
-    liveness: 'online', livenessReason: 'telemetry-fresh', livenessMessage: '', livenessSince: undefined, expectedIntervalMs: 5000, agentId: '',
+    liveness: 'online', livenessReason: 'telemetry-fresh', livenessMessage: '', livenessSince: undefined, expectedIntervalMs: 5000, agentId: '', fieldWarningCounts: [],
     miners: miners.map((m, i) => MinerSnapshot.fromPartial({ rigId, minerId: `m${i}`, model: 'S19', algorithm: 'sha256d', hashrate5sHs: 1e12, collectedAt: new Date(T0), ...m })),
     ...over,
   };

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Rig } from '@rigwarden/protocol';
+import type { FieldWarningCount, Rig } from '@rigwarden/protocol';
 import { LivenessService } from '../liveness/liveness.service';
+import { EventRepository } from '../persistence/event-repository';
 import type { RigRecord } from '../persistence/rig-repository';
 import { TelemetryQueryRepository } from '../persistence/telemetry-query.repository';
 import { FleetSpecService } from './fleet-spec.service';
@@ -12,10 +13,24 @@ export class RigView {
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
     @Inject(TelemetryQueryRepository) private readonly queries: TelemetryQueryRepository,
     @Inject(LivenessService) private readonly liveness: Pick<LivenessService, 'get'>,
+    @Inject(EventRepository) private readonly events?: Pick<EventRepository, 'agentStatus'>,
   ) {}
+
+  /** The refused-value counts of each rig's agent status (one read per agent on the page). */
+  private async warningCounts(records: readonly RigRecord[]): Promise<Map<string, FieldWarningCount[]>> {
+    const out = new Map<string, FieldWarningCount[]>();
+    if (!this.events) return out;
+    const agents = new Set(records.map((r) => this.liveness.get(r.rigId)?.agentId ?? r.miners[0]?.agentId).filter((a): a is string => !!a));
+    for (const agentId of agents) {
+      const status = await this.events.agentStatus(agentId);
+      for (const w of status?.fieldWarnings ?? []) out.set(w.rigId, [...(out.get(w.rigId) ?? []), w]);
+    }
+    return out;
+  }
 
   async toRigs(records: readonly RigRecord[]): Promise<Rig[]> {
     const quarantined = await this.queries.quarantined(records.map((r) => r.rigId));
+    const warnings = await this.warningCounts(records);
     return records.map((record) => {
       // Judged now by the controller; a rig it has not judged yet (none in a running controller) shows the stored row.
       const live = this.liveness.get(record.rigId);
@@ -34,6 +49,7 @@ export class RigView {
       livenessSince: live ? new Date(live.since) : undefined,
       expectedIntervalMs: live?.expectedIntervalMs ?? 0,
       agentId: live?.agentId ?? record.miners[0]?.agentId ?? '',
+      fieldWarningCounts: warnings.get(record.rigId) ?? [],
       };
     });
   }

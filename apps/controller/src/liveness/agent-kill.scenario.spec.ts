@@ -57,7 +57,9 @@ describe('liveness scenario: an agent with 3 rigs is killed', () => {
       will: { topic: topics.rig(RIGS[0]!, 'state'), payload: state(RIGS[0]!, false), qos: 1, retain: true },
     });
     for (const rigId of RIGS) await agent.publishAsync(topics.rig(rigId, 'state'), state(rigId, true), { qos: 1, retain: true });
-    await agent.publishAsync(topics.agentStatus('agent-k'), encodeJson(AgentStatus, AgentStatus.fromPartial({ agentId: 'agent-k', online: true, at: new Date(), rigIds: RIGS })), { qos: 1, retain: true });
+    await agent.publishAsync(topics.agentStatus('agent-k'), encodeJson(AgentStatus, AgentStatus.fromPartial({
+      agentId: 'agent-k', online: true, at: new Date(), rigIds: RIGS, fieldWarnings: [{ rigId: 'k-2', field: 'summary.MHS 5s', reason: 'negative', count: 3 }],
+    })), { qos: 1, retain: true });
     const seq = new Map(RIGS.map((r) => [r, 0]));
     const publishTelemetry = (): void => {
       for (const rigId of RIGS) {
@@ -89,6 +91,8 @@ describe('liveness scenario: an agent with 3 rigs is killed', () => {
     const rows = await db.all<{ rig_id: string; online: number; liveness: string; liveness_reason: string }>('SELECT rig_id, online, liveness, liveness_reason FROM rigs ORDER BY rig_id');
     expect(rows).toEqual(RIGS.map((rigId) => ({ rig_id: rigId, online: 0, liveness: 'offline', liveness_reason: 'agent-last-will' })));
     const views = await controller.get(GetRigUseCase).executeMany(RIGS);
+    // The agent's refused-value counts come with the rig they belong to.
+    expect(views.map((r) => r.fieldWarningCounts.map((w) => `${w.field}:${w.reason}:${w.count}`))).toEqual([[], ['summary.MHS 5s:negative:3'], []]);
     for (const rig of views) {
       expect(rig).toMatchObject({ online: false, liveness: 'offline', livenessReason: 'agent-last-will', agentId: 'agent-k' });
       expect(rig.livenessMessage).toMatch(/^agent agent-k went offline at .* \(last will\)$/);

@@ -44,7 +44,11 @@ interface MinerJson {
   software?: string; softwareVersion?: string; hashrateWindows?: Array<{ label?: string; windowS?: number; hashrateHs?: number }>;
   fieldWarnings?: Array<{ field?: string; value?: string; reason?: string }>;
 }
-interface RigDetail { summary: RigSummary; rig: { rigId: string; online?: boolean; miners?: MinerJson[]; labels?: Record<string, string> }; profiles: string[] }
+interface RigDetail {
+  summary: RigSummary;
+  rig: { rigId: string; online?: boolean; miners?: MinerJson[]; labels?: Record<string, string>; fieldWarningCounts?: Array<{ field?: string; reason?: string; count?: string }> };
+  profiles: string[];
+}
 
 // ---------- small DOM helpers ----------
 type Child = Node | string | number | null | undefined | false;
@@ -561,7 +565,9 @@ function renderRig(rigId: string): () => void {
       h('section', { class: 'rig-head card' },
         h('div', {}, h('h1', {}, rigId), h('span', { class: `badge ${s.status}`, 'data-testid': 'rig-status' }, s.status), ' ',
           h('span', { class: 'sub' }, [s.model, s.program, s.group && `group ${s.group}`, `seen ${fmtAgo(s.lastSeen)}`].filter(Boolean).join(' · ')),
-          s.livenessMessage ? h('p', { class: 'sub', 'data-testid': 'rig-liveness' }, `${s.liveness ?? s.status}: ${s.livenessMessage}`) : null),
+          s.livenessMessage ? h('p', { class: 'sub', 'data-testid': 'rig-liveness' }, `${s.liveness ?? s.status}: ${s.livenessMessage}`) : null,
+          (detail.rig.fieldWarningCounts ?? []).length ? h('p', { class: 'sub', 'data-testid': 'refused-counts' },
+            `Refused by the agent since it started: ${(detail.rig.fieldWarningCounts ?? []).map((w) => `${w.field} (${w.reason}) ×${w.count}`).join(', ')}`) : null),
         h('dl', { class: 'kv' },
           h('dt', {}, 'Hashrate'), h('dd', {}, fmtHash(s.hashrateHs), s.hashrateWindow ? h('span', { class: 'sub' }, ` (${s.hashrateWindow})`) : null), h('dt', {}, 'Hottest'), h('dd', {}, fmtNum(s.maxTempC, '°C', 1)),
           h('dt', {}, 'Power'), h('dd', {}, fmtNum(s.powerW, 'W')), h('dt', {}, 'Slowest fan'), h('dd', {}, fmtNum(s.fanMinRpm, 'rpm'))),

@@ -22,7 +22,7 @@ import {
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp";
 import { ApplyProfile, PoolTarget, PowerCycle, RebootHost, RestartMiner, SetPools, SwitchPool } from "./command";
-import { MinerSnapshot } from "./telemetry";
+import { FieldWarningCount, MinerSnapshot } from "./telemetry";
 
 export const protobufPackage = "rigwarden.v1";
 
@@ -226,6 +226,8 @@ export interface Rig {
   expectedIntervalMs: number;
   /** The agent that reports the rig. */
   agentId: string;
+  /** Values the agent's drivers refused for this rig since the agent started, per field (from its status). */
+  fieldWarningCounts: FieldWarningCount[];
 }
 
 export interface Rig_LabelsEntry {
@@ -1122,6 +1124,7 @@ function createBaseRig(): Rig {
     livenessSince: undefined,
     expectedIntervalMs: 0,
     agentId: "",
+    fieldWarningCounts: [],
   };
 }
 
@@ -1168,6 +1171,9 @@ export const Rig: MessageFns<Rig> = {
     }
     if (message.agentId !== "") {
       writer.uint32(114).string(message.agentId);
+    }
+    for (const v of message.fieldWarningCounts) {
+      FieldWarningCount.encode(v!, writer.uint32(122).fork()).join();
     }
     return writer;
   },
@@ -1300,6 +1306,14 @@ export const Rig: MessageFns<Rig> = {
             message.agentId = reader.string();
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.fieldWarningCounts.push(FieldWarningCount.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1373,6 +1387,11 @@ export const Rig: MessageFns<Rig> = {
         : isSet(object.agent_id)
         ? globalThis.String(object.agent_id)
         : "",
+      fieldWarningCounts: globalThis.Array.isArray(object?.fieldWarningCounts)
+        ? object.fieldWarningCounts.map((e: any) => FieldWarningCount.fromJSON(e))
+        : globalThis.Array.isArray(object?.field_warning_counts)
+        ? object.field_warning_counts.map((e: any) => FieldWarningCount.fromJSON(e))
+        : [],
     };
   },
 
@@ -1426,6 +1445,9 @@ export const Rig: MessageFns<Rig> = {
     if (message.agentId !== "") {
       obj.agentId = message.agentId;
     }
+    if (message.fieldWarningCounts?.length) {
+      obj.fieldWarningCounts = message.fieldWarningCounts.map((e) => FieldWarningCount.toJSON(e));
+    }
     return obj;
   },
 
@@ -1456,6 +1478,7 @@ export const Rig: MessageFns<Rig> = {
     message.livenessSince = object.livenessSince ?? undefined;
     message.expectedIntervalMs = object.expectedIntervalMs ?? 0;
     message.agentId = object.agentId ?? "";
+    message.fieldWarningCounts = object.fieldWarningCounts?.map((e) => FieldWarningCount.fromPartial(e)) || [];
     return message;
   },
 };
