@@ -36,6 +36,9 @@ export interface SimPool {
   workDifficulty?: number;
   difficultyAccepted?: number;
   lastShareDifficulty?: number;
+  /** "Diff1 Shares": the difficulty of every share found for this pool, counted when found (cgminer's
+   * update_work_stats), before the pool answers: on a hung pool it grows while accepted stands still. */
+  diff1Shares?: number;
 }
 
 export interface CgminerSimState {

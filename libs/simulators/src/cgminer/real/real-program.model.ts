@@ -115,6 +115,7 @@ export class RealProgramModel {
       p.lastShareTime = 0;
       p.difficultyAccepted = 0;
       p.lastShareDifficulty = 0;
+      p.diff1Shares = 0;
     }
     const best = s.pools.map((p, i) => ({ p, i })).filter(({ p }) => p.status !== 'Disabled' && this.track(p).reachable).sort((a, b) => a.p.priority - b.p.priority)[0];
     s.activePool = best?.i ?? 0;
@@ -237,6 +238,8 @@ export class RealProgramModel {
     while (this.work >= this.threshold) {
       this.work -= this.threshold;
       this.threshold = this.nextThreshold();
+      // Counted when found, before any answer (cgminer's and bfgminer's update_work_stats).
+      pool.diff1Shares = (pool.diff1Shares ?? 0) + (pool.workDifficulty ?? this.profile.workDifficulty);
       if (this.shareSink) this.shareSink(s.activePool);
       else this.credit(pool, true, to);
     }

@@ -39,7 +39,7 @@ function simAt(program: RealProgram, whenS: number, poolCount = 2): { sim: Cgmin
     url: `stratum+tcp://127.0.0.1:${3333 + i}`, user, status: 'Alive', priority: i, accepted: 0, rejected: 0, stale: 0, lastShareTime: 0,
   });
   const pools = [pool(0, ua), pool(1, ub), pool(2, 'worker-c')].slice(0, poolCount);
-  if (program === 'bfgminer-5.5.0-cpu') Object.assign(pools[0]!, { accepted: 5, difficultyAccepted: 0.00250004, lastShareDifficulty: 0.00050001, lastShareTime: whenS - 3 });
+  if (program === 'bfgminer-5.5.0-cpu') Object.assign(pools[0]!, { accepted: 5, difficultyAccepted: 0.00250004, diff1Shares: 0.00250004, lastShareDifficulty: 0.00050001, lastShareTime: whenS - 3 });
   const sim = new CgminerSimulator({ program, now: () => clock.ms, state: { pools, accepted: program === 'bfgminer-5.5.0-cpu' ? 5 : 0 } });
   clock.ms = whenS * 1000;
   return { sim, clock };

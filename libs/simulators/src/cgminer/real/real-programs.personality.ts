@@ -122,7 +122,7 @@ export function cgminer411NoDevicesPersonality(model: RealProgramModel): Cgminer
             return {
               POOL: i, URL: p.url, Status: p.status, Priority: p.priority, Quota: 1, 'Long Poll': 'N', Getworks: jobs.getworks, Accepted: p.accepted,
               Rejected: p.rejected, Works: jobs.works, Discarded: jobs.discarded, Stale: p.stale, 'Get Failures': 0, 'Remote Failures': 0, User: p.user,
-              'Last Share Time': p.lastShareTime, 'Diff1 Shares': 0, 'Proxy Type': '', Proxy: '', 'Difficulty Accepted': fixed(p.difficultyAccepted ?? 0, 8),
+              'Last Share Time': p.lastShareTime, 'Diff1 Shares': p.diff1Shares ?? 0, 'Proxy Type': '', Proxy: '', 'Difficulty Accepted': fixed(p.difficultyAccepted ?? 0, 8),
               'Difficulty Rejected': fixed(0, 8), 'Difficulty Stale': fixed(0, 8), 'Last Share Difficulty': fixed(p.lastShareDifficulty ?? 0, 8),
               'Work Difficulty': fixed(diff, 8), 'Has Stratum': true, 'Stratum Active': active, 'Stratum URL': active ? stratumHost(p.url) : '',
               'Stratum Difficulty': fixed(active ? (p.workDifficulty ?? 0) : 0, 8), 'Has Vmask': false, 'Has GBT': false, 'Best Share': 0,
@@ -218,7 +218,8 @@ export function cgminer2114CpuPersonality(model: RealProgramModel): CgminerPerso
             return {
               POOL: i, URL: p.url, Status: p.status, Priority: p.priority, 'Long Poll': 'N', Getworks: jobs.getworks, Accepted: p.accepted, Rejected: p.rejected,
               Discarded: jobs.discarded, Stale: p.stale, 'Get Failures': 0, 'Remote Failures': 0, User: p.user, 'Last Share Time': p.lastShareTime,
-              'Diff1 Shares': 0, 'Proxy Type': '', Proxy: '', 'Difficulty Accepted': fixed(p.difficultyAccepted ?? 0, 8), 'Difficulty Rejected': fixed(0, 8),
+              // cgminer 2.x keeps Diff1 Shares as a whole number of difficulty-1 shares.
+              'Diff1 Shares': Math.floor(p.diff1Shares ?? 0), 'Proxy Type': '', Proxy: '', 'Difficulty Accepted': fixed(p.difficultyAccepted ?? 0, 8), 'Difficulty Rejected': fixed(0, 8),
               'Difficulty Stale': fixed(0, 8), 'Last Share Difficulty': fixed(p.lastShareDifficulty ?? 0, 8), 'Has Stratum': true, 'Stratum Active': active,
               'Stratum URL': active ? stratumHost(p.url) : '', 'Has GBT': false, 'Best Share': 0,
             };
@@ -323,7 +324,7 @@ export function bfgminer550CpuPersonality(model: RealProgramModel): CgminerPerso
             return {
               POOL: i, URL: p.url, Status: p.status, Priority: p.priority, Quota: 1, 'Mining Goal': 'default', 'Long Poll': 'N', Getworks: jobs.getworks,
               Accepted: p.accepted, Rejected: p.rejected, Works: p.accepted, Discarded: jobs.discarded, Stale: p.stale, 'Get Failures': 0, 'Remote Failures': 0,
-              User: p.user, 'Last Share Time': p.lastShareTime, 'Diff1 Shares': trimmed(p.difficultyAccepted ?? 0), Proxy: '',
+              User: p.user, 'Last Share Time': p.lastShareTime, 'Diff1 Shares': trimmed(p.diff1Shares ?? 0), Proxy: '',
               'Difficulty Accepted': trimmed(p.difficultyAccepted ?? 0), 'Difficulty Rejected': trimmed(0), 'Difficulty Stale': trimmed(0),
               'Last Share Difficulty': trimmed(p.lastShareDifficulty ?? 0), 'Has Stratum': true, 'Stratum Active': stratum, 'Stratum URL': stratum ? stratumHost(p.url) : '',
               'Best Share': trimmed(p.accepted > 0 ? 0.00498352 : 0), 'Pool Rejected%': fixed(0, 4), 'Pool Stale%': fixed(0, 4),
