@@ -82,13 +82,13 @@ export class LivenessService implements OnModuleInit, OnModuleDestroy {
   readonly counters = { sweeps: 0, transitions: 0, writeErrors: 0 };
 
   constructor(
-    @Inject(CONTROLLER_CONFIG) config: Pick<ControllerConfig, 'liveness'>,
+    @Inject(CONTROLLER_CONFIG) config: Pick<ControllerConfig, 'liveness' | 'mqttSharedGroup'>,
     @Inject(TelemetryIngestService) private readonly ingest: Pick<TelemetryIngestService, 'onSnapshotAccepted' | 'onRigState' | 'onAgentStatus'>,
     @Inject(LivenessRepository) private readonly repository: LivenessRepository,
     @Inject(EventRepository) private readonly events: Pick<EventRepository, 'recordEvent' | 'listAgentStatus'>,
     @Inject(RigRepository) private readonly rigRecords?: Pick<RigRepository, 'forget'>,
   ) {
-    this.params = { ...DEFAULT_LIVENESS_PARAMS, ...config.liveness };
+    this.params = { ...DEFAULT_LIVENESS_PARAMS, telemetryShared: config.mqttSharedGroup !== undefined, ...config.liveness };
     // Subscribed at once, not in onModuleInit: the retained states arrive as soon as ingest subscribes.
     this.ingest.onSnapshotAccepted((s) => this.guard(() => this.snapshot(s)));
     this.ingest.onRigState((s, retained) => this.guard(() => this.state(s, retained)));

@@ -29,6 +29,13 @@ describe('judgeLiveness', () => {
     expect(livenessMessage(verdict)).toMatch(message);
   });
 
+  it('with a shared subscription group, a rig whose telemetry goes to another controller is judged by its state and agent', () => {
+    const shared = { ...p, telemetryShared: true };
+    expect(judgeLiveness(rig({ retained: { online: true, at: T0 - 3600 * S } }), T0, shared)).toMatchObject({ state: 'online', reason: 'awaiting-telemetry' });
+    expect(judgeLiveness(rig({ retained: { online: true, at: T0 - 3600 * S }, agent: { agentId: 'agent-1', downAt: T0 - S, downCause: 'last-will' } }), T0, shared))
+      .toMatchObject({ state: 'offline', reason: 'agent-last-will' });
+  });
+
   it('the bounds follow the cadence: stale just past 3 intervals + grace, offline just past 6', () => {
     const at = (silentMs: number) => judgeLiveness(rig({ lastTelemetryAt: T0 - silentMs, learnedIntervalMs: 10 * S }), T0, p).state;
     expect([at(32 * S), at(32 * S + 1), at(62 * S), at(62 * S + 1)]).toEqual(['online', 'stale', 'stale', 'offline']);

@@ -40,6 +40,11 @@ export interface LivenessParams {
   readonly agentStatusStaleAfterIntervals: number;
   /** How often every rig is judged again (the sweep). */
   readonly sweepMs: number;
+  /**
+   * True with --mqtt-shared-group: another controller of the group may take a rig's telemetry, so a rig this one
+   * never got telemetry for is judged by its retained state and its agent alone (online while both say so).
+   */
+  readonly telemetryShared: boolean;
 }
 
 export const DEFAULT_LIVENESS_PARAMS: LivenessParams = {
@@ -52,6 +57,7 @@ export const DEFAULT_LIVENESS_PARAMS: LivenessParams = {
   agentStatusDefaultIntervalMs: 30_000,
   agentStatusStaleAfterIntervals: 3,
   sweepMs: 1_000,
+  telemetryShared: false,
 };
 
 /** What the controller knows of one agent. */
@@ -124,7 +130,7 @@ export function judgeLiveness(input: LivenessInput, now: number, p: LivenessPara
   }
   const { staleAfterMs, offlineAfterMs } = livenessBounds(expected, p);
   if (last === undefined) {
-    if (input.retained?.online && now - input.retained.at <= staleAfterMs) {
+    if (input.retained?.online && (p.telemetryShared || now - input.retained.at <= staleAfterMs)) {
       return { state: 'online', reason: 'awaiting-telemetry', expectedIntervalMs: expected, at: input.retained.at, ...(agentId ? { agentId } : {}) };
     }
     return { state: 'offline', reason: 'no-telemetry', expectedIntervalMs: expected };
