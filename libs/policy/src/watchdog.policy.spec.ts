@@ -244,6 +244,14 @@ const scenarios: Scenario[] = [
     expected: { kind: 'restart-miner', reason: 'miner-unreachable', params: { step: 1 } },
   },
   {
+    name: 'a restart decided in the same millisecond as the release counts as the new first step: its grace holds, then reboot',
+    input: () => input(spec, [...healthy(T0 - 50 * MIN, T0 - 41 * MIN), ...unreachable(T0 - 40 * MIN, T0)], [
+      step(T0 - 40 * MIN, 'restart-miner'), step(T0 - 35 * MIN, 'reboot-host'), step(T0 - 25 * MIN, 'power-cycle'),
+      action(T0 - 10 * MIN, 'quarantine', 'watchdog'), action(T0 - 6 * MIN, 'release', 'operator'), step(T0 - 6 * MIN, 'restart-miner'),
+    ]),
+    expected: { kind: 'reboot-host', reason: 'miner-unreachable', params: { step: 2 } },
+  },
+  {
     name: 'stale data (latest reading 40 s old) makes no decision',
     input: () => input(spec, [...healthy(T0 - 10 * MIN, T0 - 5 * MIN), ...unreachable(T0 - 4 * MIN, T0 - 40 * SEC)]),
     expected: null,

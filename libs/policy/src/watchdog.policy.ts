@@ -95,6 +95,9 @@ class WatchdogEvaluation {
   private readonly gap: DurationMs;
   /** The operator's (or the watchdog's own) last release: nothing before it counts for the ladder or the cap. */
   private readonly releasedAt: EpochMs;
+  /** The actions recorded after that release, in the history's order: a remedy decided in the same millisecond
+   * as the release (the reconcile the release queues) comes after it and counts. */
+  private readonly sinceRelease: ReadonlySet<ActionRecord>;
   private readonly expectedBoardCount: number;
   private readonly expectedHashrateHs: number | undefined;
   /** Every ladder action of the watchdog since the release, oldest first, outcomes reconciled. */
@@ -109,14 +112,17 @@ class WatchdogEvaluation {
     private readonly neighbourhood: NeighbourhoodStatus | undefined,
   ) {
     this.gap = ctx.params.freshness.maxGapMs;
-    this.releasedAt = lastAction(ctx.actions, (a) => a.kind === 'release')?.at ?? Number.NEGATIVE_INFINITY;
+    let releaseIndex = -1;
+    for (let i = ctx.actions.length - 1; i >= 0 && releaseIndex < 0; i--) if (ctx.actions[i]!.kind === 'release') releaseIndex = i;
+    this.releasedAt = releaseIndex >= 0 ? ctx.actions[releaseIndex]!.at : Number.NEGATIVE_INFINITY;
+    this.sinceRelease = new Set(ctx.actions.slice(releaseIndex + 1));
     // Without a spec value: the most seen, since the last release of a quarantine (an operator may have pulled one).
     this.expectedBoardCount =
       ctx.spec.expectedBoards ?? Math.max(0, ...ctx.observations.filter((o) => o.at > this.releasedAt).map((o) => o.boards.length));
     const profile = ctx.spec.profiles[currentProfileIndex(ctx)];
     this.expectedHashrateHs = profile?.expectedHashrateHs ?? ctx.spec.expectedHashrateHs;
 
-    const ladderActions = ctx.actions.filter((a) => a.by === 'watchdog' && LADDER_KINDS.has(a.kind) && a.at > this.releasedAt);
+    const ladderActions = ctx.actions.filter((a) => a.by === 'watchdog' && LADDER_KINDS.has(a.kind) && this.sinceRelease.has(a));
     const skew = ctx.params.freshness.maxClockSkewMs;
     this.rungs = ladderActions.map((action, i) => ({
       action,
@@ -250,7 +256,7 @@ class WatchdogEvaluation {
     p.ladder.forEach((step, i) => {
       const why = this.unavailable.get(step.action);
       if (why === undefined) return;
-      const told = lastAction(ctx.actions, (a) => a.kind === 'alert' && a.reason === 'remedy-not-configured' && a.params['subject'] === step.action && a.at > this.releasedAt);
+      const told = lastAction(ctx.actions, (a) => a.kind === 'alert' && a.reason === 'remedy-not-configured' && a.params['subject'] === step.action && this.sinceRelease.has(a));
       if (told) return;
       const then = p.ladder.slice(i + 1).find((s) => !this.unavailable.has(s.action))?.action ?? 'the quarantine';
       notices.push(decide(ctx, 'watchdog', 'alert', 'remedy-not-configured', 'info',
@@ -304,7 +310,7 @@ class WatchdogEvaluation {
     if (!latest.reachable || latest.boards.length > 0 || (latest.hashrateHs ?? 0) > 0 || !this.neverHadDevices()) return [];
     const window = this.covering(ctx.reachable, p.zeroHashrateForMs);
     if (!window) return [];
-    if (lastAction(ctx.actions, (a) => a.kind === 'alert' && a.reason === 'miner-idle-no-devices' && a.at > this.releasedAt)) return [];
+    if (lastAction(ctx.actions, (a) => a.kind === 'alert' && a.reason === 'miner-idle-no-devices' && this.sinceRelease.has(a))) return [];
     const phantoms = latest.phantomBoards?.length ? ` (${latest.phantomBoards.length} phantom device(s) ignored)` : '';
     const started = minerStartAt(latest);
     const since = started !== undefined ? ` since it started ${formatDuration(ctx.now - started)} ago` : '';
