@@ -103,6 +103,12 @@ function silenceVerdict(
     }
     return { value: 'healthy', confidence: 'confident', evidence };
   }
+  const nothingFound = nothingFoundYet(observations, pool, key, since);
+  if (nothingFound) {
+    // No share ever answered (so no interval to expect) and the miner's own count shows it found none to submit:
+    // a slow miner at a high difficulty (cgminer 2.11.4 on a CPU at difficulty 1: a share every ~40 min).
+    return { value: 'healthy', confidence: 'uncertain', evidence: [...evidence, nothingFound] };
+  }
   const expected = expectedIntervalMs(observations, pool, since, during.hs, p);
   let threshold: DurationMs;
   if (expected) {
@@ -155,6 +161,24 @@ function unansweredShares(
       `(Diff1 Shares ${then.diff1Shares} -> ${pool.diff1Shares}${Math.abs(perDifficulty - 1) > 0.05 ? `, ${perDifficulty.toPrecision(3)} per accepted difficulty` : ''}), ` +
       `${unanswered} unanswered (silent from ${UNANSWERED_SHARES})`,
   };
+}
+
+/**
+ * When the pool never accepted a share from the miner and its Diff1 Shares stood still over the silence, the
+ * sentence that says so: nothing was found to submit, so nothing says the pool failed to answer. Undefined when the
+ * firmware does not report Diff1 Shares or the pool has accepted shares (then a still counter may be one the
+ * firmware does not keep: an S9's bmminer reports 0 at 22,673 accepted).
+ */
+function nothingFoundYet(observations: readonly RigObservation[], pool: PoolObservation, key: string, since: EpochMs): string | undefined {
+  if (pool.diff1Shares === undefined || (pool.accepted ?? 0) > 0 || (pool.difficultyAccepted ?? 0) > 0) return undefined;
+  let then: PoolObservation | undefined;
+  for (let i = observations.length - 1; i >= 0; i--) {
+    if (observations[i]!.at > since) continue;
+    then = poolByKey(observations[i]!, key);
+    break;
+  }
+  if (then?.diff1Shares === undefined || then.diff1Shares !== pool.diff1Shares) return undefined;
+  return `the pool has accepted no share yet and the miner found none to submit (Diff1 Shares still ${pool.diff1Shares}): its rate at this difficulty, not the pool`;
 }
 
 function poissonChance(
