@@ -100,7 +100,7 @@ describe('rigctl: rigs, rig, watch, telemetry, events, spec, dry-run-policies ag
 
     const table = await rigctl('rigs', '--model', 's19j', '--status', 'online');
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/e2e-s19\s+online\s+1\s+100\.0 TH\/s.*row1\s+model=S19j Pro,row=1/);
+    expect(table.stdout).toMatch(/e2e-s19\s+online\s+1\s+unidentified\s+100\.0 TH\/s \(5s\).*row1\s+model=S19j Pro,row=1/);
     expect(table.stdout).toMatch(/e2e-other\s+online/);
     expect((await rigctl('rigs', '--group', 'nope')).stdout).toContain('no rig matches these filters');
 
@@ -200,7 +200,9 @@ describe('rigctl: rigs, rig, watch, telemetry, events, spec, dry-run-policies ag
     const result = await rigctl('dry-run-policies', 'e2e-s19', '--from', from, '--to', to);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('rig e2e-s19: 43 snapshots replayed with the spec in force');
-    expect(result.stdout).toMatch(new RegExp(`${new Date(T0 + 5 * MIN + 30 * SEC).toISOString().replace(/\./g, '\\.')}\\s+failover\\s+switch-pool\\s+active-pool-silent`));
+    // A share a second until T0 + 5 min, readings every 10 s: silent after 18.4 expected intervals (silentProbability
+    // 1e-8), so the first reading 20 s into the silence.
+    expect(result.stdout).toMatch(new RegExp(`${new Date(T0 + 5 * MIN + 20 * SEC).toISOString().replace(/\./g, '\\.')}\\s+failover\\s+switch-pool\\s+active-pool-silent`));
 
     const events = await rigctl('events', 'e2e-s19', '--since', '1h');
     expect(events.code).toBe(0);

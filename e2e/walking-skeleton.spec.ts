@@ -115,7 +115,7 @@ describe('agent -> MQTT -> controller -> SQLite -> gRPC -> rigctl', () => {
     );
     // The table view shows the same rig.
     const table = await runNode(bin('rigctl'), ['--server', grpc, 'rigs'], rigctlEnv);
-    expect(table.stdout).toMatch(/e2e-rig-1\s+online\s+1\s+90\.\d\d TH\/s/);
+    expect(table.stdout).toMatch(/e2e-rig-1\s+online\s+1\s+cgminer 4\.11\.1\s+90\.\d\d TH\/s \(5s\)/);
   });
 
   it('follows the miner: a hotter board shows up in the next polls', async () => {
