@@ -42,7 +42,11 @@ export const genericPersonality: CgminerPersonality = {
       case 'summary':
         return reply(summaryBody(ctx));
       case 'pools':
-        return reply(poolsBody(ctx));
+        // Stock cgminer 4.x reports the share difficulties and the work found per pool (Diff1 Shares).
+        return reply(poolsBody(ctx, 0, (i) => {
+          const p = ctx.state.pools[i]!;
+          return { 'Diff1 Shares': p.diff1Shares ?? 0, 'Difficulty Accepted': p.difficultyAccepted ?? 0, 'Last Share Difficulty': p.lastShareDifficulty ?? 0 };
+        }));
       case 'devs':
         return reply({
           STATUS: [ctx.status('S', 9, `${s.boards.length} ASC(s)`)],

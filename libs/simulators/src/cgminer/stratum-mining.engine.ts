@@ -158,6 +158,8 @@ export class StratumMiningEngine {
     const link = this.links.get(`${pool.url}\n${pool.user}`);
     if (!link?.socket || !link.authorized || link.jobId === undefined) return;
     this.lastShareAtMs = now;
+    // cgminer counts found work per pool before the pool answers (update_work_stats): shares here are difficulty 1.
+    pool.diff1Shares = (pool.diff1Shares ?? 0) + 1;
     const nonce = Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0');
     this.request(link, 'submit', 'mining.submit', [link.user, link.jobId, '00000000', Math.floor(now / 1000).toString(16), nonce]);
   }
@@ -233,6 +235,8 @@ export class StratumMiningEngine {
       pool.accepted++;
       this.state.accepted++;
       pool.lastShareTime = Math.floor(this.now() / 1000);
+      pool.difficultyAccepted = (pool.difficultyAccepted ?? 0) + 1;
+      pool.lastShareDifficulty = 1;
     } else {
       pool.rejected++;
       this.state.rejected++;
