@@ -69,18 +69,25 @@ describe('scenario: dead board and lost GPU', () => {
     expect(rebooted - restarted).toBeGreaterThanOrEqual(RESTART_GRACE_MS - 2 * POLL_MS);
 
     const ladder = async (rig: string): Promise<string[]> => (await s.events(rig))
-      .filter((e) => e.source === 'watchdog' && e.kind.startsWith('policy.')).map((e) => `${e.kind}:${e.reason}`);
+      .filter((e) => e.source === 'watchdog' && e.kind.startsWith('policy.') && e.kind !== 'policy.alert').map((e) => `${e.kind}:${e.reason}`);
+    const notices = async (rig: string): Promise<string[]> => (await s.events(rig))
+      .filter((e) => e.source === 'watchdog' && e.kind === 'policy.alert').map((e) => `${e.kind}:${e.reason}`);
     expect(await ladder('board-transient')).toEqual(['policy.restart-miner:board-dead']);
     expect(await ladder('board-sticky')).toEqual(['policy.restart-miner:board-dead', 'policy.reboot-host:board-dead']);
     expect(await ladder('gpu-01')).toEqual(['policy.restart-miner:board-dead', 'policy.reboot-host:board-dead']);
+    // The GPU rig's miner cannot be restarted (its agent says so): the watchdog says that once, then reboots.
+    expect(await notices('gpu-01')).toEqual(['policy.alert:remedy-not-configured']);
+    expect(await notices('board-sticky')).toEqual([]);
     // The broken board: every step, the power-cycle failing for want of a PDU outlet, then quarantine.
     const quarantined = await waitFor('board-broken quarantined', async () => {
       const events = await s.events('board-broken');
       return events.some((e) => e.kind === 'policy.quarantine') ? events : undefined;
     }, 25_000, 500);
-    expect(quarantined.filter((e) => e.source === 'watchdog' && e.kind.startsWith('policy.')).map((e) => `${e.kind}:${e.reason}`)).toEqual([
+    expect(quarantined.filter((e) => e.source === 'watchdog' && e.kind.startsWith('policy.') && e.kind !== 'policy.alert').map((e) => `${e.kind}:${e.reason}`)).toEqual([
       'policy.restart-miner:board-dead', 'policy.reboot-host:board-dead', 'policy.power-cycle:board-dead', 'policy.quarantine:ladder-exhausted',
     ]);
+    // The power-cycle could not run (no PDU outlet): said once, and it did not count as a remedy.
+    expect(quarantined.filter((e) => e.source === 'watchdog' && e.kind === 'policy.alert').map((e) => `${e.kind}:${e.reason}`)).toEqual(['policy.alert:remedy-not-configured']);
     const broken = await s.rig<AsicRigState>('board-broken');
     expect([broken.restarts, broken.reboots, broken.boards[0]!.alive]).toEqual([1, 1, false]);
     const quarantineMs = Date.parse(quarantined.at(-1)!.at!) - t0;
