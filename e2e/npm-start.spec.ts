@@ -47,8 +47,11 @@ describe('npm start', () => {
       const rigs = await waitFor('three rigs with data', async () => {
         const { code, stdout } = await runNode(join(root, 'bin/rigctl.js'), ['--server', grpc, 'rigs', '--json'], { RIGWARDEN_API_KEY_FILE: join(dir.path, 'admin.token') });
         if (code !== 0) return undefined;
-        const parsed = JSON.parse(stdout) as { rigs: Array<{ rigId: string; miners: Array<{ hashrate5sHs?: number }> }> };
-        return parsed.rigs.length === 3 && parsed.rigs.every((r) => r.miners[0]?.hashrate5sHs !== undefined) ? parsed.rigs : undefined;
+        type Miner = { hashrate5sHs?: number; hashrateWindows?: Array<{ label: string; hashrateHs: number }> };
+        const parsed = JSON.parse(stdout) as { rigs: Array<{ rigId: string; miners: Miner[] }> };
+        // A hashrate: the 5 s one, or under the miner's own window label (an Avalon's 30s): no 5 s rate is made up.
+        const hashing = (m: Miner | undefined) => m?.hashrate5sHs !== undefined || (m?.hashrateWindows ?? []).length > 0;
+        return parsed.rigs.length === 3 && parsed.rigs.every((r) => hashing(r.miners[0])) ? parsed.rigs : undefined;
       }, 30_000, 250);
       expect(rigs.map((r) => r.rigId)).toEqual(['sim-001', 'sim-002', 'sim-003']);
       expect(Date.now() - started).toBeLessThan(60_000);
