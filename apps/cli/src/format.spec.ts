@@ -33,6 +33,7 @@ describe('rigctl format', () => {
   it('names bfgminer by its VERSION, not "cgminer 5.5.0-34-g866fd36f"', () => {
     expect(minerProgram(bfgminer)).toBe('bfgminer 5.5.0-34-g866fd36f');
     expect(minerProgram(MinerSnapshot.fromPartial({ vendor: 'antminer', firmware: '2023.01' }))).toBe('antminer 2023.01');
+    expect(minerProgram(MinerSnapshot.fromPartial({ vendor: 't-rex', firmware: 't-rex 0.26.8' }))).toBe('t-rex 0.26.8');
   });
 
   it('shows the hashrate with the window the miner labels it by: 20s for bfgminer, never as the 5 s rate', () => {

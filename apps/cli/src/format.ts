@@ -34,7 +34,9 @@ export function age(from: Date | undefined, now: number): string {
 /** The miner program as its VERSION names it ("bfgminer 5.5.0-34-g866fd36f"), else the vendor and firmware. */
 export function minerProgram(m: MinerSnapshot): string {
   if (m.software) return [m.software, m.softwareVersion].filter(Boolean).join(' ');
-  return [m.vendor, m.firmware].filter(Boolean).join(' ') || 'unidentified';
+  // A firmware string that already names the vendor ("t-rex 0.26.8") is not prefixed with it again.
+  const firmware = m.firmware.toLowerCase().startsWith(m.vendor.toLowerCase()) ? m.firmware : [m.vendor, m.firmware].filter(Boolean).join(' ');
+  return firmware || 'unidentified';
 }
 
 /** The miner's shortest hashrate window with its own label (bfgminer's is "20s", not 5 s). */

@@ -69,7 +69,9 @@ export function minerHashrate(m: MinerSnapshot): number | undefined {
 }
 
 function minerProgram(m: MinerSnapshot): string {
-  return m.software ? [m.software, m.softwareVersion].filter(Boolean).join(' ') : [m.vendor, m.firmware].filter(Boolean).join(' ');
+  if (m.software) return [m.software, m.softwareVersion].filter(Boolean).join(' ');
+  // A firmware string that already names the vendor ("t-rex 0.26.8") is not prefixed with it again.
+  return m.firmware.toLowerCase().startsWith(m.vendor.toLowerCase()) ? m.firmware : [m.vendor, m.firmware].filter(Boolean).join(' ');
 }
 
 export function minerMaxTemp(m: MinerSnapshot): number | undefined {
