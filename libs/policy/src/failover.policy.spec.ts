@@ -142,6 +142,16 @@ const scenarios: Scenario[] = [
     expected: { kind: 'switch-pool', reason: 'active-pool-silent', params: { poolIndex: 1, fromPoolIndex: 0, confidence: 'confident' } },
   },
   {
+    name: 'a switch refused by a read-only miner (Code 45) 20 s ago is not tried again within the cooldown',
+    input: () => input(spec, silentFor(90 * SEC), [action(T0 - 20 * SEC, 'switch-pool', 'failover', { fromUrl: A, poolIndex: 1 }, { reason: 'active-pool-silent', outcome: 'failed', cause: "Access denied to 'switchpool' command (Code 45)" })]),
+    expected: null,
+  },
+  {
+    name: 'a switch that failed is tried again once the cooldown has passed',
+    input: () => input(spec, silentFor(3 * MIN), [action(T0 - 70 * SEC, 'switch-pool', 'failover', { fromUrl: A, poolIndex: 1 }, { reason: 'active-pool-silent', outcome: 'failed' })]),
+    expected: { kind: 'switch-pool', reason: 'active-pool-silent', params: { poolIndex: 1 } },
+  },
+  {
     name: 'silent primary for 30 s switches to the backup',
     input: () => input(spec, silentFor(30 * SEC)),
     expected: { kind: 'switch-pool', reason: 'active-pool-silent', params: { poolIndex: 1, fromPoolIndex: 0 } },
@@ -370,6 +380,24 @@ const scenarios: Scenario[] = [
     input: () => input(spec, hashing(T0 - 10 * MIN, T0, (at) => ({ pools: poolsOf({ accepted: acceptedAt(at) }).slice(0, 2) })),
       [action(T0 - 9 * MIN, 'set-pools', 'failover')]),
     expected: null,
+  },
+  {
+    name: 'a set-pools the miner refused (read-only API) 1 min ago is not sent again on the next reconcile',
+    input: () => input(spec, hashing(T0 - 10 * MIN, T0, (at) => ({ pools: poolsOf({ accepted: acceptedAt(at) }).slice(0, 2) })),
+      [action(T0 - MIN, 'set-pools', 'failover', {}, { outcome: 'failed', cause: "Access denied to 'addpool' command (Code 45)" })]),
+    expected: null,
+  },
+  {
+    name: 'after two refused set-pools in a row the next waits twice the cooldown (15 min is too soon)',
+    input: () => input(spec, hashing(T0 - 10 * MIN, T0, (at) => ({ pools: poolsOf({ accepted: acceptedAt(at) }).slice(0, 2) })),
+      [action(T0 - 30 * MIN, 'set-pools', 'failover', {}, { outcome: 'failed' }), action(T0 - 15 * MIN, 'set-pools', 'failover', {}, { outcome: 'rejected' })]),
+    expected: null,
+  },
+  {
+    name: 'a refused set-pools is tried again once the cooldown has passed',
+    input: () => input(spec, hashing(T0 - 10 * MIN, T0, (at) => ({ pools: poolsOf({ accepted: acceptedAt(at) }).slice(0, 2) })),
+      [action(T0 - 11 * MIN, 'set-pools', 'failover', {}, { outcome: 'failed' })]),
+    expected: { kind: 'set-pools', reason: 'spec-pools-missing' },
   },
   {
     name: 'a reading whose pools command failed is no verdict on the pools',

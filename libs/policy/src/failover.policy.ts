@@ -228,7 +228,8 @@ class FailoverEvaluation {
       }
       const started = minerStartAt(this.latest);
       if (started !== undefined) since = Math.max(since, started);
-      const interruption = lastAction(this.ctx.actions, (a) => HASHING_INTERRUPTIONS.has(a.kind) && a.at <= this.latest.at);
+      // A command the miner refused (or that failed) interrupted nothing.
+      const interruption = lastAction(this.ctx.actions, (a) => HASHING_INTERRUPTIONS.has(a.kind) && a.at <= this.latest.at && a.outcome !== 'failed' && a.outcome !== 'rejected');
       if (interruption) since = Math.max(since, interruption.at);
       return since;
     });
@@ -354,9 +355,15 @@ class FailoverEvaluation {
     return this.ctx.actions.filter((a) => a.kind === 'switch-pool' && a.outcome !== 'failed' && a.outcome !== 'rejected');
   }
 
-  /** Our (the failover policy's) switches within the budget window. */
+  /** Every switch-pool sent, whatever became of it: a refused or failed write is not retried at once (a stock
+   * Antminer answers every write with Code 45; each reconcile would send it again). */
+  private switchAttempts(): ActionRecord[] {
+    return this.ctx.actions.filter((a) => a.kind === 'switch-pool');
+  }
+
+  /** Our (the failover policy's) switch attempts within the budget window. */
   private recentOwnSwitches(): ActionRecord[] {
-    return this.ourSwitches().filter((a) => a.by === 'failover' && this.ctx.now - a.at < this.p.switchBudgetWindowMs);
+    return this.switchAttempts().filter((a) => a.by === 'failover' && this.ctx.now - a.at < this.p.switchBudgetWindowMs);
   }
 
   private budgetLeft(): { ok: boolean; used: number } {
@@ -371,7 +378,7 @@ class FailoverEvaluation {
   private inCooldown(): boolean {
     const now = this.ctx.now;
     if (this.observedSwitches().some((s) => now - s.at < this.p.switchCooldownMs)) return true;
-    if (this.ourSwitches().some((a) => now - a.at < this.p.switchCooldownMs)) return true;
+    if (this.switchAttempts().some((a) => now - a.at < this.p.switchCooldownMs)) return true;
     const own = this.recentOwnSwitches();
     const last = own[own.length - 1];
     return last !== undefined && now - last.at < this.p.switchCooldownMs * backoffFactor(own.length, Number.POSITIVE_INFINITY);
@@ -403,8 +410,13 @@ class FailoverEvaluation {
   private setPoolsDecision(): Decision | undefined {
     const missing = this.slots.filter((s) => s.pool === undefined).map((s) => s.spec.url);
     if (missing.length === 0) return undefined;
-    const last = lastAction(this.ctx.actions, (a) => a.kind === 'set-pools' && a.outcome !== 'failed' && a.outcome !== 'rejected');
-    if (last && this.ctx.now - last.at < this.p.setPoolsCooldownMs) return undefined;
+    // Every attempt counts for the cooldown, and each failure in a row doubles it (up to 8 times): a miner that
+    // refuses the write (read-only API, Code 45) is not sent it again on every reconcile.
+    const attempts = this.ctx.actions.filter((a) => a.kind === 'set-pools');
+    const last = attempts[attempts.length - 1];
+    let failedInARow = 0;
+    for (let i = attempts.length - 1; i >= 0 && (attempts[i]!.outcome === 'failed' || attempts[i]!.outcome === 'rejected' || attempts[i]!.outcome === 'timed-out'); i--) failedInARow++;
+    if (last && this.ctx.now - last.at < this.p.setPoolsCooldownMs * Math.min(8, 2 ** Math.max(0, failedInARow - 1))) return undefined;
     // Never carry credentials in a decision: decisions are logged. The caller adds passwords from the spec.
     const pools = this.ctx.spec.pools.map((s) => ({ url: s.url, user: s.user }));
     return decide(this.ctx, 'failover', 'set-pools', 'spec-pools-missing', 'warning',
