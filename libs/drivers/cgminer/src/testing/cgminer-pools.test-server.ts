@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { OneShotCgminerServer } from './one-shot-cgminer.server';
 import { replyText, step } from './recorded-session';
 
 export type PoolProgram = 'cgminer-4.11.1' | 'cgminer-2.11.4' | 'bfgminer-5.5.0';
@@ -30,8 +30,7 @@ const SESSION: Record<PoolProgram, string> = {
  * wording ("Added pool 2: 'url'" on 4.11.1, "Added pool 'url'" on 2.11.4 and bfgminer), lcd exists on 4.11.1 only,
  * joined commands on 4.11.1 and bfgminer only. `fault` scripts a failure (a refusal, the miner dying half-way).
  */
-export class CgminerPoolsTestServer {
-  readonly requests: string[] = [];
+export class CgminerPoolsTestServer extends OneShotCgminerServer {
   pools: TestPool[];
   current = 0;
   /** Every privileged command answered Code 45, as with --api-allow R:. */
@@ -39,45 +38,15 @@ export class CgminerPoolsTestServer {
   /** false: poolpriority reorders but the miner stays on its pool for now (bfgminer's --failover-switch-delay). */
   switchOnPriority = true;
   fault: Fault | undefined;
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
   private readonly poolTemplate: Record<string, unknown>;
   private readonly description: string;
 
   constructor(readonly program: PoolProgram, pools: Array<Partial<TestPool> & { url: string; user: string }>) {
+    super();
     this.pools = pools.map((p, i) => ({ password: 'x', status: 'Alive', priority: i, stratumActive: i === 0, ...p }));
     const recorded = JSON.parse(replyText(step(SESSION[program], '04-pools'))) as { POOLS: Record<string, unknown>[]; STATUS: { Description: string }[] };
     this.poolTemplate = recorded.POOLS[0]!;
     this.description = recorded.STATUS[0]!.Description;
-  }
-
-  async start(): Promise<{ host: string; port: number }> {
-    const server = createServer((socket) => {
-      this.sockets.add(socket);
-      socket.on('error', () => socket.destroy());
-      socket.once('close', () => this.sockets.delete(socket));
-      socket.once('data', (chunk: Buffer) => {
-        const request = chunk.toString('latin1');
-        this.requests.push(request);
-        const reply = this.answer(request);
-        if (reply.length === 0) socket.destroy();
-        else socket.end(reply);
-      });
-    });
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const addr = server.address() as AddressInfo;
-    return { host: addr.address, port: addr.port };
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    const server = this.server;
-    this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   /** The process dies (bfgminer's "free(): invalid pointer"): connections are refused from now on. */
@@ -94,7 +63,7 @@ export class CgminerPoolsTestServer {
     return this.requests.filter((r) => !/"command":"(pools|lcd)"/.test(r));
   }
 
-  private answer(request: string): Buffer {
+  protected answer(request: string): Buffer {
     let command = '';
     let parameter: string | undefined;
     try {

@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { OneShotCgminerServer } from './one-shot-cgminer.server';
 
 export interface RecordedMinerOptions {
   /** Reply bytes by command, exactly as recorded (trailing NUL included). An empty buffer: close with no bytes. */
@@ -16,43 +16,13 @@ export interface RecordedMinerOptions {
  * the real programs do. Joined requests are built from the recorded parts the way cgminer builds them
  * ({"summary":[<reply>],"pools":[<reply>],"id":1}). Listens on 127.0.0.1 and an ephemeral port.
  */
-export class RecordedMinerServer {
-  readonly requests: string[] = [];
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
+export class RecordedMinerServer extends OneShotCgminerServer {
 
-  constructor(private readonly options: RecordedMinerOptions) {}
-
-  async start(): Promise<{ host: string; port: number }> {
-    const server = createServer((socket) => {
-      this.sockets.add(socket);
-      socket.on('error', () => socket.destroy());
-      socket.once('close', () => this.sockets.delete(socket));
-      socket.once('data', (chunk: Buffer) => {
-        const request = chunk.toString('latin1');
-        this.requests.push(request);
-        const reply = this.answer(request);
-        if (reply.length === 0) socket.destroy();
-        else socket.end(reply);
-      });
-    });
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const addr = server.address() as AddressInfo;
-    return { host: addr.address, port: addr.port };
+  constructor(private readonly options: RecordedMinerOptions) {
+    super();
   }
 
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    const server = this.server;
-    this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  private answer(request: string): Buffer {
+  protected answer(request: string): Buffer {
     let command = '';
     let parameter: string | undefined;
     try {
