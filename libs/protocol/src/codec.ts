@@ -134,7 +134,8 @@ export function decodeSnapshot(payload: Buffer | string): MinerSnapshot {
     throw new ProtocolError(`MinerSnapshot from rig "${rigId}": ${bad.path} must be a finite${/TempC$/.test(bad.path) ? '' : ', non-negative'} number, got ${JSON.stringify(bad.value)}`, bad.path);
   }
   const snapshot = fromJson(MinerSnapshot, object, 'MinerSnapshot');
-  if (!(snapshot.seq >= 1)) {
+  // A safe integer: a seq of 1.5 or 1e300 once made every fleet-wide read fail to serialize (issue 16).
+  if (!Number.isSafeInteger(snapshot.seq) || snapshot.seq < 1) {
     throw new ProtocolError(`MinerSnapshot from rig "${rigId}": seq must be a positive integer, got ${JSON.stringify(object['seq'])}`, 'seq');
   }
   if (snapshot.minerId === '') {
