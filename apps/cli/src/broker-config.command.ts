@@ -1,15 +1,22 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_TOPIC_ROOT, RigTopics, isValidRigId } from '@rigwarden/protocol';
-import { mosquittoConfig } from './broker-config';
+import { isRigIdPattern } from '@rigwarden/security';
+import { mosquittoConfig, rigwardenBrokerConfig } from './broker-config';
 
-const USAGE = `usage: rigctl broker-config --format mosquitto --agents FILE --out-dir DIR [--topic-root R] [--controller-user U]
+const USAGE = `usage: rigctl broker-config --format mosquitto|rigwarden --agents FILE --out-dir DIR [--topic-root R] [--controller-user U]
 
 FILE (YAML) maps each agent id to the rigs it speaks for:
   agents:
     farm-a-lan-1: [s19-row1-01, s19-row1-02]
-    gpu-rig-03: [gpu-rig-03]`;
+    gpu-rig-03: [gpu-rig-03]
+    farm-b-scanner: ["scan-*"]      # rig id prefix (rigwarden format only): every rig id starting with "scan-"
+
+--format mosquitto writes passwd, acl and rigwarden.conf for Mosquitto 2 (controller and agents).
+--format rigwarden writes broker-users.yaml for the controller's embedded broker (rigwarden-controller
+  --broker-users DIR/broker-users.yaml; agents only: the controller's own login is internal to it).
+Either way the clear passwords are printed once on stdout, "username<TAB>password" per line.`;
 
 /** `rigctl broker-config`: returns the exit code. */
 export function runBrokerConfig(argv: string[]): number {
@@ -23,7 +30,8 @@ export function runBrokerConfig(argv: string[]): number {
   for (const key of flags.keys()) {
     if (!['format', 'agents', 'out-dir', 'topic-root', 'controller-user'].includes(key)) { console.error(`rigctl broker-config: unknown option --${key}\n\n${USAGE}`); return 2; }
   }
-  if (flags.get('format') !== 'mosquitto') { console.error(`rigctl broker-config: --format must be mosquitto\n\n${USAGE}`); return 2; }
+  const format = flags.get('format');
+  if (format !== 'mosquitto' && format !== 'rigwarden') { console.error(`rigctl broker-config: --format must be mosquitto or rigwarden\n\n${USAGE}`); return 2; }
   const agentsFile = flags.get('agents');
   const outDir = flags.get('out-dir');
   if (!agentsFile || !outDir) { console.error(`rigctl broker-config: --agents and --out-dir are required\n\n${USAGE}`); return 2; }
@@ -49,11 +57,31 @@ export function runBrokerConfig(argv: string[]): number {
   const principals = [];
   for (const [agentId, rigIds] of Object.entries(agents as Record<string, unknown>)) {
     if (!isValidRigId(agentId)) { console.error(`rigctl broker-config: ${agentsFile}: agents.${agentId}: not a valid agent id`); return 2; }
-    if (!Array.isArray(rigIds) || !rigIds.every((r) => typeof r === 'string' && isValidRigId(r))) {
-      console.error(`rigctl broker-config: ${agentsFile}: agents.${agentId}: must be a list of valid rig ids`);
+    const valid = format === 'rigwarden' ? isRigIdPattern : isValidRigId;
+    if (!Array.isArray(rigIds) || !rigIds.every((r) => typeof r === 'string' && valid(r))) {
+      console.error(`rigctl broker-config: ${agentsFile}: agents.${agentId}: must be a list of valid rig ids${format === 'rigwarden' ? ' or rig id prefixes like "scan-*"' : ' (rig id prefixes like "scan-*" need --format rigwarden: Mosquitto ACLs cannot express them)'}`);
       return 2;
     }
     principals.push({ agentId, rigIds: rigIds as string[] });
+  }
+  if (format === 'rigwarden') {
+    if (flags.has('controller-user') || flags.has('topic-root')) {
+      console.error('rigctl broker-config: --format rigwarden takes no --controller-user or --topic-root (the controller\'s login is internal to it; the topic root is the controller\'s)');
+      return 2;
+    }
+    const config = rigwardenBrokerConfig({ agents: principals });
+    const dir = resolve(outDir);
+    mkdirSync(dir, { recursive: true });
+    const usersPath = join(dir, 'broker-users.yaml');
+    // Whole or not at all: a running controller re-reads the file when it changes.
+    const partial = `${usersPath}.${process.pid}.tmp`;
+    writeFileSync(partial, config.usersFile, { mode: 0o600 });
+    chmodSync(partial, 0o600);
+    renameSync(partial, usersPath);
+    console.error(`wrote ${usersPath}: give it to the controller (--broker-users ${usersPath}; it is re-read when it changes).`);
+    console.error('The passwords below are shown once: give each agent its own (mqtt.username = its agent id, RIGWARDEN_MQTT_PASSWORD).');
+    for (const { username, password } of config.credentials) console.log(`${username}\t${password}`);
+    return 0;
   }
   const controller = flags.get('controller-user') ?? 'rigwarden-controller';
   const config = mosquittoConfig({ topicRoot, controller, agents: principals });

@@ -17,6 +17,8 @@ export * from './api-key.authenticator';
 export * from './memory-api-key.store';
 export * from './key-wrap';
 export * from './broker-password.hasher';
+export * from './broker-acl';
+export * from './broker-users.file';
 export * from './secret.scanner';
 export * from './secret.sealer';
 export * from './rpc-scopes';
