@@ -4,4 +4,7 @@ export * from './driver-registry';
 export * from './miner-control.capability';
 export * from './overclock.capability';
 export * from './mining-switch.capability';
+export * from './fault-light.capability';
+export * from './power-target.capability';
+export * from './reboot.capability';
 export * from './reading.sanitizer';
