@@ -111,7 +111,7 @@ export class Agent {
       rigIds: [...this.rigIds],
       clock,
       logger: logger.child('mqtt'),
-      seq: new SeqStore(config.agent.dataDir),
+      seq: new SeqStore(config.agent.dataDir, () => clock.now()),
       topics: new RigTopics(config.mqtt.topicRoot),
       outbox: this.outbox,
     });

@@ -17,7 +17,9 @@ export function encodeJson<T>(codec: JsonCodec<T>, message: T): Buffer {
   return Buffer.from(JSON.stringify(codec.toJSON(message)));
 }
 
-function parseObject(payload: Buffer | string, what: string): Record<string, unknown> {
+function parseObject(payload: Buffer | string, what: string, maxBytes = MAX_MESSAGE_BYTES): Record<string, unknown> {
+  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  if (size > maxBytes) throw new ProtocolError(`${what} payload is ${size} bytes, more than the ${maxBytes} allowed`, 'payload');
   const text = typeof payload === 'string' ? payload : payload.toString('utf8');
   let value: unknown;
   try {
@@ -120,8 +122,36 @@ function requireTimestamp(object: Record<string, unknown>, field: string, what: 
   object[field] = new Date(at);
 }
 
-export function decodeSnapshot(payload: Buffer | string): MinerSnapshot {
-  const object = parseObject(payload, 'MinerSnapshot');
+/** The genesis block's day: a miner's reading cannot be older. */
+const EARLIEST_MS = Date.UTC(2009, 0, 3);
+/** How far ahead of the receiver's clock an agent's clock may run before its times are refused. */
+export const MAX_CLOCK_AHEAD_MS = 24 * 3600_000;
+/** Largest payload, in bytes, accepted on a telemetry topic (a snapshot of a 4-board ASIC is about 2 kB). */
+export const MAX_SNAPSHOT_BYTES = 256 * 1024;
+/** Largest payload, in bytes, accepted for a state, event, result or agent status. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+/**
+ * The first seq an agent gives a rig it has no seq for: its clock in ms × 1000. Seqs then count up by one per
+ * snapshot, so a data dir that was wiped, or a rig that moved to another agent, starts above every seq that rig had
+ * (unless the rig made more than 1,000 snapshots per ms since): nothing new is dropped as a duplicate of old rows.
+ */
+export function firstSeqAt(nowMs: number): number {
+  return Math.max(1, Math.floor(nowMs) * 1000);
+}
+
+/** The largest seq a snapshot received at `nowMs` may carry: what an agent whose clock is MAX_CLOCK_AHEAD_MS ahead could use. */
+export function maxSeqAt(nowMs: number): number {
+  return firstSeqAt(nowMs + MAX_CLOCK_AHEAD_MS) + 1_000_000_000;
+}
+
+export interface DecodeOptions {
+  /** The receiver's clock: times and seqs beyond what any agent's clock can have made are refused. */
+  nowMs?: number;
+}
+
+export function decodeSnapshot(payload: Buffer | string, options: DecodeOptions = {}): MinerSnapshot {
+  const object = parseObject(payload, 'MinerSnapshot', MAX_SNAPSHOT_BYTES);
   const rigId = requireRigId(object, 'MinerSnapshot');
   requireTimestamp(object, 'collectedAt', 'MinerSnapshot');
   for (const list of ['boards', 'fans', 'pools', 'errors'] as const) {
@@ -141,6 +171,23 @@ export function decodeSnapshot(payload: Buffer | string): MinerSnapshot {
   if (snapshot.minerId === '') {
     throw new ProtocolError(`MinerSnapshot from rig "${rigId}": minerId is missing`, 'minerId');
   }
+  const collectedAt = snapshot.collectedAt!.getTime();
+  if (collectedAt < EARLIEST_MS) {
+    throw new ProtocolError(`MinerSnapshot from rig "${rigId}": collectedAt ${snapshot.collectedAt!.toISOString()} is before 2009: is the agent's clock set?`, 'collectedAt');
+  }
+  if (options.nowMs !== undefined) {
+    if (collectedAt > options.nowMs + MAX_CLOCK_AHEAD_MS) {
+      throw new ProtocolError(`MinerSnapshot from rig "${rigId}": collectedAt ${snapshot.collectedAt!.toISOString()} is more than 24 h ahead of this controller's clock: fix the agent's clock (NTP)`, 'collectedAt');
+    }
+    if (snapshot.seq > maxSeqAt(options.nowMs)) {
+      throw new ProtocolError(`MinerSnapshot from rig "${rigId}": seq ${snapshot.seq} is beyond any an agent can have issued by now (its first seq for a rig is its clock in ms × 1000)`, 'seq');
+    }
+  }
+  snapshot.pools.forEach((pool, i) => {
+    if (pool.lastShareTime !== undefined && Number.isNaN(pool.lastShareTime.getTime())) {
+      throw new ProtocolError(`MinerSnapshot from rig "${rigId}": pools[${i}].lastShareTime is not a valid time`, `pools[${i}].lastShareTime`);
+    }
+  });
   return snapshot;
 }
 

@@ -2,7 +2,8 @@ export {
   MinerSnapshot, Board, BoardStatus, Fan, Pool, PoolStatus, CollectError, RigState, AgentStatus, DriverCounters, OutboxStats,
   boardStatusToJSON, poolStatusToJSON, poolStatusFromJSON,
 } from './generated/rigwarden/v1/telemetry';
-export { HashrateWindow, FieldWarning, FieldWarningCount } from './generated/rigwarden/v1/telemetry';
+export { HashrateWindow, FieldWarning, FieldWarningCount, IngestReceipt, SeqRange } from './generated/rigwarden/v1/telemetry';
+export * from './ingest-receipt';
 export {
   CommandEnvelope, CommandResult, CommandOutcome, RigEvent, PoolTarget, SetPools, SwitchPool, ApplyProfile,
   RestartMiner, RebootHost, PowerCycle, RotateKey, RetireKey, commandOutcomeToJSON, commandOutcomeFromJSON,

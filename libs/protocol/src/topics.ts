@@ -9,6 +9,7 @@
  *   rigwarden/v1/rigs/{rigId}/results     CommandResult, QoS 1          agent -> controller
  *
  *   rigwarden/v1/agents/{agentId}/status  AgentStatus, QoS 1, retained   agent -> controller
+ *   rigwarden/v1/agents/{agentId}/stored  IngestReceipt, QoS 0           controller -> agent (what is stored)
  *
  * The root is configurable (RIGWARDEN_TOPIC_ROOT) so that several farms, or
  * several test runs, can share one broker without seeing each other.
@@ -50,6 +51,14 @@ export class RigTopics {
       throw new RangeError(`agent id "${agentId}" cannot be used in an MQTT topic: use 1-128 characters from A-Z a-z 0-9 . _ : - (first one alphanumeric)`);
     }
     return `${this.root}/agents/${agentId}/status`;
+  }
+
+  /**
+   * Where the controller tells an agent which of its messages are stored (durably, in the controller's database):
+   * the agent keeps each queued message until a receipt names it, whatever the broker acknowledged.
+   */
+  agentStored(agentId: string): string {
+    return this.agentStatus(agentId).slice(0, -'/status'.length) + '/stored';
   }
 
   allAgentStatus(): string {

@@ -28,6 +28,11 @@ export interface AgentConfig {
   agent: { id: string; dataDir: string; labels: Record<string, string> };
   mqtt: {
     url: string; clientId: string; username?: string; password?: string; topicRoot: string;
+    /**
+     * When a queued message may leave the outbox: 'controller' (default) once the controller's ingest receipt says it
+     * is stored; 'broker' once the broker acknowledges it (no Rigwarden controller behind the broker to confirm).
+     */
+    confirm: 'controller' | 'broker';
     /** PEM file contents for mqtts://: the CA that signed the broker's certificate, and a client certificate and key. */
     tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean };
   };
@@ -172,7 +177,7 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
   const dataDir = resolve(dirname(file), r.string(agentRaw, 'dataDir', 'agent.', './data/agent'));
   const agentLabels = readLabels(r, agentRaw['labels'], 'agent.labels');
 
-  const mqttRaw = r.object(root['mqtt'], 'mqtt', ['url', 'clientId', 'username', 'password', 'topicRoot', 'tls']);
+  const mqttRaw = r.object(root['mqtt'], 'mqtt', ['url', 'clientId', 'username', 'password', 'topicRoot', 'tls', 'confirm']);
   const url = env['MQTT_URL'] || r.string(mqttRaw, 'url', 'mqtt.', 'mqtt://127.0.0.1:1883');
   if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(url)) {
     r.fail(env['MQTT_URL'] ? 'MQTT_URL (environment)' : 'mqtt.url', `must be a URL like mqtt://host:1883 or mqtts://host:8883, got ${JSON.stringify(url)}`);
@@ -183,6 +188,10 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
     username: env['RIGWARDEN_MQTT_USERNAME'] || r.optionalString(mqttRaw, 'username', 'mqtt.'),
     password: env['RIGWARDEN_MQTT_PASSWORD'] || r.optionalString(mqttRaw, 'password', 'mqtt.'),
     topicRoot: env['RIGWARDEN_TOPIC_ROOT'] || r.string(mqttRaw, 'topicRoot', 'mqtt.', DEFAULT_TOPIC_ROOT),
+    confirm: (() => {
+      const value = mqttRaw['confirm'] ?? 'controller';
+      return value === 'controller' || value === 'broker' ? value : r.fail('mqtt.confirm', `must be "controller" or "broker", got ${describe(value)}`);
+    })(),
   };
   if (mqttRaw['tls'] !== undefined) {
     const tlsRaw = r.object(mqttRaw['tls'], 'mqtt.tls', ['caFile', 'certFile', 'keyFile', 'rejectUnauthorized']);

@@ -8,6 +8,11 @@ export interface QueuedMessage {
   payload: string;
   /** When it was queued, epoch ms. */
   at: number;
+  /**
+   * What names it in the controller's ingest receipts (snapshotReceiptKey and friends in @rigwarden/protocol): a
+   * message with a key stays queued until a receipt names it. Without one, the broker's acknowledgement is enough.
+   */
+  key?: string;
 }
 
 export interface DiskQueueOptions {
@@ -51,6 +56,7 @@ export class DiskQueue {
   private cache: { id: number; lines: string[] } | undefined;
   private readonly segmentBytes: number;
   private readonly counters = { droppedFull: 0, droppedExpired: 0, droppedCorrupt: 0 };
+  private cursorDirty = false;
 
   constructor(private readonly dir: string, private readonly options: DiskQueueOptions) {
     this.segmentBytes = options.segmentBytes ?? Math.max(4096, Math.min(1 << 20, Math.floor(options.maxBytes / 8)));
@@ -100,26 +106,43 @@ export class DiskQueue {
     }
   }
 
-  /** Up to `max` of the oldest undelivered messages, in order. Expired and corrupt messages at the head are dropped. */
-  peek(max: number): QueuedMessage[] {
+  /** Drops expired and corrupt messages at the head (counted); returns how many. */
+  dropStaleHead(): number {
     const oldestAllowed = this.options.clock.now() - this.options.maxAgeMs;
+    let dropped = 0;
     for (;;) {
       const head = this.messageAt(this.cursor.segment, this.cursor.line);
-      if (head === undefined) return [];
+      if (head === undefined) return dropped;
       if (head === null) this.counters.droppedCorrupt++;
       else if (head.at < oldestAllowed) this.counters.droppedExpired++;
-      else break;
+      else return dropped;
       this.ack(1);
+      dropped++;
     }
+  }
+
+  /**
+   * Up to `max` of the oldest undelivered messages, in order, after skipping the first `skip` of them (those already
+   * in flight). Expired and corrupt messages at the head are dropped first.
+   */
+  peek(max: number, skip = 0): QueuedMessage[] {
+    this.dropStaleHead();
     const out: QueuedMessage[] = [];
+    let toSkip = skip;
     for (const segment of this.segments) {
       if (segment.id < this.cursor.segment) continue;
+      const start = segment.id === this.cursor.segment ? this.cursor.line : 0;
+      if (toSkip >= segment.count - start) {
+        toSkip -= segment.count - start;
+        continue;
+      }
       const lines = this.linesOf(segment);
-      for (let i = segment.id === this.cursor.segment ? this.cursor.line : 0; i < lines.length && out.length < max; i++) {
+      for (let i = start + toSkip; i < lines.length && out.length < max; i++) {
         const message = parse(lines[i]!);
         if (message) out.push(message);
         else out.push({ topic: '', payload: '', at: 0 }); // keeps positions aligned with ack(); the caller skips it
       }
+      toSkip = 0;
       if (out.length >= max) break;
     }
     return out;
@@ -132,8 +155,11 @@ export class DiskQueue {
     return parse(this.linesOf(segment)[line] ?? '') ?? null;
   }
 
-  /** Marks the `n` oldest undelivered messages as delivered (after the broker acknowledged them). */
-  ack(n: number): void {
+  /**
+   * Marks the `n` oldest undelivered messages as delivered. `lazy`: the cursor file is written by the next syncCursor()
+   * or eager ack instead of now (a crash before that only sends those messages again; the controller drops duplicates).
+   */
+  ack(n: number, lazy = false): void {
     let remaining = n;
     while (remaining > 0 && this.segments.length > 0) {
       const head = this.segments.find((s) => s.id === this.cursor.segment) ?? this.segments[0]!;
@@ -153,7 +179,13 @@ export class DiskQueue {
         }
       }
     }
-    this.saveCursor();
+    if (lazy) this.cursorDirty = true;
+    else this.saveCursor();
+  }
+
+  /** Writes the cursor if a lazy ack moved it. */
+  syncCursor(): void {
+    if (this.cursorDirty) this.saveCursor();
   }
 
   get depth(): number {
@@ -186,6 +218,7 @@ export class DiskQueue {
   }
 
   private saveCursor(): void {
+    this.cursorDirty = false;
     const tmp = `${this.cursorFile}.tmp`;
     writePrivateFileSync(tmp, JSON.stringify(this.cursor));
     renameSync(tmp, this.cursorFile);
@@ -201,7 +234,7 @@ function countLines(text: string): number {
 function parse(line: string): QueuedMessage | undefined {
   try {
     const value = JSON.parse(line) as QueuedMessage;
-    return typeof value.topic === 'string' && typeof value.payload === 'string' && typeof value.at === 'number' ? value : undefined;
+    return typeof value.topic === 'string' && typeof value.payload === 'string' && typeof value.at === 'number' && (value.key === undefined || typeof value.key === 'string') ? value : undefined;
   } catch {
     return undefined;
   }

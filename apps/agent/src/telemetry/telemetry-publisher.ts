@@ -1,5 +1,8 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { AgentStatus, MinerSnapshot, RigState, encodeJson, type RigTopics } from '@rigwarden/protocol';
+import {
+  AgentStatus, CommandResult, MinerSnapshot, RigState, decodeIngestReceipt, encodeJson, eventReceiptKey, receiptKeys, resultReceiptKey,
+  snapshotReceiptKey, type RigTopics,
+} from '@rigwarden/protocol';
 import type { Clock, Logger } from '@rigwarden/shared';
 import type { CollectOutcome } from '../runtime/collector-runtime';
 import type { DiskQueue } from './disk-queue';
@@ -27,7 +30,21 @@ export interface PublisherOptions {
   drainWindow?: number;
   /** How long to wait for the first connection before collecting anyway. */
   firstConnectWaitMs?: number;
+  /**
+   * When a queued telemetry message, event or result may leave the outbox. 'controller' (the default): once the
+   * controller's ingest receipt says it is stored, so a broker that loses its state, or a controller killed before
+   * its commit, loses nothing. 'broker': once the broker acknowledges it (a broker whose other subscribers are not a
+   * Rigwarden controller: nothing would ever confirm).
+   */
+  confirm?: 'controller' | 'broker';
+  /** Messages sent and not yet confirmed, at most (flow control while waiting for receipts). Default 2,000. */
+  maxUnconfirmed?: number;
+  /** With messages unconfirmed and no receipt for this long, they are sent again; the wait doubles up to 5 min. Default 20 s. */
+  resendAfterMs?: number;
 }
+
+/** The longest wait between two sends of the same unconfirmed messages. */
+const MAX_RESEND_AFTER_MS = 5 * 60_000;
 
 /**
  * The agent's MQTT side. Telemetry goes out at QoS 1; while the broker is
@@ -40,8 +57,16 @@ export class TelemetryPublisher {
   private client: MqttClient | undefined;
   private draining = false;
   private closing = false;
-  readonly counters = { published: 0, queued: 0, replayed: 0, publishErrors: 0 };
+  readonly counters = { published: 0, queued: 0, replayed: 0, publishErrors: 0, confirmed: 0, resent: 0, receipts: 0, badReceipts: 0 };
   private readonly subscriptions = new Map<string, (topic: string, payload: Buffer) => void>();
+  /** Messages at the outbox's head sent on this connection and not confirmed yet (the next send skips them). */
+  private inFlight = 0;
+  /** Keys confirmed by a receipt that are not at the head yet (receipts may come out of order). */
+  private readonly confirmedKeys = new Set<string>();
+  /** When the controller last confirmed something, or the unconfirmed head was (re)sent: the resend timer's start. */
+  private lastProgressAt = 0;
+  private resendAfterMs: number;
+  private timer: NodeJS.Timeout | undefined;
 
   /** Subscribes (QoS 1) now and after every reconnect; `handler` gets each message on exactly this topic. */
   subscribe(topic: string, handler: (topic: string, payload: Buffer) => void): void {
@@ -49,7 +74,13 @@ export class TelemetryPublisher {
     if (this.client?.connected) this.client.subscribe(topic, { qos: 1 });
   }
 
-  constructor(private readonly options: PublisherOptions) {}
+  constructor(private readonly options: PublisherOptions) {
+    this.resendAfterMs = options.resendAfterMs ?? 20_000;
+  }
+
+  private get confirmByController(): boolean {
+    return (this.options.confirm ?? 'controller') === 'controller';
+  }
 
   get connected(): boolean {
     return this.client?.connected ?? false;
@@ -74,6 +105,11 @@ export class TelemetryPublisher {
       will,
     });
     this.client = client;
+    if (this.confirmByController) {
+      this.subscriptions.set(topics.agentStored(agentId), (_topic, payload) => this.onReceipt(payload));
+      this.timer = setInterval(() => this.tick(), 1000);
+      this.timer.unref();
+    }
     client.on('message', (topic, payload) => {
       const handler = this.subscriptions.get(topic);
       if (!handler) return;
@@ -92,6 +128,9 @@ export class TelemetryPublisher {
       logger.info('connected to broker', { url, queued: this.options.outbox.depth });
       for (const rigId of rigIds) client.publish(topics.rig(rigId, 'state'), this.stateFor(rigId, true), { qos: 1, retain: true });
       if (this.subscriptions.size > 0) client.subscribe([...this.subscriptions.keys()], { qos: 1 });
+      // What was sent before may be lost with the broker's state: send every unconfirmed message again.
+      this.inFlight = 0;
+      this.lastProgressAt = this.options.clock.now();
       void this.drain();
     });
     client.on('offline', () => logger.warn('broker unreachable; telemetry goes to the on-disk outbox until it is back', { url }));
@@ -136,6 +175,7 @@ export class TelemetryPublisher {
 
   publishOutcome(outcome: CollectOutcome): void {
     const reading = outcome.reading;
+    const seq = this.options.seq.take(outcome.rigId);
     const snapshot: MinerSnapshot = MinerSnapshot.fromPartial({
       ...reading,
       rigId: outcome.rigId,
@@ -145,10 +185,10 @@ export class TelemetryPublisher {
       driver: reading?.driver || outcome.driver,
       agentId: this.options.agentId,
       collectedAt: new Date(outcome.collectedAt),
-      seq: this.options.seq.take(outcome.rigId),
+      seq,
       errors: reading ? reading.errors : outcome.errors,
     });
-    this.send(this.options.topics.rig(outcome.rigId, 'telemetry'), encodeJson(MinerSnapshot, snapshot).toString('utf8'));
+    this.send(this.options.topics.rig(outcome.rigId, 'telemetry'), encodeJson(MinerSnapshot, snapshot).toString('utf8'), snapshotReceiptKey(outcome.rigId, seq));
   }
 
   publishStatus(status: AgentStatus): void {
@@ -157,8 +197,19 @@ export class TelemetryPublisher {
     client.publish(this.options.topics.agentStatus(this.options.agentId), encodeJson(AgentStatus, status), { qos: 1, retain: true });
   }
 
-  /** Sends now when the broker is up and nothing older is waiting; otherwise queues on disk. */
-  send(topic: string, payload: string): void {
+  /**
+   * Sends a telemetry message, event or result. With receipts (the default), it is written to the outbox first and
+   * stays there until the controller confirms it; `key` names it in receipts (derived from an event's or a result's
+   * payload when not given). Otherwise it is sent now when the broker is up and nothing older is waiting, else queued.
+   */
+  send(topic: string, payload: string, key?: string): void {
+    if (this.confirmByController) {
+      const k = key ?? receiptKeyOf(topic, payload);
+      if (!this.client?.connected) this.counters.queued++;
+      this.options.outbox.push(k === undefined ? { topic, payload, at: this.options.clock.now() } : { topic, payload, at: this.options.clock.now(), key: k });
+      if (this.client?.connected && !this.draining) void this.drain();
+      return;
+    }
     const client = this.client;
     if (client?.connected && !this.draining && this.options.outbox.depth === 0) {
       client.publish(topic, payload, { qos: 1 }, (err) => {
@@ -181,9 +232,10 @@ export class TelemetryPublisher {
     if (this.client?.connected && !this.draining) void this.drain();
   }
 
-  /** Replays the outbox in order, a window at a time, removing messages only once the broker has acknowledged them. */
+  /** Sends the outbox in order, a window at a time (broker-ack mode: removing messages once the broker acknowledged them). */
   private async drain(): Promise<void> {
     if (this.draining || this.closing) return;
+    if (this.confirmByController) return this.drainUnconfirmed();
     this.draining = true;
     const window = this.options.drainWindow ?? 100;
     const start = this.options.outbox.depth;
@@ -207,8 +259,103 @@ export class TelemetryPublisher {
     if (this.options.outbox.depth > 0 && this.client?.connected && !this.closing) void this.drain();
   }
 
+  /**
+   * Receipt mode: sends what is queued after the messages already in flight, up to maxUnconfirmed of them. Messages
+   * leave the outbox only in onReceipt (or at once when they carry no key: the broker's acknowledgement is enough).
+   */
+  private async drainUnconfirmed(): Promise<void> {
+    this.draining = true;
+    const window = this.options.drainWindow ?? 100;
+    const maxUnconfirmed = this.options.maxUnconfirmed ?? 2000;
+    const outbox = this.options.outbox;
+    try {
+      for (;;) {
+        const client = this.client;
+        if (!client?.connected || this.closing) return;
+        this.inFlight = Math.max(0, this.inFlight - outbox.dropStaleHead());
+        this.inFlight = Math.min(this.inFlight, outbox.depth); // a full outbox drops its oldest segment
+        const room = maxUnconfirmed - this.inFlight;
+        if (room <= 0) return; // a receipt starts the next round
+        const batch = outbox.peek(Math.min(window, room), this.inFlight);
+        if (batch.length === 0) return;
+        if (this.inFlight === 0) this.lastProgressAt = this.options.clock.now();
+        this.inFlight += batch.length;
+        await Promise.all(batch.map((m) => (m.topic === '' ? Promise.resolve() : client.publishAsync(m.topic, m.payload, { qos: 1 }))));
+        this.counters.published += batch.length;
+        // Messages without a key (corrupt lines, an outbox from before receipts) are done once the broker has them.
+        if (batch.some((m) => m.key === undefined)) this.advance();
+      }
+    } catch (err) {
+      this.inFlight = 0; // sent again from the head on the next connection
+      this.options.logger.warn('sending interrupted; unconfirmed messages are sent again on reconnect', { error: err as Error, left: outbox.depth });
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private onReceipt(payload: Buffer): void {
+    let keys: string[];
+    try {
+      keys = receiptKeys(decodeIngestReceipt(payload));
+    } catch (err) {
+      this.counters.badReceipts++;
+      this.options.logger.warn('ignored an invalid ingest receipt', { error: (err as Error).message });
+      return;
+    }
+    this.counters.receipts++;
+    for (const key of keys) this.confirmedKeys.add(key);
+    this.advance();
+    if (this.client?.connected && !this.draining) void this.drain();
+  }
+
+  /** Removes the confirmed messages at the head of the outbox (and the keyless ones already sent). */
+  private advance(): void {
+    const outbox = this.options.outbox;
+    this.inFlight = Math.max(0, this.inFlight - outbox.dropStaleHead());
+    let removed = 0;
+    for (;;) {
+      const window = outbox.peek(Math.max(this.inFlight, 64));
+      let n = 0;
+      for (const m of window) {
+        if (m.key !== undefined ? !this.confirmedKeys.delete(m.key) : n >= this.inFlight) break;
+        n++;
+      }
+      if (n === 0) break;
+      outbox.ack(n, true);
+      this.inFlight = Math.max(0, this.inFlight - n);
+      removed += n;
+      if (n < window.length) break;
+    }
+    if (removed > 0) {
+      this.counters.confirmed += removed;
+      this.lastProgressAt = this.options.clock.now();
+      this.resendAfterMs = this.options.resendAfterMs ?? 20_000;
+    }
+    // Keys for messages no longer queued (confirmed twice, dropped as expired) must not pile up.
+    if (this.confirmedKeys.size > 4 * (this.options.maxUnconfirmed ?? 2000) + 1000) {
+      const queued = new Set(outbox.peek(this.inFlight).map((m) => m.key));
+      for (const key of this.confirmedKeys) if (!queued.has(key)) this.confirmedKeys.delete(key);
+    }
+  }
+
+  /** Once a second: writes the outbox cursor, and sends unconfirmed messages again when no receipt came for a while. */
+  private tick(): void {
+    this.options.outbox.syncCursor();
+    if (this.inFlight === 0 || !this.client?.connected || this.closing) return;
+    if (this.options.clock.now() - this.lastProgressAt < this.resendAfterMs) return;
+    this.counters.resent += this.inFlight;
+    this.options.logger.warn('no ingest receipt for the messages sent: sending them again (is the controller running and subscribed?)', {
+      unconfirmed: this.inFlight, queued: this.options.outbox.depth, waitedMs: this.resendAfterMs,
+    });
+    this.resendAfterMs = Math.min(MAX_RESEND_AFTER_MS, this.resendAfterMs * 2);
+    this.inFlight = 0;
+    void this.drain();
+  }
+
   async close(finalStatus?: AgentStatus): Promise<void> {
     const client = this.client;
+    clearInterval(this.timer);
+    this.options.outbox.syncCursor();
     if (!client) return;
     this.closing = true;
     if (client.connected) {
@@ -233,5 +380,19 @@ export class TelemetryPublisher {
       at: new Date(this.options.clock.now()),
       labels: this.options.labelsFor?.(rigId) ?? {},
     });
+  }
+}
+
+/** The receipt key of an event or a result from its payload (undefined for anything else). */
+function receiptKeyOf(topic: string, payload: string): string | undefined {
+  const kind = topic.slice(topic.lastIndexOf('/') + 1);
+  if (kind !== 'events' && kind !== 'results') return undefined;
+  try {
+    const object = JSON.parse(payload) as { eventId?: unknown; commandId?: unknown; outcome?: unknown };
+    if (kind === 'events') return typeof object.eventId === 'string' ? eventReceiptKey({ eventId: object.eventId }) : undefined;
+    if (typeof object.commandId !== 'string') return undefined;
+    return resultReceiptKey(CommandResult.fromJSON(object));
+  } catch {
+    return undefined;
   }
 }

@@ -10,8 +10,12 @@ export interface IngestCounters {
   agentStatus: number;
   flushes: number;
   flushErrors: number;
+  /** Refused because the payload was larger than its topic allows (also counted in invalid). */
+  oversize: number;
+  /** Ingest receipts published to agents (one per agent per batch). */
+  receipts: number;
 }
 
 export function emptyIngestCounters(): IngestCounters {
-  return { received: 0, stored: 0, duplicates: 0, invalid: 0, states: 0, events: 0, results: 0, agentStatus: 0, flushes: 0, flushErrors: 0 };
+  return { received: 0, stored: 0, duplicates: 0, invalid: 0, states: 0, events: 0, results: 0, agentStatus: 0, flushes: 0, flushErrors: 0, oversize: 0, receipts: 0 };
 }

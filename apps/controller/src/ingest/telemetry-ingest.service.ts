@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
-  ProtocolError, RigTopics, decodeAgentStatus, type AgentStatus, type CommandResult, decodeCommandResult, decodeRigEvent, decodeRigState, decodeSnapshot,
-  type MinerSnapshot, type RigState,
+  IngestReceipt, MAX_MESSAGE_BYTES, MAX_SNAPSHOT_BYTES, ProtocolError, ReceiptBook, RigTopics, decodeAgentStatus, type AgentStatus,
+  type CommandResult, decodeCommandResult, decodeRigEvent, decodeRigState, decodeSnapshot, encodeJson, type MinerSnapshot, type RigState,
 } from '@rigwarden/protocol';
 import { createLogger } from '@rigwarden/shared';
 import { EmbeddedBrokerService } from '../broker/embedded-broker.service';
@@ -10,7 +10,7 @@ import { mqttTlsOptions } from '../security/tls-credentials';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { EventRepository } from '../persistence/event-repository';
 import { RigRepository, SnapshotBatch } from '../persistence/rig-repository';
-import { AckBatcher } from './ack-batcher';
+import { StoredAcks, StoredGate } from './stored-acks';
 import { emptyIngestCounters, type IngestCounters } from './ingest-counters';
 
 /** MQTT 5 session expiry with --mqtt-shared-group: the broker keeps this controller's queue for a day while it is away. */
@@ -37,7 +37,19 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
   private writing = 0;
   private sinceYield = 0;
   private flushSoon = false;
-  private readonly acks = new AckBatcher();
+  /** PUBACKs wait for the commit of what their message carries. */
+  private readonly acks = new StoredAcks();
+  /** Settled when the pending batch is stored: the PUBACKs of its snapshots wait for it. */
+  private pendingGate = new StoredGate();
+  /** What the pending batch holds, per agent: its receipt once stored. */
+  private pendingReceipts = new ReceiptBook();
+  /** Stored (or refused for good) and not yet confirmed to the agents: sent at the end of this turn of the event loop. */
+  private unsentReceipts = new ReceiptBook();
+  private receiptsScheduled = false;
+  /** The gate of the message being handled: set by onMessage, taken by handleMessage right after. */
+  private currentGate: StoredGate | undefined;
+  /** The agent each rig reports through (its snapshots and state say): where the receipts of its events and results go. */
+  private readonly agentOfRig = new Map<string, string>();
   readonly counters: IngestCounters = emptyIngestCounters();
   private brokerUrl = '';
   private readonly rigListeners: Array<(rigId: string) => void> = [];
@@ -93,6 +105,11 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     return this.brokerUrl;
   }
 
+  /** PUBACKs held until their message is stored (metrics). */
+  get heldAcks(): number {
+    return this.acks.held;
+  }
+
   /** Snapshots received and not yet written (metrics: ingest queue depth). */
   get pendingSnapshots(): number {
     return this.pending.size;
@@ -118,11 +135,15 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     });
     this.client = client;
     client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet.retain));
-    // MQTT.js acknowledges a QoS 1 message and reads the next one when this calls back.
-    client.handleMessage = (_packet, done) => {
-      if (client.stream) this.acks.hold(client.stream);
+    // MQTT.js sends the PUBACK of a QoS 1 message and reads the next one when this calls back; StoredAcks holds the
+    // PUBACK until the message is stored.
+    this.acks.install(client);
+    client.handleMessage = (packet, done) => {
+      if (packet.cmd === 'publish' && packet.qos === 1) this.acks.expect(packet.messageId, this.currentGate);
+      this.currentGate = undefined;
       this.afterMessage(done);
     };
+    client.on('close', () => this.acks.reset());
     client.on('offline', () => this.logger.warn('broker unreachable; retrying', { url: this.brokerUrl }));
     let lastError = '';
     // Reconnect with backoff: 1 s, doubling up to 10 s, back to 1 s once connected.
@@ -183,6 +204,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
 
   private onMessage(topic: string, payload: Buffer, retained = false): void {
     this.counters.received++;
+    this.currentGate = undefined;
     const agentId = this.topics.parseAgentStatus(topic);
     if (agentId !== undefined) {
       this.agentStatusReceived(agentId, topic, payload, retained);
@@ -195,47 +217,64 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     }
     try {
       if (parsed.kind === 'telemetry') {
+        if (payload.length > MAX_SNAPSHOT_BYTES) throw new ProtocolError(`MinerSnapshot payload is ${payload.length} bytes, more than the ${MAX_SNAPSHOT_BYTES} allowed`, 'payload');
         const text = payload.toString('utf8');
-        const snapshot = decodeSnapshot(text);
+        const snapshot = decodeSnapshot(text, { nowMs: Date.now() });
         if (snapshot.rigId !== parsed.rigId) {
           throw new ProtocolError(`rigId "${snapshot.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
         }
         this.pending.add(snapshot, payload);
+        this.pendingReceipts.snapshot(snapshot.agentId, snapshot.rigId, snapshot.seq);
+        if (snapshot.agentId !== '' && this.agentOfRig.get(snapshot.rigId) !== snapshot.agentId) this.agentOfRig.set(snapshot.rigId, snapshot.agentId);
+        this.currentGate = this.pendingGate;
         this.rigs.receive(snapshot); // the latest status in memory takes it now; SQLite with the batch
         for (const l of this.snapshotListeners) l(snapshot);
         this.enqueued();
-      } else if (parsed.kind === 'state') {
+        return;
+      }
+      if (payload.length > MAX_MESSAGE_BYTES) throw new ProtocolError(`payload is ${payload.length} bytes, more than the ${MAX_MESSAGE_BYTES} allowed`, 'payload');
+      if (parsed.kind === 'state') {
         if (payload.length === 0) return; // a cleared retained message
         const state = decodeRigState(payload);
         if (state.rigId !== parsed.rigId) {
           throw new ProtocolError(`rigId "${state.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
         }
         this.counters.states++;
+        if (state.agentId !== '') this.agentOfRig.set(state.rigId, state.agentId);
         this.flushing = this.flushing.then(() => this.rigs.writeState(state)).then(() => {
           for (const l of this.stateListeners) l(state, retained);
           for (const l of this.rigListeners) l(state.rigId);
         }).catch((err) => {
           this.logger.error('cannot store rig state', { rig: state.rigId, error: err as Error });
         });
+        this.currentGate = StoredGate.after(this.flushing);
       } else if (parsed.kind === 'events') {
         const event = decodeRigEvent(payload);
         if (event.rigId !== parsed.rigId) throw new ProtocolError(`rigId "${event.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
         this.counters.events++;
         (event.severity === 'critical' ? this.logger.warn : this.logger.info)('rig event', { rig: event.rigId, kind: event.kind, reason: event.reason, message: event.message });
-        this.flushing = this.flushing.then(() => this.events.recordEvent(event, 'agent')).then(() => undefined, (err) => {
-          this.logger.error('cannot store an event', { rig: event.rigId, error: err as Error });
+        this.flushing = this.flushing.then(() => this.events.recordEvent(event, 'agent')).then(() => {
+          this.confirm((book, agentId) => book.event(agentId, event), event.rigId);
+        }, (err) => {
+          this.counters.flushErrors++;
+          this.logger.error('cannot store an event (the agent sends it again: no receipt)', { rig: event.rigId, error: err as Error });
         });
+        this.currentGate = StoredGate.after(this.flushing);
       } else if (parsed.kind === 'results') {
         const result = decodeCommandResult(payload);
         if (result.rigId !== parsed.rigId) throw new ProtocolError(`rigId "${result.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
         this.counters.results++;
         for (const l of this.resultListeners) l(result);
-        this.flushing = this.flushing.then(() => this.events.recordResult(result, Date.now())).catch((err) => {
-          this.logger.error('cannot store a command result', { rig: result.rigId, error: err as Error });
+        this.flushing = this.flushing.then(() => this.events.recordResult(result, Date.now())).then(() => {
+          this.confirm((book, agentId) => book.result(agentId, result), result.rigId);
+        }, (err) => {
+          this.counters.flushErrors++;
+          this.logger.error('cannot store a command result (the agent sends it again: no receipt)', { rig: result.rigId, error: err as Error });
         });
+        this.currentGate = StoredGate.after(this.flushing);
       }
     } catch (err) {
-      this.reject(topic, parsed.rigId, err);
+      this.reject(topic, parsed.rigId, err, payload);
     }
   }
 
@@ -249,15 +288,44 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
       this.flushing = this.flushing.then(() => this.events.recordAgentStatus(status)).catch((err) => {
         this.logger.error('cannot store an agent status', { agent: agentId, error: err as Error });
       });
+      this.currentGate = StoredGate.after(this.flushing);
     } catch (err) {
       this.reject(topic, undefined, err);
     }
   }
 
-  private reject(topic: string, rigId: string | undefined, err: unknown): void {
+  private reject(topic: string, rigId: string | undefined, err: unknown, payload?: Buffer): void {
     this.counters.invalid++;
     const field = err instanceof ProtocolError ? err.field : undefined;
-    this.logger.warn('dropped an invalid message', { rig: rigId, topic, field, error: err instanceof Error ? err.message : String(err) });
+    if (field === 'payload') this.counters.oversize++;
+    this.logger.warn('dropped an invalid message', { rig: rigId, topic, field, bytes: payload?.length, error: err instanceof Error ? err.message : String(err) });
+    // An agent's own message refused for good (a clock 2 days ahead, say) is confirmed as done, or the agent would
+    // keep it at the head of its outbox and send it forever.
+    if (payload !== undefined && payload.length <= MAX_SNAPSHOT_BYTES && this.topics.parse(topic)?.kind === 'telemetry') {
+      const key = refusedSnapshotKey(payload);
+      if (key && key.rigId === rigId) this.confirm((book) => book.snapshot(key.agentId, key.rigId, key.seq), rigId);
+    }
+  }
+
+  /** Adds to the next receipts (sent at the end of this turn of the event loop), for the agent of `rigId`. */
+  private confirm(add: (book: ReceiptBook, agentId: string) => void, rigId: string): void {
+    add(this.unsentReceipts, this.agentOfRig.get(rigId) ?? '');
+    if (this.receiptsScheduled) return;
+    this.receiptsScheduled = true;
+    setImmediate(() => this.sendReceipts());
+  }
+
+  private sendReceipts(): void {
+    this.receiptsScheduled = false;
+    const book = this.unsentReceipts;
+    this.unsentReceipts = new ReceiptBook();
+    const client = this.client;
+    // Lost receipts (broker away) only make the agents send again; the duplicates are dropped and confirmed then.
+    if (!client?.connected || book.empty) return;
+    for (const receipt of book.receipts(new Date())) {
+      client.publish(this.topics.agentStored(receipt.agentId), encodeJson(IngestReceipt, receipt), { qos: 0 });
+      this.counters.receipts++;
+    }
   }
 
   /**
@@ -302,11 +370,21 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     const batch = this.pending;
     const size = batch.size;
     if (size === 0) return this.flushing;
+    const gate = this.pendingGate;
+    const receipts = this.pendingReceipts;
     this.pending = new SnapshotBatch();
+    this.pendingGate = new StoredGate();
+    this.pendingReceipts = new ReceiptBook();
     this.writing += size;
     this.flushing = this.flushing.then(async () => {
       try {
         const result = await this.rigs.writeBatch(batch);
+        gate.settle(); // the batch is committed: its PUBACKs go, and its receipts (duplicates were stored before)
+        this.unsentReceipts.merge(receipts);
+        if (!this.receiptsScheduled) {
+          this.receiptsScheduled = true;
+          setImmediate(() => this.sendReceipts());
+        }
         this.counters.flushes++;
         this.counters.stored += result.inserted;
         for (const rigId of batch.rigIds()) for (const l of this.rigListeners) l(rigId);
@@ -314,8 +392,12 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
         if (result.duplicates > 0) this.logger.debug('dropped duplicate snapshots', { count: result.duplicates });
       } catch (err) {
         this.counters.flushErrors++;
-        // Keep the batch: put it back in front so nothing is lost, and retry on the next flush.
+        // Keep the batch: put it back in front so nothing is lost, and retry on the next flush. Its PUBACKs and
+        // receipts wait for that write.
         this.pending = batch.concat(this.pending);
+        gate.follow(this.pendingGate);
+        receipts.merge(this.pendingReceipts);
+        this.pendingReceipts = receipts;
         this.logger.error('cannot store snapshots; will retry', { count: size, retryMs: this.config.ingest.retryMs, error: err as Error });
         if (!this.flushTimer) this.flushTimer = setTimeout(() => { this.flushTimer = undefined; void this.flush(); }, this.config.ingest.retryMs);
         return;
@@ -326,5 +408,17 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
       if (this.writing === 0 && this.pending.size > 0 && !this.flushTimer) void this.flush();
     });
     return this.flushing;
+  }
+}
+
+/** The rig, agent and seq of a refused snapshot, when its JSON names them well enough to confirm it. */
+function refusedSnapshotKey(payload: Buffer): { rigId: string; agentId: string; seq: number } | undefined {
+  try {
+    const o = JSON.parse(payload.toString('utf8')) as { rigId?: unknown; agentId?: unknown; seq?: unknown };
+    const seq = typeof o.seq === 'string' ? Number(o.seq) : o.seq;
+    if (typeof o.rigId !== 'string' || typeof o.agentId !== 'string' || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return undefined;
+    return { rigId: o.rigId, agentId: o.agentId, seq };
+  } catch {
+    return undefined;
   }
 }

@@ -16,7 +16,7 @@ import { writeFleetExposition, type FleetView } from './fleet-exposition';
 /** Where the exporter reads from; the Nest providers satisfy these, tests may pass plain sources. */
 export interface RigSource { listRigs(limit: number, afterRigId: string): Promise<RigRecord[]> }
 export interface AgentSource { listAgentStatus(): Promise<AgentStatus[]> }
-export interface IngestSource { readonly counters: IngestCounters; readonly pendingSnapshots: number }
+export interface IngestSource { readonly counters: IngestCounters; readonly pendingSnapshots: number; readonly heldAcks?: number }
 export interface ReconcileSource { readonly counters: ReconcileCounters; queueDepth(): { queued: number; running: number } }
 export interface CommandSource { readonly counters: CommandCounters }
 
@@ -97,6 +97,8 @@ export class MetricsService {
       [{ outcome: 'stored' }, ingest().stored], [{ outcome: 'duplicate' }, ingest().duplicates],
     ]);
     counts('rigwarden_ingest_invalid_total', 'Messages dropped because their topic or payload was invalid.', [], () => [[{}, ingest().invalid]]);
+    counts('rigwarden_ingest_oversize_total', 'Messages dropped because their payload was larger than the topic allows (also in rigwarden_ingest_invalid_total).', [], () => [[{}, ingest().oversize]]);
+    counts('rigwarden_ingest_receipts_total', 'Ingest receipts published to agents (what is stored, so they may drop it from their outbox).', [], () => [[{}, ingest().receipts]]);
     counts('rigwarden_ingest_messages_total', 'Non-telemetry messages accepted, by kind.', ['kind'], () => [
       [{ kind: 'state' }, ingest().states], [{ kind: 'event' }, ingest().events], [{ kind: 'result' }, ingest().results], [{ kind: 'agent_status' }, ingest().agentStatus],
     ]);
@@ -104,6 +106,7 @@ export class MetricsService {
       [{ outcome: 'ok' }, ingest().flushes], [{ outcome: 'error' }, ingest().flushErrors],
     ]);
     level('rigwarden_ingest_pending_snapshots', 'Snapshots received and waiting for the next batch write.', [], () => [[{}, this.ingest.pendingSnapshots]]);
+    level('rigwarden_ingest_held_acks', 'MQTT acknowledgements held until what their message carries is stored.', [], () => [[{}, this.ingest.heldAcks ?? 0]]);
 
     const rc = (): ReconcileCounters => this.reconciler.counters;
     level('rigwarden_reconcile_queue_depth', 'Rigs waiting for a reconcile (queued) and being reconciled (running).', ['state'], () => {

@@ -373,6 +373,30 @@ export interface OutboxStats {
   droppedCorrupt: number;
 }
 
+/**
+ * Published by the controller on rigwarden/v1/agents/{agent_id}/stored (QoS 0) once messages of that agent are
+ * durably stored (committed to the controller's database; a duplicate it already had counts as stored). The agent
+ * keeps each queued message until a receipt names it, whatever the broker acknowledged: a broker that loses its
+ * state, or a controller killed before its commit, loses nothing. Receipts are idempotent; a lost one only makes
+ * the agent send again, and the controller drops the duplicates.
+ */
+export interface IngestReceipt {
+  agentId: string;
+  /** Snapshots stored, as ranges of seq per rig (inclusive). */
+  snapshots: SeqRange[];
+  /** RigEvent.event_id of each event stored. */
+  eventIds: string[];
+  /** CommandResult stored, each as "<command_id>/<outcome>" (the outcome's enum name). */
+  resultKeys: string[];
+  at: Date | undefined;
+}
+
+export interface SeqRange {
+  rigId: string;
+  first: number;
+  last: number;
+}
+
 function createBaseMinerSnapshot(): MinerSnapshot {
   return {
     rigId: "",
@@ -3111,6 +3135,258 @@ export const OutboxStats: MessageFns<OutboxStats> = {
     message.droppedFull = object.droppedFull ?? 0;
     message.droppedExpired = object.droppedExpired ?? 0;
     message.droppedCorrupt = object.droppedCorrupt ?? 0;
+    return message;
+  },
+};
+
+function createBaseIngestReceipt(): IngestReceipt {
+  return { agentId: "", snapshots: [], eventIds: [], resultKeys: [], at: undefined };
+}
+
+export const IngestReceipt: MessageFns<IngestReceipt> = {
+  encode(message: IngestReceipt, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentId !== "") {
+      writer.uint32(10).string(message.agentId);
+    }
+    for (const v of message.snapshots) {
+      SeqRange.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.eventIds) {
+      writer.uint32(26).string(v!);
+    }
+    for (const v of message.resultKeys) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IngestReceipt {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIngestReceipt();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.snapshots.push(SeqRange.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.eventIds.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.resultKeys.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IngestReceipt {
+    return {
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      snapshots: globalThis.Array.isArray(object?.snapshots)
+        ? object.snapshots.map((e: any) => SeqRange.fromJSON(e))
+        : [],
+      eventIds: globalThis.Array.isArray(object?.eventIds)
+        ? object.eventIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.event_ids)
+        ? object.event_ids.map((e: any) => globalThis.String(e))
+        : [],
+      resultKeys: globalThis.Array.isArray(object?.resultKeys)
+        ? object.resultKeys.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.result_keys)
+        ? object.result_keys.map((e: any) => globalThis.String(e))
+        : [],
+      at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+    };
+  },
+
+  toJSON(message: IngestReceipt): unknown {
+    const obj: any = {};
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.snapshots?.length) {
+      obj.snapshots = message.snapshots.map((e) => SeqRange.toJSON(e));
+    }
+    if (message.eventIds?.length) {
+      obj.eventIds = message.eventIds;
+    }
+    if (message.resultKeys?.length) {
+      obj.resultKeys = message.resultKeys;
+    }
+    if (message.at !== undefined) {
+      obj.at = message.at.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IngestReceipt>, I>>(base?: I): IngestReceipt {
+    return IngestReceipt.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IngestReceipt>, I>>(object: I): IngestReceipt {
+    const message = createBaseIngestReceipt();
+    message.agentId = object.agentId ?? "";
+    message.snapshots = object.snapshots?.map((e) => SeqRange.fromPartial(e)) || [];
+    message.eventIds = object.eventIds?.map((e) => e) || [];
+    message.resultKeys = object.resultKeys?.map((e) => e) || [];
+    message.at = object.at ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSeqRange(): SeqRange {
+  return { rigId: "", first: 0, last: 0 };
+}
+
+export const SeqRange: MessageFns<SeqRange> = {
+  encode(message: SeqRange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rigId !== "") {
+      writer.uint32(10).string(message.rigId);
+    }
+    if (message.first !== 0) {
+      writer.uint32(16).uint64(message.first);
+    }
+    if (message.last !== 0) {
+      writer.uint32(24).uint64(message.last);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SeqRange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSeqRange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rigId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.first = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.last = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SeqRange {
+    return {
+      rigId: isSet(object.rigId)
+        ? globalThis.String(object.rigId)
+        : isSet(object.rig_id)
+        ? globalThis.String(object.rig_id)
+        : "",
+      first: isSet(object.first) ? globalThis.Number(object.first) : 0,
+      last: isSet(object.last) ? globalThis.Number(object.last) : 0,
+    };
+  },
+
+  toJSON(message: SeqRange): unknown {
+    const obj: any = {};
+    if (message.rigId !== "") {
+      obj.rigId = message.rigId;
+    }
+    if (message.first !== 0) {
+      obj.first = Math.round(message.first);
+    }
+    if (message.last !== 0) {
+      obj.last = Math.round(message.last);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SeqRange>, I>>(base?: I): SeqRange {
+    return SeqRange.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SeqRange>, I>>(object: I): SeqRange {
+    const message = createBaseSeqRange();
+    message.rigId = object.rigId ?? "";
+    message.first = object.first ?? 0;
+    message.last = object.last ?? 0;
     return message;
   },
 };
