@@ -7,4 +7,6 @@ export * from './mining-switch.capability';
 export * from './fault-light.capability';
 export * from './power-target.capability';
 export * from './reboot.capability';
+export * from './power-mode.capability';
+export * from './command-settle.capability';
 export * from './reading.sanitizer';
