@@ -20,18 +20,28 @@ export async function startTestBroker(): Promise<TestBroker> {
   const external = process.env['MQTT_URL'];
   if (external) return { url: external, topicRoot, kind: external, stop: async () => undefined };
 
+  return { ...(await startInProcessBroker()), topicRoot };
+}
+
+/**
+ * Always an in-process aedes (memory persistence) on 127.0.0.1: for tests that must stop and restart the broker
+ * itself. `port` 0 takes a free one; pass the previous port to bring a broker back where clients reconnect, with
+ * none of its state (sessions, queued messages): a broker restarted without its saved state.
+ */
+export async function startInProcessBroker(port = 0): Promise<Omit<TestBroker, 'topicRoot'> & { port: number }> {
   const broker = await Aedes.createBroker();
   const server = createServer(broker.handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  const actual = (server.address() as AddressInfo).port;
   return {
-    url: `mqtt://127.0.0.1:${port}`,
-    topicRoot,
+    url: `mqtt://127.0.0.1:${actual}`,
+    port: actual,
     kind: 'aedes (in-process)',
     stop: async () => {
+      // Clients first (closing the server alone waits for them), then the broker's state goes with it.
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
