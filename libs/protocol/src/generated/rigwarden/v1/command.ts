@@ -68,6 +68,12 @@ export function commandOutcomeToJSON(object: CommandOutcome): string {
 export interface PoolTarget {
   url: string;
   user: string;
+  /**
+   * From the controller: the password sealed to the rig key, `rwp1.<keyId>.<salt>.<iv>.<ciphertext>.<tag>`
+   * (base64url; AES-256-GCM under a key derived by HKDF-SHA256 from the rig key `keyId`, with the rig id, command id,
+   * key id and the pool's position bound as associated data), or empty for no password. Covered by the signature.
+   * An agent refuses a SetPools that carries any other (clear) password.
+   */
   password: string;
 }
 
@@ -150,7 +156,16 @@ export interface CommandResult {
   /** Why it failed or was rejected, in words an operator can act on. */
   cause: string;
   durationMs: number;
-  finishedAt: Date | undefined;
+  finishedAt:
+    | Date
+    | undefined;
+  /** The rig key that signed this result; empty (and no signature) when the agent has no key for the rig. */
+  keyId: string;
+  /**
+   * HMAC-SHA256 (base64 in JSON) over the canonical encoding `rigwarden/command-result/v1` of command_id, rig_id,
+   * outcome, cause, duration_ms, finished_at and key_id.
+   */
+  signature: Buffer;
 }
 
 /**
@@ -164,7 +179,16 @@ export interface RigEvent {
   severity: string;
   reason: string;
   message: string;
-  at: Date | undefined;
+  at:
+    | Date
+    | undefined;
+  /** The rig key that signed this event; empty (and no signature) when the agent has no key for the rig. */
+  keyId: string;
+  /**
+   * HMAC-SHA256 (base64 in JSON) over the canonical encoding `rigwarden/rig-event/v1` of event_id, rig_id, kind,
+   * severity, reason, message, at and key_id.
+   */
+  signature: Buffer;
 }
 
 function createBasePoolTarget(): PoolTarget {
@@ -1262,7 +1286,16 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
 };
 
 function createBaseCommandResult(): CommandResult {
-  return { commandId: "", rigId: "", outcome: 0, cause: "", durationMs: 0, finishedAt: undefined };
+  return {
+    commandId: "",
+    rigId: "",
+    outcome: 0,
+    cause: "",
+    durationMs: 0,
+    finishedAt: undefined,
+    keyId: "",
+    signature: Buffer.alloc(0),
+  };
 }
 
 export const CommandResult: MessageFns<CommandResult> = {
@@ -1284,6 +1317,12 @@ export const CommandResult: MessageFns<CommandResult> = {
     }
     if (message.finishedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.finishedAt), writer.uint32(50).fork()).join();
+    }
+    if (message.keyId !== "") {
+      writer.uint32(58).string(message.keyId);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(66).bytes(message.signature);
     }
     return writer;
   },
@@ -1349,6 +1388,22 @@ export const CommandResult: MessageFns<CommandResult> = {
             message.finishedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1385,6 +1440,12 @@ export const CommandResult: MessageFns<CommandResult> = {
         : isSet(object.finished_at)
         ? fromJsonTimestamp(object.finished_at)
         : undefined,
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
     };
   },
 
@@ -1408,6 +1469,12 @@ export const CommandResult: MessageFns<CommandResult> = {
     if (message.finishedAt !== undefined) {
       obj.finishedAt = message.finishedAt.toISOString();
     }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
     return obj;
   },
 
@@ -1422,12 +1489,24 @@ export const CommandResult: MessageFns<CommandResult> = {
     message.cause = object.cause ?? "";
     message.durationMs = object.durationMs ?? 0;
     message.finishedAt = object.finishedAt ?? undefined;
+    message.keyId = object.keyId ?? "";
+    message.signature = object.signature ?? Buffer.alloc(0);
     return message;
   },
 };
 
 function createBaseRigEvent(): RigEvent {
-  return { eventId: "", rigId: "", kind: "", severity: "", reason: "", message: "", at: undefined };
+  return {
+    eventId: "",
+    rigId: "",
+    kind: "",
+    severity: "",
+    reason: "",
+    message: "",
+    at: undefined,
+    keyId: "",
+    signature: Buffer.alloc(0),
+  };
 }
 
 export const RigEvent: MessageFns<RigEvent> = {
@@ -1452,6 +1531,12 @@ export const RigEvent: MessageFns<RigEvent> = {
     }
     if (message.at !== undefined) {
       Timestamp.encode(toTimestamp(message.at), writer.uint32(58).fork()).join();
+    }
+    if (message.keyId !== "") {
+      writer.uint32(66).string(message.keyId);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(74).bytes(message.signature);
     }
     return writer;
   },
@@ -1525,6 +1610,22 @@ export const RigEvent: MessageFns<RigEvent> = {
             message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1554,6 +1655,12 @@ export const RigEvent: MessageFns<RigEvent> = {
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
       message: isSet(object.message) ? globalThis.String(object.message) : "",
       at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
     };
   },
 
@@ -1580,6 +1687,12 @@ export const RigEvent: MessageFns<RigEvent> = {
     if (message.at !== undefined) {
       obj.at = message.at.toISOString();
     }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
     return obj;
   },
 
@@ -1595,6 +1708,8 @@ export const RigEvent: MessageFns<RigEvent> = {
     message.reason = object.reason ?? "";
     message.message = object.message ?? "";
     message.at = object.at ?? undefined;
+    message.keyId = object.keyId ?? "";
+    message.signature = object.signature ?? Buffer.alloc(0);
     return message;
   },
 };
