@@ -171,11 +171,11 @@ export function decodeSnapshot(payload: Buffer | string, options: DecodeOptions 
   if (snapshot.minerId === '') {
     throw new ProtocolError(`MinerSnapshot from rig "${rigId}": minerId is missing`, 'minerId');
   }
-  const collectedAt = snapshot.collectedAt!.getTime();
-  if (collectedAt < EARLIEST_MS) {
-    throw new ProtocolError(`MinerSnapshot from rig "${rigId}": collectedAt ${snapshot.collectedAt!.toISOString()} is before 2009: is the agent's clock set?`, 'collectedAt');
-  }
   if (options.nowMs !== undefined) {
+    const collectedAt = snapshot.collectedAt!.getTime();
+    if (collectedAt < EARLIEST_MS) {
+      throw new ProtocolError(`MinerSnapshot from rig "${rigId}": collectedAt ${snapshot.collectedAt!.toISOString()} is before 2009: is the agent's clock set?`, 'collectedAt');
+    }
     if (collectedAt > options.nowMs + MAX_CLOCK_AHEAD_MS) {
       throw new ProtocolError(`MinerSnapshot from rig "${rigId}": collectedAt ${snapshot.collectedAt!.toISOString()} is more than 24 h ahead of this controller's clock: fix the agent's clock (NTP)`, 'collectedAt');
     }

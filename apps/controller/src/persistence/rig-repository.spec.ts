@@ -352,3 +352,30 @@ describe('SqliteDatabase cached statements', () => {
     }
   });
 });
+
+describe('RigRepository: a bad stored row', () => {
+  let dir: TempDir;
+  let db: SqliteDatabase;
+
+  beforeEach(async () => {
+    dir = makeTempDir();
+    db = await SqliteDatabase.open(join(dir.path, 'rigwarden.db'));
+    await migrate(db);
+  });
+  afterEach(async () => {
+    await db.close();
+    dir.remove();
+  });
+
+  it('breaks no fleet-wide read: the rig is listed without that snapshot, every other rig in full', async () => {
+    const writer = new RigRepository(db);
+    await writer.writeSnapshots([snap('good-1', 1), snap('bad', 1), snap('good-2', 1)]);
+    // As a release without today's edge checks stored it: a seq of 1.5 (gRPC could not serialize it).
+    await db.run("UPDATE snapshots SET snapshot = ? WHERE rig_id = 'bad'", [JSON.stringify({ rigId: 'bad', minerId: 'm1', seq: 1.5, collectedAt: new Date(T0).toISOString() })]);
+    const reader = new RigRepository(db); // nothing cached: every status comes from SQLite
+    const rigs = await reader.listRigs(100, '');
+    expect(rigs.map((r) => r.rigId)).toEqual(['bad', 'good-1', 'good-2']);
+    expect(rigs.find((r) => r.rigId === 'bad')!.miners).toEqual([]);
+    expect(rigs.find((r) => r.rigId === 'good-1')!.miners[0]!.boards[0]!.boardTempC).toBe(61);
+  });
+});

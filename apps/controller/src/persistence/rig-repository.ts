@@ -1,4 +1,5 @@
 import { MinerSnapshot, RigState } from '@rigwarden/protocol';
+import { createLogger } from '@rigwarden/shared';
 import type { SqliteDatabase, SqlValue } from './sqlite-database';
 
 export interface RigRow {
@@ -357,6 +358,15 @@ export class RigRepository {
     }
   }
 
+  private readonly warnedRows = new Set<string>();
+  private readonly logger = createLogger('controller.persistence');
+
+  private badRow(rigId: string, err: unknown): void {
+    if (this.warnedRows.has(rigId) || this.warnedRows.size > 10_000) return;
+    this.warnedRows.add(rigId);
+    this.logger.warn('a stored snapshot cannot be read; the rig is shown without it until its next snapshot', { rig: rigId, error: err instanceof Error ? err.message : String(err) });
+  }
+
   private async withMiners(rows: RigRow[]): Promise<RigRecord[]> {
     if (rows.length === 0) return [];
     const status = await this.db.all<{ rig_id: string; snapshot: string }>(
@@ -367,14 +377,20 @@ export class RigRepository {
     const byRig = new Map<string, MinerSnapshot[]>();
     for (const s of status) {
       const list = byRig.get(s.rig_id) ?? [];
-      list.push(MinerSnapshot.fromJSON(JSON.parse(s.snapshot)));
+      // One bad row (stored by a release without today's edge checks) must not break a fleet-wide read: it is left
+      // out of its rig's status, with a warning, and the next snapshot of that miner replaces it.
+      try {
+        list.push(readStoredSnapshot(s.snapshot));
+      } catch (err) {
+        this.badRow(s.rig_id, err);
+      }
       byRig.set(s.rig_id, list);
     }
     return rows.map((r) => ({
       rigId: r.rig_id,
       online: r.online === 1,
-      lastSeen: r.last_seen === null ? undefined : new Date(r.last_seen),
-      lastSeq: r.last_seq,
+      lastSeen: r.last_seen === null || !Number.isFinite(r.last_seen) ? undefined : new Date(r.last_seen),
+      lastSeq: Number.isSafeInteger(r.last_seq) ? r.last_seq : 0,
       miners: byRig.get(r.rig_id) ?? [],
       labels: JSON.parse(r.labels || '{}') as Record<string, string>,
       ...(r.liveness ? { liveness: r.liveness } : {}),
@@ -399,4 +415,12 @@ function maxTemp(s: MinerSnapshot): number | null {
     for (const t of [b.boardTempC, b.chipTempC]) if (t !== undefined && (max === null || t > max)) max = t;
   }
   return max;
+}
+
+/** A stored snapshot as the API will serialize it: a seq that is no safe integer or a time that is no time throws here, not there. */
+function readStoredSnapshot(text: string): MinerSnapshot {
+  const snapshot = MinerSnapshot.fromJSON(JSON.parse(text));
+  if (!Number.isSafeInteger(snapshot.seq) || snapshot.seq < 0) throw new Error(`seq ${String(snapshot.seq)} is not a safe integer`);
+  MinerSnapshot.toJSON(snapshot); // throws on an invalid Date ("Invalid time value")
+  return snapshot;
 }
