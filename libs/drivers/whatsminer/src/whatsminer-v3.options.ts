@@ -1,0 +1,44 @@
+/** A miner's `options` for the whatsminer-v3 driver (agent config `miners[].options`, probe `--password`). */
+export interface WhatsminerV3Options {
+  /** The write account's password; without it the driver only reads. Factory default "super". */
+  password?: string;
+  /** The write account; "super" (the default) is the one the firmware lets write. */
+  account: string;
+  /** How long set.miner.mode may go unanswered before the mode is read back (the firmware may apply it silently). */
+  modeReplyTimeoutMs: number;
+  /** How long a write may take to show on reading back (power limit, LED, service stop/start). */
+  verifyWithinMs: number;
+}
+
+export const WHATSMINER_V3_OPTION_KEYS = ['password', 'account', 'modeReplyTimeoutMs', 'verifyWithinMs'] as const;
+
+/** Checks the options once, when the driver is created; the error names the field. */
+export function parseWhatsminerV3Options(raw: Readonly<Record<string, unknown>> | undefined): WhatsminerV3Options {
+  const options = raw ?? {};
+  for (const key of Object.keys(options)) {
+    if (!(WHATSMINER_V3_OPTION_KEYS as readonly string[]).includes(key)) {
+      throw new Error(`whatsminer-v3 options.${key}: unknown option; known: ${WHATSMINER_V3_OPTION_KEYS.join(', ')}`);
+    }
+  }
+  const string = (key: 'password' | 'account'): string | undefined => {
+    const v = options[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v === '') throw new Error(`whatsminer-v3 options.${key}: must be a non-empty string`);
+    return v;
+  };
+  const ms = (key: 'modeReplyTimeoutMs' | 'verifyWithinMs', fallback: number): number => {
+    const v = options[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 600_000) {
+      throw new Error(`whatsminer-v3 options.${key}: must be a whole number of milliseconds from 0 to 600000`);
+    }
+    return v;
+  };
+  const password = string('password');
+  return {
+    ...(password !== undefined ? { password } : {}),
+    account: string('account') ?? 'super',
+    modeReplyTimeoutMs: ms('modeReplyTimeoutMs', 5_000),
+    verifyWithinMs: ms('verifyWithinMs', 10_000),
+  };
+}
