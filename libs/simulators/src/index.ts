@@ -17,3 +17,4 @@ export * from './farm/demo-farm';
 export * from './cgminer/real/real-program.profile';
 export * from './cgminer/real/real-program.model';
 export * from './cgminer/recording-replay.simulator';
+export * from './whatsminer-v3/whatsminer-v3.simulator';
