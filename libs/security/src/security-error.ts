@@ -10,7 +10,8 @@ export type SecurityErrorCode =
   | 'journal_io'
   | 'store_closed'
   | 'key_unwrap_failed'
-  | 'secret_unseal_failed';
+  | 'secret_unseal_failed'
+  | 'pool_password_unseal_failed';
 
 /**
  * The security lib's error family. Verification outcomes (a forged or replayed command, a wrong API key) are

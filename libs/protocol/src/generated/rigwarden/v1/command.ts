@@ -69,7 +69,7 @@ export interface PoolTarget {
   url: string;
   user: string;
   /**
-   * From the controller: the password sealed to the rig key, `rwp1.<keyId>.<salt>.<iv>.<ciphertext>.<tag>`
+   * From the controller: the password sealed to the rig key, `rwp1.<salt>.<iv>.<ciphertext>.<tag>.<keyId>`
    * (base64url; AES-256-GCM under a key derived by HKDF-SHA256 from the rig key `keyId`, with the rig id, command id,
    * key id and the pool's position bound as associated data), or empty for no password. Covered by the signature.
    * An agent refuses a SetPools that carries any other (clear) password.
