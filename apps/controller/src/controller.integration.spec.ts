@@ -12,6 +12,7 @@ import {
 import { grpcAuth, makeTempDir, readAdminToken, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
 import { FleetGrpcServer } from './api-grpc/fleet-grpc.server';
 import { AppModule } from './app.module';
+import { EmbeddedBrokerService } from './broker/embedded-broker.service';
 import { loadControllerConfig, type ControllerConfig } from './config/controller-config';
 import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
 import { EventRepository } from './persistence/event-repository';
@@ -228,10 +229,11 @@ describe('controller: embedded broker', () => {
   it('takes a free port when the default one is busy, and ingests through it', async () => {
     const busy = (blocker.address() as AddressInfo).port;
     const config = loadControllerConfig(['--data-dir', join(dir.path, 'a'), '--grpc', '127.0.0.1:0'], {});
-    config.embeddedBroker = { host: '127.0.0.1', port: busy, fallbackToFreePort: true };
+    // The test's publisher logs in anonymously: this test is about the port.
+    config.embeddedBroker = { ...config.embeddedBroker, port: busy, fallbackToFreePort: true, allowAnonymous: true };
     const app = await startController(config);
     try {
-      const url = app.get(TelemetryIngestService).url;
+      const url = app.get(EmbeddedBrokerService).listenUrl!;
       expect(url).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
       expect(url).not.toContain(`:${busy}`);
       const pub = await mqtt.connectAsync(url);

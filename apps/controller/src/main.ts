@@ -12,6 +12,7 @@ import { NestFactory } from '@nestjs/core';
 import { createLogger, redactUrlSecrets } from '@rigwarden/shared';
 import { FleetGrpcServer } from './api-grpc/fleet-grpc.server';
 import { AppModule } from './app.module';
+import { EmbeddedBrokerService } from './broker/embedded-broker.service';
 import { DashboardHttpServer } from './dashboard/dashboard-http.server';
 import { ControllerConfigError, loadControllerConfig } from './config/controller-config';
 import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
@@ -45,7 +46,8 @@ async function main(): Promise<void> {
   await app.init();
 
   const grpc = app.get(FleetGrpcServer).address;
-  const mqttUrl = app.get(TelemetryIngestService).url;
+  // The embedded broker's address without the controller's own login; MQTT_URL otherwise.
+  const mqttUrl = app.get(EmbeddedBrokerService).listenUrl ?? app.get(TelemetryIngestService).url;
   const http = app.get(DashboardHttpServer).url;
   // A broker password in MQTT_URL stays out of the ready file (the logger redacts it from the log line too).
   const endpoints = { grpc, mqtt: redactUrlSecrets(mqttUrl), http, db: config.dbPath, pid: process.pid };

@@ -5,3 +5,4 @@ export * from './child-process';
 export * from './tcp-proxy';
 export * from './test-certificates';
 export * from './admin-token';
+export * from './broker-users';

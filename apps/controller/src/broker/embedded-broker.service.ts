@@ -1,12 +1,28 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { Aedes } from 'aedes';
+import { Aedes, type Client, type PublishPacket } from 'aedes';
+import { parseBrokerUsersFile } from '@rigwarden/security';
 import { createLogger } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
+import { BrokerAuthority, type BrokerPrincipal } from './broker-authority';
+import { BrokerRefusals } from './broker-refusals';
+
+/** How often the users file is checked for changes (a stat). */
+const USERS_FILE_POLL_MS = 1000;
+/** Where a refused publish goes instead of its topic: no principal may subscribe to it, nothing is retained. */
+const DISCARDED_TOPIC = '$rigwarden/refused';
 
 /**
  * The MQTT broker for a single-machine install: aedes (MQTT 3.1.1) in-process.
  * Not started when MQTT_URL points at a real broker such as Mosquitto.
+ *
+ * Every client logs in: the controller with a login made at start and held in memory (given to its own MQTT client
+ * in the URL brokerUrl() returns), agents with the users file (--broker-users). Each may publish and subscribe only
+ * as @rigwarden/security's broker ACL allows (the rules `rigctl broker-config` writes for Mosquitto). A refused
+ * publish is acknowledged and dropped, as Mosquitto does, so that one rig missing from the users file does not cut
+ * its agent's other rigs off; a refused subscription gets SUBACK 0x80; a last will on a foreign topic refuses the
+ * CONNECT.
  */
 @Injectable()
 export class EmbeddedBrokerService implements OnApplicationShutdown {
@@ -14,19 +30,72 @@ export class EmbeddedBrokerService implements OnApplicationShutdown {
   private broker: Aedes | undefined;
   private server: Server | undefined;
   private url: string | undefined;
+  private listening: string | undefined;
+  private readonly authority: BrokerAuthority;
+  readonly refusals = new BrokerRefusals(this.logger);
+  private readonly principals = new WeakMap<Client, BrokerPrincipal>();
+  private watching = false;
 
-  constructor(@Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig) {}
+  constructor(@Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig) {
+    this.authority = new BrokerAuthority({
+      topicRoot: config.topicRoot, controllerClientId: config.mqttClientId, allowAnonymous: config.embeddedBroker.allowAnonymous,
+    });
+  }
 
-  /** The URL clients should use: MQTT_URL, or the embedded broker (started on first call). */
+  /**
+   * The URL the controller's own clients use: MQTT_URL, or the embedded broker (started on first call) with the
+   * controller's login in it (the logger and the ready file redact it).
+   */
   async brokerUrl(): Promise<string> {
     if (this.config.mqttUrl) return this.config.mqttUrl;
-    if (!this.url) this.url = await this.start();
+    if (!this.url) {
+      this.listening = await this.start();
+      this.url = this.listening.replace('mqtt://', `mqtt://${this.authority.controllerUsername}:${this.authority.controllerPassword}@`);
+    }
     return this.url;
+  }
+
+  /** Where the embedded broker listens, without credentials (what agents are told); undefined with MQTT_URL or before start. */
+  get listenUrl(): string | undefined {
+    return this.listening;
   }
 
   private async start(): Promise<string> {
     const { host, port, fallbackToFreePort } = this.config.embeddedBroker;
-    const broker = await Aedes.createBroker();
+    this.loadUsers();
+    const broker = await Aedes.createBroker({
+      authenticate: (client, username, password, done) => {
+        const outcome = this.authority.authenticate(client.id, username, password);
+        if (outcome.ok && !this.willAllowed(client, outcome.principal)) {
+          this.refuse(client, outcome.principal.name, 'will', this.willOf(client)?.topic ?? '');
+          return done(Object.assign(new Error('not authorized: the last will is on a topic this client may not write'), { returnCode: 5 as const }), false);
+        }
+        if (!outcome.ok) {
+          this.refuse(client, username || '(anonymous)', outcome.reason, outcome.message);
+          return done(Object.assign(new Error(outcome.message), { returnCode: outcome.returnCode }), false);
+        }
+        this.principals.set(client, outcome.principal);
+        done(null, true);
+      },
+      authorizePublish: (client, packet, done) => {
+        const principal = client ? this.principals.get(client) : undefined;
+        if (principal && (principal.acl === undefined || principal.acl.mayPublish(packet.topic))) return done(null);
+        if (client) this.refuse(client, principal?.name ?? '(unknown)', 'publish', packet.topic);
+        else this.refusals.record({ reason: 'will', principal: '(gone)', clientId: '', what: packet.topic });
+        this.discard(packet);
+        done(null);
+      },
+      authorizeSubscribe: (client, subscription, done) => {
+        const principal = this.principals.get(client);
+        if (principal && (principal.acl === undefined || principal.acl.maySubscribe(subscription.topic))) return done(null, subscription);
+        this.refuse(client, principal?.name ?? '(unknown)', 'subscribe', subscription.topic);
+        done(null, null);
+      },
+    });
+    broker.on('clientDisconnect', (client) => {
+      const principal = this.principals.get(client);
+      if (principal && client.clean) this.authority.releaseClientId(client.id, principal);
+    });
     this.broker = broker;
     const listen = (p: number): Promise<Server> => new Promise((resolve, reject) => {
       const server = createServer(broker.handle);
@@ -44,13 +113,87 @@ export class EmbeddedBrokerService implements OnApplicationShutdown {
       this.server = await listen(0);
       this.logger.warn(`port ${port} is taken; embedded broker took a free port instead`, { port: (this.server.address() as AddressInfo).port });
     }
+    this.watchUsers();
     const actual = (this.server.address() as AddressInfo).port;
-    this.logger.info('embedded MQTT broker listening', { url: `mqtt://${host}:${actual}` });
+    if (this.authority.allowAnonymous) {
+      this.logger.warn('--mqtt-allow-anonymous: the embedded broker lets any local client without a username publish and read every topic (tests only)');
+    }
+    this.logger.info('embedded MQTT broker listening', { url: `mqtt://${host}:${actual}`, agents: this.authority.agentCount, usersFile: this.config.embeddedBroker.usersFile });
     return `mqtt://${host}:${actual}`;
   }
 
+  private willOf(client: Client): PublishPacket | undefined {
+    // aedes keeps the CONNECT's will here until the session is set up; authenticate runs in between.
+    return (client as unknown as { _will?: PublishPacket | null })._will ?? undefined;
+  }
+
+  private willAllowed(client: Client, principal: BrokerPrincipal): boolean {
+    const will = this.willOf(client);
+    return !will || principal.acl === undefined || principal.acl.mayPublish(will.topic);
+  }
+
+  private discard(packet: PublishPacket): void {
+    packet.topic = DISCARDED_TOPIC;
+    packet.retain = false;
+  }
+
+  private refuse(client: Client, principal: string, reason: Parameters<BrokerRefusals['record']>[0]['reason'], what: string): void {
+    const remote = (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress;
+    this.refusals.record({ reason, principal, clientId: client.id, what, remoteAddress: remote });
+  }
+
+  /** Reads the users file; a missing file is no agents, a broken one keeps the agents read before. */
+  private loadUsers(): void {
+    const path = this.config.embeddedBroker.usersFile;
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.logger.error('cannot read the broker users file: keeping the agents read before', { file: path, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
+        return;
+      }
+      text = 'agents: {}';
+      if (!this.authority.allowAnonymous) {
+        this.logger.warn('no broker users file: no agent can connect until it exists (rigctl broker-config --format rigwarden writes one)', { file: path });
+      }
+    }
+    let users;
+    try {
+      users = parseBrokerUsersFile(text, path);
+    } catch (err) {
+      this.logger.error('broker users file refused: keeping the agents read before', { error: err as Error });
+      return;
+    }
+    const { changed, refused } = this.authority.setAgents(users);
+    for (const agentId of refused) {
+      this.logger.error(`broker users file: the agent id "${agentId}" is the controller's own login: left out`, { file: path });
+    }
+    if (this.watching) this.logger.info('broker users file re-read', { file: path, agents: this.authority.agentCount, changed: changed.length });
+    // Connections of changed or removed agents log in again under their new entry (or not at all).
+    if (changed.length === 0 || !this.broker) return;
+    const gone = new Set(changed);
+    // aedes keeps its connected clients by id (untyped in aedes.d.ts).
+    for (const client of Object.values((this.broker as unknown as { clients: Record<string, Client> }).clients)) {
+      const principal = this.principals.get(client);
+      if (principal?.kind === 'agent' && gone.has(principal.name)) client.close();
+    }
+  }
+
+  private watchUsers(): void {
+    this.watching = true;
+    watchFile(this.config.embeddedBroker.usersFile, { interval: USERS_FILE_POLL_MS, persistent: false }, this.onUsersFileChange);
+  }
+
+  private readonly onUsersFileChange = (current: Stats, previous: Stats): void => {
+    if (current.mtimeMs === previous.mtimeMs && current.size === previous.size && current.ino === previous.ino) return;
+    this.loadUsers();
+  };
+
   // After onModuleDestroy, so that the controller's own clients have disconnected first.
   async onApplicationShutdown(): Promise<void> {
+    if (this.watching) unwatchFile(this.config.embeddedBroker.usersFile, this.onUsersFileChange);
+    this.watching = false;
     const server = this.server;
     const broker = this.broker;
     this.server = undefined;

@@ -8,7 +8,13 @@ export interface ControllerConfig {
   dbPath: string;
   /** External broker URL (MQTT_URL); when absent the controller runs an embedded broker. */
   mqttUrl?: string;
-  embeddedBroker: { host: string; port: number; /** Take a free port when `port` is busy. */ fallbackToFreePort: boolean };
+  embeddedBroker: {
+    host: string; port: number; /** Take a free port when `port` is busy. */ fallbackToFreePort: boolean;
+    /** The agents' logins and rigs (--broker-users, `rigctl broker-config --format rigwarden`); watched, re-read when it changes. */
+    usersFile: string;
+    /** Clients without a username get every right (--mqtt-allow-anonymous): for tests and trusted single-user hosts only. */
+    allowAnonymous: boolean;
+  };
   grpc: { host: string; port: number; fallbackToFreePort: boolean };
   /** The dashboard and its HTTP API (--http, RIGWARDEN_HTTP_LISTEN). */
   http: { host: string; port: number; fallbackToFreePort: boolean; /** Open /api/stream streams per API key (--max-streams-per-key, default 8). */ maxStreamsPerKey?: number };
@@ -60,6 +66,10 @@ export const CONTROLLER_USAGE = `usage: rigwarden-controller [options]
   --db <file>             SQLite file (default <data-dir>/rigwarden.db)
   --mqtt-url <url>        use this broker instead of the embedded one (env MQTT_URL)
   --mqtt-port <port>      embedded broker port (default 1883; a free port is taken if it is busy)
+  --broker-users <file>   the embedded broker's agents: logins, password hashes and rigs, as written by
+                          rigctl broker-config --format rigwarden (env RIGWARDEN_BROKER_USERS; default
+                          <data-dir>/broker-users.yaml; re-read when it changes; missing: no agent may connect)
+  --mqtt-allow-anonymous  the embedded broker lets clients without a username do anything (tests only)
   --grpc <host:port>      gRPC listen address (default 127.0.0.1:50051, env RIGWARDEN_GRPC_LISTEN)
   --http <host:port>      dashboard and HTTP API address (default 127.0.0.1:8080, env RIGWARDEN_HTTP_LISTEN)
   --max-streams-per-key <n>  dashboard streams one API key may hold open (default 8, env RIGWARDEN_HTTP_MAX_STREAMS_PER_KEY)
@@ -97,10 +107,11 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') { flags.set('help', 'true'); continue; }
+    if (arg === '--mqtt-allow-anonymous') { flags.set('mqtt-allow-anonymous', 'true'); continue; }
     const eq = arg.indexOf('=');
     const [key, value] = arg.startsWith('--') && eq > 0 ? [arg.slice(2, eq), arg.slice(eq + 1)] : [arg.slice(2), argv[++i]];
     if (!arg.startsWith('--') || !['data-dir', 'db', 'secrets-file', 'mqtt-url', 'mqtt-port', 'grpc', 'http', 'max-streams-per-key', 'ready-file', 'fleet', 'keys-file', 'alerts',
-      'grpc-tls-cert', 'grpc-tls-key', 'grpc-tls-ca', 'mqtt-ca', 'mqtt-cert', 'mqtt-key', 'mqtt-username', 'mqtt-password-file', 'mqtt-shared-group'].includes(key)) {
+      'grpc-tls-cert', 'grpc-tls-key', 'grpc-tls-ca', 'mqtt-ca', 'mqtt-cert', 'mqtt-key', 'mqtt-username', 'mqtt-password-file', 'mqtt-shared-group', 'broker-users'].includes(key)) {
       throw new ControllerConfigError(`unknown argument "${arg}"\n\n${CONTROLLER_USAGE}`);
     }
     if (value === undefined) throw new ControllerConfigError(`--${key} needs a value`);
@@ -150,6 +161,12 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     throw new ControllerConfigError('--mqtt-username and its password (--mqtt-password-file or RIGWARDEN_MQTT_PASSWORD) go together');
   }
 
+  const brokerUsers = file('broker-users', 'RIGWARDEN_BROKER_USERS');
+  const allowAnonymous = flags.has('mqtt-allow-anonymous');
+  if (mqttUrl !== undefined && (allowAnonymous || flags.has('broker-users'))) {
+    throw new ControllerConfigError(`${allowAnonymous ? '--mqtt-allow-anonymous' : '--broker-users'} is for the embedded broker; with --mqtt-url / MQTT_URL the external broker's own configuration decides who may connect (rigctl broker-config --format mosquitto)`);
+  }
+
   const mqttSharedGroup = flags.get('mqtt-shared-group') ?? (env['RIGWARDEN_MQTT_SHARED_GROUP'] || undefined);
   if (mqttSharedGroup !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(mqttSharedGroup)) {
     throw new ControllerConfigError(`--mqtt-shared-group / RIGWARDEN_MQTT_SHARED_GROUP: use 1-64 characters from A-Z a-z 0-9 . _ - (it becomes a topic level), got ${JSON.stringify(mqttSharedGroup)}`);
@@ -162,7 +179,10 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     dataDir,
     dbPath: resolve(flags.get('db') ?? join(dataDir, 'rigwarden.db')),
     mqttUrl,
-    embeddedBroker: { host: '127.0.0.1', port: mqttPort, fallbackToFreePort: mqttPortFlag === undefined },
+    embeddedBroker: {
+      host: '127.0.0.1', port: mqttPort, fallbackToFreePort: mqttPortFlag === undefined,
+      usersFile: brokerUsers ?? join(dataDir, 'broker-users.yaml'), allowAnonymous,
+    },
     grpc: { ...grpc, fallbackToFreePort: grpcFlag === undefined },
     http: { ...http, fallbackToFreePort: httpFlag === undefined, ...(maxStreamsPerKey !== undefined ? { maxStreamsPerKey } : {}) },
     readyFile: flags.get('ready-file'),

@@ -81,7 +81,8 @@ export async function populatedMetrics(dir: string, rigs: number): Promise<Metri
   const ingest = { counters: { ...emptyIngestCounters(), received: rigs * 10, stored: rigs * 9, duplicates: rigs, flushes: 50 }, pendingSnapshots: 0 };
   const reconcile = { counters: { reconciles: rigs, errors: 0, timeouts: 0, decisions: 3, commands: 2, unsigned: 0 }, queueDepth: () => ({ queued: 0, running: 0 }) };
   const commands = { counters: { dispatched: 2, retried: 1, succeeded: 2, failed: 0, rejected: 0, timedOut: 0, unsigned: 0 } };
-  const metrics = new MetricsService(rigRepo, events, ingest, reconcile, alerts, commands);
+  const broker = { refusals: { snapshot: (): Array<[string, number]> => [['bad_credentials', 2], ['publish', 5], ['subscribe', 1]] } };
+  const metrics = new MetricsService(rigRepo, events, ingest, reconcile, alerts, commands, broker);
   return {
     metrics,
     db,

@@ -4,6 +4,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { AgentStatus } from '@rigwarden/protocol';
 import { AlertService } from '../alerts/alert.service';
 import type { AlertMetricsSource } from '../alerts/alert-types';
+import { EmbeddedBrokerService } from '../broker/embedded-broker.service';
 import { CommandDispatcher, type CommandCounters } from '../commands/command-dispatcher.service';
 import type { IngestCounters } from '../ingest/ingest-counters';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
@@ -19,6 +20,8 @@ export interface AgentSource { listAgentStatus(): Promise<AgentStatus[]> }
 export interface IngestSource { readonly counters: IngestCounters; readonly pendingSnapshots: number; readonly heldAcks?: number }
 export interface ReconcileSource { readonly counters: ReconcileCounters; queueDepth(): { queued: number; running: number } }
 export interface CommandSource { readonly counters: CommandCounters }
+/** The embedded broker's refusals by reason (EmbeddedBrokerService). */
+export interface BrokerRefusalSource { readonly refusals: { snapshot(): Array<[string, number]> } }
 
 const PAGE = 1000;
 
@@ -42,6 +45,7 @@ export class MetricsService {
     @Inject(RigReconciler) private readonly reconciler: ReconcileSource,
     @Optional() @Inject(AlertService) private readonly alerts?: AlertMetricsSource,
     @Optional() @Inject(CommandDispatcher) private readonly commands?: CommandSource,
+    @Optional() @Inject(EmbeddedBrokerService) private readonly broker?: BrokerRefusalSource,
   ) {
     registerAgentCollectors(this.registry, () => this.agentRead ?? this.agents.listAgentStatus());
     this.registerController();
@@ -130,6 +134,12 @@ export class MetricsService {
         [{ outcome: 'succeeded' }, cc().succeeded], [{ outcome: 'failed' }, cc().failed], [{ outcome: 'rejected' }, cc().rejected], [{ outcome: 'timed_out' }, cc().timedOut],
       ]);
       counts('rigwarden_commands_unsigned_total', 'Commands that could not be signed (no active key for the rig): finished failed, never sent.', [], () => [[{}, cc().unsigned]]);
+    }
+
+    const broker = this.broker;
+    if (broker) {
+      counts('rigwarden_broker_refusals_total', 'What the embedded broker refused, by reason: bad_credentials, anonymous, client_id_taken, will, publish, subscribe.', ['reason'], () =>
+        broker.refusals.snapshot().map(([reason, n]): [Record<'reason', string>, number] => [{ reason }, n]));
     }
 
     const alerts = this.alerts;
