@@ -308,7 +308,9 @@ export class LivenessService implements OnModuleInit, OnModuleDestroy {
 
   /** Writes the marked rigs' verdicts (one transaction), then tells listeners. */
   private flush(): Promise<void> {
-    if (this.dirty.size === 0) return this.writing;
+    // Once stopped, the database closes after the last module: a verdict judged from ingest's final batch is not
+    // written (it is judged again from telemetry after the restart) instead of failing on a closed handle.
+    if (this.dirty.size === 0 || this.stopped) return this.writing;
     const ids = [...this.dirty];
     this.dirty.clear();
     const rows = ids.flatMap((rigId) => {
