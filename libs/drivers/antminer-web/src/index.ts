@@ -1,1 +1,9 @@
-export {};
+export * from './antminer-web.error';
+export * from './digest-auth';
+export * from './firmware-json';
+export * from './antminer-web.client';
+export * from './antminer-web.decoder';
+export * from './miner-conf.writer';
+export * from './antminer-web.options';
+export * from './reading.merge';
+export * from './antminer-web.driver';
