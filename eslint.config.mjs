@@ -60,6 +60,21 @@ export default [
       'no-restricted-imports': ['error', { patterns: [{ group: NO_NEST_OR_SQLITE, message: 'Agent and driver code never imports Nest or SQLite.' }] }],
     },
   },
+  // The Braiins OS+ driver speaks the miner's own gRPC API (bos-plus-api, TCP 50051): the one driver allowed @grpc/grpc-js
+  // and @grpc/proto-loader. Same constraint as scope:driver above otherwise.
+  {
+    files: ['libs/drivers/braiins/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': ['error', {
+        enforceBuildableLibDependency: false,
+        allow: [],
+        depConstraints: [
+          { sourceTag: 'scope:driver', onlyDependOnLibsWithTags: ['scope:shared', 'scope:driver'],
+            bannedExternalImports: [...NO_NEST_OR_SQLITE, 'mqtt', 'aedes', '@grpc/reflection'] },
+        ],
+      }],
+    },
+  },
   {
     files: ['bin/**/*.js'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
