@@ -78,6 +78,8 @@ export class WhatsminerV3Simulator {
   readonly state: WhatsminerV3SimState;
   /** Applied to every connection from now on; undefined answers normally. */
   fault: WhatsminerV3SimFault | undefined;
+  /** Replies to force, by "cmd" or "cmd:param" (e.g. "get.miner.status:edevs"), as a firmware refusing a read. */
+  readonly refusals = new Map<string, { code: number; msg: string }>();
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly now: () => number;
@@ -190,6 +192,11 @@ export class WhatsminerV3Simulator {
       return;
     }
     const cmd = body['cmd'];
+    const refusal = this.refusals.get(typeof body['param'] === 'string' ? `${cmd}:${body['param']}` : cmd) ?? this.refusals.get(cmd);
+    if (refusal) {
+      this.reply(socket, { code: refusal.code, desc: cmd, msg: refusal.msg });
+      return;
+    }
     const reply = cmd.startsWith('set.') ? this.onWrite(cmd, body, request) : this.onRead(cmd, body['param']);
     if (reply) this.reply(socket, reply);
   }
