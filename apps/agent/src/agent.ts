@@ -4,7 +4,7 @@ import { scanCgminer } from '@rigwarden/drivers-cgminer';
 import { FileTuningDefaultsStore, MinerProcessSupervisor, SupervisedDriver, discoverGpuTuners, restoreAllDefaults } from '@rigwarden/drivers-gpu';
 import type { GpuTuner } from '@rigwarden/drivers-core';
 import { createPduOutlet, PduError } from '@rigwarden/drivers-pdu';
-import { FileNonceStore } from '@rigwarden/security';
+import { FileNonceStore, RigMessageSigner } from '@rigwarden/security';
 import { AgentStatus, RigEvent, RigTopics, encodeJson } from '@rigwarden/protocol';
 import type { Clock, Logger } from '@rigwarden/shared';
 import { labelsForRig, type AgentConfig } from './config/agent-config';
@@ -117,6 +117,8 @@ export class Agent {
     });
     const topics = new RigTopics(config.mqtt.topicRoot);
     const keys = openRigKeys(config.security.keysFile);
+    // Results and events are signed with the rig key, so the controller can refuse forged ones.
+    const signer = new RigMessageSigner(() => keys.keyRing());
     if (keys.keyCount === 0) logger.warn('no command keys: every command will be refused until the keys file exists', { file: config.security.keysFile });
     this.nonces = FileNonceStore.open({ path: join(config.agent.dataDir, 'nonces.journal'), now: clock.now() });
     this.commands = new CommandHandler({
@@ -132,9 +134,10 @@ export class Agent {
       windowMs: config.security.commandWindowMs,
       send: (topic, payload) => this.publisher.send(topic, payload),
       subscribe: (topic, handler) => this.publisher.subscribe(topic, handler),
+      signer,
     });
     this.safety = new SafetyWatchdog(config.safety, (event) => {
-      this.publisher.send(topics.rig(event.rigId, 'events'), encodeJson(RigEvent, event).toString('utf8'));
+      this.publisher.send(topics.rig(event.rigId, 'events'), encodeJson(RigEvent, signer.signEvent(event, clock.now())).toString('utf8'));
     }, clock, logger.child('safety'));
     const byKey = new Map(miners.map((m) => [`${m.rigId}/${m.minerId}`, m]));
     this.byKey = byKey;

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import {
-  CommandOutcome, CommandResult, RigEvent, decodeCommandEnvelope, encodeJson, type RigTopics,
+  CommandOutcome, CommandResult, RigEvent, decodeCommandEnvelope, encodeJson, type CommandEnvelope, type RigTopics,
 } from '@rigwarden/protocol';
-import { EnvelopeVerifier, TokenBucketRateLimiter, type KeyResolver, type NonceStore } from '@rigwarden/security';
+import {
+  EnvelopeVerifier, SecurityError, TokenBucketRateLimiter, openSetPools, type KeyResolver, type NonceStore, type RigMessageSigner,
+} from '@rigwarden/security';
 import type { Clock, Logger } from '@rigwarden/shared';
 import type { CommandExecutor, ExecutionResult } from './command-executor';
 import type { CommandJournal } from './command-journal';
@@ -24,6 +26,8 @@ export interface CommandHandlerOptions {
   /** Sends a message (queued on disk while the broker is away). */
   send: (topic: string, payload: string) => void;
   subscribe: (topic: string, handler: (topic: string, payload: Buffer) => void) => void;
+  /** Signs results and events with the rig key so the controller can tell them from forgeries; absent: unsigned. */
+  signer?: RigMessageSigner;
 }
 
 /**
@@ -112,9 +116,10 @@ export class CommandHandler {
     let result: ExecutionResult;
     try {
       logger.info('executing command', { rig: rigId, command: id, type: envelope.payload!.$case, reason: envelope.reason || undefined });
-      result = isRigKeyCommand(envelope) && this.options.keyCommands
-        ? this.options.keyCommands.execute(envelope)
-        : await this.options.executor.execute(envelope, controller.signal);
+      const opened = this.openPasswords(envelope, started);
+      if ('outcome' in opened) result = opened;
+      else if (isRigKeyCommand(opened) && this.options.keyCommands) result = this.options.keyCommands.execute(opened);
+      else result = await this.options.executor.execute(opened, controller.signal);
     } finally {
       clearTimeout(timer);
     }
@@ -125,6 +130,23 @@ export class CommandHandler {
     else this.counters.failed++;
     // The same duration and finish time as the journal keeps: a retry of this id is answered with exactly this result.
     this.send(rigId, id, result, durationMs, finished);
+  }
+
+  /**
+   * SetPools passwords travel sealed to the rig key (see sealSetPools): opened here, just before executing, and never
+   * logged or journaled. A clear password (or one that does not open) refuses the whole command: a controller that
+   * sends passwords readable on the wire is misconfigured, and running it would hide that.
+   */
+  private openPasswords(envelope: CommandEnvelope, now: number): CommandEnvelope | ExecutionResult {
+    const payload = envelope.payload;
+    if (payload?.$case !== 'setPools') return envelope;
+    try {
+      return { ...envelope, payload: { $case: 'setPools', value: openSetPools(payload.value, this.options.keys, envelope.rigId, envelope.commandId, now) } };
+    } catch (err) {
+      if (!(err instanceof SecurityError)) throw err;
+      this.options.logger.warn('set-pools refused: a pool password is not sealed to the rig key', { rig: envelope.rigId, command: envelope.commandId, detail: err.message });
+      return { outcome: CommandOutcome.COMMAND_OUTCOME_REJECTED, cause: `pool_password: ${err.message}` };
+    }
   }
 
   private reject(rigId: string, commandId: string, reason: string, detail: string, started: number, claimedId?: string): void {
@@ -138,7 +160,8 @@ export class CommandHandler {
         eventId: randomUUID(), rigId, kind: 'security.command_rejected', severity: 'warning', reason,
         message: `rig ${rigId}: refused command ${commandId || '(unreadable)'}: ${detail}`, at: new Date(this.options.clock.now()),
       });
-      this.options.send(this.options.topics.rig(rigId, 'events'), encodeJson(RigEvent, event).toString('utf8'));
+      const signed = this.options.signer?.signEvent(event, this.options.clock.now()) ?? event;
+      this.options.send(this.options.topics.rig(rigId, 'events'), encodeJson(RigEvent, signed).toString('utf8'));
     }
   }
 
@@ -148,7 +171,8 @@ export class CommandHandler {
   }
 
   private send(rigId: string, commandId: string, result: ExecutionResult, durationMs: number, finishedAt: number): void {
-    const message = CommandResult.fromPartial({ commandId, rigId, outcome: result.outcome, cause: result.cause, durationMs, finishedAt: new Date(finishedAt) });
+    const unsigned = CommandResult.fromPartial({ commandId, rigId, outcome: result.outcome, cause: result.cause, durationMs, finishedAt: new Date(finishedAt) });
+    const message = this.options.signer?.signResult(unsigned, this.options.clock.now()) ?? unsigned;
     this.options.send(this.options.topics.rig(rigId, 'results'), encodeJson(CommandResult, message).toString('utf8'));
   }
 }

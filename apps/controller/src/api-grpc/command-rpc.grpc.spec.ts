@@ -14,7 +14,7 @@ import {
   MinerSnapshot, RigCommandRequest, RigState, RigTopics, SetPoolsRequest, ApplyProfileRequest, decodeCommandEnvelope, encodeJson,
   type BulkProgress, type CommandEnvelope, type CommandStatus, type ListCommandsResponse,
 } from '@rigwarden/protocol';
-import { SecretBytes } from '@rigwarden/security';
+import { RigKeyFile, SecretBytes, openSetPools } from '@rigwarden/security';
 import { grpcAuth, makeTempDir, readAdminToken, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
 import { COMMAND_API_PROVIDERS } from '../commands/command.providers';
 import { commandsTestModule } from '../commands/command-test.harness';
@@ -36,13 +36,14 @@ describe('command RPCs over gRPC', () => {
   let agent: MqttClient;
   let auth: Metadata;
   const deliveries: CommandEnvelope[] = [];
+  let keysPath = '';
 
   beforeAll(async () => {
     broker = await startTestBroker();
     dir = makeTempDir();
     const topics = new RigTopics(broker.topicRoot);
     const secret = SecretBytes.generate().expose().toString('base64url');
-    const keysFile = join(dir.path, 'keys.json');
+    const keysFile = (keysPath = join(dir.path, 'keys.json'));
     writeFileSync(keysFile, JSON.stringify({ rigs: Object.fromEntries(['rig-a', ...RIGS].map((r) => [r, [{ id: 'k1', secret }]])) }));
     const dataDir = join(dir.path, 'controller');
     const config = loadControllerConfig(['--data-dir', dataDir, '--grpc', '127.0.0.1:0', '--keys-file', keysFile], {
@@ -148,7 +149,11 @@ describe('command RPCs over gRPC', () => {
       return c.state === CommandState.COMMAND_STATE_SUCCEEDED ? c : undefined;
     });
     expect(finished.finishedAt).toBeDefined();
-    expect(deliveries.find((d) => d.commandId === sent.commandId)!.payload).toEqual({ $case: 'setPools', value: { pools: [pool('stratum+tcp://a.example:3333'), pool('stratum+ssl://b.example:443')] } });
+    // The passwords travel sealed to the rig key; opened with it they are the ones asked for.
+    const delivered = deliveries.find((d) => d.commandId === sent.commandId)!.payload;
+    if (delivered?.$case !== 'setPools') throw new Error(`expected a set-pools delivery, got ${delivered?.$case}`);
+    expect(delivered.value.pools.map((p) => p.password)).not.toContain(pool('x').password);
+    expect(openSetPools(delivered.value, new RigKeyFile(keysPath), 'rig-a', sent.commandId, Date.now())).toEqual({ pools: [pool('stratum+tcp://a.example:3333'), pool('stratum+ssl://b.example:443')] });
     const list: ListCommandsResponse = await unary('listCommands', ListCommandsRequest.fromPartial({ rigId: 'rig-a' }));
     expect(list.commands[0]!.commandId).toBe(sent.commandId); // newest first
     expect(list.commands.every((c) => c.rigId === 'rig-a')).toBe(true);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { CommandEnvelope, CommandOutcome, RigTopics, encodeJson, type CommandResult } from '@rigwarden/protocol';
-import { CommandSigner, RigKeyFile } from '@rigwarden/security';
+import { CommandSigner, RigKeyFile, sealSetPools } from '@rigwarden/security';
 import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
@@ -134,8 +134,9 @@ export class CommandDispatcher implements OnModuleInit, OnApplicationBootstrap, 
   async dispatch(request: DispatchRequest): Promise<CommandRecord> {
     if (this.stopped) throw new Error('the controller is shutting down; the command was not stored');
     const now = this.clock.now();
+    const id = randomUUID();
     const record = await this.commands.insert({
-      id: randomUUID(), rigId: request.rigId, minerId: request.minerId, payload: request.payload, reason: request.reason,
+      id, rigId: request.rigId, minerId: request.minerId, payload: this.sealPasswords(request.rigId, id, request.payload, now), reason: request.reason,
       requestedBy: request.requestedBy, createdAt: now, deadline: now + (request.timeoutMs ?? this.options.defaultTimeoutMs),
     });
     this.counters.dispatched++;
@@ -144,6 +145,23 @@ export class CommandDispatcher implements OnModuleInit, OnApplicationBootstrap, 
     this.logger.info('command stored', { command: record.id, rig: record.rigId, type: record.type, by: record.requestedBy, reason: record.reason || undefined });
     await this.attempt(entry);
     return { ...entry.record };
+  }
+
+  /**
+   * Pool passwords are sealed to the rig's signing key before the command is stored, so neither the commands table,
+   * nor the broker, nor a log line ever holds one in clear; only the agent of that rig opens them. Without a key for
+   * the rig the passwords are dropped: the command cannot be signed either and ends FAILED without being sent.
+   */
+  private sealPasswords(rigId: string, commandId: string, payload: CommandPayload, now: number): CommandPayload {
+    if (payload.$case !== 'setPools' || payload.value.pools.every((p) => p.password === '')) return payload;
+    let key;
+    try {
+      key = this.keys?.keyRing().signingKey(rigId, now);
+    } catch {
+      key = undefined;
+    }
+    if (!key) return { $case: 'setPools', value: { ...payload.value, pools: payload.value.pools.map((p) => ({ ...p, password: '' })) } };
+    return { $case: 'setPools', value: sealSetPools(payload.value, key, rigId, commandId) };
   }
 
   /** Resolves once the command is finished (or the controller stops); undefined for an unknown id. */
