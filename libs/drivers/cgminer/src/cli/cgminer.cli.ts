@@ -16,7 +16,7 @@ import { ScanTargetError } from '../discovery/scan-targets.parser';
 export type Write = (line: string) => void;
 
 const USAGE_SCAN = 'usage: rigwarden-agent scan CIDR|ADDRESS[:PORT]|A.B.C.D-E ... [--json] [--port N] [--timeout MS]';
-const USAGE_PROBE = 'usage: rigwarden-agent probe HOST[:PORT] [--json] [--driver NAME] [--password PW]';
+const USAGE_PROBE = 'usage: rigwarden-agent probe HOST[:PORT] [--json] [--driver NAME] [--port N] [--password PW]';
 
 interface Parsed {
   positional: string[];
@@ -91,11 +91,14 @@ export async function runProbeCommand(argv: readonly string[], out: Write, err: 
     return 2;
   }
   const m = /^(.+?)(?::(\d+))?$/.exec(target)!;
+  const driverName = args.flags['driver'] ?? 'auto';
+  // HOST:PORT, else --port, else the driver's own default (4433 for whatsminer-v3), else the cgminer API's 4028.
+  const port = m[2] ?? args.flags['port'];
   const endpoint = {
-    host: m[1]!, port: m[2] ? Number(m[2]) : 4028,
+    host: m[1]!, port: port ? Number(port) : driverRegistry.get(driverName)?.defaultPort ?? 4028,
     options: args.flags['password'] ? { password: args.flags['password'] } : undefined,
   };
-  const driver = driverRegistry.create(args.flags['driver'] ?? 'auto', endpoint);
+  const driver = driverRegistry.create(driverName, endpoint);
   let reading: MinerReading;
   try {
     // Sanitised again whatever the driver: a value that cannot be true is left out with a warning, never thrown.
