@@ -59,7 +59,7 @@ writeFileSync(fleetFile, ['groups:', '  - name: bench', '    match: { rigIdPrefi
 const ready = join(dir, 'ready.json');
 const controller = spawn(process.execPath, [...(process.env.CONTROLLER_NODE_FLAGS ?? '').split(' ').filter(Boolean), join(root, 'bin/rigwarden-controller.js'),
   '--data-dir', join(dir, 'data'), '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--ready-file', ready, '--fleet', fleetFile, '--keys-file', keysFile,
-  ...(brokerUrl ? [] : ['--mqtt-port', '0'])], {
+  ...(brokerUrl ? [] : ['--mqtt-port', '0', '--mqtt-allow-anonymous'])], {
   env: { ...process.env, ...(brokerUrl ? { MQTT_URL: brokerUrl } : { MQTT_URL: '' }), RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `bench-ctl-${topicRoot}`, LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'inherit', 'inherit'],
 });

@@ -60,7 +60,7 @@ describe('dashboard: release a quarantined rig', () => {
     const readyFile = join(dir.path, 'ready.json');
     controller = startNode(bin('rigwarden-controller'), [
       '--data-dir', dir.path, '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--ready-file', readyFile, '--keys-file', keysFile, '--fleet', fleetFile,
-      ...(process.env['MQTT_URL'] ? [] : ['--mqtt-port', '0']),
+      ...(process.env['MQTT_URL'] ? [] : ['--mqtt-port', '0', '--mqtt-allow-anonymous']),
     ], { RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `ctl-${topicRoot}` });
     const ready = await waitFor('the controller to be ready', () => {
       if (controller.child.exitCode !== null) throw new Error(`controller exited: ${controller.output()}`);

@@ -85,7 +85,7 @@ describe('dashboard in a real browser', () => {
     const ready = join(dir.path, 'ready.json');
     const env = { RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `ctl-${topicRoot}` };
     controller = startNode(bin('rigwarden-controller'), ['--data-dir', dir.path, '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--ready-file', ready,
-      '--fleet', fleet, '--keys-file', keysFile, ...(process.env['MQTT_URL'] ? [] : ['--mqtt-port', '0'])], env);
+      '--fleet', fleet, '--keys-file', keysFile, ...(process.env['MQTT_URL'] ? [] : ['--mqtt-port', '0', '--mqtt-allow-anonymous'])], env);
     endpoints = await waitFor('the controller', () => {
       if (controller!.child.exitCode !== null) throw new Error(controller!.output());
       return existsSync(ready) ? JSON.parse(readFileSync(ready, 'utf8')) as typeof endpoints : undefined;

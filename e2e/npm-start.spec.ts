@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { farmControl, type AsicRigState } from '@rigwarden/simulators';
 import { makeTempDir, runNode, waitFor, type TempDir } from '@rigwarden/testing';
 
@@ -54,6 +54,12 @@ describe('npm start', () => {
         return parsed.rigs.length === 3 && parsed.rigs.every((r) => hashing(r.miners[0])) ? parsed.rigs : undefined;
       }, 30_000, 250);
       expect(rigs.map((r) => r.rigId)).toEqual(['sim-001', 'sim-002', 'sim-003']);
+      // The demo agent logged in to the embedded broker with credentials npm start made: hashes for the controller,
+      // the password for the agent, both 0600 in the data dir, the password nowhere in the users file.
+      const password = readFileSync(join(dir.path, 'demo-agent.mqtt-password'), 'utf8').trim();
+      expect(password.length).toBeGreaterThanOrEqual(32);
+      expect(readFileSync(join(dir.path, 'broker-users.yaml'), 'utf8')).not.toContain(password);
+      expect([statSync(join(dir.path, 'demo-agent.mqtt-password')).mode & 0o777, statSync(join(dir.path, 'broker-users.yaml')).mode & 0o777]).toEqual([0o600, 0o600]);
       expect(Date.now() - started).toBeLessThan(60_000);
 
       // The demo's faults: pool-a hangs at 5 s (the demo fleet leaves a pool after 20 s without shares), sim-002

@@ -69,7 +69,7 @@ describe('metrics and alerts with the built controller and agent', () => {
     env = { RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `ctl-${topicRoot}` };
     const ready = join(dir.path, 'ready.json');
     controller = startNode(bin('rigwarden-controller'), ['--data-dir', dir.path, '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--ready-file', ready,
-      '--alerts', alerts, ...(process.env['MQTT_URL'] ? [] : ['--mqtt-port', '0'])], { ...env, LOG_LEVEL: 'debug', E2E_SLACK_URL: `${hook}${SLACK_PATH}`, E2E_TG_TOKEN: TOKEN });
+      '--alerts', alerts, ...(process.env['MQTT_URL'] ? [] : ['--mqtt-port', '0', '--mqtt-allow-anonymous'])], { ...env, LOG_LEVEL: 'debug', E2E_SLACK_URL: `${hook}${SLACK_PATH}`, E2E_TG_TOKEN: TOKEN });
     endpoints = await waitFor('the controller', () => {
       if (controller!.child.exitCode !== null) throw new Error(controller!.output());
       return existsSync(ready) ? JSON.parse(readFileSync(ready, 'utf8')) as typeof endpoints : undefined;

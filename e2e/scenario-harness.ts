@@ -63,7 +63,7 @@ export class Scenario {
       writeFileSync(fleet, o.fleet(ready.pools, ready.poolUser));
       const controllerReady = join(dir.path, 'controller.ready.json');
       const controller = startNode(bin('rigwarden-controller'), ['--data-dir', dir.path, '--grpc', '127.0.0.1:0', '--ready-file', controllerReady,
-        '--fleet', fleet, '--keys-file', keysFile, ...(process.env['MQTT_URL'] ? [] : ['--mqtt-port', '0'])], env);
+        '--fleet', fleet, '--keys-file', keysFile, ...(process.env['MQTT_URL'] ? [] : ['--mqtt-port', '0', '--mqtt-allow-anonymous'])], env);
       started.push(controller);
       const endpoints = await waitFor('the controller', () => readJson<{ grpc: string; mqtt: string }>(controllerReady, controller), 30_000, 50);
 

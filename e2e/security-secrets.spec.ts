@@ -79,7 +79,7 @@ describe('API keys, rotation and audit with real processes; no secret in any log
     const ready = join(dir.path, 'ready.json');
     const env = { RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `ctl-${topicRoot}`, LOG_LEVEL: 'debug' };
     controller = startNode(bin('rigwarden-controller'), ['--data-dir', dataDir, '--grpc', '127.0.0.1:0', '--ready-file', ready, '--keys-file', controllerKeys,
-      ...(process.env['MQTT_URL'] ? [] : ['--mqtt-port', '0'])], env);
+      ...(process.env['MQTT_URL'] ? [] : ['--mqtt-port', '0', '--mqtt-allow-anonymous'])], env);
     const endpoints = await waitFor('the controller', () => {
       if (controller!.child.exitCode !== null) throw new Error(controller!.output());
       return existsSync(ready) ? JSON.parse(readFileSync(ready, 'utf8')) as { grpc: string; mqtt: string; db: string } : undefined;

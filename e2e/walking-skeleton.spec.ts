@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { CgminerSimulator } from '@rigwarden/simulators';
-import { makeTempDir, runNode, startNode, waitFor, type RunningProcess, type TempDir } from '@rigwarden/testing';
+import { makeTempDir, runNode, startNode, waitFor, writeTestBrokerUsers, type RunningProcess, type TempDir } from '@rigwarden/testing';
 import { randomBytes } from 'node:crypto';
 
 const root = join(__dirname, '..');
@@ -64,9 +64,11 @@ describe('agent -> MQTT -> controller -> SQLite -> gRPC -> rigctl', () => {
     const { port } = await sim.start();
     const readyFile = join(dir.path, 'controller.ready.json');
     const env = { RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `ctl-${topicRoot}`, LOG_LEVEL: 'info' };
+    // The embedded broker lets the agent in with its own login only (CI's MQTT_URL broker decides for itself).
+    const users = writeTestBrokerUsers(dir.path, { 'e2e-agent': ['e2e-rig-1'] });
     controller = startNode(bin('rigwarden-controller'), [
       '--data-dir', dir.path, '--grpc', '127.0.0.1:0', '--ready-file', readyFile,
-      ...(process.env['MQTT_URL'] ? [] : ['--mqtt-port', '0']),
+      ...(process.env['MQTT_URL'] ? [] : ['--mqtt-port', '0', '--broker-users', users.file]),
     ], env);
     const ready = await waitFor('the controller to be ready', () => {
       if (controller.child.exitCode !== null) throw new Error(`controller exited: ${controller.output()}`);
@@ -83,7 +85,7 @@ describe('agent -> MQTT -> controller -> SQLite -> gRPC -> rigctl', () => {
       'miners:', '  - rig: e2e-rig-1', '    driver: cgminer', '    host: 127.0.0.1', `    port: ${port}`, '',
     ].join('\n'));
     // The agent reads the broker from its config; MQTT_URL would override it, so pass the controller's.
-    agent = startNode(bin('rigwarden-agent'), ['--config', config], { ...env, MQTT_URL: ready.mqtt });
+    agent = startNode(bin('rigwarden-agent'), ['--config', config], { ...env, MQTT_URL: ready.mqtt, ...(process.env['MQTT_URL'] ? {} : users.env('e2e-agent')) });
   });
 
   afterAll(async () => {

@@ -7,7 +7,7 @@
 // S seconds; env RIGWARDEN_DEMO_FAULTS_START). See docs/demo.md.
 // Ctrl-C stops every process this script started, and nothing else.
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -80,13 +80,31 @@ try {
     const rigs = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`sim-${String(i + 1).padStart(3, '0')}`, [{ id: 'demo-1', secret: randomBytes(32).toString('base64url') }]]));
     writeFileSync(keysFile, JSON.stringify({ rigs }), { mode: 0o600 });
   }
+  // The embedded broker lets in only clients with a login: the demo agent's, made once with rigctl broker-config
+  // --format rigwarden (the controller reads the hashes; the agent gets its password here), kept in ./data (0600).
+  const embedded = !process.env.MQTT_URL;
+  const usersFile = join(dataDir, 'broker-users.yaml');
+  const agentPasswordFile = join(dataDir, 'demo-agent.mqtt-password');
+  if (embedded && demo && (!existsSync(usersFile) || !existsSync(agentPasswordFile))) {
+    const agentsFile = join(dataDir, 'broker-agents.yaml');
+    writeFileSync(agentsFile, '# The demo agent speaks for every simulated rig (sim-001, sim-002, ...).\nagents:\n  demo-agent: ["sim-*"]\n');
+    const printed = execFileSync(process.execPath, [join(root, 'bin/rigctl.js'), 'broker-config', '--format', 'rigwarden', '--agents', agentsFile, '--out-dir', dataDir],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const password = printed.split('\n').map((line) => line.split('\t')).find(([user]) => user === 'demo-agent')?.[1];
+    if (!password) throw new Error('rigctl broker-config printed no password for demo-agent');
+    writeFileSync(agentPasswordFile, password + '\n', { mode: 0o600 });
+    chmodSync(agentPasswordFile, 0o600);
+  }
+  const agentLogin = embedded && demo
+    ? { RIGWARDEN_MQTT_USERNAME: 'demo-agent', RIGWARDEN_MQTT_PASSWORD: readFileSync(agentPasswordFile, 'utf8').trim() }
+    : {};
   let fleet;
   let farm;
   if (demo) {
     // The farm first: its pools' addresses go into the fleet spec the controller loads at start.
     const simReady = join(dataDir, 'simfarm.ready.json');
     rmSync(simReady, { force: true });
-    launch('simfarm', 'rigwarden-simfarm.js', ['--rigs', String(rigs), '--agent-config', join(dataDir, 'agent.demo.yaml'),
+    launch('simfarm', 'rigwarden-simfarm.js', ['--rigs', String(rigs), '--agent-id', 'demo-agent', '--agent-config', join(dataDir, 'agent.demo.yaml'),
       '--agent-data-dir', join(dataDir, 'agent'), '--ready-file', simReady, '--keys-file', keysFile,
       ...(faults ? [] : ['--no-faults']), ...(faults && faultsStart !== undefined && faultsStart !== '' ? ['--faults-start', String(faultsStart)] : [])]);
     farm = await waitForFile(simReady, 'the simulated farm');
@@ -95,14 +113,14 @@ try {
     writeFileSync(fleet, readFileSync(join(root, 'deploy/demo/fleet.demo.yaml'), 'utf8').replace(/\{\{([a-z-]+)\}\}/g, (m, key) => values[key] ?? m));
   }
   launch('controller', 'rigwarden-controller.js', ['--data-dir', dataDir, '--ready-file', controllerReady, '--keys-file', keysFile,
-    ...(fleet ? ['--fleet', fleet] : [])]);
+    ...(fleet ? ['--fleet', fleet] : []), ...(embedded ? ['--broker-users', usersFile] : [])]);
   const endpoints = await waitForFile(controllerReady, 'the controller');
   // rigctl reads ./data/admin.token (the controller's first admin API key) by default; name the file otherwise.
   const tokenFile = join(dataDir, 'admin.token');
   const keyEnv = tokenFile === join(process.cwd(), 'data', 'admin.token') ? '' : `RIGWARDEN_API_KEY_FILE=${tokenFile} `;
   const server = endpoints.grpc === '127.0.0.1:50051' ? '' : ` --server ${endpoints.grpc}`;
   const rigctl = `${keyEnv}npx rigctl${server} rigs`;
-  if (demo) launch('agent', 'rigwarden-agent.js', ['--config', join(dataDir, 'agent.demo.yaml')], { MQTT_URL: endpoints.mqtt });
+  if (demo) launch('agent', 'rigwarden-agent.js', ['--config', join(dataDir, 'agent.demo.yaml')], { MQTT_URL: endpoints.mqtt, ...agentLogin });
 
   console.error([
     '',
