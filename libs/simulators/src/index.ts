@@ -18,3 +18,7 @@ export * from './cgminer/real/real-program.profile';
 export * from './cgminer/real/real-program.model';
 export * from './cgminer/recording-replay.simulator';
 export * from './whatsminer-v3/whatsminer-v3.simulator';
+export * from './antminer-web/antminer-web.personalities';
+export * from './antminer-web/antminer-web.simulator';
+export * from './braiins/braiins-miner.state';
+export * from './braiins/braiins-grpc.simulator';
