@@ -14,8 +14,12 @@ export interface IngestCounters {
   oversize: number;
   /** Ingest receipts published to agents (one per agent per batch). */
   receipts: number;
+  /** Results and events refused: a bad or missing signature from a rig that has a key (not stored, not acted on). */
+  signatureRejected: number;
+  /** Results and events accepted unverified: from a rig that has no key at all. */
+  unverified: number;
 }
 
 export function emptyIngestCounters(): IngestCounters {
-  return { received: 0, stored: 0, duplicates: 0, invalid: 0, states: 0, events: 0, results: 0, agentStatus: 0, flushes: 0, flushErrors: 0, oversize: 0, receipts: 0 };
+  return { received: 0, stored: 0, duplicates: 0, invalid: 0, states: 0, events: 0, results: 0, agentStatus: 0, flushes: 0, flushErrors: 0, oversize: 0, receipts: 0, signatureRejected: 0, unverified: 0 };
 }

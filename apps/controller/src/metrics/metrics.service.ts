@@ -102,6 +102,8 @@ export class MetricsService {
     ]);
     counts('rigwarden_ingest_invalid_total', 'Messages dropped because their topic or payload was invalid.', [], () => [[{}, ingest().invalid]]);
     counts('rigwarden_ingest_oversize_total', 'Messages dropped because their payload was larger than the topic allows (also in rigwarden_ingest_invalid_total).', [], () => [[{}, ingest().oversize]]);
+    counts('rigwarden_ingest_signature_rejected_total', 'Command results and rig events refused: a bad or missing signature from a rig that has a key (not stored, not acted on).', [], () => [[{}, ingest().signatureRejected]]);
+    counts('rigwarden_ingest_unverified_total', 'Command results and rig events accepted unverified: from a rig that has no key.', [], () => [[{}, ingest().unverified]]);
     counts('rigwarden_ingest_receipts_total', 'Ingest receipts published to agents (what is stored, so they may drop it from their outbox).', [], () => [[{}, ingest().receipts]]);
     counts('rigwarden_ingest_messages_total', 'Non-telemetry messages accepted, by kind.', ['kind'], () => [
       [{ kind: 'state' }, ingest().states], [{ kind: 'event' }, ingest().events], [{ kind: 'result' }, ingest().results], [{ kind: 'agent_status' }, ingest().agentStatus],
