@@ -38,6 +38,23 @@ export interface V3Settings {
   working?: boolean;
 }
 
+/** What one get.device.info says about the machine (for scans and probe). */
+export interface WhatsminerV3Identity {
+  vendor: 'whatsminer';
+  model: string;
+  firmware: string;
+  apiVersion: string;
+  serial: string;
+}
+
+export function decodeV3Identity(deviceInfo: unknown): WhatsminerV3Identity {
+  const reading = decodeV3Reading({ deviceInfo });
+  return {
+    vendor: 'whatsminer', model: reading.model, firmware: reading.firmware,
+    apiVersion: text(section(deviceInfo, 'system')['api']) ?? '', serial: text(section(deviceInfo, 'miner')['miner-sn']) ?? '',
+  };
+}
+
 /** A number sent as a number or a numeric string ("3"); anything else is absent. */
 export function v3Number(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;

@@ -72,6 +72,18 @@ describe('whatsminer-v3 driver against the v3 simulator over TCP', () => {
     });
   });
 
+  it('identify: one get.device.info names the machine; operations list what the configuration allows', async () => {
+    await withSim({}, undefined, async (sim, driver) => {
+      expect(await driver.identify(ctx())).toEqual({
+        vendor: 'whatsminer', model: 'Whatsminer M60S_VK40', firmware: 'btminer 20251209.16.Rel2', apiVersion: '3.0.2', serial: 'BTM3CS40HD24083100000000000000SIM',
+      });
+      expect(bodies(sim)).toEqual([{ cmd: 'get.device.info' }]);
+      expect(driver.operations()).toEqual(['read']);
+      const writer = new WhatsminerV3Driver({ ...driver.endpoint, options: { password: 'super' } });
+      expect(writer.operations()).toEqual(['read', 'set-pools', 'power-mode', 'power-limit', 'restart', 'stop-resume', 'reboot', 'fault-light']);
+    });
+  });
+
   it('the simulator answers in the recorded shape (same summary and edevs keys, recorded device-info sections)', async () => {
     await withSim({}, undefined, async (sim, driver) => {
       const client = new WhatsminerV3Client();

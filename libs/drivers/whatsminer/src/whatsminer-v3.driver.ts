@@ -6,7 +6,9 @@ import {
   type PowerTarget, type Rebootable, type Restartable,
 } from '@rigwarden/drivers-core';
 import { WhatsminerV3Client, type V3Credentials } from './whatsminer-v3.client';
-import { decodeV3Pools, decodeV3Reading, decodeV3Settings, type V3Replies, type V3Settings } from './whatsminer-v3.decoder';
+import {
+  decodeV3Identity, decodeV3Pools, decodeV3Reading, decodeV3Settings, type V3Replies, type V3Settings, type WhatsminerV3Identity,
+} from './whatsminer-v3.decoder';
 import { WhatsminerV3Error } from './whatsminer-v3.error';
 import { parseWhatsminerV3Options, type WhatsminerV3Options } from './whatsminer-v3.options';
 
@@ -22,6 +24,10 @@ export const WHATSMINER_V3_CONTROL: ControlCapabilities = Object.freeze({
 const MODES = ['low', 'normal', 'high'] as const;
 const MAX_POOLS = 3;
 const POLL_MS = 250;
+
+/** The operations this driver offers on a miner, by name: what telemetry and rigctl can list as its capabilities. */
+export type WhatsminerV3Operation = 'read' | 'set-pools' | 'power-mode' | 'power-limit' | 'restart' | 'stop-resume' | 'reboot' | 'fault-light';
+const WRITE_OPERATIONS: readonly WhatsminerV3Operation[] = ['set-pools', 'power-mode', 'power-limit', 'restart', 'stop-resume', 'reboot', 'fault-light'];
 
 export interface WhatsminerV3DriverOptions {
   client?: WhatsminerV3Client;
@@ -61,6 +67,16 @@ export class WhatsminerV3Driver implements MinerDriver, MinerControl, Restartabl
     }
     const reading = decodeV3Reading(replies, this.name);
     return sanitizeReading({ ...reading, host: this.endpoint.host, port: this.endpoint.port, errors: [...reading.errors, ...errors] });
+  }
+
+  /** One unauthenticated get.device.info: enough to tell an API v3 Whatsminer and name it. */
+  async identify(ctx: CollectContext): Promise<WhatsminerV3Identity> {
+    return decodeV3Identity((await this.client.read(this.endpoint, 'get.device.info', undefined, { signal: ctx.signal })).msg);
+  }
+
+  /** Every operation offered on this miner: reads always; writes once a password is configured. */
+  operations(): WhatsminerV3Operation[] {
+    return this.options.password === undefined ? ['read'] : ['read', ...WRITE_OPERATIONS];
   }
 
   /** What the miner says it is set to (power mode, power limit, LED, working). */

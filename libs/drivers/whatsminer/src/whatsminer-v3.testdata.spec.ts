@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BoardStatus, PoolStatus } from '@rigwarden/protocol';
 import { sanitizeReading } from '@rigwarden/drivers-core';
 import { decodeReply } from './whatsminer-v3.client';
-import { decodeV3ErrorCodes, decodeV3Reading, decodeV3Settings } from './whatsminer-v3.decoder';
+import { decodeV3ErrorCodes, decodeV3Identity, decodeV3Reading, decodeV3Settings } from './whatsminer-v3.decoder';
 
 const TESTDATA = join(__dirname, '..', 'testdata');
 const M60S = join(TESTDATA, 'whatsminer-m60s_vk40-20251209.16.Rel2');
@@ -69,6 +69,9 @@ describe('whatsminer v3 recorded replies (testdata/)', () => {
     expect(info['salt']).toBe('uhCiDyVj');
     expect(decodeV3Settings(info)).toEqual({ ledStatus: 'auto', working: true });
     expect(decodeV3ErrorCodes(info)).toEqual([]);
+    expect(decodeV3Identity(info)).toEqual({
+      vendor: 'whatsminer', model: 'Whatsminer M60S_VK40', firmware: 'btminer 20251209.16.Rel2', apiVersion: '3.0.2', serial: 'BTM3CS40HD24083100000000000000000',
+    });
   });
 
   it('M60S_VK40 get.device.info with errors: the error-code list and power.mode "1" (normal)', () => {
