@@ -1,0 +1,168 @@
+/**
+ * The state of one simulated Braiins OS+ miner behind its gRPC API, in the bos-plus-api's own message shapes
+ * (snake_case, enums as numbers): what the reads report and how the writes change it. Time comes from `now`, so a
+ * restart's pause and a token's lifetime follow the test's clock.
+ */
+
+export interface SimBraiinsPool {
+  url: string;
+  user: string;
+  password?: string;
+  enabled: boolean;
+}
+
+export interface SimBraiinsGroup {
+  name: string;
+  quota: number;
+  pools: SimBraiinsPool[];
+}
+
+export interface BraiinsMinerStateOptions {
+  model?: string;
+  /** bos_version.current, e.g. "2026-04-14-0-912d084c-26.04-plus". */
+  firmware?: string;
+  macAddress?: string;
+  hostname?: string;
+  boards?: number;
+  chipsPerBoard?: number;
+  /** Each board's hashrate at the nominal power target (GH/s). */
+  boardGhs?: number;
+  /** The power target at which the boards make boardGhs (W). */
+  nominalPowerW?: number;
+  powerTargetW?: number;
+  minPowerTargetW?: number;
+  maxPowerTargetW?: number;
+  fans?: number;
+  pools?: SimBraiinsGroup[];
+  /** How long bosminer is down after a restart, a pool write or a reboot (ms). */
+  restartPauseMs?: number;
+  now?: () => number;
+}
+
+const STATUS = { NOT_STARTED: 1, NORMAL: 2, PAUSED: 3 } as const;
+
+let uidCounter = 0;
+function uid(): string {
+  uidCounter++;
+  return `sim${uidCounter.toString(36).padStart(6, '0')}`;
+}
+
+export class BraiinsMinerState {
+  readonly model: string;
+  readonly firmware: string;
+  readonly macAddress: string;
+  readonly hostname: string;
+  readonly boards: number;
+  readonly chipsPerBoard: number;
+  readonly boardGhs: number;
+  readonly nominalPowerW: number;
+  readonly minPowerTargetW: number;
+  readonly maxPowerTargetW: number;
+  readonly fans: number;
+  restartPauseMs: number;
+  powerTargetW: number;
+  paused = false;
+  locate = false;
+  /** Boards switched off (hashboard id "1".."N" as a number). */
+  readonly disabledBoards = new Set<number>();
+  groups: { uid: string; name: string; quota: number; pools: (SimBraiinsPool & { uid: string })[] }[] = [];
+  /** Restarts of bosminer so far (restart, pool writes, reboots). */
+  restarts = 0;
+  reboots = 0;
+  private readonly now: () => number;
+  private readonly bootedAt: number;
+  private bosminerStartsAt: number;
+  private sharesBefore = 0;
+
+  constructor(options: BraiinsMinerStateOptions = {}) {
+    this.now = options.now ?? (() => Date.now());
+    this.model = options.model ?? 'Antminer S19 XP';
+    this.firmware = options.firmware ?? '2026-04-14-0-912d084c-26.04-plus';
+    this.macAddress = options.macAddress ?? '02:00:5e:10:00:01';
+    this.hostname = options.hostname ?? 'Antminer';
+    this.boards = options.boards ?? 3;
+    this.chipsPerBoard = options.chipsPerBoard ?? 110;
+    this.boardGhs = options.boardGhs ?? 47_000;
+    this.nominalPowerW = options.nominalPowerW ?? 3000;
+    this.powerTargetW = options.powerTargetW ?? this.nominalPowerW;
+    this.minPowerTargetW = options.minPowerTargetW ?? 1000;
+    this.maxPowerTargetW = options.maxPowerTargetW ?? 4000;
+    this.fans = options.fans ?? 4;
+    this.restartPauseMs = options.restartPauseMs ?? 5_000;
+    this.bootedAt = this.now();
+    this.bosminerStartsAt = this.bootedAt;
+    this.setGroups(options.pools ?? [{ name: 'Default', quota: 1, pools: [
+      { url: 'stratum+tcp://pool-a.example:3333', user: 'farm.sim', password: 'x', enabled: true },
+      { url: 'stratum+tcp://pool-b.example:3333', user: 'farm.sim', password: 'x', enabled: true },
+    ] }]);
+  }
+
+  /** bosminer is down while it restarts. */
+  get restarting(): boolean {
+    return this.now() < this.bosminerStartsAt;
+  }
+
+  get status(): number {
+    return this.restarting ? STATUS.NOT_STARTED : this.paused ? STATUS.PAUSED : STATUS.NORMAL;
+  }
+
+  get hashing(): boolean {
+    return this.status === STATUS.NORMAL;
+  }
+
+  bosminerUptimeS(): number {
+    return this.restarting ? 0 : Math.floor((this.now() - this.bosminerStartsAt) / 1000);
+  }
+
+  systemUptimeS(): number {
+    return Math.floor((this.now() - this.bootedAt) / 1000);
+  }
+
+  /** One board's hashrate now (GH/s): it follows the power target; 0 while not hashing or switched off. */
+  boardRateGhs(board: number): number {
+    if (!this.hashing || this.disabledBoards.has(board)) return 0;
+    return this.boardGhs * (this.powerTargetW / this.nominalPowerW);
+  }
+
+  totalRateGhs(): number {
+    let sum = 0;
+    for (let b = 1; b <= this.boards; b++) sum += this.boardRateGhs(b);
+    return sum;
+  }
+
+  powerW(): number {
+    return this.hashing ? Math.round(this.powerTargetW * 0.99) : 90;
+  }
+
+  /** Shares accepted by the active pool: one every 2 s of hashing, kept across restarts. */
+  acceptedShares(): number {
+    return this.sharesBefore + (this.hashing ? Math.floor(this.bosminerUptimeS() / 2) : 0);
+  }
+
+  /** The pool mining now: the first enabled pool of the first group. */
+  activePool(): { group: number; pool: number } | undefined {
+    if (!this.hashing) return undefined;
+    for (let g = 0; g < this.groups.length; g++) {
+      const p = this.groups[g]!.pools.findIndex((x) => x.enabled);
+      if (p >= 0) return { group: g, pool: p };
+    }
+    return undefined;
+  }
+
+  setGroups(groups: readonly SimBraiinsGroup[]): void {
+    this.groups = groups.map((g) => ({ uid: uid(), name: g.name, quota: g.quota, pools: g.pools.map((p) => ({ ...p, uid: uid() })) }));
+  }
+
+  /** bosminer restarts: down for restartPauseMs, then mining from uptime 0. */
+  restart(): void {
+    this.sharesBefore = this.acceptedShares();
+    this.restarts++;
+    this.bosminerStartsAt = this.now() + this.restartPauseMs;
+  }
+
+  reboot(): void {
+    this.reboots++;
+    this.paused = false;
+    this.restart();
+  }
+}
