@@ -34,6 +34,8 @@ export interface AntminerWebSimulatorOptions {
   rebootDownMs?: number;
   /** Bodies served verbatim for GET /cgi-bin/<endpoint> (recorded replies), instead of the rendered ones. */
   bodies?: Record<string, string>;
+  /** blink.cgi answers {"code":"B001"} and changes nothing (the miningos mock's failure reply). */
+  blinkFails?: boolean;
   /** Close the connection of the first challenge instead of answering 401 (proto-fleet saw real firmware do so). */
   closeFirstChallenge?: boolean;
   now?: () => number;
@@ -271,6 +273,7 @@ export class AntminerWebSimulator {
       if (action === 'stopBlink') this.state.blink = false;
       return '';
     }
+    if (this.options.blinkFails) return JSON.stringify({ code: 'B001' });
     let on: unknown;
     try {
       on = (JSON.parse(body) as Record<string, unknown>)['blink'];
