@@ -65,3 +65,17 @@ describe('broker-acl', () => {
     expect(() => agentBrokerRules(ROOT, { agentId: '+', rigIds: [] })).toThrow('not a valid agent id');
   });
 });
+
+describe('broker-acl at farm size', () => {
+  it('broker-acl: an agent with 10,000 rigs is checked by lookup, not by scanning its rules', () => {
+    const rigIds = Array.from({ length: 10_000 }, (_, i) => `s19-${i}`);
+    const big = new BrokerAcl(agentBrokerRules(ROOT, { agentId: 'lan-1', rigIds }));
+    const started = performance.now();
+    for (let i = 0; i < 100_000; i++) big.mayPublish(`${ROOT}/rigs/s19-${i % 10_000}/telemetry`);
+    // About 10 ms on a laptop; scanning 50,000 rules per message would take minutes.
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(big.mayPublish(`${ROOT}/rigs/s19-9999/telemetry`)).toBe(true);
+    expect(big.mayPublish(`${ROOT}/rigs/s19-10000/telemetry`)).toBe(false);
+    expect(big.maySubscribe(`${ROOT}/rigs/+/commands`)).toBe(false);
+  });
+});
