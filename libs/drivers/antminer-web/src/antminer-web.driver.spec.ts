@@ -2,7 +2,7 @@ import { PoolStatus } from '@rigwarden/protocol';
 import { DriverError, driverRegistry, hasFaultLight, hasMinerControl, hasMiningSwitch, hasPowerModeControl, hasSettleTimes, isRebootable, type CollectContext } from '@rigwarden/drivers-core';
 import { AntminerWebSimulator, CgminerSimulator, UNAUTHORIZED_PAGE, type AntminerWebSimulatorOptions } from '@rigwarden/simulators';
 import { waitFor } from '@rigwarden/testing';
-import { AntminerWebDriver } from './antminer-web.driver';
+import { AntminerWebDriver, type AntminerWebDriverDeps } from './antminer-web.driver';
 import { AntminerWebError } from './antminer-web.error';
 
 const ctx = (ms = 5_000): CollectContext => ({ signal: AbortSignal.timeout(ms), deadlineMs: ms });
@@ -13,7 +13,7 @@ describe('antminer-web driver against the web UI simulator over HTTP', () => {
   let sim: AntminerWebSimulator;
   let driver: AntminerWebDriver;
 
-  async function boot(options: AntminerWebSimulatorOptions = {}, driverOptions: Record<string, unknown> = {}, deps = noSleep): Promise<void> {
+  async function boot(options: AntminerWebSimulatorOptions = {}, driverOptions: Record<string, unknown> = {}, deps: AntminerWebDriverDeps = noSleep): Promise<void> {
     sim = new AntminerWebSimulator({ lifetimeMs: 30_000, ...options });
     const { host, port } = await sim.start();
     driver = new AntminerWebDriver({ host, port, options: { verifyWithinMs: 0, ...driverOptions } }, deps);
