@@ -111,6 +111,16 @@ describe('rig-message.signer', () => {
     expect(checkRigMessageSignature({ type: 'event', message: byOld }, controller, T0 + 2)).toMatchObject({ ok: false, reason: 'retired_key' });
   });
 
+  it('rig-message.signer: a result answering a command signs with that command\'s key while it is active, else the newest', () => {
+    const k2 = rigKey('k2', { created: T0, notBefore: T0 });
+    const agent = ringWith(K1, k2);
+    const signer2 = new RigMessageSigner(() => agent);
+    expect(signer2.signResult(result(), T0 + 1, 'k1').keyId).toBe('k1');
+    expect(signer2.signResult(result(), T0 + 1, 'k9').keyId).toBe('k2');
+    agent.retire(RIG, 'k1');
+    expect(signer2.signResult(result(), T0 + 1, 'k1').keyId).toBe('k2');
+  });
+
   it('rig-message.signer: a rig without an active key gets its messages unsigned, with empty key id and signature', () => {
     const unsigned = new RigMessageSigner(() => ringWith(K1)).signEvent(event({ rigId: 'rig-unkeyed' }), T0);
     expect(unsigned.keyId).toBe('');

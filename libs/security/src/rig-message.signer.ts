@@ -26,8 +26,12 @@ export class RigMessageSigner {
     this.#ring = ring;
   }
 
-  signResult(result: CommandResult, now: number): CommandResult {
-    const key = this.#key(result.rigId, now);
+  /**
+   * `preferKeyId`: the key of the command this result answers. Used while it is active, so that the confirmation of a
+   * rotation is signed with a key the controller already holds (it adds the new key only once confirmed).
+   */
+  signResult(result: CommandResult, now: number, preferKeyId?: string): CommandResult {
+    const key = this.#key(result.rigId, now, preferKeyId);
     if (!key) return { ...result, keyId: '', signature: Buffer.alloc(0) };
     const unsigned = { ...result, keyId: key.id };
     return { ...unsigned, signature: hmac(encodeResultForSigning(unsigned), key.secret) };
@@ -40,9 +44,14 @@ export class RigMessageSigner {
     return { ...unsigned, signature: hmac(encodeEventForSigning(unsigned), key.secret) };
   }
 
-  #key(rigId: string, now: number): { id: string; secret: SecretBytes } | undefined {
+  #key(rigId: string, now: number, preferKeyId?: string): { id: string; secret: SecretBytes } | undefined {
+    const ring = this.#ring();
+    if (preferKeyId) {
+      const preferred = ring.lookup(rigId, preferKeyId, now);
+      if (preferred.ok) return preferred.key;
+    }
     try {
-      return this.#ring().signingKey(rigId, now);
+      return ring.signingKey(rigId, now);
     } catch (err) {
       if (err instanceof SecurityError && err.code === 'no_active_key') return undefined;
       throw err;

@@ -89,7 +89,7 @@ export class CommandHandler {
     if (!verdict.ok) {
       // Only an authentic command gets a result; a forgery gets nothing but a rate-limited security event,
       // so it cannot make the agent flood the results topic.
-      this.reject(rigId, verdict.authenticated ? verdict.commandId ?? envelope.commandId : '', verdict.reason, verdict.detail, started, verdict.commandId);
+      this.reject(rigId, verdict.authenticated ? verdict.commandId ?? envelope.commandId : '', verdict.reason, verdict.detail, started, verdict.commandId, envelope.keyId);
       return;
     }
     const id = envelope.commandId;
@@ -101,12 +101,12 @@ export class CommandHandler {
       const stored = journal.result(id);
       logger.info('command id already executed; answering with its result, not running it again', { rig: rigId, command: id, state: seen });
       if (stored) {
-        this.send(rigId, id, { outcome: stored.outcome as CommandOutcome, cause: stored.cause }, stored.durationMs, journal.at(id) ?? started);
+        this.send(rigId, id, { outcome: stored.outcome as CommandOutcome, cause: stored.cause }, stored.durationMs, journal.at(id) ?? started, envelope.keyId);
         return;
       }
       this.result(rigId, id, seen === 'finished'
         ? { outcome: CommandOutcome.COMMAND_OUTCOME_REJECTED, cause: `command ${id} was already executed` }
-        : { outcome: CommandOutcome.COMMAND_OUTCOME_FAILED, cause: `command ${id} was started before the agent restarted; its outcome is unknown and it is not run again` }, started);
+        : { outcome: CommandOutcome.COMMAND_OUTCOME_FAILED, cause: `command ${id} was started before the agent restarted; its outcome is unknown and it is not run again` }, started, envelope.keyId);
       return;
     }
     journal.record(id, 'started', started);
@@ -129,7 +129,7 @@ export class CommandHandler {
     if (result.outcome === CommandOutcome.COMMAND_OUTCOME_SUCCEEDED) this.counters.executed++;
     else this.counters.failed++;
     // The same duration and finish time as the journal keeps: a retry of this id is answered with exactly this result.
-    this.send(rigId, id, result, durationMs, finished);
+    this.send(rigId, id, result, durationMs, finished, envelope.keyId);
   }
 
   /**
@@ -149,10 +149,11 @@ export class CommandHandler {
     }
   }
 
-  private reject(rigId: string, commandId: string, reason: string, detail: string, started: number, claimedId?: string): void {
+  /** `keyId`: the key of an authentic envelope (the result answering it is signed with that key). */
+  private reject(rigId: string, commandId: string, reason: string, detail: string, started: number, claimedId?: string, keyId?: string): void {
     this.counters.rejected++;
     this.options.logger.warn('command rejected', { rig: rigId, command: commandId || claimedId || undefined, reason, detail });
-    if (commandId) this.result(rigId, commandId, { outcome: CommandOutcome.COMMAND_OUTCOME_REJECTED, cause: `${reason}: ${detail}` }, started);
+    if (commandId) this.result(rigId, commandId, { outcome: CommandOutcome.COMMAND_OUTCOME_REJECTED, cause: `${reason}: ${detail}` }, started, keyId);
     commandId = commandId || claimedId || '';
     // Limited per rig and reason, so a flood of one kind cannot hide another.
     if (this.eventLimiter.take(`${rigId}:${reason}`, this.options.clock.now()).allowed) {
@@ -165,14 +166,19 @@ export class CommandHandler {
     }
   }
 
-  private result(rigId: string, commandId: string, result: ExecutionResult, started: number): void {
+  private result(rigId: string, commandId: string, result: ExecutionResult, started: number, keyId?: string): void {
     const now = this.options.clock.now();
-    this.send(rigId, commandId, result, Math.max(0, now - started), now);
+    this.send(rigId, commandId, result, Math.max(0, now - started), now, keyId);
   }
 
-  private send(rigId: string, commandId: string, result: ExecutionResult, durationMs: number, finishedAt: number): void {
+  /**
+   * A result is signed with the key of the command it answers when that key is still active here (the controller
+   * holds it for sure: a rotation's confirmation is signed with the old key, not the new one the controller adds only
+   * once confirmed), else with the rig's newest key.
+   */
+  private send(rigId: string, commandId: string, result: ExecutionResult, durationMs: number, finishedAt: number, keyId?: string): void {
     const unsigned = CommandResult.fromPartial({ commandId, rigId, outcome: result.outcome, cause: result.cause, durationMs, finishedAt: new Date(finishedAt) });
-    const message = this.options.signer?.signResult(unsigned, this.options.clock.now()) ?? unsigned;
+    const message = this.options.signer?.signResult(unsigned, this.options.clock.now(), keyId) ?? unsigned;
     this.options.send(this.options.topics.rig(rigId, 'results'), encodeJson(CommandResult, message).toString('utf8'));
   }
 }
