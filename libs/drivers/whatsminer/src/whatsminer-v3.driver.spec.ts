@@ -214,6 +214,21 @@ describe('whatsminer-v3 driver against the v3 simulator over TCP', () => {
     });
   });
 
+  it('a write the miner refuses reports its code and message, is not retried and changes nothing', async () => {
+    await withSim({}, { password: 'super' }, async (sim, driver) => {
+      sim.refusals.set('set.miner.power_limit', { code: -1, msg: 'power limit out of range' });
+      const err = await failure(driver.setPowerTargetW(9000, ctx()));
+      expect([err.kind, err.minerCode, err.minerMessage, err.context.command]).toEqual(['miner_error', -1, 'power limit out of range', 'set.miner.power_limit']);
+      expect(err.message).toMatch(/^127\.0\.0\.1:\d+ set\.miner\.power_limit: the miner refused set\.miner\.power_limit: code -1, "power limit out of range"$/);
+      expect(writes(sim)).toHaveLength(1);
+      expect(sim.state.powerLimitW).toBe(3600);
+      sim.refusals.set('set.miner.pools', { code: -1, msg: 'pool url invalid' });
+      const result = await driver.setPools([POOL_A], ctx());
+      expect(result).toMatchObject({ ok: false, error: { kind: 'miner_error', context: { statusCode: -1, statusMsg: 'pool url invalid' } } });
+      expect(result.steps).toEqual([expect.objectContaining({ command: 'set.miner.pools', ok: false, refused: true })]);
+    });
+  });
+
   it('restart: set.miner.service "restart"; the API answers while hashing pauses for the configured time, then resumes', async () => {
     await withSim({ restartPauseMs: 600 }, { password: 'super' }, async (sim, driver) => {
       const result = await driver.control({ kind: 'restart', waitForApiMs: 3000 }, ctx());
