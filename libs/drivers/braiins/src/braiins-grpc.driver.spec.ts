@@ -129,6 +129,16 @@ describe('braiins-grpc driver against the Braiins OS+ gRPC simulator', () => {
     expect(sim.state.groups[0]!.pools.map((p) => p.url)).toEqual(['stratum+tcp://pool-a.example:3333', 'stratum+tcp://pool-b.example:3333']);
   });
 
+  it('braiins-grpc: a configuration without pool groups (as recorded on 25.07-26.04) is reordered from the live groups', async () => {
+    const { sim, driver } = await start({ restartPauseMs: 0, configurationWithoutPools: true });
+    const result = await driver.control({ kind: 'switchpool', pool: 1 }, ctx());
+    expect(result).toMatchObject({ ok: true });
+    expect(result.steps?.[1]).toMatchObject({ command: 'PoolService/GetPoolGroups', message: expect.stringMatching(/pool passwords are not known/) });
+    expect(sim.state.groups[0]!.pools.map((p) => [p.url, p.password])).toEqual([
+      ['stratum+tcp://pool-b.example:3333', undefined], ['stratum+tcp://pool-a.example:3333', undefined],
+    ]);
+  });
+
   it('braiins-grpc: the power target is set in watts and read back; out of range and ignored writes fail', async () => {
     const { sim, driver } = await start({ minPowerTargetW: 1200, maxPowerTargetW: 3600 });
     await driver.setPowerTargetW(2500, ctx());

@@ -29,6 +29,17 @@ export class BraiinsPoolControl {
   async configuredGroups(ctx: CollectContext, steps: ControlStep[]): Promise<PoolGroupConfiguration[]> {
     const config = await this.client.call<GetMinerConfigurationResponse>('ConfigurationService', 'GetMinerConfiguration', {}, ctx);
     steps.push({ command: 'ConfigurationService/GetMinerConfiguration', ok: true, message: `${config.pool_groups.length} pool group(s)` });
+    if (config.pool_groups.length === 0) {
+      // Recorded 25.07-26.04 configurations list no pool groups while GET /pools shows one: take the live groups,
+      // which have no passwords (a rewrite sends the pools without one).
+      const live = await this.client.call<GetPoolGroupsResponse>('PoolService', 'GetPoolGroups', {}, ctx);
+      steps.push({ command: 'PoolService/GetPoolGroups', ok: true, message: `${live.pool_groups.length} pool group(s); the configuration lists none, so pool passwords are not known` });
+      return live.pool_groups.map((g) => ({
+        name: g.name ?? '',
+        ...(g.strategy === 'fixed_share_ratio' && g.fixed_share_ratio ? { fixed_share_ratio: g.fixed_share_ratio } : { quota: { value: g.quota?.value ?? 1 } }),
+        pools: g.pools.map((p): PoolConfiguration => ({ url: p.url ?? '', user: p.user ?? '', enabled: p.enabled ?? false })),
+      }));
+    }
     return config.pool_groups.map((g) => ({
       name: g.name,
       ...(g.load_balance_strategy === 'fixed_share_ratio' && g.fixed_share_ratio ? { fixed_share_ratio: g.fixed_share_ratio } : { quota: { value: g.quota?.value ?? 1 } }),

@@ -28,6 +28,8 @@ export interface BraiinsGrpcSimulatorOptions extends BraiinsMinerStateOptions {
   unimplemented?: readonly string[];
   /** Writes ("PerformanceService/SetPowerTarget") acknowledged but not applied: a firmware that ignores them. */
   ignoredWrites?: readonly string[];
+  /** GetMinerConfiguration lists no pool groups, as the recorded 25.07-26.04 configurations do. */
+  configurationWithoutPools?: boolean;
   /** Stops by itself after this long, so a forgotten simulator cannot outlive its test. 60 s by default. */
   lifetimeMs?: number;
   /** Folder with the bos-plus-api .proto files. */
@@ -268,7 +270,7 @@ export class BraiinsGrpcSimulator {
 
   private configuration(): object {
     return {
-      pool_groups: this.state.groups.map((g) => ({
+      pool_groups: this.options.configurationWithoutPools ? [] : this.state.groups.map((g) => ({
         uid: g.uid, name: g.name, quota: { value: g.quota },
         pools: g.pools.map((p) => ({ uid: p.uid, url: p.url, user: p.user, ...(p.password !== undefined ? { password: p.password } : {}), enabled: p.enabled })),
       })),
