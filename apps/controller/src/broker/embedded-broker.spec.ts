@@ -158,6 +158,10 @@ describe('embedded broker: every client logs in and may use only its own topics'
     await controller.publishAsync(stored('agent-b'), Buffer.from('{"for":"b"}'), { qos: 1 });
     await waitFor('both receipts', () => (toA.length >= 1 && toB.length >= 1 ? true : undefined));
     expect([toA, toB]).toEqual([[stored('agent-a')], [stored('agent-b')]]);
+    // And the controller's own ingest: a snapshot of agent A's, once stored, is receipted to A alone.
+    await a.publishAsync(topics.rig('rig-a1', 'telemetry'), snapshot('rig-a1', 10, 'agent-a'), { qos: 1 });
+    await waitFor('the controller\'s receipt to agent-a', () => (toA.length >= 2 ? true : undefined));
+    expect([toA.length, toB.length]).toEqual([2, 1]);
   });
 
   it('an agent may not publish commands or receipts, even for its own rig', async () => {
@@ -202,6 +206,29 @@ describe('embedded broker: every client logs in and may use only its own topics'
     expect(c.connected).toBe(true);
     await closed;
     expect(await refused(users.login('agent-b'))).toBe(4);
+  });
+});
+
+describe('embedded broker without a users file at start', () => {
+  it('lets no agent in until the file exists, then reads it', async () => {
+    const dir = makeTempDir();
+    const topicRoot = `late-${randomBytes(4).toString('hex')}/v1`;
+    const { app, url } = await startController(dir.path, [], topicRoot);
+    const clients: MqttClient[] = [];
+    try {
+      const users = writeTestBrokerUsers(dir.path, { 'agent-l': ['rig-l1'] }, 'elsewhere.yaml');
+      const login = (): Promise<MqttClient | number | undefined> =>
+        mqtt.connectAsync(url, { ...users.login('agent-l'), reconnectPeriod: 0 }).then((c) => { clients.push(c); return c; }, (err: { code?: number }) => err.code);
+      expect(await login()).toBe(4);
+      // The default path, <data-dir>/broker-users.yaml, written after the controller started.
+      writeFileSync(`${dir.path}/broker-users.yaml`, readFileSync(users.file));
+      const client = await waitFor('agent-l may log in', async () => { const c = await login(); return typeof c === 'object' ? c : undefined; });
+      expect(client.connected).toBe(true);
+    } finally {
+      await Promise.all(clients.map((c) => c.endAsync(true)));
+      await app.close();
+      dir.remove();
+    }
   });
 });
 
