@@ -79,7 +79,9 @@ export class EmbeddedBrokerService implements OnApplicationShutdown {
       },
       authorizePublish: (client, packet, done) => {
         const principal = client ? this.principals.get(client) : undefined;
-        if (principal && (principal.acl === undefined || principal.acl.mayPublish(packet.topic))) return done(null);
+        // `$` topics ($SYS) are the broker's own, for anonymous clients too (aedes's default hook says the same).
+        const allowed = principal !== undefined && !packet.topic.startsWith('$') && (principal.acl === undefined || principal.acl.mayPublish(packet.topic));
+        if (allowed) return done(null);
         if (client) this.refuse(client, principal?.name ?? '(unknown)', 'publish', packet.topic);
         else this.refusals.record({ reason: 'will', principal: '(gone)', clientId: '', what: packet.topic });
         this.discard(packet);

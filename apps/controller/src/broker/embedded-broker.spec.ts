@@ -241,6 +241,9 @@ describe('embedded broker with --mqtt-allow-anonymous', () => {
       const anonymous = await mqtt.connectAsync(url, { reconnectPeriod: 0 });
       await anonymous.publishAsync(new RigTopics(topicRoot).rig('anon-1', 'telemetry'), snapshot('anon-1', 1, 'anon'), { qos: 1 });
       await waitFor('anon-1 stored', async () => (await app.get(RigRepository).getRig('anon-1')) ?? undefined);
+      // Not the broker's own topics, though.
+      await anonymous.publishAsync('$SYS/forged', Buffer.from('x'), { qos: 1 });
+      expect(Object.fromEntries(app.get(EmbeddedBrokerService).refusals.snapshot())['publish']).toBe(1);
       await anonymous.endAsync();
       const wrong = await mqtt.connectAsync(url, { reconnectPeriod: 0, username: 'agent-x', password: 'x' }).then(() => undefined, (err: { code?: number }) => err.code);
       expect(wrong).toBe(4);
