@@ -5,7 +5,7 @@
 // npm packages stay external and load from node_modules at run time.
 import { build } from 'esbuild';
 import { transformFile } from '@swc/core';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readFileSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -59,4 +59,6 @@ await build({
   logLevel: 'warning',
 });
 for (const file of ['index.html', 'app.css', 'favicon.svg']) copyFileSync(`${web}/${file}`, `${root}dist/controller/web/${file}`);
+// The Braiins OS+ driver and simulator load the bos-plus-api .proto files at run time, from next to main.js.
+for (const app of ['agent', 'simfarm']) cpSync(`${root}libs/drivers/braiins/proto`, `${root}dist/${app}/braiins-proto`, { recursive: true });
 console.log(`build: ${apps.map((a) => `dist/${a}/main.js`).join(', ')}, dist/controller/web in ${Date.now() - started} ms`);

@@ -10,6 +10,7 @@ import '@rigwarden/drivers-cgminer'; // drivers register themselves on import
 import '@rigwarden/drivers-gpu';
 import '@rigwarden/drivers-pdu';
 import '@rigwarden/drivers-whatsminer';
+import '@rigwarden/drivers-braiins';
 import { runProbeCommand, runScanCommand } from '@rigwarden/drivers-cgminer';
 import { createLogger, redactUrlSecrets, systemClock } from '@rigwarden/shared';
 import { Agent, AGENT_VERSION, buildMiners, buildTargets } from './agent';

@@ -16,7 +16,7 @@ import { ScanTargetError } from '../discovery/scan-targets.parser';
 export type Write = (line: string) => void;
 
 const USAGE_SCAN = 'usage: rigwarden-agent scan CIDR|ADDRESS[:PORT]|A.B.C.D-E ... [--json] [--port N] [--timeout MS]';
-const USAGE_PROBE = 'usage: rigwarden-agent probe HOST[:PORT] [--json] [--driver NAME] [--port N] [--password PW]';
+const USAGE_PROBE = 'usage: rigwarden-agent probe HOST[:PORT] [--json] [--driver NAME] [--port N | --grpc-port N] [--user U] [--password PW]';
 
 interface Parsed {
   positional: string[];
@@ -92,11 +92,13 @@ export async function runProbeCommand(argv: readonly string[], out: Write, err: 
   }
   const m = /^(.+?)(?::(\d+))?$/.exec(target)!;
   const driverName = args.flags['driver'] ?? 'auto';
-  // HOST:PORT, else --port, else the driver's own default (4433 for whatsminer-v3), else the cgminer API's 4028.
-  const port = m[2] ?? args.flags['port'];
+  // HOST:PORT, else --port (--grpc-port for braiins-grpc), else the driver's own default (4433 for whatsminer-v3,
+  // 50051 for braiins-grpc), else the cgminer API's 4028.
+  const port = m[2] ?? args.flags['port'] ?? args.flags['grpc-port'];
+  const credentials = { ...(args.flags['user'] ? { user: args.flags['user'] } : {}), ...(args.flags['password'] ? { password: args.flags['password'] } : {}) };
   const endpoint = {
     host: m[1]!, port: port ? Number(port) : driverRegistry.get(driverName)?.defaultPort ?? 4028,
-    options: args.flags['password'] ? { password: args.flags['password'] } : undefined,
+    options: Object.keys(credentials).length > 0 ? credentials : undefined,
   };
   const driver = driverRegistry.create(driverName, endpoint);
   let reading: MinerReading;
