@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BoardStatus } from '@rigwarden/protocol';
+import { BoardStatus, PoolStatus } from '@rigwarden/protocol';
 import { NO_CONTROL, driverRegistry, hasFaultLight, hasMinerControl, hasMiningSwitch, hasPowerTarget, isRebootable, isRestartable, type CollectContext } from '@rigwarden/drivers-core';
 import { WhatsminerV3Simulator, type WhatsminerV3SimulatorOptions } from '@rigwarden/simulators';
 import { waitFor } from '@rigwarden/testing';
@@ -129,6 +129,21 @@ describe('whatsminer-v3 driver against the v3 simulator over TCP', () => {
       // The salt is kept: a second write reads it no more.
       await driver.setPools([POOL_B], ctx());
       expect(bodies(sim).filter((b) => b['param'] === 'salt')).toHaveLength(1);
+    });
+  });
+
+  it('a pool outage: the reading shows the pool dead and the miner on the next one; a new list with a live pool first moves it', async () => {
+    await withSim({}, { password: 'super' }, async (sim, driver) => {
+      sim.setPoolReachable('stratum+tcp://btc.example.pool:3333', false);
+      const down = await driver.collect(ctx());
+      expect(down.pools.map((p) => [p.status, p.active])).toEqual([
+        [PoolStatus.POOL_STATUS_DEAD, false], [PoolStatus.POOL_STATUS_ALIVE, true], [PoolStatus.POOL_STATUS_ALIVE, false],
+      ]);
+      expect(down.currentPoolUrl).toBe('stratum+tcp://btc2.example.pool:3333');
+      expect(await driver.setPools([POOL_A, { url: 'stratum+tcp://btc.example.pool:3333', user: 'farm.a' }], ctx())).toMatchObject({ ok: true });
+      expect((await driver.collect(ctx())).currentPoolUrl).toBe(POOL_A.url);
+      for (const url of [POOL_A.url, 'stratum+tcp://btc.example.pool:3333']) sim.setPoolReachable(url, false);
+      expect((await driver.collect(ctx())).hashrateAvgHs).toBe(0);
     });
   });
 

@@ -57,7 +57,6 @@ export interface WhatsminerV3SimRequest {
 
 export interface WhatsminerV3SimState {
   pools: WhatsminerV3SimPool[];
-  activePool: number;
   powerLimitW: number;
   mode: 'low' | 'normal' | 'high';
   /** "auto", or "manual" while a set.system.led pattern runs. */
@@ -86,6 +85,8 @@ export class WhatsminerV3Simulator {
   private readonly password: string;
   private readonly salt: string;
   private downUntilMs = 0;
+  /** Pool URLs the miner cannot reach (a pool outage in the demo farm): shown "dead", skipped by FAILOVER. */
+  private readonly unreachable = new Set<string>();
   private readonly pending = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: WhatsminerV3SimulatorOptions = {}) {
@@ -99,7 +100,7 @@ export class WhatsminerV3Simulator {
         { url: 'stratum+tcp://btc2.example.pool:3333', user: 'rigwarden.sim', passwd: 'x' },
         { url: 'stratum+tcp://btc3.example.pool:3333', user: 'rigwarden.sim', passwd: 'x' },
       ]).map((p) => ({ ...p })),
-      activePool: 0, powerLimitW: 3600, mode: 'normal', ledStatus: 'auto', working: true,
+      powerLimitW: 3600, mode: 'normal', ledStatus: 'auto', working: true,
       startedAtMs: at, hashingFromMs: at, restarts: 0, reboots: 0,
     };
   }
@@ -124,9 +125,24 @@ export class WhatsminerV3Simulator {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** True while btminer runs and is not in its post-restart pause. */
+  /** True while btminer runs, is not in its post-restart pause and has a pool it can reach. */
   hashing(): boolean {
-    return this.state.working && this.now() >= this.state.hashingFromMs && this.now() >= this.downUntilMs;
+    return this.state.working && this.now() >= this.state.hashingFromMs && this.now() >= this.downUntilMs && this.activePool() !== undefined;
+  }
+
+  /**
+   * Takes a pool away (or gives it back) by URL. With the firmware's FAILOVER strategy the miner hashes on the
+   * first pool in its list that it can reach; none reachable, it stops hashing.
+   */
+  setPoolReachable(url: string, reachable: boolean): void {
+    if (reachable) this.unreachable.delete(url);
+    else this.unreachable.add(url);
+  }
+
+  /** The slot the miner hashes on: the first reachable pool (FAILOVER), or undefined. */
+  activePool(): number | undefined {
+    const index = this.state.pools.findIndex((p) => !this.unreachable.has(p.url));
+    return index < 0 ? undefined : index;
   }
 
   private onConnection(socket: Socket): void {
@@ -255,10 +271,7 @@ export class WhatsminerV3Simulator {
           if (typeof r['pool'] !== 'string' || typeof r['worker'] !== 'string') return bad;
           pools.push({ url: r['pool'], user: r['worker'], passwd: typeof r['passwd'] === 'string' ? r['passwd'] : '' });
         }
-        if (apply) {
-          this.state.pools = pools;
-          this.state.activePool = 0;
-        }
+        if (apply) this.state.pools = pools;
         return ok;
       }
       case 'set.miner.power_limit':
@@ -343,8 +356,10 @@ export class WhatsminerV3Simulator {
   }
 
   private poolsReply(): Record<string, unknown>[] {
+    const active = this.activePool();
     return this.state.pools.map((p, i) => ({
-      account: p.user, id: i, 'pool-priority': i, status: 'alive', 'stratum-active': this.state.working && i === this.state.activePool, url: p.url,
+      account: p.user, id: i, 'pool-priority': i, status: this.unreachable.has(p.url) ? 'dead' : 'alive',
+      'stratum-active': this.state.working && i === active, url: p.url,
     }));
   }
 
