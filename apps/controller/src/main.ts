@@ -16,11 +16,13 @@ import { EmbeddedBrokerService } from './broker/embedded-broker.service';
 import { DashboardHttpServer } from './dashboard/dashboard-http.server';
 import { ControllerConfigError, loadControllerConfig } from './config/controller-config';
 import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
+import { NestLogger } from './nest-logger';
 
 async function main(): Promise<void> {
   const config = loadControllerConfig(process.argv.slice(2), process.env);
   const logger = createLogger('controller');
-  const app = await NestFactory.createApplicationContext(AppModule.forConfig(config), { logger: ['error', 'warn'] });
+  const nestLogger = new NestLogger();
+  const app = await NestFactory.createApplicationContext(AppModule.forConfig(config), { logger: nestLogger });
   // Our own signal handling instead of Nest's shutdown hooks (which re-raise the signal): flush ingest, finish
   // in-flight reconciles and close the servers, then exit 0 so systemd and `npm start` see a clean stop.
   let stopping = false;

@@ -35,6 +35,17 @@ export function redactUrlSecrets(text: string): string {
   return text.replace(URL_PASSWORD, (_m, scheme: string, user: string) => `${scheme}${user}:[redacted]@`).replace(SECRET_QUERY, '$1[redacted]');
 }
 
+/** A `password: '...'` / `"password":"..."` field in a traced object (MQTT.js's CONNECT packet under DEBUG). */
+const PASSWORD_FIELD = /(["']?password["']?\s*[:=]\s*)("[^"]*"|'[^']*'|<Buffer[^>]*>|[^\s,}]+)/gi;
+
+/**
+ * redactUrlSecrets, and password fields of traced objects: for text this process did not write itself (a library's
+ * debug trace, Nest's own messages).
+ */
+export function redactSecrets(text: string): string {
+  return redactUrlSecrets(/password/i.test(text) ? text.replace(PASSWORD_FIELD, '$1[redacted]') : text);
+}
+
 function formatValue(value: unknown): string {
   if (value instanceof Error) return JSON.stringify(value.message);
   if (typeof value === 'string') return /[\s"=]/.test(value) ? JSON.stringify(value) : value;

@@ -28,4 +28,21 @@ describe('quietDisabledDebugLoggers', () => {
     expect(lines[0]!.join(' ')).toMatch(/rigwarden-test:on packet %d 7/);
     expect(off.extend('sub').enabled).toBe(false);
   });
+
+  it('redacts the broker password from an enabled trace (MQTT.js logs its CONNECT packet)', () => {
+    const debug = load() as Factory & { log: (...args: unknown[]) => void };
+    const saved = debug.log;
+    const lines: string[] = [];
+    debug.log = (...args: unknown[]) => { lines.push(args.join(' ')); };
+    try {
+      debug.enable('rigwarden-test:trace');
+      const trace = debug('rigwarden-test:trace');
+      trace('connect %o', { cmd: 'connect', username: 'rigwarden-controller', password: 's3cret-broker-pw' });
+      trace('url %s', 'mqtt://agent:hunter2@127.0.0.1:1883');
+    } finally {
+      debug.log = saved;
+    }
+    expect(lines.join('\n')).not.toMatch(/s3cret-broker-pw|hunter2/);
+    expect(lines.join('\n')).toMatch(/password: \[redacted\]/);
+  });
 });

@@ -5,9 +5,11 @@
  * collector). Loaded before those modules, this makes `debug(namespace)` return a logger that does nothing when
  * DEBUG does not enable the namespace at start; enabled namespaces get the package's own logger, so
  * `DEBUG=mqttjs*,mqtt-packet:*` traces as before. (A namespace enabled later at run time with `debug.enable()` stays
- * silent for loggers created before that.)
+ * silent for loggers created before that.) An enabled logger's lines are redacted like the controller's own: MQTT.js
+ * traces the CONNECT packet with the broker password in it.
  */
 import { createRequire } from 'node:module';
+import { redactSecrets } from '@rigwarden/shared';
 
 interface DebugFactory {
   (namespace: string): unknown;
@@ -17,6 +19,17 @@ interface DebugFactory {
 function silentLogger(namespace: string): unknown {
   const log = (): void => undefined;
   return Object.assign(log, { enabled: false, namespace, log, extend: (sub: string, delimiter = ':') => silentLogger(`${namespace}${delimiter}${sub}`), destroy: () => true });
+}
+
+/** The package's own logger for `namespace`, writing its formatted lines through redactSecrets. */
+function redacting(factory: DebugFactory, namespace: string, defaultLog: () => (...args: unknown[]) => void): unknown {
+  const logger = factory(namespace) as { log?: (...args: unknown[]) => void };
+  const own = logger.log;
+  logger.log = function log(this: unknown, ...args: unknown[]): void {
+    const write = own ?? defaultLog(); // debug.log may be set later, on the module's export
+    write.apply(this, args.map((a) => (typeof a === 'string' ? redactSecrets(a) : a)));
+  };
+  return logger;
 }
 
 /** Replaces the cached `debug` module's export (resolved as `from` resolves it); returns false if there is none. */
@@ -31,7 +44,11 @@ export function quietDisabledDebugLoggers(from: string = __filename): boolean {
   const factory = require(path) as DebugFactory;
   const cached = require.cache[path];
   if (!cached || typeof factory !== 'function' || typeof factory.enabled !== 'function' || (factory as { quiet?: boolean }).quiet) return false;
-  const quiet = Object.assign((namespace: string) => (factory.enabled(namespace) ? factory(namespace) : silentLogger(namespace)), factory, { quiet: true });
+  type Log = (...args: unknown[]) => void;
+  const quiet: DebugFactory & { log?: Log } = Object.assign(
+    (namespace: string) => (factory.enabled(namespace) ? redacting(factory, namespace, () => quiet.log ?? (factory as unknown as { log: Log }).log) : silentLogger(namespace)),
+    factory, { quiet: true },
+  );
   cached.exports = quiet;
   return true;
 }
