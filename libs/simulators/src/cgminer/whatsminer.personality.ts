@@ -113,7 +113,8 @@ export function createWhatsminerPersonality(password: () => string, writeEnabled
         s.workMode = ['set_low_power', 'set_normal_power', 'set_high_power'].indexOf(String(cmd['cmd']));
         return statusTop(ctx, 'S', 131, 'Ok');
       case 'restart_btminer':
-        s.startedAtS = ctx.nowS();
+        // btminer restarts as cgminer's restart does (counted, mining down for the restart time), answering in its own words.
+        ctx.control('restart', undefined);
         return statusTop(ctx, 'S', 131, 'Ok');
       default:
         return statusTop(ctx, 'E', 14, 'invalid cmd');
