@@ -55,7 +55,7 @@ describe('controller kill -9 under load', () => {
     rmSync(readyFile, { force: true });
     const child = startNode(join(root, 'bin/rigwarden-controller.js'), [
       '--data-dir', join(dir.path, 'data'), '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--ready-file', readyFile,
-    ], { MQTT_URL: broker.url, RIGWARDEN_TOPIC_ROOT: broker.topicRoot, RIGWARDEN_CONTROLLER_ID: `kill-${broker.topicRoot}`, RIGWARDEN_LOG_LEVEL: 'error' });
+    ], { MQTT_URL: broker.url, RIGWARDEN_TOPIC_ROOT: broker.topicRoot, RIGWARDEN_CONTROLLER_ID: `kill-${broker.topicRoot}`, LOG_LEVEL: 'error' });
     await waitFor('the controller to be ready', () => {
       if (child.child.exitCode !== null) throw new Error(`the controller exited: ${child.output()}`);
       return existsSync(readyFile) ? JSON.parse(readFileSync(readyFile, 'utf8')) as { db: string } : undefined;
