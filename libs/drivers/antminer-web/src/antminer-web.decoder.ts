@@ -300,3 +300,39 @@ export function algorithmOf(model: string): string {
 }
 
 export type { MinerReading };
+
+// ---------------------------------------------------------------- small replies
+
+/** The XHTML "401 - Unauthorized" page lighttpd sends on a failed digest login (some builds with status 200). */
+export function isUnauthorizedPage(body: string): boolean {
+  return /^\s*</.test(body) && /401\s*-\s*Unauthorized/i.test(body);
+}
+
+/** blink.cgi's reply code: B000 light on, B100 light off, B001 failure (miningos mock); "" when it sent none. */
+export function decodeBlinkReply(value: unknown): string {
+  return isObj(value) && typeof value['code'] === 'string' ? value['code'] : '';
+}
+
+/** get_blink_status.cgi: {"blink": bool} (a string "true" accepted); undefined when absent. */
+export function decodeBlinkStatus(value: unknown): boolean | undefined {
+  if (!isObj(value) || value['blink'] === undefined) return undefined;
+  return value['blink'] === true || value['blink'] === 'true';
+}
+
+export interface NetworkInfo {
+  mac: string;
+  ip: string;
+  dhcp: boolean;
+  /** What is configured (conf_*): empty under DHCP. */
+  configuredHostname: string;
+  configuredIp: string;
+}
+
+/** get_network_info.cgi: the live values and the configured conf_* ones. */
+export function decodeNetworkInfo(value: unknown): NetworkInfo {
+  if (!isObj(value) || typeof value['macaddr'] !== 'string') throw new TypeError('get_network_info has no macaddr');
+  return {
+    mac: value['macaddr'], ip: str(value['ipaddress']) ?? '', dhcp: (str(value['nettype']) ?? '').toUpperCase() === 'DHCP',
+    configuredHostname: str(value['conf_hostname']) ?? '', configuredIp: str(value['conf_ipaddress']) ?? '',
+  };
+}

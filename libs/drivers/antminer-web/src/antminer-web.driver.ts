@@ -8,13 +8,13 @@ import {
 import { CgminerFamilyDriver, DIALECTS, decodeAntminer, emptyReading, type CgminerReply } from '@rigwarden/drivers-cgminer';
 import { AntminerWebClient, type WebRequest, type WebResponse } from './antminer-web.client';
 import {
-  algorithmOf, configuredPools, decodeMinerConf, decodeSystemInfo, decodeWebInfo, decodeWebPools, decodeWebStats, decodeWebSummary,
-  firmwareLabel, isWebStats, webStatus, type ConfPool, type MinerConf, type SystemInfo,
+  algorithmOf, configuredPools, decodeBlinkReply, decodeBlinkStatus, decodeMinerConf, decodeSystemInfo, decodeWebInfo, decodeWebPools, decodeWebStats, decodeWebSummary,
+  firmwareLabel, isUnauthorizedPage, isWebStats, webStatus, type ConfPool, type MinerConf, type SystemInfo,
 } from './antminer-web.decoder';
 import { AntminerWebError } from './antminer-web.error';
 import { parseAntminerWebOptions, type AntminerWebOptions } from './antminer-web.options';
 import { FirmwareJsonError, parseFirmwareJson } from './firmware-json';
-import { buildFormWrite, buildJsonWrite, powerModesOf, writeRefusal, type ConfChange } from './miner-conf.writer';
+import { buildBlinkRequest, buildFormWrite, buildJsonWrite, decodeWriteReply, powerModesOf, writeRefusal, type ConfChange } from './miner-conf.writer';
 import { mergeWithApi } from './reading.merge';
 
 export const ANTMINER_WEB_DRIVER = 'antminer-web';
@@ -194,7 +194,7 @@ export class AntminerWebDriver implements MinerDriver, MinerControl, MiningSwitc
     if (res.status === 404) throw this.error('unsupported', `this firmware has no ${req.endpoint}`, req.endpoint, res.status);
     if (res.status < 200 || res.status >= 300) throw this.error('miner_error', `the web server answered ${req.method} with an error`, req.endpoint, res.status);
     // Some firmware (and foreman's fake) answer a failed login with the 401 page and status 200.
-    if (/^\s*</.test(res.body) && /401\s*-\s*Unauthorized/i.test(res.body)) {
+    if (isUnauthorizedPage(res.body)) {
       throw this.error('access_denied', `the web server sent its "401 - Unauthorized" page: wrong web password for user "${this.options.user}"?`, req.endpoint, res.status);
     }
     return res;
@@ -349,23 +349,13 @@ export class AntminerWebDriver implements MinerDriver, MinerControl, MiningSwitc
       { host: this.endpoint.host, port: this.endpoint.port, endpoint: 'set_miner_conf.cgi', httpStatus: res.status, firmwareCode: ack });
   }
 
-  /** M000 (JSON firmware) or "ok" (form firmware; Hiveon says it twice); anything else is the firmware's refusal. */
+  /** The firmware's acknowledgement code, or its refusal as an error. */
   private acknowledgement(res: WebResponse, json: boolean): string {
-    const text = res.body.trim();
-    if (/^ok\b/i.test(text)) return 'ok';
-    let reply: unknown;
-    try {
-      reply = parseFirmwareJson(text).value;
-    } catch {
-      if (!json && text === '') return 'empty reply';
-      throw this.error('parse', `set_miner_conf answered neither M000 nor ok: ${JSON.stringify(text.slice(0, 80))}`, 'set_miner_conf.cgi', res.status);
-    }
-    const r = (reply ?? {}) as Record<string, unknown>;
-    const code = typeof r['code'] === 'string' ? r['code'] : '';
-    if (code === 'M000' || (code === '' && r['stats'] === 'success')) return code || 'success';
-    throw new AntminerWebError('miner_error', `the firmware refused the config: ${String(r['msg'] ?? JSON.stringify(reply))}`, {
+    const reply = decodeWriteReply(res.body, json ? 'json' : 'form');
+    if (reply.ok) return reply.code;
+    throw new AntminerWebError(reply.code ? 'miner_error' : 'parse', `the firmware refused the config: ${reply.msg}`, {
       host: this.endpoint.host, port: this.endpoint.port, endpoint: 'set_miner_conf.cgi', httpStatus: res.status,
-      firmwareCode: code || undefined, firmwareMsg: typeof r['msg'] === 'string' ? r['msg'] : undefined,
+      firmwareCode: reply.code || undefined, firmwareMsg: reply.msg,
     });
   }
 
@@ -385,16 +375,13 @@ export class AntminerWebDriver implements MinerDriver, MinerControl, MiningSwitc
   async setFaultLight(on: boolean, ctx: CollectContext): Promise<void> {
     const conf = this.conf ?? await this.readConf(ctx);
     const timeoutMs = Math.min(this.options.timeoutMs, ctx.deadlineMs);
-    if (conf.generation === 'form') {
-      // The older web UI posts a form action and answers without a body; it has no recorded state to read back.
-      await this.send({ method: 'POST', endpoint: 'blink.cgi', body: `action=${on ? 'startBlink' : 'stopBlink'}`, contentType: 'application/x-www-form-urlencoded; charset=UTF-8', timeoutMs, signal: ctx.signal });
-      return;
-    }
-    const res = await this.send({ method: 'POST', endpoint: 'blink.cgi', body: JSON.stringify({ blink: on }), timeoutMs, signal: ctx.signal });
+    const request = buildBlinkRequest(conf.generation, on);
+    const res = await this.send({ method: 'POST', endpoint: 'blink.cgi', ...request, timeoutMs, signal: ctx.signal });
+    // The older web UI answers without a body and has no recorded state to read back.
+    if (conf.generation === 'form') return;
     let code = '';
     try {
-      const reply = parseFirmwareJson(res.body).value as Record<string, unknown> | null;
-      code = typeof reply?.['code'] === 'string' ? reply['code'] : '';
+      code = decodeBlinkReply(parseFirmwareJson(res.body).value);
     } catch {
       code = '';
     }
@@ -404,17 +391,19 @@ export class AntminerWebDriver implements MinerDriver, MinerControl, MiningSwitc
         { host: this.endpoint.host, port: this.endpoint.port, endpoint: 'blink.cgi', httpStatus: res.status, firmwareCode: code || undefined });
     }
     if (this.missing.has('get_blink_status.cgi')) return;
+    let blink: boolean | undefined;
     try {
-      const state = this.json(await this.get('get_blink_status.cgi', ctx, timeoutMs), 'get_blink_status.cgi') as Record<string, unknown> | null;
-      const blink = state?.['blink'];
-      const now = blink === true || blink === 'true';
-      if (typeof blink !== 'undefined' && now !== on) {
-        throw new AntminerWebError('miner_error', `fault light ${on ? 'on' : 'off'}: acknowledged (${code}) but not applied: get_blink_status says blink ${String(blink)}`,
-          { host: this.endpoint.host, port: this.endpoint.port, endpoint: 'get_blink_status.cgi', firmwareCode: code });
-      }
+      blink = decodeBlinkStatus(this.json(await this.get('get_blink_status.cgi', ctx, timeoutMs), 'get_blink_status.cgi'));
     } catch (err) {
-      if (err instanceof DriverError && err.kind === 'unsupported') this.missing.add('get_blink_status.cgi');
-      else throw err;
+      if (err instanceof DriverError && err.kind === 'unsupported') {
+        this.missing.add('get_blink_status.cgi');
+        return;
+      }
+      throw err;
+    }
+    if (blink !== undefined && blink !== on) {
+      throw new AntminerWebError('miner_error', `fault light ${on ? 'on' : 'off'}: acknowledged (${code}) but not applied: get_blink_status says blink ${String(blink)}`,
+        { host: this.endpoint.host, port: this.endpoint.port, endpoint: 'get_blink_status.cgi', firmwareCode: code });
     }
   }
 

@@ -108,3 +108,29 @@ export function buildFormWrite(conf: MinerConf, change: ConfChange): string {
   if ('bitmain-work-mode' in raw && mode !== undefined) fields.push(['_ant_work_mode', String(mode)]);
   return fields.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
 }
+
+/** What set_miner_conf.cgi answered: M000 (JSON firmware), "ok" (form firmware; Hiveon says it twice), or a refusal. */
+export type WriteReply = { ok: true; code: string } | { ok: false; code: string; msg: string };
+
+export function decodeWriteReply(text: string, generation: ConfGeneration): WriteReply {
+  const trimmed = text.trim();
+  if (/^ok\b/i.test(trimmed)) return { ok: true, code: 'ok' };
+  if (trimmed === '' && generation === 'form') return { ok: true, code: 'empty reply' };
+  let reply: unknown;
+  try {
+    reply = JSON.parse(trimmed);
+  } catch {
+    return { ok: false, code: '', msg: `neither M000 nor ok: ${JSON.stringify(trimmed.slice(0, 80))}` };
+  }
+  const r = (typeof reply === 'object' && reply !== null ? reply : {}) as Record<string, unknown>;
+  const code = typeof r['code'] === 'string' ? r['code'] : '';
+  if (code === 'M000' || (code === '' && r['stats'] === 'success')) return { ok: true, code: code || 'success' };
+  return { ok: false, code, msg: typeof r['msg'] === 'string' ? r['msg'] : JSON.stringify(reply) };
+}
+
+/** blink.cgi's request: JSON {"blink":true} on 2019+ firmware; the older web UI's form action. */
+export function buildBlinkRequest(generation: ConfGeneration, on: boolean): { body: string; contentType: string } {
+  return generation === 'json'
+    ? { body: JSON.stringify({ blink: on }), contentType: 'text/plain;charset=UTF-8' }
+    : { body: `action=${on ? 'startBlink' : 'stopBlink'}`, contentType: 'application/x-www-form-urlencoded; charset=UTF-8' };
+}
