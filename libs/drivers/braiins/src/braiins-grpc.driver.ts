@@ -68,7 +68,7 @@ export class BraiinsGrpcDriver implements MinerDriver, MinerControl, Restartable
   private readonly unimplemented = new Set<OptionalRead>();
 
   constructor(readonly endpoint: MinerEndpoint, deps: BraiinsDriverDeps = {}) {
-    this.options = parseBraiinsOptions(endpoint.options);
+    this.options = parseBraiinsOptions(endpoint.options, { host: endpoint.host, port: endpoint.port });
     this.client = new BraiinsGrpcClient({
       host: endpoint.host, port: endpoint.port, username: this.options.user, password: this.options.password,
       now: deps.now, protoDir: deps.protoDir,
