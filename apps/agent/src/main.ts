@@ -11,6 +11,7 @@ import '@rigwarden/drivers-gpu';
 import '@rigwarden/drivers-pdu';
 import '@rigwarden/drivers-whatsminer';
 import '@rigwarden/drivers-braiins';
+import '@rigwarden/drivers-antminer-web';
 import { runProbeCommand, runScanCommand } from '@rigwarden/drivers-cgminer';
 import { createLogger, redactUrlSecrets, systemClock } from '@rigwarden/shared';
 import { Agent, AGENT_VERSION, buildMiners, buildTargets } from './agent';
