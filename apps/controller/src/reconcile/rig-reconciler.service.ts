@@ -143,6 +143,8 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
   }
 
   private pump(): void {
+    // Stopping: what is queued waits for the next start (status is rebuilt from telemetry), not for a closed database.
+    if (this.stopped) return;
     // Straight over the set (deleting the current entry is safe): a copy per call costs O(queued) on every finished run.
     for (const rigId of this.queue) {
       if (this.running.size >= this.config.reconcile.concurrency) return;
