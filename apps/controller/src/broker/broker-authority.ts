@@ -80,10 +80,14 @@ export class BrokerAuthority {
     return { changed, refused };
   }
 
-  /** CONNECT: who is this, and may it use this client id? */
-  authenticate(clientId: string, username: string | undefined, password: Buffer | undefined): BrokerAuthentication {
+  /** CONNECT: who is this, may it leave this last will, and may it use this client id? */
+  authenticate(clientId: string, username: string | undefined, password: Buffer | undefined, willTopic?: string): BrokerAuthentication {
     const principal = this.principalOf(username, password);
     if (!principal.ok) return principal;
+    const acl = principal.principal.acl;
+    if (willTopic !== undefined && (willTopic.startsWith('$') || (acl !== undefined && !acl.mayPublish(willTopic)))) {
+      return { ok: false, returnCode: 5, reason: 'will', message: `not authorized: a last will on ${willTopic}, which this client may not write` };
+    }
     const owner = this.clientOwners.get(clientId);
     const reserved = clientId === this.options.controllerClientId && principal.principal.kind !== 'controller';
     if (reserved || (owner !== undefined && owner !== principal.principal.name)) {

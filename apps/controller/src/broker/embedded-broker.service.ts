@@ -1,15 +1,13 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
-import { parseBrokerUsersFile } from '@rigwarden/security';
+import type { BrokerUser } from '@rigwarden/security';
 import { createLogger } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { BrokerAuthority, type BrokerPrincipal } from './broker-authority';
 import { BrokerRefusals } from './broker-refusals';
+import { BrokerUsersWatcher } from './broker-users.watcher';
 
-/** How often the users file is checked for changes (a stat). */
-const USERS_FILE_POLL_MS = 1000;
 /** Where a refused publish goes instead of its topic: no principal may subscribe to it, nothing is retained. */
 const DISCARDED_TOPIC = '$rigwarden/refused';
 
@@ -34,12 +32,14 @@ export class EmbeddedBrokerService implements OnApplicationShutdown {
   private readonly authority: BrokerAuthority;
   readonly refusals = new BrokerRefusals(this.logger);
   private readonly principals = new WeakMap<Client, BrokerPrincipal>();
-  private watching = false;
+  private readonly users: BrokerUsersWatcher;
 
   constructor(@Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig) {
     this.authority = new BrokerAuthority({
       topicRoot: config.topicRoot, controllerClientId: config.mqttClientId, allowAnonymous: config.embeddedBroker.allowAnonymous,
     });
+    this.users = new BrokerUsersWatcher(config.embeddedBroker.usersFile, this.logger, (users, reread) => this.applyUsers(users, reread),
+      { quietWhenMissing: config.embeddedBroker.allowAnonymous });
   }
 
   /**
@@ -62,16 +62,13 @@ export class EmbeddedBrokerService implements OnApplicationShutdown {
 
   private async start(): Promise<string> {
     const { host, port, fallbackToFreePort } = this.config.embeddedBroker;
-    this.loadUsers();
+    this.users.start();
     const broker = await Aedes.createBroker({
       authenticate: (client, username, password, done) => {
-        const outcome = this.authority.authenticate(client.id, username, password);
-        if (outcome.ok && !this.willAllowed(client, outcome.principal)) {
-          this.refuse(client, outcome.principal.name, 'will', this.willOf(client)?.topic ?? '');
-          return done(Object.assign(new Error('not authorized: the last will is on a topic this client may not write'), { returnCode: 5 as const }), false);
-        }
+        const will = this.willOf(client);
+        const outcome = this.authority.authenticate(client.id, username, password, will?.topic);
         if (!outcome.ok) {
-          this.refuse(client, username || '(anonymous)', outcome.reason, outcome.message);
+          this.refuse(client, username || '(anonymous)', outcome.reason, outcome.reason === 'will' ? will?.topic ?? '' : outcome.message);
           return done(Object.assign(new Error(outcome.message), { returnCode: outcome.returnCode }), false);
         }
         this.principals.set(client, outcome.principal);
@@ -110,12 +107,12 @@ export class EmbeddedBrokerService implements OnApplicationShutdown {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !fallbackToFreePort) {
         await new Promise<void>((resolve) => broker.close(() => resolve()));
         this.broker = undefined;
+        this.users.stop();
         throw new Error(`embedded MQTT broker cannot listen on ${host}:${port} (${(err as NodeJS.ErrnoException).code}); pass --mqtt-port or set MQTT_URL`);
       }
       this.server = await listen(0);
       this.logger.warn(`port ${port} is taken; embedded broker took a free port instead`, { port: (this.server.address() as AddressInfo).port });
     }
-    this.watchUsers();
     const actual = (this.server.address() as AddressInfo).port;
     if (this.authority.allowAnonymous) {
       this.logger.warn('--mqtt-allow-anonymous: the embedded broker lets any local client without a username publish and read every topic (tests only)');
@@ -129,11 +126,6 @@ export class EmbeddedBrokerService implements OnApplicationShutdown {
     return (client as unknown as { _will?: PublishPacket | null })._will ?? undefined;
   }
 
-  private willAllowed(client: Client, principal: BrokerPrincipal): boolean {
-    const will = this.willOf(client);
-    return !will || principal.acl === undefined || principal.acl.mayPublish(will.topic);
-  }
-
   private discard(packet: PublishPacket): void {
     packet.topic = DISCARDED_TOPIC;
     packet.retain = false;
@@ -144,35 +136,14 @@ export class EmbeddedBrokerService implements OnApplicationShutdown {
     this.refusals.record({ reason, principal, clientId: client.id, what, remoteAddress: remote });
   }
 
-  /** Reads the users file; a missing file is no agents, a broken one keeps the agents read before. */
-  private loadUsers(): void {
-    const path = this.config.embeddedBroker.usersFile;
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.logger.error('cannot read the broker users file: keeping the agents read before', { file: path, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
-        return;
-      }
-      text = 'agents: {}';
-      if (!this.authority.allowAnonymous) {
-        this.logger.warn('no broker users file: no agent can connect until it exists (rigctl broker-config --format rigwarden writes one)', { file: path });
-      }
-    }
-    let users;
-    try {
-      users = parseBrokerUsersFile(text, path);
-    } catch (err) {
-      this.logger.error('broker users file refused: keeping the agents read before', { error: err as Error });
-      return;
-    }
+  /** A good read of the users file: the new agents; connections of changed or removed ones log in again (or not at all). */
+  private applyUsers(users: BrokerUser[], reread: boolean): void {
+    const file = this.config.embeddedBroker.usersFile;
     const { changed, refused } = this.authority.setAgents(users);
     for (const agentId of refused) {
-      this.logger.error(`broker users file: the agent id "${agentId}" is the controller's own login: left out`, { file: path });
+      this.logger.error(`broker users file: the agent id "${agentId}" is the controller's own login: left out`, { file });
     }
-    if (this.watching) this.logger.info('broker users file re-read', { file: path, agents: this.authority.agentCount, changed: changed.length });
-    // Connections of changed or removed agents log in again under their new entry (or not at all).
+    if (reread) this.logger.info('broker users file re-read', { file, agents: this.authority.agentCount, changed: changed.length });
     if (changed.length === 0 || !this.broker) return;
     const gone = new Set(changed);
     // aedes keeps its connected clients by id (untyped in aedes.d.ts).
@@ -182,20 +153,9 @@ export class EmbeddedBrokerService implements OnApplicationShutdown {
     }
   }
 
-  private watchUsers(): void {
-    this.watching = true;
-    watchFile(this.config.embeddedBroker.usersFile, { interval: USERS_FILE_POLL_MS, persistent: false }, this.onUsersFileChange);
-  }
-
-  private readonly onUsersFileChange = (current: Stats, previous: Stats): void => {
-    if (current.mtimeMs === previous.mtimeMs && current.size === previous.size && current.ino === previous.ino) return;
-    this.loadUsers();
-  };
-
   // After onModuleDestroy, so that the controller's own clients have disconnected first.
   async onApplicationShutdown(): Promise<void> {
-    if (this.watching) unwatchFile(this.config.embeddedBroker.usersFile, this.onUsersFileChange);
-    this.watching = false;
+    this.users.stop();
     const server = this.server;
     const broker = this.broker;
     this.server = undefined;
