@@ -50,7 +50,9 @@ describe('whatsminer-v3 driver against the v3 simulator over TCP', () => {
     const driver = driverRegistry.create('whatsminer-v3', { host: '127.0.0.1', port: 4433, options: { password: 'p' } });
     expect(hasMinerControl(driver) && isRestartable(driver) && hasMiningSwitch(driver) && hasFaultLight(driver) && hasPowerTarget(driver) && isRebootable(driver)).toBe(true);
     expect(hasMinerControl(driver) && driver.controlCapabilities()).toEqual(WHATSMINER_V3_CONTROL);
-    expect(() => driverRegistry.create('whatsminer-v3', { host: 'h', port: 1, options: { pasword: 'typo' } })).toThrow(/options\.pasword: unknown option/);
+    expect(() => driverRegistry.create('whatsminer-v3', { host: 'h', port: 1, options: { pasword: 'typo' } })).toThrow(/^h:1 config: options\.pasword: unknown option/);
+    expect(() => new WhatsminerV3Driver({ host: 'h', port: 1, options: { verifyWithinMs: -1 } })).toThrow(WhatsminerV3Error);
+    expect(() => new WhatsminerV3Driver({ host: 'h', port: 1, options: { password: '' } })).toThrow(/options\.password: must be a non-empty string/);
   });
 
   it('collect: four framed reads, no credentials sent, one reading', async () => {

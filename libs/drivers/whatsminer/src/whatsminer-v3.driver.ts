@@ -44,7 +44,7 @@ export class WhatsminerV3Driver implements MinerDriver, MinerControl, Restartabl
   private readonly client: WhatsminerV3Client;
 
   constructor(readonly endpoint: MinerEndpoint, options: WhatsminerV3DriverOptions = {}) {
-    this.options = parseWhatsminerV3Options(endpoint.options);
+    this.options = parseWhatsminerV3Options(endpoint);
     this.client = options.client ?? new WhatsminerV3Client();
   }
 

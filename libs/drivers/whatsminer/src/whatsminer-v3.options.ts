@@ -1,3 +1,6 @@
+import type { MinerEndpoint } from '@rigwarden/drivers-core';
+import { WhatsminerV3Error } from './whatsminer-v3.error';
+
 /** A miner's `options` for the whatsminer-v3 driver (agent config `miners[].options`, probe `--password`). */
 export interface WhatsminerV3Options {
   /** The write account's password; without it the driver only reads. Factory default "super". */
@@ -12,27 +15,26 @@ export interface WhatsminerV3Options {
 
 export const WHATSMINER_V3_OPTION_KEYS = ['password', 'account', 'modeReplyTimeoutMs', 'verifyWithinMs'] as const;
 
-/** Checks the options once, when the driver is created; the error names the field. */
-export function parseWhatsminerV3Options(raw: Readonly<Record<string, unknown>> | undefined): WhatsminerV3Options {
-  const options = raw ?? {};
+/** Checks the options once, when the driver is created; the error (bad_request, so the agent reports a config error) names the field. */
+export function parseWhatsminerV3Options(endpoint: MinerEndpoint): WhatsminerV3Options {
+  const options = endpoint.options ?? {};
+  const fail = (key: string, problem: string): never => {
+    throw new WhatsminerV3Error('bad_request', `options.${key}: ${problem}`, { host: endpoint.host, port: endpoint.port, command: 'config' });
+  };
   for (const key of Object.keys(options)) {
     if (!(WHATSMINER_V3_OPTION_KEYS as readonly string[]).includes(key)) {
-      throw new Error(`whatsminer-v3 options.${key}: unknown option; known: ${WHATSMINER_V3_OPTION_KEYS.join(', ')}`);
+      fail(key, `unknown option for the whatsminer-v3 driver; known: ${WHATSMINER_V3_OPTION_KEYS.join(', ')}`);
     }
   }
   const string = (key: 'password' | 'account'): string | undefined => {
     const v = options[key];
     if (v === undefined) return undefined;
-    if (typeof v !== 'string' || v === '') throw new Error(`whatsminer-v3 options.${key}: must be a non-empty string`);
-    return v;
+    return typeof v === 'string' && v !== '' ? v : fail(key, 'must be a non-empty string');
   };
   const ms = (key: 'modeReplyTimeoutMs' | 'verifyWithinMs', fallback: number): number => {
     const v = options[key];
     if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 600_000) {
-      throw new Error(`whatsminer-v3 options.${key}: must be a whole number of milliseconds from 0 to 600000`);
-    }
-    return v;
+    return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 600_000 ? v : fail(key, 'must be a whole number of milliseconds from 0 to 600000');
   };
   const password = string('password');
   return {
