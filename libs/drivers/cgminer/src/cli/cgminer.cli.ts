@@ -16,7 +16,7 @@ import { ScanTargetError } from '../discovery/scan-targets.parser';
 export type Write = (line: string) => void;
 
 const USAGE_SCAN = 'usage: rigwarden-agent scan CIDR|ADDRESS[:PORT]|A.B.C.D-E ... [--json] [--port N] [--timeout MS]';
-const USAGE_PROBE = 'usage: rigwarden-agent probe HOST[:PORT] [--json] [--driver NAME] [--port N | --grpc-port N] [--user U] [--password PW]';
+const USAGE_PROBE = 'usage: rigwarden-agent probe HOST[:PORT] [--json] [--driver NAME] [--port N | --grpc-port N | --web-port N] [--api-port N] [--user U] [--password PW]';
 
 interface Parsed {
   positional: string[];
@@ -92,13 +92,19 @@ export async function runProbeCommand(argv: readonly string[], out: Write, err: 
   }
   const m = /^(.+?)(?::(\d+))?$/.exec(target)!;
   const driverName = args.flags['driver'] ?? 'auto';
-  // HOST:PORT, else --port (--grpc-port for braiins-grpc), else the driver's own default (4433 for whatsminer-v3,
-  // 50051 for braiins-grpc), else the cgminer API's 4028.
-  const port = m[2] ?? args.flags['port'] ?? args.flags['grpc-port'];
-  const credentials = { ...(args.flags['user'] ? { user: args.flags['user'] } : {}), ...(args.flags['password'] ? { password: args.flags['password'] } : {}) };
+  // HOST:PORT, else --port (--grpc-port for braiins-grpc, --web-port for antminer-web), else the driver's own default
+  // (4433 for whatsminer-v3, 50051 for braiins-grpc, 80 for antminer-web), else the cgminer API's 4028. --api-port is
+  // the port of a cgminer-API driver, and for a driver of another protocol the cgminer API it merges (options.apiPort).
+  const defaultPort = driverRegistry.get(driverName)?.defaultPort ?? 4028;
+  const apiPort = args.flags['api-port'];
+  const port = m[2] ?? args.flags['port'] ?? args.flags['grpc-port'] ?? args.flags['web-port'] ?? (defaultPort === 4028 ? apiPort : undefined);
+  const driverOptions = {
+    ...(args.flags['user'] ? { user: args.flags['user'] } : {}), ...(args.flags['password'] ? { password: args.flags['password'] } : {}),
+    ...(apiPort && defaultPort !== 4028 ? { apiPort: Number(apiPort) } : {}),
+  };
   const endpoint = {
-    host: m[1]!, port: port ? Number(port) : driverRegistry.get(driverName)?.defaultPort ?? 4028,
-    options: Object.keys(credentials).length > 0 ? credentials : undefined,
+    host: m[1]!, port: port ? Number(port) : defaultPort,
+    options: Object.keys(driverOptions).length > 0 ? driverOptions : undefined,
   };
   const driver = driverRegistry.create(driverName, endpoint);
   let reading: MinerReading;
