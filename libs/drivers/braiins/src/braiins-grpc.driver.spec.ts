@@ -58,6 +58,17 @@ describe('braiins-grpc driver against the Braiins OS+ gRPC simulator', () => {
     expect(sim.counters.unauthenticated).toBe(0);
   });
 
+  it('braiins-grpc: a board switched off is disabled, a board hashing nothing while the miner mines is dead (0 H/s, not unknown)', async () => {
+    const { sim, driver } = await start({ boards: 3 });
+    sim.state.disabledBoards.add(2);
+    sim.state.deadBoards.add(3);
+    const reading = await driver.collect(ctx());
+    expect(reading.boards.map((b) => [b.index, b.status, b.hashrateHs])).toEqual([
+      [1, BoardStatus.BOARD_STATUS_OK, 47_000e9], [2, BoardStatus.BOARD_STATUS_DISABLED, 0], [3, BoardStatus.BOARD_STATUS_DEAD, 0],
+    ]);
+    expect(reading.hashrate5sHs).toBeCloseTo(47_000e9);
+  });
+
   it('braiins-grpc: offers every control capability it implements and is registered with port 50051', () => {
     const registration = driverRegistry.get('braiins-grpc');
     expect(registration?.defaultPort).toBe(50051);

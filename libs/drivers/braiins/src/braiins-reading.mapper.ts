@@ -47,14 +47,21 @@ const WINDOWS: readonly [keyof NonNullable<NonNullable<GetMinerStatsResponse['mi
   ['last_15m', '15m', 900], ['last_30m', '30m', 1800], ['last_1h', '1h', 3600], ['last_24h', '24h', 86_400], ['since_restart', 'av', undefined],
 ];
 
-function hs(rate: GigaHashrate | undefined): number | undefined {
-  const v = rate?.gigahash_per_second;
-  return typeof v === 'number' && Number.isFinite(v) ? v * GH : undefined;
+/**
+ * A unit message's value. proto3 leaves a zero scalar off the wire, so a unit message that is there with no value
+ * is 0 (a paused miner's 0 GH/s); a unit message that is not there is unknown.
+ */
+function unit<T extends object>(message: T | undefined, key: keyof T): number | undefined {
+  if (message === undefined || message === null) return undefined;
+  const v = (message[key] as number | undefined) ?? 0;
+  return Number.isFinite(v) ? v : undefined;
 }
 
-function finite(v: number | undefined): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+function hs(rate: GigaHashrate | undefined): number | undefined {
+  const v = unit(rate, 'gigahash_per_second');
+  return v === undefined ? undefined : v * GH;
 }
+
 
 function toDate(t: Timestamp | undefined): Date | undefined {
   if (!t || t.seconds === undefined) return undefined;
@@ -74,17 +81,17 @@ export function mapBoards(replies: BraiinsReplies): Board[] {
   const mining = (replies.details.status ?? MinerStatus.UNSPECIFIED) === MinerStatus.NORMAL;
   return (replies.hashboards?.hashboards ?? []).map((hb, i) => {
     const rate = hs(hb.stats?.real_hashrate?.last_5s) ?? hs(hb.stats?.real_hashrate?.last_1m);
-    const chips = hb.chips_count?.value;
+    const chips = hb.chips_count ? hb.chips_count.value ?? 0 : undefined;
     const status = hb.enabled === false ? BoardStatus.BOARD_STATUS_DISABLED
       // A board that hashes nothing or lost every chip while the miner mines is dead; while paused or restarting, all are 0.
       : mining && (rate === 0 || chips === 0) ? BoardStatus.BOARD_STATUS_DEAD : BoardStatus.BOARD_STATUS_OK;
-    const hz = finite(hb.current_frequency?.hertz);
+    const hz = unit(hb.current_frequency, 'hertz');
     const id = Number(hb.id);
     return {
       index: Number.isInteger(id) && id >= 0 ? id : i,
       hashrateHs: rate,
-      boardTempC: finite(hb.board_temp?.degree_c),
-      chipTempC: finite(hb.highest_chip_temp?.temperature?.degree_c),
+      boardTempC: unit(hb.board_temp, 'degree_c'),
+      chipTempC: unit(hb.highest_chip_temp?.temperature, 'degree_c'),
       chips,
       hwErrors: undefined,
       status,
@@ -127,7 +134,7 @@ export function mapPools(groups: GetPoolGroupsResponse | undefined): Pool[] {
         stale: p.stats?.stale_shares ?? 0,
         lastShareTime: toDate(p.stats?.last_share_time),
         stratumActive: undefined,
-        lastShareDifficulty: finite(p.stats?.last_difficulty),
+        lastShareDifficulty: p.stats ? p.stats.last_difficulty ?? 0 : undefined,
         difficultyAccepted: undefined,
         getworks: undefined,
         activeEvidence: 'firmware',
@@ -161,13 +168,13 @@ export function mapReading(replies: BraiinsReplies, where: { host: string; port:
     model: details.miner_identity?.miner_model || details.miner_identity?.name || '',
     firmware: firmwareName(details),
     uptimeS: details.bosminer_uptime_s ?? 0,
-    hashrate5sHs: hs(real?.last_5s) ?? 0,
+    hashrate5sHs: hs(real?.last_5s),
     hashrateAvgHs: hs(real?.since_restart),
-    accepted: stats.pool_stats?.accepted_shares ?? 0,
-    rejected: stats.pool_stats?.rejected_shares ?? 0,
-    stale: stats.pool_stats?.stale_shares ?? 0,
+    accepted: stats.pool_stats ? stats.pool_stats.accepted_shares ?? 0 : undefined,
+    rejected: stats.pool_stats ? stats.pool_stats.rejected_shares ?? 0 : undefined,
+    stale: stats.pool_stats ? stats.pool_stats.stale_shares ?? 0 : undefined,
     hwErrors: undefined,
-    powerW: finite(stats.power_stats?.approximated_consumption?.watt),
+    powerW: unit(stats.power_stats?.approximated_consumption, 'watt'),
     boards: mapBoards(replies),
     fans: mapFans(replies.cooling),
     pools,
@@ -199,7 +206,7 @@ export function mapState(replies: Omit<BraiinsReplies, 'stats'>): BraiinsState {
       enabled: configuration?.tuner?.enabled,
       mode,
       state: tuner ? TUNER_STATE_NAMES[tuner.overall_tuner_state ?? 0] ?? `state ${tuner.overall_tuner_state}` : '',
-      powerTargetW: finite(tuner?.power_target_mode_state?.current_target?.watt) ?? finite(configuration?.tuner?.power_target?.watt),
+      powerTargetW: unit(tuner?.power_target_mode_state?.current_target, 'watt') ?? unit(configuration?.tuner?.power_target, 'watt'),
     },
     poolGroups: (replies.poolGroups?.pool_groups ?? []).map((g) => ({
       name: g.name ?? '',

@@ -65,6 +65,8 @@ export class BraiinsMinerState {
   locate = false;
   /** Boards switched off (hashboard id "1".."N" as a number). */
   readonly disabledBoards = new Set<number>();
+  /** Boards enabled but hashing nothing (a dead chain). */
+  readonly deadBoards = new Set<number>();
   groups: { uid: string; name: string; quota: number; pools: (SimBraiinsPool & { uid: string })[] }[] = [];
   /** Restarts of bosminer so far (restart, pool writes, reboots). */
   restarts = 0;
@@ -120,7 +122,7 @@ export class BraiinsMinerState {
 
   /** One board's hashrate now (GH/s): it follows the power target; 0 while not hashing or switched off. */
   boardRateGhs(board: number): number {
-    if (!this.hashing || this.disabledBoards.has(board)) return 0;
+    if (!this.hashing || this.disabledBoards.has(board) || this.deadBoards.has(board)) return 0;
     return this.boardGhs * (this.powerTargetW / this.nominalPowerW);
   }
 
