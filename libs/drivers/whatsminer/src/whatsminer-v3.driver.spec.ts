@@ -247,7 +247,7 @@ describe('whatsminer-v3 driver against the v3 simulator over TCP', () => {
   });
 
   it('restart: set.miner.service "restart"; the API answers while hashing pauses for the configured time, then resumes', async () => {
-    await withSim({ restartPauseMs: 600 }, { password: 'super' }, async (sim, driver) => {
+    await withSim({ restartPauseMs: 2000 }, { password: 'super' }, async (sim, driver) => {
       const result = await driver.control({ kind: 'restart', waitForApiMs: 3000 }, ctx());
       expect(result).toMatchObject({ ok: true, action: 'restart' });
       expect(writes(sim)).toEqual([expect.objectContaining({ cmd: 'set.miner.service', param: 'restart' })]);
@@ -255,7 +255,7 @@ describe('whatsminer-v3 driver against the v3 simulator over TCP', () => {
       const paused = await driver.collect(ctx());
       expect(paused.hashrateAvgHs).toBe(0);
       expect(paused.boards.every((b) => b.status === BoardStatus.BOARD_STATUS_DEAD)).toBe(true);
-      await waitFor('hashing to resume', async () => ((await driver.collect(ctx())).hashrateAvgHs ?? 0) > 0 ? true : undefined, 5000);
+      await waitFor('hashing to resume', async () => ((await driver.collect(ctx())).hashrateAvgHs ?? 0) > 0 ? true : undefined, 10_000);
     });
   });
 
@@ -283,12 +283,12 @@ describe('whatsminer-v3 driver against the v3 simulator over TCP', () => {
   });
 
   it('reboot: accepted, then the miner is away, then it answers again', async () => {
-    await withSim({ rebootDownMs: 500 }, { password: 'super' }, async (sim, driver) => {
+    await withSim({ rebootDownMs: 2000 }, { password: 'super' }, async (sim, driver) => {
       await driver.rebootMiner(ctx());
       await waitFor('the reboot to start', () => sim.state.reboots === 1 ? true : undefined, 3000);
       const err = await failure(driver.collect(ctx()));
       expect(['miner_error', 'unreachable']).toContain(err.kind);
-      await waitFor('the miner back after the reboot', async () => (await driver.collect(ctx())).vendor === 'whatsminer' ? true : undefined, 5000);
+      await waitFor('the miner back after the reboot', async () => (await driver.collect(ctx())).vendor === 'whatsminer' ? true : undefined, 10_000);
     });
   });
 
