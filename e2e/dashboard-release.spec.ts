@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CommandOutcome, CommandResult, MinerSnapshot, RigState, RigTopics, decodeCommandEnvelope, encodeJson } from '@rigwarden/protocol';
+import { RigKeyFile, RigMessageSigner } from '@rigwarden/security';
 import { makeTempDir, runNode, startNode, waitFor, type RunningProcess, type TempDir } from '@rigwarden/testing';
 
 const root = join(__dirname, '..');
@@ -70,13 +71,14 @@ describe('dashboard: release a quarantined rig', () => {
     token = readFileSync(join(dir.path, 'admin.token'), 'utf8').trim();
 
     const topics = new RigTopics(topicRoot);
+    const signer = new RigMessageSigner(() => new RigKeyFile(join(dir.path, 'keys.json')).keyRing()); // the controller refuses unsigned results
     agent = await mqtt.connectAsync(ready.mqtt, { clientId: `agent-${topicRoot}` });
     agent.on('message', (_topic, payload) => {
       const envelope = decodeCommandEnvelope(payload);
       const result = CommandResult.fromPartial({
         commandId: envelope.commandId, rigId: envelope.rigId, durationMs: 4, finishedAt: new Date(), outcome: CommandOutcome.COMMAND_OUTCOME_SUCCEEDED, cause: 'done',
       });
-      void agent.publishAsync(topics.rig(envelope.rigId, 'results'), encodeJson(CommandResult, result), { qos: 1 });
+      void agent.publishAsync(topics.rig(envelope.rigId, 'results'), encodeJson(CommandResult, signer.signResult(result, Date.now())), { qos: 1 });
     });
     await agent.subscribeAsync(topics.allRigs('commands'), { qos: 1 });
     await agent.publishAsync(topics.rig(RIG, 'state'), encodeJson(RigState, { rigId: RIG, agentId: 'agent-e2e', online: true, agentVersion: '0.1.0', at: new Date(), labels: {} }), { qos: 1, retain: true });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { CommandOutcome, CommandResult, MinerSnapshot, RigState, RigTopics, decodeCommandEnvelope, encodeJson, type CommandEnvelope } from '@rigwarden/protocol';
+import { RigKeyFile, RigMessageSigner, openSetPools } from '@rigwarden/security';
 import { makeTempDir, runNode, startNode, waitFor, type RunningProcess, type TempDir } from '@rigwarden/testing';
 
 const root = join(__dirname, '..');
@@ -50,6 +51,7 @@ describe('rigctl command subcommands against the built controller', () => {
 
     // The agent stand-in: cmd-ok succeeds, cmd-fail fails, cmd-silent never answers.
     const topics = new RigTopics(topicRoot);
+    const signer = new RigMessageSigner(() => new RigKeyFile(join(dir.path, 'keys.json')).keyRing()); // the controller refuses unsigned results
     agent = await mqtt.connectAsync(ready.mqtt, { clientId: `agent-${topicRoot}` });
     agent.on('message', (_topic, payload) => {
       const envelope = decodeCommandEnvelope(payload);
@@ -61,7 +63,7 @@ describe('rigctl command subcommands against the built controller', () => {
         outcome: ok ? CommandOutcome.COMMAND_OUTCOME_SUCCEEDED : CommandOutcome.COMMAND_OUTCOME_FAILED,
         cause: ok ? `did ${envelope.payload!.$case}` : 'unsupported: driver cgminer cannot do restarting the miner',
       });
-      void agent.publishAsync(topics.rig(envelope.rigId, 'results'), encodeJson(CommandResult, result), { qos: 1 });
+      void agent.publishAsync(topics.rig(envelope.rigId, 'results'), encodeJson(CommandResult, signer.signResult(result, Date.now())), { qos: 1 });
     });
     await agent.subscribeAsync(topics.allRigs('commands'), { qos: 1 });
     for (const rigId of RIGS) {
@@ -109,9 +111,13 @@ describe('rigctl command subcommands against the built controller', () => {
     expect(followed.code).toBe(0);
     expect(followed.stdout).toMatch(new RegExp(`command +${id}\\n`));
     expect(followed.stdout).toMatch(/state +SUCCEEDED/);
-    expect(received.find((e) => e.commandId === id)!.payload).toEqual({ $case: 'setPools', value: { pools: [
+    // The password travels sealed to the rig key; opened with it, it is the one given.
+    const delivered = received.find((e) => e.commandId === id)!.payload;
+    if (delivered?.$case !== 'setPools') throw new Error(`expected a set-pools delivery, got ${delivered?.$case}`);
+    expect(delivered.value.pools[0]!.password).toMatch(/^rwp1\./);
+    expect(openSetPools(delivered.value, new RigKeyFile(join(dir.path, 'keys.json')), 'cmd-ok', id, Date.now())).toEqual({ pools: [
       { url: 'stratum+tcp://a.example:3333', user: 'farm.w1', password: 'x' }, { url: 'stratum+tcp://b.example:3333', user: 'farm.w1', password: '' },
-    ] } });
+    ] });
     const listed = await rigctl('commands', '--rig', 'cmd-ok', '--json');
     expect(listed.code).toBe(0);
     expect((JSON.parse(listed.stdout) as { commands: Array<{ commandId: string }> }).commands[0]!.commandId).toBe(id);

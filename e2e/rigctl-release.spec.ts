@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { CommandOutcome, CommandResult, MinerSnapshot, RigState, RigTopics, decodeCommandEnvelope, encodeJson, type CommandEnvelope } from '@rigwarden/protocol';
+import { RigKeyFile, RigMessageSigner } from '@rigwarden/security';
 import { makeTempDir, runNode, startNode, waitFor, type RunningProcess, type TempDir } from '@rigwarden/testing';
 
 const root = join(__dirname, '..');
@@ -69,6 +70,7 @@ describe('rigctl release against the built controller', () => {
 
     // The agent stand-in: every remedy succeeds, and changes nothing: rel-dead's miner API never answers.
     const topics = new RigTopics(topicRoot);
+    const signer = new RigMessageSigner(() => new RigKeyFile(join(dir.path, 'keys.json')).keyRing()); // the controller refuses unsigned results
     agent = await mqtt.connectAsync(ready.mqtt, { clientId: `agent-${topicRoot}` });
     agent.on('message', (_topic, payload) => {
       const envelope = decodeCommandEnvelope(payload);
@@ -77,7 +79,7 @@ describe('rigctl release against the built controller', () => {
         commandId: envelope.commandId, rigId: envelope.rigId, durationMs: 4, finishedAt: new Date(),
         outcome: CommandOutcome.COMMAND_OUTCOME_SUCCEEDED, cause: `did ${envelope.payload!.$case}`,
       });
-      void agent.publishAsync(topics.rig(envelope.rigId, 'results'), encodeJson(CommandResult, result), { qos: 1 });
+      void agent.publishAsync(topics.rig(envelope.rigId, 'results'), encodeJson(CommandResult, signer.signResult(result, Date.now())), { qos: 1 });
     });
     await agent.subscribeAsync(topics.allRigs('commands'), { qos: 1 });
     for (const rigId of [DEAD, HEALTHY]) {

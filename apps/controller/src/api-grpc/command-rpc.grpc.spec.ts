@@ -14,7 +14,7 @@ import {
   MinerSnapshot, RigCommandRequest, RigState, RigTopics, SetPoolsRequest, ApplyProfileRequest, decodeCommandEnvelope, encodeJson,
   type BulkProgress, type CommandEnvelope, type CommandStatus, type ListCommandsResponse,
 } from '@rigwarden/protocol';
-import { RigKeyFile, SecretBytes, openSetPools } from '@rigwarden/security';
+import { RigKeyFile, RigMessageSigner, SecretBytes, openSetPools } from '@rigwarden/security';
 import { grpcAuth, makeTempDir, readAdminToken, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
 import { COMMAND_API_PROVIDERS } from '../commands/command.providers';
 import { commandsTestModule } from '../commands/command-test.harness';
@@ -61,13 +61,14 @@ describe('command RPCs over gRPC', () => {
 
     // The fake agent: bulk-07 fails, bulk-13 never answers, every other command succeeds.
     agent = await mqtt.connectAsync(broker.url, { clientId: `agent-${broker.topicRoot}` });
+    const signer = new RigMessageSigner(() => new RigKeyFile(keysFile).keyRing()); // the controller refuses unsigned results
     agent.on('message', (_topic, payload) => {
       const envelope = decodeCommandEnvelope(payload);
       deliveries.push(envelope);
       if (envelope.rigId === 'bulk-13') return;
       const outcome = envelope.rigId === 'bulk-07' ? CommandOutcome.COMMAND_OUTCOME_FAILED : CommandOutcome.COMMAND_OUTCOME_SUCCEEDED;
       const result = CommandResult.fromPartial({ commandId: envelope.commandId, rigId: envelope.rigId, outcome, cause: outcome === CommandOutcome.COMMAND_OUTCOME_FAILED ? 'miner API refused' : `did ${envelope.payload!.$case}`, durationMs: 3, finishedAt: new Date() });
-      void agent.publishAsync(topics.rig(envelope.rigId, 'results'), encodeJson(CommandResult, result), { qos: 1 });
+      void agent.publishAsync(topics.rig(envelope.rigId, 'results'), encodeJson(CommandResult, signer.signResult(result, Date.now())), { qos: 1 });
     });
     await agent.subscribeAsync(topics.allRigs('commands'), { qos: 1 });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { TestingModule } from '@nestjs/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { CommandOutcome, CommandResult, RigTopics, decodeCommandEnvelope, encodeJson, type CommandEnvelope } from '@rigwarden/protocol';
-import { SecretBytes, signatureMatches } from '@rigwarden/security';
+import { KeyRing, RigMessageSigner, SecretBytes, signatureMatches } from '@rigwarden/security';
 import { ManualClock } from '@rigwarden/shared';
 import { TcpProxy, makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
 import { loadControllerConfig, type ControllerConfig } from '../config/controller-config';
@@ -52,7 +52,10 @@ class FakeAgent {
     const answer = this.behaviour(envelope, this.deliveries.filter((d) => d.commandId === envelope.commandId).length);
     if (answer === 'drop') return;
     const result = CommandResult.fromPartial({ commandId: envelope.commandId, rigId: envelope.rigId, ...answer, durationMs: 5, finishedAt: new Date() });
-    await this.client.publishAsync(this.topics.rig(envelope.rigId, 'results'), encodeJson(CommandResult, result), { qos: 1 });
+    // Signed like a real agent's (the controller refuses unsigned results from a rig with a key).
+    const ring = new KeyRing();
+    ring.add(envelope.rigId, { id: envelope.keyId, secret: this.secret, created: 0, notBefore: 0, expires: 8_640_000_000_000_000 });
+    await this.client.publishAsync(this.topics.rig(envelope.rigId, 'results'), encodeJson(CommandResult, new RigMessageSigner(() => ring).signResult(result, Date.now())), { qos: 1 });
   }
 
   of(commandId: string): CommandEnvelope[] {

@@ -13,6 +13,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import {
   CommandEnvelope, CommandOutcome, CommandResult, MinerSnapshot, RigEvent, RigState, RigTopics, decodeCommandEnvelope, encodeJson,
 } from '@rigwarden/protocol';
+import { RigKeyFile, RigMessageSigner } from '@rigwarden/security';
 import { makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
 import { AppModule } from '../app.module';
 import { RefusalAuditService } from '../audit/refusal-audit.service';
@@ -245,9 +246,10 @@ describe('dashboard HTTP API', () => {
       expect(command).toMatchObject({ type: 'restart-miner', state: 'SENT', reason: 'stuck at 0 H/s', requestedBy: expect.stringMatching(/^operator:apikey:/) });
       const envelope = await waitFor('the signed command on MQTT', () => received.find((e) => e.commandId === command.commandId));
       expect(envelope.payload?.$case).toBe('restartMiner');
-      await agent.publishAsync(topics.rig('dash-a', 'results'), encodeJson(CommandResult, CommandResult.fromPartial({
+      const signer = new RigMessageSigner(() => new RigKeyFile(join(dir.path, 'keys.json')).keyRing()); // the controller refuses unsigned results
+      await agent.publishAsync(topics.rig('dash-a', 'results'), encodeJson(CommandResult, signer.signResult(CommandResult.fromPartial({
         commandId: command.commandId, rigId: 'dash-a', outcome: CommandOutcome.COMMAND_OUTCOME_SUCCEEDED, cause: '', durationMs: 12, finishedAt: new Date(),
-      })), { qos: 1 });
+      }), Date.now())), { qos: 1 });
       const done = await waitFor('the finished command on the stream', () => sse.frames.find((f) => f.event === 'command' && (f.data as { state: string }).state === 'SUCCEEDED'));
       expect(done.data).toMatchObject({ commandId: command.commandId, rigId: 'dash-a' });
       const listed = await call('/api/rigs/dash-a/commands', { key: readKey });
