@@ -73,7 +73,7 @@ describe('deploy/mosquitto.conf queue settings', () => {
   afterAll(() => dir?.remove());
 
   it('sets the queue settings it documents', () => {
-    expect(shippedQueueSettings()).toEqual(expect.arrayContaining(['max_queued_messages 1000000', 'max_inflight_messages 1000']));
+    expect(shippedQueueSettings()).toEqual(expect.arrayContaining(['max_queued_messages 1000000', 'max_inflight_messages 10000']));
   });
 
   it('keeps every QoS 1 message for a subscriber that stalls', async () => {
