@@ -293,6 +293,11 @@ export function configuredPools(conf: MinerConf): Pool[] {
   })).filter((p) => p.url !== '');
 }
 
+/** Boards of a miner in sleep mode: no hashrate is what sleep means, so such a board is disabled, not dead. */
+export function sleepingBoards(boards: Board[]): Board[] {
+  return boards.map((b) => (b.status === BoardStatus.BOARD_STATUS_DEAD && !b.hashrateHs ? { ...b, status: BoardStatus.BOARD_STATUS_DISABLED } : b));
+}
+
 /** Algorithm by model family, as the cgminer antminer dialect decides it. */
 export function algorithmOf(model: string): string {
   return /antminer\s+l/i.test(model) ? 'scrypt' : /antminer\s+d/i.test(model) ? 'x11'

@@ -1,4 +1,4 @@
-import { PoolStatus } from '@rigwarden/protocol';
+import { BoardStatus, PoolStatus } from '@rigwarden/protocol';
 import { DriverError, driverRegistry, hasFaultLight, hasMinerControl, hasMiningSwitch, hasPowerModeControl, hasSettleTimes, isRebootable, type CollectContext } from '@rigwarden/drivers-core';
 import { AntminerWebSimulator, CgminerSimulator, UNAUTHORIZED_PAGE, type AntminerWebSimulatorOptions } from '@rigwarden/simulators';
 import { waitFor } from '@rigwarden/testing';
@@ -147,7 +147,9 @@ describe('antminer-web driver against the web UI simulator over HTTP', () => {
     const write = JSON.parse(sim.requests.filter((q) => q.path === '/cgi-bin/set_miner_conf.cgi')[0]!.body) as Record<string, unknown>;
     expect(write['miner-mode']).toBe(1);
     expect((write['pools'] as unknown[]).length).toBe(3);
-    expect((await driver.collect(ctx())).hashrate5sHs).toBe(0);
+    const asleep = await driver.collect(ctx());
+    expect(asleep.hashrate5sHs).toBe(0);
+    expect(asleep.boards.map((b) => b.status)).toEqual([BoardStatus.BOARD_STATUS_DISABLED, BoardStatus.BOARD_STATUS_DISABLED, BoardStatus.BOARD_STATUS_DISABLED]);
     await driver.setPowerMode('low', ctx());
     expect(sim.state.conf['bitmain-work-mode']).toBe('3');
     const wm = await driver.control({ kind: 'workmode', mode: 0 }, ctx());
@@ -199,7 +201,10 @@ describe('antminer-web driver against the web UI simulator over HTTP', () => {
   it('a pool change restarts mining; the driver tells the policies how long that lasts', async () => {
     await boot({ personality: 's19-2020', miningRestartMs: 60_000 }, { settleMs: { setpools: 240_000 } });
     expect((await driver.setPools([{ url: 'stratum+tcp://x:1', user: 'u' }], ctx())).ok).toBe(true);
-    expect((await driver.collect(ctx())).hashrate5sHs).toBe(0);
+    const restarting = await driver.collect(ctx());
+    expect(restarting.hashrate5sHs).toBe(0);
+    // Not asleep: boards without hashrate read as dead; the settle time is what tells the policies to wait.
+    expect(restarting.boards[0]!.status).toBe(BoardStatus.BOARD_STATUS_DEAD);
     expect(driver.settleTimeMs('setpools')).toBe(240_000);
     expect(driver.settleTimeMs('powermode')).toBe(60_000);
     expect(driver.settleTimeMs('reboot')).toBe(180_000);

@@ -9,7 +9,7 @@ import { CgminerFamilyDriver, DIALECTS, decodeAntminer, emptyReading, type Cgmin
 import { AntminerWebClient, type WebRequest, type WebResponse } from './antminer-web.client';
 import {
   algorithmOf, configuredPools, decodeBlinkReply, decodeBlinkStatus, decodeMinerConf, decodeSystemInfo, decodeWebInfo, decodeWebPools, decodeWebStats, decodeWebSummary,
-  firmwareLabel, isUnauthorizedPage, isWebStats, webStatus, type ConfPool, type MinerConf, type SystemInfo,
+  firmwareLabel, isUnauthorizedPage, isWebStats, sleepingBoards, webStatus, type ConfPool, type MinerConf, type SystemInfo,
 } from './antminer-web.decoder';
 import { AntminerWebError } from './antminer-web.error';
 import { parseAntminerWebOptions, type AntminerWebOptions } from './antminer-web.options';
@@ -111,7 +111,9 @@ export class AntminerWebDriver implements MinerDriver, MinerControl, MiningSwitc
         driver: ANTMINER_WEB_DRIVER,
       };
       const api = await apiRead;
-      return sanitizeReading(mergeWithApi(reading, api?.r, api?.e));
+      const merged = mergeWithApi(reading, api?.r, api?.e);
+      // A miner put to sleep hashes nothing on purpose: its boards are disabled, not dead.
+      return sanitizeReading(conf?.workMode === 'sleep' ? { ...merged, boards: sleepingBoards(merged.boards) } : merged);
     } finally {
       await apiRead;
     }
