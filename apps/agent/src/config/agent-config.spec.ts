@@ -36,6 +36,20 @@ describe('agent config', () => {
     expect(config.mqtt).toMatchObject({ url: 'mqtts://broker:8883', username: 'rig', password: 'from-env' });
   });
 
+  it('reads the broker password from mqtt.passwordFile (relative to the config file), and names the file when it cannot', () => {
+    writeFileSync(join(dir.path, 'mqtt-password'), 'from-its-own-file\n', { mode: 0o600 });
+    const config = parseAgentConfig({ ...minimal, mqtt: { username: 'farm-a', passwordFile: 'mqtt-password' } }, join(dir.path, 'agent.yaml'), {});
+    expect(config.mqtt).toMatchObject({ username: 'farm-a', password: 'from-its-own-file' });
+    expect(() => parseAgentConfig({ ...minimal, mqtt: { passwordFile: 'missing' } }, join(dir.path, 'agent.yaml'), {}))
+      .toThrow(/mqtt\.passwordFile.*cannot read .*missing \(ENOENT\)/);
+  });
+
+  it('takes mqtt.confirm controller (default) or broker, and nothing else', () => {
+    expect(parseAgentConfig(minimal, '/x/agent.yaml', {}).mqtt.confirm).toBe('controller');
+    expect(parseAgentConfig({ ...minimal, mqtt: { confirm: 'broker' } }, '/x/agent.yaml', {}).mqtt.confirm).toBe('broker');
+    expect(() => parseAgentConfig({ ...minimal, mqtt: { confirm: 'never' } }, '/x/agent.yaml', {})).toThrow(/mqtt\.confirm.*"controller" or "broker"/);
+  });
+
   it.each([
     ['an unknown top-level key', { ...minimal, pol: {} }, 'pol', /unknown key; allowed here: agent, mqtt, poll, outbox, status, security, safety, profiles, rigs, miners, scan, gpu/],
     ['no miners and no scan', {}, 'miners', /may be empty only when scan: finds them/],

@@ -177,7 +177,7 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
   const dataDir = resolve(dirname(file), r.string(agentRaw, 'dataDir', 'agent.', './data/agent'));
   const agentLabels = readLabels(r, agentRaw['labels'], 'agent.labels');
 
-  const mqttRaw = r.object(root['mqtt'], 'mqtt', ['url', 'clientId', 'username', 'password', 'topicRoot', 'tls', 'confirm']);
+  const mqttRaw = r.object(root['mqtt'], 'mqtt', ['url', 'clientId', 'username', 'password', 'passwordFile', 'topicRoot', 'tls', 'confirm']);
   const url = env['MQTT_URL'] || r.string(mqttRaw, 'url', 'mqtt.', 'mqtt://127.0.0.1:1883');
   if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(url)) {
     r.fail(env['MQTT_URL'] ? 'MQTT_URL (environment)' : 'mqtt.url', `must be a URL like mqtt://host:1883 or mqtts://host:8883, got ${JSON.stringify(url)}`);
@@ -186,7 +186,18 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
     url,
     clientId: r.string(mqttRaw, 'clientId', 'mqtt.', `rigwarden-agent-${agentId}`),
     username: env['RIGWARDEN_MQTT_USERNAME'] || r.optionalString(mqttRaw, 'username', 'mqtt.'),
-    password: env['RIGWARDEN_MQTT_PASSWORD'] || r.optionalString(mqttRaw, 'password', 'mqtt.'),
+    password: env['RIGWARDEN_MQTT_PASSWORD'] || r.optionalString(mqttRaw, 'password', 'mqtt.') || (() => {
+      // A file of its own (0600, as `rigctl broker-config` and systemd credentials give it) keeps the password out of agent.yaml.
+      const rel = r.optionalString(mqttRaw, 'passwordFile', 'mqtt.');
+      if (rel === undefined) return undefined;
+      const path = resolve(dirname(file), rel);
+      try {
+        const text = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+        return text === '' ? r.fail('mqtt.passwordFile', `${path} is empty`) : text;
+      } catch (err) {
+        return r.fail('mqtt.passwordFile', `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
+    })(),
     topicRoot: env['RIGWARDEN_TOPIC_ROOT'] || r.string(mqttRaw, 'topicRoot', 'mqtt.', DEFAULT_TOPIC_ROOT),
     confirm: (() => {
       const value = mqttRaw['confirm'] ?? 'controller';
