@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BoardStatus, PoolStatus } from '@rigwarden/protocol';
-import { NO_CONTROL, driverRegistry, hasFaultLight, hasMinerControl, hasMiningSwitch, hasPowerTarget, isRebootable, isRestartable, type CollectContext } from '@rigwarden/drivers-core';
+import {
+  NO_CONTROL, driverRegistry, hasFaultLight, hasMinerControl, hasMiningSwitch, hasPowerModeControl, hasPowerTarget, hasSettleTimes, isRebootable, isRestartable,
+  type CollectContext,
+} from '@rigwarden/drivers-core';
 import { WhatsminerV3Simulator, type WhatsminerV3SimulatorOptions } from '@rigwarden/simulators';
 import { waitFor } from '@rigwarden/testing';
 import { WhatsminerV3Client } from './whatsminer-v3.client';
@@ -199,6 +202,28 @@ describe('whatsminer-v3 driver against the v3 simulator over TCP', () => {
       expect(sim.state.mode).toBe('high');
       expect(await driver.control({ kind: 'workmode', mode: 7 }, ctx())).toMatchObject({ ok: false, error: { kind: 'bad_request' } });
     });
+  });
+
+  it('power modes: normal / low through set.miner.mode, sleep stops btminer and leaving it starts btminer again', async () => {
+    await withSim({ restartPauseMs: 0 }, { password: 'super' }, async (sim, driver) => {
+      expect(hasPowerModeControl(driver) && driver.powerModes()).toEqual(['normal', 'low', 'sleep']);
+      await driver.setPowerMode('low', ctx());
+      expect([sim.state.mode, sim.state.working]).toEqual(['low', true]);
+      await driver.setPowerMode('sleep', ctx());
+      expect(sim.state.working).toBe(false);
+      await driver.setPowerMode('normal', ctx());
+      expect([sim.state.mode, sim.state.working]).toEqual(['normal', true]);
+      expect(writes(sim).map((w) => [w['cmd'], w['param']])).toEqual([
+        ['set.miner.mode', 'low'], ['set.miner.service', 'stop'], ['set.miner.service', 'start'], ['set.miner.mode', 'normal'],
+      ]);
+    });
+    expect(new WhatsminerV3Driver({ host: 'h', port: 1 }).powerModes()).toEqual([]);
+  });
+
+  it('settle times: estimates by default, overridable per command in options.settleMs', () => {
+    const driver = driverRegistry.create('whatsminer-v3', { host: 'h', port: 1, options: { settleMs: { restart: 90_000 } } });
+    expect(hasSettleTimes(driver) && [driver.settleTimeMs('restart'), driver.settleTimeMs('reboot'), driver.settleTimeMs('faultlight')]).toEqual([90_000, 240_000, 0]);
+    expect(() => driverRegistry.create('whatsminer-v3', { host: 'h', port: 1, options: { settleMs: { nap: 1 } } })).toThrow(/options\.settleMs\.nap: unknown command/);
   });
 
   it('set.miner.mode applied without a reply (firmware quirk) is read back and reported as done', async () => {

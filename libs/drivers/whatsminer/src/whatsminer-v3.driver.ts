@@ -1,9 +1,9 @@
 import type { CollectError } from '@rigwarden/protocol';
 import {
   DriverError, NO_CONTROL, driverRegistry, sanitizeReading,
-  type CollectContext, type ControlAction, type ControlCapabilities, type ControlResult, type ControlStep, type FaultLight,
+  type CollectContext, type CommandSettleTimes, type ControlAction, type ControlCapabilities, type ControlResult, type ControlStep, type FaultLight,
   type MinerControl, type MinerDriver, type MinerEndpoint, type MinerReading, type MiningSwitch, type PoolSpec,
-  type PowerTarget, type Rebootable, type Restartable,
+  type PowerMode, type PowerModeControl, type PowerTarget, type Rebootable, type Restartable, type SettlingCommand,
 } from '@rigwarden/drivers-core';
 import { WhatsminerV3Client, type V3Credentials } from './whatsminer-v3.client';
 import {
@@ -38,7 +38,8 @@ export interface WhatsminerV3DriverOptions {
  * summary/pools/edevs; writes pools (encrypted), power mode, power limit, btminer restart/stop/start, reboot and the
  * LED with the token derived from the password, each verified by reading back where the API reports the value.
  */
-export class WhatsminerV3Driver implements MinerDriver, MinerControl, Restartable, MiningSwitch, FaultLight, PowerTarget, Rebootable {
+export class WhatsminerV3Driver
+implements MinerDriver, MinerControl, Restartable, MiningSwitch, FaultLight, PowerTarget, Rebootable, PowerModeControl, CommandSettleTimes {
   readonly name = WHATSMINER_V3_DRIVER;
   readonly options: WhatsminerV3Options;
   private readonly client: WhatsminerV3Client;
@@ -131,6 +132,25 @@ export class WhatsminerV3Driver implements MinerDriver, MinerControl, Restartabl
     } catch (err) {
       return { ok: false, action: 'setpools', error: this.asError(err, cmd), steps };
     }
+  }
+
+  /** normal and low are btminer's modes (set.miner.mode); sleep stops btminer with the API up (set.miner.service). */
+  powerModes(): readonly PowerMode[] {
+    return this.options.password === undefined ? [] : ['normal', 'low', 'sleep'];
+  }
+
+  /** Out of sleep, btminer is started again before its mode is set; each step is verified by reading back. */
+  async setPowerMode(mode: PowerMode, ctx: CollectContext): Promise<void> {
+    if (mode === 'sleep') {
+      await this.stopMining(ctx);
+      return;
+    }
+    if ((await this.readSettings(ctx)).working === false) await this.resumeMining(ctx);
+    await this.setMode(MODES.indexOf(mode), ctx);
+  }
+
+  settleTimeMs(command: SettlingCommand): number {
+    return this.options.settleMs[command];
   }
 
   async restartMiner(ctx: CollectContext): Promise<void> {

@@ -1,4 +1,4 @@
-import type { MinerEndpoint } from '@rigwarden/drivers-core';
+import type { MinerEndpoint, SettlingCommand } from '@rigwarden/drivers-core';
 import { WhatsminerV3Error } from './whatsminer-v3.error';
 
 /** A miner's `options` for the whatsminer-v3 driver (agent config `miners[].options`, probe `--password`). */
@@ -11,9 +11,20 @@ export interface WhatsminerV3Options {
   modeReplyTimeoutMs: number;
   /** How long a write may take to show on reading back (power limit, LED, service stop/start). */
   verifyWithinMs: number;
+  /** How long the miner takes to be itself again after each command (CommandSettleTimes), overridable per command. */
+  settleMs: Record<SettlingCommand, number>;
 }
 
-export const WHATSMINER_V3_OPTION_KEYS = ['password', 'account', 'modeReplyTimeoutMs', 'verifyWithinMs'] as const;
+/**
+ * ESTIMATES, not measured on a device: btminer re-initialises its boards after a restart (about a minute or two on
+ * the M30/M50 generation by operators' accounts), a reboot adds the controller's boot, a pool or mode change is
+ * applied by btminer itself. Set options.settleMs from what a farm's own machines show.
+ */
+export const DEFAULT_SETTLE_MS: Readonly<Record<SettlingCommand, number>> = Object.freeze({
+  setpools: 60_000, switchpool: 0, powermode: 60_000, workmode: 60_000, restart: 120_000, reboot: 240_000, faultlight: 0,
+});
+
+export const WHATSMINER_V3_OPTION_KEYS = ['password', 'account', 'modeReplyTimeoutMs', 'verifyWithinMs', 'settleMs'] as const;
 
 /** Checks the options once, when the driver is created; the error (bad_request, so the agent reports a config error) names the field. */
 export function parseWhatsminerV3Options(endpoint: MinerEndpoint): WhatsminerV3Options {
@@ -36,11 +47,20 @@ export function parseWhatsminerV3Options(endpoint: MinerEndpoint): WhatsminerV3O
     if (v === undefined) return fallback;
     return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 600_000 ? v : fail(key, 'must be a whole number of milliseconds from 0 to 600000');
   };
+  const settleRaw = options['settleMs'];
+  if (settleRaw !== undefined && (typeof settleRaw !== 'object' || settleRaw === null || Array.isArray(settleRaw))) fail('settleMs', 'must be a map of command to milliseconds');
+  const settleMs: Record<SettlingCommand, number> = { ...DEFAULT_SETTLE_MS };
+  for (const [cmd, v] of Object.entries((settleRaw ?? {}) as Record<string, unknown>)) {
+    if (!(cmd in DEFAULT_SETTLE_MS)) fail(`settleMs.${cmd}`, `unknown command; known: ${Object.keys(DEFAULT_SETTLE_MS).join(', ')}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 3_600_000) fail(`settleMs.${cmd}`, 'must be a whole number of milliseconds from 0 to 3600000');
+    settleMs[cmd as SettlingCommand] = v as number;
+  }
   const password = string('password');
   return {
     ...(password !== undefined ? { password } : {}),
     account: string('account') ?? 'super',
     modeReplyTimeoutMs: ms('modeReplyTimeoutMs', 5_000),
     verifyWithinMs: ms('verifyWithinMs', 10_000),
+    settleMs,
   };
 }
