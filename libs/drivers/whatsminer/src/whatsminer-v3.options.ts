@@ -16,9 +16,9 @@ export interface WhatsminerV3Options {
 }
 
 /**
- * ESTIMATES, not measured on a device: btminer re-initialises its boards after a restart (about a minute or two on
- * the M30/M50 generation by operators' accounts), a reboot adds the controller's boot, a pool or mode change is
- * applied by btminer itself. Set options.settleMs from what a farm's own machines show.
+ * ESTIMATES, not measured on a device (no recording shows the timing): btminer re-initialises its boards after a
+ * restart, a reboot adds the controller's boot, a pool or mode change is applied by btminer itself. Set
+ * options.settleMs from what a farm's own machines show.
  */
 export const DEFAULT_SETTLE_MS: Readonly<Record<SettlingCommand, number>> = Object.freeze({
   setpools: 60_000, switchpool: 0, powermode: 60_000, workmode: 60_000, restart: 120_000, reboot: 240_000, faultlight: 0,
