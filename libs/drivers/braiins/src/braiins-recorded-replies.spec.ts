@@ -56,7 +56,7 @@ function replies(folder: string): BraiinsReplies {
   };
 }
 
-const FOLDERS = readdirSync(TESTDATA).filter((d) => d.startsWith('braiins-os-')).sort();
+const FOLDERS = readdirSync(TESTDATA).filter((d) => d.startsWith('braiins-os-') && d.endsWith('-rest')).sort();
 
 describe('braiins-grpc: recorded Braiins OS+ replies', () => {
   it('braiins recorded replies: there are three firmware folders, each with a provenance file per reply', () => {

@@ -6,3 +6,4 @@ export * from './braiins-options';
 export * from './braiins-reading.mapper';
 export * from './braiins-pools.control';
 export * from './braiins-grpc.driver';
+export * from './bos-graphql.decoder';
