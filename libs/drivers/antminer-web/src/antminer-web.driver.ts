@@ -248,6 +248,23 @@ export class AntminerWebDriver implements MinerDriver, MinerControl, MiningSwitc
     return this.conf ? powerModesOf(this.conf) : [];
   }
 
+  /**
+   * What this miner can do through this driver, by name, for telemetry and rigctl (issue 17 items 4 and 7):
+   * "read", "pools", "switch-pool", "power-mode:<modes>", "reboot", "fault-light", "cgminer-api" when merged.
+   * Known in full once the config has been read.
+   */
+  capabilityNames(): string[] {
+    const caps = this.controlCapabilities();
+    const names = ['read'];
+    if (caps.setPools) names.push('pools');
+    if (caps.switchPool) names.push('switch-pool');
+    const modes = this.powerModes();
+    if (modes.length) names.push(`power-mode:${modes.join('|')}`);
+    names.push('reboot', 'fault-light');
+    if (this.api) names.push('cgminer-api');
+    return names;
+  }
+
   settleTimeMs(command: SettlingCommand): number {
     return this.options.settleMs[command];
   }

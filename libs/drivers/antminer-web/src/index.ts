@@ -2,6 +2,7 @@ export * from './antminer-web.error';
 export * from './digest-auth';
 export * from './firmware-json';
 export * from './antminer-web.client';
+export * from './antminer-web.fingerprint';
 export * from './antminer-web.decoder';
 export * from './miner-conf.writer';
 export * from './antminer-web.options';
