@@ -69,6 +69,20 @@ describe('braiins-grpc driver against the Braiins OS+ gRPC simulator', () => {
     expect(reading.hashrate5sHs).toBeCloseTo(47_000e9);
   });
 
+  it('braiins-grpc: a pool that stops answering reads as dead and the miner mines on the next pool of its group', async () => {
+    const { sim, driver } = await start();
+    sim.state.killPool('stratum+tcp://pool-a.example:3333');
+    const reading = await driver.collect(ctx());
+    expect(reading.pools.map((p) => [p.url, p.status, p.active])).toEqual([
+      ['stratum+tcp://pool-a.example:3333', PoolStatus.POOL_STATUS_DEAD, false], ['stratum+tcp://pool-b.example:3333', PoolStatus.POOL_STATUS_ALIVE, true],
+    ]);
+    expect(reading.currentPoolUrl).toBe('stratum+tcp://pool-b.example:3333');
+    sim.state.killPool('stratum+tcp://pool-b.example:3333');
+    const none = await driver.collect(ctx());
+    expect(none.currentPoolUrl).toBe('');
+    expect(none.hashrate5sHs).toBe(0);
+  });
+
   it('braiins-grpc: offers every control capability it implements and is registered with port 50051', () => {
     const registration = driverRegistry.get('braiins-grpc');
     expect(registration?.defaultPort).toBe(50051);

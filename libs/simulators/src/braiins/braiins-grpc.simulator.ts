@@ -112,8 +112,8 @@ export class BraiinsGrpcSimulator {
       } } }),
     });
     implement('ActionsService', {
-      PauseMining: () => this.write('ActionsService/PauseMining', { already_paused: this.state.paused }, () => { this.state.paused = true; }),
-      ResumeMining: () => this.write('ActionsService/ResumeMining', { already_mining: !this.state.paused }, () => { this.state.paused = false; }),
+      PauseMining: () => this.write('ActionsService/PauseMining', { already_paused: this.state.paused }, () => this.state.pause()),
+      ResumeMining: () => this.write('ActionsService/ResumeMining', { already_mining: !this.state.paused }, () => this.state.resume()),
       Restart: () => this.write('ActionsService/Restart', { already_running: !this.state.restarting }, () => this.state.restart()),
       Reboot: () => this.write('ActionsService/Reboot', {}, () => { this.state.reboot(); this.sessions.clear(); }),
       SetLocateDeviceStatus: (r) => this.write('ActionsService/SetLocateDeviceStatus', { enabled: r['enable'] === true },
@@ -261,8 +261,8 @@ export class BraiinsGrpcSimulator {
       pools: g.pools.map((p, pi) => {
         const isActive = active?.group === gi && active.pool === pi;
         return {
-          uid: p.uid, url: p.url, user: p.user, enabled: p.enabled, alive: p.enabled, active: isActive,
-          stats: { accepted_shares: isActive ? this.state.acceptedShares() : 0, rejected_shares: 0, stale_shares: 0, last_difficulty: 65_536, best_share_str: '0' },
+          uid: p.uid, url: p.url, user: p.user, enabled: p.enabled, alive: p.enabled && this.state.poolAlive(p.url), active: isActive,
+          stats: { accepted_shares: this.state.acceptedShares(p.url), rejected_shares: 0, stale_shares: 0, last_difficulty: 65_536, best_share_str: '0' },
         };
       }),
     }));

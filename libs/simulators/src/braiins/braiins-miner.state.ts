@@ -61,12 +61,17 @@ export class BraiinsMinerState {
   readonly fans: number;
   restartPauseMs: number;
   powerTargetW: number;
-  paused = false;
+  private pausedFlag = false;
   locate = false;
   /** Boards switched off (hashboard id "1".."N" as a number). */
   readonly disabledBoards = new Set<number>();
   /** Boards enabled but hashing nothing (a dead chain). */
   readonly deadBoards = new Set<number>();
+  /** Pool URLs that do not answer (killPool): bosminer marks them not alive and mines on the next pool of the group. */
+  private readonly deadPools = new Set<string>();
+  /** Shares accepted per pool URL, banked up to `accruedUntil`. */
+  private readonly shares = new Map<string, number>();
+  private accruedUntil: number;
   groups: { uid: string; name: string; quota: number; pools: (SimBraiinsPool & { uid: string })[] }[] = [];
   /** Restarts of bosminer so far (restart, pool writes, reboots). */
   restarts = 0;
@@ -74,7 +79,6 @@ export class BraiinsMinerState {
   private readonly now: () => number;
   private readonly bootedAt: number;
   private bosminerStartsAt: number;
-  private sharesBefore = 0;
 
   constructor(options: BraiinsMinerStateOptions = {}) {
     this.now = options.now ?? (() => Date.now());
@@ -93,10 +97,16 @@ export class BraiinsMinerState {
     this.restartPauseMs = options.restartPauseMs ?? 5_000;
     this.bootedAt = this.now();
     this.bosminerStartsAt = this.bootedAt;
+    this.accruedUntil = this.bootedAt;
     this.setGroups(options.pools ?? [{ name: 'Default', quota: 1, pools: [
       { url: 'stratum+tcp://pool-a.example:3333', user: 'farm.sim', password: 'x', enabled: true },
       { url: 'stratum+tcp://pool-b.example:3333', user: 'farm.sim', password: 'x', enabled: true },
     ] }]);
+  }
+
+  /** No pool answers: nothing to hash for. */
+  get poolless(): boolean {
+    return this.groups.every((g) => g.pools.every((p) => !p.enabled || !this.poolAlive(p.url)));
   }
 
   /** bosminer is down while it restarts. */
@@ -105,7 +115,7 @@ export class BraiinsMinerState {
   }
 
   get status(): number {
-    return this.restarting ? STATUS.NOT_STARTED : this.paused ? STATUS.PAUSED : STATUS.NORMAL;
+    return this.restarting ? STATUS.NOT_STARTED : this.pausedFlag ? STATUS.PAUSED : STATUS.NORMAL;
   }
 
   get hashing(): boolean {
@@ -122,7 +132,7 @@ export class BraiinsMinerState {
 
   /** One board's hashrate now (GH/s): it follows the power target; 0 while not hashing or switched off. */
   boardRateGhs(board: number): number {
-    if (!this.hashing || this.disabledBoards.has(board) || this.deadBoards.has(board)) return 0;
+    if (!this.hashing || this.poolless || this.disabledBoards.has(board) || this.deadBoards.has(board)) return 0;
     return this.boardGhs * (this.powerTargetW / this.nominalPowerW);
   }
 
@@ -136,35 +146,86 @@ export class BraiinsMinerState {
     return this.hashing ? Math.round(this.powerTargetW * 0.99) : 90;
   }
 
-  /** Shares accepted by the active pool: one every 2 s of hashing, kept across restarts. */
-  acceptedShares(): number {
-    return this.sharesBefore + (this.hashing ? Math.floor(this.bosminerUptimeS() / 2) : 0);
+  get paused(): boolean {
+    return this.pausedFlag;
   }
 
-  /** The pool mining now: the first enabled pool of the first group. */
+  pause(): void {
+    this.settle();
+    this.pausedFlag = true;
+  }
+
+  resume(): void {
+    this.settle();
+    this.pausedFlag = false;
+  }
+
+  killPool(url: string): void {
+    this.settle();
+    this.deadPools.add(url);
+  }
+
+  revivePool(url: string): void {
+    this.settle();
+    this.deadPools.delete(url);
+  }
+
+  /**
+   * Banks the shares found since the last change: one every 2 s of hashing on the pool in use. Called before every
+   * change that moves hashing, and before every read, so each pool's count is what it accepted.
+   */
+  private settle(): void {
+    const now = this.now();
+    const from = Math.max(this.accruedUntil, this.bosminerStartsAt);
+    const active = this.activePool();
+    if (active && this.hashing && !this.poolless && now > from) {
+      const found = Math.floor((now - from) / 2000);
+      const url = this.groups[active.group]!.pools[active.pool]!.url;
+      this.shares.set(url, (this.shares.get(url) ?? 0) + found);
+      this.accruedUntil = from + found * 2000;
+    } else {
+      this.accruedUntil = now;
+    }
+  }
+
+  /** Shares one pool accepted, or all pools together. */
+  acceptedShares(url?: string): number {
+    this.settle();
+    if (url !== undefined) return this.shares.get(url) ?? 0;
+    let sum = 0;
+    for (const n of this.shares.values()) sum += n;
+    return sum;
+  }
+
+  poolAlive(url: string): boolean {
+    return !this.deadPools.has(url);
+  }
+
+  /** The pool mining now: the first enabled pool that answers, of the first group that has one. */
   activePool(): { group: number; pool: number } | undefined {
     if (!this.hashing) return undefined;
     for (let g = 0; g < this.groups.length; g++) {
-      const p = this.groups[g]!.pools.findIndex((x) => x.enabled);
+      const p = this.groups[g]!.pools.findIndex((x) => x.enabled && this.poolAlive(x.url));
       if (p >= 0) return { group: g, pool: p };
     }
     return undefined;
   }
 
   setGroups(groups: readonly SimBraiinsGroup[]): void {
+    if (this.groups.length > 0) this.settle();
     this.groups = groups.map((g) => ({ uid: uid(), name: g.name, quota: g.quota, pools: g.pools.map((p) => ({ ...p, uid: uid() })) }));
   }
 
   /** bosminer restarts: down for restartPauseMs, then mining from uptime 0. */
   restart(): void {
-    this.sharesBefore = this.acceptedShares();
+    this.settle();
     this.restarts++;
     this.bosminerStartsAt = this.now() + this.restartPauseMs;
   }
 
   reboot(): void {
     this.reboots++;
-    this.paused = false;
+    this.pausedFlag = false;
     this.restart();
   }
 }
