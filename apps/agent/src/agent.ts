@@ -148,9 +148,16 @@ export class Agent {
       logger: logger.child('runtime'),
       onOutcome: (outcome) => {
         fieldWarnings.observe(outcome.rigId, outcome.minerId, outcome.reading?.fieldWarnings);
-        this.publisher.publishOutcome(outcome);
+        // The local watchdog first: an overheating miner is acted on whatever becomes of its telemetry.
         const miner = byKey.get(`${outcome.rigId}/${outcome.minerId}`);
         if (miner) this.safety.observe(miner, outcome);
+        try {
+          this.publisher.publishOutcome(outcome);
+        } catch (err) {
+          // The sanitizer leaves nothing that cannot encode; if something still does, say which rig, and keep polling.
+          this.publisher.counters.publishErrors++;
+          logger.error('cannot encode a snapshot; it is not sent', { rig: outcome.rigId, miner: outcome.minerId, error: err as Error });
+        }
       },
     });
   }
