@@ -20,6 +20,16 @@ export interface BraiinsGrpcClientOptions {
   protoDir?: string;
 }
 
+/**
+ * A miner that rebooted is back within minutes: reconnect at most 10 s apart (grpc-js backs off to 120 s by
+ * default), and keep replies within 8 MiB (hashboard and pool replies are a few KiB).
+ */
+const CHANNEL_OPTIONS = Object.freeze({
+  'grpc.initial_reconnect_backoff_ms': 1_000,
+  'grpc.max_reconnect_backoff_ms': 10_000,
+  'grpc.max_receive_message_length': 8 * 1024 * 1024,
+});
+
 type UnaryMethod = (request: unknown, metadata: Metadata, options: { deadline: Date }, callback: (err: ServiceError | null, value?: unknown) => void) => ClientUnaryCall;
 
 /**
@@ -128,7 +138,7 @@ export class BraiinsGrpcClient {
     if (!client) {
       const first = this.clients.values().next().value as Client | undefined;
       // One channel (one HTTP/2 connection) for every service of this miner.
-      client = new this.services[service](this.address, credentials.createInsecure(), first ? { channelOverride: first.getChannel() } : {});
+      client = new this.services[service](this.address, credentials.createInsecure(), first ? { channelOverride: first.getChannel() } : CHANNEL_OPTIONS);
       this.clients.set(service, client);
     }
     return client;

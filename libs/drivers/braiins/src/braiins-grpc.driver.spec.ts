@@ -225,6 +225,20 @@ describe('braiins-grpc driver against the Braiins OS+ gRPC simulator', () => {
     expect(sim.counters.logins).toBe(2);
   });
 
+  it('braiins-grpc: after the miner is gone and back (a reboot), the driver reconnects and logs in again', async () => {
+    const { sim: first, driver } = await start();
+    await driver.collect(ctx());
+    const port = first.port;
+    await first.stop();
+    await expect(driver.collect(ctx(2_000))).rejects.toMatchObject({ kind: 'unreachable' });
+    sim = new BraiinsGrpcSimulator({ port });
+    await sim.start();
+    const back = await waitFor('the reading after the restart', () => driver.collect(ctx(2_000)), 15_000, 200);
+    expect(back.model).toBe('Antminer S19 XP');
+    expect(sim.counters.logins).toBe(1);
+    expect(sim.counters.unauthenticated).toBeGreaterThanOrEqual(1);
+  });
+
   it('braiins-grpc: the locate light turns on and off and reads back', async () => {
     const { sim, driver } = await start();
     await driver.setFaultLight(true, ctx());
