@@ -330,6 +330,8 @@ export class AntminerWebDriver implements MinerDriver, MinerControl, MiningSwitc
    * config read back until it shows the change and every other writable setting unchanged, or verifyWithinMs passes.
    */
   private async writeConf(change: ConfChange, ctx: CollectContext, steps: ControlStep[], known?: MinerConf): Promise<string> {
+    // Everything, read-backs included, ends before the caller's deadline, so a failure is reported, not cut off.
+    const deadlineAt = Date.now() + ctx.deadlineMs;
     const before = known ?? await this.readConf(ctx);
     if (!known) steps.push({ command: 'get_miner_conf.cgi', ok: true, message: `read the config (${before.generation} generation)` });
     const refusal = writeRefusal(before, change);
@@ -337,19 +339,20 @@ export class AntminerWebDriver implements MinerDriver, MinerControl, MiningSwitc
     const json = before.generation === 'json';
     const body = json ? buildJsonWrite(before, change) : buildFormWrite(before, change);
     const res = await this.send({
-      method: 'POST', endpoint: 'set_miner_conf.cgi', body, timeoutMs: this.options.writeTimeoutMs, signal: ctx.signal,
+      method: 'POST', endpoint: 'set_miner_conf.cgi', body, timeoutMs: Math.max(1, Math.min(this.options.writeTimeoutMs, deadlineAt - Date.now())), signal: ctx.signal,
       contentType: json ? 'text/plain;charset=UTF-8' : 'application/x-www-form-urlencoded; charset=UTF-8',
     });
     const ack = this.acknowledgement(res, json);
     steps.push({ command: 'set_miner_conf.cgi', parameter: describe(change), ok: true, message: `acknowledged (${ack})` });
     const wantedPools = change.pools ? Array.from({ length: 3 }, (_, i) => change.pools![i] ?? { url: '', user: '', pass: '' }) : before.pools;
     const wantedMode = change.mode ?? before.workMode;
-    const until = Date.now() + this.options.verifyWithinMs;
+    // Room for the last read-back before the caller's deadline.
+    const until = Math.min(Date.now() + this.options.verifyWithinMs, deadlineAt - Math.min(this.options.timeoutMs, ctx.deadlineMs / 4));
     let reason = 'not read back';
     for (;;) {
       try {
         const after = await this.readConf(ctx);
-        const problem = notApplied(after, wantedPools, wantedMode, before);
+        const problem = notApplied(after, wantedPools, wantedMode, before, change.pools !== undefined);
         if (!problem) {
           steps.push({ command: 'get_miner_conf.cgi', ok: true, message: 'read back: applied' });
           return `${describe(change)}: applied and read back`;
@@ -432,12 +435,14 @@ export class AntminerWebDriver implements MinerDriver, MinerControl, MiningSwitc
 }
 
 /** Why the config read back does not show the write, or undefined when it does. */
-function notApplied(after: MinerConf, pools: ConfPool[], mode: PowerMode | undefined, before: MinerConf): string | undefined {
+function notApplied(after: MinerConf, pools: ConfPool[], mode: PowerMode | undefined, before: MinerConf, poolChange: boolean): string | undefined {
   const poolText = (ps: ConfPool[]): string => ps.filter((p) => p.url !== '').map((p) => `${p.url} (${p.user})`).join(', ') || 'none';
   const same = pools.every((p, i) => after.pools[i]?.url === p.url && after.pools[i]?.user === p.user && after.pools[i]?.pass === p.pass);
   if (!same) return `pools are ${poolText(after.pools)}, not ${poolText(pools)}`;
   if (mode !== undefined && after.workMode !== mode) return `work mode still ${after.workMode ?? (JSON.stringify(after.workModeRaw) || 'unknown')}`;
-  for (const key of ['bitmain-fan-ctrl', 'bitmain-fan-pwm', 'bitmain-freq-level', 'bitmain-freq', 'bitmain-voltage']) {
+  // A power mode may move the frequency and voltage on its own (low power does); a pool change must not.
+  const kept = poolChange ? ['bitmain-fan-ctrl', 'bitmain-fan-pwm', 'bitmain-freq-level', 'bitmain-freq', 'bitmain-voltage'] : ['bitmain-fan-ctrl', 'bitmain-fan-pwm'];
+  for (const key of kept) {
     const was = before.raw[key];
     // An empty value (bitmain-fan-ctrl : ,) is written as its default: only a set value must survive.
     if (was === null || was === undefined || was === '') continue;

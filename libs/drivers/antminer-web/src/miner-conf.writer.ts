@@ -101,7 +101,7 @@ export function buildFormWrite(conf: MinerConf, change: ConfChange): string {
   fields.push(['_ant_notempoverctrl', String(raw['bitmain-notempoverctrl'] === true)]);
   const customFan = raw['bitmain-fan-ctrl'] === true;
   fields.push(['_ant_fan_customize_switch', String(customFan)]);
-  fields.push(['_ant_fan_customize_value', customFan ? String(raw['bitmain-fan-pwm'] ?? '') : '']);
+  fields.push(['_ant_fan_customize_value', String(raw['bitmain-fan-pwm'] ?? '')]);
   fields.push(['_ant_freq', String(raw['bitmain-freq'] ?? '')]);
   if ('bitmain-voltage' in raw) fields.push(['_ant_voltage', String(raw['bitmain-voltage'] ?? '')]);
   const mode = modeValue(conf, change);

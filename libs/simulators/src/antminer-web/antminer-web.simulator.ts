@@ -34,6 +34,8 @@ export interface AntminerWebSimulatorOptions {
   rebootDownMs?: number;
   /** Bodies served verbatim for GET /cgi-bin/<endpoint> (recorded replies), instead of the rendered ones. */
   bodies?: Record<string, string>;
+  /** Called after each stored config write: the firmware changing settings by itself (low power moving the frequency). */
+  afterWrite?: (conf: Record<string, unknown>) => void;
   /** blink.cgi answers {"code":"B001"} and changes nothing (the miningos mock's failure reply). */
   blinkFails?: boolean;
   /** Close the connection of the first challenge instead of answering 401 (proto-fleet saw real firmware do so). */
@@ -263,6 +265,7 @@ export class AntminerWebSimulator {
 
   private afterWrite(poolsBefore: string): void {
     this.state.writes++;
+    this.options.afterWrite?.(this.state.conf);
     if (JSON.stringify(this.state.conf['pools']) !== poolsBefore) this.state.restartingUntil = this.now() + (this.options.miningRestartMs ?? 0);
   }
 
