@@ -6,7 +6,8 @@ export { HashrateWindow, FieldWarning, FieldWarningCount, IngestReceipt, SeqRang
 export * from './ingest-receipt';
 export {
   CommandEnvelope, CommandResult, CommandOutcome, RigEvent, PoolTarget, SetPools, SwitchPool, ApplyProfile,
-  RestartMiner, RebootHost, PowerCycle, RotateKey, RetireKey, commandOutcomeToJSON, commandOutcomeFromJSON,
+  RestartMiner, RebootHost, PowerCycle, RotateKey, RetireKey, SetPowerMode, SetFaultLight, SetPowerTarget,
+  commandOutcomeToJSON, commandOutcomeFromJSON,
 } from './generated/rigwarden/v1/command';
 export {
   FleetServiceService, FleetServiceClient, Rig, ListRigsRequest, ListRigsResponse, GetRigRequest,
@@ -15,7 +16,8 @@ export {
   GetFleetSpecRequest, FleetSpecDocument, ApplyFleetSpecRequest, SpecChange, ApplyFleetSpecResponse, CommandState,
   commandStateFromJSON, commandStateToJSON, CommandStatus, RigCommandRequest, SetPoolsRequest, ApplyProfileRequest,
   BulkCommandRequest, BulkProgress, GetCommandRequest, ListCommandsRequest, ListCommandsResponse, DryRunPoliciesRequest,
-  PolicyDecisionRecord, DryRunPoliciesResponse, ReleaseQuarantineRequest,
+  PolicyDecisionRecord, DryRunPoliciesResponse, ReleaseQuarantineRequest, SetPowerModeRequest, SetFaultLightRequest,
+  SetPowerTargetRequest,
 } from './generated/rigwarden/v1/fleet';
 export type { FleetServiceServer } from './generated/rigwarden/v1/fleet';
 export {

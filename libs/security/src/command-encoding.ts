@@ -1,5 +1,6 @@
 import {
-  ApplyProfile, CommandEnvelope, PowerCycle, RebootHost, RestartMiner, RetireKey, RotateKey, SetPools, SwitchPool,
+  ApplyProfile, CommandEnvelope, PowerCycle, RebootHost, RestartMiner, RetireKey, RotateKey, SetFaultLight, SetPools, SetPowerMode,
+  SetPowerTarget, SwitchPool,
 } from '@rigwarden/protocol';
 import { canonicalJson, isWellFormedString } from './canonical-json';
 import { SecurityError } from './security-error';
@@ -16,7 +17,7 @@ export type CommandType = CommandPayload['$case'];
 /** Every command type; a Record so that a type added to the proto oneof fails the typecheck here until listed. */
 const KNOWN_TYPES: Record<CommandType, true> = {
   setPools: true, switchPool: true, applyProfile: true, restartMiner: true, rebootHost: true, powerCycle: true, rotateKey: true,
-  retireKey: true,
+  retireKey: true, setPowerMode: true, setFaultLight: true, setPowerTarget: true,
 };
 export const COMMAND_TYPES: readonly CommandType[] = Object.keys(KNOWN_TYPES) as CommandType[];
 
@@ -37,6 +38,9 @@ export function payloadJson(payload: CommandPayload): unknown {
     case 'powerCycle': return PowerCycle.toJSON(payload.value);
     case 'rotateKey': return RotateKey.toJSON(payload.value);
     case 'retireKey': return RetireKey.toJSON(payload.value);
+    case 'setPowerMode': return SetPowerMode.toJSON(payload.value);
+    case 'setFaultLight': return SetFaultLight.toJSON(payload.value);
+    case 'setPowerTarget': return SetPowerTarget.toJSON(payload.value);
     default: {
       const unknownType: never = payload; // a new oneof member must be added above
       throw unsignable('payload', `has an unknown type ${JSON.stringify((unknownType as { $case?: unknown }).$case)}`);

@@ -52,6 +52,7 @@ interface CommandRow {
 const TYPE_OF: Record<CommandPayload['$case'], string> = {
   setPools: 'set-pools', switchPool: 'switch-pool', applyProfile: 'apply-profile', restartMiner: 'restart-miner',
   rebootHost: 'reboot-host', powerCycle: 'power-cycle', rotateKey: 'rotate-key', retireKey: 'retire-key',
+  setPowerMode: 'set-power-mode', setFaultLight: 'set-fault-light', setPowerTarget: 'set-power-target',
 };
 
 export function commandType(payload: CommandPayload): string {

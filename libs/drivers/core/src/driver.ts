@@ -1,7 +1,10 @@
 import type { MinerSnapshot } from '@rigwarden/protocol';
 
-/** What a driver reads from one miner: a snapshot without the agent's bookkeeping fields. */
-export type MinerReading = Omit<MinerSnapshot, 'rigId' | 'minerId' | 'seq' | 'agentId' | 'collectedAt'>;
+/**
+ * What a driver reads from one miner: a snapshot without the agent's bookkeeping fields. `capabilities` is the
+ * agent's to fill (from the driver's guards, see capabilityNames), so a driver's reading may leave it out.
+ */
+export type MinerReading = Omit<MinerSnapshot, 'rigId' | 'minerId' | 'seq' | 'agentId' | 'collectedAt' | 'capabilities'> & { capabilities?: string[] };
 
 /** Where a miner is and how to talk to it. Credentials are optional and driver-specific. */
 export interface MinerEndpoint {

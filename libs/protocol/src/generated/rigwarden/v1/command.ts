@@ -94,6 +94,24 @@ export interface ApplyProfile {
 export interface RestartMiner {
 }
 
+/**
+ * The miner's named power mode, through its own API (PowerModeControl): "normal", "low" or "sleep" (hashing stopped,
+ * API up). Which of them a miner offers depends on its firmware.
+ */
+export interface SetPowerMode {
+  mode: string;
+}
+
+/** The miner's locate / fault light: on blinks it, off gives the light back to the firmware. */
+export interface SetFaultLight {
+  on: boolean;
+}
+
+/** A power limit in watts the firmware tunes the chips to (Whatsminer power limit, Braiins OS+ power target). */
+export interface SetPowerTarget {
+  watts: number;
+}
+
 export interface RebootHost {
 }
 
@@ -138,6 +156,9 @@ export interface CommandEnvelope {
     | { $case: "powerCycle"; value: PowerCycle }
     | { $case: "rotateKey"; value: RotateKey }
     | { $case: "retireKey"; value: RetireKey }
+    | { $case: "setPowerMode"; value: SetPowerMode }
+    | { $case: "setFaultLight"; value: SetFaultLight }
+    | { $case: "setPowerTarget"; value: SetPowerTarget }
     | undefined;
   nonce: string;
   issuedAt: Date | undefined;
@@ -553,6 +574,207 @@ export const RestartMiner: MessageFns<RestartMiner> = {
   },
 };
 
+function createBaseSetPowerMode(): SetPowerMode {
+  return { mode: "" };
+}
+
+export const SetPowerMode: MessageFns<SetPowerMode> = {
+  encode(message: SetPowerMode, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mode !== "") {
+      writer.uint32(10).string(message.mode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetPowerMode {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetPowerMode();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetPowerMode {
+    return { mode: isSet(object.mode) ? globalThis.String(object.mode) : "" };
+  },
+
+  toJSON(message: SetPowerMode): unknown {
+    const obj: any = {};
+    if (message.mode !== "") {
+      obj.mode = message.mode;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetPowerMode>, I>>(base?: I): SetPowerMode {
+    return SetPowerMode.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetPowerMode>, I>>(object: I): SetPowerMode {
+    const message = createBaseSetPowerMode();
+    message.mode = object.mode ?? "";
+    return message;
+  },
+};
+
+function createBaseSetFaultLight(): SetFaultLight {
+  return { on: false };
+}
+
+export const SetFaultLight: MessageFns<SetFaultLight> = {
+  encode(message: SetFaultLight, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.on !== false) {
+      writer.uint32(8).bool(message.on);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetFaultLight {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetFaultLight();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.on = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetFaultLight {
+    return { on: isSet(object.on) ? globalThis.Boolean(object.on) : false };
+  },
+
+  toJSON(message: SetFaultLight): unknown {
+    const obj: any = {};
+    if (message.on !== false) {
+      obj.on = message.on;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetFaultLight>, I>>(base?: I): SetFaultLight {
+    return SetFaultLight.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetFaultLight>, I>>(object: I): SetFaultLight {
+    const message = createBaseSetFaultLight();
+    message.on = object.on ?? false;
+    return message;
+  },
+};
+
+function createBaseSetPowerTarget(): SetPowerTarget {
+  return { watts: 0 };
+}
+
+export const SetPowerTarget: MessageFns<SetPowerTarget> = {
+  encode(message: SetPowerTarget, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.watts !== 0) {
+      writer.uint32(8).uint32(message.watts);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetPowerTarget {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetPowerTarget();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.watts = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetPowerTarget {
+    return { watts: isSet(object.watts) ? globalThis.Number(object.watts) : 0 };
+  },
+
+  toJSON(message: SetPowerTarget): unknown {
+    const obj: any = {};
+    if (message.watts !== 0) {
+      obj.watts = Math.round(message.watts);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetPowerTarget>, I>>(base?: I): SetPowerTarget {
+    return SetPowerTarget.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetPowerTarget>, I>>(object: I): SetPowerTarget {
+    const message = createBaseSetPowerTarget();
+    message.watts = object.watts ?? 0;
+    return message;
+  },
+};
+
 function createBaseRebootHost(): RebootHost {
   return {};
 }
@@ -914,6 +1136,15 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
       case "retireKey":
         RetireKey.encode(message.payload.value, writer.uint32(138).fork()).join();
         break;
+      case "setPowerMode":
+        SetPowerMode.encode(message.payload.value, writer.uint32(146).fork()).join();
+        break;
+      case "setFaultLight":
+        SetFaultLight.encode(message.payload.value, writer.uint32(154).fork()).join();
+        break;
+      case "setPowerTarget":
+        SetPowerTarget.encode(message.payload.value, writer.uint32(210).fork()).join();
+        break;
     }
     if (message.nonce !== "") {
       writer.uint32(162).string(message.nonce);
@@ -1037,6 +1268,30 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
             message.payload = { $case: "retireKey", value: RetireKey.decode(reader, reader.uint32()) };
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.payload = { $case: "setPowerMode", value: SetPowerMode.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.payload = { $case: "setFaultLight", value: SetFaultLight.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.payload = { $case: "setPowerTarget", value: SetPowerTarget.decode(reader, reader.uint32()) };
+            continue;
+          }
           case 20: {
             if (tag !== 162) {
               break;
@@ -1146,6 +1401,18 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
         ? { $case: "retireKey", value: RetireKey.fromJSON(object.retireKey) }
         : isSet(object.retire_key)
         ? { $case: "retireKey", value: RetireKey.fromJSON(object.retire_key) }
+        : isSet(object.setPowerMode)
+        ? { $case: "setPowerMode", value: SetPowerMode.fromJSON(object.setPowerMode) }
+        : isSet(object.set_power_mode)
+        ? { $case: "setPowerMode", value: SetPowerMode.fromJSON(object.set_power_mode) }
+        : isSet(object.setFaultLight)
+        ? { $case: "setFaultLight", value: SetFaultLight.fromJSON(object.setFaultLight) }
+        : isSet(object.set_fault_light)
+        ? { $case: "setFaultLight", value: SetFaultLight.fromJSON(object.set_fault_light) }
+        : isSet(object.setPowerTarget)
+        ? { $case: "setPowerTarget", value: SetPowerTarget.fromJSON(object.setPowerTarget) }
+        : isSet(object.set_power_target)
+        ? { $case: "setPowerTarget", value: SetPowerTarget.fromJSON(object.set_power_target) }
         : undefined,
       nonce: isSet(object.nonce) ? globalThis.String(object.nonce) : "",
       issuedAt: isSet(object.issuedAt)
@@ -1195,6 +1462,12 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
       obj.rotateKey = RotateKey.toJSON(message.payload.value);
     } else if (message.payload?.$case === "retireKey") {
       obj.retireKey = RetireKey.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "setPowerMode") {
+      obj.setPowerMode = SetPowerMode.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "setFaultLight") {
+      obj.setFaultLight = SetFaultLight.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "setPowerTarget") {
+      obj.setPowerTarget = SetPowerTarget.toJSON(message.payload.value);
     }
     if (message.nonce !== "") {
       obj.nonce = message.nonce;
@@ -1271,6 +1544,24 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
       case "retireKey": {
         if (object.payload?.value !== undefined && object.payload?.value !== null) {
           message.payload = { $case: "retireKey", value: RetireKey.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "setPowerMode": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "setPowerMode", value: SetPowerMode.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "setFaultLight": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "setFaultLight", value: SetFaultLight.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "setPowerTarget": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "setPowerTarget", value: SetPowerTarget.fromPartial(object.payload.value) };
         }
         break;
       }

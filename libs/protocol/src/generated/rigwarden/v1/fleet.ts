@@ -393,6 +393,27 @@ export interface ApplyProfileRequest {
   profile: string;
 }
 
+export interface SetPowerModeRequest {
+  target:
+    | RigCommandRequest
+    | undefined;
+  /** "normal", "low" or "sleep". */
+  mode: string;
+}
+
+export interface SetFaultLightRequest {
+  target: RigCommandRequest | undefined;
+  on: boolean;
+}
+
+export interface SetPowerTargetRequest {
+  target:
+    | RigCommandRequest
+    | undefined;
+  /** 1 to 20000. */
+  watts: number;
+}
+
 export interface BulkCommandRequest {
   selector: RigSelector | undefined;
   reason: string;
@@ -3762,6 +3783,267 @@ export const ApplyProfileRequest: MessageFns<ApplyProfileRequest> = {
   },
 };
 
+function createBaseSetPowerModeRequest(): SetPowerModeRequest {
+  return { target: undefined, mode: "" };
+}
+
+export const SetPowerModeRequest: MessageFns<SetPowerModeRequest> = {
+  encode(message: SetPowerModeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== undefined) {
+      RigCommandRequest.encode(message.target, writer.uint32(10).fork()).join();
+    }
+    if (message.mode !== "") {
+      writer.uint32(18).string(message.mode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetPowerModeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetPowerModeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = RigCommandRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetPowerModeRequest {
+    return {
+      target: isSet(object.target) ? RigCommandRequest.fromJSON(object.target) : undefined,
+      mode: isSet(object.mode) ? globalThis.String(object.mode) : "",
+    };
+  },
+
+  toJSON(message: SetPowerModeRequest): unknown {
+    const obj: any = {};
+    if (message.target !== undefined) {
+      obj.target = RigCommandRequest.toJSON(message.target);
+    }
+    if (message.mode !== "") {
+      obj.mode = message.mode;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetPowerModeRequest>, I>>(base?: I): SetPowerModeRequest {
+    return SetPowerModeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetPowerModeRequest>, I>>(object: I): SetPowerModeRequest {
+    const message = createBaseSetPowerModeRequest();
+    message.target = (object.target !== undefined && object.target !== null)
+      ? RigCommandRequest.fromPartial(object.target)
+      : undefined;
+    message.mode = object.mode ?? "";
+    return message;
+  },
+};
+
+function createBaseSetFaultLightRequest(): SetFaultLightRequest {
+  return { target: undefined, on: false };
+}
+
+export const SetFaultLightRequest: MessageFns<SetFaultLightRequest> = {
+  encode(message: SetFaultLightRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== undefined) {
+      RigCommandRequest.encode(message.target, writer.uint32(10).fork()).join();
+    }
+    if (message.on !== false) {
+      writer.uint32(16).bool(message.on);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetFaultLightRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetFaultLightRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = RigCommandRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.on = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetFaultLightRequest {
+    return {
+      target: isSet(object.target) ? RigCommandRequest.fromJSON(object.target) : undefined,
+      on: isSet(object.on) ? globalThis.Boolean(object.on) : false,
+    };
+  },
+
+  toJSON(message: SetFaultLightRequest): unknown {
+    const obj: any = {};
+    if (message.target !== undefined) {
+      obj.target = RigCommandRequest.toJSON(message.target);
+    }
+    if (message.on !== false) {
+      obj.on = message.on;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetFaultLightRequest>, I>>(base?: I): SetFaultLightRequest {
+    return SetFaultLightRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetFaultLightRequest>, I>>(object: I): SetFaultLightRequest {
+    const message = createBaseSetFaultLightRequest();
+    message.target = (object.target !== undefined && object.target !== null)
+      ? RigCommandRequest.fromPartial(object.target)
+      : undefined;
+    message.on = object.on ?? false;
+    return message;
+  },
+};
+
+function createBaseSetPowerTargetRequest(): SetPowerTargetRequest {
+  return { target: undefined, watts: 0 };
+}
+
+export const SetPowerTargetRequest: MessageFns<SetPowerTargetRequest> = {
+  encode(message: SetPowerTargetRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== undefined) {
+      RigCommandRequest.encode(message.target, writer.uint32(10).fork()).join();
+    }
+    if (message.watts !== 0) {
+      writer.uint32(16).uint32(message.watts);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetPowerTargetRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetPowerTargetRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = RigCommandRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.watts = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetPowerTargetRequest {
+    return {
+      target: isSet(object.target) ? RigCommandRequest.fromJSON(object.target) : undefined,
+      watts: isSet(object.watts) ? globalThis.Number(object.watts) : 0,
+    };
+  },
+
+  toJSON(message: SetPowerTargetRequest): unknown {
+    const obj: any = {};
+    if (message.target !== undefined) {
+      obj.target = RigCommandRequest.toJSON(message.target);
+    }
+    if (message.watts !== 0) {
+      obj.watts = Math.round(message.watts);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetPowerTargetRequest>, I>>(base?: I): SetPowerTargetRequest {
+    return SetPowerTargetRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetPowerTargetRequest>, I>>(object: I): SetPowerTargetRequest {
+    const message = createBaseSetPowerTargetRequest();
+    message.target = (object.target !== undefined && object.target !== null)
+      ? RigCommandRequest.fromPartial(object.target)
+      : undefined;
+    message.watts = object.watts ?? 0;
+    return message;
+  },
+};
+
 function createBaseBulkCommandRequest(): BulkCommandRequest {
   return { selector: undefined, reason: "", concurrency: 0, timeoutSeconds: 0, dryRun: false, command: undefined };
 }
@@ -4943,6 +5225,38 @@ export const FleetServiceService = {
     responseSerialize: (value: CommandStatus): Buffer => Buffer.from(CommandStatus.encode(value).finish()),
     responseDeserialize: (value: Buffer): CommandStatus => CommandStatus.decode(value),
   },
+  /**
+   * Through the miner's own API, each refused with FAILED_PRECONDITION when the rig's latest snapshot lists
+   * capabilities and the one needed ("power-mode", "fault-light", "power-target") is not among them.
+   */
+  setPowerMode: {
+    path: "/rigwarden.v1.FleetService/SetPowerMode" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetPowerModeRequest): Buffer => Buffer.from(SetPowerModeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetPowerModeRequest => SetPowerModeRequest.decode(value),
+    responseSerialize: (value: CommandStatus): Buffer => Buffer.from(CommandStatus.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CommandStatus => CommandStatus.decode(value),
+  },
+  setFaultLight: {
+    path: "/rigwarden.v1.FleetService/SetFaultLight" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetFaultLightRequest): Buffer => Buffer.from(SetFaultLightRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetFaultLightRequest => SetFaultLightRequest.decode(value),
+    responseSerialize: (value: CommandStatus): Buffer => Buffer.from(CommandStatus.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CommandStatus => CommandStatus.decode(value),
+  },
+  setPowerTarget: {
+    path: "/rigwarden.v1.FleetService/SetPowerTarget" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetPowerTargetRequest): Buffer =>
+      Buffer.from(SetPowerTargetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetPowerTargetRequest => SetPowerTargetRequest.decode(value),
+    responseSerialize: (value: CommandStatus): Buffer => Buffer.from(CommandStatus.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CommandStatus => CommandStatus.decode(value),
+  },
   /** One command over every rig a selector matches; streams each rig's progress, then a summary. */
   bulkCommand: {
     path: "/rigwarden.v1.FleetService/BulkCommand" as const,
@@ -5030,6 +5344,13 @@ export interface FleetServiceServer extends UntypedServiceImplementation {
   restartMiner: handleUnaryCall<RigCommandRequest, CommandStatus>;
   rebootRig: handleUnaryCall<RigCommandRequest, CommandStatus>;
   powerCycle: handleUnaryCall<RigCommandRequest, CommandStatus>;
+  /**
+   * Through the miner's own API, each refused with FAILED_PRECONDITION when the rig's latest snapshot lists
+   * capabilities and the one needed ("power-mode", "fault-light", "power-target") is not among them.
+   */
+  setPowerMode: handleUnaryCall<SetPowerModeRequest, CommandStatus>;
+  setFaultLight: handleUnaryCall<SetFaultLightRequest, CommandStatus>;
+  setPowerTarget: handleUnaryCall<SetPowerTargetRequest, CommandStatus>;
   /** One command over every rig a selector matches; streams each rig's progress, then a summary. */
   bulkCommand: handleServerStreamingCall<BulkCommandRequest, BulkProgress>;
   /** A command's current state. NOT_FOUND for an unknown id. */
@@ -5225,6 +5546,55 @@ export interface FleetServiceClient extends Client {
   ): ClientUnaryCall;
   powerCycle(
     request: RigCommandRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  /**
+   * Through the miner's own API, each refused with FAILED_PRECONDITION when the rig's latest snapshot lists
+   * capabilities and the one needed ("power-mode", "fault-light", "power-target") is not among them.
+   */
+  setPowerMode(
+    request: SetPowerModeRequest,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  setPowerMode(
+    request: SetPowerModeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  setPowerMode(
+    request: SetPowerModeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  setFaultLight(
+    request: SetFaultLightRequest,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  setFaultLight(
+    request: SetFaultLightRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  setFaultLight(
+    request: SetFaultLightRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  setPowerTarget(
+    request: SetPowerTargetRequest,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  setPowerTarget(
+    request: SetPowerTargetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CommandStatus) => void,
+  ): ClientUnaryCall;
+  setPowerTarget(
+    request: SetPowerTargetRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CommandStatus) => void,

@@ -186,6 +186,13 @@ export interface MinerSnapshot {
   softwareVersion: string;
   /** The pool the miner says it is on in its lcd reply ("Current Pool"), when it has one. */
   currentPoolUrl: string;
+  /**
+   * What this miner accepts through its driver, as the agent found it: "read", "switch-pool", "set-pools",
+   * "restart", "reboot", "power-mode", "power-target", "fault-light", "overclock", "power-cycle". A capability
+   * missing from a non-empty list is refused (by the controller and by the agent); an empty list means unknown
+   * (an older agent, or a collect that read nothing), and the agent alone decides.
+   */
+  capabilities: string[];
 }
 
 export interface HashrateWindow {
@@ -428,6 +435,7 @@ function createBaseMinerSnapshot(): MinerSnapshot {
     software: "",
     softwareVersion: "",
     currentPoolUrl: "",
+    capabilities: [],
   };
 }
 
@@ -519,6 +527,9 @@ export const MinerSnapshot: MessageFns<MinerSnapshot> = {
     }
     if (message.currentPoolUrl !== "") {
       writer.uint32(234).string(message.currentPoolUrl);
+    }
+    for (const v of message.capabilities) {
+      writer.uint32(242).string(v!);
     }
     return writer;
   },
@@ -768,6 +779,14 @@ export const MinerSnapshot: MessageFns<MinerSnapshot> = {
             message.currentPoolUrl = reader.string();
             continue;
           }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.capabilities.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -871,6 +890,9 @@ export const MinerSnapshot: MessageFns<MinerSnapshot> = {
         : isSet(object.current_pool_url)
         ? globalThis.String(object.current_pool_url)
         : "",
+      capabilities: globalThis.Array.isArray(object?.capabilities)
+        ? object.capabilities.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -963,6 +985,9 @@ export const MinerSnapshot: MessageFns<MinerSnapshot> = {
     if (message.currentPoolUrl !== "") {
       obj.currentPoolUrl = message.currentPoolUrl;
     }
+    if (message.capabilities?.length) {
+      obj.capabilities = message.capabilities;
+    }
     return obj;
   },
 
@@ -1000,6 +1025,7 @@ export const MinerSnapshot: MessageFns<MinerSnapshot> = {
     message.software = object.software ?? "";
     message.softwareVersion = object.softwareVersion ?? "";
     message.currentPoolUrl = object.currentPoolUrl ?? "";
+    message.capabilities = object.capabilities?.map((e) => e) || [];
     return message;
   },
 };
