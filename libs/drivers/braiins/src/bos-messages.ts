@@ -162,3 +162,6 @@ export interface GetConstraintsResponse { tuner_constraints?: { power_target?: P
 
 export interface LocateDeviceStatusResponse { enabled?: boolean }
 export interface SetLocateDeviceStatusRequest { enable: boolean }
+
+/** braiins.bos.ApiVersion: the API's version (1.11.0 = Braiins OS 26.05), not the OS version. */
+export interface ApiVersion { major?: number; minor?: number; patch?: number; pre?: string; build?: string }

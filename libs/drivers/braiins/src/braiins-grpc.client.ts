@@ -4,7 +4,7 @@ import type { LoginResponse } from './bos-messages';
 import { BraiinsGrpcError, grpcFailure, isServiceError } from './braiins-grpc.error';
 import { loadBosServices, type BosServices } from './braiins-proto.loader';
 
-export type BosService = Exclude<keyof BosServices, 'AuthenticationService'>;
+export type BosService = Exclude<keyof BosServices, 'AuthenticationService' | 'ApiVersionService'>;
 
 export interface BraiinsGrpcClientOptions {
   host: string;
@@ -74,6 +74,11 @@ export class BraiinsGrpcClient {
       const fresh = await this.validToken(ctx);
       return this.callWithToken<Res>(service, method, request, ctx, fresh);
     }
+  }
+
+  /** A call without a token (ApiVersionService answers anyone). */
+  async callAnonymous<Res>(service: 'ApiVersionService', method: string, request: object, ctx: CollectContext): Promise<Res> {
+    return (await this.unary(service, method, request, new Metadata(), ctx)).value as Res;
   }
 
   /** Drops the session so the next call logs in again. */

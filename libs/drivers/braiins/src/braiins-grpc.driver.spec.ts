@@ -83,6 +83,22 @@ describe('braiins-grpc driver against the Braiins OS+ gRPC simulator', () => {
     expect(none.hashrate5sHs).toBe(0);
   });
 
+  it('braiins-grpc: identify asks the API version without a token, then names the miner; a refused login still says Braiins', async () => {
+    const { sim, driver } = await start({ apiVersion: '1.3.0', model: 'Antminer S21 Pro' });
+    expect(await driver.identify(ctx())).toEqual({
+      vendor: 'braiins', apiVersion: '1.3.0', model: 'Antminer S21 Pro', firmware: 'Braiins OS+ 26.04 (2026-04-14-0-912d084c-26.04-plus)',
+      serial: '', macAddress: '02:00:5e:10:00:01', loggedIn: true,
+    });
+    expect(sim.calls[0]).toEqual({ method: 'ApiVersionService/GetApiVersion', request: {} });
+    expect(driver.operations()).toEqual(['read', 'set-pools', 'switch-pool', 'power-target', 'stop-resume', 'restart', 'reboot', 'fault-light']);
+    const stranger = new BraiinsGrpcDriver({ host: '127.0.0.1', port: sim.port, options: { password: 'wrong' } });
+    try {
+      expect(await stranger.identify(ctx())).toMatchObject({ vendor: 'braiins', apiVersion: '1.3.0', model: '', loggedIn: false });
+    } finally {
+      stranger.close();
+    }
+  });
+
   it('braiins-grpc: offers every control capability it implements and is registered with port 50051', () => {
     const registration = driverRegistry.get('braiins-grpc');
     expect(registration?.defaultPort).toBe(50051);

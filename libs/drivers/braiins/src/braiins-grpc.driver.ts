@@ -8,7 +8,7 @@ import {
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import {
   MinerStatus, SaveAction,
-  type GetConstraintsResponse, type GetMinerConfigurationResponse, type GetMinerDetailsResponse, type GetMinerStatsResponse,
+  type ApiVersion, type GetConstraintsResponse, type GetMinerConfigurationResponse, type GetMinerDetailsResponse, type GetMinerStatsResponse,
   type LocateDeviceStatusResponse, type SetPowerTargetResponse,
 } from './bos-messages';
 import { BraiinsGrpcClient, type BosService } from './braiins-grpc.client';
@@ -38,6 +38,24 @@ export interface BraiinsDriverDeps {
   protoDir?: string;
   /** Poll interval while waiting for a write to show (ms). */
   pollMs?: number;
+}
+
+/** The operations this driver offers on a miner, by name: what telemetry and rigctl can list as its capabilities. */
+export type BraiinsGrpcOperation = 'read' | 'set-pools' | 'switch-pool' | 'power-target' | 'stop-resume' | 'restart' | 'reboot' | 'fault-light';
+const OPERATIONS: readonly BraiinsGrpcOperation[] = ['read', 'set-pools', 'switch-pool', 'power-target', 'stop-resume', 'restart', 'reboot', 'fault-light'];
+
+/** What a Braiins OS+ gRPC API says it is. */
+export interface BraiinsGrpcIdentity {
+  vendor: 'braiins';
+  /** The API version ("1.3.0"), asked without a token. */
+  apiVersion: string;
+  /** From GetMinerDetails once logged in; '' when the login was refused. */
+  model: string;
+  firmware: string;
+  serial: string;
+  macAddress: string;
+  /** False when the configured user and password were refused: the miner is a Braiins OS+ one all the same. */
+  loggedIn: boolean;
 }
 
 type OptionalRead = 'hashboards' | 'cooling' | 'poolGroups' | 'tuner' | 'configuration';
@@ -99,6 +117,30 @@ export class BraiinsGrpcDriver implements MinerDriver, MinerControl, Restartable
     }));
     this.lastState = mapState(replies);
     return sanitizeReading(mapReading(replies, this.where, errors));
+  }
+
+  /**
+   * Tells a Braiins OS+ gRPC API apart with GetApiVersion (no token), then names the miner with GetMinerDetails.
+   * A closed port or a server without the service fails as collect does (unreachable / unsupported).
+   */
+  async identify(ctx: CollectContext): Promise<BraiinsGrpcIdentity> {
+    const version = await this.client.callAnonymous<ApiVersion>('ApiVersionService', 'GetApiVersion', {}, ctx);
+    const apiVersion = `${version.major ?? 0}.${version.minor ?? 0}.${version.patch ?? 0}${version.pre ? `-${version.pre}` : ''}`;
+    try {
+      const details = await this.client.call<GetMinerDetailsResponse>('MinerService', 'GetMinerDetails', {}, ctx);
+      const reading = mapReading({ details, stats: {} }, this.where);
+      return { vendor: 'braiins', apiVersion, model: reading.model, firmware: reading.firmware, serial: details.serial_number ?? '', macAddress: details.mac_address ?? '', loggedIn: true };
+    } catch (err) {
+      if (err instanceof DriverError && err.kind === 'access_denied') {
+        return { vendor: 'braiins', apiVersion, model: '', firmware: '', serial: '', macAddress: '', loggedIn: false };
+      }
+      throw err;
+    }
+  }
+
+  /** Every operation offered: all of them, since the gRPC API takes writes from the logged-in user. */
+  operations(): BraiinsGrpcOperation[] {
+    return [...OPERATIONS];
   }
 
   controlCapabilities(): ControlCapabilities {

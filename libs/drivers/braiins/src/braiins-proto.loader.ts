@@ -18,6 +18,7 @@ export const BOS_PROTO_FILES = [
   'bos/v1/miner.proto',
   'bos/v1/performance.proto',
   'bos/v1/pool.proto',
+  'bos/version.proto',
 ] as const;
 
 /**
@@ -32,6 +33,8 @@ export const BOS_LOADER_OPTIONS: Options = Object.freeze({
 
 /** The services by their short names, as grpc-js client constructors (which also carry the service definition). */
 export interface BosServices {
+  /** braiins.bos.ApiVersionService: answers without a token. */
+  ApiVersionService: ServiceClientConstructor;
   AuthenticationService: ServiceClientConstructor;
   ActionsService: ServiceClientConstructor;
   ConfigurationService: ServiceClientConstructor;
@@ -56,13 +59,15 @@ export function loadBosServices(protoDir: string = findBosProtoDir()): BosServic
   if (cached) return cached;
   const definition = loadSync([...BOS_PROTO_FILES], { ...BOS_LOADER_OPTIONS, includeDirs: [protoDir] });
   const root = loadPackageDefinition(definition);
-  const v1 = ((root['braiins'] as GrpcObject)['bos'] as GrpcObject)['v1'] as GrpcObject;
+  const bos = (root['braiins'] as GrpcObject)['bos'] as GrpcObject;
+  const v1 = bos['v1'] as GrpcObject;
   const service = (name: keyof BosServices): ServiceClientConstructor => {
-    const ctor = v1[name];
+    const ctor = name === 'ApiVersionService' ? bos[name] : v1[name];
     if (typeof ctor !== 'function') throw new Error(`braiins.bos.v1.${name} is not in the loaded .proto files`);
     return ctor as ServiceClientConstructor;
   };
   const services: BosServices = {
+    ApiVersionService: service('ApiVersionService'),
     AuthenticationService: service('AuthenticationService'),
     ActionsService: service('ActionsService'),
     ConfigurationService: service('ConfigurationService'),

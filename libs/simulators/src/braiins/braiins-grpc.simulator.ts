@@ -28,6 +28,8 @@ export interface BraiinsGrpcSimulatorOptions extends BraiinsMinerStateOptions {
   unimplemented?: readonly string[];
   /** Writes ("PerformanceService/SetPowerTarget") acknowledged but not applied: a firmware that ignores them. */
   ignoredWrites?: readonly string[];
+  /** What ApiVersionService/GetApiVersion answers (no token needed); "1.11.0" by default. */
+  apiVersion?: string;
   /** GetMinerConfiguration lists no pool groups, as the recorded 25.07-26.04 configurations do. */
   configurationWithoutPools?: boolean;
   /** Stops by itself after this long, so a forgotten simulator cannot outlive its test. 60 s by default. */
@@ -38,7 +40,7 @@ export interface BraiinsGrpcSimulatorOptions extends BraiinsMinerStateOptions {
 
 const PROTO_FILES = [
   'bos/v1/actions.proto', 'bos/v1/authentication.proto', 'bos/v1/configuration.proto', 'bos/v1/cooling.proto',
-  'bos/v1/miner.proto', 'bos/v1/performance.proto', 'bos/v1/pool.proto',
+  'bos/v1/miner.proto', 'bos/v1/performance.proto', 'bos/v1/pool.proto', 'bos/version.proto',
 ];
 
 function findProtoDir(): string {
@@ -50,8 +52,8 @@ function findProtoDir(): string {
 
 function services(protoDir: string): Record<string, ServiceClientConstructor> {
   const definition = loadSync(PROTO_FILES, { keepCase: true, longs: Number, enums: Number, defaults: false, arrays: true, oneofs: true, includeDirs: [protoDir] });
-  const v1 = ((loadPackageDefinition(definition)['braiins'] as GrpcObject)['bos'] as GrpcObject)['v1'] as GrpcObject;
-  return v1 as unknown as Record<string, ServiceClientConstructor>;
+  const bos = (loadPackageDefinition(definition)['braiins'] as GrpcObject)['bos'] as GrpcObject;
+  return { ...(bos['v1'] as GrpcObject), ApiVersionService: bos['ApiVersionService'] } as unknown as Record<string, ServiceClientConstructor>;
 }
 
 type Handler = (request: Record<string, unknown>) => object;
@@ -90,6 +92,17 @@ export class BraiinsGrpcSimulator {
     };
     this.server.addService(defs['AuthenticationService']!.service, {
       Login: (call: ServerUnaryCall<Record<string, unknown>, object>, callback: sendUnaryData<object>) => this.login(call, callback),
+    });
+    this.server.addService(defs['ApiVersionService']!.service, {
+      GetApiVersion: (call: ServerUnaryCall<Record<string, unknown>, object>, callback: sendUnaryData<object>) => {
+        this.calls.push({ method: 'ApiVersionService/GetApiVersion', request: call.request });
+        if ((this.options.unimplemented ?? []).includes('ApiVersionService/GetApiVersion')) {
+          callback(grpcError(GrpcStatus.UNIMPLEMENTED, 'Method not found: braiins.bos.ApiVersionService/GetApiVersion'));
+          return;
+        }
+        const [major, minor, patch] = (this.options.apiVersion ?? '1.11.0').split('.').map(Number);
+        callback(null, { major, minor, patch });
+      },
     });
     implement('MinerService', {
       GetMinerDetails: () => this.details(),
