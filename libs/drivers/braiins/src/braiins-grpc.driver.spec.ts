@@ -335,6 +335,15 @@ describe('braiins-grpc driver against the Braiins OS+ gRPC simulator', () => {
     await expect(driver.collect(ctx(3_000))).rejects.toMatchObject({ kind: 'unreachable', message: expect.stringMatching(/Braiins OS before 23.03 has no gRPC API/) });
   });
 
+  it('braiins-grpc: a miner slower than the collect deadline is a timeout, in about the deadline', async () => {
+    const { driver } = await start({ replyDelayMs: 2_000 });
+    const started = Date.now();
+    await expect(driver.collect({ signal: new AbortController().signal, deadlineMs: 300 })).rejects.toMatchObject({
+      kind: 'timeout', context: { command: expect.stringMatching(/^MinerService\/GetMiner(Details|Stats)$/), statusCode: 4 },
+    });
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
   it('braiins-grpc: a collect whose deadline has passed is aborted, not sent', async () => {
     const { sim, driver } = await start();
     const controller = new AbortController();

@@ -28,6 +28,8 @@ export interface BraiinsGrpcSimulatorOptions extends BraiinsMinerStateOptions {
   unimplemented?: readonly string[];
   /** Writes ("PerformanceService/SetPowerTarget") acknowledged but not applied: a firmware that ignores them. */
   ignoredWrites?: readonly string[];
+  /** Every authenticated reply waits this long (a miner too busy to answer in time). 0 by default. */
+  replyDelayMs?: number;
   /** What ApiVersionService/GetApiVersion answers (no token needed); "1.11.0" by default. */
   apiVersion?: string;
   /** GetMinerConfiguration lists no pool groups, as the recorded 25.07-26.04 configurations do. */
@@ -180,12 +182,17 @@ export class BraiinsGrpcSimulator {
       return;
     }
     this.sessions.set(token as string, this.now() + this.tokenLifetimeMs);
-    try {
-      callback(null, handler(call.request));
-    } catch (err) {
-      const e = err as Partial<ServiceError>;
-      callback(typeof e.code === 'number' ? (err as ServiceError) : grpcError(GrpcStatus.INTERNAL, String(err)));
-    }
+    const reply = (): void => {
+      try {
+        callback(null, handler(call.request));
+      } catch (err) {
+        const e = err as Partial<ServiceError>;
+        callback(typeof e.code === 'number' ? (err as ServiceError) : grpcError(GrpcStatus.INTERNAL, String(err)));
+      }
+    };
+    const delay = this.options.replyDelayMs ?? 0;
+    if (delay > 0) setTimeout(reply, delay).unref();
+    else reply();
   }
 
   private get tokenLifetimeMs(): number {
