@@ -249,19 +249,18 @@ export class AntminerWebDriver implements MinerDriver, MinerControl, MiningSwitc
   }
 
   /**
-   * What this miner can do through this driver, by name, for telemetry and rigctl (issue 17 items 4 and 7):
-   * "read", "pools", "switch-pool", "power-mode:<modes>", "reboot", "fault-light", "cgminer-api" when merged.
-   * Known in full once the config has been read.
+   * What this miner accepts through this driver, in the names telemetry and rigctl use (issue 17 items 4 and 7):
+   * "read", "switch-pool", "set-pools", "reboot", "power-mode", "fault-light". The modes themselves are
+   * powerModes(). Known in full once the config has been read.
    */
   capabilityNames(): string[] {
     const caps = this.controlCapabilities();
     const names = ['read'];
-    if (caps.setPools) names.push('pools');
     if (caps.switchPool) names.push('switch-pool');
-    const modes = this.powerModes();
-    if (modes.length) names.push(`power-mode:${modes.join('|')}`);
-    names.push('reboot', 'fault-light');
-    if (this.api) names.push('cgminer-api');
+    if (caps.setPools) names.push('set-pools');
+    names.push('reboot');
+    if (this.powerModes().length) names.push('power-mode');
+    names.push('fault-light');
     return names;
   }
 

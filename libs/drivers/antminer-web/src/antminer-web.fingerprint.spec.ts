@@ -35,8 +35,8 @@ describe('antminer-web fingerprint and capability names', () => {
 
   it('names what the miner can do once its config is read: an S19 offers all, an L3+ no power mode', async () => {
     for (const [personality, expected] of [
-      ['s19-2020', ['read', 'pools', 'switch-pool', 'power-mode:normal|sleep|low', 'reboot', 'fault-light']],
-      ['l3plus-2017', ['read', 'pools', 'switch-pool', 'reboot', 'fault-light']],
+      ['s19-2020', ['read', 'switch-pool', 'set-pools', 'reboot', 'power-mode', 'fault-light']],
+      ['l3plus-2017', ['read', 'switch-pool', 'set-pools', 'reboot', 'fault-light']],
     ] as const) {
       const sim = new AntminerWebSimulator({ personality, lifetimeMs: 10_000 });
       const target = await sim.start();
