@@ -1,4 +1,4 @@
-import type { PolicyParams, PolicyParamsOverrides } from './policy-types';
+import type { PolicyParams, PolicyParamsOverrides, WatchdogParams } from './policy-types';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -59,6 +59,15 @@ export const DEFAULT_POLICY_PARAMS: PolicyParams = {
     lowHashrateForMs: 10 * MINUTE,
     zeroHashrateForMs: 3 * MINUTE,
     warmupMs: 3 * MINUTE,
+    // From the drivers' settle times (libs/drivers/*/README.md): the stock Antminer web API rewrites the whole config
+    // and restarts mining (about 3 minutes on S19 firmware, a 21 s reply on S19j Pro); Braiins' tuner re-tunes
+    // after a power target; Whatsminer v3 applies pools and power modes within a minute. The cgminer API's switchpool
+    // takes effect at once: no entry.
+    commandSettleMs: {
+      'antminer-web': { 'switch-pool': 4 * MINUTE, 'set-pools': 4 * MINUTE, 'apply-profile': 10 * MINUTE },
+      'braiins-grpc': { 'set-pools': 1 * MINUTE, 'apply-profile': 5 * MINUTE },
+      'whatsminer-v3': { 'set-pools': 1 * MINUTE, 'switch-pool': 1 * MINUTE, 'apply-profile': 1 * MINUTE },
+    },
     deadBoardForMs: 2 * MINUTE,
     missingBoardForMs: 2 * MINUTE,
     maxHwErrorsPerMinute: 60,
@@ -92,9 +101,20 @@ export function resolveParams(...layers: readonly (PolicyParamsOverrides | undef
       freshness: { ...params.freshness, ...layer.freshness },
       failover: { ...params.failover, ...layer.failover },
       thermal: { ...params.thermal, ...layer.thermal },
-      watchdog: { ...params.watchdog, ...layer.watchdog },
+      watchdog: {
+        ...params.watchdog, ...layer.watchdog,
+        // Per driver and kind: an override of one driver's pool settle time keeps the other drivers' entries.
+        commandSettleMs: mergeSettle(params.watchdog.commandSettleMs, layer.watchdog?.commandSettleMs),
+      },
       engine: { ...params.engine, ...layer.engine },
     };
   }
   return params;
+}
+
+function mergeSettle(base: WatchdogParams['commandSettleMs'], over: WatchdogParams['commandSettleMs'] | undefined): WatchdogParams['commandSettleMs'] {
+  if (!over) return base;
+  const out: Record<string, WatchdogParams['commandSettleMs'][string]> = { ...base };
+  for (const [driver, kinds] of Object.entries(over)) out[driver] = { ...base[driver], ...kinds };
+  return out;
 }

@@ -46,12 +46,32 @@ export function validatePolicyOverrides(
       }
       const expected = defaults[key];
       if (key === 'ladder') errors.push(...validateLadder(value, keyPath));
+      else if (key === 'commandSettleMs') errors.push(...validateSettle(value, keyPath));
       else if (typeof value !== typeof expected) errors.push({ path: keyPath, message: `must be a ${typeof expected}` });
       else if (typeof value === 'number' && !Number.isFinite(value)) errors.push({ path: keyPath, message: 'must be a finite number' });
     }
   }
   if (errors.length > 0) return errors;
   return validateParams(resolveParams(base as PolicyParamsOverrides, overrides as PolicyParamsOverrides), path);
+}
+
+const SETTLING: readonly string[] = ['switch-pool', 'set-pools', 'apply-profile', 'restart-miner', 'reboot-host', 'power-cycle'];
+
+/** commandSettleMs: driver name (or '*') -> command kind -> ms. */
+function validateSettle(value: unknown, path: string): PolicyValidationError[] {
+  if (!isRecord(value)) return [{ path, message: "must be a mapping of driver name (or '*') to { command kind: ms }" }];
+  const errors: PolicyValidationError[] = [];
+  for (const [driver, kinds] of Object.entries(value)) {
+    if (!isRecord(kinds)) {
+      errors.push({ path: `${path}.${driver}`, message: `must be a mapping of command kind (${SETTLING.join(', ')}) to ms` });
+      continue;
+    }
+    for (const [kind, ms] of Object.entries(kinds)) {
+      if (!SETTLING.includes(kind)) errors.push({ path: `${path}.${driver}.${kind}`, message: `unknown command kind; expected one of ${SETTLING.join(', ')}` });
+      else if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) errors.push({ path: `${path}.${driver}.${kind}`, message: 'must be a duration in ms, 0 or more' });
+    }
+  }
+  return errors;
 }
 
 function validateLadder(value: unknown, path: string): PolicyValidationError[] {

@@ -168,6 +168,12 @@ export interface WatchdogParams {
   readonly zeroHashrateForMs: DurationMs;
   /** Observations this soon after a miner start do not count for the hashrate (ramp-up). */
   readonly warmupMs: DurationMs;
+  /**
+   * How long a command's after-effects last, per driver and command kind ('*' for any driver): a pool change on a
+   * stock Antminer's web API restarts mining for minutes, which is the command working, not a new fault. Until a
+   * command that ran has settled the watchdog decides nothing, and afterwards it judges only readings taken after.
+   */
+  readonly commandSettleMs: Readonly<Record<string, Readonly<Partial<Record<SettlingAction, DurationMs>>>>>;
   readonly deadBoardForMs: DurationMs;
   readonly missingBoardForMs: DurationMs;
   readonly maxHwErrorsPerMinute: number;
@@ -303,6 +309,8 @@ export interface RigObservation {
   readonly currentPoolUrl?: string;
   /** The miner program as its VERSION names it ("cgminer", "bfgminer", ...), when known. */
   readonly software?: string;
+  /** The agent's driver that read it ("cgminer", "antminer-web", "braiins-grpc", "whatsminer-v3", ...), when known. */
+  readonly driver?: string;
   readonly hwErrors?: number;
   readonly boards: readonly BoardObservation[];
   /** Devices with impossible values, left out of `boards` (absent: none). */
@@ -459,6 +467,9 @@ export type Decision = { [K in DecisionKind]: DecisionOf<K> }[DecisionKind];
 
 /** An operator clearing a quarantine; recorded in the history like any action. */
 export type ActionKind = DecisionKind | 'release';
+
+/** Commands whose after-effects can look like a fault for a while (see WatchdogParams.commandSettleMs). */
+export type SettlingAction = 'switch-pool' | 'set-pools' | 'apply-profile' | 'restart-miner' | 'reboot-host' | 'power-cycle';
 
 export type ActionOutcome = 'pending' | 'succeeded' | 'failed' | 'rejected' | 'timed-out';
 

@@ -138,6 +138,7 @@ export function observeSnapshot(snapshot: MinerSnapshot, receivedAt?: EpochMs): 
     ...(avg !== undefined ? { hashrateAvgHs: avg } : {}),
     ...(snapshot.currentPoolUrl ? { currentPoolUrl: snapshot.currentPoolUrl } : {}),
     ...(snapshot.software ? { software: snapshot.software } : {}),
+    ...(snapshot.driver ? { driver: snapshot.driver } : {}),
     hwErrors: snapshot.hwErrors ?? summedHwErrors,
     boards,
     ...(phantomBoards.length > 0 ? { phantomBoards } : {}),

@@ -517,3 +517,36 @@ describe('watchdog-policy (issue 15)', () => {
     });
   });
 });
+
+// --- issue 17: a command's settle time on the miner's control path ---------------------------------------------
+
+describe('watchdog-policy: command settle times (issue 17)', () => {
+  const on = (driver: string, list: ReturnType<typeof series>) => list.map((o) => ({ ...o, driver }));
+  const poolChange = (at: number, outcome: ActionRecord['outcome'] = 'succeeded') =>
+    action(at, 'switch-pool', 'failover', { poolIndex: 1 }, { reason: 'pool-dead', outcome });
+  const zeroSince = (from: number) => series(from, T0, () => ({ boards: boards(3, 65, { 0: { hashrateHs: 0 }, 1: { hashrateHs: 0 }, 2: { hashrateHs: 0 } }), hashrateHs: 0 }));
+  const history = (from: number) => [...healthy(T0 - 30 * MIN, from - 5 * SEC), ...zeroSince(from)];
+
+  it('watchdog-policy: over the cgminer API a pool switch settles at once: 3 min of zero hashrate after it restarts the miner', () => {
+    const [d] = policy.evaluate(input(noExpected, on('cgminer', history(T0 - 6 * MIN)), [poolChange(T0 - 6 * MIN)]), T0);
+    expect(d).toMatchObject({ kind: 'restart-miner', reason: 'hashrate-low' });
+  });
+
+  it('watchdog-policy: a pool change through the stock Antminer web API restarts mining: no fault until it has settled (4 min) and 3 min after', () => {
+    expect(policy.evaluate(input(noExpected, on('antminer-web', history(T0 - 3 * MIN)), [poolChange(T0 - 3 * MIN)]), T0)).toEqual([]); // still settling
+    expect(policy.evaluate(input(noExpected, on('antminer-web', history(T0 - 6 * MIN)), [poolChange(T0 - 6 * MIN)]), T0)).toEqual([]); // 2 min after: no verdict yet
+    const [d] = policy.evaluate(input(noExpected, on('antminer-web', history(T0 - 8 * MIN)), [poolChange(T0 - 8 * MIN)]), T0);
+    expect(d).toMatchObject({ kind: 'restart-miner', reason: 'hashrate-low' });
+    expect((d!.params as { evidence: { fromAt: number } }).evidence.fromAt).toBeGreaterThanOrEqual(T0 - 4 * MIN); // only readings after it settled
+  });
+
+  it('watchdog-policy: a pool change the miner refused changed nothing and has no settle time', () => {
+    const [d] = policy.evaluate(input(noExpected, on('antminer-web', history(T0 - 6 * MIN)), [poolChange(T0 - 6 * MIN, 'rejected')]), T0);
+    expect(d).toMatchObject({ kind: 'restart-miner', reason: 'hashrate-low' });
+  });
+
+  it('watchdog-policy: a fleet override of one driver keeps the others, and a "*" entry covers every driver', () => {
+    const slowEverywhere = rigSpec({ expectedHashrateHs: undefined, profiles: [], policy: { watchdog: { commandSettleMs: { '*': { 'switch-pool': 10 * MIN } } } } });
+    expect(policy.evaluate(input(slowEverywhere, on('cgminer', history(T0 - 8 * MIN)), [poolChange(T0 - 8 * MIN)]), T0)).toEqual([]);
+  });
+});

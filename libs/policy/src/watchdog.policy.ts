@@ -21,6 +21,7 @@ import type {
   PolicyInput,
   PolicyParamsOverrides,
   RigObservation,
+  SettlingAction,
   WatchdogParams,
   WatchdogReason,
   WatchdogTrigger,
@@ -161,7 +162,14 @@ class WatchdogEvaluation {
       if (ctx.now - last.action.at < grace || this.latest.at < last.action.at + grace) return [];
     }
     const lastActed = [...ladder].reverse().find((r) => this.acted(r));
-    const evidenceAfter = lastActed ? lastActed.action.at : Number.NEGATIVE_INFINITY;
+    let evidenceAfter = lastActed ? lastActed.action.at : Number.NEGATIVE_INFINITY;
+    // A command still settling on this miner (a pool change that restarts mining on a stock Antminer): what it does
+    // meanwhile is the command working. Nothing is decided until it has settled, and only later readings count.
+    const settling = this.settling();
+    if (settling) {
+      if (ctx.now < settling.until || this.latest.at < settling.until) return [];
+      evidenceAfter = Math.max(evidenceAfter, settling.until);
+    }
 
     const fault = this.detect(ctx.observations.filter((o) => o.at > evidenceAfter));
     if (!fault) return this.idleAlert();
@@ -224,6 +232,21 @@ class WatchdogEvaluation {
   }
 
   /** True when the step may have acted: it ran (or is in flight), and did not fail without being seen to happen. */
+  /** The latest command that ran and has an after-effect time on this rig's driver, and when that ends. */
+  private settling(): { action: ActionRecord; until: EpochMs } | undefined {
+    const { ctx, p } = this;
+    const driver = this.latest.driver;
+    let best: { action: ActionRecord; until: EpochMs } | undefined;
+    for (const a of ctx.actions) {
+      if (a.outcome === 'failed' || a.outcome === 'rejected' || a.delivered === false) continue; // it changed nothing
+      const ms = (driver !== undefined ? p.commandSettleMs[driver]?.[a.kind as SettlingAction] : undefined) ?? p.commandSettleMs['*']?.[a.kind as SettlingAction];
+      if (!ms) continue;
+      const until = a.at + ms;
+      if (!best || until > best.until) best = { action: a, until };
+    }
+    return best;
+  }
+
   private acted(r: Rung): boolean {
     const o = r.result.outcome;
     return r.result.ran && o !== 'failed' && o !== 'rejected' && o !== 'timed-out';
