@@ -42,13 +42,14 @@ const dir = mkdtempSync(join(tmpdir(), 'rigwarden-soak-'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.error(`[soak ${new Date().toISOString().slice(11, 19)}]`, ...a);
 const freePort = () => new Promise((resolve) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
-async function waitFile(file, what, ms = 60_000) {
+async function waitFile(file, what, ms = 60_000, child = undefined) {
   const until = Date.now() + ms;
   while (Date.now() < until) {
+    if (child && (child.exitCode !== null || child.signalCode !== null)) throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}): ${child.tail()}`);
     if (existsSync(file)) { try { return JSON.parse(readFileSync(file, 'utf8')); } catch { /* half written */ } }
     await sleep(100);
   }
-  throw new Error(`${what} not ready within ${ms} ms`);
+  throw new Error(`${what} not ready within ${ms} ms${child ? `: ${child.tail()}` : ''}`);
 }
 const children = new Set();
 function launch(name, cmd, args, env = {}) {
@@ -110,7 +111,8 @@ async function startController() {
   controller = launch('controller', process.execPath, [join(root, 'bin/rigwarden-controller.js'), '--data-dir', controllerDir, '--grpc', '127.0.0.1:0',
     '--http', '127.0.0.1:0', '--ready-file', controllerReady, '--keys-file', keysFile],
   { MQTT_URL: mqttUrl, RIGWARDEN_CONTROLLER_ID: 'soak-controller', LOG_LEVEL: 'warn' });
-  grpc = (await waitFile(controllerReady, 'the controller')).grpc;
+  // A restart after kill -9 takes over the broker's backlog first; on 2 busy cores that can take a while.
+  grpc = (await waitFile(controllerReady, 'the controller', 180_000, controller)).grpc;
 }
 await startController();
 let agent;
