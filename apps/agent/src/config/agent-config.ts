@@ -2,9 +2,12 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { driverRegistry } from '@rigwarden/drivers-core';
 import { expandTargets } from '@rigwarden/drivers-cgminer';
 import { DEFAULT_TOPIC_ROOT, RigTopics, isValidRigId } from '@rigwarden/protocol';
 import { ConfigError } from './config-error';
+
+const CGMINER_API_PORT = 4028;
 
 export interface MinerConfig {
   /** The rig this miner belongs to: its telemetry goes to rigwarden/v1/rigs/{rig}/... */
@@ -334,7 +337,10 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
     const rig = r.string(obj, 'rig', p);
     if (!isValidRigId(rig)) r.fail(`${p}rig`, `"${rig}" is not a valid rig id: use 1-128 characters from A-Z a-z 0-9 . _ : - (first one alphanumeric)`);
     const host = r.string(obj, 'host', p);
-    const port = r.integer(obj, 'port', p, 4028, 1, 65535);
+    const driver = r.string(obj, 'driver', p, 'cgminer');
+    // The driver's own port (4433 whatsminer-v3, 80 antminer-web, 50051 braiins-grpc, 4067 t-rex, ...) once its module has
+    // registered it; the cgminer API's 4028 for a driver not loaded here.
+    const port = r.integer(obj, 'port', p, driverRegistry.get(driver)?.defaultPort ?? CGMINER_API_PORT, 1, 65535);
     const id = r.string(obj, 'id', p, `${host}:${port}`);
     if (seen.has(`${rig}/${id}`)) r.fail(`${p}id`, `miner "${id}" is listed twice for rig "${rig}"`);
     seen.add(`${rig}/${id}`);
@@ -352,7 +358,7 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
       for (const [k, v] of Object.entries(env)) if (typeof v !== 'string') r.fail(`${p}process.env.${k}`, `must be a string, got ${describe(v)}`);
       process = { command: command as string[], cwd: r.optionalString(proc, 'cwd', `${p}process.`), env: env as Record<string, string> };
     }
-    return { rig, driver: r.string(obj, 'driver', p, 'cgminer'), host, port, id, expectedHashrateHs: expected as number | undefined, options, process };
+    return { rig, driver, host, port, id, expectedHashrateHs: expected as number | undefined, options, process };
   });
 
   for (const rigId of Object.keys(rigs)) {

@@ -10,3 +10,4 @@ export * from './reboot.capability';
 export * from './power-mode.capability';
 export * from './command-settle.capability';
 export * from './reading.sanitizer';
+export * from './capability-names';
