@@ -1,41 +1,8 @@
 import type { AuditChain, AuditChainCheck, ChainedAuditEntry } from '@rigwarden/security';
+import type { AuditQuery, AuditRecord, AuditRow, AuditStore } from '../persistence/ports/audit.port';
 import type { SqliteDatabase } from '../persistence/sqlite-database';
 
-/** What a caller records; seq, time and hash are filled in by the log. */
-export interface AuditRecord {
-  /** "apikey:<id>", "policy:<name>", "controller". */
-  principal: string;
-  keyId?: string;
-  /** "FleetService/RestartMiner", "command.restart-miner", "apikey.revoke", ... */
-  action: string;
-  /** A rig id, a key id, "fleet-spec"; '' when unknown (a call denied before its request was read). */
-  target: string;
-  /** "ok", "denied", "unauthenticated", "invalid", "failed", or a command outcome. */
-  outcome: string;
-  /** Non-secret details, stored as JSON. */
-  detail?: Record<string, unknown>;
-}
-
-export interface AuditRow {
-  seq: number;
-  at: number;
-  principal: string;
-  key_id: string;
-  action: string;
-  target: string;
-  outcome: string;
-  detail: string;
-  hash: string;
-}
-
-export interface AuditQuery {
-  principal?: string;
-  action?: string;
-  target?: string;
-  since?: number;
-  /** Default 100, max 10,000. */
-  limit?: number;
-}
+export type { AuditQuery, AuditRecord, AuditRow } from '../persistence/ports/audit.port';
 
 /**
  * The append-only audit table (schema v7): triggers refuse UPDATE and DELETE, and each row's hash is an HMAC
@@ -43,7 +10,7 @@ export interface AuditQuery {
  * SQLite client dropping them) is still detected by `verify()`. Appends run one at a time in the database's write
  * queue, so the chain has no forks.
  */
-export class AuditRepository {
+export class AuditRepository implements AuditStore {
   private last: ChainedAuditEntry | undefined;
   private loaded = false;
 

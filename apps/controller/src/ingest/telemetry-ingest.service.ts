@@ -8,8 +8,9 @@ import { createLogger } from '@rigwarden/shared';
 import { EmbeddedBrokerService } from '../broker/embedded-broker.service';
 import { mqttTlsOptions } from '../security/tls-credentials';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
-import { EventRepository } from '../persistence/event-repository';
-import { RigRepository, SnapshotBatch } from '../persistence/rig-repository';
+import { EVENT_STORE, type EventStore } from '../persistence/ports/event.port';
+import { RIG_STATUS_STORE, type RigStatusStore } from '../persistence/ports/rig-status.port';
+import { SnapshotBatch } from '../persistence/ports/snapshot-batch';
 import { StoredAcks, StoredGate } from './stored-acks';
 import { emptyIngestCounters, type IngestCounters } from './ingest-counters';
 
@@ -95,8 +96,8 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     @Inject(EmbeddedBrokerService) private readonly broker: EmbeddedBrokerService,
-    @Inject(RigRepository) private readonly rigs: RigRepository,
-    @Inject(EventRepository) private readonly events: EventRepository,
+    @Inject(RIG_STATUS_STORE) private readonly rigs: RigStatusStore,
+    @Inject(EVENT_STORE) private readonly events: EventStore,
   ) {
     this.topics = new RigTopics(config.topicRoot);
   }

@@ -1,38 +1,12 @@
 import { AgentStatus, CommandResult, commandOutcomeToJSON, type RigEvent } from '@rigwarden/protocol';
 import type { SqliteDatabase } from './sqlite-database';
 
-export interface EventRow {
-  event_id: string;
-  rig_id: string;
-  kind: string;
-  severity: string;
-  reason: string;
-  message: string;
-  at: number;
-  source: string;
-  /** The command a decision sent, '' when none (schema v6). */
-  command_id: string;
-}
+import type { EventRow, EventStore, PolicyActionRow } from './ports/event.port';
 
-/** A policy decision or operator action on record, with what became of its command (null without one). */
-export interface PolicyActionRow {
-  kind: string;
-  reason: string;
-  at: number;
-  source: string;
-  command_id: string;
-  command_state: string | null;
-  /** The proto3 JSON of the command payload ({"applyProfile": {...}}). */
-  command_payload: string | null;
-  /** Why the command failed (CommandResult.cause), and what the miner showed afterwards ('succeeded-observed'). */
-  command_cause?: string | null;
-  command_observed?: string | null;
-  /** The decision's parameters as JSON (schema v10), '' when not on record. */
-  params?: string;
-}
+export type { EventRow, PolicyActionRow } from './ports/event.port';
 
 /** Events, command results and agent status: what agents report besides telemetry. */
-export class EventRepository {
+export class EventRepository implements EventStore {
   private readonly recordedListeners: Array<(event: RigEvent, source: string) => void> = [];
 
   constructor(private readonly db: SqliteDatabase) {}

@@ -1,15 +1,11 @@
 import type { SqliteDatabase } from './sqlite-database';
 
-export interface StoredFleetSpec {
-  id: number;
-  version: string;
-  yaml: string;
-  applied_at: number;
-  applied_by: string;
-}
+import type { FleetSpecStore, StoredFleetSpec } from './ports/fleet-spec.port';
+
+export type { StoredFleetSpec } from './ports/fleet-spec.port';
 
 /** Every fleet spec put in force, oldest first (schema v6): the one in force is the newest row. */
-export class FleetSpecRepository {
+export class FleetSpecRepository implements FleetSpecStore {
   constructor(private readonly db: SqliteDatabase) {}
 
   async record(spec: Omit<StoredFleetSpec, 'id'>): Promise<void> {

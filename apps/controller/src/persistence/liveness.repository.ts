@@ -1,29 +1,11 @@
 import type { SqliteDatabase } from './sqlite-database';
 
-/** What the liveness sweep needs of a rig after a restart, before fresh telemetry arrives. */
-export interface LivenessSeed {
-  rigId: string;
-  agentId?: string;
-  /** Collection time of the newest stored snapshot. */
-  lastSeen?: number;
-  /** The retained state as stored, with its time. */
-  stateOnline: boolean;
-  stateAt?: number;
-  /** The verdict last written (empty before schema v9's first sweep). */
-  liveness: string;
-}
+import type { LivenessSeed, LivenessStore, StoredVerdict } from './ports/liveness.port';
 
-export interface StoredVerdict {
-  state: string;
-  reason: string;
-  message: string;
-  since: number;
-  /** Whether the rig is reporting (online or miner-unreachable): rigs.online, which selectors and alerts read. */
-  online: boolean;
-}
+export type { LivenessSeed, StoredVerdict } from './ports/liveness.port';
 
 /** The controller's liveness verdicts in the rigs table (schema v9). */
-export class LivenessRepository {
+export class LivenessRepository implements LivenessStore {
   constructor(private readonly db: SqliteDatabase) {}
 
   async seeds(): Promise<LivenessSeed[]> {

@@ -1,6 +1,12 @@
 import { MinerSnapshot, RigState } from '@rigwarden/protocol';
 import { createLogger } from '@rigwarden/shared';
+import { LatestStatusCache } from './latest-status.cache';
+import type { RigRecord, RigStatusStore, WriteResult } from './ports/rig-status.port';
+import { SNAPSHOT_COLUMNS, SnapshotBatch, type NewestKey } from './ports/snapshot-batch';
 import type { SqliteDatabase, SqlValue } from './sqlite-database';
+
+export type { RigRecord, WriteResult } from './ports/rig-status.port';
+export { SnapshotBatch, type NewestKey } from './ports/snapshot-batch';
 
 export interface RigRow {
   rig_id: string;
@@ -15,29 +21,7 @@ export interface RigRow {
   liveness?: string;
 }
 
-export interface RigRecord {
-  rigId: string;
-  online: boolean;
-  lastSeen?: Date;
-  lastSeq: number;
-  miners: MinerSnapshot[];
-  /** The agent's labels from the retained state. */
-  labels?: Record<string, string>;
-  /** The liveness verdict stored by the controller's sweep (LivenessService has the current one). */
-  liveness?: string;
-}
-
-export interface WriteResult {
-  inserted: number;
-  duplicates: number;
-}
-
-/** Rigs whose latest status is kept in memory (about 3 kB each with one miner). */
-const MAX_CACHED_RIGS = 50_000;
-/**
- * Rigs whose stored agent id is remembered, so that ingest writes their rigs row only when it changes; and rigs
- * with snapshots accepted and not yet stored that are tracked (past it the oldest entry is forgotten).
- */
+/** Rigs whose stored agent id is remembered, so that ingest writes their rigs row only when it changes. */
 const MAX_KNOWN_RIGS = 200_000;
 
 /** Rows per multi-row statement: big enough to amortise the per-statement cost, under SQLite's 32,766 parameters. */
@@ -69,106 +53,16 @@ const upsertRigs = statementText((rows) =>
    ON CONFLICT (rig_id) DO UPDATE SET agent_id = excluded.agent_id`);
 
 /**
- * A number bound as its decimal text: the column's INTEGER or REAL affinity stores it as a number again (also in an
- * upsert's `excluded` row). node-sqlite3 checks every parameter that is not a string against RegExp through a global
- * lookup before it looks at its type (about 0.4 µs each, on the event loop); a string skips that, and ingest binds
- * some ten numbers per snapshot.
+ * Rigs, their latest status, and raw snapshots in SQLite. The latest status of the rigs read is kept in a
+ * LatestStatusCache (see there for its rules); this class keeps the SQL side: batch INSERTs of the payload bytes as
+ * received, miner status read back from the rows just stored, a rig's row written only when it is new or reports
+ * through another agent.
  */
-function numeric(n: number): string;
-function numeric(n: number | null | undefined): string | null;
-function numeric(n: number | null | undefined): string | null {
-  return n === null || n === undefined ? null : String(n);
-}
-
-/** Columns of one snapshot row in a SnapshotBatch's parameters. */
-const SNAPSHOT_COLUMNS = 7;
-
-/** What a batch keeps of each miner's newest snapshot: enough to write the rig's row. */
-export interface NewestKey {
-  readonly rigId: string;
-  readonly minerId: string;
-  readonly seq: number;
-  readonly agentId: string;
-}
-
-/**
- * Snapshots gathered for one batch write, held as they will be bound: the INSERT parameters of each row (its
- * payload as received) plus the keys of each miner's newest snapshot. Ingest keeps thousands of snapshots waiting
- * for SQLite under load, and whatever they hold outlives young-generation collections: a handful of values per row
- * instead of each decoded snapshot (some thirty objects) keeps what the garbage collector must copy and promote small.
- * The latest status in memory takes each snapshot when ingest accepts it (RigRepository.receive), not from here.
- */
-export class SnapshotBatch {
-  readonly params: SqlValue[] = [];
-  /** Per rig, the newest snapshot of each of its miners (usually one: no key string built per message). */
-  private readonly newestPerRig = new Map<string, NewestKey[]>();
-
-  get size(): number {
-    return this.params.length / SNAPSHOT_COLUMNS;
-  }
-
-  add(s: MinerSnapshot, json: string | Buffer): void {
-    this.params.push(s.rigId, numeric(s.seq), s.minerId, numeric(s.collectedAt!.getTime()), numeric(s.hashrate5sHs ?? s.hashrateAvgHs), numeric(maxTemp(s)), json);
-    this.keepNewest({ rigId: s.rigId, minerId: s.minerId, seq: s.seq, agentId: s.agentId });
-  }
-
-  private keepNewest(s: NewestKey): void {
-    const miners = this.newestPerRig.get(s.rigId);
-    if (miners === undefined) {
-      this.newestPerRig.set(s.rigId, [s]);
-      return;
-    }
-    const i = miners.findIndex((m) => m.minerId === s.minerId);
-    // On a repeated seq the first one is kept: it is the row the INSERT stores.
-    if (i < 0) miners.push(s);
-    else if (miners[i]!.seq < s.seq) miners[i] = s;
-  }
-
-  /** This batch followed by `later` (a failed batch goes back in front of what arrived meanwhile). */
-  concat(later: SnapshotBatch): SnapshotBatch {
-    const both = new SnapshotBatch();
-    for (const p of this.params) both.params.push(p);
-    for (const p of later.params) both.params.push(p);
-    for (const s of this.newest()) both.keepNewest(s);
-    for (const s of later.newest()) both.keepNewest(s);
-    return both;
-  }
-
-  /** The newest snapshot of each miner in the batch. */
-  newest(): NewestKey[] {
-    return [...this.newestPerRig.values()].flat();
-  }
-
-  /** Every rig with a snapshot in the batch. */
-  rigIds(): Set<string> {
-    return new Set(this.newestPerRig.keys());
-  }
-}
-
-/**
- * Rigs, their latest status, and raw snapshots.
- *
- * Latest status is also kept in memory for the rigs that were read (the reconciler reads each rig after every batch):
- * a record enters the cache when getRig loads it; a snapshot ingest accepts updates it at once (receive), with the
- * same rules as the SQL upserts, and writeSnapshots after it is stored; a retained state drops it (read again next
- * time). Records are never changed in place: a newer one replaces them.
- *
- * Ingest's snapshots reach the cache when they arrive rather than when their batch commits: a decoded snapshot held
- * until then, thousands of messages later, outlived two young-generation collections and was promoted, and at 15,000
- * messages/s that copying was the largest cost of ingest over the bare MQTT-to-SQLite floor. Ingest retries a batch
- * that fails until it is stored, so a status it accepted is not taken back; a getRig that reads SQLite while a rig
- * has snapshots accepted and not yet stored returns what is stored without caching it.
- */
-export class RigRepository {
-  private readonly latest = new Map<string, RigRecord>();
+export class RigRepository implements RigStatusStore {
   /** The agent id stored in each rig's row, for rigs this repository wrote (null: none). */
   private readonly storedAgent = new Map<string, string | null>();
-  /** The newest seq receive accepted per rig, until a batch stores it (a load older than that is not cached). */
-  private readonly unstoredSeq = new Map<string, number>();
-  /** Rigs being loaded by getRig, and whether a write touched them meanwhile (then the load is not cached). */
-  private readonly loading = new Map<string, { loads: number; stale: boolean }>();
 
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: SqliteDatabase, readonly cache: LatestStatusCache = new LatestStatusCache()) {}
 
   /**
    * Stores a batch of decoded snapshots in one transaction. Duplicates (rig, seq) are skipped.
@@ -184,25 +78,17 @@ export class RigRepository {
       result = await this.writeBatch(rows);
     } catch (err) {
       // Nobody retries these: a load that read them inside the rolled-back transaction must not stay cached.
-      for (const s of batch) this.latest.delete(s.rigId);
+      for (const s of batch) this.cache.drop(s.rigId);
       throw err;
     }
     // Older or repeated seqs change nothing, as in the upsert: a duplicate row is already in its miner's status.
-    for (const s of batch) this.rememberMiner(s);
+    for (const s of batch) this.cache.applyStored(s);
     return result;
   }
 
-  /**
-   * A validated snapshot that ingest has accepted and will write (retrying until it is stored): a cached rig's latest
-   * status takes it now. Call it once per snapshot, in arrival order, besides adding it to a SnapshotBatch.
-   */
+  /** See LatestStatusCache.receive. */
   receive(s: MinerSnapshot): void {
-    this.touch(s.rigId);
-    this.rememberMiner(s);
-    // Also for a cached rig: it may leave the cache (MAX_CACHED_RIGS) before its batch is stored.
-    const unstored = this.unstoredSeq.get(s.rigId);
-    if (unstored === undefined && this.unstoredSeq.size >= MAX_KNOWN_RIGS) this.unstoredSeq.delete(this.unstoredSeq.keys().next().value!);
-    if (unstored === undefined || unstored < s.seq) this.unstoredSeq.set(s.rigId, s.seq);
+    this.cache.receive(s);
   }
 
   /**
@@ -244,13 +130,11 @@ export class RigRepository {
         return { inserted, rigAgents: rigParams };
       });
     } catch (err) {
-      for (const rigId of batch.rigIds()) this.touch(rigId);
+      this.cache.batchDone(batch, false);
       throw err;
     }
     // A getRig that read these rigs while this transaction ran may hold older status: it must not be cached.
-    for (const rigId of batch.rigIds()) this.touch(rigId);
-    // What receive accepted of these rigs is stored now, unless a newer snapshot arrived meanwhile.
-    for (const s of batch.newest()) if ((this.unstoredSeq.get(s.rigId) ?? Infinity) <= s.seq) this.unstoredSeq.delete(s.rigId);
+    this.cache.batchDone(batch, true);
     for (let i = 0; i < written.rigAgents.length; i += 2) this.rememberAgent(written.rigAgents[i] as string, written.rigAgents[i + 1] as string | null);
     return { inserted: written.inserted, duplicates: size - written.inserted };
   }
@@ -274,31 +158,6 @@ export class RigRepository {
     return (await settleAll(results)).flat() as T[];
   }
 
-  /** A write is about to change this rig: a getRig load running now must not be cached. */
-  private touch(rigId: string): void {
-    const load = this.loading.get(rigId);
-    if (load) load.stale = true;
-  }
-
-  /**
-   * A miner's snapshot, applied to a cached record as the miner_status upsert applies it (a newer seq wins); the rig's last
-   * seen time and seq follow from its miners as the rigs_seen view derives them.
-   */
-  private rememberMiner(s: MinerSnapshot): void {
-    const record = this.latest.get(s.rigId);
-    if (!record) return;
-    const i = record.miners.findIndex((m) => m.minerId === s.minerId);
-    if (i >= 0 && record.miners[i]!.seq >= s.seq) return;
-    const miners = i >= 0 ? record.miners.map((m, k) => (k === i ? s : m)) : [...record.miners, s].sort((a, b) => (a.minerId < b.minerId ? -1 : a.minerId > b.minerId ? 1 : 0));
-    let lastSeen = -Infinity;
-    let lastSeq = 0;
-    for (const m of miners) {
-      lastSeen = Math.max(lastSeen, m.collectedAt!.getTime());
-      lastSeq = Math.max(lastSeq, m.seq);
-    }
-    this.latest.set(s.rigId, { ...record, miners, lastSeen: record.lastSeen?.getTime() === lastSeen ? record.lastSeen : new Date(lastSeen), lastSeq });
-  }
-
   /** The agent id now stored in a rig's row (bounded: a rig forgotten is written once more). */
   private rememberAgent(rigId: string, agentId: string | null): void {
     if (!this.storedAgent.has(rigId) && this.storedAgent.size >= MAX_KNOWN_RIGS) this.storedAgent.delete(this.storedAgent.keys().next().value!);
@@ -315,47 +174,30 @@ export class RigRepository {
       [state.rigId, state.agentId || null, state.online ? 1 : 0, at, JSON.stringify(state.labels ?? {})],
     ));
     // Read again from SQLite next time (states are rare); a load running now read the old state.
-    this.touch(state.rigId);
-    this.latest.delete(state.rigId);
+    this.cache.drop(state.rigId);
     this.storedAgent.delete(state.rigId); // the state may have set another agent: the next batch writes the row again
   }
 
   /** Another writer changed the rig's row (the liveness sweep's online column): read it from SQLite next time. */
   forget(rigId: string): void {
-    this.touch(rigId);
-    this.latest.delete(rigId);
+    this.cache.drop(rigId);
   }
 
   /** A page of rigs in id order; the latest status of rigs already in memory is not read and decoded again. */
   async listRigs(limit: number, afterRigId: string): Promise<RigRecord[]> {
     const rows = await this.db.all<RigRow>('SELECT * FROM rigs_seen WHERE rig_id > ? ORDER BY rig_id LIMIT ?', [afterRigId, limit]);
-    const cached = rows.map((r) => this.latest.get(r.rig_id));
+    const cached = rows.map((r) => this.cache.get(r.rig_id));
     const loaded = await this.withMiners(rows.filter((_, i) => cached[i] === undefined));
     let next = 0;
     return rows.map((_, i) => cached[i] ?? loaded[next++]!);
   }
 
   /** The rig's latest status: from memory once read, else from SQLite. Do not change the record returned. */
-  async getRig(rigId: string): Promise<RigRecord | undefined> {
-    const cached = this.latest.get(rigId);
-    if (cached) return cached;
-    const load = this.loading.get(rigId) ?? { loads: 0, stale: false };
-    load.loads++;
-    this.loading.set(rigId, load);
-    try {
+  getRig(rigId: string): Promise<RigRecord | undefined> {
+    return this.cache.load(rigId, async () => {
       const row = await this.db.get<RigRow>('SELECT * FROM rigs_seen WHERE rig_id = ?', [rigId]);
-      if (!row) return undefined;
-      const record = (await this.withMiners([row]))[0]!;
-      if (!load.stale && !this.latest.has(rigId) && (this.unstoredSeq.get(rigId) ?? 0) <= record.lastSeq) {
-        this.unstoredSeq.delete(rigId);
-        // Bounded: past MAX_CACHED_RIGS the rig cached longest ago is read from SQLite again next time.
-        if (this.latest.size >= MAX_CACHED_RIGS) this.latest.delete(this.latest.keys().next().value!);
-        this.latest.set(rigId, record);
-      }
-      return this.latest.get(rigId) ?? record;
-    } finally {
-      if (--load.loads === 0) this.loading.delete(rigId);
-    }
+      return row ? (await this.withMiners([row]))[0]! : undefined;
+    });
   }
 
   private readonly warnedRows = new Set<string>();
@@ -409,16 +251,8 @@ async function settleAll<T>(promises: Array<Promise<T>>): Promise<T[]> {
   return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
-function maxTemp(s: MinerSnapshot): number | null {
-  let max: number | null = null;
-  for (const b of s.boards) {
-    for (const t of [b.boardTempC, b.chipTempC]) if (t !== undefined && (max === null || t > max)) max = t;
-  }
-  return max;
-}
-
-/** A stored snapshot as the API will serialize it: a seq that is no safe integer or a time that is no time throws here, not there. */
-function readStoredSnapshot(text: string): MinerSnapshot {
+/** A stored snapshot as the API will serialize it (also read by the PostgreSQL store): a seq that is no safe integer or a time that is no time throws here, not there. */
+export function readStoredSnapshot(text: string): MinerSnapshot {
   const snapshot = MinerSnapshot.fromJSON(JSON.parse(text));
   if (!Number.isSafeInteger(snapshot.seq) || snapshot.seq < 0) throw new Error(`seq ${String(snapshot.seq)} is not a safe integer`);
   MinerSnapshot.toJSON(snapshot); // throws on an invalid Date ("Invalid time value")

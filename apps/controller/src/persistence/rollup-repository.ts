@@ -1,40 +1,19 @@
 import type { SqliteDatabase } from './sqlite-database';
 
-export type Resolution = '1m' | '1h';
+import { DEFAULT_RETENTION, PERIOD_MS, type RetentionPolicy, type RollupResult, type RollupRow, type RollupStore, type Resolution } from './ports/rollup.port';
 
-const PERIOD_MS: Record<Resolution, number> = { '1m': 60_000, '1h': 3_600_000 };
-
-export interface RetentionPolicy {
-  /** Raw snapshots older than this are deleted. */
-  rawMs: number;
-  /** 1-minute rollups older than this are deleted. */
-  minuteMs: number;
-  /** 1-hour rollups older than this are deleted. */
-  hourMs: number;
-}
-
-export const DEFAULT_RETENTION: RetentionPolicy = { rawMs: 2 * 86_400_000, minuteMs: 14 * 86_400_000, hourMs: 400 * 86_400_000 };
-
-export interface RollupRow {
-  rig_id: string;
-  bucket_start: number;
-  samples: number;
-  hashrate_avg: number | null;
-  hashrate_min: number | null;
-  hashrate_max: number | null;
-  temp_max: number | null;
-}
+export { DEFAULT_RETENTION, type RetentionPolicy, type RollupRow, type Resolution } from './ports/rollup.port';
 
 /**
  * Rollups: 1-minute buckets from raw snapshots, 1-hour buckets from 1-minute ones, each kept for its own time.
  * Only complete buckets (ended before `now`) are rolled up; rolling a bucket up again replaces it, so the job can
  * run as often as wanted and after a restart.
  */
-export class RollupRepository {
+export class RollupRepository implements RollupStore {
   constructor(private readonly db: SqliteDatabase) {}
 
   /** Rolls up every complete bucket since `since` (epoch ms), then applies retention. Returns rows written. */
-  async rollUpAndPrune(now: number, since: number, retention: RetentionPolicy = DEFAULT_RETENTION): Promise<{ minute: number; hour: number; prunedRaw: number }> {
+  async rollUpAndPrune(now: number, since: number, retention: RetentionPolicy = DEFAULT_RETENTION): Promise<RollupResult> {
     const minuteEnd = Math.floor(now / PERIOD_MS['1m']) * PERIOD_MS['1m'];
     const minuteFrom = Math.floor(since / PERIOD_MS['1m']) * PERIOD_MS['1m'];
     const hourEnd = Math.floor(now / PERIOD_MS['1h']) * PERIOD_MS['1h'];

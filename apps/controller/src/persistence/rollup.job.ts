@@ -29,7 +29,7 @@ export class RollupJob implements OnModuleInit, OnModuleDestroy {
     const now = systemClock.now();
     try {
       const result = await this.rollups.rollUpAndPrune(now, now - LOOKBACK_MS);
-      this.logger.debug('rollups done', result);
+      this.logger.debug('rollups done', { ...result });
     } catch (err) {
       this.logger.error('rollups failed; will retry in a minute', { error: err as Error });
     }

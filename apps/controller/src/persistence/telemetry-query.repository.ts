@@ -1,14 +1,12 @@
 import { MinerSnapshot } from '@rigwarden/protocol';
 import type { SqliteDatabase } from './sqlite-database';
 
-export interface StoredSnapshot {
-  minerId: string;
-  collectedAt: number;
-  snapshot: MinerSnapshot;
-}
+import type { RigSummary, StoredSnapshot, TelemetryQueryStore } from './ports/telemetry-query.port';
+
+export type { StoredSnapshot } from './ports/telemetry-query.port';
 
 /** Read-side queries of the API: raw snapshots over a range, quarantine state. Nothing here writes. */
-export class TelemetryQueryRepository {
+export class TelemetryQueryRepository implements TelemetryQueryStore {
   constructor(private readonly db: SqliteDatabase) {}
 
   /** A rig's raw snapshots with from <= collected_at < to, oldest first; the newest `limit` when there are more. */
@@ -22,7 +20,7 @@ export class TelemetryQueryRepository {
   }
 
   /** Rigs without their miners (id, online, labels), ordered by id: enough to filter by id, labels, status and group. */
-  async rigSummaries(afterRigId: string, limit: number): Promise<Array<{ rigId: string; online: boolean; liveness: string; labels: Record<string, string> }>> {
+  async rigSummaries(afterRigId: string, limit: number): Promise<RigSummary[]> {
     const rows = await this.db.all<{ rig_id: string; online: number; liveness: string; labels: string | null }>(
       'SELECT rig_id, online, liveness, labels FROM rigs WHERE rig_id > ? ORDER BY rig_id LIMIT ?', [afterRigId, limit],
     );

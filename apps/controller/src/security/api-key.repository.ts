@@ -1,4 +1,5 @@
-import { API_SCOPES, SecretBytes, isApiScope, type ApiKeyLookup, type ApiKeyRecord, type ApiScope } from '@rigwarden/security';
+import { API_SCOPES, SecretBytes, isApiScope, type ApiKeyRecord, type ApiScope } from '@rigwarden/security';
+import type { ApiKeyInfoRow, ApiKeyStore } from '../persistence/ports/api-key.port';
 import type { SqliteDatabase } from '../persistence/sqlite-database';
 
 /** A key that never expires is stored with expires NULL and read back as this. */
@@ -16,18 +17,7 @@ interface ApiKeyRow {
   last_used: number | null;
 }
 
-/** Everything about a key but its hash: what `rigctl keys list` shows. */
-export interface ApiKeyInfoRow {
-  id: string;
-  name: string;
-  scopes: ApiScope[];
-  created: number;
-  notBefore: number;
-  /** Undefined: never expires. */
-  expires?: number;
-  revoked?: number;
-  lastUsed?: number;
-}
+export type { ApiKeyInfoRow } from '../persistence/ports/api-key.port';
 
 /** The scopes a key with `scope` holds (each scope includes the ones before it). */
 export function impliedScopes(scope: ApiScope): ApiScope[] {
@@ -44,7 +34,7 @@ export function widestScope(scopes: readonly string[]): ApiScope | undefined {
  * API keys in SQLite (table api_keys, schema v7). Reads the row on every lookup, so a revocation takes effect on the
  * next call. The hash column holds HMAC(pepper, id, secret): useless without the pepper, which is not in the database.
  */
-export class ApiKeyRepository implements ApiKeyLookup {
+export class ApiKeyRepository implements ApiKeyStore {
   constructor(private readonly db: SqliteDatabase) {}
 
   async insert(record: ApiKeyRecord, name: string): Promise<void> {
