@@ -186,13 +186,14 @@ describe('agent commands over MQTT', () => {
   });
 
   it.each([
-    ['an unknown profile', 'turbo', /unknown profile "turbo"; this agent's profiles are: eco/],
-    ['a work mode this firmware cannot set', 'eco', /unsupported: driver cgminer at 127\.0\.0\.1:\d+ cannot do changing the work mode/],
-  ])('fails %s with the reason', async (_label, profile, cause) => {
+    ['an unknown profile', 'turbo', CommandOutcome.COMMAND_OUTCOME_FAILED, /unknown profile "turbo"; this agent's profiles are: eco/],
+    ['a work mode this firmware cannot set (rejected: capability missing)', 'eco', CommandOutcome.COMMAND_OUTCOME_REJECTED,
+      /unsupported: driver cgminer at 127\.0\.0\.1:\d+ cannot do changing the work mode \(capability "power-mode" missing\)/],
+  ])('fails %s with the reason', async (_label, profile, outcome, cause) => {
     const envelope = signer.sign(draft({ $case: 'applyProfile', value: { profile } }), Date.now());
     await send(envelope);
     const result = await resultFor(envelope.commandId);
-    expect(result.outcome).toBe(CommandOutcome.COMMAND_OUTCOME_FAILED);
+    expect(result.outcome).toBe(outcome);
     expect(result.cause).toMatch(cause);
   });
 

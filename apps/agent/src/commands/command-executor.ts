@@ -1,11 +1,14 @@
 import { execFile } from 'node:child_process';
 import {
-  DriverError, hasMinerControl, hasPoolControl, isGpuTunable, isRestartable, type ControlResult, type GpuTuner, type GpuTuning, type MinerDriver,
+  DriverError, POWER_MODES, capabilityNames, hasFaultLight, hasMinerControl, hasPoolControl, hasPowerModeControl, hasPowerTarget, isGpuTunable,
+  isRebootable, isRestartable, type CapabilityName, type CollectContext, type ControlResult, type GpuTuner, type GpuTuning, type MinerDriver,
+  type PowerMode,
 } from '@rigwarden/drivers-core';
 import type { ProfileSettings } from '../config/agent-config';
 import type { PduOutlet } from '@rigwarden/drivers-pdu';
 import { CommandOutcome, type CommandEnvelope } from '@rigwarden/protocol';
 import type { ScheduledMiner } from '../runtime/collector-runtime';
+import { missingCapability } from './capability-refusal';
 
 /** What a rig offers to commands: its miners, and optionally a reboot command and a PDU outlet. */
 export interface CommandTarget {
@@ -23,6 +26,11 @@ export interface ExecutionResult {
 
 const ok = (cause: string): ExecutionResult => ({ outcome: CommandOutcome.COMMAND_OUTCOME_SUCCEEDED, cause });
 const failed = (cause: string): ExecutionResult => ({ outcome: CommandOutcome.COMMAND_OUTCOME_FAILED, cause });
+/** Refused before anything was sent to the miner: it cannot do this (or the command asks for something impossible). */
+const rejected = (cause: string): ExecutionResult => ({ outcome: CommandOutcome.COMMAND_OUTCOME_REJECTED, cause });
+
+/** Most watts a power target may ask for (the drivers check their own range too). */
+const MAX_POWER_TARGET_W = 20_000;
 
 function fromControl(result: ControlResult): ExecutionResult {
   return result.ok ? ok(result.message) : failed(result.error.message);
@@ -46,7 +54,7 @@ export class CommandExecutor {
     try {
       switch (payload.$case) {
         case 'rebootHost':
-          return await this.reboot(target, this.miner(target, envelope.minerId, true)?.driver, signal);
+          return await this.reboot(target, this.miner(target, envelope.minerId, true)?.driver, { signal, deadlineMs: this.timeoutMs });
         case 'powerCycle': {
           if (!target.outlet) return failed(`rig ${target.rigId} has no PDU outlet configured (rigs.${target.rigId}.pdu in the agent config)`);
           const result = await target.outlet.powerCycle({ signal });
@@ -62,26 +70,43 @@ export class CommandExecutor {
       switch (payload.$case) {
         case 'switchPool':
           if (hasMinerControl(driver)) {
-            if (!driver.controlCapabilities().switchPool) return unsupported(driver, 'switching pools');
+            if (!driver.controlCapabilities().switchPool) return unsupported(driver, 'switching pools', 'switch-pool');
             return fromControl(await driver.control({ kind: 'switchpool', pool: payload.value.poolIndex }, ctx));
           }
-          if (hasPoolControl(driver)) {
+          if (hasPoolControl(driver) && can(driver, 'switch-pool')) {
             await driver.switchPool(payload.value.poolIndex, ctx);
             return ok(`switched to pool ${payload.value.poolIndex}`);
           }
-          return unsupported(driver, 'switching pools');
+          return unsupported(driver, 'switching pools', 'switch-pool');
         case 'setPools':
-          if (hasMinerControl(driver) && driver.controlCapabilities().setPools) {
+          if (hasMinerControl(driver) && driver.controlCapabilities().setPools && can(driver, 'set-pools')) {
             return fromControl(await driver.setPools(payload.value.pools.map((p) => ({ url: p.url, user: p.user, password: p.password })), ctx));
           }
-          return unsupported(driver, 'setting the pool list');
+          return unsupported(driver, 'setting the pool list', 'set-pools');
         case 'restartMiner':
+          if (!can(driver, 'restart')) return unsupported(driver, 'restarting the miner', 'restart');
           if (hasMinerControl(driver) && driver.controlCapabilities().restart) return fromControl(await driver.control({ kind: 'restart', waitForApiMs: 20_000 }, ctx));
           if (isRestartable(driver)) {
             await driver.restartMiner(ctx);
             return ok('miner restarted');
           }
-          return unsupported(driver, 'restarting the miner');
+          return unsupported(driver, 'restarting the miner', 'restart');
+        case 'setPowerMode':
+          return await this.setPowerMode(driver, payload.value.mode, ctx);
+        case 'setFaultLight': {
+          if (!hasFaultLight(driver) || !can(driver, 'fault-light')) return unsupported(driver, 'switching the fault light', 'fault-light');
+          await driver.setFaultLight(payload.value.on, ctx);
+          return ok(`fault light ${payload.value.on ? 'on' : 'off'}`);
+        }
+        case 'setPowerTarget': {
+          const watts = payload.value.watts;
+          if (!Number.isInteger(watts) || watts < 1 || watts > MAX_POWER_TARGET_W) {
+            return rejected(`bad_request: a power target is a whole number of watts from 1 to ${MAX_POWER_TARGET_W}, got ${watts}`);
+          }
+          if (!hasPowerTarget(driver) || !can(driver, 'power-target')) return unsupported(driver, 'setting a power target', 'power-target');
+          await driver.setPowerTargetW(watts, ctx);
+          return ok(`power target ${watts} W`);
+        }
         case 'applyProfile':
           return await this.applyProfile(driver, payload.value.profile, ctx);
         default:
@@ -101,7 +126,7 @@ export class CommandExecutor {
     const done: string[] = [];
     if (profile.gpu) {
       const tuners = isGpuTunable(driver) && driver.gpuTuners().length > 0 ? driver.gpuTuners() : this.machineTuners();
-      if (tuners.length === 0) return unsupported(driver, `applying GPU profile "${name}" (no GPU tuner: set gpu.tuning: true on a GPU rig)`);
+      if (tuners.length === 0) return unsupported(driver, `applying GPU profile "${name}" (no GPU tuner: set gpu.tuning: true on a GPU rig)`, 'overclock');
       for (const tuner of tuners) {
         // A tuner restores the defaults it recorded when an apply fails, so a half-applied profile never stays.
         const result = await tuner.apply(profile.gpu as GpuTuning, { signal: ctx.signal });
@@ -109,16 +134,16 @@ export class CommandExecutor {
       }
     }
     if (profile.workMode !== undefined || profile.frequencyMhz !== undefined) {
-      if (!hasMinerControl(driver)) return unsupported(driver, `applying profile "${name}"`);
+      if (!hasMinerControl(driver)) return unsupported(driver, `applying profile "${name}"`, 'power-mode');
       const caps = driver.controlCapabilities();
       if (profile.workMode !== undefined) {
-        if (!caps.workMode) return unsupported(driver, 'changing the work mode');
+        if (!caps.workMode) return unsupported(driver, 'changing the work mode', 'power-mode');
         const r = await driver.control({ kind: 'workmode', mode: profile.workMode }, ctx);
         if (!r.ok) return fromControl(r);
         done.push(`work mode ${profile.workMode}`);
       }
       if (profile.frequencyMhz !== undefined) {
-        if (!caps.frequency) return unsupported(driver, 'changing the chip frequency');
+        if (!caps.frequency) return unsupported(driver, 'changing the chip frequency', 'overclock');
         const r = await driver.control({ kind: 'frequency', mhz: profile.frequencyMhz }, ctx);
         if (!r.ok) return fromControl(r);
         done.push(`frequency ${profile.frequencyMhz} MHz`);
@@ -132,11 +157,33 @@ export class CommandExecutor {
     return target.miners.find((m) => m.minerId === minerId);
   }
 
-  private reboot(target: CommandTarget, driver: MinerDriver | undefined, signal: AbortSignal): Promise<ExecutionResult> {
+  /** Checked against the modes this miner offers, so a mode its firmware lacks is refused before any write. */
+  private async setPowerMode(driver: MinerDriver, mode: string, ctx: CollectContext): Promise<ExecutionResult> {
+    if (!(POWER_MODES as readonly string[]).includes(mode)) {
+      return rejected(`bad_request: power mode ${JSON.stringify(mode)} is not one of ${POWER_MODES.join(', ')}`);
+    }
+    if (!hasPowerModeControl(driver) || !can(driver, 'power-mode')) return unsupported(driver, 'setting the power mode', 'power-mode');
+    const offered = driver.powerModes();
+    if (!offered.includes(mode as PowerMode)) {
+      return rejected(`unsupported: driver ${driver.name} at ${driver.endpoint.host}:${driver.endpoint.port} cannot do power mode "${mode}": this firmware offers ${offered.join(', ')}`);
+    }
+    await driver.setPowerMode(mode as PowerMode, ctx);
+    return ok(`power mode ${mode}`);
+  }
+
+  /** The rig's reboot command when it has one; else the miner's own API (Rebootable); else refused, saying how to get either. */
+  private async reboot(target: CommandTarget, driver: MinerDriver | undefined, ctx: CollectContext): Promise<ExecutionResult> {
     const argv = target.rebootCommand;
     if (!argv || argv.length === 0) {
-      return Promise.resolve(failed(`rig ${target.rigId} has no reboot command configured (rigs.${target.rigId}.rebootCommand in the agent config)`));
+      if (driver && isRebootable(driver) && can(driver, 'reboot')) {
+        await driver.rebootMiner(ctx);
+        return ok(`rebooted through the miner's API (${driver.name} at ${driver.endpoint.host}:${driver.endpoint.port})`);
+      }
+      const api = driver ? ` and driver ${driver.name} cannot reboot the miner through its API (capability "reboot" missing)` : '';
+      return rejected(`unsupported: rig ${target.rigId} has no reboot command configured (rigs.${target.rigId}.rebootCommand in the agent config)${api}`
+        + '; drivers that reboot through the miner\'s API: antminer-web, braiins-grpc, whatsminer-v3');
     }
+    const signal = ctx.signal;
     const host = driver?.endpoint.host ?? '';
     const [file, ...args] = argv.map((a) => a.replaceAll('{host}', host));
     return new Promise((resolve) => {
@@ -148,6 +195,11 @@ export class CommandExecutor {
   }
 }
 
-function unsupported(driver: MinerDriver, what: string): ExecutionResult {
-  return failed(`unsupported: driver ${driver.name} at ${driver.endpoint.host}:${driver.endpoint.port} cannot do ${what}`);
+/** The capability list the agent publishes in telemetry is the one commands are checked against. */
+function can(driver: MinerDriver, capability: CapabilityName): boolean {
+  return capabilityNames(driver).includes(capability);
+}
+
+function unsupported(driver: MinerDriver, what: string, capability: CapabilityName): ExecutionResult {
+  return rejected(missingCapability(driver, capability, what));
 }

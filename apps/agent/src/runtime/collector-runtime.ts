@@ -1,4 +1,4 @@
-import { DriverError, sanitizeReading, type MinerDriver, type MinerReading } from '@rigwarden/drivers-core';
+import { DriverError, capabilityNames, sanitizeReading, type MinerDriver, type MinerReading } from '@rigwarden/drivers-core';
 import type { CollectError } from '@rigwarden/protocol';
 import type { Clock, Logger } from '@rigwarden/shared';
 
@@ -148,7 +148,9 @@ export class CollectorRuntime {
     try {
       // Every driver's reading passes the per-field check here (again, for drivers that already ran it): an impossible
       // value becomes absent with a field warning, so the snapshot always encodes and the rest of it is kept.
-      const reading = sanitizeReading(await Promise.race([miner.driver.collect({ signal: controller.signal, deadlineMs: timeoutMs }), deadline]));
+      const sanitized = sanitizeReading(await Promise.race([miner.driver.collect({ signal: controller.signal, deadlineMs: timeoutMs }), deadline]));
+      // What the miner accepts, asked after the collect: some drivers know it only once the miner has been read.
+      const reading = { ...sanitized, capabilities: capabilityNames(miner.driver) };
       counter.successes++;
       outcome = { ...base, collectedAt: clock.now(), reading, errors: reading.errors };
     } catch (err) {

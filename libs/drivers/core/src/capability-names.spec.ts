@@ -13,6 +13,8 @@ const control = (caps: Partial<ControlCapabilities>) => ({
   setPools: () => Promise.reject(new Error('unused')),
 });
 const noop = (): Promise<void> => Promise.resolve();
+/** A driver with optional methods that the guards look for. */
+const as = <T extends MinerDriver>(driver: T): MinerDriver => driver;
 
 describe('capabilityNames', () => {
   it('a driver that only collects reads only', () => {
@@ -27,7 +29,7 @@ describe('capabilityNames', () => {
   });
 
   it('without MinerControl, the PoolControl and Restartable methods count', () => {
-    expect(capabilityNames({ ...base('gpu'), restartMiner: noop, switchPool: noop })).toEqual(['read', 'switch-pool', 'restart']);
+    expect(capabilityNames(as({ ...base('gpu'), restartMiner: noop, switchPool: noop }))).toEqual(['read', 'switch-pool', 'restart']);
   });
 
   it('optional interfaces each add their name; power-mode only when the miner offers a mode', () => {
@@ -53,7 +55,7 @@ describe('capabilityNames', () => {
   });
 
   it('GPU tuners give overclock only when there is at least one', () => {
-    expect(capabilityNames({ ...base('gpu'), gpuTuners: () => [] })).toEqual(['read']);
+    expect(capabilityNames(as({ ...base('gpu'), gpuTuners: () => [] }))).toEqual(['read']);
     expect(capabilityNames({ ...base('gpu'), gpuTuners: () => [{}] } as unknown as MinerDriver)).toEqual(['read', 'overclock']);
   });
 });
