@@ -135,8 +135,19 @@ describe('braiins-grpc driver against the Braiins OS+ gRPC simulator', () => {
     expect(reading.pools.map((p) => p.url)).toEqual(['stratum+tcp://backup.example:3333', 'stratum+tcp://third.example:25']);
   });
 
+  it('braiins-grpc: a miner that does not answer while bosminer restarts still gets its pool write and restart verified', async () => {
+    const { sim, driver } = await start({ restartPauseMs: 300, unavailableWhileRestarting: true });
+    const result = await driver.setPools([{ url: 'stratum+tcp://backup.example:3333', user: 'farm.w1' }], ctx());
+    expect(result).toMatchObject({ ok: true });
+    expect(sim.state.restarts).toBe(1);
+    expect(sim.calls.filter((c) => c.method === 'PoolService/GetPoolGroups').length).toBeGreaterThan(1);
+    const restart = await driver.control({ kind: 'restart', waitForApiMs: 5_000 }, ctx());
+    expect(restart).toMatchObject({ ok: true, message: expect.stringMatching(/mining again/) });
+    expect(sim.state.restarts).toBe(2);
+  });
+
   it('braiins-grpc: a pool write the miner acknowledges but does not apply fails with what the miner shows', async () => {
-    const { sim, driver } = await start({ ignoredWrites: ['PoolService/SetPoolGroups'] });
+    const { sim, driver } = await start({ ignoredWrites: ['PoolService/SetPoolGroups'] }, { verifyWaitMs: 100 });
     const result = await driver.setPools([{ url: 'stratum+tcp://backup.example:3333', user: 'farm.w1' }], ctx());
     expect(result.ok).toBe(false);
     if (result.ok) return;

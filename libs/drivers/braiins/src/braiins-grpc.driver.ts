@@ -91,8 +91,8 @@ export class BraiinsGrpcDriver implements MinerDriver, MinerControl, Restartable
       host: endpoint.host, port: endpoint.port, username: this.options.user, password: this.options.password,
       now: deps.now, protoDir: deps.protoDir,
     });
-    this.pools = new BraiinsPoolControl(this.client, this.where);
     this.pollMs = deps.pollMs ?? 250;
+    this.pools = new BraiinsPoolControl(this.client, this.where, { verifyWaitMs: this.options.verifyWaitMs, pause: (ctx) => this.pause(ctx) });
   }
 
   private get where(): { host: string; port: number } {
@@ -278,10 +278,17 @@ export class BraiinsGrpcDriver implements MinerDriver, MinerControl, Restartable
     const until = started + Math.min(waitMs, Math.max(0, ctx.deadlineMs - 500));
     let restarted = false;
     for (;;) {
-      const d = await this.client.call<GetMinerDetailsResponse>('MinerService', 'GetMinerDetails', {}, ctx);
-      const uptime = d.bosminer_uptime_s ?? 0;
-      if (d.status !== MinerStatus.NORMAL || uptime < uptimeBefore) restarted = true;
-      if (restarted && d.status === MinerStatus.NORMAL) {
+      let d: GetMinerDetailsResponse | undefined;
+      try {
+        d = await this.client.call<GetMinerDetailsResponse>('MinerService', 'GetMinerDetails', {}, ctx);
+      } catch (err) {
+        // A miner that does not answer while bosminer restarts has restarted it.
+        if (!(err instanceof DriverError) || err.kind === 'access_denied' || err.kind === 'aborted') throw err;
+        restarted = true;
+      }
+      const uptime = d?.bosminer_uptime_s ?? 0;
+      if (d && (d.status !== MinerStatus.NORMAL || uptime < uptimeBefore)) restarted = true;
+      if (restarted && d?.status === MinerStatus.NORMAL) {
         const message = `bosminer restarted and mining again after ${Date.now() - started} ms`;
         steps.push({ command: 'MinerService/GetMinerDetails', ok: true, message });
         return message;
@@ -311,8 +318,15 @@ export class BraiinsGrpcDriver implements MinerDriver, MinerControl, Restartable
   private async waitFor(ctx: CollectContext, command: string, what: string, check: () => Promise<{ done: boolean; seen: string }>): Promise<void> {
     const until = Date.now() + Math.min(this.options.verifyWaitMs, Math.max(0, ctx.deadlineMs - 500));
     for (;;) {
-      const { done, seen } = await check();
-      if (done) return;
+      let seen: string;
+      try {
+        const result = await check();
+        if (result.done) return;
+        seen = result.seen;
+      } catch (err) {
+        if (!(err instanceof DriverError) || err.kind === 'access_denied' || err.kind === 'aborted') throw err;
+        seen = `no answer: ${err.message}`;
+      }
       if (Date.now() >= until || ctx.signal.aborted) {
         throw this.fail('miner_error', `the miner accepted the command but does not show ${what} (reads ${seen})`, command);
       }

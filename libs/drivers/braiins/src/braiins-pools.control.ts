@@ -1,4 +1,4 @@
-import type { CollectContext, ControlStep, PoolSpec } from '@rigwarden/drivers-core';
+import { DriverError, type CollectContext, type ControlStep, type PoolSpec } from '@rigwarden/drivers-core';
 import {
   SaveAction, type GetMinerConfigurationResponse, type GetPoolGroupsResponse, type PoolConfiguration, type PoolGroupConfiguration,
   type SetPoolGroupsRequest, type SetPoolGroupsResponse,
@@ -23,7 +23,12 @@ export const DEFAULT_GROUP_NAME = 'Rigwarden';
  * verified by reading GetPoolGroups back.
  */
 export class BraiinsPoolControl {
-  constructor(private readonly client: BraiinsGrpcClient, private readonly where: { host: string; port: number }) {}
+  constructor(
+    private readonly client: BraiinsGrpcClient,
+    private readonly where: { host: string; port: number },
+    /** How long the read-back may take (bosminer restarts to apply), and the pause between tries. */
+    private readonly timing: { verifyWaitMs: number; pause: (ctx: CollectContext) => Promise<void> },
+  ) {}
 
   /** The configured groups, ready to send back (uids removed: SetPoolGroups generates them). */
   async configuredGroups(ctx: CollectContext, steps: ControlStep[]): Promise<PoolGroupConfiguration[]> {
@@ -60,11 +65,26 @@ export class BraiinsPoolControl {
       throw err;
     }
     steps.push({ command: 'PoolService/SetPoolGroups', parameter: summary, ok: true, message: 'accepted (bosminer restarts to apply)' });
-    const back = await this.client.call<GetPoolGroupsResponse>('PoolService', 'GetPoolGroups', {}, ctx);
-    const mismatch = compare(groups, back);
-    steps.push({ command: 'PoolService/GetPoolGroups', ok: mismatch === undefined, message: mismatch ?? 'the miner shows the pools written' });
-    if (mismatch) {
-      throw new BraiinsGrpcError('miner_error', `the miner accepted the pool groups but shows otherwise: ${mismatch}`, { ...this.where, command: 'PoolService/SetPoolGroups' });
+    // Read back until the miner shows the groups: while bosminer restarts to apply them it may not answer.
+    const until = Date.now() + Math.min(this.timing.verifyWaitMs, Math.max(0, ctx.deadlineMs - 500));
+    for (;;) {
+      let seen: string;
+      try {
+        const mismatch = compare(groups, await this.client.call<GetPoolGroupsResponse>('PoolService', 'GetPoolGroups', {}, ctx));
+        if (mismatch === undefined) {
+          steps.push({ command: 'PoolService/GetPoolGroups', ok: true, message: 'the miner shows the pools written' });
+          return;
+        }
+        seen = mismatch;
+      } catch (err) {
+        if (!(err instanceof DriverError) || err.kind === 'access_denied' || err.kind === 'aborted') throw err;
+        seen = `no answer to the read-back (${err.message})`;
+      }
+      if (Date.now() >= until || ctx.signal.aborted) {
+        steps.push({ command: 'PoolService/GetPoolGroups', ok: false, message: seen });
+        throw new BraiinsGrpcError('miner_error', `the miner accepted the pool groups but shows otherwise: ${seen}`, { ...this.where, command: 'PoolService/SetPoolGroups' });
+      }
+      await this.timing.pause(ctx);
     }
   }
 }

@@ -28,6 +28,8 @@ export interface BraiinsGrpcSimulatorOptions extends BraiinsMinerStateOptions {
   unimplemented?: readonly string[];
   /** Writes ("PerformanceService/SetPowerTarget") acknowledged but not applied: a firmware that ignores them. */
   ignoredWrites?: readonly string[];
+  /** MinerService and PoolService answer UNAVAILABLE while bosminer restarts (the API itself stays up). */
+  unavailableWhileRestarting?: boolean;
   /** Every authenticated reply waits this long (a miner too busy to answer in time). 0 by default. */
   replyDelayMs?: number;
   /** What ApiVersionService/GetApiVersion answers (no token needed); "1.11.0" by default. */
@@ -182,6 +184,10 @@ export class BraiinsGrpcSimulator {
       return;
     }
     this.sessions.set(token as string, this.now() + this.tokenLifetimeMs);
+    if (this.options.unavailableWhileRestarting && this.state.restarting && /^(MinerService|PoolService)\/Get/.test(method)) {
+      callback(grpcError(GrpcStatus.UNAVAILABLE, 'bosminer is not running'));
+      return;
+    }
     const reply = (): void => {
       try {
         callback(null, handler(call.request));
