@@ -62,14 +62,14 @@ export class AuditRepository implements AuditStore {
   }
 }
 
-function toEntry(row: AuditRow): ChainedAuditEntry {
+export function toEntry(row: AuditRow): ChainedAuditEntry {
   return {
     seq: row.seq, at: row.at, principal: row.principal, keyId: row.key_id, action: row.action, target: row.target,
     outcome: row.outcome, detail: row.detail, mac: row.hash,
   };
 }
 
-function toRow(entry: ChainedAuditEntry): AuditRow {
+export function toRow(entry: ChainedAuditEntry): AuditRow {
   return {
     seq: entry.seq, at: entry.at, principal: entry.principal, key_id: entry.keyId ?? '', action: entry.action, target: entry.target,
     outcome: entry.outcome, detail: entry.detail ?? '{}', hash: entry.mac,

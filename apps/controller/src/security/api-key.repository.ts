@@ -5,7 +5,7 @@ import type { SqliteDatabase } from '../persistence/sqlite-database';
 /** A key that never expires is stored with expires NULL and read back as this. */
 export const NEVER_EXPIRES = Number.MAX_SAFE_INTEGER;
 
-interface ApiKeyRow {
+export interface ApiKeyRow {
   id: string;
   name: string;
   scopes: string;
@@ -85,7 +85,7 @@ export class ApiKeyRepository implements ApiKeyStore {
   }
 }
 
-function toRecord(row: ApiKeyRow): ApiKeyRecord {
+export function toRecord(row: ApiKeyRow): ApiKeyRecord {
   const scope = widestScope(row.scopes.split(','));
   return {
     id: row.id,
@@ -101,7 +101,7 @@ function toRecord(row: ApiKeyRow): ApiKeyRecord {
   };
 }
 
-function toInfo(row: ApiKeyRow): ApiKeyInfoRow {
+export function toInfo(row: ApiKeyRow): ApiKeyInfoRow {
   return {
     id: row.id, name: row.name, scopes: row.scopes.split(',').filter(isApiScope), created: row.created, notBefore: row.not_before,
     ...(row.expires !== null ? { expires: row.expires } : {}),
