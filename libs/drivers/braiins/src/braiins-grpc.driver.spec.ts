@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { BoardStatus, PoolStatus } from '@rigwarden/protocol';
 import {
-  DriverError, driverRegistry, hasFaultLight, hasMinerControl, hasMiningSwitch, hasPowerTarget, hasSettleTimes, isRebootable, isRestartable,
+  DriverError, capabilityNames, driverRegistry, hasFaultLight, hasMinerControl, hasMiningSwitch, hasPowerTarget, hasSettleTimes, isRebootable, isRestartable,
   type CollectContext,
 } from '@rigwarden/drivers-core';
 import { BraiinsGrpcSimulator, type BraiinsGrpcSimulatorOptions } from '@rigwarden/simulators';
@@ -107,6 +107,7 @@ describe('braiins-grpc driver against the Braiins OS+ gRPC simulator', () => {
     for (const guard of [hasMinerControl, hasMiningSwitch, hasPowerTarget, hasFaultLight, hasSettleTimes, isRebootable, isRestartable]) expect(guard(made)).toBe(true);
     expect((made as BraiinsGrpcDriver).controlCapabilities()).toMatchObject({ setPools: true, switchPool: true, poolPriority: true, restart: true, workMode: false, frequency: false });
     expect((made as BraiinsGrpcDriver).settleTimeMs('reboot')).toBeGreaterThan((made as BraiinsGrpcDriver).settleTimeMs('faultlight'));
+    expect([...capabilityNames(made)].sort()).toEqual(['fault-light', 'power-target', 'read', 'reboot', 'restart', 'set-pools', 'switch-pool']);
     (made as BraiinsGrpcDriver).close();
     expect(() => driverRegistry.create('braiins-grpc', { host: 'h', port: 1, options: { pasword: 'typo' } })).toThrow(/unknown option "pasword"/);
     expect(() => driverRegistry.create('braiins-grpc', { host: 'h', port: 1, options: { password: 7 } })).toThrow(BraiinsOptionsError);
