@@ -144,7 +144,7 @@ describe('gRPC authentication interceptor', () => {
 
   it('refuses a read-only key on every mutating RPC and audits the refusals: the first as a row, the rest of the window as one row with their count', async () => {
     const mutating = ALL_METHODS.filter((m) => isMutatingRpc(m.path));
-    expect(mutating.length).toBe(11); // 8 FleetService commands, spec changes and releases, 3 AdminService changes
+    expect(mutating.length).toBe(14); // 11 FleetService commands, spec changes and releases, 3 AdminService changes
     clock.advance(refusals.windowMs); // the matrix above refused this key too: start a new window
     const since = clock.now();
     for (const def of mutating) expect((await invoke(def, grpcAuth(tokens.read))).code).toBe(status.PERMISSION_DENIED);
@@ -155,7 +155,7 @@ describe('gRPC authentication interceptor', () => {
     expect(rows).toHaveLength(2);
     const first = rows.find((r) => r.outcome === 'denied')!;
     const summary = JSON.parse(rows.find((r) => r.outcome === 'refused')!.detail) as { count: number; actions: Record<string, number>; reasons: Record<string, number>; source: string };
-    expect(summary).toMatchObject({ count: 10, source: `key:${readId}`, reasons: { 'denied:insufficient_scope': 10 } });
+    expect(summary).toMatchObject({ count: 13, source: `key:${readId}`, reasons: { 'denied:insufficient_scope': 13 } });
     expect([first.action, ...Object.keys(summary.actions)].map((a) => `/rigwarden.v1.${a}`).sort()).toEqual(mutating.map((m) => m.path).sort());
     expect(first.key_id === readId && JSON.parse(first.detail).reason === 'insufficient_scope').toBe(true);
     expect(await audit.verify()).toMatchObject({ ok: true });

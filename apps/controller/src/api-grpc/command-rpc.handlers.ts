@@ -5,16 +5,22 @@ import { createLogger } from '@rigwarden/shared';
 import { BulkCommandUseCase } from '../commands/bulk-command.usecase';
 import { operatorOf } from '../commands/command-request';
 import { GetCommandUseCase, ListCommandsUseCase } from '../commands/query-commands.usecase';
-import { SendCommandUseCase, applyProfileCommand, rigCommand, setPoolsCommand } from '../commands/send-command.usecase';
+import {
+  SendCommandUseCase, applyProfileCommand, rigCommand, setFaultLightCommand, setPoolsCommand, setPowerModeCommand, setPowerTargetCommand,
+} from '../commands/send-command.usecase';
 import { FleetError } from '../fleet/fleet-error';
 import { toServiceError } from './grpc-status';
 import { principalOf } from './principal';
 
 type CommandHandlers = Pick<FleetServiceServer,
-  'setPools' | 'applyProfile' | 'restartMiner' | 'rebootRig' | 'powerCycle' | 'bulkCommand' | 'getCommand' | 'listCommands'>;
+  'setPools' | 'applyProfile' | 'restartMiner' | 'rebootRig' | 'powerCycle' | 'setPowerMode' | 'setFaultLight' | 'setPowerTarget' | 'bulkCommand'
+  | 'getCommand' | 'listCommands'>;
 
 /** The RPC names these handlers serve (FleetGrpcServer leaves them out of its UNIMPLEMENTED list). */
-export const COMMAND_RPCS: ReadonlyArray<keyof CommandHandlers> = ['setPools', 'applyProfile', 'restartMiner', 'rebootRig', 'powerCycle', 'bulkCommand', 'getCommand', 'listCommands'];
+export const COMMAND_RPCS: ReadonlyArray<keyof CommandHandlers> = [
+  'setPools', 'applyProfile', 'restartMiner', 'rebootRig', 'powerCycle', 'setPowerMode', 'setFaultLight', 'setPowerTarget', 'bulkCommand', 'getCommand',
+  'listCommands',
+];
 
 /**
  * FleetService command RPCs as grpc-js handler functions: they map requests to the command use cases, record who asked
@@ -39,6 +45,9 @@ export class CommandRpcHandlers {
       restartMiner: (call, callback) => this.unary(call, callback, (req) => this.send.execute(rigCommand(req, { $case: 'restartMiner', value: {} }), by(call))),
       rebootRig: (call, callback) => this.unary(call, callback, (req) => this.send.execute(rigCommand(req, { $case: 'rebootHost', value: {} }), by(call))),
       powerCycle: (call, callback) => this.unary(call, callback, (req) => this.send.execute(rigCommand(req, { $case: 'powerCycle', value: {} }), by(call))),
+      setPowerMode: (call, callback) => this.unary(call, callback, (req) => this.send.execute(setPowerModeCommand(req), by(call))),
+      setFaultLight: (call, callback) => this.unary(call, callback, (req) => this.send.execute(setFaultLightCommand(req), by(call))),
+      setPowerTarget: (call, callback) => this.unary(call, callback, (req) => this.send.execute(setPowerTargetCommand(req), by(call))),
       getCommand: (call, callback) => this.unary(call, callback, (req) => this.getCommand.execute(req)),
       listCommands: (call, callback) => this.unary(call, callback, (req) => this.listCommands.execute(req)),
       bulkCommand: (call) => this.bulkCommand(call, by(call)),
