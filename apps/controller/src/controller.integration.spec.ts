@@ -155,7 +155,8 @@ describe('controller: MQTT ingest -> SQLite -> gRPC', () => {
     await waitFor('the agent status', () => events.agentStatus('agent-7'));
     await waitFor('the result', async () => ((await events.resultsForCommand('c-1')).length === 1 ? true : undefined));
     await waitFor('both event copies', () => (ingest.counters.events >= 2 ? true : undefined));
-    expect(await events.eventsForRig('rig-ev')).toEqual([expect.objectContaining({ event_id: 'ev-1', kind: 'safety.critical_temperature', severity: 'critical', source: 'agent' })]);
+    // rig-ev has no key: its unsigned event is accepted, marked unverified (docs/security.md, signed results and events).
+    expect(await events.eventsForRig('rig-ev')).toEqual([expect.objectContaining({ event_id: 'ev-1', kind: 'safety.critical_temperature', severity: 'critical', source: 'agent-unverified' })]);
     expect(await events.resultsForCommand('c-1')).toEqual([{ outcome: 'COMMAND_OUTCOME_SUCCEEDED', cause: 'ok', duration_ms: 12 }]);
     expect((await events.agentStatus('agent-7'))!.outbox!.depth).toBe(3);
     await publisher.publishAsync(topics.agentStatus('agent-7'), '', { qos: 1, retain: true });

@@ -13,6 +13,7 @@ import { RIG_STATUS_STORE, type RigStatusStore } from '../persistence/ports/rig-
 import { SnapshotBatch } from '../persistence/ports/snapshot-batch';
 import { StoredAcks, StoredGate } from './stored-acks';
 import { emptyIngestCounters, type IngestCounters } from './ingest-counters';
+import { RigMessageVerifier } from './rig-message.verifier';
 
 /** MQTT 5 session expiry with --mqtt-shared-group: the broker keeps this controller's queue for a day while it is away. */
 const SESSION_EXPIRY_S = 86_400;
@@ -252,9 +253,12 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
       } else if (parsed.kind === 'events') {
         const event = decodeRigEvent(payload);
         if (event.rigId !== parsed.rigId) throw new ProtocolError(`rigId "${event.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
+        // Not signed by its rig's key (for a rig that has one): counted and refused, neither stored nor acted on.
+        const verdict = RigMessageVerifier.of(this.config).check({ type: 'event', message: event }, this.counters);
+        if (!verdict.accepted) return;
         this.counters.events++;
         (event.severity === 'critical' ? this.logger.warn : this.logger.info)('rig event', { rig: event.rigId, kind: event.kind, reason: event.reason, message: event.message });
-        this.flushing = this.flushing.then(() => this.events.recordEvent(event, 'agent')).then(() => {
+        this.flushing = this.flushing.then(() => this.events.recordEvent(event, verdict.verified ? 'agent' : 'agent-unverified')).then(() => {
           this.confirm((book, agentId) => book.event(agentId, event), event.rigId);
         }, (err) => {
           this.counters.flushErrors++;
@@ -264,6 +268,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
       } else if (parsed.kind === 'results') {
         const result = decodeCommandResult(payload);
         if (result.rigId !== parsed.rigId) throw new ProtocolError(`rigId "${result.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
+        if (!RigMessageVerifier.of(this.config).check({ type: 'result', message: result }, this.counters).accepted) return;
         this.counters.results++;
         for (const l of this.resultListeners) l(result);
         this.flushing = this.flushing.then(() => this.events.recordResult(result, Date.now())).then(() => {
