@@ -118,6 +118,7 @@ export function rigDetail(rig: Rig, now: number): string {
   for (const m of rig.miners) {
     const made = [m.vendor, m.model].filter((x) => x && x !== m.software).join(', ');
     out.push('', `miner ${m.minerId}: ${minerProgram(m)}${made ? ` (${made})` : ''} via ${m.driver}`);
+    if (m.capabilities.length > 0) out.push(`  can: ${m.capabilities.join(', ')}`);
     const windows = m.hashrateWindows.length > 0
       ? m.hashrateWindows.map((w) => `${formatHashrate(w.hashrateHs)} (${w.label})`).join(', ')
       : `${formatHashrate(m.hashrate5sHs)} (5s), ${formatHashrate(m.hashrateAvgHs)} (av)`;
