@@ -2,18 +2,22 @@ import type { SimDialect } from '../cgminer/personality';
 import type { GpuMinerFlavor } from '../gpu/gpu-miner-simulator';
 import type { FarmRigSpec, FarmSpec, ScheduledFault } from './sim-farm';
 
-type DemoKind = SimDialect | GpuMinerFlavor;
+/** "antminer-web": a stock Antminer driven through its web UI (read-only cgminer API plus the web config). */
+type DemoKind = SimDialect | GpuMinerFlavor | 'antminer-web';
 
 /**
  * The demo farm's 30 rigs, in id order (sim-001 ... sim-030). The first three carry the scheduled faults so a
- * demo with `--rigs 3` still shows all of them. The demo fleet (deploy/demo/fleet.demo.yaml) groups rigs by these
- * ids; a test keeps the two in step.
+ * demo with `--rigs 3` still shows all of them. The demo fleet (deploy/demo/fleet.demo.yaml) groups rigs by their
+ * labels; a test keeps the two in step.
  */
 export const DEMO_LAYOUT: readonly DemoKind[] = [
-  'cgminer', 'avalon', 't-rex', 'antminer', 'whatsminer', 'luxos', 'braiins', 'antminer', 'whatsminer', 'avalon',
-  'lolminer', 'antminer', 'luxos', 'braiins', 'whatsminer', 'avalon', 'cgminer', 'gminer', 'antminer', 'whatsminer',
-  'luxos', 'braiins', 'avalon', 't-rex', 'antminer', 'whatsminer', 'luxos', 'braiins', 'avalon', 'antminer',
+  'cgminer', 'avalon', 't-rex', 'antminer-web', 'whatsminer', 'luxos', 'braiins', 'antminer', 'whatsminer', 'avalon',
+  'lolminer', 'antminer-web', 'luxos', 'braiins', 'whatsminer', 'avalon', 'cgminer', 'gminer', 'antminer', 'whatsminer',
+  'luxos', 'braiins', 'avalon', 't-rex', 'antminer-web', 'whatsminer', 'luxos', 'braiins', 'avalon', 'antminer',
 ];
+
+/** A demo stock Antminer's mining restart after a pool change through its web UI (real firmware: 2-3 minutes). */
+export const DEMO_WEB_RESTART_MS = 5000;
 
 const GPU_FLAVORS: ReadonlySet<string> = new Set<GpuMinerFlavor>(['t-rex', 'lolminer', 'lolminer-legacy', 'gminer', 'xmrig', 'xmrig-legacy']);
 
@@ -33,9 +37,18 @@ export function demoRigId(index: number): string {
 }
 
 /** The demo's rig n (0-based); past 30 the layout repeats. */
-export function demoRig(index: number): FarmRigSpec {
+export function demoRig(index: number, options: { webRestartMs?: number } = {}): FarmRigSpec {
   const kind = DEMO_LAYOUT[index % DEMO_LAYOUT.length]!;
   const id = demoRigId(index);
+  if (kind === 'antminer-web') {
+    // Mines on pool-a like the controllable firmware: the failover policy moves it through the web UI when pool-a hangs.
+    const model = 'Antminer S19';
+    return {
+      id, kind: 'asic', dialect: 'antminer', model, pools: ['pool-a', 'pool-b'],
+      web: { personality: 's19-2020', miningRestartMs: options.webRestartMs ?? DEMO_WEB_RESTART_MS },
+      labels: { kind: 'asic', dialect: 'antminer', model, control: 'web' },
+    };
+  }
   if (GPU_FLAVORS.has(kind)) {
     const flavor = kind as GpuMinerFlavor;
     return { id, kind: 'gpu', flavor, gpus: 4, labels: { kind: 'gpu', miner: flavor, model: flavor === 'lolminer' ? 'AMD RX 6800 x4' : 'NVIDIA RTX 3070 x4' } };
@@ -61,12 +74,14 @@ export interface DemoFarmOptions {
   faultsShiftMs?: number;
   /** False: no scheduled faults. */
   faults?: boolean;
+  /** The stock Antminers' mining restart after a pool change through the web UI (default DEMO_WEB_RESTART_MS). */
+  webRestartMs?: number;
 }
 
 /** The farm `npm start` runs: ~30 rigs across the ASIC dialects and GPU miners, pools, and scheduled faults. */
 export function demoFarmSpec(options: DemoFarmOptions = {}): FarmSpec {
   const count = options.rigs ?? DEMO_LAYOUT.length;
-  const rigs = Array.from({ length: count }, (_, i) => demoRig(i));
+  const rigs = Array.from({ length: count }, (_, i) => demoRig(i, { webRestartMs: options.webRestartMs }));
   const ids = new Set(rigs.map((r) => r.id));
   const steps = DEMO_FAULTS.filter((s) => !('rig' in s.fault) || ids.has(s.fault.rig));
   return {

@@ -1,4 +1,5 @@
-import { CgminerSimulator, type SimPoolSwitch } from '../cgminer-simulator';
+import { AntminerWebSimulator } from '../antminer-web/antminer-web.simulator';
+import { CgminerSimulator, type SimPool, type SimPoolSwitch } from '../cgminer-simulator';
 import type { SimDialect } from '../cgminer/personality';
 import type { MiningOptions } from '../cgminer/stratum-mining.engine';
 import { REAL_PROGRAM_PROFILES, compressedProfile, type RealProgram } from '../cgminer/real/real-program.profile';
@@ -39,6 +40,25 @@ export interface FarmAsicRigSpec extends FarmRigBase {
   seed?: number;
   /** Divide the program's delays by this (bfgminer's 300 s failback in 30 s with 10), for end-to-end tests. */
   programTimeCompression?: number;
+  /**
+   * A stock Antminer's web UI next to its cgminer API (dialect "antminer" only, whose API refuses writes): its
+   * config holds the rig's pools, and a pool write through it moves the mining after a mining restart.
+   */
+  web?: FarmWebApiSpec;
+}
+
+/** The web UI of a stock Antminer rig (an AntminerWebSimulator paired with the rig's cgminer simulator). */
+export interface FarmWebApiSpec {
+  /** AntminerWebSimulator personality (default "s19-2020", the JSON generation). */
+  personality?: string;
+  /** Digest credentials (default root / root). */
+  user?: string;
+  password?: string;
+  /**
+   * After a pool write through the web UI mining stops for this long (no hashrate, no shares), then carries on on
+   * the written pools, from the first (default 5000 ms; real firmware: 2-3 minutes).
+   */
+  miningRestartMs?: number;
 }
 
 export interface FarmGpuRigSpec extends FarmRigBase {
@@ -118,6 +138,34 @@ export interface AsicRigState {
   restarts: number;
   reboots: number;
   poolSwitches: SimPoolSwitch[];
+  /** Only on a rig with a web UI (spec `web`). */
+  web?: WebApiRigState;
+}
+
+export interface WebApiRigState {
+  port: number;
+  personality: string;
+  /** Config writes the web UI stored (pools, mode, fans). */
+  writes: number;
+  /** Whether mining is restarting after a pool change. */
+  restarting: boolean;
+  /** The pools the web config holds, in order, by farm pool name (a URL for a pool the farm does not have). */
+  configuredPools: string[];
+  /** Every pool change written through the web UI, oldest first. */
+  poolChanges: WebPoolChange[];
+}
+
+export interface WebPoolChange {
+  /** When the write was stored; mining stopped then. */
+  atMs: number;
+  /** The written pools, by name, in priority order. */
+  pools: string[];
+  /** The pool mined on before the write. */
+  from: string | undefined;
+  /** When mining carried on on the written pools (absent while restarting, or when a later write superseded it). */
+  resumedAtMs?: number;
+  /** The pool mined on once resumed. */
+  to?: string;
 }
 
 export interface GpuRigState {
@@ -152,7 +200,28 @@ interface AsicRig {
   heat: HeatFault;
   port: number;
   base: Array<{ chipTempC: number; hashrateHs: number }>;
+  mining: MiningOptions;
+  web?: WebApiRig;
 }
+
+interface WebApiRig {
+  sim: AntminerWebSimulator;
+  port: number;
+  restartMs: number;
+  /** url + user of the pools the cgminer side mines on, or will once the restart is over. */
+  poolsKey: string;
+  resume?: NodeJS.Timeout;
+  changes: WebPoolChange[];
+}
+
+interface WebPool {
+  url: string;
+  user: string;
+  pass: string;
+}
+
+const DEFAULT_WEB_RESTART_MS = 5000;
+const poolsKey = (pools: ReadonlyArray<{ url: string; user: string }>): string => pools.map((p) => `${p.url}\n${p.user}`).join('\n\n');
 
 interface GpuRig {
   spec: FarmGpuRigSpec;
@@ -246,7 +315,9 @@ export class SimFarm {
           b.tempC = Math.round((b.chipTempC - 8) * 10) / 10;
         });
         const base = sim.state.boards.map((b) => ({ chipTempC: b.chipTempC!, hashrateHs: b.hashrateHs }));
-        this.asics.set(r.id, { spec: r, sim, heat: new HeatFault(sim.state, heat), port, base });
+        const rig: AsicRig = { spec: r, sim, heat: new HeatFault(sim.state, heat), port, base, mining };
+        this.asics.set(r.id, rig);
+        if (r.web) rig.web = await this.startWeb(rig, r.web);
       } else {
         const gpus = defaultSimGpus(r.gpus ?? 4, r.flavor === 'lolminer' ? 'amd' : 'nvidia');
         const sim = new GpuMinerSimulator({ flavor: r.flavor, now: this.now, state: { gpus, startedAtMs: now - 600_000 } });
@@ -259,14 +330,87 @@ export class SimFarm {
     if (this.spec.schedule) this.schedule(this.spec.schedule);
   }
 
+  /** The rig's web UI, its config holding the rig's pools; a pool write there restarts the mining on them. */
+  private async startWeb(rig: AsicRig, spec: FarmWebApiSpec): Promise<WebApiRig> {
+    const id = rig.spec.id;
+    if (rig.spec.dialect !== 'antminer') this.fail(`rig ${id}: a web UI needs dialect "antminer" (stock firmware); got "${rig.spec.dialect}"`);
+    if (rig.spec.pools.length > 3) this.fail(`rig ${id}: a stock Antminer's config holds 3 pools; got ${rig.spec.pools.length}`);
+    const restartMs = spec.miningRestartMs ?? DEFAULT_WEB_RESTART_MS;
+    if (!Number.isInteger(restartMs) || restartMs < 0) this.fail(`rig ${id}: web.miningRestartMs must be a whole number of ms, 0 or more; got ${spec.miningRestartMs}`);
+    const pools = rig.sim.state.pools;
+    const sim = new AntminerWebSimulator({
+      personality: spec.personality, user: spec.user, password: spec.password, miningRestartMs: restartMs, now: this.now,
+      afterWrite: (conf) => this.webWritten(rig, web, conf),
+    });
+    const web: WebApiRig = { sim, port: 0, restartMs, poolsKey: poolsKey(pools), changes: [] };
+    sim.state.conf['pools'] = [0, 1, 2].map((i) => ({ url: pools[i]?.url ?? '', user: pools[i]?.user ?? '', pass: pools[i] ? 'x' : '' }));
+    web.port = (await sim.start()).port;
+    return web;
+  }
+
+  /**
+   * A config write through the web UI. When it changed the pools, bmminer restarts: the cgminer side stops mining
+   * (its API keeps answering with the old pools), and after the restart mines on the written pools from the first.
+   */
+  private webWritten(rig: AsicRig, web: WebApiRig, conf: Record<string, unknown>): void {
+    const written = (Array.isArray(conf['pools']) ? conf['pools'] as Array<Record<string, unknown>> : [])
+      .map((p) => ({ url: String(p['url'] ?? ''), user: String(p['user'] ?? ''), pass: String(p['pass'] ?? '') }))
+      .filter((p) => p.url !== '');
+    const key = poolsKey(written);
+    if (key === web.poolsKey) return; // a mode or fan write: mining carries on
+    web.poolsKey = key;
+    if (web.resume) {
+      clearTimeout(web.resume);
+      this.timers.delete(web.resume);
+    }
+    rig.sim.stopMining();
+    const active = rig.sim.state.pools[rig.sim.state.activePool];
+    const change: WebPoolChange = { atMs: this.now(), pools: written.map((p) => this.poolName(p.url)), from: active && this.poolName(active.url) };
+    web.changes.push(change);
+    if (web.changes.length > 100) web.changes.shift();
+    const resume = setTimeout(() => {
+      this.timers.delete(resume);
+      web.resume = undefined;
+      this.resumeMining(rig, written, change);
+    }, web.restartMs);
+    resume.unref();
+    web.resume = resume;
+    this.timers.add(resume);
+  }
+
+  private resumeMining(rig: AsicRig, written: WebPool[], change: WebPoolChange): void {
+    const s = rig.sim.state;
+    const before = s.activePool;
+    const old = s.pools;
+    s.pools = written.map((p, priority): SimPool => {
+      const kept = old.find((o) => o.url === p.url && o.user === p.user);
+      return {
+        url: p.url, user: p.user, password: p.pass, status: 'Alive', priority,
+        accepted: kept?.accepted ?? 0, rejected: kept?.rejected ?? 0, stale: kept?.stale ?? 0, lastShareTime: kept?.lastShareTime ?? 0,
+      };
+    });
+    s.activePool = 0;
+    if (written.length > 0) rig.sim.startMining(rig.mining);
+    const now = s.pools[s.activePool];
+    change.resumedAtMs = this.now();
+    change.to = now && this.poolName(now.url);
+    if (old[before]?.url !== now?.url) rig.sim.poolSwitches.push({ atMs: this.now(), from: before, to: s.activePool, by: 'api' });
+  }
+
+  /** A pool's farm name from its URL (the URL itself for a pool the farm does not have). */
+  private poolName(url: string): string {
+    for (const p of this.pools.values()) if (p.sim.url === url) return p.spec.name;
+    return url;
+  }
+
   private fail(message: string): never {
     throw new FarmFaultError(message);
   }
 
-  /** Where the agent finds each rig's miner API. */
-  endpoints(): Array<{ rig: FarmRigSpec; host: string; port: number }> {
+  /** Where the agent finds each rig's miner API (port) and, on a rig with a web UI, that (webPort). */
+  endpoints(): Array<{ rig: FarmRigSpec; host: string; port: number; webPort?: number }> {
     return [
-      ...[...this.asics.values()].map((a) => ({ rig: a.spec as FarmRigSpec, host: '127.0.0.1', port: a.port })),
+      ...[...this.asics.values()].map((a) => ({ rig: a.spec as FarmRigSpec, host: '127.0.0.1', port: a.port, ...(a.web ? { webPort: a.web.port } : {}) })),
       ...[...this.gpus.values()].map((g) => ({ rig: g.spec as FarmRigSpec, host: '127.0.0.1', port: g.port })),
     ].sort((a, b) => this.spec.rigs.indexOf(a.rig) - this.spec.rigs.indexOf(b.rig));
   }
@@ -278,6 +422,13 @@ export class SimFarm {
   /** The simulators themselves, for in-process tests. */
   asic(id: string): CgminerSimulator {
     return this.asicRig(id).sim;
+  }
+
+  /** A rig's web UI simulator (spec `web`). */
+  web(id: string): AntminerWebSimulator {
+    const web = this.asicRig(id).web;
+    if (!web) this.fail(`rig "${id}" has no web UI; rigs with one: ${[...this.asics.values()].filter((a) => a.web).map((a) => a.spec.id).join(', ') || '(none)'}`);
+    return web.sim;
   }
 
   gpu(id: string): GpuMinerSimulator {
@@ -500,12 +651,22 @@ export class SimFarm {
         restarts: asic.sim.restarts,
         reboots: asic.sim.reboots,
         poolSwitches: [...asic.sim.poolSwitches],
+        ...(asic.web ? { web: this.webState(asic.web) } : {}),
       };
     }
     const gpu = this.gpus.get(id) ?? this.fail(`no rig "${id}"; rigs: ${this.spec.rigs.map((r) => r.id).join(', ')}`);
     return {
       id, kind: 'gpu', flavor: gpu.spec.flavor, port: gpu.port, reboots: gpu.reboots,
       gpus: gpu.sim.state.gpus.map((g) => ({ index: g.index, lost: g.lost, hashrateHs: gpu.sim.view(g).hashrateHs, tempC: gpu.sim.view(g).tempC })),
+    };
+  }
+
+  private webState(web: WebApiRig): WebApiRigState {
+    const conf = Array.isArray(web.sim.state.conf['pools']) ? web.sim.state.conf['pools'] as Array<Record<string, unknown>> : [];
+    return {
+      port: web.port, personality: web.sim.personality.name, writes: web.sim.state.writes, restarting: web.resume !== undefined,
+      configuredPools: conf.map((p) => String(p['url'] ?? '')).filter((url) => url !== '').map((url) => this.poolName(url)),
+      poolChanges: web.changes.map((c) => ({ ...c, pools: [...c.pools] })),
     };
   }
 
@@ -521,6 +682,7 @@ export class SimFarm {
     for (const pool of this.pools.values()) this.stopBounce(pool);
     await Promise.all([
       ...[...this.asics.values()].map((a) => a.sim.stop()),
+      ...[...this.asics.values()].map((a) => a.web?.sim.stop()),
       ...[...this.gpus.values()].map((g) => g.sim.stop()),
       ...[...this.pools.values()].map((p) => p.sim.stop()),
     ]);
