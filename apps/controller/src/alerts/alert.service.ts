@@ -3,7 +3,7 @@ import { PoolStatus, type MinerSnapshot, type RigEvent } from '@rigwarden/protoc
 import { createLogger, systemClock, type Clock, type Logger } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
-import { EventRepository } from '../persistence/event-repository';
+import { EVENT_STORE } from '../persistence/ports/event.port';
 import { SqliteDatabase } from '../persistence/sqlite-database';
 import { AlertDispatcher } from './alert-dispatcher';
 import { AlertRules } from './alert-rules';
@@ -22,7 +22,7 @@ export interface RigUpdateSource {
 const RECHECK_DELAY_MS = 200;
 
 /**
- * Runs the alert rules on every new event (EventRepository.onRecorded) and on rig connectivity (a check of the whole
+ * Runs the alert rules on every new event (EventStore.onRecorded) and on rig connectivity (a check of the whole
  * fleet every `checkIntervalS`, plus a quick recheck of a down rig when ingest stores something for it), and hands
  * notifications to the dispatcher. Nothing here waits on a webhook: ingest is never slowed by alerting.
  */
@@ -44,7 +44,7 @@ export class AlertService implements OnModuleInit, OnModuleDestroy, AlertMetrics
 
   constructor(
     @Inject(CONTROLLER_CONFIG) private readonly controllerConfig: Pick<ControllerConfig, 'alertsFile'>,
-    @Inject(EventRepository) private readonly events: EventSource,
+    @Inject(EVENT_STORE) private readonly events: EventSource,
     @Inject(TelemetryIngestService) private readonly ingest: RigUpdateSource,
     @Inject(SqliteDatabase) db: SqliteDatabase,
   ) {

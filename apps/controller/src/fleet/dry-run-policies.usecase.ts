@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { observeSnapshot, replayRig } from '@rigwarden/policy';
 import { type DryRunPoliciesRequest, type DryRunPoliciesResponse } from '@rigwarden/protocol';
 import { systemClock, type Clock } from '@rigwarden/shared';
-import { RigRepository } from '../persistence/rig-repository';
-import { TelemetryQueryRepository } from '../persistence/telemetry-query.repository';
+import { RIG_STATUS_STORE, type RigStatusStore } from '../persistence/ports/rig-status.port';
+import { TELEMETRY_QUERY_STORE, type TelemetryQueryStore } from '../persistence/ports/telemetry-query.port';
 import { FleetError } from './fleet-error';
 import { parseFleetYaml, type FleetSpec } from './fleet-spec';
 import { FleetSpecService } from './fleet-spec.service';
@@ -24,8 +24,8 @@ export class DryRunPoliciesUseCase {
   clock: Clock = systemClock;
 
   constructor(
-    @Inject(RigRepository) private readonly rigs: RigRepository,
-    @Inject(TelemetryQueryRepository) private readonly queries: TelemetryQueryRepository,
+    @Inject(RIG_STATUS_STORE) private readonly rigs: RigStatusStore,
+    @Inject(TELEMETRY_QUERY_STORE) private readonly queries: TelemetryQueryStore,
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
   ) {}
 

@@ -5,8 +5,9 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { RigSpec } from '@rigwarden/policy';
 import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
-import { FleetSpecRepository } from '../persistence/fleet-spec.repository';
-import { RigRepository, type RigRecord } from '../persistence/rig-repository';
+import { FLEET_SPEC_STORE, type FleetSpecStore } from '../persistence/ports/fleet-spec.port';
+import { type RigRecord } from '../persistence/rig-repository';
+import { RIG_STATUS_STORE, type RigStatusStore } from '../persistence/ports/rig-status.port';
 import { FleetError } from './fleet-error';
 import { diffFleetSpecs, type SpecChangeRecord } from './fleet-spec-diff';
 import { EMPTY_FLEET, groupForRig, parseFleetYaml, readFleetFile, specForRig, type FleetSpec, type RigIdentity } from './fleet-spec';
@@ -63,8 +64,8 @@ export class FleetSpecService implements OnModuleInit {
 
   constructor(
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
-    @Inject(FleetSpecRepository) private readonly specs: FleetSpecRepository,
-    @Inject(RigRepository) private readonly rigs: RigRepository,
+    @Inject(FLEET_SPEC_STORE) private readonly specs: FleetSpecStore,
+    @Inject(RIG_STATUS_STORE) private readonly rigs: RigStatusStore,
   ) {}
 
   onModuleInit(): Promise<void> {

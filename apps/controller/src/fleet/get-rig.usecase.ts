@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type GetRigRequest, type Rig } from '@rigwarden/protocol';
-import { RigRepository } from '../persistence/rig-repository';
+import { RIG_STATUS_STORE, type RigStatusStore } from '../persistence/ports/rig-status.port';
 import { FleetError } from './fleet-error';
 import { requireRigId } from './request-arguments';
 import { RigView } from './rig-view';
@@ -8,7 +8,7 @@ import { RigView } from './rig-view';
 @Injectable()
 export class GetRigUseCase {
   constructor(
-    @Inject(RigRepository) private readonly rigs: RigRepository,
+    @Inject(RIG_STATUS_STORE) private readonly rigs: RigStatusStore,
     @Inject(RigView) private readonly view: RigView,
   ) {}
 

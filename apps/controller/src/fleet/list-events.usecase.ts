@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type ListEventsRequest, type ListEventsResponse } from '@rigwarden/protocol';
-import { EventRepository } from '../persistence/event-repository';
-import { RigRepository } from '../persistence/rig-repository';
+import { EVENT_STORE, type EventStore } from '../persistence/ports/event.port';
+import { RIG_STATUS_STORE, type RigStatusStore } from '../persistence/ports/rig-status.port';
 import { FleetError } from './fleet-error';
 import { requireRigId } from './request-arguments';
 
@@ -12,8 +12,8 @@ export const MAX_EVENT_LIMIT = 1000;
 @Injectable()
 export class ListEventsUseCase {
   constructor(
-    @Inject(EventRepository) private readonly events: EventRepository,
-    @Inject(RigRepository) private readonly rigs: RigRepository,
+    @Inject(EVENT_STORE) private readonly events: EventStore,
+    @Inject(RIG_STATUS_STORE) private readonly rigs: RigStatusStore,
   ) {}
 
   async execute(request: ListEventsRequest): Promise<ListEventsResponse> {

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ListRigsRequest, ListRigsResponse, RigSelector } from '@rigwarden/protocol';
-import { RigRepository, type RigRecord } from '../persistence/rig-repository';
-import { TelemetryQueryRepository } from '../persistence/telemetry-query.repository';
+import { type RigRecord } from '../persistence/rig-repository';
+import { RIG_STATUS_STORE, type RigStatusStore } from '../persistence/ports/rig-status.port';
+import { TELEMETRY_QUERY_STORE, type TelemetryQueryStore } from '../persistence/ports/telemetry-query.port';
 import { FleetError } from './fleet-error';
 import { FleetSpecService } from './fleet-spec.service';
 import { matchesSelector, validateSelector } from './rig-selector';
@@ -25,10 +26,10 @@ export function isEmptySelector(s: RigSelector): boolean {
 @Injectable()
 export class ListRigsUseCase {
   constructor(
-    @Inject(RigRepository) private readonly rigs: RigRepository,
+    @Inject(RIG_STATUS_STORE) private readonly rigs: RigStatusStore,
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
     @Inject(RigView) private readonly view: RigView,
-    @Inject(TelemetryQueryRepository) private readonly queries: TelemetryQueryRepository,
+    @Inject(TELEMETRY_QUERY_STORE) private readonly queries: TelemetryQueryStore,
   ) {}
 
   async execute(request: ListRigsRequest): Promise<ListRigsResponse> {

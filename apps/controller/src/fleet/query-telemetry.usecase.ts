@@ -3,9 +3,11 @@ import {
   TelemetryResolution, type MinerSnapshot, type QueryTelemetryRequest, type QueryTelemetryResponse, type TelemetryPoint,
 } from '@rigwarden/protocol';
 import { systemClock, type Clock } from '@rigwarden/shared';
-import { RigRepository } from '../persistence/rig-repository';
-import { RollupRepository, type Resolution, type RollupRow } from '../persistence/rollup-repository';
-import { TelemetryQueryRepository, type StoredSnapshot } from '../persistence/telemetry-query.repository';
+import { RIG_STATUS_STORE, type RigStatusStore } from '../persistence/ports/rig-status.port';
+import { type Resolution, type RollupRow } from '../persistence/rollup-repository';
+import { ROLLUP_STORE, type RollupStore } from '../persistence/ports/rollup.port';
+import { type StoredSnapshot } from '../persistence/telemetry-query.repository';
+import { TELEMETRY_QUERY_STORE, type TelemetryQueryStore } from '../persistence/ports/telemetry-query.port';
 import { FleetError } from './fleet-error';
 import { requireRigId, timeRange } from './request-arguments';
 
@@ -69,9 +71,9 @@ export class QueryTelemetryUseCase {
   clock: Clock = systemClock;
 
   constructor(
-    @Inject(RigRepository) private readonly rigs: RigRepository,
-    @Inject(RollupRepository) private readonly rollups: RollupRepository,
-    @Inject(TelemetryQueryRepository) private readonly queries: TelemetryQueryRepository,
+    @Inject(RIG_STATUS_STORE) private readonly rigs: RigStatusStore,
+    @Inject(ROLLUP_STORE) private readonly rollups: RollupStore,
+    @Inject(TELEMETRY_QUERY_STORE) private readonly queries: TelemetryQueryStore,
   ) {}
 
   async execute(request: QueryTelemetryRequest): Promise<QueryTelemetryResponse> {

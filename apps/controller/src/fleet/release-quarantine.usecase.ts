@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { RigEvent, type Event, type ReleaseQuarantineRequest } from '@rigwarden/protocol';
-import { EventRepository } from '../persistence/event-repository';
-import { RigRepository } from '../persistence/rig-repository';
-import { TelemetryQueryRepository } from '../persistence/telemetry-query.repository';
+import { EVENT_STORE, type EventStore } from '../persistence/ports/event.port';
+import { RIG_STATUS_STORE, type RigStatusStore } from '../persistence/ports/rig-status.port';
+import { TELEMETRY_QUERY_STORE, type TelemetryQueryStore } from '../persistence/ports/telemetry-query.port';
 import { RigReconciler } from '../reconcile/rig-reconciler.service';
 import { FleetError } from './fleet-error';
 import { requireRigId } from './request-arguments';
@@ -17,9 +17,9 @@ export const MAX_RELEASE_REASON_LENGTH = 500;
 @Injectable()
 export class ReleaseQuarantineUseCase {
   constructor(
-    @Inject(RigRepository) private readonly rigs: RigRepository,
-    @Inject(TelemetryQueryRepository) private readonly queries: TelemetryQueryRepository,
-    @Inject(EventRepository) private readonly events: EventRepository,
+    @Inject(RIG_STATUS_STORE) private readonly rigs: RigStatusStore,
+    @Inject(TELEMETRY_QUERY_STORE) private readonly queries: TelemetryQueryStore,
+    @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(RigReconciler) private readonly reconciler: RigReconciler,
   ) {}
 

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FieldWarningCount, Rig } from '@rigwarden/protocol';
 import { LivenessService } from '../liveness/liveness.service';
-import { EventRepository } from '../persistence/event-repository';
+import { EVENT_STORE, type EventStore } from '../persistence/ports/event.port';
 import type { RigRecord } from '../persistence/rig-repository';
-import { TelemetryQueryRepository } from '../persistence/telemetry-query.repository';
+import { TELEMETRY_QUERY_STORE, type TelemetryQueryStore } from '../persistence/ports/telemetry-query.port';
 import { FleetSpecService } from './fleet-spec.service';
 
 /** Stored rigs as the API shows them: with labels, the group governing them under the spec in force, quarantine, liveness. */
@@ -11,9 +11,9 @@ import { FleetSpecService } from './fleet-spec.service';
 export class RigView {
   constructor(
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
-    @Inject(TelemetryQueryRepository) private readonly queries: TelemetryQueryRepository,
+    @Inject(TELEMETRY_QUERY_STORE) private readonly queries: TelemetryQueryStore,
     @Inject(LivenessService) private readonly liveness: Pick<LivenessService, 'get'>,
-    @Inject(EventRepository) private readonly events?: Pick<EventRepository, 'agentStatus'>,
+    @Inject(EVENT_STORE) private readonly events?: Pick<EventStore, 'agentStatus'>,
   ) {}
 
   /** The refused-value counts of each rig's agent status (one read per agent on the page). */

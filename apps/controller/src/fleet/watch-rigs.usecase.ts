@@ -2,8 +2,9 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { RigSelector, RigUpdate, WatchRigsRequest } from '@rigwarden/protocol';
 import { createLogger } from '@rigwarden/shared';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
-import { EventRepository } from '../persistence/event-repository';
-import { RigRepository, type RigRecord } from '../persistence/rig-repository';
+import { EVENT_STORE, type EventStore } from '../persistence/ports/event.port';
+import { type RigRecord } from '../persistence/rig-repository';
+import { RIG_STATUS_STORE, type RigStatusStore } from '../persistence/ports/rig-status.port';
 import { FleetSpecService } from './fleet-spec.service';
 import { matchesSelector, validateSelector } from './rig-selector';
 import { RigView } from './rig-view';
@@ -107,10 +108,10 @@ export class WatchRigsUseCase implements OnModuleInit {
 
   constructor(
     @Inject(TelemetryIngestService) private readonly ingest: TelemetryIngestService,
-    @Inject(RigRepository) private readonly rigs: RigRepository,
+    @Inject(RIG_STATUS_STORE) private readonly rigs: RigStatusStore,
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
     @Inject(RigView) private readonly view: RigView,
-    @Inject(EventRepository) private readonly events: EventRepository,
+    @Inject(EVENT_STORE) private readonly events: EventStore,
   ) {}
 
   onModuleInit(): void {

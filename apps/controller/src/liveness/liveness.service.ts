@@ -4,9 +4,9 @@ import { RigEvent, type AgentStatus, type MinerSnapshot, type RigState } from '@
 import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
-import { EventRepository } from '../persistence/event-repository';
-import { LivenessRepository } from '../persistence/liveness.repository';
-import { RigRepository } from '../persistence/rig-repository';
+import { EVENT_STORE, type EventStore } from '../persistence/ports/event.port';
+import { LIVENESS_STORE, type LivenessStore } from '../persistence/ports/liveness.port';
+import { RIG_STATUS_STORE, type RigStatusStore } from '../persistence/ports/rig-status.port';
 import {
   DEFAULT_LIVENESS_PARAMS, isReporting, judgeLiveness, livenessBounds, livenessMessage,
   type AgentPresence, type LivenessParams, type LivenessState, type LivenessVerdict,
@@ -84,9 +84,9 @@ export class LivenessService implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(CONTROLLER_CONFIG) config: Pick<ControllerConfig, 'liveness' | 'mqttSharedGroup'>,
     @Inject(TelemetryIngestService) private readonly ingest: Pick<TelemetryIngestService, 'onSnapshotAccepted' | 'onRigState' | 'onAgentStatus'>,
-    @Inject(LivenessRepository) private readonly repository: LivenessRepository,
-    @Inject(EventRepository) private readonly events: Pick<EventRepository, 'recordEvent' | 'listAgentStatus'>,
-    @Inject(RigRepository) private readonly rigRecords?: Pick<RigRepository, 'forget'>,
+    @Inject(LIVENESS_STORE) private readonly repository: LivenessStore,
+    @Inject(EVENT_STORE) private readonly events: Pick<EventStore, 'recordEvent' | 'listAgentStatus'>,
+    @Inject(RIG_STATUS_STORE) private readonly rigRecords?: Pick<RigStatusStore, 'forget'>,
   ) {
     this.params = { ...DEFAULT_LIVENESS_PARAMS, telemetryShared: config.mqttSharedGroup !== undefined, ...config.liveness };
     // Subscribed at once, not in onModuleInit: the retained states arrive as soon as ingest subscribes.

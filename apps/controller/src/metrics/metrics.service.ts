@@ -8,8 +8,9 @@ import { EmbeddedBrokerService } from '../broker/embedded-broker.service';
 import { CommandDispatcher, type CommandCounters } from '../commands/command-dispatcher.service';
 import type { IngestCounters } from '../ingest/ingest-counters';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
-import { EventRepository } from '../persistence/event-repository';
-import { RigRepository, type RigRecord } from '../persistence/rig-repository';
+import { EVENT_STORE } from '../persistence/ports/event.port';
+import { type RigRecord } from '../persistence/rig-repository';
+import { RIG_STATUS_STORE } from '../persistence/ports/rig-status.port';
 import { RigReconciler, type ReconcileCounters } from '../reconcile/rig-reconciler.service';
 import { registerAgentCollectors } from './agent-collectors';
 import { writeFleetExposition, type FleetView } from './fleet-exposition';
@@ -39,8 +40,8 @@ export class MetricsService {
   private agentRead: Promise<AgentStatus[]> | undefined;
 
   constructor(
-    @Inject(RigRepository) private readonly rigs: RigSource,
-    @Inject(EventRepository) private readonly agents: AgentSource,
+    @Inject(RIG_STATUS_STORE) private readonly rigs: RigSource,
+    @Inject(EVENT_STORE) private readonly agents: AgentSource,
     @Inject(TelemetryIngestService) private readonly ingest: IngestSource,
     @Inject(RigReconciler) private readonly reconciler: ReconcileSource,
     @Optional() @Inject(AlertService) private readonly alerts?: AlertMetricsSource,

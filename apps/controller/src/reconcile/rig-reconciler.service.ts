@@ -12,8 +12,8 @@ import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-c
 import { FleetSpecService } from '../fleet/fleet-spec.service';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
 import { LivenessService } from '../liveness/liveness.service';
-import { EventRepository } from '../persistence/event-repository';
-import { RigRepository } from '../persistence/rig-repository';
+import { EVENT_STORE, type EventStore } from '../persistence/ports/event.port';
+import { RIG_STATUS_STORE, type RigStatusStore } from '../persistence/ports/rig-status.port';
 import { ChangePoints, nextReconcileAt } from './next-reconcile';
 import { ReconcileSchedule } from './reconcile-schedule';
 import { restoredActions } from './restored-actions.mapper';
@@ -98,8 +98,8 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     @Inject(TelemetryIngestService) private readonly ingest: TelemetryIngestService,
-    @Inject(RigRepository) private readonly rigs: RigRepository,
-    @Inject(EventRepository) private readonly events: EventRepository,
+    @Inject(RIG_STATUS_STORE) private readonly rigs: RigStatusStore,
+    @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(CommandDispatcher) private readonly dispatcher: CommandDispatcher,
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
     @Inject(LivenessService) private readonly liveness?: Pick<LivenessService, 'get'>,
