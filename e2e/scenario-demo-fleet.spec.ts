@@ -9,7 +9,7 @@ import { demoFarmSpec } from '@rigwarden/simulators';
 import { makeTempDir } from '@rigwarden/testing';
 import { loadAgentConfig } from '../apps/agent/src/config/agent-config';
 import { groupForRig, parseFleetYaml } from '../apps/controller/src/fleet/fleet-spec';
-import { renderAgentConfig } from '../apps/simfarm/src/agent-config.writer';
+import { driverFor, renderAgentConfig } from '../apps/simfarm/src/agent-config.writer';
 
 const template = readFileSync(join(__dirname, '..', 'deploy/demo/fleet.demo.yaml'), 'utf8');
 const pools: Record<string, string> = {
@@ -19,11 +19,11 @@ const fleet = parseFleetYaml(template.replace(/\{\{([a-z-]+)\}\}/g, (m, key: str
 
 const EXPECTED_GROUP: Record<string, string> = {
   avalon: 'avalon', cgminer: 'cgminer', luxos: 'luxos', whatsminer: 'whatsminer', antminer: 'read-only-asics', braiins: 'read-only-asics',
-  't-rex': 'gpu', lolminer: 'gpu', gminer: 'gpu',
+  't-rex': 'gpu', lolminer: 'gpu', gminer: 'gpu', 'antminer-web': 'stock-antminer-web',
 };
 
 describe('demo fleet spec', () => {
-  it.each(demoFarmSpec().rigs.map((r) => [r.id, r.kind === 'gpu' ? r.flavor : r.dialect, r] as const))('%s (%s) gets its group', (_id, kind, rig) => {
+  it.each(demoFarmSpec().rigs.map((r) => [r.id, driverFor(r), r] as const))('%s (%s) gets its group', (_id, kind, rig) => {
     const group = groupForRig(fleet, { rigId: rig.id, labels: rig.labels, model: rig.kind === 'asic' ? rig.model : undefined });
     expect(group?.name).toBe(EXPECTED_GROUP[kind]);
     expect(group?.pools.every((p) => p.url.startsWith('stratum+tcp://127.0.0.1:'))).toBe(true);
@@ -40,10 +40,15 @@ describe('demo fleet spec', () => {
       const file = join(dir.path, 'agent.yaml');
       writeFileSync(file, renderAgentConfig({
         agentId: 'demo-agent', dataDir: join(dir.path, 'agent'), intervalMs: 2000, controlArgv: ['/usr/bin/node', 'simfarm.js', 'ctl', '--control', 'http://127.0.0.1:1'],
-        miners: rigs.map((rig, i) => ({ rig, host: '127.0.0.1', port: 40000 + i })),
+        miners: rigs.map((rig, i) => ({ rig, host: '127.0.0.1', port: 40000 + i, ...(rig.kind === 'asic' && rig.web ? { webPort: 41000 + i } : {}) })),
       }));
       const config = loadAgentConfig(file, {});
-      expect(config.miners.map((m) => m.driver)).toEqual(rigs.map((r) => (r.kind === 'gpu' ? r.flavor : r.dialect)));
+      expect(config.miners.map((m) => m.driver)).toEqual(rigs.map(driverFor));
+      expect(config.miners.filter((m) => m.driver === 'antminer-web').map((m) => [m.rig, m.port, m.options])).toEqual([
+        ['sim-004', 41003, { apiPort: 40003, user: 'root', password: 'root' }],
+        ['sim-012', 41011, { apiPort: 40011, user: 'root', password: 'root' }],
+        ['sim-025', 41024, { apiPort: 40024, user: 'root', password: 'root' }],
+      ]);
       expect(config.rigs['sim-002']).toEqual({
         labels: { kind: 'asic', dialect: 'avalon', model: 'Avalon 1566' },
         rebootCommand: ['/usr/bin/node', 'simfarm.js', 'ctl', '--control', 'http://127.0.0.1:1', 'reboot', 'sim-002'],

@@ -8,18 +8,34 @@ export interface AgentConfigOptions {
   keysFile?: string;
   /** argv prefix that reaches this farm's control port; the rig id and "reboot" are appended. */
   controlArgv: string[];
-  miners: Array<{ rig: FarmRigSpec; host: string; port: number }>;
+  /** port: the miner API; webPort: a stock Antminer's web UI (rigs with `web`, see SimFarm.endpoints). */
+  miners: Array<{ rig: FarmRigSpec; host: string; port: number; webPort?: number }>;
 }
 
 const q = (v: string): string => JSON.stringify(v);
 
-/** The agent driver for a farm rig. */
+/** The agent driver for a farm rig: a stock Antminer with its web UI is driven through it (antminer-web). */
 export function driverFor(rig: FarmRigSpec): string {
-  return rig.kind === 'gpu' ? rig.flavor : rig.dialect;
+  if (rig.kind === 'gpu') return rig.flavor;
+  return rig.web ? 'antminer-web' : rig.dialect;
+}
+
+/** A miner's `port` and `options` lines: the web UI's port, with the cgminer API merged (apiPort) and the digest login. */
+function minerLines(rig: FarmRigSpec, port: number, webPort: number | undefined): string[] {
+  if (rig.kind === 'asic' && rig.web) {
+    if (webPort === undefined) throw new Error(`rig ${rig.id} has a web UI but no webPort was given for it`);
+    const options = { apiPort: port, user: rig.web.user ?? 'root', password: rig.web.password ?? 'root' };
+    return [`    port: ${webPort}`, `    options: { apiPort: ${options.apiPort}, user: ${q(options.user)}, password: ${q(options.password)} }`];
+  }
+  return [
+    `    port: ${port}`,
+    ...(rig.kind === 'asic' && rig.dialect === 'whatsminer' ? [`    options: { password: ${q(rig.adminPassword ?? 'admin')} }`] : []),
+  ];
 }
 
 /**
- * An agent config that reads every rig of the farm: the dialect's driver, the demo profiles (eco = work mode 0,
+ * An agent config that reads every rig of the farm: the dialect's driver (antminer-web on the web UI's port for a
+ * stock Antminer with one, its cgminer API merged through options.apiPort), the demo profiles (eco = work mode 0,
  * normal = 1, high = 2), a rebootCommand per rig that asks the farm's control port to reboot it, and the rig's
  * labels. See apps/agent/agent.sample.yaml for every key.
  */
@@ -46,12 +62,11 @@ export function renderAgentConfig(o: AgentConfigOptions): string {
         : []),
     ]),
     'miners:',
-    ...o.miners.flatMap(({ rig, host, port }) => [
+    ...o.miners.flatMap(({ rig, host, port, webPort }) => [
       `  - rig: ${rig.id}`,
       `    driver: ${driverFor(rig)}`,
       `    host: ${host}`,
-      `    port: ${port}`,
-      ...(rig.kind === 'asic' && rig.dialect === 'whatsminer' ? [`    options: { password: ${q(rig.adminPassword ?? 'admin')} }`] : []),
+      ...minerLines(rig, port, webPort),
     ]),
     '',
   ];

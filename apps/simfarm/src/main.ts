@@ -16,7 +16,7 @@ import { dirname, resolve } from 'node:path';
 import {
   FARM_FAULTS, FarmControlServer, RecordingReplaySimulator, SimFarm, demoFarmSpec, farmControl, parseFault, type FarmSpec,
 } from '@rigwarden/simulators';
-import { renderAgentConfig } from './agent-config.writer';
+import { driverFor, renderAgentConfig } from './agent-config.writer';
 
 interface Args {
   rigs: number;
@@ -172,12 +172,12 @@ async function main(): Promise<void> {
     control: controlUrl,
     pools: Object.fromEntries(spec.pools.map((p) => [p.name, farm.poolUrl(p.name)])),
     poolUser: spec.poolUser ?? 'rigwarden.demo',
-    miners: miners.map(({ rig, host, port }) => ({ rig: rig.id, kind: rig.kind, host, port })),
+    miners: miners.map(({ rig, host, port, webPort }) => ({ rig: rig.id, kind: rig.kind, host, port, ...(webPort !== undefined ? { webPort } : {}) })),
   };
   if (args.readyFile) writeFileSync(args.readyFile, JSON.stringify(ready));
   const kinds = new Map<string, number>();
   for (const { rig } of miners) {
-    const k = rig.kind === 'gpu' ? rig.flavor : rig.dialect;
+    const k = driverFor(rig);
     kinds.set(k, (kinds.get(k) ?? 0) + 1);
   }
   console.error(`rigwarden-simfarm: ${miners.length} simulated rigs (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}), `
