@@ -32,7 +32,7 @@ function howToEnable(snapshot: MinerSnapshot, capability: string): string {
  * Refuses, before anything is stored or sent, a command whose miner's latest snapshot lists capabilities and lacks the
  * one the command needs. An empty list is "unknown" (an older agent, or a collect that read nothing): the agent decides.
  */
-export function checkCapability(rig: RigRecord, minerId: string, payload: CommandPayload, field: string): void {
+export function checkCapability(rig: Pick<RigRecord, 'rigId' | 'miners'>, minerId: string, payload: CommandPayload, field: string): void {
   const capability = REQUIRED_CAPABILITY[payload.$case];
   if (!capability) return;
   const snapshot = rig.miners.find((m) => m.minerId === minerId);

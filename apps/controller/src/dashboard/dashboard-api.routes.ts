@@ -5,6 +5,7 @@ import type { Clock } from '@rigwarden/shared';
 import type { ActiveAlert } from '../alerts/alert-types';
 import type { AuditRecord } from '../audit/audit.repository';
 import type { CommandDispatcher } from '../commands/command-dispatcher.service';
+import { checkCapability } from '../commands/capability-check';
 import type { CommandPayload, CommandRecord, CommandRepository } from '../commands/command-repository';
 import { FleetError, type FleetErrorKind } from '../fleet/fleet-error';
 import type { ListEventsUseCase } from '../fleet/list-events.usecase';
@@ -49,7 +50,7 @@ interface Caller {
 }
 
 const RANGES: Record<string, number> = { '15m': 900_000, '1h': 3_600_000, '6h': 21_600_000, '24h': 86_400_000, '7d': 604_800_000, '30d': 2_592_000_000 };
-const ACTIONS = ['restart', 'switch-pool', 'apply-profile', 'release'] as const;
+const ACTIONS = ['restart', 'switch-pool', 'apply-profile', 'release', 'power-mode', 'fault-light'] as const;
 type Action = (typeof ACTIONS)[number];
 const MAX_ACTION_TIMEOUT_S = 600;
 
@@ -262,6 +263,8 @@ export class DashboardApi {
       throw new HttpError(400, 'invalid_argument', `timeoutSeconds must be an integer from 1 to ${MAX_ACTION_TIMEOUT_S}`, 'timeoutSeconds');
     }
     const payload = this.payloadFor(action as Action, body, rig, minerId);
+    // What the miner's latest snapshot says it cannot do is refused here (409), as over gRPC.
+    checkCapability(rig, minerId, payload, 'action');
     const record = await this.deps.dispatcher.dispatch({
       rigId, minerId, payload, reason: reason || `dashboard: ${action}`, requestedBy: `operator:${caller.principal}`, timeoutMs: timeoutS * 1000,
     });
@@ -272,6 +275,15 @@ export class DashboardApi {
 
   private payloadFor(action: Action, body: Record<string, unknown>, rig: Rig, minerId: string): CommandPayload {
     if (action === 'restart') return { $case: 'restartMiner', value: {} };
+    if (action === 'fault-light') {
+      if (typeof body['on'] !== 'boolean') throw new HttpError(400, 'invalid_argument', 'on must be true (blink the locate light) or false', 'on');
+      return { $case: 'setFaultLight', value: { on: body['on'] } };
+    }
+    if (action === 'power-mode') {
+      const mode = body['mode'];
+      if (mode !== 'normal' && mode !== 'low' && mode !== 'sleep') throw new HttpError(400, 'invalid_argument', `mode must be normal, low or sleep, got ${JSON.stringify(mode)}`, 'mode');
+      return { $case: 'setPowerMode', value: { mode } };
+    }
     if (action === 'switch-pool') {
       const poolIndex = body['poolIndex'];
       const pools = rig.miners.find((m) => m.minerId === minerId)?.pools ?? [];

@@ -43,11 +43,19 @@ interface MinerJson {
   errors?: Array<{ kind?: string; message?: string }>; collectedAt?: string;
   software?: string; softwareVersion?: string; hashrateWindows?: Array<{ label?: string; windowS?: number; hashrateHs?: number }>;
   fieldWarnings?: Array<{ field?: string; value?: string; reason?: string }>;
+  /** What the miner accepts, as its agent found it; absent or empty: unknown (the agent decides). */
+  capabilities?: string[];
 }
 interface RigDetail {
   summary: RigSummary;
   rig: { rigId: string; online?: boolean; miners?: MinerJson[]; labels?: Record<string, string>; fieldWarningCounts?: Array<{ field?: string; reason?: string; count?: string }> };
   profiles: string[];
+}
+
+/** Whether to offer an action needing `capability` on this miner: its agent lists it, or lists nothing (unknown). */
+function minerCan(m: MinerJson | undefined, capability: string): boolean {
+  const caps = m?.capabilities ?? [];
+  return caps.length === 0 || caps.includes(capability);
 }
 
 // ---------- small DOM helpers ----------
@@ -553,7 +561,19 @@ function renderRig(rigId: string): () => void {
       if (s.status === 'quarantined') {
         actions.append(h('button', { id: 'action-release', class: 'warn', onclick: () => void releaseQuarantine(rigId) }, 'Release quarantine'));
       }
-      actions.append(h('button', { id: 'action-restart', onclick: () => void runAction(rigId, { action: 'restart' }, 'Restart the miner') }, 'Restart miner'));
+      const first = miners[0];
+      if (minerCan(first, 'restart')) {
+        actions.append(h('button', { id: 'action-restart', onclick: () => void runAction(rigId, { action: 'restart' }, 'Restart the miner') }, 'Restart miner'));
+      }
+      if (first && minerCan(first, 'fault-light') && (first.capabilities ?? []).length > 0) {
+        actions.append(
+          h('button', { id: 'action-light-on', class: 'secondary', onclick: () => void runAction(rigId, { action: 'fault-light', minerId: first.minerId, on: true }, 'Blink the locate light') }, 'Locate light on'),
+          h('button', { id: 'action-light-off', class: 'secondary', onclick: () => void runAction(rigId, { action: 'fault-light', minerId: first.minerId, on: false }, 'Turn the locate light off') }, 'Light off'));
+      }
+      if (first && minerCan(first, 'power-mode') && (first.capabilities ?? []).length > 0) {
+        const mode = h('select', { id: 'power-mode-select', 'aria-label': 'Power mode' }, ...['normal', 'low', 'sleep'].map((p) => h('option', { value: p }, p)));
+        actions.append(mode, h('button', { id: 'action-power-mode', class: 'secondary', onclick: () => void runAction(rigId, { action: 'power-mode', minerId: first.minerId, mode: mode.value }, `Set power mode ${mode.value}`) }, 'Set power mode'));
+      }
       if (detail.profiles.length) {
         const sel = h('select', { id: 'profile-select', 'aria-label': 'Profile' }, ...detail.profiles.map((p) => h('option', { value: p }, p)));
         actions.append(sel, h('button', { class: 'secondary', onclick: () => void runAction(rigId, { action: 'apply-profile', profile: sel.value }, `Apply profile ${sel.value}`) }, 'Apply profile'));
@@ -584,7 +604,7 @@ function renderRig(rigId: string): () => void {
             h('td', { title: p.stratumActive === undefined ? '' : `Stratum ${p.stratumActive ? 'up' : 'down'}${p.activeEvidence ? `; in use by ${p.activeEvidence}` : ''}` },
               p.active ? h('span', { class: 'badge online' }, 'active') : (p.status ?? '').replace('POOL_STATUS_', '').toLowerCase()),
             h('td', { class: 'num' }, p.accepted ?? '–'),
-            h('td', {}, canOperate && !p.active ? h('button', { class: 'small secondary', onclick: () => void runAction(rigId, { action: 'switch-pool', minerId: m.minerId, poolIndex: p.index ?? 0 }, `Switch to pool ${p.index ?? 0} (${p.url})`) }, 'Switch') : ''))))),
+            h('td', {}, canOperate && !p.active && minerCan(m, 'switch-pool') ? h('button', { class: 'small secondary', onclick: () => void runAction(rigId, { action: 'switch-pool', minerId: m.minerId, poolIndex: p.index ?? 0 }, `Switch to pool ${p.index ?? 0} (${p.url})`) }, 'Switch') : ''))))),
         h('h3', {}, (m.boards ?? []).some((b) => b.pciBusId || b.name) ? 'GPUs' : 'Boards'),
         h('table', { class: 'boards', 'data-testid': 'boards' }, h('thead', {}, h('tr', {}, ...['#', 'Name', 'Hashrate', 'Board', 'Chip', 'Chips', 'Fan', 'Power', 'Status'].map((t, i) => h('th', { class: `${i >= 2 && i <= 7 ? 'num' : ''} ${i >= 5 && i <= 7 ? 'opt' : ''}` }, t)))),
           h('tbody', {}, ...(m.boards ?? []).map((b) => h('tr', {},
