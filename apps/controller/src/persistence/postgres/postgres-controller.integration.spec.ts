@@ -11,20 +11,7 @@ import { grpcAuth, makeTempDir, readAdminToken, startTestBroker, waitFor, type T
 import { FleetGrpcServer } from '../../api-grpc/fleet-grpc.server';
 import { AppModule } from '../../app.module';
 import { loadControllerConfig } from '../../config/controller-config';
-import { LatestStatusCache } from '../latest-status.cache';
-import { EVENT_STORE } from '../ports/event.port';
-import { FLEET_SPEC_STORE } from '../ports/fleet-spec.port';
-import { LIVENESS_STORE } from '../ports/liveness.port';
-import { RIG_STATUS_STORE } from '../ports/rig-status.port';
-import { ROLLUP_STORE } from '../ports/rollup.port';
-import { TELEMETRY_QUERY_STORE } from '../ports/telemetry-query.port';
-import { PostgresEventStore } from './postgres-event.store';
-import { PostgresFleetSpecStore } from './postgres-fleet-spec.store';
-import { PostgresLivenessStore } from './postgres-liveness.store';
-import { PostgresRigStatusStore } from './postgres-rig-status.store';
-import { PostgresRollupStore } from './postgres-rollup.store';
-import { PostgresTelemetryQueryStore } from './postgres-telemetry-query.store';
-import { openTestSchema, type TestSchema } from './postgres.testing';
+import { onPostgres, openTestSchema, type TestSchema } from './postgres.testing';
 
 function unary<Req, Res>(fn: (req: Req, md: Metadata, cb: (err: ServiceError | null, res: Res) => void) => unknown, req: Req, auth: Metadata): Promise<Res> {
   return new Promise((resolve, reject) => fn(req, auth, (err, res) => (err ? reject(err) : resolve(res))));
@@ -53,13 +40,7 @@ describe('controller on the PostgreSQL storage ports: MQTT ingest -> PostgreSQL 
     const config = loadControllerConfig(['--data-dir', dir.path, '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0'], {
       MQTT_URL: broker.url, RIGWARDEN_TOPIC_ROOT: broker.topicRoot, RIGWARDEN_CONTROLLER_ID: `ctl-pg-${broker.topicRoot}`,
     });
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.forConfig(config)] })
-      .overrideProvider(RIG_STATUS_STORE).useValue(new PostgresRigStatusStore(pg.db, new LatestStatusCache()))
-      .overrideProvider(EVENT_STORE).useValue(new PostgresEventStore(pg.db))
-      .overrideProvider(ROLLUP_STORE).useValue(new PostgresRollupStore(pg.db))
-      .overrideProvider(FLEET_SPEC_STORE).useValue(new PostgresFleetSpecStore(pg.db))
-      .overrideProvider(TELEMETRY_QUERY_STORE).useValue(new PostgresTelemetryQueryStore(pg.db))
-      .overrideProvider(LIVENESS_STORE).useValue(new PostgresLivenessStore(pg.db))
+    const moduleRef = await onPostgres(Test.createTestingModule({ imports: [AppModule.forConfig(config)] }), pg.db)
       .compile();
     app = moduleRef;
     await moduleRef.init();
