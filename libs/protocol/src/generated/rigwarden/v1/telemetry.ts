@@ -188,7 +188,7 @@ export interface MinerSnapshot {
   currentPoolUrl: string;
   /**
    * What this miner accepts through its driver, as the agent found it: "read", "switch-pool", "set-pools",
-   * "restart", "reboot", "power-mode", "power-target", "fault-light", "overclock", "power-cycle". A capability
+   * "restart", "reboot", "power-mode", "power-target", "fault-light", "overclock". A capability
    * missing from a non-empty list is refused (by the controller and by the agent); an empty list means unknown
    * (an older agent, or a collect that read nothing), and the agent alone decides.
    */
