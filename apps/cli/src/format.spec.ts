@@ -64,4 +64,9 @@ describe('rigctl format', () => {
     expect(text).toMatch(/ 0 +stratum\+tcp:\/\/127\.0\.0\.1:3333 +w +dead +up /);
     expect(text).toMatch(/ 1 +stratum\+tcp:\/\/127\.0\.0\.1:3334 +w +alive +up .*\* \(share-progress\)/);
   });
+
+  it('rig: what each miner can do, when its agent says; nothing when the list is unknown (empty)', () => {
+    expect(rigDetail(rig({ miners: [{ ...bfgminer, capabilities: ['read', 'switch-pool', 'restart'] }] }), T0)).toContain('  can: read, switch-pool, restart');
+    expect(rigDetail(rig(), T0)).not.toContain('can:');
+  });
 });
