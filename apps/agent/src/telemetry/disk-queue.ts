@@ -57,6 +57,8 @@ export class DiskQueue {
   private readonly segmentBytes: number;
   private readonly counters = { droppedFull: 0, droppedExpired: 0, droppedCorrupt: 0 };
   private cursorDirty = false;
+  /** Messages removed from the head without being delivered (expired, corrupt, dropped when full), ever. */
+  headDrops = 0;
 
   constructor(private readonly dir: string, private readonly options: DiskQueueOptions) {
     this.segmentBytes = options.segmentBytes ?? Math.max(4096, Math.min(1 << 20, Math.floor(options.maxBytes / 8)));
@@ -100,6 +102,7 @@ export class DiskQueue {
       const oldest = this.segments[0]!;
       const undelivered = oldest.id === this.cursor.segment ? oldest.count - this.cursor.line : oldest.count;
       this.counters.droppedFull += undelivered;
+      this.headDrops += undelivered;
       this.removeOldest();
       this.cursor = { segment: this.segments[0]!.id, line: 0 };
       this.saveCursor();
@@ -117,6 +120,7 @@ export class DiskQueue {
       else if (head.at < oldestAllowed) this.counters.droppedExpired++;
       else return dropped;
       this.ack(1);
+      this.headDrops++;
       dropped++;
     }
   }

@@ -59,8 +59,14 @@ export class TelemetryPublisher {
   private closing = false;
   readonly counters = { published: 0, queued: 0, replayed: 0, publishErrors: 0, confirmed: 0, resent: 0, receipts: 0, badReceipts: 0 };
   private readonly subscriptions = new Map<string, (topic: string, payload: Buffer) => void>();
-  /** Messages at the outbox's head sent on this connection and not confirmed yet (the next send skips them). */
-  private inFlight = 0;
+  /**
+   * The keys of the messages at the outbox's head that were sent on this connection and are not confirmed yet, in
+   * outbox order (the next send skips them). Kept in memory so that a receipt is matched without reading the outbox.
+   */
+  private inFlightKeys: string[] = [];
+  /** The outbox's headDrops when inFlightKeys was last aligned with its head. */
+  private seenHeadDrops = 0;
+  private keylessSeq = 0;
   /** Keys confirmed by a receipt that are not at the head yet (receipts may come out of order). */
   private readonly confirmedKeys = new Set<string>();
   /** When the controller last confirmed something, or the unconfirmed head was (re)sent: the resend timer's start. */
@@ -129,7 +135,7 @@ export class TelemetryPublisher {
       for (const rigId of rigIds) client.publish(topics.rig(rigId, 'state'), this.stateFor(rigId, true), { qos: 1, retain: true });
       if (this.subscriptions.size > 0) client.subscribe([...this.subscriptions.keys()], { qos: 1 });
       // What was sent before may be lost with the broker's state: send every unconfirmed message again.
-      this.inFlight = 0;
+      this.inFlightKeys = [];
       this.lastProgressAt = this.options.clock.now();
       void this.drain();
     });
@@ -272,21 +278,30 @@ export class TelemetryPublisher {
       for (;;) {
         const client = this.client;
         if (!client?.connected || this.closing) return;
-        this.inFlight = Math.max(0, this.inFlight - outbox.dropStaleHead());
-        this.inFlight = Math.min(this.inFlight, outbox.depth); // a full outbox drops its oldest segment
-        const room = maxUnconfirmed - this.inFlight;
+        outbox.dropStaleHead();
+        this.alignWithHead();
+        const room = maxUnconfirmed - this.inFlightKeys.length;
         if (room <= 0) return; // a receipt starts the next round
-        const batch = outbox.peek(Math.min(window, room), this.inFlight);
+        const batch = outbox.peek(Math.min(window, room), this.inFlightKeys.length);
         if (batch.length === 0) return;
-        if (this.inFlight === 0) this.lastProgressAt = this.options.clock.now();
-        this.inFlight += batch.length;
-        await Promise.all(batch.map((m) => (m.topic === '' ? Promise.resolve() : client.publishAsync(m.topic, m.payload, { qos: 1 }))));
-        this.counters.published += batch.length;
-        // Messages without a key (corrupt lines, an outbox from before receipts) are done once the broker has them.
-        if (batch.some((m) => m.key === undefined)) this.advance();
+        if (this.inFlightKeys.length === 0) this.lastProgressAt = this.options.clock.now();
+        // Keyless messages (corrupt lines, an outbox from before receipts) are done once the broker has them.
+        const keyless: string[] = [];
+        const sends: Array<Promise<unknown>> = [];
+        for (const m of batch) {
+          const key = m.key ?? `\u0001${++this.keylessSeq}`;
+          this.inFlightKeys.push(key);
+          if (m.key === undefined) keyless.push(key);
+          // Confirmed already (a receipt for an earlier send arrived after a reconnect): no need to send it again.
+          if (m.topic !== '' && !this.confirmedKeys.has(key)) sends.push(client.publishAsync(m.topic, m.payload, { qos: 1 }));
+        }
+        await Promise.all(sends);
+        this.counters.published += sends.length;
+        for (const key of keyless) this.confirmedKeys.add(key);
+        this.advance();
       }
     } catch (err) {
-      this.inFlight = 0; // sent again from the head on the next connection
+      this.inFlightKeys = []; // sent again from the head on the next connection
       this.options.logger.warn('sending interrupted; unconfirmed messages are sent again on reconnect', { error: err as Error, left: outbox.depth });
     } finally {
       this.draining = false;
@@ -308,48 +323,49 @@ export class TelemetryPublisher {
     if (this.client?.connected && !this.draining) void this.drain();
   }
 
-  /** Removes the confirmed messages at the head of the outbox (and the keyless ones already sent). */
+  /** Messages the outbox dropped at its head (expired, full) are no longer in flight either. */
+  private alignWithHead(): void {
+    const drops = this.options.outbox.headDrops - this.seenHeadDrops;
+    this.seenHeadDrops = this.options.outbox.headDrops;
+    if (drops > 0) this.inFlightKeys.splice(0, drops);
+  }
+
+  /** Removes the confirmed messages at the head of the outbox: matched in memory, one ack for the run of them. */
   private advance(): void {
-    const outbox = this.options.outbox;
-    this.inFlight = Math.max(0, this.inFlight - outbox.dropStaleHead());
-    let removed = 0;
-    for (;;) {
-      const window = outbox.peek(Math.max(this.inFlight, 64));
-      let n = 0;
-      for (const m of window) {
-        if (m.key !== undefined ? !this.confirmedKeys.delete(m.key) : n >= this.inFlight) break;
-        n++;
-      }
-      if (n === 0) break;
-      outbox.ack(n, true);
-      this.inFlight = Math.max(0, this.inFlight - n);
-      removed += n;
-      if (n < window.length) break;
-    }
-    if (removed > 0) {
-      this.counters.confirmed += removed;
+    this.alignWithHead();
+    let n = 0;
+    while (n < this.inFlightKeys.length && this.confirmedKeys.delete(this.inFlightKeys[n]!)) n++;
+    if (n > 0) {
+      this.options.outbox.ack(n, true);
+      this.inFlightKeys.splice(0, n);
+      this.counters.confirmed += n;
       this.lastProgressAt = this.options.clock.now();
       this.resendAfterMs = this.options.resendAfterMs ?? 20_000;
     }
-    // Keys for messages no longer queued (confirmed twice, dropped as expired) must not pile up.
+    // Keys for messages no longer in flight (confirmed twice, dropped as expired, not resent yet) must not pile up.
     if (this.confirmedKeys.size > 4 * (this.options.maxUnconfirmed ?? 2000) + 1000) {
-      const queued = new Set(outbox.peek(this.inFlight).map((m) => m.key));
-      for (const key of this.confirmedKeys) if (!queued.has(key)) this.confirmedKeys.delete(key);
+      const inFlight = new Set(this.inFlightKeys);
+      for (const key of this.confirmedKeys) if (!inFlight.has(key)) this.confirmedKeys.delete(key);
     }
   }
 
   /** Once a second: writes the outbox cursor, and sends unconfirmed messages again when no receipt came for a while. */
   private tick(): void {
     this.options.outbox.syncCursor();
-    if (this.inFlight === 0 || !this.client?.connected || this.closing) return;
+    const unconfirmed = this.inFlightKeys.length;
+    if (unconfirmed === 0 || !this.client?.connected || this.closing) return;
     if (this.options.clock.now() - this.lastProgressAt < this.resendAfterMs) return;
-    this.counters.resent += this.inFlight;
+    this.counters.resent += unconfirmed;
     this.options.logger.warn('no ingest receipt for the messages sent: sending them again (is the controller running and subscribed?)', {
-      unconfirmed: this.inFlight, queued: this.options.outbox.depth, waitedMs: this.resendAfterMs,
+      unconfirmed, queued: this.options.outbox.depth, waitedMs: this.resendAfterMs,
     });
     this.resendAfterMs = Math.min(MAX_RESEND_AFTER_MS, this.resendAfterMs * 2);
-    this.inFlight = 0;
-    void this.drain();
+    this.lastProgressAt = this.options.clock.now();
+    // Only when no send is under way (it holds its own positions); else the next tick does it.
+    if (!this.draining) {
+      this.inFlightKeys = [];
+      void this.drain();
+    }
   }
 
   async close(finalStatus?: AgentStatus): Promise<void> {
