@@ -264,11 +264,14 @@ for (const [id, rig] of issued) {
 let commandsRun = 0;
 let commandsRunTwice = 0;
 let commandsSucceededNotRun = 0;
+// Run twice: a rig restarted more often than it was asked. A command can have run although the controller gave up
+// on its result (TIMED_OUT), so what ran is held against what was issued, and SUCCEEDED against what ran.
 for (const rig of new Set([...issuedPerRig.keys()])) {
   const ran = restarts.get(rig) ?? 0;
+  const asked = issuedPerRig.get(rig) ?? 0;
   const succeeded = succeededPerRig.get(rig) ?? 0;
-  commandsRun += ran;
-  if (ran > succeeded) commandsRunTwice += ran - succeeded;
+  commandsRun += Math.min(ran, asked);
+  if (ran > asked) commandsRunTwice += ran - asked;
   if (ran < succeeded) commandsSucceededNotRun += succeeded - ran;
 }
 const commandsNotRun = issued.size - commandsRun;
