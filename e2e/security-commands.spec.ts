@@ -65,7 +65,8 @@ describe('agent process: replayed, forged, expired and misaddressed commands run
     config = join(dir.path, 'agent.yaml');
     writeFileSync(config, [
       'agent:', '  id: sec-cmd-agent', `  dataDir: ${JSON.stringify(join(dir.path, 'agent'))}`,
-      'mqtt:', `  clientId: sec-cmd-agent-${broker.topicRoot}`, `  topicRoot: ${broker.topicRoot}`,
+      // The test plays the controller and sends no ingest receipts: the broker's acknowledgement is enough here.
+      'mqtt:', `  clientId: sec-cmd-agent-${broker.topicRoot}`, `  topicRoot: ${broker.topicRoot}`, '  confirm: broker',
       'poll:', '  intervalMs: 60000',
       'security:', `  keysFile: ${JSON.stringify(keysFile)}`,
       'miners:', `  - rig: ${RIG}`, '    id: m1', '    host: 127.0.0.1', `    port: ${port}`, '',
