@@ -64,6 +64,9 @@ export class TelemetryPublisher {
    * outbox order (the next send skips them). Kept in memory so that a receipt is matched without reading the outbox.
    */
   private inFlightKeys: string[] = [];
+  private readonly inFlightSet = new Set<string>();
+  /** Of those, how many a receipt has confirmed already, behind an unconfirmed head: they do not count against maxUnconfirmed. */
+  private confirmedInFlight = 0;
   /** The outbox's headDrops when inFlightKeys was last aligned with its head. */
   private seenHeadDrops = 0;
   private keylessSeq = 0;
@@ -135,7 +138,7 @@ export class TelemetryPublisher {
       for (const rigId of rigIds) client.publish(topics.rig(rigId, 'state'), this.stateFor(rigId, true), { qos: 1, retain: true });
       if (this.subscriptions.size > 0) client.subscribe([...this.subscriptions.keys()], { qos: 1 });
       // What was sent before may be lost with the broker's state: send every unconfirmed message again.
-      this.inFlightKeys = [];
+      this.resetInFlight();
       this.lastProgressAt = this.options.clock.now();
       void this.drain();
     });
@@ -280,7 +283,9 @@ export class TelemetryPublisher {
         if (!client?.connected || this.closing) return;
         outbox.dropStaleHead();
         this.alignWithHead();
-        const room = maxUnconfirmed - this.inFlightKeys.length;
+        // A message never confirmed at the head (refused for good by a controller without its key, say) must not stop
+        // the flow: only unconfirmed messages count; it is sent again with backoff, and goes when the outbox is full.
+        const room = maxUnconfirmed - (this.inFlightKeys.length - this.confirmedInFlight);
         if (room <= 0) return; // a receipt starts the next round
         const batch = outbox.peek(Math.min(window, room), this.inFlightKeys.length);
         if (batch.length === 0) return;
@@ -291,17 +296,19 @@ export class TelemetryPublisher {
         for (const m of batch) {
           const key = m.key ?? `\u0001${++this.keylessSeq}`;
           this.inFlightKeys.push(key);
+          this.inFlightSet.add(key);
           if (m.key === undefined) keyless.push(key);
           // Confirmed already (a receipt for an earlier send arrived after a reconnect): no need to send it again.
-          if (m.topic !== '' && !this.confirmedKeys.has(key)) sends.push(client.publishAsync(m.topic, m.payload, { qos: 1 }));
+          if (this.confirmedKeys.has(key)) this.confirmedInFlight++;
+          else if (m.topic !== '') sends.push(client.publishAsync(m.topic, m.payload, { qos: 1 }));
         }
         await Promise.all(sends);
         this.counters.published += sends.length;
-        for (const key of keyless) this.confirmedKeys.add(key);
+        for (const key of keyless) this.confirmKey(key);
         this.advance();
       }
     } catch (err) {
-      this.inFlightKeys = []; // sent again from the head on the next connection
+      this.resetInFlight(); // sent again from the head on the next connection
       this.options.logger.warn('sending interrupted; unconfirmed messages are sent again on reconnect', { error: err as Error, left: outbox.depth });
     } finally {
       this.draining = false;
@@ -318,7 +325,7 @@ export class TelemetryPublisher {
       return;
     }
     this.counters.receipts++;
-    for (const key of keys) this.confirmedKeys.add(key);
+    for (const key of keys) this.confirmKey(key);
     this.advance();
     if (this.client?.connected && !this.draining) void this.drain();
   }
@@ -327,7 +334,24 @@ export class TelemetryPublisher {
   private alignWithHead(): void {
     const drops = this.options.outbox.headDrops - this.seenHeadDrops;
     this.seenHeadDrops = this.options.outbox.headDrops;
-    if (drops > 0) this.inFlightKeys.splice(0, drops);
+    if (drops > 0) {
+      for (const key of this.inFlightKeys.splice(0, drops)) {
+        this.inFlightSet.delete(key);
+        if (this.confirmedKeys.delete(key)) this.confirmedInFlight--;
+      }
+    }
+  }
+
+  private confirmKey(key: string): void {
+    if (this.confirmedKeys.has(key)) return;
+    this.confirmedKeys.add(key);
+    if (this.inFlightSet.has(key)) this.confirmedInFlight++;
+  }
+
+  private resetInFlight(): void {
+    this.inFlightKeys = [];
+    this.inFlightSet.clear();
+    this.confirmedInFlight = 0;
   }
 
   /** Removes the confirmed messages at the head of the outbox: matched in memory, one ack for the run of them. */
@@ -337,22 +361,22 @@ export class TelemetryPublisher {
     while (n < this.inFlightKeys.length && this.confirmedKeys.delete(this.inFlightKeys[n]!)) n++;
     if (n > 0) {
       this.options.outbox.ack(n, true);
-      this.inFlightKeys.splice(0, n);
+      for (const key of this.inFlightKeys.splice(0, n)) this.inFlightSet.delete(key);
+      this.confirmedInFlight -= n;
       this.counters.confirmed += n;
       this.lastProgressAt = this.options.clock.now();
       this.resendAfterMs = this.options.resendAfterMs ?? 20_000;
     }
     // Keys for messages no longer in flight (confirmed twice, dropped as expired, not resent yet) must not pile up.
-    if (this.confirmedKeys.size > 4 * (this.options.maxUnconfirmed ?? 2000) + 1000) {
-      const inFlight = new Set(this.inFlightKeys);
-      for (const key of this.confirmedKeys) if (!inFlight.has(key)) this.confirmedKeys.delete(key);
+    if (this.confirmedKeys.size > this.confirmedInFlight + 4 * (this.options.maxUnconfirmed ?? 2000) + 1000) {
+      for (const key of this.confirmedKeys) if (!this.inFlightSet.has(key)) this.confirmedKeys.delete(key);
     }
   }
 
   /** Once a second: writes the outbox cursor, and sends unconfirmed messages again when no receipt came for a while. */
   private tick(): void {
     this.options.outbox.syncCursor();
-    const unconfirmed = this.inFlightKeys.length;
+    const unconfirmed = this.inFlightKeys.length - this.confirmedInFlight;
     if (unconfirmed === 0 || !this.client?.connected || this.closing) return;
     if (this.options.clock.now() - this.lastProgressAt < this.resendAfterMs) return;
     this.counters.resent += unconfirmed;
@@ -363,7 +387,7 @@ export class TelemetryPublisher {
     this.lastProgressAt = this.options.clock.now();
     // Only when no send is under way (it holds its own positions); else the next tick does it.
     if (!this.draining) {
-      this.inFlightKeys = [];
+      this.resetInFlight();
       void this.drain();
     }
   }

@@ -1,0 +1,86 @@
+/**
+ * The agent's side of ingest receipts, against a real broker (in-process aedes) with the test as the controller:
+ * messages leave the outbox only when a receipt names them, a message never confirmed at the head is sent again
+ * and does not stop the flow behind it.
+ */
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { IngestReceipt, RigTopics, encodeJson } from '@rigwarden/protocol';
+import { createLogger, systemClock } from '@rigwarden/shared';
+import { makeTempDir, startInProcessBroker, waitFor, type TempDir } from '@rigwarden/testing';
+import { DiskQueue } from './disk-queue';
+import { SeqStore } from './seq-store';
+import { TelemetryPublisher } from './telemetry-publisher';
+
+const ROOT = 'receipts-unit/v1';
+const topics = new RigTopics(ROOT);
+
+describe('TelemetryPublisher with ingest receipts', () => {
+  let dir: TempDir;
+  let broker: Awaited<ReturnType<typeof startInProcessBroker>>;
+  let controller: MqttClient;
+  let publisher: TelemetryPublisher;
+  let outbox: DiskQueue;
+  const seen: number[] = [];
+
+  beforeEach(async () => {
+    seen.length = 0;
+    dir = makeTempDir();
+    broker = await startInProcessBroker();
+    controller = await mqtt.connectAsync(broker.url, { clientId: 'unit-controller' });
+    await controller.subscribeAsync(topics.allRigs('telemetry'), { qos: 1 });
+    controller.on('message', (_t, payload) => seen.push((JSON.parse(payload.toString()) as { seq: number }).seq));
+    outbox = new DiskQueue(join(dir.path, 'outbox'), { maxBytes: 8 << 20, maxAgeMs: 3600_000, clock: systemClock });
+    publisher = new TelemetryPublisher({
+      url: broker.url, clientId: 'unit-agent', agentId: 'unit-agent', agentVersion: 'test', rigIds: ['r1'], clock: systemClock,
+      logger: createLogger('agent', { level: 'error' }), seq: new SeqStore(join(dir.path, 'data')), topics, outbox,
+      maxUnconfirmed: 10, drainWindow: 5, resendAfterMs: 300,
+    });
+    await publisher.connect();
+  });
+
+  afterEach(async () => {
+    await publisher.close();
+    await controller.endAsync(true);
+    await broker.stop();
+    dir.remove();
+  });
+
+  const publish = (n: number): void => {
+    for (let i = 0; i < n; i++) {
+      publisher.publishOutcome({ rigId: 'r1', minerId: 'm1', driver: 'cgminer', host: '127.0.0.1', port: 4028, collectedAt: Date.now(), errors: [] });
+    }
+  };
+  const confirm = (seqs: number[]): void => {
+    const receipt = { agentId: 'unit-agent', snapshots: seqs.map((s) => ({ rigId: 'r1', first: s, last: s })), eventIds: [], resultKeys: [], at: new Date() };
+    controller.publish(topics.agentStored('unit-agent'), encodeJson(IngestReceipt, receipt), { qos: 0 });
+  };
+
+  it('keeps every message until it is confirmed, whatever the broker acknowledged, with at most maxUnconfirmed in flight', async () => {
+    publish(30);
+    for (const upTo of [10, 20, 30]) {
+      await waitFor(`the broker to deliver ${upTo}`, () => (new Set(seen).size >= upTo ? true : undefined), 10_000, 10);
+      expect(new Set(seen).size).toBe(upTo); // 10 unconfirmed at most: the next ones wait for a receipt
+      expect(outbox.depth).toBe(30 - (upTo - 10)); // delivered and acknowledged by the broker, still kept until confirmed
+      confirm([...new Set(seen)]);
+    }
+    await waitFor('the confirmed messages to leave the outbox', () => (outbox.depth === 0 ? true : undefined), 10_000, 10);
+    expect(publisher.counters.confirmed).toBe(30);
+  });
+
+  it('sends again a head that is never confirmed, and sends everything behind it past maxUnconfirmed', async () => {
+    publish(40);
+    // The "controller" confirms everything but the first message, as it arrives.
+    let first = 0;
+    controller.on('message', (_t, payload) => {
+      const { seq } = JSON.parse(payload.toString()) as { seq: number };
+      if (first === 0) first = seq;
+      if (seq !== first) confirm([seq]);
+    });
+    await waitFor('all 40 to reach the controller though only 10 may be unconfirmed', () => (new Set(seen).size === 40 ? true : undefined), 10_000, 10);
+    expect(outbox.depth).toBe(40); // the head holds the outbox: nothing behind it is dropped before it
+    await waitFor('the unconfirmed head to be sent again', () => (seen.filter((s) => s === first).length >= 2 ? true : undefined), 10_000, 20);
+    confirm([first]);
+    await waitFor('the whole run to leave the outbox once the head is confirmed', () => (outbox.depth === 0 ? true : undefined), 10_000, 10);
+  });
+});
