@@ -6,6 +6,8 @@ import { AuditRepository } from '../audit/audit.repository';
 import { RefusalAuditService } from '../audit/refusal-audit.service';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { PersistenceModule } from '../persistence/persistence.module';
+import { API_KEY_STORE } from '../persistence/ports/api-key.port';
+import { AUDIT_STORE } from '../persistence/ports/audit.port';
 import { SqliteDatabase } from '../persistence/sqlite-database';
 import { ADMIN_TOKEN_FILE, API_AUTH } from './api-auth';
 import { ApiAuthService } from './api-auth.service';
@@ -52,6 +54,9 @@ const VERIFY_AT_START_MAX_ROWS = 50_000;
         return audit;
       },
     },
+    // The ports (persistence/ports): the SQLite classes above by name stay for the consumers that still inject them.
+    { provide: API_KEY_STORE, useExisting: ApiKeyRepository },
+    { provide: AUDIT_STORE, useExisting: AuditRepository },
     {
       provide: ApiKeyService,
       inject: [ApiKeyRepository, ApiKeyHasher],
@@ -68,6 +73,6 @@ const VERIFY_AT_START_MAX_ROWS = 50_000;
       },
     },
   ],
-  exports: [API_AUTH, AuditRepository, ApiKeyService, ApiKeyRepository, CONTROLLER_SECRETS, RefusalAuditService],
+  exports: [API_AUTH, AuditRepository, ApiKeyService, ApiKeyRepository, API_KEY_STORE, AUDIT_STORE, CONTROLLER_SECRETS, RefusalAuditService],
 })
 export class SecurityModule {}
