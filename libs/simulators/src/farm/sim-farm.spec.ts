@@ -1,5 +1,4 @@
 import { connect } from 'node:net';
-import { AntminerWebDriver } from '@rigwarden/drivers-antminer-web';
 import { waitFor } from '@rigwarden/testing';
 import { FarmControlServer, farmControl, parseFault } from './farm-control.server';
 import { DEMO_LAYOUT, demoFarmSpec } from './demo-farm';
@@ -169,88 +168,6 @@ describe('sim farm', () => {
     await expect(fault({ fault: 'melt', rig: 'own' })).rejects.toThrow('"fault" must be one of kill-pool');
     await expect(fault({ fault: 'overheat' })).rejects.toThrow('fault overheat needs "rig"');
     await expect(fault({ fault: 'lose-gpu', rig: 'own' })).rejects.toThrow('no GPU rig "own"; GPU rigs: gpu');
-  });
-});
-
-describe('a stock Antminer with its web UI in the farm', () => {
-  let farm: SimFarm;
-  let control: FarmControlServer;
-  let url: string;
-  const ctx = (): { signal: AbortSignal; deadlineMs: number } => ({ signal: AbortSignal.timeout(5000), deadlineMs: 5000 });
-
-  beforeAll(async () => {
-    farm = await SimFarm.start({
-      pools: [{ name: 'pool-a', notifyIntervalMs: 200 }, { name: 'pool-b', notifyIntervalMs: 200 }],
-      rigs: [{ id: 'stock', kind: 'asic', dialect: 'antminer', model: 'Antminer S19', pools: ['pool-a', 'pool-b'], web: { miningRestartMs: 1500, password: 'hunter2' } }],
-      mining: { shareIntervalMs: 100, reconnectMs: 100, tickMs: 50 },
-      restartDownMs: 0,
-      drift: false,
-    });
-    control = new FarmControlServer(farm);
-    url = await control.start();
-  });
-  afterAll(async () => {
-    await control.stop();
-    await farm.stop();
-  });
-
-  const stock = (): Promise<AsicRigState> => farmControl<AsicRigState>(url, 'GET', '/rigs/stock');
-  const poolNamed = (r: AsicRigState, name: string): AsicRigState['pools'][number] => r.pools.find((p) => p.name === name)!;
-
-  it('a pool write through the web UI stops mining for the restart, then moves it to the new first pool; the state shows both', async () => {
-    const before = await waitFor('shares on pool-a', async () => {
-      const r = await stock();
-      return poolNamed(r, 'pool-a').accepted > 0 ? r : undefined;
-    }, 5000);
-    expect(before.web).toEqual({ port: expect.any(Number), personality: 's19-2020', writes: 0, restarting: false, configuredPools: ['pool-a', 'pool-b'], poolChanges: [] });
-    expect(farm.endpoints()).toEqual([expect.objectContaining({ port: before.port, webPort: before.web!.port })]);
-    // The cgminer API is read-only, as on stock firmware.
-    expect(((await ask(before.port, 'switchpool', '1'))['STATUS'] as Array<Record<string, unknown>>)[0]).toMatchObject({ STATUS: 'E', Code: 45 });
-
-    const driver = new AntminerWebDriver({ host: '127.0.0.1', port: before.web!.port, options: { apiPort: before.port, password: 'hunter2', verifyEveryMs: 50 } });
-    const reading = await driver.collect(ctx());
-    expect(reading.driver).toBe('antminer-web+cgminer-api');
-    const result = await driver.control({ kind: 'switchpool', pool: 1 }, ctx());
-    expect(result).toMatchObject({ ok: true, action: 'switchpool' });
-
-    const restarting = await stock();
-    expect(restarting.web).toMatchObject({ writes: 1, restarting: true, configuredPools: ['pool-b', 'pool-a'] });
-    expect(restarting.web!.poolChanges).toEqual([{ atMs: expect.any(Number), pools: ['pool-b', 'pool-a'], from: 'pool-a' }]);
-    expect(farm.web('stock').hashingFactor()).toBe(0);
-    const frozen = poolNamed(restarting, 'pool-a').accepted;
-
-    const after = await waitFor('mining on pool-b after the restart', async () => {
-      const r = await stock();
-      return !r.web!.restarting && r.pools[0]?.name === 'pool-b' && r.pools[0].accepted > 0 ? r : undefined;
-    }, 5000);
-    expect(after.pools.map((p) => [p.name, p.priority])).toEqual([['pool-b', 0], ['pool-a', 1]]);
-    expect(after.activePool).toBe(0);
-    expect(poolNamed(after, 'pool-a').accepted).toBe(frozen);
-    const change = after.web!.poolChanges[0]!;
-    expect(change).toMatchObject({ from: 'pool-a', to: 'pool-b' });
-    expect(change.resumedAtMs! - change.atMs).toBeGreaterThanOrEqual(1500);
-    expect(after.poolSwitches).toEqual([expect.objectContaining({ from: 0, to: 0, by: 'api' })]);
-    // The cgminer API now lists the written pools, in their order.
-    const pools = (await ask(after.port, 'pools'))['POOLS'] as Array<Record<string, unknown>>;
-    expect(pools.map((p) => p['URL'])).toEqual([farm.poolUrl('pool-b'), farm.poolUrl('pool-a')]);
-    expect(farm.web('stock').hashingFactor()).toBe(1);
-  });
-
-  it('a write that leaves the pools as they are (a power mode) does not restart mining', async () => {
-    const driver = new AntminerWebDriver({ host: '127.0.0.1', port: (await stock()).web!.port, options: { password: 'hunter2', verifyEveryMs: 50 } });
-    await driver.setPowerMode('low', ctx());
-    const r = await stock();
-    expect(r.web).toMatchObject({ writes: 2, restarting: false, configuredPools: ['pool-b', 'pool-a'] });
-    expect(r.web!.poolChanges).toHaveLength(1);
-    await driver.setPowerMode('normal', ctx());
-  });
-
-  it('refuses a web UI on firmware other than stock Antminer, and more pools than its config holds', async () => {
-    await expect(SimFarm.start({ pools: [{ name: 'p' }], rigs: [{ id: 'w', kind: 'asic', dialect: 'whatsminer', pools: ['p'], web: {} }], drift: false }))
-      .rejects.toThrow('rig w: a web UI needs dialect "antminer" (stock firmware); got "whatsminer"');
-    await expect(SimFarm.start({ pools: [{ name: 'p' }], rigs: [{ id: 'w', kind: 'asic', dialect: 'antminer', pools: ['p', 'p', 'p', 'p'], web: {} }], drift: false }))
-      .rejects.toThrow('rig w: a stock Antminer\'s config holds 3 pools; got 4');
-    expect(() => farm.web('nope')).toThrow('no ASIC rig "nope"');
   });
 });
 

@@ -1,5 +1,5 @@
-import { AntminerWebClient } from '@rigwarden/drivers-antminer-web';
-import { AntminerWebSimulator, UNAUTHORIZED_PAGE, type AntminerWebSimulatorOptions } from './antminer-web.simulator';
+import { AntminerWebSimulator, UNAUTHORIZED_PAGE, type AntminerWebSimulatorOptions } from '@rigwarden/simulators';
+import { AntminerWebClient } from './antminer-web.client';
 
 /** The simulator's own firmware semantics, through a real digest client: they are what catch a driver that drops a field. */
 describe('AntminerWebSimulator', () => {
