@@ -82,6 +82,8 @@ export class Agent {
   readonly runtime: CollectorRuntime;
   readonly publisher: TelemetryPublisher;
   readonly outbox: DiskQueue;
+  /** Command results and events: sent before the telemetry outbox. */
+  readonly priorityOutbox: DiskQueue;
   readonly commands: CommandHandler;
   readonly safety: SafetyWatchdog;
   readonly fieldWarnings: FieldWarningTracker;
@@ -103,6 +105,10 @@ export class Agent {
     this.startedAt = clock.now();
     this.rigIds = [...new Set(miners.map((m) => m.rigId))];
     this.outbox = new DiskQueue(join(config.agent.dataDir, 'outbox'), { ...config.outbox, clock });
+    // Results and events wait apart and go first: a backlog of snapshots never holds a command's result back.
+    this.priorityOutbox = new DiskQueue(join(config.agent.dataDir, 'outbox-priority'), {
+      maxBytes: Math.min(config.outbox.maxBytes, 16 << 20), maxAgeMs: config.outbox.maxAgeMs, clock,
+    });
     this.publisher = new TelemetryPublisher({
       ...config.mqtt,
       agentId: config.agent.id,
@@ -114,6 +120,7 @@ export class Agent {
       seq: new SeqStore(config.agent.dataDir, () => clock.now()),
       topics: new RigTopics(config.mqtt.topicRoot),
       outbox: this.outbox,
+      priorityOutbox: this.priorityOutbox,
     });
     const topics = new RigTopics(config.mqtt.topicRoot);
     const keys = openRigKeys(config.security.keysFile);
@@ -180,7 +187,7 @@ export class Agent {
     this.publisher.publishStatus(this.status(true));
     this.logger.info('agent running', {
       agent: this.config.agent.id, miners: this.config.miners.length, rigs: this.rigIds.length,
-      broker: this.config.mqtt.url, intervalMs: this.config.poll.intervalMs, queued: this.outbox.depth,
+      broker: this.config.mqtt.url, intervalMs: this.config.poll.intervalMs, queued: this.publisher.queued,
     });
   }
 
@@ -249,7 +256,12 @@ export class Agent {
 
   status(online: boolean): AgentStatus {
     const counters = this.runtime.counterSnapshot();
-    const outbox = this.outbox.stats();
+    const telemetry = this.outbox.stats();
+    const priority = this.priorityOutbox.stats();
+    const outbox = {
+      depth: telemetry.depth + priority.depth, bytes: telemetry.bytes + priority.bytes, droppedFull: telemetry.droppedFull + priority.droppedFull,
+      droppedExpired: telemetry.droppedExpired + priority.droppedExpired, droppedCorrupt: telemetry.droppedCorrupt + priority.droppedCorrupt,
+    };
     return AgentStatus.fromPartial({
       agentId: this.config.agent.id,
       agentVersion: AGENT_VERSION,

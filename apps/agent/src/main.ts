@@ -70,7 +70,7 @@ async function run(configFile: string): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     await agent.stop();
-    logger.info('stopped', { queued: agent.outbox.depth });
+    logger.info('stopped', { queued: agent.outbox.depth + agent.priorityOutbox.depth });
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

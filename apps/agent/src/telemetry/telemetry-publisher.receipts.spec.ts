@@ -84,3 +84,79 @@ describe('TelemetryPublisher with ingest receipts', () => {
     await waitFor('the whole run to leave the outbox once the head is confirmed', () => (outbox.depth === 0 ? true : undefined), 10_000, 10);
   });
 });
+
+describe('TelemetryPublisher: results and events in the priority outbox', () => {
+  let dir: TempDir;
+  let broker: Awaited<ReturnType<typeof startInProcessBroker>>;
+  let controller: MqttClient;
+  let publisher: TelemetryPublisher;
+  let outbox: DiskQueue;
+  let priority: DiskQueue;
+  const arrivals: string[] = [];
+
+  beforeEach(async () => {
+    arrivals.length = 0;
+    dir = makeTempDir();
+    broker = await startInProcessBroker();
+    controller = await mqtt.connectAsync(broker.url, { clientId: 'unit-controller-p' });
+    await controller.subscribeAsync([topics.allRigs('telemetry'), topics.allRigs('results')], { qos: 1 });
+    controller.on('message', (topic) => arrivals.push(topic.endsWith('/results') ? 'result' : 'snapshot'));
+    outbox = new DiskQueue(join(dir.path, 'outbox'), { maxBytes: 8 << 20, maxAgeMs: 3600_000, clock: systemClock });
+    priority = new DiskQueue(join(dir.path, 'outbox-priority'), { maxBytes: 1 << 20, maxAgeMs: 3600_000, clock: systemClock });
+    publisher = new TelemetryPublisher({
+      url: broker.url, clientId: 'unit-agent-p', agentId: 'unit-agent', agentVersion: 'test', rigIds: ['r1'], clock: systemClock,
+      logger: createLogger('agent', { level: 'error' }), seq: new SeqStore(join(dir.path, 'data')), topics, outbox, priorityOutbox: priority,
+      maxUnconfirmed: 10, drainWindow: 5, resendAfterMs: 60_000,
+    });
+    await publisher.connect();
+  });
+
+  afterEach(async () => {
+    await publisher.close();
+    await controller.endAsync(true);
+    await broker.stop();
+    dir.remove();
+  });
+
+  const result = (commandId: string): string => JSON.stringify({ commandId, rigId: 'r1', outcome: 'COMMAND_OUTCOME_SUCCEEDED', message: 'ok' });
+
+  it('sends a result at once past a telemetry backlog held back by flow control, and keeps it until its receipt', async () => {
+    for (let i = 0; i < 200; i++) {
+      publisher.publishOutcome({ rigId: 'r1', minerId: 'm1', driver: 'cgminer', host: '127.0.0.1', port: 4028, collectedAt: Date.now(), errors: [] });
+    }
+    await waitFor('the first 10 snapshots (maxUnconfirmed) to arrive', () => (arrivals.length >= 10 ? true : undefined), 10_000, 10);
+    publisher.send(topics.rig('r1', 'results'), result('cmd-1'));
+    await waitFor('the result to arrive though 190 snapshots wait', () => (arrivals.includes('result') ? true : undefined), 10_000, 10);
+    expect(arrivals.filter((a) => a === 'snapshot')).toHaveLength(10);
+    expect([outbox.depth, priority.depth]).toEqual([200, 1]);
+    controller.publish(topics.agentStored('unit-agent'), encodeJson(IngestReceipt, {
+      agentId: 'unit-agent', snapshots: [], eventIds: [], resultKeys: ['cmd-1/COMMAND_OUTCOME_SUCCEEDED'], at: new Date(),
+    }), { qos: 0 });
+    await waitFor('the confirmed result to leave its outbox', () => (priority.depth === 0 ? true : undefined), 10_000, 10);
+    expect(outbox.depth).toBe(200); // the snapshots' receipts are not in: they stay
+    expect(publisher.queued).toBe(200);
+  });
+
+  it('on connecting, sends the results queued while away before the snapshots queued before them', async () => {
+    const away = new TelemetryPublisher({
+      url: broker.url, clientId: 'unit-agent-away', agentId: 'unit-agent', agentVersion: 'test', rigIds: ['r2'], clock: systemClock,
+      logger: createLogger('agent', { level: 'error' }), seq: new SeqStore(join(dir.path, 'data-away')), topics,
+      outbox: new DiskQueue(join(dir.path, 'outbox-away'), { maxBytes: 8 << 20, maxAgeMs: 3600_000, clock: systemClock }),
+      priorityOutbox: new DiskQueue(join(dir.path, 'outbox-away-priority'), { maxBytes: 1 << 20, maxAgeMs: 3600_000, clock: systemClock }),
+      maxUnconfirmed: 100, drainWindow: 5, resendAfterMs: 60_000,
+    });
+    for (let i = 0; i < 50; i++) {
+      away.publishOutcome({ rigId: 'r2', minerId: 'm2', driver: 'cgminer', host: '127.0.0.1', port: 4028, collectedAt: Date.now(), errors: [] });
+    }
+    away.send(topics.rig('r2', 'results'), result('cmd-2'));
+    expect(away.queued).toBe(51);
+    arrivals.length = 0;
+    try {
+      await away.connect();
+      await waitFor('the replay', () => (arrivals.length >= 51 ? true : undefined), 20_000, 20);
+      expect(arrivals[0]).toBe('result');
+    } finally {
+      await away.close();
+    }
+  });
+});

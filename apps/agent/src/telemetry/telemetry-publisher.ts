@@ -6,6 +6,7 @@ import {
 import type { Clock, Logger } from '@rigwarden/shared';
 import type { CollectOutcome } from '../runtime/collector-runtime';
 import type { DiskQueue } from './disk-queue';
+import { OutboxLane } from './outbox-lane';
 import type { SeqStore } from './seq-store';
 
 export interface PublisherOptions {
@@ -24,8 +25,13 @@ export interface PublisherOptions {
   logger: Logger;
   seq: SeqStore;
   topics: RigTopics;
-  /** Where messages wait while the broker is unreachable. */
+  /** Where messages wait while the broker is unreachable (telemetry; events and results too without a priority outbox). */
   outbox: DiskQueue;
+  /**
+   * Where command results and events wait: drained before the telemetry outbox, so a result is never stuck behind a
+   * backlog of snapshots (after an outage, say). Without it they share the telemetry outbox.
+   */
+  priorityOutbox?: DiskQueue;
   /** How many queued messages are in flight at once while the outbox drains. */
   drainWindow?: number;
   /** How long to wait for the first connection before collecting anyway. */
@@ -37,8 +43,10 @@ export interface PublisherOptions {
    * Rigwarden controller: nothing would ever confirm).
    */
   confirm?: 'controller' | 'broker';
-  /** Messages sent and not yet confirmed, at most (flow control while waiting for receipts). Default 2,000. */
+  /** Telemetry messages sent and not yet confirmed, at most (flow control while waiting for receipts). Default 2,000. */
   maxUnconfirmed?: number;
+  /** The same for the priority outbox (results and events). Default 500. */
+  maxUnconfirmedPriority?: number;
   /** With messages unconfirmed and no receipt for this long, they are sent again; the wait doubles up to 5 min. Default 20 s. */
   resendAfterMs?: number;
 }
@@ -59,22 +67,11 @@ export class TelemetryPublisher {
   private closing = false;
   readonly counters = { published: 0, queued: 0, replayed: 0, publishErrors: 0, confirmed: 0, resent: 0, receipts: 0, badReceipts: 0 };
   private readonly subscriptions = new Map<string, (topic: string, payload: Buffer) => void>();
-  /**
-   * The keys of the messages at the outbox's head that were sent on this connection and are not confirmed yet, in
-   * outbox order (the next send skips them). Kept in memory so that a receipt is matched without reading the outbox.
-   */
-  private inFlightKeys: string[] = [];
-  private readonly inFlightSet = new Set<string>();
-  /** Of those, how many a receipt has confirmed already, behind an unconfirmed head: they do not count against maxUnconfirmed. */
-  private confirmedInFlight = 0;
-  /** The outbox's headDrops when inFlightKeys was last aligned with its head. */
-  private seenHeadDrops = 0;
+  /** Results and events first (when there is a priority outbox), then telemetry. */
+  private readonly lanes: OutboxLane[];
+  private readonly telemetryLane: OutboxLane;
+  private readonly priorityLane: OutboxLane | undefined;
   private keylessSeq = 0;
-  /** Keys confirmed by a receipt that are not at the head yet (receipts may come out of order). */
-  private readonly confirmedKeys = new Set<string>();
-  /** When the controller last confirmed something, or the unconfirmed head was (re)sent: the resend timer's start. */
-  private lastProgressAt = 0;
-  private resendAfterMs: number;
   private timer: NodeJS.Timeout | undefined;
 
   /** Subscribes (QoS 1) now and after every reconnect; `handler` gets each message on exactly this topic. */
@@ -84,7 +81,29 @@ export class TelemetryPublisher {
   }
 
   constructor(private readonly options: PublisherOptions) {
-    this.resendAfterMs = options.resendAfterMs ?? 20_000;
+    const resendAfterMs = options.resendAfterMs ?? 20_000;
+    this.telemetryLane = new OutboxLane('telemetry', options.outbox, options.maxUnconfirmed ?? 2000, resendAfterMs);
+    this.priorityLane = options.priorityOutbox
+      ? new OutboxLane('priority', options.priorityOutbox, options.maxUnconfirmedPriority ?? 500, resendAfterMs)
+      : undefined;
+    this.lanes = this.priorityLane ? [this.priorityLane, this.telemetryLane] : [this.telemetryLane];
+  }
+
+  /** Messages waiting in the outboxes, sent or not. */
+  get queued(): number {
+    return this.lanes.reduce((sum, lane) => sum + lane.outbox.depth, 0);
+  }
+
+  /** The outbox a message on `topic` waits in: results and events in the priority one, when there is one. */
+  private laneForTopic(topic: string): OutboxLane {
+    if (!this.priorityLane) return this.telemetryLane;
+    const kind = topic.slice(topic.lastIndexOf('/') + 1);
+    return kind === 'events' || kind === 'results' ? this.priorityLane : this.telemetryLane;
+  }
+
+  /** The lane of a receipt key: snapshots ("t\0...") in telemetry, events and results in the priority lane. */
+  private laneForKey(key: string): OutboxLane {
+    return this.priorityLane && !key.startsWith('t\u0000') ? this.priorityLane : this.telemetryLane;
   }
 
   private get confirmByController(): boolean {
@@ -134,12 +153,14 @@ export class TelemetryPublisher {
     client.on('connect', () => {
       client.options.reconnectPeriod = 1000;
       lastError = '';
-      logger.info('connected to broker', { url, queued: this.options.outbox.depth });
+      logger.info('connected to broker', { url, queued: this.queued });
       for (const rigId of rigIds) client.publish(topics.rig(rigId, 'state'), this.stateFor(rigId, true), { qos: 1, retain: true });
       if (this.subscriptions.size > 0) client.subscribe([...this.subscriptions.keys()], { qos: 1 });
       // What was sent before may be lost with the broker's state: send every unconfirmed message again.
-      this.resetInFlight();
-      this.lastProgressAt = this.options.clock.now();
+      for (const lane of this.lanes) {
+        lane.reset();
+        lane.lastProgressAt = this.options.clock.now();
+      }
       void this.drain();
     });
     client.on('offline', () => logger.warn('broker unreachable; telemetry goes to the on-disk outbox until it is back', { url }));
@@ -215,12 +236,12 @@ export class TelemetryPublisher {
     if (this.confirmByController) {
       const k = key ?? receiptKeyOf(topic, payload);
       if (!this.client?.connected) this.counters.queued++;
-      this.options.outbox.push(k === undefined ? { topic, payload, at: this.options.clock.now() } : { topic, payload, at: this.options.clock.now(), key: k });
+      this.laneForTopic(topic).outbox.push(k === undefined ? { topic, payload, at: this.options.clock.now() } : { topic, payload, at: this.options.clock.now(), key: k });
       if (this.client?.connected && !this.draining) void this.drain();
       return;
     }
     const client = this.client;
-    if (client?.connected && !this.draining && this.options.outbox.depth === 0) {
+    if (client?.connected && !this.draining && this.queued === 0) {
       client.publish(topic, payload, { qos: 1 }, (err) => {
         if (!err) {
           this.counters.published++;
@@ -236,80 +257,87 @@ export class TelemetryPublisher {
   }
 
   private enqueue(topic: string, payload: string): void {
-    this.options.outbox.push({ topic, payload, at: this.options.clock.now() });
+    this.laneForTopic(topic).outbox.push({ topic, payload, at: this.options.clock.now() });
     this.counters.queued++;
     if (this.client?.connected && !this.draining) void this.drain();
   }
 
-  /** Sends the outbox in order, a window at a time (broker-ack mode: removing messages once the broker acknowledged them). */
+  /** Sends the outboxes in order (results and events first), a window at a time (broker-ack mode: removing messages once the broker acknowledged them). */
   private async drain(): Promise<void> {
     if (this.draining || this.closing) return;
     if (this.confirmByController) return this.drainUnconfirmed();
     this.draining = true;
     const window = this.options.drainWindow ?? 100;
-    const start = this.options.outbox.depth;
+    const start = this.queued;
     try {
-      for (;;) {
+      for (let idle = 0; idle < this.lanes.length;) {
         const client = this.client;
         if (!client?.connected || this.closing) return;
-        const batch = this.options.outbox.peek(window);
-        if (batch.length === 0) break;
+        const lane = this.lanes.find((l) => l.outbox.depth > 0);
+        if (!lane) break;
+        const batch = lane.outbox.peek(window);
+        if (batch.length === 0) { idle++; continue; } // only stale messages at the head: peek dropped them
+        idle = 0;
         await Promise.all(batch.map((m) => (m.topic === '' ? Promise.resolve() : client.publishAsync(m.topic, m.payload, { qos: 1 }))));
-        this.options.outbox.ack(batch.length);
+        lane.outbox.ack(batch.length);
         this.counters.replayed += batch.length;
       }
       if (start > 0) this.options.logger.info('outbox delivered', { messages: start });
     } catch (err) {
-      this.options.logger.warn('outbox replay interrupted; will resume on reconnect', { error: err as Error, left: this.options.outbox.depth });
+      this.options.logger.warn('outbox replay interrupted; will resume on reconnect', { error: err as Error, left: this.queued });
     } finally {
       this.draining = false;
     }
     // Messages that arrived while draining went to the outbox too: go again if any.
-    if (this.options.outbox.depth > 0 && this.client?.connected && !this.closing) void this.drain();
+    if (this.queued > 0 && this.client?.connected && !this.closing) void this.drain();
   }
 
   /**
-   * Receipt mode: sends what is queued after the messages already in flight, up to maxUnconfirmed of them. Messages
-   * leave the outbox only in onReceipt (or at once when they carry no key: the broker's acknowledgement is enough).
+   * Receipt mode: sends what is queued after the messages already in flight, up to each lane's maxUnconfirmed, the
+   * priority lane (results, events) before telemetry each round. Messages leave an outbox only in onReceipt (or at
+   * once when they carry no key: the broker's acknowledgement is enough).
    */
   private async drainUnconfirmed(): Promise<void> {
     this.draining = true;
     const window = this.options.drainWindow ?? 100;
-    const maxUnconfirmed = this.options.maxUnconfirmed ?? 2000;
-    const outbox = this.options.outbox;
     try {
       for (;;) {
         const client = this.client;
         if (!client?.connected || this.closing) return;
-        outbox.dropStaleHead();
-        this.alignWithHead();
-        // A message never confirmed at the head (refused for good by a controller without its key, say) must not stop
-        // the flow: only unconfirmed messages count; it is sent again with backoff, and goes when the outbox is full.
-        const room = maxUnconfirmed - (this.inFlightKeys.length - this.confirmedInFlight);
-        if (room <= 0) return; // a receipt starts the next round
-        const batch = outbox.peek(Math.min(window, room), this.inFlightKeys.length);
-        if (batch.length === 0) return;
-        if (this.inFlightKeys.length === 0) this.lastProgressAt = this.options.clock.now();
+        let batch: ReturnType<DiskQueue['peek']> = [];
+        let lane: OutboxLane | undefined;
+        for (const candidate of this.lanes) {
+          candidate.outbox.dropStaleHead();
+          candidate.alignWithHead();
+          // A message never confirmed at the head (refused for good by a controller without its key, say) must not stop
+          // the flow: only unconfirmed messages count; it is sent again with backoff, and goes when the outbox is full.
+          const room = candidate.room;
+          if (room <= 0) continue; // a receipt starts the next round
+          batch = candidate.outbox.peek(Math.min(window, room), candidate.inFlight);
+          if (batch.length > 0) {
+            lane = candidate;
+            break;
+          }
+        }
+        if (!lane) return;
+        if (lane.inFlight === 0) lane.lastProgressAt = this.options.clock.now();
         // Keyless messages (corrupt lines, an outbox from before receipts) are done once the broker has them.
         const keyless: string[] = [];
         const sends: Array<Promise<unknown>> = [];
         for (const m of batch) {
           const key = m.key ?? `\u0001${++this.keylessSeq}`;
-          this.inFlightKeys.push(key);
-          this.inFlightSet.add(key);
           if (m.key === undefined) keyless.push(key);
           // Confirmed already (a receipt for an earlier send arrived after a reconnect): no need to send it again.
-          if (this.confirmedKeys.has(key)) this.confirmedInFlight++;
-          else if (m.topic !== '') sends.push(client.publishAsync(m.topic, m.payload, { qos: 1 }));
+          if (!lane.sent(key) && m.topic !== '') sends.push(client.publishAsync(m.topic, m.payload, { qos: 1 }));
         }
         await Promise.all(sends);
         this.counters.published += sends.length;
-        for (const key of keyless) this.confirmKey(key);
+        for (const key of keyless) lane.confirm(key);
         this.advance();
       }
     } catch (err) {
-      this.resetInFlight(); // sent again from the head on the next connection
-      this.options.logger.warn('sending interrupted; unconfirmed messages are sent again on reconnect', { error: err as Error, left: outbox.depth });
+      for (const lane of this.lanes) lane.reset(); // sent again from the head on the next connection
+      this.options.logger.warn('sending interrupted; unconfirmed messages are sent again on reconnect', { error: err as Error, left: this.queued });
     } finally {
       this.draining = false;
     }
@@ -325,77 +353,43 @@ export class TelemetryPublisher {
       return;
     }
     this.counters.receipts++;
-    for (const key of keys) this.confirmKey(key);
+    for (const key of keys) this.laneForKey(key).confirm(key);
     this.advance();
     if (this.client?.connected && !this.draining) void this.drain();
   }
 
-  /** Messages the outbox dropped at its head (expired, full) are no longer in flight either. */
-  private alignWithHead(): void {
-    const drops = this.options.outbox.headDrops - this.seenHeadDrops;
-    this.seenHeadDrops = this.options.outbox.headDrops;
-    if (drops > 0) {
-      for (const key of this.inFlightKeys.splice(0, drops)) {
-        this.inFlightSet.delete(key);
-        if (this.confirmedKeys.delete(key)) this.confirmedInFlight--;
-      }
-    }
-  }
-
-  private confirmKey(key: string): void {
-    if (this.confirmedKeys.has(key)) return;
-    this.confirmedKeys.add(key);
-    if (this.inFlightSet.has(key)) this.confirmedInFlight++;
-  }
-
-  private resetInFlight(): void {
-    this.inFlightKeys = [];
-    this.inFlightSet.clear();
-    this.confirmedInFlight = 0;
-  }
-
-  /** Removes the confirmed messages at the head of the outbox: matched in memory, one ack for the run of them. */
+  /** Removes the confirmed messages at the head of each outbox. */
   private advance(): void {
-    this.alignWithHead();
-    let n = 0;
-    while (n < this.inFlightKeys.length && this.confirmedKeys.delete(this.inFlightKeys[n]!)) n++;
-    if (n > 0) {
-      this.options.outbox.ack(n, true);
-      for (const key of this.inFlightKeys.splice(0, n)) this.inFlightSet.delete(key);
-      this.confirmedInFlight -= n;
-      this.counters.confirmed += n;
-      this.lastProgressAt = this.options.clock.now();
-      this.resendAfterMs = this.options.resendAfterMs ?? 20_000;
-    }
-    // Keys for messages no longer in flight (confirmed twice, dropped as expired, not resent yet) must not pile up.
-    if (this.confirmedKeys.size > this.confirmedInFlight + 4 * (this.options.maxUnconfirmed ?? 2000) + 1000) {
-      for (const key of this.confirmedKeys) if (!this.inFlightSet.has(key)) this.confirmedKeys.delete(key);
-    }
+    const now = this.options.clock.now();
+    for (const lane of this.lanes) this.counters.confirmed += lane.advance(now);
   }
 
-  /** Once a second: writes the outbox cursor, and sends unconfirmed messages again when no receipt came for a while. */
+  /** Once a second: writes the outbox cursors, and sends unconfirmed messages again when no receipt came for a while. */
   private tick(): void {
-    this.options.outbox.syncCursor();
-    const unconfirmed = this.inFlightKeys.length - this.confirmedInFlight;
-    if (unconfirmed === 0 || !this.client?.connected || this.closing) return;
-    if (this.options.clock.now() - this.lastProgressAt < this.resendAfterMs) return;
-    this.counters.resent += unconfirmed;
-    this.options.logger.warn('no ingest receipt for the messages sent: sending them again (is the controller running and subscribed?)', {
-      unconfirmed, queued: this.options.outbox.depth, waitedMs: this.resendAfterMs,
-    });
-    this.resendAfterMs = Math.min(MAX_RESEND_AFTER_MS, this.resendAfterMs * 2);
-    this.lastProgressAt = this.options.clock.now();
-    // Only when no send is under way (it holds its own positions); else the next tick does it.
-    if (!this.draining) {
-      this.resetInFlight();
-      void this.drain();
+    for (const lane of this.lanes) lane.outbox.syncCursor();
+    // Not while a send is under way (it holds its own positions): the next tick looks again.
+    if (!this.client?.connected || this.closing || this.draining) return;
+    const now = this.options.clock.now();
+    let resend = false;
+    for (const lane of this.lanes) {
+      const unconfirmed = lane.unconfirmed;
+      if (unconfirmed === 0 || now - lane.lastProgressAt < lane.resendAfterMs) continue;
+      this.counters.resent += unconfirmed;
+      this.options.logger.warn('no ingest receipt for the messages sent: sending them again (is the controller running and subscribed?)', {
+        lane: lane.name, unconfirmed, queued: lane.outbox.depth, waitedMs: lane.resendAfterMs,
+      });
+      lane.resendAfterMs = Math.min(MAX_RESEND_AFTER_MS, lane.resendAfterMs * 2);
+      lane.lastProgressAt = now;
+      lane.reset();
+      resend = true;
     }
+    if (resend) void this.drain();
   }
 
   async close(finalStatus?: AgentStatus): Promise<void> {
     const client = this.client;
     clearInterval(this.timer);
-    this.options.outbox.syncCursor();
+    for (const lane of this.lanes) lane.outbox.syncCursor();
     if (!client) return;
     this.closing = true;
     if (client.connected) {
