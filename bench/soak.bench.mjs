@@ -253,7 +253,17 @@ for (const key of queued) if (!storedKeys.has(key)) queuedNotStored++;
 const restarts = new Map((await farmState()).rigs.filter((r) => r.kind === 'asic').map((r) => [r.id, r.restarts]));
 // Each issued command's final state in the controller, and per rig how many it says succeeded against how many
 // restarts the miner counted. A miner that refuses restarts (stock Antminer: Code 45) ends FAILED: not run, as said.
-const stateOf = new Map((await query("SELECT id, state FROM commands WHERE type LIKE '%restart%'")).map((r) => [r.id, r.state]));
+const restartRows = await query("SELECT id, rig_id, state, attempts, created_at, sent_at, finished_at, cause FROM commands WHERE type LIKE '%restart%'");
+const stateOf = new Map(restartRows.map((r) => [r.id, r.state]));
+// A request whose reply rigctl never got (its 5 s deadline passed while the controller was busy) may still have been
+// accepted: what was issued is what the controller's commands table holds, not what rigctl answered.
+let acceptedUnanswered = 0;
+for (const r of restartRows) {
+  if (issued.has(r.id)) continue;
+  issued.set(r.id, r.rig_id);
+  issuedPerRig.set(r.rig_id, (issuedPerRig.get(r.rig_id) ?? 0) + 1);
+  acceptedUnanswered++;
+}
 const succeededPerRig = new Map();
 const commandStates = {};
 for (const [id, rig] of issued) {
@@ -271,19 +281,27 @@ for (const rig of new Set([...issuedPerRig.keys()])) {
   const asked = issuedPerRig.get(rig) ?? 0;
   const succeeded = succeededPerRig.get(rig) ?? 0;
   commandsRun += Math.min(ran, asked);
-  if (ran > asked) commandsRunTwice += ran - asked;
+  if (ran > asked) {
+    commandsRunTwice += ran - asked;
+    // The evidence, to explain it: what the controller holds for that rig, and what the agent's journal says it ran.
+    const journal = existsSync(join(dir, 'agent', 'commands.journal')) ? readFileSync(join(dir, 'agent', 'commands.journal'), 'utf8') : '';
+    log(`rig ${rig} restarted ${ran} times, asked ${asked}:`, JSON.stringify(restartRows.filter((r) => r.rig_id === rig)),
+      '\n  events:', JSON.stringify(await query(`SELECT * FROM events WHERE rig_id = '${rig.replace(/'/g, "''")}' ORDER BY rowid`).catch((e) => String(e))),
+      '\n  journal:', journal.split('\n').filter((l) => restartRows.some((r) => r.rig_id === rig && l.includes(r.id))).join('\n  '));
+  }
   if (ran < succeeded) commandsSucceededNotRun += succeeded - ran;
 }
 const commandsNotRun = issued.size - commandsRun;
 const states = Object.entries(commandStates).map(([state, n]) => ({ state, n }));
 
 await Promise.all([...children].map((c) => stop(c, 'SIGTERM')));
-rmSync(dir, { recursive: true, force: true });
+if (commandsRunTwice > 0 || lost > 0) log(`kept ${dir} for a look`);
+else rmSync(dir, { recursive: true, force: true });
 
 const result = {
   bench: 'soak', date: new Date().toISOString(), node: process.version, minutes, rigs, intervalMs,
   collected: stored + lost + queuedNotStored, stored, lost, queuedInAgentOutbox: queuedNotStored, agentRestartSeqSkips: blockSkips,
-  commandsIssued: issued.size, commandsRun, commandsRunTwice, commandsNotRun, commandsSucceededNotRun, commandRequestsRefused: commandErrors,
+  commandsIssued: issued.size, commandsRun, commandsRunTwice, commandsNotRun, commandsSucceededNotRun, commandRequestsRefused: commandErrors - acceptedUnanswered, commandsAcceptedUnanswered: acceptedUnanswered,
   commandStates: Object.fromEntries(states.map((s) => [s.state, s.n])), chaos,
   goal: { lost: 0, commandsRunTwice: 0, commandsSucceededNotRun: 0 },
 };
