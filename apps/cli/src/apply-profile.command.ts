@@ -1,13 +1,15 @@
 import { ApplyProfileRequest, type CommandStatus } from '@rigwarden/protocol';
 import { UsageError, unary, value } from './fleet-command';
-import { TARGET_FLAGS, TARGET_USAGE, reportCommand, targetFrom, waitingContext, type OperatorCommand } from './operator-command';
+import { RIG_ID_ARGUMENT, TARGET_FLAGS, reportCommand, targetFrom, waitingContext, type OperatorCommand } from './operator-command';
 
 /** rigctl apply-profile: apply a tuning profile (work mode, frequency, GPU clocks) from the agent's config. */
 export const applyProfileCommand: OperatorCommand = {
   name: 'apply-profile',
-  usage: `apply-profile <rig-id> --profile NAME ${TARGET_USAGE}
-                    apply a tuning profile from the agent config and wait for the result`,
-  flags: { ...TARGET_FLAGS, profile: 'value' },
+  summary: 'apply a tuning profile from the agent config and wait for the result',
+  arguments: [RIG_ID_ARGUMENT],
+  flags: { profile: { kind: 'value', placeholder: 'NAME', description: "the profile's name in the agent config (required)" }, ...TARGET_FLAGS },
+  checksExtraArguments: true,
+  examples: ['rigctl apply-profile sim-001 --profile eco --timeout-seconds 120'],
   async run(ctx, args) {
     const target = targetFrom(args, 'apply-profile');
     const profile = value(args, 'profile');

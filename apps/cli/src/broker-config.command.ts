@@ -4,8 +4,9 @@ import { parse } from 'yaml';
 import { DEFAULT_TOPIC_ROOT, RigTopics, isValidRigId } from '@rigwarden/protocol';
 import { isRigIdPattern } from '@rigwarden/security';
 import { mosquittoConfig, rigwardenBrokerConfig } from './broker-config';
+import { UsageError, type CommandSpec, type ParsedArgs } from './fleet-command';
 
-const USAGE = `usage: rigctl broker-config --format mosquitto|rigwarden --agents FILE --out-dir DIR [--topic-root R] [--controller-user U]
+const DESCRIPTION = `Write the broker's users and ACLs: each agent may publish only its own rigs' topics and read only their commands.
 
 FILE (YAML) maps each agent id to the rigs it speaks for:
   agents:
@@ -18,23 +19,29 @@ FILE (YAML) maps each agent id to the rigs it speaks for:
   --broker-users DIR/broker-users.yaml; agents only: the controller's own login is internal to it).
 Either way the clear passwords are printed once on stdout, "username<TAB>password" per line.`;
 
-/** `rigctl broker-config`: returns the exit code. */
-export function runBrokerConfig(argv: string[]): number {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') { console.log(USAGE); return 0; }
-    if (!arg.startsWith('--') || argv[i + 1] === undefined) { console.error(`rigctl broker-config: unexpected "${arg}"\n\n${USAGE}`); return 2; }
-    flags.set(arg.slice(2), argv[++i]!);
-  }
-  for (const key of flags.keys()) {
-    if (!['format', 'agents', 'out-dir', 'topic-root', 'controller-user'].includes(key)) { console.error(`rigctl broker-config: unknown option --${key}\n\n${USAGE}`); return 2; }
-  }
+/** rigctl broker-config: the broker's password file and ACLs from the agents' rig lists (no controller needed). */
+export const brokerConfigCommand: CommandSpec = {
+  name: 'broker-config',
+  summary: "write the broker's users and per-agent ACLs; prints the generated passwords once",
+  description: DESCRIPTION,
+  flags: {
+    format: { kind: 'value', placeholder: 'F', choices: ['mosquitto', 'rigwarden'], description: 'mosquitto (passwd, acl, conf snippet) or rigwarden (the embedded broker\'s users file) (required)' },
+    agents: { kind: 'value', placeholder: 'FILE', completes: 'file', description: 'the agents and their rigs, YAML (required)' },
+    'out-dir': { kind: 'value', placeholder: 'DIR', completes: 'dir', description: 'where to write the files (required)' },
+    'topic-root': { kind: 'value', placeholder: 'R', description: `mosquitto: the topic root (default ${DEFAULT_TOPIC_ROOT})` },
+    'controller-user': { kind: 'value', placeholder: 'U', description: "mosquitto: the controller's broker user (default rigwarden-controller)" },
+  },
+  examples: ['rigctl broker-config --format mosquitto --agents agents.yaml --out-dir /etc/mosquitto/rigwarden', 'rigctl broker-config --format rigwarden --agents agents.yaml --out-dir data'],
+};
+
+/** `rigctl broker-config` with its parsed options: returns the exit code. Usage mistakes throw a UsageError. */
+export function runBrokerConfig(args: ParsedArgs): number {
+  const flags = new Map([...args.values].map(([name, values]) => [name, values[0]!]));
   const format = flags.get('format');
-  if (format !== 'mosquitto' && format !== 'rigwarden') { console.error(`rigctl broker-config: --format must be mosquitto or rigwarden\n\n${USAGE}`); return 2; }
+  if (format !== 'mosquitto' && format !== 'rigwarden') throw new UsageError('broker-config: --format must be mosquitto or rigwarden');
   const agentsFile = flags.get('agents');
   const outDir = flags.get('out-dir');
-  if (!agentsFile || !outDir) { console.error(`rigctl broker-config: --agents and --out-dir are required\n\n${USAGE}`); return 2; }
+  if (!agentsFile || !outDir) throw new UsageError('broker-config: --agents and --out-dir are required');
   const topicRoot = flags.get('topic-root') ?? DEFAULT_TOPIC_ROOT;
   try {
     new RigTopics(topicRoot);

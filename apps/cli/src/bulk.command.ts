@@ -2,7 +2,7 @@ import type { ClientReadableStream } from '@grpc/grpc-js';
 import { BulkCommandRequest, CommandStatus, type BulkProgress } from '@rigwarden/protocol';
 import { commandsTable, progressBar, stateName } from './command-status.format';
 import { EXIT } from './exit-codes';
-import { SELECTOR_FLAGS, SELECTOR_USAGE, UsageError, positiveInt, selectorFrom, value, type ParsedArgs } from './fleet-command';
+import { SELECTOR_FLAGS, UsageError, positiveInt, selectorFrom, value, type ParsedArgs } from './fleet-command';
 import type { OperatorCommand } from './operator-command';
 import { poolsFrom } from './set-pools.command';
 
@@ -36,12 +36,28 @@ function commandFrom(action: string, args: ParsedArgs): BulkCommandRequest['comm
  */
 export const bulkCommand: OperatorCommand = {
   name: 'bulk',
-  usage: `bulk <${ACTIONS.join('|')}> ${SELECTOR_USAGE} | --all
-                    [--pool URL,USER[,PASSWORD]]... [--profile NAME] [--pool-index N] [--reason TEXT]
-                    [--concurrency N] [--timeout-seconds N] [--dry-run]
-                    one command over every matching rig, with per-rig progress (exit 1 if any rig failed,
-                    3 if no rig matches)`,
-  flags: { ...SELECTOR_FLAGS, all: 'switch', pool: 'multi', profile: 'value', 'pool-index': 'value', reason: 'value', concurrency: 'value', 'timeout-seconds': 'value', 'dry-run': 'switch' },
+  summary: 'one command over every rig a selector matches, with per-rig progress',
+  description: `One command over every rig the selector (or --all) matches, --concurrency rigs at a time. Progress goes to stderr
+(a bar on a terminal, a line per rig otherwise), the per-rig results to stdout. Exit 1 if any rig did not succeed,
+3 if no rig matches.`,
+  arguments: [{ name: '<action>', description: ACTIONS.join(', '), choices: ACTIONS }],
+  flags: {
+    ...SELECTOR_FLAGS,
+    all: { kind: 'switch', description: 'every rig (instead of a selector)' },
+    pool: { kind: 'multi', placeholder: 'URL,USER[,PASSWORD]', description: 'set-pools: a pool; repeat it for backups, in priority order' },
+    profile: { kind: 'value', placeholder: 'NAME', description: 'apply-profile: the profile' },
+    'pool-index': { kind: 'value', placeholder: 'N', description: 'switch-pool: the pool to switch to (0 or more)' },
+    reason: { kind: 'value', placeholder: 'TEXT', description: 'why, for the command log, the events and the audit log' },
+    concurrency: { kind: 'value', placeholder: 'N', description: 'rigs at a time (default 50)' },
+    'timeout-seconds': { kind: 'value', placeholder: 'N', description: "each rig's command deadline (default 60)" },
+    'dry-run': { kind: 'switch', description: 'list the rigs that would get it; send nothing' },
+  },
+  checksExtraArguments: true,
+  examples: [
+    'rigctl bulk restart --group demo --concurrency 10 --reason "nightly"',
+    'rigctl bulk set-pools --label row=1 --pool stratum+tcp://pool-b.example:3333,farm.w1',
+    'rigctl bulk reboot --all --dry-run',
+  ],
   async run(ctx, args) {
     const [action = '', ...extra] = args.positional;
     if (extra.length > 0) throw new UsageError(`bulk takes one action and selector flags, not "${extra.join(' ')}" (use --rig ID to name rigs)`);

@@ -11,9 +11,11 @@ function unfinished(state: CommandState): boolean {
 /** rigctl command <id>: one command's state; --wait polls until it is finished. */
 export const commandCommand: OperatorCommand = {
   name: 'command',
-  usage: `command <command-id> [--wait]
-                    a command's state, attempts and cause (exit 1 if it failed, was rejected or timed out)`,
-  flags: { wait: 'switch' },
+  summary: "a command's state, attempts and cause",
+  description: "A command's state, attempts and cause (exit 1 if it failed, was rejected or timed out; 0 while it still runs,\nwithout --wait).",
+  arguments: [{ name: '<command-id>', description: 'the command (rigctl commands lists them)' }],
+  flags: { wait: { kind: 'switch', description: 'poll until the command is finished' } },
+  examples: ['rigctl command 6f1c0a9e-...-d2 --wait'],
   async run(ctx, args) {
     const commandId = args.positional[0];
     if (!commandId) throw new UsageError('command needs a command id: rigctl command <command-id> (rigctl commands lists them)');

@@ -7,9 +7,12 @@ import type { OperatorCommand } from './operator-command';
 /** rigctl commands: recent commands, newest first. */
 export const commandsCommand: OperatorCommand = {
   name: 'commands',
-  usage: `commands [--rig RIG] [--limit N]
-                    recent commands (of one rig), newest first: state, attempts, who asked, cause (default 50)`,
-  flags: { rig: 'value', limit: 'value' },
+  summary: 'recent commands (of one rig), newest first: state, attempts, who asked, cause',
+  flags: {
+    rig: { kind: 'value', placeholder: 'ID', description: "only this rig's commands" },
+    limit: { kind: 'value', placeholder: 'N', description: 'at most N commands (default 50)' },
+  },
+  examples: ['rigctl commands --rig sim-001 --limit 20'],
   async run(ctx, args) {
     const rigId = value(args, 'rig') ?? '';
     const page: ListCommandsResponse = await unary(ctx, ctx.client.listCommands, ListCommandsRequest.fromPartial({ rigId, limit: positiveInt(args, 'limit', 50) }));

@@ -7,10 +7,15 @@ import { EXIT_OK, UsageError, parseTime, unary, value, type FleetCommand } from 
 /** rigctl dry-run-policies <rig>: what the policies would have done with the rig's stored telemetry, and when. */
 export const dryRunPoliciesCommand: FleetCommand = {
   name: 'dry-run-policies',
-  usage: `dry-run-policies <rig-id> [--fleet FILE] [--from TIME] [--to TIME]
-                    replay the rig's stored telemetry (default the last 6 h) through the policies with the spec in
-                    force, or the one in FILE; shows each decision and when it would have been taken; sends nothing`,
-  flags: { fleet: 'value', from: 'value', to: 'value' },
+  summary: "replay a rig's stored telemetry through the policies; sends nothing",
+  description: "Replay the rig's stored telemetry (default the last 6 h) through the policies with the spec in force, or the one\nin FILE; shows each decision and when it would have been taken. Sends nothing.",
+  arguments: [{ name: '<rig-id>', description: 'the rig' }],
+  flags: {
+    fleet: { kind: 'value', placeholder: 'FILE', completes: 'file', description: 'a fleet spec to try instead of the one in force' },
+    from: { kind: 'value', placeholder: 'TIME', description: 'start of the replay (default 6h ago)' },
+    to: { kind: 'value', placeholder: 'TIME', description: 'end of the replay (default now)' },
+  },
+  examples: ['rigctl dry-run-policies sim-001 --from 6h', 'rigctl dry-run-policies sim-001 --fleet proposed.yaml --from 2h'],
   async run(ctx, args) {
     const rigId = args.positional[0] ?? (() => { throw new UsageError('dry-run-policies needs a rig id: rigctl dry-run-policies <rig-id> [--fleet FILE]'); })();
     const fleetFile = value(args, 'fleet');

@@ -5,9 +5,13 @@ import { EXIT_OK, UsageError, parseTime, positiveInt, unary, value, type FleetCo
 /** rigctl events <rig-id>: what happened on a rig and why, newest first. */
 export const eventsCommand: FleetCommand = {
   name: 'events',
-  usage: `events <rig-id> [--limit N] [--since TIME]
-                    what happened on a rig and why, newest first (default 20; TIME: 15m, 2h, 7d or RFC 3339)`,
-  flags: { limit: 'value', since: 'value' },
+  summary: 'what happened on a rig and why, newest first',
+  arguments: [{ name: '<rig-id>', description: 'the rig' }],
+  flags: {
+    limit: { kind: 'value', placeholder: 'N', description: 'at most N events (default 20)' },
+    since: { kind: 'value', placeholder: 'TIME', description: 'only events since then: 15m, 2h, 7d or RFC 3339' },
+  },
+  examples: ['rigctl events sim-001 --since 1h'],
   async run(ctx, args) {
     const rigId = args.positional[0] ?? (() => { throw new UsageError('events needs a rig id: rigctl events <rig-id>'); })();
     const since = value(args, 'since');

@@ -1,11 +1,12 @@
 import { status, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { RigSelector, type FleetServiceClient } from '@rigwarden/protocol';
+import type { ConnectionOptions } from './grpc-client';
 
 /** What every FleetService subcommand gets: a connected client, the API key metadata and the common options. */
 export interface CommandContext {
   client: FleetServiceClient;
   metadata: Metadata;
-  server: string;
+  connection: ConnectionOptions;
   timeoutMs: number;
   json: boolean;
   now(): number;
@@ -25,50 +26,61 @@ export class UsageError extends Error {
 
 export type FlagKind = 'switch' | 'value' | 'multi';
 
+/** One option of a subcommand: how it parses, what `--help` says, and what shell completion offers for its value. */
+export interface FlagSpec {
+  kind: FlagKind;
+  description: string;
+  /** The value's placeholder in the help ("N", "TIME"); default the upper-cased name. */
+  placeholder?: string;
+  /** Values shell completion offers (rigctl checks the value itself, with its own message). */
+  choices?: readonly string[];
+  /** Shell completion offers file or directory names for the value. */
+  completes?: 'file' | 'dir';
+}
+
+/** One positional argument: `<rig-id>` is required, `[rig-id]` optional. */
+export interface ArgumentSpec {
+  name: string;
+  description: string;
+  choices?: readonly string[];
+  completes?: 'file' | 'dir';
+}
+
+/** What rigctl's parser and help need to know of a subcommand; each *.command.ts exports one (or a group of them). */
+export interface CommandSpec {
+  /** The word on the command line: "rigs", "create" (under "keys"). */
+  name: string;
+  /** One line, for the list of commands. */
+  summary: string;
+  /** More than the summary, for the command's own --help. */
+  description?: string;
+  arguments?: readonly ArgumentSpec[];
+  flags: Readonly<Record<string, FlagSpec>>;
+  /** The command checks surplus positional arguments itself (with a better message than the parser's). */
+  checksExtraArguments?: boolean;
+  /** Lines shown under "examples:" in --help. */
+  examples?: readonly string[];
+}
+
+/** A word that only groups subcommands: "rigctl spec get", "rigctl keys create". */
+export interface CommandGroup<C extends CommandSpec> {
+  name: string;
+  summary: string;
+  commands: readonly C[];
+}
+
+export function isCommandGroup<C extends CommandSpec>(c: C | CommandGroup<C>): c is CommandGroup<C> {
+  return 'commands' in c;
+}
+
 export interface ParsedArgs {
   positional: string[];
   switches: Set<string>;
   values: Map<string, string[]>;
 }
 
-export interface FleetCommand {
-  /** The first word(s): "rigs", "spec". */
-  name: string;
-  /** One or more usage lines, shown by --help and on a usage error. */
-  usage: string;
-  flags: Readonly<Record<string, FlagKind>>;
+export interface FleetCommand extends CommandSpec {
   run(ctx: CommandContext, args: ParsedArgs): Promise<number>;
-}
-
-/** Flags every subcommand takes. */
-export const COMMON_FLAGS: Readonly<Record<string, FlagKind>> = { json: 'switch', timeout: 'value', help: 'switch' };
-
-/** `--flag value`, `--flag=value`, repeated `multi` flags; anything else not starting with `-` is positional. */
-export function parseCommandArgs(argv: readonly string[], flags: Readonly<Record<string, FlagKind>>): ParsedArgs {
-  const all = { ...COMMON_FLAGS, ...flags };
-  const parsed: ParsedArgs = { positional: [], switches: new Set(), values: new Map() };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-h') { parsed.switches.add('help'); continue; }
-    if (!arg.startsWith('--')) {
-      if (arg.startsWith('-') && arg.length > 1 && !/^-\d/.test(arg)) throw new UsageError(`unknown option "${arg}"`);
-      parsed.positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-    const kind = all[name];
-    if (!kind) throw new UsageError(`unknown option "--${name}"`);
-    if (kind === 'switch') {
-      if (eq > 0) throw new UsageError(`--${name} takes no value`);
-      parsed.switches.add(name);
-      continue;
-    }
-    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined || value === '') throw new UsageError(`--${name} needs a value`);
-    parsed.values.set(name, [...(kind === 'multi' ? parsed.values.get(name) ?? [] : []), value]);
-  }
-  return parsed;
 }
 
 export function value(args: ParsedArgs, name: string): string | undefined {
@@ -83,9 +95,14 @@ export function positiveInt(args: ParsedArgs, name: string, fallback: number): n
   return n;
 }
 
-/** The rig selector flags shared by rigs and watch. */
-export const SELECTOR_FLAGS: Readonly<Record<string, FlagKind>> = { group: 'value', label: 'multi', status: 'value', model: 'value', rig: 'multi' };
-export const SELECTOR_USAGE = '[--group G] [--label k=v]... [--status online|offline|stale|miner-unreachable] [--model SUBSTRING] [--rig ID]...';
+/** The rig selector flags shared by rigs, watch and bulk: every one given must match. */
+export const SELECTOR_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  group: { kind: 'value', placeholder: 'G', description: "rigs of this fleet group" },
+  label: { kind: 'multi', placeholder: 'k=v', description: 'rigs with this label (repeat for more, all must match)' },
+  status: { kind: 'value', placeholder: 'S', choices: ['online', 'offline', 'stale', 'miner-unreachable'], description: 'online, offline, or the liveness stale or miner-unreachable' },
+  model: { kind: 'value', placeholder: 'SUBSTRING', description: "rigs whose miner model contains this (any case)" },
+  rig: { kind: 'multi', placeholder: 'ID', description: 'this rig (repeat for more)' },
+};
 
 export function selectorFrom(args: ParsedArgs): RigSelector {
   const labels: Record<string, string> = {};
@@ -126,15 +143,40 @@ export function unary<Req, Res>(ctx: CommandContext, method: Unary<Req, Res>, re
   });
 }
 
+const SOCKET_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused', ECONNRESET: 'connection reset', ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable', ENETUNREACH: 'network unreachable', ENOTFOUND: 'host name not found', EAI_AGAIN: 'host name lookup failed',
+};
+
+/**
+ * Why a channel did not connect, in words, from grpc-js's details ("No connection established. Last error: Error:
+ * connect ECONNREFUSED 127.0.0.1:1. Resolution note: " is "connection refused").
+ */
+export function unreachableCause(details: string): string {
+  const errno = /\b(E[A-Z_]{3,})\b/.exec(details)?.[1];
+  if (errno !== undefined) return SOCKET_ERRORS[errno] ?? errno;
+  if (/name resolution failed/i.test(details)) return 'host name not found';
+  const cause = details
+    .replace(/\s*Resolution note:.*$/s, '')
+    .replace(/^No connection established\.\s*(Last error:\s*)?/, '')
+    .replace(/^Error:\s*/, '')
+    .replace(/\s*\(\d{4}-\d\d-\d\dT[^)]*\)/, '')
+    .replace(/\.$/, '')
+    .trim();
+  return cause === '' ? 'no connection' : cause.charAt(0).toLowerCase() + cause.slice(1);
+}
+
 /** A gRPC error as one line that says what to do. */
-export function explainGrpcError(err: ServiceError, server: string): string {
+export function explainGrpcError(err: ServiceError, connection: ConnectionOptions): string {
   switch (err.code) {
-    case status.UNAVAILABLE: return `cannot reach the controller at ${server} (${err.details}); is it running? Set --server or RIGWARDEN_SERVER`;
-    case status.DEADLINE_EXCEEDED: return `the controller at ${server} did not answer in time`;
+    case status.UNAVAILABLE: return `cannot reach the controller at ${connection.server} (${unreachableCause(err.details)}); is it running? Set --server or RIGWARDEN_SERVER`;
+    case status.DEADLINE_EXCEEDED: return `the controller at ${connection.server} did not answer in time`;
     case status.NOT_FOUND:
     case status.INVALID_ARGUMENT:
     case status.FAILED_PRECONDITION: return err.details;
-    case status.UNAUTHENTICATED: return `the controller refused the API key (${err.details}); pass --api-key-file FILE or set RIGWARDEN_API_KEY_FILE (the first admin key is <data-dir>/admin.token)`;
+    case status.UNAUTHENTICATED: return connection.apiKey === ''
+      ? `the controller wants an API key and rigctl found ${connection.apiKeySource}; pass --api-key-file FILE or set RIGWARDEN_API_KEY_FILE (the first admin key is <data-dir>/admin.token)`
+      : `the controller refused the API key from ${connection.apiKeySource} (${err.details}); pass another with --api-key-file FILE or RIGWARDEN_API_KEY_FILE (the first admin key is <data-dir>/admin.token)`;
     case status.PERMISSION_DENIED: return `permission denied: ${err.details}`;
     default: return `${status[err.code] ?? err.code}: ${err.details}`;
   }

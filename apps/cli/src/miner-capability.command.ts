@@ -1,15 +1,18 @@
 import { SetFaultLightRequest, SetPowerModeRequest, SetPowerTargetRequest, type CommandStatus } from '@rigwarden/protocol';
 import { UsageError, unary, value } from './fleet-command';
-import { TARGET_FLAGS, TARGET_USAGE, reportCommand, targetFrom, waitingContext, type OperatorCommand } from './operator-command';
+import { RIG_ID_ARGUMENT, TARGET_FLAGS, reportCommand, targetFrom, waitingContext, type OperatorCommand } from './operator-command';
 
 const POWER_MODES = ['normal', 'low', 'sleep'];
 
 /** rigctl power-mode: the miner's named power mode through its own API (capability "power-mode"). */
 export const powerModeCommand: OperatorCommand = {
   name: 'power-mode',
-  usage: `power-mode <rig-id> --mode normal|low|sleep ${TARGET_USAGE}
-                    set the miner's power mode through its API (refused when the rig lacks "power-mode") and wait`,
-  flags: { ...TARGET_FLAGS, mode: 'value' },
+  summary: "set the miner's power mode through its API and wait",
+  description: 'Set the miner\'s power mode through its API and wait for the result (refused, exit 2, when the rig lacks "power-mode").',
+  arguments: [RIG_ID_ARGUMENT],
+  flags: { mode: { kind: 'value', placeholder: 'M', choices: POWER_MODES, description: 'normal, low or sleep (required)' }, ...TARGET_FLAGS },
+  checksExtraArguments: true,
+  examples: ['rigctl power-mode wm-07 --mode low --reason "curtailment"'],
   async run(ctx, args) {
     const target = targetFrom(args, 'power-mode');
     const mode = value(args, 'mode');
@@ -23,9 +26,16 @@ export const powerModeCommand: OperatorCommand = {
 /** rigctl fault-light: blink the miner's locate light, or give it back to the firmware (capability "fault-light"). */
 export const faultLightCommand: OperatorCommand = {
   name: 'fault-light',
-  usage: `fault-light <rig-id> --on|--off ${TARGET_USAGE}
-                    turn the miner's locate / fault light on or off (refused when the rig lacks "fault-light") and wait`,
-  flags: { ...TARGET_FLAGS, on: 'switch', off: 'switch' },
+  summary: "turn the miner's locate / fault light on or off and wait",
+  description: 'Turn the miner\'s locate / fault light on, or give it back to the firmware (--off), and wait for the result\n(refused, exit 2, when the rig lacks "fault-light").',
+  arguments: [RIG_ID_ARGUMENT],
+  flags: {
+    on: { kind: 'switch', description: 'light on (one of --on and --off)' },
+    off: { kind: 'switch', description: 'give the light back to the firmware' },
+    ...TARGET_FLAGS,
+  },
+  checksExtraArguments: true,
+  examples: ['rigctl fault-light wm-07 --on'],
   async run(ctx, args) {
     const target = targetFrom(args, 'fault-light');
     const on = args.switches.has('on');
@@ -39,9 +49,12 @@ export const faultLightCommand: OperatorCommand = {
 /** rigctl power-target: a power limit in watts the firmware tunes to (capability "power-target"). */
 export const powerTargetCommand: OperatorCommand = {
   name: 'power-target',
-  usage: `power-target <rig-id> --watts N ${TARGET_USAGE}
-                    set the miner's power target in watts (refused when the rig lacks "power-target") and wait`,
-  flags: { ...TARGET_FLAGS, watts: 'value' },
+  summary: "set the miner's power target in watts and wait",
+  description: 'Set the power limit in watts the firmware tunes to, and wait for the result (refused, exit 2, when the rig lacks\n"power-target").',
+  arguments: [RIG_ID_ARGUMENT],
+  flags: { watts: { kind: 'value', placeholder: 'N', description: 'a whole number from 1 to 20000 (required)' }, ...TARGET_FLAGS },
+  checksExtraArguments: true,
+  examples: ['rigctl power-target bos-03 --watts 3000'],
   async run(ctx, args) {
     const target = targetFrom(args, 'power-target');
     const text = value(args, 'watts');

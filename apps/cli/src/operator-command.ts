@@ -2,14 +2,21 @@ import { FleetServiceClient, type CommandStatus, type RigCommandRequest } from '
 import { commandDetail, commandLine, isFinalFailure } from './command-status.format';
 import { EXIT, exitCodeForStatus } from './exit-codes';
 import {
-  UsageError, explainGrpcError, isServiceError, parseCommandArgs, positiveInt, value, type CommandContext, type FleetCommand, type FlagKind, type ParsedArgs,
+  UsageError, explainGrpcError, isServiceError, positiveInt, value, type CommandContext, type CommandSpec, type FlagSpec, type ParsedArgs,
 } from './fleet-command';
 import { authMetadata, channelCredentials, type ConnectionOptions } from './grpc-client';
 import { CommandStatus as CommandStatusMessage } from '@rigwarden/protocol';
 
-/** Flags of the single-rig commands (set-pools, apply-profile, restart, reboot, power-cycle). */
-export const TARGET_FLAGS: Readonly<Record<string, FlagKind>> = { miner: 'value', reason: 'value', 'timeout-seconds': 'value', 'no-wait': 'switch' };
-export const TARGET_USAGE = '[--miner ID] [--reason TEXT] [--timeout-seconds N] [--no-wait]';
+/** Flags of the single-rig commands (set-pools, apply-profile, restart, reboot, power-cycle, power-mode, ...). */
+export const TARGET_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  miner: { kind: 'value', placeholder: 'ID', description: "the miner on the rig (default its only or first miner)" },
+  reason: { kind: 'value', placeholder: 'TEXT', description: 'why, for the command log, the events and the audit log' },
+  'timeout-seconds': { kind: 'value', placeholder: 'N', description: 'the command\'s deadline: it ends TIMED_OUT without a result by then (default 60)' },
+  'no-wait': { kind: 'switch', description: 'answer once the command is sent (exit 0), without waiting for its result' },
+};
+
+/** The single-rig commands' positional argument. */
+export const RIG_ID_ARGUMENT = { name: '<rig-id>', description: 'the rig (rigctl rigs lists them)' } as const;
 
 /** Margin above the command's own deadline for the RPC that waits on it. */
 const WAIT_MARGIN_MS = 10_000;
@@ -43,8 +50,8 @@ export interface RunIo {
   now?: () => number;
   /** Whether stderr is a terminal (the bulk progress bar); default process.stderr.isTTY. */
   tty?: boolean;
-  /** What --help prints under the command's usage line; default the exit-code table. */
-  helpFooter?: string;
+  /** The command's usage line, printed under a usage error ("rigctl restart [options] <rig-id>"). */
+  usage?: string;
 }
 
 /** What an operator command gets besides the common context. */
@@ -52,42 +59,35 @@ export interface OperatorContext extends CommandContext {
   tty: boolean;
 }
 
-export interface OperatorCommand extends Omit<FleetCommand, 'run'> {
+export interface OperatorCommand extends CommandSpec {
   run(ctx: OperatorContext, args: ParsedArgs): Promise<number>;
 }
 
 /**
- * Runs one rigctl subcommand over FleetService (`argv` without its name) and answers its exit code: 0 ok, 1 the command failed, was
- * rejected or timed out, 2 usage or invalid argument, 3 not found, 4 unauthenticated or permission denied, 5 the
- * controller is unreachable.
+ * Runs one rigctl subcommand over FleetService with its parsed arguments and answers its exit code (exit-codes.ts):
+ * 0 ok, 1 the command failed, was rejected or timed out, 2 usage or invalid argument, 3 not found,
+ * 4 unauthenticated or permission denied, 5 the controller is unreachable.
  */
-const EXIT_CODES_HELP = 'exit codes: 0 ok, 1 command failed/rejected/timed out, 2 usage or invalid argument, 3 not found, 4 unauthenticated or denied, 5 controller unreachable';
-
-export async function runOperatorCommand(command: OperatorCommand, argv: readonly string[], connection: ConnectionOptions, io: RunIo = {}): Promise<number> {
+export async function runOperatorCommand(command: OperatorCommand, args: ParsedArgs, connection: ConnectionOptions, io: RunIo = {}): Promise<number> {
   const out = io.out ?? ((text: string) => console.log(text));
   const err = io.err ?? ((text: string) => console.error(text));
   let client: FleetServiceClient | undefined;
   try {
-    const args = parseCommandArgs(argv, command.flags);
-    if (args.switches.has('help')) {
-      out(`usage: rigctl [connection options] ${command.usage}\n\n${io.helpFooter ?? EXIT_CODES_HELP}`);
-      return EXIT.OK;
-    }
     const timeoutText = value(args, 'timeout');
     const timeoutMs = timeoutText === undefined ? 10_000 : Number(timeoutText);
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError('--timeout needs a positive number of milliseconds');
     client = new FleetServiceClient(connection.server, channelCredentials(connection));
     return await command.run({
-      client, metadata: authMetadata(connection), server: connection.server, timeoutMs, json: args.switches.has('json'),
+      client, metadata: authMetadata(connection), connection, timeoutMs, json: args.switches.has('json'),
       now: io.now ?? (() => Date.now()), out, err, tty: io.tty ?? process.stderr.isTTY === true,
     }, args);
   } catch (e) {
     if (e instanceof UsageError) {
-      err(`rigctl: ${e.message}\n\nusage: rigctl [connection options] ${command.usage}`);
+      err(`rigctl: ${e.message}${io.usage ? `\n\nusage: ${io.usage}` : ''}`);
       return EXIT.USAGE;
     }
     if (isServiceError(e)) {
-      err(`rigctl: ${explainGrpcError(e, connection.server)}`);
+      err(`rigctl: ${explainGrpcError(e, connection)}`);
       return exitCodeForStatus(e.code);
     }
     err(`rigctl: ${e instanceof Error ? e.message : String(e)}`);

@@ -9,10 +9,12 @@ import type { OperatorCommand } from './operator-command';
  */
 export const releaseCommand: OperatorCommand = {
   name: 'release',
-  usage: `release <rig-id> --reason TEXT
-                    release a quarantined rig after fixing it: the policies act on it again, the watchdog
-                    ladder starts from restart-miner (exit 2 if the rig is not quarantined)`,
-  flags: { reason: 'value' },
+  summary: 'release a quarantined rig after fixing it',
+  description: 'Release a quarantined rig after fixing it: the policies act on it again, the watchdog ladder starts from\nrestart-miner (exit 2 without --reason or if the rig is not quarantined, 3 for a rig never heard of).',
+  arguments: [{ name: '<rig-id>', description: 'the quarantined rig' }],
+  flags: { reason: { kind: 'value', placeholder: 'TEXT', description: 'what was fixed (required)' } },
+  checksExtraArguments: true,
+  examples: ['rigctl release sim-001 --reason "replaced hashboard 2"'],
   async run(ctx, args) {
     const rigId = args.positional[0];
     if (!rigId) throw new UsageError('release needs a rig id: rigctl release <rig-id> --reason TEXT');

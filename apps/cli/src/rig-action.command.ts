@@ -1,15 +1,18 @@
 import { RigCommandRequest, type CommandStatus } from '@rigwarden/protocol';
 import { unary } from './fleet-command';
-import { TARGET_FLAGS, TARGET_USAGE, reportCommand, targetFrom, waitingContext, type OperatorCommand } from './operator-command';
+import { RIG_ID_ARGUMENT, TARGET_FLAGS, reportCommand, targetFrom, waitingContext, type OperatorCommand } from './operator-command';
 
 type Rpc = 'restartMiner' | 'rebootRig' | 'powerCycle';
 
 function rigAction(name: string, rpc: Rpc, what: string): OperatorCommand {
   return {
     name,
-    usage: `${name} <rig-id> ${TARGET_USAGE}
-                    ${what}; waits for the agent's result (exit 1 if it failed, was rejected or timed out)`,
+    summary: `${what} and wait for the agent's result`,
+    description: `${what.charAt(0).toUpperCase()}${what.slice(1)}; waits for the agent's result (exit 1 if it failed, was rejected or timed out).`,
+    arguments: [RIG_ID_ARGUMENT],
     flags: TARGET_FLAGS,
+    checksExtraArguments: true,
+    examples: [`rigctl ${name} sim-001 --reason "hashrate 0 since 10:02"`, `rigctl ${name} sim-001 --no-wait --json`],
     async run(ctx, args) {
       const target = targetFrom(args, name);
       const c = target.wait ? waitingContext(ctx, target.timeoutSeconds) : ctx;

@@ -5,7 +5,8 @@ import { EXIT_OK, UsageError, unary, type FleetCommand } from './fleet-command';
 /** rigctl rig <rig-id>: one rig with its labels, group, miners, boards, fans and pools. */
 export const rigCommand: FleetCommand = {
   name: 'rig',
-  usage: `rig <rig-id>      one rig in detail: group, labels, miners, boards, fans, pools`,
+  summary: 'one rig in detail: group, labels, miners, boards, fans, pools',
+  arguments: [{ name: '<rig-id>', description: 'the rig (rigctl rigs lists them)' }],
   flags: {},
   async run(ctx, args) {
     const rigId = args.positional[0] ?? (() => { throw new UsageError('rig needs a rig id: rigctl rig <rig-id>'); })();

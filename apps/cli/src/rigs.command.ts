@@ -1,13 +1,18 @@
 import { ListRigsRequest, ListRigsResponse, Rig } from '@rigwarden/protocol';
 import { rigsTable } from './format';
-import { EXIT_OK, SELECTOR_FLAGS, SELECTOR_USAGE, positiveInt, selectorFrom, unary, value, type FleetCommand } from './fleet-command';
+import { EXIT_OK, SELECTOR_FLAGS, positiveInt, selectorFrom, unary, value, type FleetCommand } from './fleet-command';
 
 /** rigctl rigs: every rig (or one page of them) the selector matches. */
 export const rigsCommand: FleetCommand = {
   name: 'rigs',
-  usage: `rigs ${SELECTOR_USAGE} [--page-size N [--page-token T]]
-                    rigs the controller knows, filtered (every filter must match); all pages unless --page-size`,
-  flags: { ...SELECTOR_FLAGS, 'page-size': 'value', 'page-token': 'value' },
+  summary: 'rigs the controller knows, filtered (every filter must match)',
+  description: 'One line per rig: state, miners, program, hashrate, temperature, fans, active pool, errors, group and labels.\nEvery page unless --page-size.',
+  flags: {
+    ...SELECTOR_FLAGS,
+    'page-size': { kind: 'value', placeholder: 'N', description: 'one page of N rigs; prints the command for the next one' },
+    'page-token': { kind: 'value', placeholder: 'T', description: 'the page after the one that printed this token' },
+  },
+  examples: ['rigctl rigs --label row=1 --status online', 'rigctl rigs --model s19 --json', 'rigctl rigs --page-size 100'],
   async run(ctx, args) {
     const selector = selectorFrom(args);
     const onePage = args.values.has('page-size') || args.values.has('page-token');

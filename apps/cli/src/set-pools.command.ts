@@ -1,6 +1,6 @@
 import { SetPoolsRequest, type CommandStatus, type PoolTarget } from '@rigwarden/protocol';
 import { UsageError, unary, type ParsedArgs } from './fleet-command';
-import { TARGET_FLAGS, TARGET_USAGE, reportCommand, targetFrom, waitingContext, type OperatorCommand } from './operator-command';
+import { RIG_ID_ARGUMENT, TARGET_FLAGS, reportCommand, targetFrom, waitingContext, type OperatorCommand } from './operator-command';
 
 /** `--pool URL,USER[,PASSWORD]`, repeated in priority order. */
 export function poolsFrom(args: ParsedArgs): PoolTarget[] {
@@ -16,9 +16,11 @@ export function poolsFrom(args: ParsedArgs): PoolTarget[] {
 /** rigctl set-pools: replace a miner's pool list. */
 export const setPoolsCommand: OperatorCommand = {
   name: 'set-pools',
-  usage: `set-pools <rig-id> --pool URL,USER[,PASSWORD]... ${TARGET_USAGE}
-                    replace the miner's pool list (first = preferred) and wait for the result`,
-  flags: { ...TARGET_FLAGS, pool: 'multi' },
+  summary: "replace the miner's pool list (first = preferred) and wait for the result",
+  arguments: [RIG_ID_ARGUMENT],
+  flags: { pool: { kind: 'multi', placeholder: 'URL,USER[,PASSWORD]', description: 'a pool; repeat it for backups, in priority order (at least one)' }, ...TARGET_FLAGS },
+  checksExtraArguments: true,
+  examples: ['rigctl set-pools sim-001 --pool stratum+tcp://pool-a.example:3333,farm.w1,x --pool stratum+tcp://pool-b.example:3333,farm.w1'],
   async run(ctx, args) {
     const target = targetFrom(args, 'set-pools');
     const pools = poolsFrom(args);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ApplyFleetSpecRequest, ApplyFleetSpecResponse, FleetSpecDocument, GetFleetSpecRequest } from '@rigwarden/protocol';
 import { renderTable } from './format';
-import { EXIT_OK, UsageError, unary, value, type CommandContext, type FleetCommand, type ParsedArgs } from './fleet-command';
+import { EXIT_OK, UsageError, unary, value, type CommandContext, type CommandGroup, type FleetCommand, type ParsedArgs } from './fleet-command';
 
 async function get(ctx: CommandContext): Promise<number> {
   const doc = await unary(ctx, ctx.client.getFleetSpec, GetFleetSpecRequest.fromPartial({}));
@@ -17,7 +17,7 @@ async function get(ctx: CommandContext): Promise<number> {
 }
 
 async function apply(ctx: CommandContext, args: ParsedArgs): Promise<number> {
-  const file = args.positional[1] ?? (() => { throw new UsageError('spec apply needs a file: rigctl spec apply fleet.yaml [--dry-run]'); })();
+  const file = args.positional[0] ?? (() => { throw new UsageError('spec apply needs a file: rigctl spec apply fleet.yaml [--dry-run]'); })();
   let yaml: string;
   try {
     yaml = readFileSync(resolve(file), 'utf8');
@@ -40,18 +40,32 @@ async function apply(ctx: CommandContext, args: ParsedArgs): Promise<number> {
   return EXIT_OK;
 }
 
-/** rigctl spec get | spec apply <file> [--dry-run]. */
-export const specCommand: FleetCommand = {
-  name: 'spec',
-  usage: `spec get          the fleet spec in force: YAML on stdout, version and author on stderr
-  spec apply <file> [--dry-run] [--expected-version V]
-                    validate a fleet spec, show the diff (passwords masked) and the rigs it changes; apply it unless
-                    --dry-run; --expected-version refuses it if someone else applied one meanwhile`,
-  flags: { 'dry-run': 'switch', 'expected-version': 'value' },
-  run(ctx, args) {
-    const sub = args.positional[0];
-    if (sub === 'get') return get(ctx);
-    if (sub === 'apply') return apply(ctx, args);
-    throw new UsageError(sub === undefined ? 'spec needs get or apply' : `unknown spec command "${sub}": use get or apply`);
+/** rigctl spec get: the fleet spec in force. */
+export const specGetCommand: FleetCommand = {
+  name: 'get',
+  summary: 'the fleet spec in force: YAML on stdout, version and author on stderr',
+  flags: {},
+  examples: ['rigctl spec get > fleet.yaml'],
+  run: (ctx) => get(ctx),
+};
+
+/** rigctl spec apply <file> [--dry-run]: validate, diff and apply a fleet spec. */
+export const specApplyCommand: FleetCommand = {
+  name: 'apply',
+  summary: 'validate a fleet spec, show the diff and the rigs it changes, and apply it',
+  description: 'Validate a fleet spec, show the diff (passwords masked) and the rigs it changes; apply it unless --dry-run.',
+  arguments: [{ name: '<file>', description: 'the fleet spec (YAML)', completes: 'file' }],
+  flags: {
+    'dry-run': { kind: 'switch', description: 'show the diff and the rigs it changes; apply nothing' },
+    'expected-version': { kind: 'value', placeholder: 'V', description: 'refuse it if the version in force is not V (someone else applied one meanwhile)' },
   },
+  examples: ['rigctl spec apply fleet.yaml --dry-run', 'rigctl spec apply fleet.yaml --expected-version 3f0c2a9d81b7e645'],
+  run: (ctx, args) => apply(ctx, args),
+};
+
+/** rigctl spec get | spec apply <file>. */
+export const specCommands: CommandGroup<FleetCommand> = {
+  name: 'spec',
+  summary: 'the fleet spec: get the one in force, apply a new one',
+  commands: [specGetCommand, specApplyCommand],
 };

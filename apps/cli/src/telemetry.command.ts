@@ -15,9 +15,16 @@ const NAMES: Record<number, string> = { 1: 'raw', 2: '1m', 3: '1h' };
 /** rigctl telemetry <rig>: hashrate, temperature, power and fans over a time range. */
 export const telemetryCommand: FleetCommand = {
   name: 'telemetry',
-  usage: `telemetry <rig-id> [--from TIME] [--to TIME] [--resolution auto|raw|1m|1h] [--limit N]
-                    a rig's telemetry over a range (default the last hour; auto: raw up to 2 h, 1m up to 3 days, else 1h)`,
-  flags: { from: 'value', to: 'value', resolution: 'value', limit: 'value' },
+  summary: "a rig's telemetry over a time range (default the last hour)",
+  description: "A rig's hashrate, temperature, power, fans and shares over a time range (default the last hour).\nTIME: now, a time ago (90s, 15m, 2h, 7d) or RFC 3339.",
+  arguments: [{ name: '<rig-id>', description: 'the rig' }],
+  flags: {
+    from: { kind: 'value', placeholder: 'TIME', description: 'start of the range (default 1h ago)' },
+    to: { kind: 'value', placeholder: 'TIME', description: 'end of the range (default now)' },
+    resolution: { kind: 'value', placeholder: 'R', choices: ['auto', 'raw', '1m', '1h'], description: 'auto (raw up to 2 h, 1m up to 3 days, else 1h), raw, 1m or 1h' },
+    limit: { kind: 'value', placeholder: 'N', description: 'at most N points (default 1000)' },
+  },
+  examples: ['rigctl telemetry sim-001 --from 2h', 'rigctl telemetry sim-001 --from 2026-12-01T08:00:00Z --to 2026-12-01T09:00:00Z --json'],
   async run(ctx, args) {
     const rigId = args.positional[0] ?? (() => { throw new UsageError('telemetry needs a rig id: rigctl telemetry <rig-id> --from 2h'); })();
     const now = ctx.now();

@@ -1,7 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { RigUpdate, WatchRigsRequest } from '@rigwarden/protocol';
 import { livenessText, rigHashrate } from './format';
-import { EXIT_FAILED, EXIT_OK, SELECTOR_FLAGS, SELECTOR_USAGE, explainGrpcError, isServiceError, positiveInt, selectorFrom, type FleetCommand } from './fleet-command';
+import { EXIT, exitCodeForStatus } from './exit-codes';
+import { SELECTOR_FLAGS, explainGrpcError, isServiceError, positiveInt, selectorFrom, type FleetCommand } from './fleet-command';
 
 function line(update: RigUpdate): string {
   const rig = update.rig!;
@@ -16,9 +17,10 @@ function line(update: RigUpdate): string {
 /** rigctl watch: the selected rigs now, then each change as the controller ingests it, until Ctrl-C or --count. */
 export const watchCommand: FleetCommand = {
   name: 'watch',
-  usage: `watch ${SELECTOR_USAGE} [--count N]
-                    the selected rigs now, then every change as it is ingested (--json: one RigUpdate per line)`,
-  flags: { ...SELECTOR_FLAGS, count: 'value' },
+  summary: 'the selected rigs now, then every change as it is ingested, until Ctrl-C',
+  description: 'The selected rigs now, then every change as the controller ingests it, until Ctrl-C or --count updates\n(--json: one RigUpdate per line). Exits 5 if the controller is unreachable or goes away.',
+  flags: { ...SELECTOR_FLAGS, count: { kind: 'value', placeholder: 'N', description: 'stop after N updates' } },
+  examples: ['rigctl watch --group demo', 'rigctl watch --rig sim-001 --count 1 --json'],
   run(ctx, args) {
     const selector = selectorFrom(args);
     const count = args.values.has('count') ? positiveInt(args, 'count', 1) : Infinity;
@@ -34,20 +36,21 @@ export const watchCommand: FleetCommand = {
         stream.cancel();
         resolve(code);
       };
-      const interrupt = (): void => finish(EXIT_OK);
+      const interrupt = (): void => finish(EXIT.OK);
       process.on('SIGINT', interrupt);
       process.on('SIGTERM', interrupt);
       stream.on('data', (update: RigUpdate) => {
         if (done) return;
         ctx.out(ctx.json ? JSON.stringify(RigUpdate.toJSON(update)) : line(update));
-        if (++seen >= count) finish(EXIT_OK);
+        if (++seen >= count) finish(EXIT.OK);
       });
       stream.on('error', (err) => {
         if (done || (isServiceError(err) && err.code === status.CANCELLED)) return;
-        ctx.err(`rigctl: ${isServiceError(err) ? explainGrpcError(err, ctx.server) : err.message}`);
-        finish(EXIT_FAILED);
+        // The same exit code as every other command for the status (5 unreachable, 4 denied, ...).
+        ctx.err(`rigctl: ${isServiceError(err) ? explainGrpcError(err, ctx.connection) : err.message}`);
+        finish(isServiceError(err) ? exitCodeForStatus(err.code) : EXIT.FAILED);
       });
-      stream.on('end', () => finish(EXIT_OK));
+      stream.on('end', () => finish(EXIT.OK));
     });
   },
 };
