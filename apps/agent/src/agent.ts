@@ -9,6 +9,7 @@ import { AgentStatus, RigEvent, RigTopics, encodeJson } from '@rigwarden/protoco
 import type { Clock, Logger } from '@rigwarden/shared';
 import { labelsForRig, type AgentConfig } from './config/agent-config';
 import { ConfigError } from './config/config-error';
+import { mergeSameMachineEntries } from './config/same-machine.merge';
 import { CommandExecutor, type CommandTarget } from './commands/command-executor';
 import { CommandHandler } from './commands/command-handler';
 import { CommandJournal } from './commands/command-journal';
@@ -23,9 +24,15 @@ import { SafetyWatchdog } from './safety/safety-watchdog';
 
 export const AGENT_VERSION = '0.1.0';
 
-/** Builds one driver per configured miner, refusing unknown drivers and bad driver options with the key path. */
+/**
+ * Builds one driver per configured machine (a stock Antminer's web UI and cgminer API listed apart are one miner:
+ * mergeSameMachineEntries), refusing unknown drivers and bad driver options with the key path.
+ */
 export function buildMiners(config: AgentConfig, logger?: Logger): ScheduledMiner[] {
-  return config.miners.map((m, i) => {
+  const { miners, notes } = mergeSameMachineEntries(config.miners);
+  for (const note of notes) logger?.info('one machine listed twice: merged', { note });
+  return miners.map((m) => {
+    const i = config.miners.indexOf(config.miners.find((c) => c.rig === m.rig && c.id === m.id)!);
     if (!driverRegistry.get(m.driver)) {
       throw new ConfigError(config.file, `miners[${i}].driver`, `unknown driver "${m.driver}"; available: ${driverRegistry.names().join(', ')}`);
     }
