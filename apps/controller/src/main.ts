@@ -15,6 +15,7 @@ import { AppModule } from './app.module';
 import { EmbeddedBrokerService } from './broker/embedded-broker.service';
 import { DashboardHttpServer } from './dashboard/dashboard-http.server';
 import { ControllerConfigError, loadControllerConfig } from './config/controller-config';
+import { describeStorage } from './persistence/storage-backend';
 import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
 import { NestLogger } from './nest-logger';
 
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
   const mqttUrl = app.get(EmbeddedBrokerService).listenUrl ?? app.get(TelemetryIngestService).url;
   const http = app.get(DashboardHttpServer).url;
   // A broker password in MQTT_URL stays out of the ready file (the logger redacts it from the log line too).
-  const endpoints = { grpc, mqtt: redactUrlSecrets(mqttUrl), http, db: config.dbPath, pid: process.pid };
+  const endpoints = { grpc, mqtt: redactUrlSecrets(mqttUrl), http, db: describeStorage(config), pid: process.pid };
   if (config.readyFile) {
     mkdirSync(dirname(config.readyFile), { recursive: true });
     writeFileSync(config.readyFile, JSON.stringify(endpoints));

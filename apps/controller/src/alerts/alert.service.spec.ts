@@ -9,6 +9,7 @@ import { RigRepository } from '../persistence/rig-repository';
 import { SqliteDatabase } from '../persistence/sqlite-database';
 import { AlertService } from './alert.service';
 import { parseAlertsConfig } from './alerts-config';
+import { RigPresenceReader } from './rig-presence.reader';
 import { WebhookReceiver } from './webhook-receiver.testing';
 
 const T0 = Date.parse('2026-12-01T10:00:00Z');
@@ -41,7 +42,7 @@ describe('AlertService (real SQLite, EventRepository hook, loopback webhook)', (
     events = new EventRepository(db);
     receiver = await WebhookReceiver.start();
     clock = new ManualClock(T0);
-    service = new AlertService({}, events, { onRigUpdated: (l) => { rigUpdated = l; } }, db);
+    service = new AlertService({}, events, { onRigUpdated: (l) => { rigUpdated = l; } }, new RigPresenceReader(db));
     service.clock = clock;
   });
   afterEach(async () => {
@@ -75,7 +76,7 @@ describe('AlertService (real SQLite, EventRepository hook, loopback webhook)', (
   it('a pool killed outright (the miner reports it Dead while on it) reaches the webhook once, and its recovery once', async () => {
     let snapshotHook: (s: MinerSnapshot) => void = () => undefined;
     await service.onModuleDestroy();
-    service = new AlertService({}, events, { onRigUpdated: () => undefined, onSnapshotAccepted: (l) => { snapshotHook = l; } }, db);
+    service = new AlertService({}, events, { onRigUpdated: () => undefined, onSnapshotAccepted: (l) => { snapshotHook = l; } }, new RigPresenceReader(db));
     service.clock = clock;
     start();
     const snapshot = (dead: boolean): MinerSnapshot => MinerSnapshot.fromPartial({
@@ -136,7 +137,7 @@ describe('AlertService (real SQLite, EventRepository hook, loopback webhook)', (
     const stderr: string[] = [];
     const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { stderr.push(String(chunk)); return true; });
     try {
-      const s = new AlertService({ alertsFile: file }, events, { onRigUpdated: () => undefined }, db);
+      const s = new AlertService({ alertsFile: file }, events, { onRigUpdated: () => undefined }, new RigPresenceReader(db));
       s.clock = clock;
       s.onModuleInit();
       await events.recordEvent(event('e9', 'rig-3', 'safety.critical_temperature', 'critical-temperature', 'critical'), 'agent');

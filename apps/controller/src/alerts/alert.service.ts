@@ -4,12 +4,11 @@ import { createLogger, systemClock, type Clock, type Logger } from '@rigwarden/s
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
 import { EVENT_STORE } from '../persistence/ports/event.port';
-import { SqliteDatabase } from '../persistence/sqlite-database';
+import { RIG_PRESENCE_STORE, type RigPresenceStore } from '../persistence/ports/rig-presence.port';
 import { AlertDispatcher } from './alert-dispatcher';
 import { AlertRules } from './alert-rules';
 import { DEFAULT_ALERTS_CONFIG, loadAlertsConfig, type AlertsConfig } from './alerts-config';
 import type { ActiveAlert, AlertMetricsSource, AlertNotification, DeliveryCount } from './alert-types';
-import { RigPresenceReader } from './rig-presence.reader';
 
 export interface EventSource { onRecorded(listener: (event: RigEvent, source: string) => void): void }
 export interface RigUpdateSource {
@@ -33,7 +32,6 @@ export class AlertService implements OnModuleInit, OnModuleDestroy, AlertMetrics
   private config: AlertsConfig = DEFAULT_ALERTS_CONFIG;
   private rules = new AlertRules(DEFAULT_ALERTS_CONFIG);
   private dispatcher: AlertDispatcher | undefined;
-  private readonly presence: RigPresenceReader;
   private checkTimer: NodeJS.Timeout | undefined;
   private recheckTimer: NodeJS.Timeout | undefined;
   private readonly dirty = new Set<string>();
@@ -46,10 +44,8 @@ export class AlertService implements OnModuleInit, OnModuleDestroy, AlertMetrics
     @Inject(CONTROLLER_CONFIG) private readonly controllerConfig: Pick<ControllerConfig, 'alertsFile'>,
     @Inject(EVENT_STORE) private readonly events: EventSource,
     @Inject(TelemetryIngestService) private readonly ingest: RigUpdateSource,
-    @Inject(SqliteDatabase) db: SqliteDatabase,
-  ) {
-    this.presence = new RigPresenceReader(db);
-  }
+    @Inject(RIG_PRESENCE_STORE) private readonly presence: RigPresenceStore,
+  ) {}
 
   onModuleInit(): void {
     const file = this.controllerConfig.alertsFile;

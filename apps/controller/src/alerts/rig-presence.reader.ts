@@ -1,3 +1,4 @@
+import type { RigPresenceStore } from '../persistence/ports/rig-presence.port';
 import type { SqliteDatabase } from '../persistence/sqlite-database';
 import type { RigPresence } from './alert-types';
 
@@ -6,7 +7,7 @@ import type { RigPresence } from './alert-types';
  * their miner status: cheap enough to read for the whole fleet on every alert check (10,000 rigs in 20-30 ms here,
  * 13-20 ms of it building the rows; the check runs every 5 s by default).
  */
-export class RigPresenceReader {
+export class RigPresenceReader implements RigPresenceStore {
   constructor(private readonly db: SqliteDatabase) {}
 
   async all(): Promise<RigPresence[]> {

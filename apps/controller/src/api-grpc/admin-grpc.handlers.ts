@@ -4,7 +4,7 @@ import {
   ApiKeyInfo, AuditEntry, RotateRigKeyProgress, type AdminServiceServer, type RotateRigKeyRequest,
 } from '@rigwarden/protocol';
 import { createLogger } from '@rigwarden/shared';
-import { AuditRepository, type AuditRow } from '../audit/audit.repository';
+import { AUDIT_STORE, type AuditRow, type AuditStore } from '../persistence/ports/audit.port';
 import { FleetError } from '../fleet/fleet-error';
 import type { ApiKeyInfoRow } from '../security/api-key.repository';
 import { ApiKeyService } from '../security/api-key.service';
@@ -39,7 +39,7 @@ export class AdminGrpcHandlers {
 
   constructor(
     @Inject(ApiKeyService) private readonly keys: ApiKeyService,
-    @Inject(AuditRepository) private readonly audit: AuditRepository,
+    @Inject(AUDIT_STORE) private readonly audit: AuditStore,
     @Inject(RotateRigKeyUseCase) private readonly rotate: RotateRigKeyUseCase,
   ) {}
 

@@ -2,7 +2,7 @@ import { Metadata, ServerInterceptingCall, status, type ServerInterceptor, type 
 import { AdminServiceService, FleetServiceService } from '@rigwarden/protocol';
 import { RpcScopes, type ApiKeyAuthentication, type ApiScope, type RpcScopeTable } from '@rigwarden/security';
 import { createLogger } from '@rigwarden/shared';
-import type { AuditRepository } from '../audit/audit.repository';
+import type { AuditStore } from '../persistence/ports/audit.port';
 import type { ApiAuth } from '../security/api-auth';
 import { KEY_ID_METADATA, PRINCIPAL_METADATA } from './principal';
 import { requestBoundsViolation } from './request-bounds';
@@ -117,7 +117,7 @@ function refusal(result: Exclude<ApiKeyAuthentication, { ok: true }> & { retryAf
  * any principal metadata the client sent and sets the verified one for handlers, and audits every mutating call with
  * its final status once the handler is done.
  */
-export function authInterceptor(auth: ApiAuth, audit: AuditRepository, scopes: RpcScopes = RPC_SCOPES): ServerInterceptor {
+export function authInterceptor(auth: ApiAuth, audit: AuditStore, scopes: RpcScopes = RPC_SCOPES): ServerInterceptor {
   const logger = createLogger('controller.grpc.auth');
   return (descriptor, call) => {
     const path = descriptor.path;

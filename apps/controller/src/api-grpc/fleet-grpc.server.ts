@@ -8,7 +8,7 @@ import { GetRigUseCase } from '../fleet/get-rig.usecase';
 import { ListEventsUseCase } from '../fleet/list-events.usecase';
 import { ListRigsUseCase } from '../fleet/list-rigs.usecase';
 import { ReleaseQuarantineUseCase } from '../fleet/release-quarantine.usecase';
-import { AuditRepository } from '../audit/audit.repository';
+import { AUDIT_STORE, type AuditStore } from '../persistence/ports/audit.port';
 import { API_AUTH, type ApiAuth } from '../security/api-auth';
 import { AdminGrpcHandlers } from './admin-grpc.handlers';
 import { grpcServerCredentials } from '../security/tls-credentials';
@@ -34,7 +34,7 @@ export class FleetGrpcServer implements OnModuleInit, OnModuleDestroy {
     @Inject(FleetReadHandlers) private readonly read: FleetReadHandlers,
     @Inject(CommandRpcHandlers) private readonly commands: CommandRpcHandlers,
     @Inject(API_AUTH) private readonly auth: ApiAuth,
-    @Inject(AuditRepository) private readonly audit: AuditRepository,
+    @Inject(AUDIT_STORE) private readonly audit: AuditStore,
     @Inject(AdminGrpcHandlers) private readonly admin: AdminGrpcHandlers,
     @Inject(ReleaseQuarantineUseCase) private readonly release: ReleaseQuarantineUseCase,
   ) {}

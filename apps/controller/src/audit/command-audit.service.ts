@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { createLogger } from '@rigwarden/shared';
 import { CommandDispatcher } from '../commands/command-dispatcher.service';
 import type { CommandRecord } from '../commands/command-repository';
-import { AuditRepository, type AuditRecord } from './audit.repository';
+import { AUDIT_STORE, type AuditRecord, type AuditStore } from '../persistence/ports/audit.port';
 
 /** "operator:<key id>" → principal apikey:<key id> with its key id; "policy:failover" stays as it is. */
 export function commandAuditRecord(command: CommandRecord): AuditRecord {
@@ -24,7 +24,7 @@ export class CommandAuditService implements OnModuleInit {
 
   constructor(
     @Inject(CommandDispatcher) private readonly dispatcher: CommandDispatcher,
-    @Inject(AuditRepository) private readonly audit: AuditRepository,
+    @Inject(AUDIT_STORE) private readonly audit: AuditStore,
   ) {}
 
   onModuleInit(): void {

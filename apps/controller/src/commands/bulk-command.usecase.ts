@@ -3,7 +3,7 @@ import { CommandState, type BulkCommandRequest, type BulkProgress, type CommandS
 import { FleetError } from '../fleet/fleet-error';
 import { FleetSpecService } from '../fleet/fleet-spec.service';
 import { matchesSelector, validateSelector } from '../fleet/rig-selector';
-import { RigRepository, type RigRecord } from '../persistence/rig-repository';
+import { RIG_STATUS_STORE, type RigRecord, type RigStatusStore } from '../persistence/ports/rig-status.port';
 import { CommandDispatcher } from './command-dispatcher.service';
 import { commandType, type CommandPayload } from './command-repository';
 import { RIG_LEVEL, checkPools, checkProfile, checkReason, checkRigId, invalid, notSentStatus, timeoutMs, toCommandStatus } from './command-request';
@@ -43,7 +43,7 @@ function payloadOf(request: BulkCommandRequest): CommandPayload {
 @Injectable()
 export class BulkCommandUseCase {
   constructor(
-    @Inject(RigRepository) private readonly rigs: RigRepository,
+    @Inject(RIG_STATUS_STORE) private readonly rigs: RigStatusStore,
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
     @Inject(CommandDispatcher) private readonly dispatcher: CommandDispatcher,
   ) {}

@@ -5,7 +5,7 @@ import { CommandSigner, RigKeyFile, sealSetPools } from '@rigwarden/security';
 import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
-import { CommandRepository, TERMINAL_STATES as TERMINAL, type CommandPayload, type CommandRecord, type CommandStateName } from './command-repository';
+import { COMMAND_STORE, TERMINAL_STATES as TERMINAL, type CommandPayload, type CommandRecord, type CommandStateName, type CommandStore } from '../persistence/ports/command.port';
 
 export interface DispatchRequest {
   rigId: string;
@@ -92,7 +92,7 @@ export class CommandDispatcher implements OnModuleInit, OnApplicationBootstrap, 
   constructor(
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     @Inject(TelemetryIngestService) private readonly transport: TelemetryIngestService,
-    @Inject(CommandRepository) private readonly commands: CommandRepository,
+    @Inject(COMMAND_STORE) private readonly commands: CommandStore,
   ) {
     this.topics = new RigTopics(config.topicRoot);
     this.options = { ...DEFAULT_COMMAND_OPTIONS, ...config.commands };

@@ -1,87 +1,13 @@
-import { CommandEnvelope } from '@rigwarden/protocol';
+import { assertFinalState, commandFromRow as fromRow, commandType, encodePayload, UNFINISHED, type CommandRow } from '../persistence/command-row.mapper';
+import type { CommandRecord, CommandStateName, CommandStore, NewCommand } from '../persistence/ports/command.port';
 import type { SqliteDatabase } from '../persistence/sqlite-database';
 
-export type CommandStateName = 'PENDING' | 'SENT' | 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'TIMED_OUT';
-export const TERMINAL_STATES: ReadonlySet<CommandStateName> = new Set(['SUCCEEDED', 'FAILED', 'REJECTED', 'TIMED_OUT']);
-export type CommandPayload = NonNullable<CommandEnvelope['payload']>;
+// The types live with the port (persistence/ports/command.port.ts), the row mapping beside it; re-exported for the consumers.
+export { TERMINAL_STATES, type CommandPayload, type CommandRecord, type CommandStateName } from '../persistence/ports/command.port';
+export { commandType } from '../persistence/command-row.mapper';
 
-/** One command as stored: what was asked, by whom and why, and how far it got. */
-export interface CommandRecord {
-  id: string;
-  rigId: string;
-  minerId: string;
-  /** "set-pools", "switch-pool", "apply-profile", "restart-miner", "reboot-host", "power-cycle", ... */
-  type: string;
-  payload: CommandPayload;
-  state: CommandStateName;
-  attempts: number;
-  createdAt: number;
-  deadline: number;
-  sentAt?: number;
-  finishedAt?: number;
-  cause: string;
-  requestedBy: string;
-  reason: string;
-  /** 'succeeded-observed': recorded FAILED or TIMED_OUT, but the miner showed its effect afterwards (schema v9). */
-  observedOutcome?: string;
-  observedAt?: number;
-  /** What the miner showed ("the miner started 4 s after the command ..."). */
-  observedNote?: string;
-}
-
-interface CommandRow {
-  id: string;
-  rig_id: string;
-  miner_id: string;
-  type: string;
-  payload: string;
-  state: CommandStateName;
-  attempts: number;
-  created_at: number;
-  deadline: number;
-  sent_at: number | null;
-  finished_at: number | null;
-  cause: string;
-  requested_by: string;
-  reason: string;
-  observed_outcome?: string;
-  observed_at?: number | null;
-  observed_note?: string;
-}
-
-const TYPE_OF: Record<CommandPayload['$case'], string> = {
-  setPools: 'set-pools', switchPool: 'switch-pool', applyProfile: 'apply-profile', restartMiner: 'restart-miner',
-  rebootHost: 'reboot-host', powerCycle: 'power-cycle', rotateKey: 'rotate-key', retireKey: 'retire-key',
-  setPowerMode: 'set-power-mode', setFaultLight: 'set-fault-light', setPowerTarget: 'set-power-target',
-};
-
-export function commandType(payload: CommandPayload): string {
-  return TYPE_OF[payload.$case];
-}
-
-function encodePayload(payload: CommandPayload): string {
-  return JSON.stringify(CommandEnvelope.toJSON(CommandEnvelope.fromPartial({ payload })));
-}
-
-function decodePayload(json: string, id: string): CommandPayload {
-  const payload = CommandEnvelope.fromJSON(JSON.parse(json)).payload;
-  if (!payload) throw new Error(`command ${id}: the stored payload ${json.slice(0, 80)} has no command`);
-  return payload;
-}
-
-function fromRow(r: CommandRow): CommandRecord {
-  return {
-    id: r.id, rigId: r.rig_id, minerId: r.miner_id, type: r.type, payload: decodePayload(r.payload, r.id), state: r.state,
-    attempts: r.attempts, createdAt: r.created_at, deadline: r.deadline, sentAt: r.sent_at ?? undefined,
-    finishedAt: r.finished_at ?? undefined, cause: r.cause, requestedBy: r.requested_by, reason: r.reason,
-    ...(r.observed_outcome ? { observedOutcome: r.observed_outcome, observedNote: r.observed_note ?? '', ...(r.observed_at != null ? { observedAt: r.observed_at } : {}) } : {}),
-  };
-}
-
-const UNFINISHED = "state IN ('PENDING', 'SENT')";
-
-/** The `commands` table (schema v5): every command, its attempts and its outcome. */
-export class CommandRepository {
+/** The `commands` table (schema v5) in SQLite: every command, its attempts and its outcome. */
+export class CommandRepository implements CommandStore {
   constructor(private readonly db: SqliteDatabase) {}
 
   /**
@@ -97,7 +23,7 @@ export class CommandRepository {
   }
 
   /** Stores a new command as PENDING. Throws on a duplicate id. */
-  async insert(command: Omit<CommandRecord, 'state' | 'attempts' | 'sentAt' | 'finishedAt' | 'cause' | 'type'>): Promise<CommandRecord> {
+  async insert(command: NewCommand): Promise<CommandRecord> {
     const record: CommandRecord = { ...command, type: commandType(command.payload), state: 'PENDING', attempts: 0, cause: '' };
     await this.db.transaction((tx) => tx.run(
       `INSERT INTO commands (id, rig_id, miner_id, type, payload, state, attempts, created_at, deadline, cause, requested_by, reason)
@@ -126,7 +52,7 @@ export class CommandRepository {
 
   /** Finishes an unfinished command. Returns false when it was already finished (the first outcome wins). */
   async finish(id: string, state: CommandStateName, cause: string, at: number): Promise<boolean> {
-    if (!TERMINAL_STATES.has(state)) throw new Error(`finish(${id}): ${state} is not a final state`);
+    assertFinalState(id, state);
     const { changes } = await this.db.transaction((tx) => tx.run(
       `UPDATE commands SET state = ?, cause = ?, finished_at = ? WHERE id = ? AND ${UNFINISHED}`, [state, cause, at, id],
     ));

@@ -1,17 +1,12 @@
 import type { Provider } from '@nestjs/common';
 import { CommandRpcHandlers } from '../api-grpc/command-rpc.handlers';
-import { SqliteDatabase } from '../persistence/sqlite-database';
 import { BulkCommandUseCase } from './bulk-command.usecase';
 import { CommandDispatcher } from './command-dispatcher.service';
-import { CommandRepository } from './command-repository';
 import { GetCommandUseCase, ListCommandsUseCase } from './query-commands.usecase';
 import { SendCommandUseCase } from './send-command.usecase';
 
-/** The commands feature's providers: storage and dispatch. */
-export const COMMAND_CORE_PROVIDERS: Provider[] = [
-  { provide: CommandRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new CommandRepository(db) },
-  CommandDispatcher,
-];
+/** The commands feature's providers: dispatch (the command store is PersistenceModule's COMMAND_STORE). */
+export const COMMAND_CORE_PROVIDERS: Provider[] = [CommandDispatcher];
 
 /** The use cases and gRPC handlers over them (BulkCommandUseCase needs FleetSpecService for group selectors). */
 export const COMMAND_API_PROVIDERS: Provider[] = [SendCommandUseCase, BulkCommandUseCase, GetCommandUseCase, ListCommandsUseCase, CommandRpcHandlers];

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CommandStatus, GetCommandRequest, ListCommandsRequest, ListCommandsResponse } from '@rigwarden/protocol';
 import { FleetError } from '../fleet/fleet-error';
-import { RigRepository } from '../persistence/rig-repository';
+import { COMMAND_STORE, type CommandStore } from '../persistence/ports/command.port';
+import { RIG_STATUS_STORE, type RigStatusStore } from '../persistence/ports/rig-status.port';
 import { CommandDispatcher } from './command-dispatcher.service';
-import { CommandRepository } from './command-repository';
 import { checkRigId, invalid, toCommandStatus } from './command-request';
 
 export const DEFAULT_LIST_LIMIT = 50;
@@ -26,8 +26,8 @@ export class GetCommandUseCase {
 @Injectable()
 export class ListCommandsUseCase {
   constructor(
-    @Inject(CommandRepository) private readonly commands: CommandRepository,
-    @Inject(RigRepository) private readonly rigs: RigRepository,
+    @Inject(COMMAND_STORE) private readonly commands: CommandStore,
+    @Inject(RIG_STATUS_STORE) private readonly rigs: RigStatusStore,
   ) {}
 
   async execute(request: ListCommandsRequest): Promise<ListCommandsResponse> {

@@ -3,7 +3,7 @@ import type {
   ApplyProfileRequest, CommandStatus, RigCommandRequest, SetFaultLightRequest, SetPoolsRequest, SetPowerModeRequest, SetPowerTargetRequest,
 } from '@rigwarden/protocol';
 import { FleetError } from '../fleet/fleet-error';
-import { RigRepository } from '../persistence/rig-repository';
+import { RIG_STATUS_STORE, type RigStatusStore } from '../persistence/ports/rig-status.port';
 import { checkCapability } from './capability-check';
 import { CommandDispatcher } from './command-dispatcher.service';
 import type { CommandPayload } from './command-repository';
@@ -62,7 +62,7 @@ function targetOf(target: RigCommandRequest | undefined): RigCommandRequest {
 @Injectable()
 export class SendCommandUseCase {
   constructor(
-    @Inject(RigRepository) private readonly rigs: RigRepository,
+    @Inject(RIG_STATUS_STORE) private readonly rigs: RigStatusStore,
     @Inject(CommandDispatcher) private readonly dispatcher: CommandDispatcher,
   ) {}
 

@@ -6,6 +6,11 @@ import type { LivenessParams } from '../liveness/rig-liveness';
 export interface ControllerConfig {
   dataDir: string;
   dbPath: string;
+  /**
+   * PostgreSQL instead of the SQLite file (--database / RIGWARDEN_DATABASE_URL, postgres://user:password@host/db): the
+   * whole controller's storage, migrated at start. Undefined: SQLite at dbPath.
+   */
+  databaseUrl?: string;
   /** External broker URL (MQTT_URL); when absent the controller runs an embedded broker. */
   mqttUrl?: string;
   embeddedBroker: {
@@ -64,6 +69,8 @@ export const CONTROLLER_USAGE = `usage: rigwarden-controller [options]
 
   --data-dir <dir>        where the SQLite file lives (default ./data, env RIGWARDEN_DATA_DIR)
   --db <file>             SQLite file (default <data-dir>/rigwarden.db)
+  --database <url>        store everything in PostgreSQL instead of SQLite: postgres://user:password@host:5432/db
+                          (env RIGWARDEN_DATABASE_URL; migrated at start; prefer the env or PGPASSWORD for a password)
   --mqtt-url <url>        use this broker instead of the embedded one (env MQTT_URL)
   --mqtt-port <port>      embedded broker port (default 1883; a free port is taken if it is busy)
   --broker-users <file>   the embedded broker's agents: logins, password hashes and rigs, as written by
@@ -110,7 +117,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     if (arg === '--mqtt-allow-anonymous') { flags.set('mqtt-allow-anonymous', 'true'); continue; }
     const eq = arg.indexOf('=');
     const [key, value] = arg.startsWith('--') && eq > 0 ? [arg.slice(2, eq), arg.slice(eq + 1)] : [arg.slice(2), argv[++i]];
-    if (!arg.startsWith('--') || !['data-dir', 'db', 'secrets-file', 'mqtt-url', 'mqtt-port', 'grpc', 'http', 'max-streams-per-key', 'ready-file', 'fleet', 'keys-file', 'alerts',
+    if (!arg.startsWith('--') || !['data-dir', 'db', 'database', 'secrets-file', 'mqtt-url', 'mqtt-port', 'grpc', 'http', 'max-streams-per-key', 'ready-file', 'fleet', 'keys-file', 'alerts',
       'grpc-tls-cert', 'grpc-tls-key', 'grpc-tls-ca', 'mqtt-ca', 'mqtt-cert', 'mqtt-key', 'mqtt-username', 'mqtt-password-file', 'mqtt-shared-group', 'broker-users'].includes(key)) {
       throw new ControllerConfigError(`unknown argument "${arg}"\n\n${CONTROLLER_USAGE}`);
     }
@@ -167,6 +174,14 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     throw new ControllerConfigError(`${allowAnonymous ? '--mqtt-allow-anonymous' : '--broker-users'} is for the embedded broker; with --mqtt-url / MQTT_URL the external broker's own configuration decides who may connect (rigctl broker-config --format mosquitto)`);
   }
 
+  const databaseUrl = flags.get('database') ?? (env['RIGWARDEN_DATABASE_URL'] || undefined);
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^\s]+$/.test(databaseUrl)) {
+    throw new ControllerConfigError(`--database / RIGWARDEN_DATABASE_URL: expected a PostgreSQL URL like postgres://user@127.0.0.1:5432/rigwarden, got ${JSON.stringify(databaseUrl.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@'))}`);
+  }
+  if (databaseUrl !== undefined && flags.has('db')) {
+    throw new ControllerConfigError('--db (a SQLite file) and --database (PostgreSQL) exclude each other: give one');
+  }
+
   const mqttSharedGroup = flags.get('mqtt-shared-group') ?? (env['RIGWARDEN_MQTT_SHARED_GROUP'] || undefined);
   if (mqttSharedGroup !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(mqttSharedGroup)) {
     throw new ControllerConfigError(`--mqtt-shared-group / RIGWARDEN_MQTT_SHARED_GROUP: use 1-64 characters from A-Z a-z 0-9 . _ - (it becomes a topic level), got ${JSON.stringify(mqttSharedGroup)}`);
@@ -178,6 +193,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
   return {
     dataDir,
     dbPath: resolve(flags.get('db') ?? join(dataDir, 'rigwarden.db')),
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     mqttUrl,
     embeddedBroker: {
       host: '127.0.0.1', port: mqttPort, fallbackToFreePort: mqttPortFlag === undefined,

@@ -6,11 +6,11 @@ import type { ActiveAlert } from '../alerts/alert-types';
 import type { AuditRecord } from '../audit/audit.repository';
 import type { CommandDispatcher } from '../commands/command-dispatcher.service';
 import { checkCapability } from '../commands/capability-check';
-import type { CommandPayload, CommandRecord, CommandRepository } from '../commands/command-repository';
+import type { CommandPayload, CommandRecord, CommandStore } from '../persistence/ports/command.port';
 import { FleetError, type FleetErrorKind } from '../fleet/fleet-error';
 import type { ListEventsUseCase } from '../fleet/list-events.usecase';
 import type { ApiAuth } from '../security/api-auth';
-import { DashboardReadRepository, type SeriesResolution } from './dashboard-read.repository';
+import { resolutionFor, type DashboardReadStore, type SeriesResolution } from '../persistence/ports/dashboard-read.port';
 import type { DashboardStream } from './dashboard-stream.service';
 import type { FleetViewService } from './fleet-view.service';
 import { HttpError, decodePathSegment, intParam, oneOf, readJsonBody, sendJson } from './http-io';
@@ -20,9 +20,9 @@ import type { StreamTickets } from './stream-ticket';
 export interface DashboardApiDeps {
   auth: ApiAuth;
   view: FleetViewService;
-  reads: DashboardReadRepository;
+  reads: DashboardReadStore;
   listEvents: ListEventsUseCase;
-  commands: CommandRepository;
+  commands: CommandStore;
   dispatcher: CommandDispatcher;
   stream: DashboardStream;
   tickets: StreamTickets;
@@ -204,7 +204,7 @@ export class DashboardApi {
     const to = intParam(params, 'to', this.deps.clock.now(), 0, Number.MAX_SAFE_INTEGER);
     const from = intParam(params, 'from', to - RANGES[range]!, 0, Number.MAX_SAFE_INTEGER);
     if (from >= to) throw new HttpError(400, 'invalid_argument', `from (${from}) must be before to (${to})`, 'from');
-    const resolution = oneOf<SeriesResolution>(params, 'resolution', ['raw', '1m', '1h'], DashboardReadRepository.resolutionFor(from, to))!;
+    const resolution = oneOf<SeriesResolution>(params, 'resolution', ['raw', '1m', '1h'], resolutionFor(from, to))!;
     const points = await this.deps.reads.series(rigId, from, to, resolution);
     return { rigId, from, to, resolution, points };
   }

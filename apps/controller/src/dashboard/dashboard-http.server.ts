@@ -5,19 +5,18 @@ import { extname, join } from 'node:path';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
 import { AlertService } from '../alerts/alert.service';
-import { AuditRepository } from '../audit/audit.repository';
 import { CommandDispatcher } from '../commands/command-dispatcher.service';
-import { CommandRepository } from '../commands/command-repository';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { FleetSpecService } from '../fleet/fleet-spec.service';
 import { ReleaseQuarantineUseCase } from '../fleet/release-quarantine.usecase';
 import { ListEventsUseCase } from '../fleet/list-events.usecase';
 import { MetricsService } from '../metrics/metrics.service';
-import { SqliteDatabase } from '../persistence/sqlite-database';
+import { AUDIT_STORE, type AuditStore } from '../persistence/ports/audit.port';
+import { COMMAND_STORE, type CommandStore } from '../persistence/ports/command.port';
+import { DASHBOARD_READ_STORE, type DashboardReadStore } from '../persistence/ports/dashboard-read.port';
 import { ADMIN_TOKEN_FILE, API_AUTH, type ApiAuth } from '../security/api-auth';
 import { ApiKeyService } from '../security/api-key.service';
 import { DashboardApi, commandJson } from './dashboard-api.routes';
-import { DashboardReadRepository } from './dashboard-read.repository';
 import { DEFAULT_MAX_STREAMS_PER_KEY, DashboardStream } from './dashboard-stream.service';
 import { FleetViewService } from './fleet-view.service';
 import { HttpError, sendError, sendJson } from './http-io';
@@ -55,14 +54,14 @@ export class DashboardHttpServer implements OnModuleInit, OnModuleDestroy {
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     @Inject(API_AUTH) private readonly auth: ApiAuth,
     @Inject(FleetViewService) private readonly view: FleetViewService,
-    @Inject(SqliteDatabase) private readonly db: SqliteDatabase,
+    @Inject(DASHBOARD_READ_STORE) private readonly reads: DashboardReadStore,
     @Inject(ListEventsUseCase) private readonly listEvents: ListEventsUseCase,
-    @Inject(CommandRepository) private readonly commands: CommandRepository,
+    @Inject(COMMAND_STORE) private readonly commands: CommandStore,
     @Inject(CommandDispatcher) private readonly dispatcher: CommandDispatcher,
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
     @Inject(AlertService) private readonly alerts: AlertService,
-    @Inject(AuditRepository) private readonly audit: AuditRepository,
+    @Inject(AUDIT_STORE) private readonly audit: AuditStore,
     @Inject(ReleaseQuarantineUseCase) private readonly release: ReleaseQuarantineUseCase,
     @Inject(ApiKeyService) private readonly keys: ApiKeyService,
   ) {}
@@ -79,7 +78,7 @@ export class DashboardHttpServer implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
-    const reads = new DashboardReadRepository(this.db);
+    const reads = this.reads;
     this.stream = new DashboardStream(this.view, reads);
     await this.stream.start();
     this.dispatcher.onFinished((record) => this.stream?.broadcastCommand(commandJson(record)));

@@ -1,51 +1,13 @@
-import { MinerSnapshot } from '@rigwarden/protocol';
+import { bucketSnapshots } from '../persistence/chart-series.mapper';
+import {
+  resolutionFor, type DashboardCommandResult, type DashboardEvent, type DashboardReadStore, type EventFilter, type SeriesPoint, type SeriesResolution,
+} from '../persistence/ports/dashboard-read.port';
 import type { SqliteDatabase, SqlValue } from '../persistence/sqlite-database';
-import { minerHashrate } from './rig-summary';
 
-export interface DashboardEvent {
-  /** SQLite rowid: increases with every stored event, so the stream can send "everything after N". */
-  seq: number;
-  eventId: string;
-  rigId: string;
-  kind: string;
-  severity: string;
-  reason: string;
-  message: string;
-  at: number;
-  source: string;
-}
-
-export interface EventFilter {
-  rigId?: string;
-  /** "info", "warning", "critical"; several comma-separated. */
-  severity?: string[];
-  /** Prefix of the kind ("policy." matches every policy decision). */
-  kindPrefix?: string;
-  since?: number;
-  afterSeq?: number;
-  limit: number;
-}
-
-export interface DashboardCommandResult {
-  seq: number;
-  commandId: string;
-  rigId: string;
-  outcome: string;
-  cause: string;
-  durationMs: number;
-  finishedAt: number | null;
-  receivedAt: number;
-}
-
-export type SeriesResolution = 'raw' | '1m' | '1h';
-
-export interface SeriesPoint {
-  at: number;
-  hashrateHs: number | null;
-  tempMaxC: number | null;
-  powerW: number | null;
-  fanMinRpm: number | null;
-}
+// The types live with the port (persistence/ports/dashboard-read.port.ts); re-exported for the consumers.
+export {
+  MINUTE_RANGE_MS, RAW_RANGE_MS, type DashboardCommandResult, type DashboardEvent, type EventFilter, type SeriesPoint, type SeriesResolution,
+} from '../persistence/ports/dashboard-read.port';
 
 interface EventRowWithSeq {
   seq: number;
@@ -59,15 +21,11 @@ interface EventRowWithSeq {
   source: string;
 }
 
-/** Raw snapshots are read up to this range; longer ranges come from the rollups. */
-export const RAW_RANGE_MS = 6 * 3_600_000;
-export const MINUTE_RANGE_MS = 3 * 86_400_000;
-
 /**
  * The dashboard's queries over the controller's tables (read only): the fleet-wide event log, command results,
- * and a rig's telemetry as chart points (raw snapshots bucketed, or the rollups).
+ * and a rig's telemetry as chart points (raw snapshots bucketed, or the rollups), in SQLite.
  */
-export class DashboardReadRepository {
+export class DashboardReadRepository implements DashboardReadStore {
   constructor(private readonly db: SqliteDatabase) {}
 
   async events(filter: EventFilter): Promise<DashboardEvent[]> {
@@ -112,8 +70,7 @@ export class DashboardReadRepository {
 
   /** Picks the resolution from the range: raw up to 6 h, 1-minute rollups up to 3 days, else 1-hour rollups. */
   static resolutionFor(fromMs: number, toMs: number): SeriesResolution {
-    const range = toMs - fromMs;
-    return range <= RAW_RANGE_MS ? 'raw' : range <= MINUTE_RANGE_MS ? '1m' : '1h';
+    return resolutionFor(fromMs, toMs);
   }
 
   /**
@@ -133,24 +90,6 @@ export class DashboardReadRepository {
       'SELECT collected_at, miner_id, snapshot FROM snapshots WHERE rig_id = ? AND collected_at >= ? AND collected_at < ? ORDER BY collected_at',
       [rigId, fromMs, toMs],
     );
-    const width = Math.max(1, Math.ceil((toMs - fromMs) / buckets));
-    interface Acc { hash: Map<string, number[]>; power: Map<string, number[]>; temp: number | null; fan: number | null }
-    const slices = new Map<number, Acc>();
-    for (const row of rows) {
-      const s = MinerSnapshot.fromJSON(JSON.parse(row.snapshot));
-      const start = fromMs + Math.floor((row.collected_at - fromMs) / width) * width;
-      let acc = slices.get(start);
-      if (!acc) { acc = { hash: new Map(), power: new Map(), temp: null, fan: null }; slices.set(start, acc); }
-      const h = minerHashrate(s);
-      if (h !== undefined) acc.hash.set(row.miner_id, [...(acc.hash.get(row.miner_id) ?? []), h]);
-      const p = s.powerW ?? (s.boards.some((b) => b.powerW !== undefined) ? s.boards.reduce((n, b) => n + (b.powerW ?? 0), 0) : undefined);
-      if (p !== undefined) acc.power.set(row.miner_id, [...(acc.power.get(row.miner_id) ?? []), p]);
-      for (const b of s.boards) for (const t of [b.boardTempC, b.chipTempC]) if (t !== undefined && (acc.temp === null || t > acc.temp)) acc.temp = t;
-      for (const f of s.fans) if (f.rpm !== undefined && (acc.fan === null || f.rpm < acc.fan)) acc.fan = f.rpm;
-    }
-    const sumOfAverages = (m: Map<string, number[]>): number | null => (m.size === 0 ? null : [...m.values()].reduce((n, v) => n + v.reduce((a, b) => a + b, 0) / v.length, 0));
-    return [...slices.entries()].sort((a, b) => a[0] - b[0]).map(([at, acc]) => ({
-      at, hashrateHs: sumOfAverages(acc.hash), tempMaxC: acc.temp, powerW: sumOfAverages(acc.power), fanMinRpm: acc.fan,
-    }));
+    return bucketSnapshots(rows, fromMs, toMs, buckets);
   }
 }

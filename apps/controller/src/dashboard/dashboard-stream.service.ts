@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { createLogger } from '@rigwarden/shared';
-import type { DashboardReadRepository } from './dashboard-read.repository';
+import type { DashboardReadStore } from '../persistence/ports/dashboard-read.port';
 import type { FleetChange, FleetViewService } from './fleet-view.service';
 
 /** What the stream needs from the fleet view. */
@@ -49,7 +49,7 @@ export class DashboardStream {
 
   constructor(
     private readonly view: FleetChanges,
-    private readonly reads: DashboardReadRepository,
+    private readonly reads: DashboardReadStore,
     private readonly pollMs = 500,
     private readonly maxAgeMs = MAX_STREAM_AGE_MS,
     private readonly keyCheckMs = HEARTBEAT_MS,

@@ -3,6 +3,7 @@ import { AgentStatus, BoardStatus, MinerSnapshot, PoolStatus, RigEvent, RigState
 import { ManualClock, createLogger } from '@rigwarden/shared';
 import { AlertService } from '../alerts/alert.service';
 import { DEFAULT_ALERTS_CONFIG } from '../alerts/alerts-config';
+import { RigPresenceReader } from '../alerts/rig-presence.reader';
 import { emptyIngestCounters } from '../ingest/ingest-counters';
 import { EventRepository } from '../persistence/event-repository';
 import { migrate } from '../persistence/migrations';
@@ -74,7 +75,7 @@ export async function populatedMetrics(dir: string, rigs: number): Promise<Metri
       outbox: { depth: 0, bytes: 0, droppedFull: 0, droppedExpired: 0, droppedCorrupt: 0 },
     }));
   }
-  const alerts = new AlertService({}, events, { onRigUpdated: () => undefined }, db);
+  const alerts = new AlertService({}, events, { onRigUpdated: () => undefined }, new RigPresenceReader(db));
   alerts.clock = new ManualClock(T0);
   alerts.start({ ...DEFAULT_ALERTS_CONFIG, channels: [{ name: 'ops', type: 'generic', url: 'http://127.0.0.1:9/unused', minSeverity: 'critical', rules: ['pool-down'], rateLimit: { burst: 1, perMinute: 1 }, secrets: [] }] }, { logger: createLogger('fixture', { write: () => undefined }) });
   await events.recordEvent(RigEvent.fromPartial({ eventId: 'fixture-q', rigId: 'rig-00001', kind: 'policy.quarantine', severity: 'critical', reason: 'ladder-exhausted', message: 'quarantined', at: new Date(T0) }), 'watchdog');

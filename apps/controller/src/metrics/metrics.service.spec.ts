@@ -6,6 +6,7 @@ import { ManualClock } from '@rigwarden/shared';
 import { makeTempDir, type TempDir } from '@rigwarden/testing';
 import { AlertService } from '../alerts/alert.service';
 import { DEFAULT_ALERTS_CONFIG } from '../alerts/alerts-config';
+import { RigPresenceReader } from '../alerts/rig-presence.reader';
 import { emptyIngestCounters } from '../ingest/ingest-counters';
 import { EventRepository } from '../persistence/event-repository';
 import { migrate } from '../persistence/migrations';
@@ -53,7 +54,7 @@ describe('MetricsService (real SQLite, own registry)', () => {
     await migrate(db);
     rigs = new RigRepository(db);
     events = new EventRepository(db);
-    alerts = new AlertService({}, events, { onRigUpdated: () => undefined }, db);
+    alerts = new AlertService({}, events, { onRigUpdated: () => undefined }, new RigPresenceReader(db));
     alerts.clock = new ManualClock(T0);
     alerts.start(DEFAULT_ALERTS_CONFIG);
     listCalls = 0;

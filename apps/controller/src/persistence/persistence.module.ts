@@ -1,62 +1,92 @@
-import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { createLogger } from '@rigwarden/shared';
+import { Inject, Module, type FactoryProvider, type OnApplicationShutdown } from '@nestjs/common';
+import { RigPresenceReader } from '../alerts/rig-presence.reader';
+import { CommandRepository } from '../commands/command-repository';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
-import { migrate } from './migrations';
+import { DashboardReadRepository } from '../dashboard/dashboard-read.repository';
+import { ApiKeyRepository } from '../security/api-key.repository';
 import { EventRepository } from './event-repository';
 import { FleetSpecRepository } from './fleet-spec.repository';
 import { LatestStatusCache } from './latest-status.cache';
 import { LivenessRepository } from './liveness.repository';
-import { EVENT_STORE } from './ports/event.port';
-import { FLEET_SPEC_STORE } from './ports/fleet-spec.port';
-import { LIVENESS_STORE } from './ports/liveness.port';
-import { RIG_STATUS_STORE } from './ports/rig-status.port';
-import { ROLLUP_STORE } from './ports/rollup.port';
-import { TELEMETRY_QUERY_STORE } from './ports/telemetry-query.port';
+import { API_KEY_STORE, type ApiKeyStore } from './ports/api-key.port';
+import { COMMAND_STORE, type CommandStore } from './ports/command.port';
+import { DASHBOARD_READ_STORE, type DashboardReadStore } from './ports/dashboard-read.port';
+import { EVENT_STORE, type EventStore } from './ports/event.port';
+import { FLEET_SPEC_STORE, type FleetSpecStore } from './ports/fleet-spec.port';
+import { LIVENESS_STORE, type LivenessStore } from './ports/liveness.port';
+import { RIG_PRESENCE_STORE, type RigPresenceStore } from './ports/rig-presence.port';
+import { RIG_STATUS_STORE, type RigStatusStore } from './ports/rig-status.port';
+import { ROLLUP_STORE, type RollupStore } from './ports/rollup.port';
+import { TELEMETRY_QUERY_STORE, type TelemetryQueryStore } from './ports/telemetry-query.port';
+import { PostgresApiKeyStore } from './postgres/postgres-api-key.store';
+import { PostgresCommandStore } from './postgres/postgres-command.store';
+import { PostgresDashboardReadStore } from './postgres/postgres-dashboard-read.store';
+import type { PostgresDatabase } from './postgres/postgres-database';
+import { PostgresEventStore } from './postgres/postgres-event.store';
+import { PostgresFleetSpecStore } from './postgres/postgres-fleet-spec.store';
+import { PostgresLivenessStore } from './postgres/postgres-liveness.store';
+import { PostgresRigPresenceStore } from './postgres/postgres-rig-presence.store';
+import { PostgresRigStatusStore } from './postgres/postgres-rig-status.store';
+import { PostgresRollupStore } from './postgres/postgres-rollup.store';
+import { PostgresTelemetryQueryStore } from './postgres/postgres-telemetry-query.store';
 import { RigRepository } from './rig-repository';
 import { RollupRepository } from './rollup-repository';
 import { RollupJob } from './rollup.job';
 import { SqliteDatabase } from './sqlite-database';
+import { STORAGE_BACKEND, byBackend, closeStorageBackend, openStorageBackend, type StorageBackend } from './storage-backend';
 import { TelemetryQueryRepository } from './telemetry-query.repository';
 
+/** A port bound to its SQLite or PostgreSQL implementation, whichever backend `--database` chose. */
+function port<T>(token: symbol, sqlite: (db: SqliteDatabase) => T, postgres: (db: PostgresDatabase) => T): FactoryProvider<T> {
+  return { provide: token, inject: [STORAGE_BACKEND], useFactory: (b: StorageBackend): T => byBackend(b, sqlite, postgres) };
+}
+
+/**
+ * The controller's storage: every port (ports/*.port.ts) bound to SQLite (the default) or PostgreSQL (`--database
+ * postgres://...` / RIGWARDEN_DATABASE_URL), migrated at start. The audit log's port is bound in SecurityModule,
+ * which holds its key.
+ */
 @Module({
   providers: [
-    {
-      provide: SqliteDatabase,
-      inject: [CONTROLLER_CONFIG],
-      useFactory: async (config: ControllerConfig): Promise<SqliteDatabase> => {
-        const db = await SqliteDatabase.open(config.dbPath);
-        const version = await migrate(db);
-        createLogger('controller.persistence').info('SQLite ready', { path: config.dbPath, schema: version, journal: 'wal' });
-        return db;
-      },
-    },
+    { provide: STORAGE_BACKEND, inject: [CONTROLLER_CONFIG], useFactory: (config: ControllerConfig) => openStorageBackend(config) },
+    // The SQLite connection for specs that query the file directly; undefined on PostgreSQL (no consumer injects it).
+    { provide: SqliteDatabase, inject: [STORAGE_BACKEND], useFactory: (b: StorageBackend) => (b.kind === 'sqlite' ? b.sqlite : undefined) },
     { provide: LatestStatusCache, useFactory: () => new LatestStatusCache() },
-    { provide: RigRepository, inject: [SqliteDatabase, LatestStatusCache], useFactory: (db: SqliteDatabase, cache: LatestStatusCache) => new RigRepository(db, cache) },
-    { provide: EventRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new EventRepository(db) },
-    { provide: RollupRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new RollupRepository(db) },
-    { provide: FleetSpecRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new FleetSpecRepository(db) },
-    { provide: TelemetryQueryRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new TelemetryQueryRepository(db) },
-    { provide: LivenessRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new LivenessRepository(db) },
-    // The ports (ports/*.port.ts): what the rest of the controller injects; the SQLite classes by name stay for the
-    // modules that still inject them.
-    { provide: RIG_STATUS_STORE, useExisting: RigRepository },
-    { provide: EVENT_STORE, useExisting: EventRepository },
-    { provide: ROLLUP_STORE, useExisting: RollupRepository },
-    { provide: FLEET_SPEC_STORE, useExisting: FleetSpecRepository },
-    { provide: TELEMETRY_QUERY_STORE, useExisting: TelemetryQueryRepository },
-    { provide: LIVENESS_STORE, useExisting: LivenessRepository },
+    {
+      provide: RIG_STATUS_STORE, inject: [STORAGE_BACKEND, LatestStatusCache],
+      useFactory: (b: StorageBackend, cache: LatestStatusCache) => byBackend<RigStatusStore>(b, (db) => new RigRepository(db, cache), (db) => new PostgresRigStatusStore(db, cache)),
+    },
+    port<EventStore>(EVENT_STORE, (db) => new EventRepository(db), (db) => new PostgresEventStore(db)),
+    port<RollupStore>(ROLLUP_STORE, (db) => new RollupRepository(db), (db) => new PostgresRollupStore(db)),
+    port<FleetSpecStore>(FLEET_SPEC_STORE, (db) => new FleetSpecRepository(db), (db) => new PostgresFleetSpecStore(db)),
+    port<TelemetryQueryStore>(TELEMETRY_QUERY_STORE, (db) => new TelemetryQueryRepository(db), (db) => new PostgresTelemetryQueryStore(db)),
+    port<LivenessStore>(LIVENESS_STORE, (db) => new LivenessRepository(db), (db) => new PostgresLivenessStore(db)),
+    port<CommandStore>(COMMAND_STORE, (db) => new CommandRepository(db), (db) => new PostgresCommandStore(db)),
+    port<DashboardReadStore>(DASHBOARD_READ_STORE, (db) => new DashboardReadRepository(db), (db) => new PostgresDashboardReadStore(db)),
+    port<RigPresenceStore>(RIG_PRESENCE_STORE, (db) => new RigPresenceReader(db), (db) => new PostgresRigPresenceStore(db)),
+    port<ApiKeyStore>(API_KEY_STORE, (db) => new ApiKeyRepository(db), (db) => new PostgresApiKeyStore(db)),
+    // The SQLite class names resolve to the port (whichever backend): specs get their stores by these names.
+    { provide: RigRepository, useExisting: RIG_STATUS_STORE },
+    { provide: EventRepository, useExisting: EVENT_STORE },
+    { provide: RollupRepository, useExisting: ROLLUP_STORE },
+    { provide: FleetSpecRepository, useExisting: FLEET_SPEC_STORE },
+    { provide: TelemetryQueryRepository, useExisting: TELEMETRY_QUERY_STORE },
+    { provide: LivenessRepository, useExisting: LIVENESS_STORE },
+    { provide: CommandRepository, useExisting: COMMAND_STORE },
     RollupJob,
   ],
   exports: [
-    SqliteDatabase, LatestStatusCache, RigRepository, EventRepository, RollupRepository, FleetSpecRepository, TelemetryQueryRepository, LivenessRepository,
-    RIG_STATUS_STORE, EVENT_STORE, ROLLUP_STORE, FLEET_SPEC_STORE, TELEMETRY_QUERY_STORE, LIVENESS_STORE,
+    STORAGE_BACKEND, SqliteDatabase, LatestStatusCache,
+    RIG_STATUS_STORE, EVENT_STORE, ROLLUP_STORE, FLEET_SPEC_STORE, TELEMETRY_QUERY_STORE, LIVENESS_STORE, COMMAND_STORE, DASHBOARD_READ_STORE,
+    RIG_PRESENCE_STORE, API_KEY_STORE,
+    RigRepository, EventRepository, RollupRepository, FleetSpecRepository, TelemetryQueryRepository, LivenessRepository, CommandRepository,
   ],
 })
 export class PersistenceModule implements OnApplicationShutdown {
-  constructor(@Inject(SqliteDatabase) private readonly db: SqliteDatabase) {}
+  constructor(@Inject(STORAGE_BACKEND) private readonly backend: StorageBackend) {}
 
   // After every other module has stopped writing (ingest flushes in onModuleDestroy).
   async onApplicationShutdown(): Promise<void> {
-    await this.db.close();
+    await closeStorageBackend(this.backend);
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { createLogger, systemClock } from '@rigwarden/shared';
-import { RollupRepository } from './rollup-repository';
+import { ROLLUP_STORE, type RollupStore } from './ports/rollup.port';
 
 const EVERY_MS = 60_000;
 /** Each pass recomputes the last few hours, so late (store-and-forward) snapshots still land in their buckets. */
@@ -13,7 +13,7 @@ export class RollupJob implements OnModuleInit, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
 
-  constructor(@Inject(RollupRepository) private readonly rollups: RollupRepository) {}
+  constructor(@Inject(ROLLUP_STORE) private readonly rollups: RollupStore) {}
 
   onModuleInit(): void {
     this.timer = setInterval(() => { this.running = this.runOnce(); }, EVERY_MS);

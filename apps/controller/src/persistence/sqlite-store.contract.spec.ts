@@ -1,7 +1,10 @@
 import { join } from 'node:path';
 import { AuditChain, SecretBytes } from '@rigwarden/security';
 import { makeTempDir } from '@rigwarden/testing';
+import { RigPresenceReader } from '../alerts/rig-presence.reader';
 import { AuditRepository } from '../audit/audit.repository';
+import { CommandRepository } from '../commands/command-repository';
+import { DashboardReadRepository } from '../dashboard/dashboard-read.repository';
 import { ApiKeyRepository } from '../security/api-key.repository';
 import { EventRepository } from './event-repository';
 import { FleetSpecRepository } from './fleet-spec.repository';
@@ -29,6 +32,9 @@ describeStoreContract('SQLite (a temp file per test)', async () => {
     queries: new TelemetryQueryRepository(db),
     apiKeys: new ApiKeyRepository(db),
     audit: new AuditRepository(db, new AuditChain(key), () => (t += 1000)),
+    commands: new CommandRepository(db),
+    dashboard: new DashboardReadRepository(db),
+    presence: new RigPresenceReader(db),
     reopenRigs: () => new RigRepository(db),
     close: async () => {
       await db.close();

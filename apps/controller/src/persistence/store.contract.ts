@@ -2,9 +2,12 @@ import { AgentStatus, CommandOutcome, CommandResult, MinerSnapshot, RigEvent, Ri
 import { SecretBytes } from '@rigwarden/security';
 import type { ApiKeyStore } from './ports/api-key.port';
 import type { AuditStore } from './ports/audit.port';
+import type { CommandPayload, CommandStore } from './ports/command.port';
+import type { DashboardReadStore } from './ports/dashboard-read.port';
 import type { EventStore } from './ports/event.port';
 import type { FleetSpecStore } from './ports/fleet-spec.port';
 import type { LivenessStore } from './ports/liveness.port';
+import type { RigPresenceStore } from './ports/rig-presence.port';
 import type { RigStatusStore } from './ports/rig-status.port';
 import type { RollupStore } from './ports/rollup.port';
 import { SnapshotBatch } from './ports/snapshot-batch';
@@ -20,6 +23,9 @@ export interface StoreSet {
   queries: TelemetryQueryStore;
   apiKeys: ApiKeyStore;
   audit: AuditStore;
+  commands: CommandStore;
+  dashboard: DashboardReadStore;
+  presence: RigPresenceStore;
   /** A fresh RigStatusStore on the same data, with an empty cache. */
   reopenRigs(): RigStatusStore;
   close(): Promise<void>;
@@ -204,6 +210,145 @@ export function describeStoreContract(name: string, open: () => Promise<StoreSet
       const anchor = await s.audit.anchor();
       expect(anchor.seq).toBe(3);
       expect(await s.audit.verify()).toMatchObject({ ok: true, entries: 3 });
+    });
+    const restart: CommandPayload = { $case: 'restartMiner', value: {} };
+    const newCommand = (id: string, payload: CommandPayload = restart, rigId = 'rig-1', createdAt = T0) =>
+      ({ id, rigId, minerId: 'm1', payload, createdAt, deadline: createdAt + 60_000, requestedBy: 'operator:k1', reason: 'why' });
+
+    it.each<[string, CommandPayload]>([
+      ['set-pools', { $case: 'setPools', value: { pools: [{ url: 'stratum+tcp://a:3333', user: 'w', password: 'p' }, { url: 'stratum+ssl://b:443', user: 'w', password: '' }] } }],
+      ['switch-pool', { $case: 'switchPool', value: { poolIndex: 2 } }],
+      ['apply-profile', { $case: 'applyProfile', value: { profile: 'eco' } }],
+      ['power-cycle', { $case: 'powerCycle', value: {} }],
+      ['retire-key', { $case: 'retireKey', value: { keyId: 'k0' } }],
+    ])('stores a %s command as PENDING and reads back the same payload', async (type, payload) => {
+      expect(await s.commands.insert(newCommand('c-1', payload))).toMatchObject({ type, state: 'PENDING', attempts: 0 });
+      expect(await s.commands.get('c-1')).toEqual({
+        id: 'c-1', rigId: 'rig-1', minerId: 'm1', type, payload, state: 'PENDING', attempts: 0, createdAt: T0, deadline: T0 + 60_000,
+        sentAt: undefined, finishedAt: undefined, cause: '', requestedBy: 'operator:k1', reason: 'why',
+      });
+      expect(await s.commands.get('nope')).toBeUndefined();
+    });
+
+    it('refuses a second command with the same id and keeps the first', async () => {
+      await s.commands.insert(newCommand('c-1'));
+      await expect(s.commands.insert({ ...newCommand('c-1'), reason: 'again' })).rejects.toThrow(/UNIQUE|duplicate key/);
+      expect(await s.commands.get('c-1')).toMatchObject({ reason: 'why' });
+    });
+
+    it('runs the command state machine: attempts counted, PENDING -> SENT, the first outcome wins, a finished command stays put', async () => {
+      await s.commands.insert(newCommand('c-1'));
+      expect(await s.commands.markSent('c-1', T0 + 1)).toBe(true);
+      expect(await s.commands.markSent('c-1', T0 + 2)).toBe(true);
+      expect(await s.commands.get('c-1')).toMatchObject({ state: 'SENT', attempts: 2, sentAt: T0 + 2 });
+      await s.commands.noteCause('c-1', 'too_old: 40 s');
+      expect(await s.commands.get('c-1')).toMatchObject({ state: 'SENT', cause: 'too_old: 40 s' });
+      expect(await s.commands.finish('c-1', 'SUCCEEDED', 'restarted', T0 + 3)).toBe(true);
+      expect(await s.commands.finish('c-1', 'FAILED', 'late', T0 + 4)).toBe(false);
+      await s.commands.noteCause('c-1', 'ignored');
+      expect(await s.commands.markSent('c-1', T0 + 5)).toBe(false); // acknowledged late: counted, state kept
+      expect(await s.commands.get('c-1')).toMatchObject({ state: 'SUCCEEDED', cause: 'restarted', finishedAt: T0 + 3, attempts: 3, sentAt: T0 + 5 });
+      await expect(s.commands.finish('c-1', 'SENT', '', T0)).rejects.toThrow(/not a final state/);
+      expect(await s.commands.markSent('nope', T0)).toBe(false);
+      expect(await s.commands.finish('nope', 'FAILED', '', T0)).toBe(false);
+      // A PENDING command can finish without being sent (its deadline passed while the broker was down).
+      await s.commands.insert(newCommand('c-2'));
+      expect(await s.commands.finish('c-2', 'TIMED_OUT', 'no broker', T0 + 60_000)).toBe(true);
+      expect(await s.commands.get('c-2')).toMatchObject({ state: 'TIMED_OUT', attempts: 0 });
+    });
+
+    it('keeps one outcome when two finishes race on one command', async () => {
+      await s.commands.insert(newCommand('c-1'));
+      await s.commands.markSent('c-1', T0 + 1);
+      const won = await Promise.all([
+        s.commands.finish('c-1', 'SUCCEEDED', 'a', T0 + 2), s.commands.finish('c-1', 'FAILED', 'b', T0 + 2), s.commands.finish('c-1', 'TIMED_OUT', 'c', T0 + 2),
+      ]);
+      expect(won.filter(Boolean)).toHaveLength(1);
+      const stored = (await s.commands.get('c-1'))!;
+      expect({ SUCCEEDED: 'a', FAILED: 'b', TIMED_OUT: 'c' }[stored.state as 'SUCCEEDED']).toBe(stored.cause);
+    });
+
+    it('notes an observed outcome beside the recorded state, once', async () => {
+      await s.commands.insert(newCommand('c-1'));
+      await s.commands.finish('c-1', 'TIMED_OUT', 'no result', T0 + 60_000);
+      expect(await s.commands.annotateObserved('c-1', 'succeeded-observed', T0 + 61_000, 'uptime reset')).toBe(true);
+      expect(await s.commands.annotateObserved('c-1', 'succeeded-observed', T0 + 62_000, 'again')).toBe(false);
+      expect(await s.commands.get('c-1')).toMatchObject({ state: 'TIMED_OUT', observedOutcome: 'succeeded-observed', observedAt: T0 + 61_000, observedNote: 'uptime reset' });
+    });
+
+    it('lists commands newest first, per rig or all, and finds the unfinished ones oldest first', async () => {
+      await s.commands.insert(newCommand('a', restart, 'rig-1', T0));
+      await s.commands.insert(newCommand('b', restart, 'rig-2', T0 + 1000));
+      await s.commands.insert(newCommand('c', restart, 'rig-1', T0 + 2000));
+      await s.commands.finish('a', 'TIMED_OUT', 'no result', T0 + 60_000);
+      await s.commands.markSent('c', T0 + 2000);
+      expect((await s.commands.list('', 10)).map((c) => c.id)).toEqual(['c', 'b', 'a']);
+      expect((await s.commands.list('rig-1', 10)).map((c) => c.id)).toEqual(['c', 'a']);
+      expect((await s.commands.list('', 1)).map((c) => c.id)).toEqual(['c']);
+      expect((await s.commands.unfinished()).map((c) => [c.id, c.state])).toEqual([['b', 'PENDING'], ['c', 'SENT']]);
+    });
+
+    it('gives the dashboard the event log by rig, severity, kind prefix, time and stream position', async () => {
+      const ev = (id: string, rigId: string, kind: string, severity: string, at: number): RigEvent => ({ ...event(id, rigId, kind, at), severity });
+      await s.events.recordEvent(ev('e1', 'r1', 'policy.switch-pool', 'warning', T0 + 1000), 'failover');
+      await s.events.recordEvent(ev('e2', 'r2', 'safety.critical_temperature', 'critical', T0 + 2000), 'agent');
+      await s.events.recordEvent(ev('e3', 'r1', 'policy_x.other', 'info', T0 + 3000), 'thermal');
+      const ids = async (filter: Parameters<DashboardReadStore['events']>[0]): Promise<string[]> => (await s.dashboard.events(filter)).map((e) => e.eventId);
+      expect(await ids({ limit: 10 })).toEqual(['e3', 'e2', 'e1']);
+      expect(await ids({ rigId: 'r1', limit: 10 })).toEqual(['e3', 'e1']);
+      expect(await ids({ severity: ['warning', 'critical'], limit: 10 })).toEqual(['e2', 'e1']);
+      expect(await ids({ kindPrefix: 'policy_', limit: 10 })).toEqual(['e3']);
+      expect(await ids({ kindPrefix: 'policy.', limit: 10 })).toEqual(['e1']);
+      expect(await ids({ since: T0 + 2000, limit: 10 })).toEqual(['e3', 'e2']);
+      expect(await ids({ limit: 1 })).toEqual(['e3']);
+      const all = await s.dashboard.events({ limit: 10 });
+      expect(all[0]).toMatchObject({ eventId: 'e3', rigId: 'r1', kind: 'policy_x.other', severity: 'info', at: T0 + 3000, source: 'thermal' });
+      const first = all[2]!.seq;
+      expect(await ids({ afterSeq: first, limit: 10 })).toEqual(['e2', 'e3']);
+      expect(await s.dashboard.lastEventSeq()).toBe(all[0]!.seq);
+    });
+
+    it('gives the dashboard command results by stream position, and a rig\'s chart from raw snapshots or rollups', async () => {
+      expect(await s.dashboard.lastCommandResultSeq()).toBe(0);
+      expect(await s.dashboard.lastEventSeq()).toBe(0);
+      await s.events.recordResult(CommandResult.fromPartial({ commandId: 'c1', rigId: 'r1', outcome: CommandOutcome.COMMAND_OUTCOME_FAILED, cause: 'x', durationMs: 3 }), T0);
+      await s.events.recordResult(CommandResult.fromPartial({ commandId: 'c2', rigId: 'r2', outcome: CommandOutcome.COMMAND_OUTCOME_SUCCEEDED, cause: '', durationMs: 4, finishedAt: new Date(T0 + 5) }), T0 + 10);
+      const results = await s.dashboard.commandResults({ limit: 10 });
+      expect(results.map((r) => [r.commandId, r.outcome, r.durationMs, r.finishedAt, r.receivedAt])).toEqual([
+        ['c2', 'COMMAND_OUTCOME_SUCCEEDED', 4, T0 + 5, T0 + 10], ['c1', 'COMMAND_OUTCOME_FAILED', 3, null, T0],
+      ]);
+      expect((await s.dashboard.commandResults({ afterSeq: results[1]!.seq, limit: 10 })).map((r) => r.commandId)).toEqual(['c2']);
+      expect((await s.dashboard.commandResults({ rigId: 'r1', limit: 10 })).map((r) => r.commandId)).toEqual(['c1']);
+      expect(await s.dashboard.lastCommandResultSeq()).toBe(results[0]!.seq);
+
+      const at = (minerId: string, seq: number, ms: number, hashrate: number, extra: { powerW?: number; boards?: Array<{ index: number; boardTempC: number }>; fans?: Array<{ index: number; rpm: number }> } = {}): MinerSnapshot =>
+        MinerSnapshot.fromPartial({ rigId: 'r1', minerId, seq, hashrate5sHs: hashrate, collectedAt: new Date(ms), agentId: 'a', ...extra });
+      await s.rigs.writeSnapshots([
+        at('a', 1, T0, 1e12, { boards: [{ index: 0, boardTempC: 61 }], fans: [{ index: 0, rpm: 5000 }] }),
+        at('b', 2, T0 + 1, 2e12, { powerW: 3000, fans: [{ index: 0, rpm: 4000 }] }),
+        at('a', 3, T0 + 30_000, 3e12, { boards: [{ index: 0, boardTempC: 65 }] }),
+      ]);
+      expect(await s.dashboard.series('r1', T0, T0 + 60_000, 'raw', 1)).toEqual([{ at: T0, hashrateHs: 4e12, tempMaxC: 65, powerW: 3000, fanMinRpm: 4000 }]);
+      expect((await s.dashboard.series('r1', T0, T0 + 60_000, 'raw', 2)).map((p) => [p.at, p.hashrateHs])).toEqual([[T0, 3e12], [T0 + 30_000, 3e12]]);
+      expect(await s.dashboard.series('r1', T0 + 120_000, T0 + 180_000, 'raw', 4)).toEqual([]);
+      await s.rollups.rollUpAndPrune(T0 + 3 * 3_600_000, T0 - 3_600_000);
+      expect(await s.dashboard.series('r1', T0, T0 + 3_600_000, '1m')).toEqual([
+        { at: T0, hashrateHs: 2e12, tempMaxC: 65, powerW: null, fanMinRpm: null },
+      ]);
+    });
+
+    it('tells the alert rules each rig\'s connectivity, all or some', async () => {
+      await s.rigs.writeSnapshots([snap('r1', 1), snap('r2', 4)]);
+      await s.rigs.writeState(RigState.fromPartial({ rigId: 'r3', agentId: 'a3', online: true, at: new Date(T0) }));
+      await s.rigs.writeState(RigState.fromPartial({ rigId: 'r2', agentId: 'agent-1', online: false, at: new Date(T0 + 60_000) }));
+      const byId = (rows: Awaited<ReturnType<RigPresenceStore['all']>>) => [...rows].sort((a, b) => a.rigId.localeCompare(b.rigId));
+      expect(byId(await s.presence.all())).toEqual([
+        { rigId: 'r1', online: true, lastSeen: T0 + 1000 }, { rigId: 'r2', online: false, lastSeen: T0 + 4000 }, { rigId: 'r3', online: true },
+      ]);
+      expect(byId(await s.presence.some(['r3', 'r1', 'nope']))).toEqual([{ rigId: 'r1', online: true, lastSeen: T0 + 1000 }, { rigId: 'r3', online: true }]);
+      expect(await s.presence.some([])).toEqual([]);
+      const many = Array.from({ length: 1200 }, (_, i) => `x${i}`);
+      expect((await s.presence.some([...many, 'r2'])).map((p) => p.rigId)).toEqual(['r2']);
     });
   });
 }

@@ -7,7 +7,7 @@ import {
 import { RigEvent, type CommandEnvelope } from '@rigwarden/protocol';
 import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
 import { CommandDispatcher } from '../commands/command-dispatcher.service';
-import { CommandRepository, type CommandRecord, type CommandStateName } from '../commands/command-repository';
+import { COMMAND_STORE, type CommandRecord, type CommandStateName, type CommandStore } from '../persistence/ports/command.port';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { FleetSpecService } from '../fleet/fleet-spec.service';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
@@ -103,7 +103,7 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     @Inject(CommandDispatcher) private readonly dispatcher: CommandDispatcher,
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
     @Inject(LivenessService) private readonly liveness?: Pick<LivenessService, 'get'>,
-    @Inject(CommandRepository) private readonly commands?: Pick<CommandRepository, 'annotateObserved'>,
+    @Inject(COMMAND_STORE) private readonly commands?: Pick<CommandStore, 'annotateObserved'>,
   ) {}
 
   onModuleInit(): void {

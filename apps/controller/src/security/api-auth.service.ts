@@ -4,7 +4,7 @@ import {
 import type { Clock } from '@rigwarden/shared';
 import { RefusalAudit, peerAddress } from '../audit/refusal-audit';
 import type { ApiAuth, EdgeAuthentication } from './api-auth';
-import type { ApiKeyRepository } from './api-key.repository';
+import type { ApiKeyStore } from '../persistence/ports/api-key.port';
 
 /** The audit principal of an API key. */
 export function apiKeyPrincipal(keyId: string): string {
@@ -21,7 +21,7 @@ export class ApiAuthService implements ApiAuth {
   private readonly authenticator: ApiKeyAuthenticator;
 
   constructor(
-    keys: ApiKeyRepository,
+    keys: ApiKeyStore,
     hasher: ApiKeyHasher,
     private readonly refusals: RefusalAudit,
     private readonly clock: Clock,

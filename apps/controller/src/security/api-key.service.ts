@@ -3,7 +3,8 @@ import { dirname } from 'node:path';
 import { generateApiKey, type ApiKeyHasher, type ApiKeyToken } from '@rigwarden/security';
 import { ensurePrivateDir, ensurePrivateFile, type Clock, type Logger } from '@rigwarden/shared';
 import { FleetError } from '../fleet/fleet-error';
-import { NEVER_EXPIRES, widestScope, type ApiKeyInfoRow, type ApiKeyRepository } from './api-key.repository';
+import type { ApiKeyStore } from '../persistence/ports/api-key.port';
+import { NEVER_EXPIRES, widestScope, type ApiKeyInfoRow } from './api-key.repository';
 
 const DAY_MS = 86_400_000;
 const NAME = /^[\x21-\x7e]{1,128}$/;
@@ -20,7 +21,7 @@ export class ApiKeyService {
   private readonly revokedListeners = new Set<(keyId: string) => void>();
 
   constructor(
-    private readonly keys: ApiKeyRepository,
+    private readonly keys: ApiKeyStore,
     private readonly hasher: ApiKeyHasher,
     private readonly clock: Clock,
   ) {}

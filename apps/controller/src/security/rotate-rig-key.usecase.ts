@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isValidRigId } from '@rigwarden/protocol';
 import { RigKeyFile, SecretBytes, addKeyToRigKeyFile, retireKeyInRigKeyFile, wrapKey, type SigningKey } from '@rigwarden/security';
 import type { Clock, Logger } from '@rigwarden/shared';
-import type { AuditRepository } from '../audit/audit.repository';
+import type { AuditStore } from '../persistence/ports/audit.port';
 import type { CommandDispatcher } from '../commands/command-dispatcher.service';
 import type { CommandRecord } from '../commands/command-repository';
 import { FleetError } from '../fleet/fleet-error';
@@ -54,7 +54,7 @@ export class RotateRigKeyUseCase {
   constructor(
     private readonly keysFile: string,
     private readonly dispatcher: CommandDispatcher,
-    private readonly audit: AuditRepository,
+    private readonly audit: AuditStore,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly options: RotateRigKeyOptions = { windowMs: 30_000, retireGraceMs: 1_000 },

@@ -6,9 +6,10 @@ import { AuditRepository } from '../audit/audit.repository';
 import { RefusalAuditService } from '../audit/refusal-audit.service';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { PersistenceModule } from '../persistence/persistence.module';
-import { API_KEY_STORE } from '../persistence/ports/api-key.port';
-import { AUDIT_STORE } from '../persistence/ports/audit.port';
-import { SqliteDatabase } from '../persistence/sqlite-database';
+import { API_KEY_STORE, type ApiKeyStore } from '../persistence/ports/api-key.port';
+import { AUDIT_STORE, type AuditStore } from '../persistence/ports/audit.port';
+import { PostgresAuditStore } from '../persistence/postgres/postgres-audit.store';
+import { STORAGE_BACKEND, byBackend, type StorageBackend } from '../persistence/storage-backend';
 import { ADMIN_TOKEN_FILE, API_AUTH } from './api-auth';
 import { ApiAuthService } from './api-auth.service';
 import { ApiKeyRepository } from './api-key.repository';
@@ -35,12 +36,13 @@ const VERIFY_AT_START_MAX_ROWS = 50_000;
       },
     },
     { provide: ApiKeyHasher, inject: [CONTROLLER_SECRETS], useFactory: (s: ControllerSecrets) => new ApiKeyHasher(s.apiKeyPepper) },
-    { provide: ApiKeyRepository, inject: [SqliteDatabase], useFactory: (db: SqliteDatabase) => new ApiKeyRepository(db) },
     {
-      provide: AuditRepository,
-      inject: [SqliteDatabase, CONTROLLER_SECRETS],
-      useFactory: async (db: SqliteDatabase, s: ControllerSecrets) => {
-        const audit = new AuditRepository(db, new AuditChain(s.auditKey), () => systemClock.now());
+      provide: AUDIT_STORE,
+      inject: [STORAGE_BACKEND, CONTROLLER_SECRETS],
+      useFactory: async (backend: StorageBackend, s: ControllerSecrets): Promise<AuditStore> => {
+        const chain = new AuditChain(s.auditKey);
+        const now = (): number => systemClock.now();
+        const audit = byBackend<AuditStore>(backend, (db) => new AuditRepository(db, chain, now), (db) => new PostgresAuditStore(db, chain, now));
         const logger = createLogger('controller.audit');
         const anchor = await audit.anchor();
         // Check the chain at start while that is cheap; past that, log the anchor only (AuditRepository.verify() on demand).
@@ -54,25 +56,25 @@ const VERIFY_AT_START_MAX_ROWS = 50_000;
         return audit;
       },
     },
-    // The ports (persistence/ports): the SQLite classes above by name stay for the consumers that still inject them.
-    { provide: API_KEY_STORE, useExisting: ApiKeyRepository },
-    { provide: AUDIT_STORE, useExisting: AuditRepository },
+    // The SQLite class names resolve to the ports (whichever backend): specs get the stores by these names.
+    { provide: ApiKeyRepository, useExisting: API_KEY_STORE },
+    { provide: AuditRepository, useExisting: AUDIT_STORE },
     {
       provide: ApiKeyService,
-      inject: [ApiKeyRepository, ApiKeyHasher],
-      useFactory: (keys: ApiKeyRepository, hasher: ApiKeyHasher) => new ApiKeyService(keys, hasher, systemClock),
+      inject: [API_KEY_STORE, ApiKeyHasher],
+      useFactory: (keys: ApiKeyStore, hasher: ApiKeyHasher) => new ApiKeyService(keys, hasher, systemClock),
     },
-    { provide: RefusalAuditService, inject: [AuditRepository], useFactory: (audit: AuditRepository) => new RefusalAuditService(audit, systemClock) },
+    { provide: RefusalAuditService, inject: [AUDIT_STORE], useFactory: (audit: AuditStore) => new RefusalAuditService(audit, systemClock) },
     {
       provide: API_AUTH,
-      inject: [CONTROLLER_CONFIG, ApiKeyRepository, ApiKeyHasher, AuditRepository, ApiKeyService, CONTROLLER_SECRETS, RefusalAuditService],
-      useFactory: async (config: ControllerConfig, keys: ApiKeyRepository, hasher: ApiKeyHasher, audit: AuditRepository, service: ApiKeyService, secrets: ControllerSecrets, refusals: RefusalAuditService) => {
+      inject: [CONTROLLER_CONFIG, API_KEY_STORE, ApiKeyHasher, AUDIT_STORE, ApiKeyService, CONTROLLER_SECRETS, RefusalAuditService],
+      useFactory: async (config: ControllerConfig, keys: ApiKeyStore, hasher: ApiKeyHasher, audit: AuditStore, service: ApiKeyService, secrets: ControllerSecrets, refusals: RefusalAuditService) => {
         const keyId = await service.bootstrapAdmin(join(config.dataDir, ADMIN_TOKEN_FILE), createLogger('controller.security'), { secretsReplaced: secrets.createdNow });
         if (keyId) await audit.append({ principal: 'controller', action: 'apikey.bootstrap', target: keyId, outcome: 'ok', detail: { file: ADMIN_TOKEN_FILE } });
         return new ApiAuthService(keys, hasher, refusals, systemClock);
       },
     },
   ],
-  exports: [API_AUTH, AuditRepository, ApiKeyService, ApiKeyRepository, API_KEY_STORE, AUDIT_STORE, CONTROLLER_SECRETS, RefusalAuditService],
+  exports: [API_AUTH, AuditRepository, ApiKeyService, ApiKeyRepository, AUDIT_STORE, CONTROLLER_SECRETS, RefusalAuditService],
 })
 export class SecurityModule {}

@@ -18,9 +18,8 @@ function unary<Req, Res>(fn: (req: Req, md: Metadata, cb: (err: ServiceError | n
 }
 
 /**
- * The real controller module with its storage ports bound to the PostgreSQL stores (what `--database` will select;
- * the command store, the dashboard's reads and the API keys stay in SQLite until they have PostgreSQL versions):
- * telemetry, retained state and events an agent publishes over MQTT are served over gRPC from PostgreSQL.
+ * The real controller module with its whole storage on PostgreSQL (what `--database` selects): telemetry, retained
+ * state and events an agent publishes over MQTT are served over gRPC from PostgreSQL.
  */
 describe('controller on the PostgreSQL storage ports: MQTT ingest -> PostgreSQL -> gRPC', () => {
   let broker: TestBroker;

@@ -100,6 +100,11 @@ describe('failover with the controller on PostgreSQL', () => {
       pg.db.get<{ reason: string; source: string; command_id: string }>("SELECT reason, source, command_id FROM events WHERE rig_id = 'pgfo-1' AND kind = 'policy.switch-pool'"));
     expect(stored).toMatchObject({ reason: 'active-pool-silent', source: 'failover' });
     expect(stored.command_id).not.toBe('');
+    // The command, its state machine and the agent's result are in PostgreSQL too.
+    const command = await waitFor('the command finished in PostgreSQL', async () =>
+      pg.db.get<{ state: string; type: string }>("SELECT state, type FROM commands WHERE id = $1 AND state NOT IN ('PENDING', 'SENT')", [stored.command_id]));
+    expect(command).toEqual({ state: 'SUCCEEDED', type: 'switch-pool' });
+    expect(await pg.db.all('SELECT outcome FROM command_results WHERE command_id = $1', [stored.command_id])).toEqual([{ outcome: 'COMMAND_OUTCOME_SUCCEEDED' }]);
     const listed = await unary<ListEventsRequest, ListEventsResponse>(client.listEvents.bind(client), ListEventsRequest.fromPartial({ rigId: 'pgfo-1', limit: 10 }), auth);
     expect(listed.events.find((e) => e.kind === 'policy.switch-pool')).toMatchObject({ reason: 'active-pool-silent', source: 'failover' });
   });

@@ -3,10 +3,13 @@ import { LatestStatusCache } from '../latest-status.cache';
 import { describeStoreContract } from '../store.contract';
 import { PostgresApiKeyStore } from './postgres-api-key.store';
 import { PostgresAuditStore } from './postgres-audit.store';
+import { PostgresCommandStore } from './postgres-command.store';
+import { PostgresDashboardReadStore } from './postgres-dashboard-read.store';
 import { PostgresEventStore } from './postgres-event.store';
 import { PostgresFleetSpecStore } from './postgres-fleet-spec.store';
 import { PostgresLivenessStore } from './postgres-liveness.store';
 import { POSTGRES_MIGRATIONS, migratePostgres } from './postgres-migrations';
+import { PostgresRigPresenceStore } from './postgres-rig-presence.store';
 import { PostgresRigStatusStore } from './postgres-rig-status.store';
 import { PostgresRollupStore } from './postgres-rollup.store';
 import { PostgresTelemetryQueryStore } from './postgres-telemetry-query.store';
@@ -26,6 +29,9 @@ describeStoreContract('PostgreSQL (a fresh schema per test)', async () => {
     queries: new PostgresTelemetryQueryStore(db),
     apiKeys: new PostgresApiKeyStore(db),
     audit: new PostgresAuditStore(db, new AuditChain(key), () => (t += 1000)),
+    commands: new PostgresCommandStore(db),
+    dashboard: new PostgresDashboardReadStore(db),
+    presence: new PostgresRigPresenceStore(db),
     reopenRigs: () => new PostgresRigStatusStore(db),
     close: drop,
   };

@@ -1,20 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { TestingModuleBuilder } from '@nestjs/testing';
-import { LatestStatusCache } from '../latest-status.cache';
-import { EVENT_STORE } from '../ports/event.port';
-import { FLEET_SPEC_STORE } from '../ports/fleet-spec.port';
-import { LIVENESS_STORE } from '../ports/liveness.port';
-import { RIG_STATUS_STORE } from '../ports/rig-status.port';
-import { ROLLUP_STORE } from '../ports/rollup.port';
-import { TELEMETRY_QUERY_STORE } from '../ports/telemetry-query.port';
+import { STORAGE_BACKEND, type StorageBackend } from '../storage-backend';
 import { PostgresDatabase, redact } from './postgres-database';
-import { PostgresEventStore } from './postgres-event.store';
-import { PostgresFleetSpecStore } from './postgres-fleet-spec.store';
-import { PostgresLivenessStore } from './postgres-liveness.store';
 import { migratePostgres } from './postgres-migrations';
-import { PostgresRigStatusStore } from './postgres-rig-status.store';
-import { PostgresRollupStore } from './postgres-rollup.store';
-import { PostgresTelemetryQueryStore } from './postgres-telemetry-query.store';
 
 /** The test database: RIGWARDEN_TEST_DATABASE_URL (.ci/run exports it), else the local server with trust auth. */
 export function testDatabaseUrl(): string {
@@ -51,16 +39,21 @@ export async function openTestSchema(): Promise<TestSchema> {
   };
 }
 
+/** The test database's URL with the schema as its search_path: what `--database` takes to run a controller in it. */
+export function schemaUrl(schema: string, url = testDatabaseUrl()): string {
+  const u = new URL(url);
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  return u.toString();
+}
+
 /**
- * Binds every storage port the persistence module provides to its PostgreSQL store (what `--database` will select),
- * on a Nest testing module of the real controller.
+ * Puts the whole storage of a Nest testing module of the real controller on PostgreSQL, in the test schema of `db`
+ * (what `--database` selects): every port, the audit log and the API keys included. The module gets its own pool
+ * and closes it at shutdown; `db` stays the test's.
  */
 export function onPostgres(builder: TestingModuleBuilder, db: PostgresDatabase): TestingModuleBuilder {
-  return builder
-    .overrideProvider(RIG_STATUS_STORE).useValue(new PostgresRigStatusStore(db, new LatestStatusCache()))
-    .overrideProvider(EVENT_STORE).useValue(new PostgresEventStore(db))
-    .overrideProvider(ROLLUP_STORE).useValue(new PostgresRollupStore(db))
-    .overrideProvider(FLEET_SPEC_STORE).useValue(new PostgresFleetSpecStore(db))
-    .overrideProvider(TELEMETRY_QUERY_STORE).useValue(new PostgresTelemetryQueryStore(db))
-    .overrideProvider(LIVENESS_STORE).useValue(new PostgresLivenessStore(db));
+  const { url, schema } = db;
+  return builder.overrideProvider(STORAGE_BACKEND).useFactory({
+    factory: async (): Promise<StorageBackend> => ({ kind: 'postgres', postgres: await PostgresDatabase.open(url, { schema, poolSize: 4 }) }),
+  });
 }
