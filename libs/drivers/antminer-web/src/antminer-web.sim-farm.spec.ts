@@ -49,7 +49,7 @@ describe('a stock Antminer with its web UI in the farm', () => {
       const r = await stock();
       return poolNamed(r, 'pool-a').accepted > 0 ? r : undefined;
     }, 5000);
-    expect(before.web).toEqual({ port: expect.any(Number), personality: 's19-2020', writes: 0, restarting: false, configuredPools: ['pool-a', 'pool-b'], poolChanges: [] });
+    expect(before.web).toEqual({ port: expect.any(Number), personality: 's19-2020', powerMode: 'normal', writes: 0, restarting: false, configuredPools: ['pool-a', 'pool-b'], poolChanges: [] });
     expect(farm.endpoints()).toEqual([expect.objectContaining({ port: before.port, webPort: before.web!.port })]);
     // The cgminer API is read-only, as on stock firmware.
     expect(((await ask(before.port, 'switchpool', '1'))['STATUS'] as Array<Record<string, unknown>>)[0]).toMatchObject({ STATUS: 'E', Code: 45 });
@@ -87,9 +87,41 @@ describe('a stock Antminer with its web UI in the farm', () => {
     const driver = new AntminerWebDriver({ host: '127.0.0.1', port: (await stock()).web!.port, options: { password: 'hunter2', verifyEveryMs: 50 } });
     await driver.setPowerMode('low', ctx());
     const r = await stock();
-    expect(r.web).toMatchObject({ writes: 2, restarting: false, configuredPools: ['pool-b', 'pool-a'] });
+    expect(r.web).toMatchObject({ powerMode: 'low', writes: 2, restarting: false, configuredPools: ['pool-b', 'pool-a'] });
     expect(r.web!.poolChanges).toHaveLength(1);
     await driver.setPowerMode('normal', ctx());
+  });
+
+  it('the web UI shows what the rig does, as the cgminer API does: heat, a dead board, the power mode; sleep stops hashing', async () => {
+    const rig = await stock();
+    const driver = new AntminerWebDriver({ host: '127.0.0.1', port: rig.web!.port, options: { apiPort: rig.port, password: 'hunter2', verifyEveryMs: 50 } });
+    const sim = farm.asic('stock');
+    sim.state.boards[1]!.chipTempC = 91.5;
+    sim.state.boards[1]!.tempC = 83.5;
+    sim.killBoard(2);
+    const hot = await driver.collect(ctx());
+    // Boards come from the web's stats.cgi: the same chips the API reports, not the personality's nominal figures.
+    expect(hot.boards.map((b) => [b.chipTempC, b.hashrateHs > 0])).toEqual([
+      [sim.state.boards[0]!.chipTempC, true], [91.5, true], [sim.state.boards[2]!.chipTempC, false],
+    ]);
+    expect(hot.fans.map((f) => f.rpm)).toEqual(sim.state.fans);
+    expect(hot.hashrate5sHs).toBeCloseTo(sim.state.boards[0]!.hashrateHs + sim.state.boards[1]!.hashrateHs, -6);
+    farm.asic('stock').reviveBoards();
+
+    // Low power through the web is the rig's low work mode (the farm's heat model cools there), normal its normal one.
+    await driver.setPowerMode('low', ctx());
+    expect((await stock()).workMode).toBe(0);
+    await driver.setPowerMode('normal', ctx());
+    expect((await stock()).workMode).toBe(1);
+
+    await driver.setPowerMode('sleep', ctx());
+    const asleep = await stock();
+    expect(asleep.web!.powerMode).toBe('sleep');
+    const accepted = asleep.pools[asleep.activePool]!.accepted;
+    const sleeping = await driver.collect(ctx());
+    expect(sleeping.hashrate5sHs).toBe(0);
+    await driver.setPowerMode('normal', ctx());
+    await waitFor('shares again after waking', async () => ((await stock()).pools[asleep.activePool]!.accepted > accepted ? true : undefined), 5000);
   });
 
   it('refuses a web UI on firmware other than stock Antminer, and more pools than its config holds', async () => {

@@ -43,6 +43,22 @@ export interface AntminerWebSimulatorOptions {
   now?: () => number;
   /** Stops by itself after this long, so a forgotten simulator cannot keep a test run alive. */
   lifetimeMs?: number;
+  /**
+   * The miner behind the web UI: stats.cgi, summary.cgi and pools.cgi render what it does (the firmware's CGI
+   * scripts ask bmminer, the same process the cgminer API is), instead of the personality's nominal figures. The
+   * farm pairs each web UI with its rig's cgminer simulator this way.
+   */
+  live?: () => AntminerWebLive;
+}
+
+/** What the miner behind the web UI is doing now (AntminerWebSimulatorOptions.live). */
+export interface AntminerWebLive {
+  /** Seconds since bmminer started. */
+  elapsedS: number;
+  /** One per chain: its hashrate (GH/s; 0 for a dead chain), hottest chip and PCB sensors (°C), hardware errors. */
+  chains: Array<{ rateGhs: number; chipC: number; pcbC: number; hw: number }>;
+  fans: number[];
+  pools: Array<{ url: string; user: string; alive: boolean; priority: number; accepted: number; rejected: number; stale: number }>;
 }
 
 export interface AntminerWebRequest {
@@ -296,41 +312,59 @@ export class AntminerWebSimulator {
     return mode === '3' ? 0.7 : 1;
   }
 
+  /** 0 while mining restarts after a pool change or the miner sleeps, else 1. */
+  private stoppedFactor(): number {
+    return this.hashingFactor() === 0 ? 0 : 1;
+  }
+
   private info(): Record<string, unknown> {
     return { miner_version: this.personality.minerVersion, CompileTime: this.personality.compileTime, type: this.personality.systemInfo['minertype'] };
   }
 
   private stats(): Record<string, unknown> {
     const p = this.personality;
-    const f = this.hashingFactor();
-    const perChain = (p.rateGhs / p.chains) * f;
+    const live = this.options.live?.();
+    // The miner's own rates already follow its power mode; a restart or sleep stops them.
+    const f = live ? this.stoppedFactor() : this.hashingFactor();
     const mode = Number(this.state.conf['bitmain-work-mode'] || 0);
+    const chains = live
+      ? live.chains.map((c) => ({ rate: c.rateGhs * f, chip: c.chipC, pcb: c.pcbC, hw: c.hw }))
+      : Array.from({ length: p.chains }, (_, i) => ({ rate: (p.rateGhs / p.chains) * f, chip: 70 + i, pcb: 62 + i, hw: i }));
+    const total = chains.reduce((sum, c) => sum + c.rate, 0);
+    const fans = live ? live.fans.map((rpm) => (f > 0 ? rpm : Math.min(rpm, 1200))) : Array.from({ length: p.fans }, (_, i) => (f > 0 ? 4000 + i * 60 : 1200));
     return {
       STATUS: { STATUS: 'S', when: Math.floor(this.now() / 1000), Msg: 'stats', api_version: '1.0.0' },
       INFO: this.info(),
       STATS: [{
-        elapsed: Math.max(0, Math.floor((this.now() - this.state.startedAt) / 1000)),
-        rate_5s: perChain * p.chains, rate_30m: perChain * p.chains, rate_avg: perChain * p.chains, rate_ideal: p.rateGhs, rate_unit: 'GH/s',
-        chain_num: p.chains, fan_num: p.fans, fan: Array.from({ length: p.fans }, (_, i) => (f > 0 ? 4000 + i * 60 : 1200)),
+        elapsed: this.elapsedS(live),
+        rate_5s: total, rate_30m: total, rate_avg: total, rate_ideal: p.rateGhs, rate_unit: 'GH/s',
+        chain_num: chains.length, fan_num: fans.length, fan: fans,
         'miner-mode': mode, 'freq-level': Number(this.state.conf['bitmain-freq-level'] || 100),
-        chain: Array.from({ length: p.chains }, (_, i) => ({
-          index: i, freq_avg: f > 0 ? 675 : 0, rate_ideal: p.rateGhs / p.chains, rate_real: perChain, asic_num: p.chipsPerChain,
-          temp_pic: [40 + i, 40 + i, 55 + i, 55 + i], temp_pcb: [45 + i, 45 + i, 62 + i, 62 + i], temp_chip: [50 + i, 50 + i, 70 + i, 70 + i],
-          hw: i, sn: `SIMCHAIN${i}`, hwp: 0,
+        chain: chains.map((c, i) => ({
+          index: i, freq_avg: c.rate > 0 ? 675 : 0, rate_ideal: p.rateGhs / p.chains, rate_real: c.rate, asic_num: p.chipsPerChain,
+          // Four sensors per kind, the inlet pair cooler than the outlet pair: the hottest is the chain's figure.
+          temp_pic: [c.pcb - 22, c.pcb - 22, c.pcb - 7, c.pcb - 7], temp_pcb: [c.pcb - 17, c.pcb - 17, c.pcb, c.pcb],
+          temp_chip: [c.chip - 20, c.chip - 20, c.chip, c.chip],
+          hw: c.hw, sn: `SIMCHAIN${i}`, hwp: 0,
         })),
       }],
     };
   }
 
+  private elapsedS(live: AntminerWebLive | undefined): number {
+    return live ? live.elapsedS : Math.max(0, Math.floor((this.now() - this.state.startedAt) / 1000));
+  }
+
   private summary(): Record<string, unknown> {
     const p = this.personality;
-    const rate = p.rateGhs * this.hashingFactor();
+    const live = this.options.live?.();
+    const rate = live ? live.chains.reduce((sum, c) => sum + c.rateGhs, 0) * this.stoppedFactor() : p.rateGhs * this.hashingFactor();
     const status = { STATUS: 'S', When: Math.floor(this.now() / 1000), Code: 11, Msg: 'Summary', Description: 'bmminer' };
     return {
       STATUS: p.summaryStatus === 'array' ? [status] : status,
       INFO: this.info(),
       SUMMARY: [{
-        elapsed: Math.max(0, Math.floor((this.now() - this.state.startedAt) / 1000)),
+        elapsed: this.elapsedS(live),
         rate_5s: rate, rate_30m: rate, rate_avg: rate, rate_ideal: p.rateGhs, rate_unit: 'GH/s', hw_all: 3, bestshare: 1_000_000,
         status: [{ type: 'rate', status: rate > 0 ? 's' : 'w', code: 0, msg: rate > 0 ? '' : 'no hashrate' }],
       }],
@@ -338,13 +372,17 @@ export class AntminerWebSimulator {
   }
 
   private pools(): Record<string, unknown> {
-    const pools = (this.state.conf['pools'] as Record<string, string>[]).filter((x) => x['url']);
+    const live = this.options.live?.();
+    const pools = live
+      ? live.pools
+      : (this.state.conf['pools'] as Record<string, string>[]).filter((x) => x['url'])
+        .map((x, i) => ({ url: x['url']!, user: x['user'] ?? '', alive: true, priority: i, accepted: i === 0 ? 100 : 0, rejected: 0, stale: 0 }));
     return {
       STATUS: { STATUS: 'S', when: Math.floor(this.now() / 1000), Msg: 'pools', api_version: '1.0.0' },
       INFO: this.info(),
       POOLS: pools.map((x, i) => ({
-        index: i, url: x['url'], user: x['user'], status: 'Alive', priority: i, getworks: 10, accepted: i === 0 ? 100 : 0, rejected: 0,
-        discarded: 0, stale: 0, diff: '', diff1: 0, diffa: i === 0 ? 6_553_600 : 0, diffr: 0, diffs: 0, lsdiff: 65_536, lstime: '0:00:05',
+        index: i, url: x.url, user: x.user, status: x.alive ? 'Alive' : 'Dead', priority: x.priority, getworks: 10, accepted: x.accepted, rejected: x.rejected,
+        discarded: 0, stale: x.stale, diff: '', diff1: 0, diffa: x.accepted * 65_536, diffr: x.rejected * 65_536, diffs: 0, lsdiff: 65_536, lstime: '0:00:05',
       })),
     };
   }

@@ -1,4 +1,4 @@
-import { AntminerWebSimulator } from '../antminer-web/antminer-web.simulator';
+import { AntminerWebSimulator, type AntminerWebLive } from '../antminer-web/antminer-web.simulator';
 import { CgminerSimulator, type SimPool, type SimPoolSwitch } from '../cgminer-simulator';
 import type { SimDialect } from '../cgminer/personality';
 import type { MiningOptions } from '../cgminer/stratum-mining.engine';
@@ -145,6 +145,8 @@ export interface AsicRigState {
 export interface WebApiRigState {
   port: number;
   personality: string;
+  /** The power mode the web config holds (bitmain-work-mode 0 normal, 3 low, 1 or 254 sleep). */
+  powerMode: 'normal' | 'low' | 'sleep' | string;
   /** Config writes the web UI stored (pools, mode, fans). */
   writes: number;
   /** Whether mining is restarting after a pool change. */
@@ -212,6 +214,8 @@ interface WebApiRig {
   poolsKey: string;
   resume?: NodeJS.Timeout;
   changes: WebPoolChange[];
+  /** The config's power mode is sleep: the miner does not hash. */
+  asleep: boolean;
 }
 
 interface WebPool {
@@ -221,6 +225,9 @@ interface WebPool {
 }
 
 const DEFAULT_WEB_RESTART_MS = 5000;
+/** The web config's bitmain-work-mode as the farm's work mode (0 low, 1 normal): 0 normal, 3 low, 1 / 254 sleep. */
+const WEB_WORK_MODES: Readonly<Record<string, number>> = { 0: 1, 3: 0, 1: 0, 254: 0 };
+const WEB_POWER_MODES: Readonly<Record<string, string>> = { 0: 'normal', 3: 'low', 1: 'sleep', 254: 'sleep' };
 const poolsKey = (pools: ReadonlyArray<{ url: string; user: string }>): string => pools.map((p) => `${p.url}\n${p.user}`).join('\n\n');
 
 interface GpuRig {
@@ -341,23 +348,52 @@ export class SimFarm {
     const sim = new AntminerWebSimulator({
       personality: spec.personality, user: spec.user, password: spec.password, miningRestartMs: restartMs, now: this.now,
       afterWrite: (conf) => this.webWritten(rig, web, conf),
+      live: () => this.webLive(rig),
     });
-    const web: WebApiRig = { sim, port: 0, restartMs, poolsKey: poolsKey(pools), changes: [] };
+    const web: WebApiRig = { sim, port: 0, restartMs, poolsKey: poolsKey(pools), changes: [], asleep: false };
     sim.state.conf['pools'] = [0, 1, 2].map((i) => ({ url: pools[i]?.url ?? '', user: pools[i]?.user ?? '', pass: pools[i] ? 'x' : '' }));
     web.port = (await sim.start()).port;
     return web;
   }
 
   /**
-   * A config write through the web UI. When it changed the pools, bmminer restarts: the cgminer side stops mining
-   * (its API keeps answering with the old pools), and after the restart mines on the written pools from the first.
+   * What the web UI's stats.cgi, summary.cgi and pools.cgi show: the rig's own miner (on the firmware both the CGI
+   * scripts and the cgminer API ask bmminer), so the two views of one rig agree: its boards' hashrates and
+   * temperatures (an overheat or a dead board shows on both), its fans, its pools with their counters.
+   */
+  private webLive(rig: AsicRig): AntminerWebLive {
+    const s = rig.sim.state;
+    return {
+      elapsedS: Math.max(0, Math.floor(this.now() / 1000) - s.startedAtS),
+      chains: s.boards.map((b) => ({ rateGhs: b.alive ? b.hashrateHs / 1e9 : 0, chipC: b.chipTempC ?? b.tempC + 8, pcbC: b.tempC, hw: b.hwErrors })),
+      fans: [...s.fans],
+      pools: s.pools.map((p) => ({ url: p.url, user: p.user, alive: p.status === 'Alive', priority: p.priority, accepted: p.accepted, rejected: p.rejected, stale: p.stale })),
+    };
+  }
+
+  /**
+   * A config write through the web UI. Its work mode becomes the rig's (normal = farm work mode 1, low = 0, so an
+   * overheating board cools at low; sleep = 0 and no hashing). When it changed the pools, bmminer restarts: the
+   * cgminer side stops mining (its API keeps answering with the old pools), and after the restart mines on the
+   * written pools from the first.
    */
   private webWritten(rig: AsicRig, web: WebApiRig, conf: Record<string, unknown>): void {
+    const mode = String(conf['bitmain-work-mode'] ?? '0');
+    rig.sim.state.workMode = WEB_WORK_MODES[mode] ?? 1;
+    const asleep = WEB_POWER_MODES[mode] === 'sleep';
     const written = (Array.isArray(conf['pools']) ? conf['pools'] as Array<Record<string, unknown>> : [])
       .map((p) => ({ url: String(p['url'] ?? ''), user: String(p['user'] ?? ''), pass: String(p['pass'] ?? '') }))
       .filter((p) => p.url !== '');
     const key = poolsKey(written);
-    if (key === web.poolsKey) return; // a mode or fan write: mining carries on
+    const wasAsleep = web.asleep;
+    web.asleep = asleep;
+    if (key === web.poolsKey) {
+      // A mode or fan write: mining carries on, or stops for sleep and starts again on waking.
+      if (web.resume) return;
+      if (asleep && !wasAsleep) rig.sim.stopMining();
+      if (!asleep && wasAsleep && written.length > 0) rig.sim.startMining(rig.mining);
+      return;
+    }
     web.poolsKey = key;
     if (web.resume) {
       clearTimeout(web.resume);
@@ -390,7 +426,7 @@ export class SimFarm {
       };
     });
     s.activePool = 0;
-    if (written.length > 0) rig.sim.startMining(rig.mining);
+    if (written.length > 0 && !rig.web?.asleep) rig.sim.startMining(rig.mining);
     const now = s.pools[s.activePool];
     change.resumedAtMs = this.now();
     change.to = now && this.poolName(now.url);
@@ -664,7 +700,8 @@ export class SimFarm {
   private webState(web: WebApiRig): WebApiRigState {
     const conf = Array.isArray(web.sim.state.conf['pools']) ? web.sim.state.conf['pools'] as Array<Record<string, unknown>> : [];
     return {
-      port: web.port, personality: web.sim.personality.name, writes: web.sim.state.writes, restarting: web.resume !== undefined,
+      port: web.port, personality: web.sim.personality.name, powerMode: WEB_POWER_MODES[String(web.sim.state.conf['bitmain-work-mode'] ?? '0')] ?? String(web.sim.state.conf['bitmain-work-mode']),
+      writes: web.sim.state.writes, restarting: web.resume !== undefined,
       configuredPools: conf.map((p) => String(p['url'] ?? '')).filter((url) => url !== '').map((url) => this.poolName(url)),
       poolChanges: web.changes.map((c) => ({ ...c, pools: [...c.pools] })),
     };
