@@ -37,7 +37,9 @@ function nodes(program: Command, hints: CompletionHints): Node[] {
     out.push({
       path,
       subcommands: cmd.commands.map((c) => ({ name: c.name(), description: c.summary() || c.description() })),
-      options: [...own.filter((o) => o.long).map((o) => ({ name: o.long!, description: o.description })), { name: '--help', description: 'show this command\'s help' }],
+      // The command's own options first, then rigctl's global ones.
+      options: [...cmd.options, ...inherited].filter((o) => o.long).map((o) => ({ name: o.long!, description: o.description }))
+        .concat({ name: '--help', description: 'show this command\'s help' }),
       values,
       argument: path === 'help' ? { choices: program.commands.map((c) => c.name()) } : spec && { choices: spec.choices, completes: spec.completes },
     });
