@@ -101,7 +101,7 @@ describe('a stock Antminer with its web UI in the farm', () => {
     sim.killBoard(2);
     const hot = await driver.collect(ctx());
     // Boards come from the web's stats.cgi: the same chips the API reports, not the personality's nominal figures.
-    expect(hot.boards.map((b) => [b.chipTempC, b.hashrateHs > 0])).toEqual([
+    expect(hot.boards.map((b) => [b.chipTempC, (b.hashrateHs ?? 0) > 0])).toEqual([
       [sim.state.boards[0]!.chipTempC, true], [91.5, true], [sim.state.boards[2]!.chipTempC, false],
     ]);
     expect(hot.fans.map((f) => f.rpm)).toEqual(sim.state.fans);
