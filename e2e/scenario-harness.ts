@@ -25,6 +25,8 @@ export interface ScenarioOptions {
   /** The fleet file, given the farm's pool URLs by name and the pool user the miners work as. */
   fleet: (pools: Record<string, string>, poolUser: string) => string;
   pollMs: number;
+  /** More controller arguments (e.g. --database postgres://...). */
+  controllerArgs?: string[];
 }
 
 interface FarmReady {
@@ -63,7 +65,7 @@ export class Scenario {
       writeFileSync(fleet, o.fleet(ready.pools, ready.poolUser));
       const controllerReady = join(dir.path, 'controller.ready.json');
       const controller = startNode(bin('rigwarden-controller'), ['--data-dir', dir.path, '--grpc', '127.0.0.1:0', '--ready-file', controllerReady,
-        '--fleet', fleet, '--keys-file', keysFile, ...(process.env['MQTT_URL'] ? [] : ['--mqtt-port', '0', '--mqtt-allow-anonymous'])], env);
+        '--fleet', fleet, '--keys-file', keysFile, ...(o.controllerArgs ?? []), ...(process.env['MQTT_URL'] ? [] : ['--mqtt-port', '0', '--mqtt-allow-anonymous'])], env);
       started.push(controller);
       const endpoints = await waitFor('the controller', () => readJson<{ grpc: string; mqtt: string }>(controllerReady, controller), 30_000, 50);
 

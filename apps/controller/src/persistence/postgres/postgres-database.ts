@@ -70,7 +70,8 @@ export class PostgresDatabase extends PgQueries {
       else await db.run('SELECT 1');
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw new PersistenceError(`cannot connect to PostgreSQL at ${redact(url)}: ${(err as Error).message}`, undefined, { cause: err });
+      const cause = (err as Error).cause instanceof Error ? (err as Error).cause as Error : err as Error;
+      throw new PersistenceError(`cannot connect to PostgreSQL at ${redact(url)}: ${cause.message || String(cause)}`, undefined, { cause: err });
     }
     return db;
   }
