@@ -9,6 +9,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import mqtt from 'mqtt';
+import { RigState, RigTopics, encodeJson } from '@rigwarden/protocol';
 import { makeTempDir, runNode, startNode, waitFor, type RunningProcess, type TempDir } from '@rigwarden/testing';
 
 const root = join(__dirname, '..');
@@ -39,6 +41,21 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** The built controller with its data in `dataDir` (embedded broker unless MQTT_URL), once it is ready. */
+async function startController(dataDir: string): Promise<{ controller: RunningProcess; grpc: string; mqtt: string; topicRoot: string }> {
+  const topicRoot = `e2e-${randomBytes(5).toString('hex')}/v1`;
+  const readyFile = join(dataDir, 'ready.json');
+  const controller = startNode(bin('rigwarden-controller'), [
+    '--data-dir', dataDir, '--grpc', '127.0.0.1:0', '--ready-file', readyFile,
+    ...(process.env['MQTT_URL'] ? [] : ['--mqtt-port', '0', '--mqtt-allow-anonymous']),
+  ], { RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `ctl-${topicRoot}` });
+  const ready = await waitFor('the controller to be ready', () => {
+    if (controller.child.exitCode !== null) throw new Error(`controller exited: ${controller.output()}`);
+    return existsSync(readyFile) ? JSON.parse(readFileSync(readyFile, 'utf8')) as { grpc: string; mqtt: string } : undefined;
+  }, 30_000);
+  return { controller, grpc: ready.grpc, mqtt: ready.mqtt, topicRoot };
+}
+
 describe('rigctl help, completion and exit codes on the built bundles', () => {
   let dir: TempDir;
   let controller: RunningProcess;
@@ -50,16 +67,9 @@ describe('rigctl help, completion and exit codes on the built bundles', () => {
       if (build.code !== 0) throw new Error(`build failed: ${build.stderr}`);
     }
     dir = makeTempDir('rigwarden-e2e-');
-    const topicRoot = `e2e-${randomBytes(5).toString('hex')}/v1`;
-    const readyFile = join(dir.path, 'ready.json');
-    controller = startNode(bin('rigwarden-controller'), [
-      '--data-dir', join(dir.path, 'data'), '--grpc', '127.0.0.1:0', '--ready-file', readyFile,
-      ...(process.env['MQTT_URL'] ? [] : ['--mqtt-port', '0', '--mqtt-allow-anonymous']),
-    ], { RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `ctl-${topicRoot}` });
-    grpc = (await waitFor('the controller to be ready', () => {
-      if (controller.child.exitCode !== null) throw new Error(`controller exited: ${controller.output()}`);
-      return existsSync(readyFile) ? JSON.parse(readFileSync(readyFile, 'utf8')) as { grpc: string } : undefined;
-    }, 30_000)).grpc;
+    const started = await startController(join(dir.path, 'data'));
+    controller = started.controller;
+    grpc = started.grpc;
   });
 
   afterAll(async () => {
@@ -109,6 +119,30 @@ describe('rigctl help, completion and exit codes on the built bundles', () => {
     const r = await rigctlIn(dir.path, ['--server', grpc, 'restart', 'r-1', 'r-2']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('rigctl: restart takes one rig id, got 2 (use rigctl bulk for many)\n\nusage: rigctl restart [options] <rig-id>\n(rigctl restart --help shows its options)\n');
+  });
+
+  it('watch exits 5 when the controller it watches stops', async () => {
+    const own = await startController(join(dir.path, 'own'));
+    try {
+      const watch = spawn(process.execPath, [bin('rigctl'), '--server', own.grpc, 'watch'], {
+        env: { ...process.env, RIGWARDEN_API_KEY: '', RIGWARDEN_API_KEY_FILE: join(dir.path, 'own', 'admin.token') }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      watch.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      watch.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+      const exited = new Promise<number | null>((resolve) => watch.once('close', resolve));
+      // A rig to watch: its line shows the watch is open (as it is now, or as it changes).
+      const agent = await mqtt.connectAsync(own.mqtt, { clientId: `agent-${own.topicRoot}` });
+      await agent.publishAsync(new RigTopics(own.topicRoot).rig('w-1', 'state'), encodeJson(RigState, { rigId: 'w-1', agentId: 'agent-e2e', online: true, agentVersion: '0.1.0', at: new Date() }), { qos: 1, retain: true });
+      await agent.endAsync();
+      await waitFor('the watch to show w-1', () => (out.includes(' w-1 ') ? true : undefined), 20_000, 100);
+      await own.controller.stop();
+      expect(await exited).toBe(5);
+      expect(err.trim()).toMatch(new RegExp(`^rigctl: (the controller at ${own.grpc} ended the watch \\(it is stopping or restarting\\)|cannot reach the controller at ${own.grpc} \\(.*\\); is it running\\?.*)$`));
+    } finally {
+      await own.controller.stop();
+    }
   });
 
   it('completion bash from the built rigctl completes in a real bash', async () => {

@@ -18,7 +18,7 @@ function line(update: RigUpdate): string {
 export const watchCommand: FleetCommand = {
   name: 'watch',
   summary: 'the selected rigs now, then every change as it is ingested, until Ctrl-C',
-  description: 'The selected rigs now, then every change as the controller ingests it, until Ctrl-C or --count updates\n(--json: one RigUpdate per line). Exits 5 if the controller is unreachable or goes away.',
+  description: 'The selected rigs now, then every change as the controller ingests it, until Ctrl-C or --count updates\n(--json: one RigUpdate per line). Exits 5 if the controller is unreachable, goes away or ends the watch.',
   flags: { ...SELECTOR_FLAGS, count: { kind: 'value', placeholder: 'N', description: 'stop after N updates' } },
   examples: ['rigctl watch --group demo', 'rigctl watch --rig sim-001 --count 1 --json'],
   run(ctx, args) {
@@ -50,7 +50,12 @@ export const watchCommand: FleetCommand = {
         ctx.err(`rigctl: ${isServiceError(err) ? explainGrpcError(err, ctx.connection) : err.message}`);
         finish(isServiceError(err) ? exitCodeForStatus(err.code) : EXIT.FAILED);
       });
-      stream.on('end', () => finish(EXIT.OK));
+      // Only the controller ends a watch (it is stopping): the rigs are no longer watched, as if it were unreachable.
+      stream.on('end', () => {
+        if (done) return;
+        ctx.err(`rigctl: the controller at ${ctx.connection.server} ended the watch (it is stopping or restarting)`);
+        finish(EXIT.UNREACHABLE);
+      });
     });
   },
 };
