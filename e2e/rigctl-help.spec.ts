@@ -134,7 +134,7 @@ describe('rigctl help, completion and exit codes on the built bundles', () => {
       const exited = new Promise<number | null>((resolve) => watch.once('close', resolve));
       // A rig to watch: its line shows the watch is open (as it is now, or as it changes).
       const agent = await mqtt.connectAsync(own.mqtt, { clientId: `agent-${own.topicRoot}` });
-      await agent.publishAsync(new RigTopics(own.topicRoot).rig('w-1', 'state'), encodeJson(RigState, { rigId: 'w-1', agentId: 'agent-e2e', online: true, agentVersion: '0.1.0', at: new Date() }), { qos: 1, retain: true });
+      await agent.publishAsync(new RigTopics(own.topicRoot).rig('w-1', 'state'), encodeJson(RigState, RigState.fromPartial({ rigId: 'w-1', agentId: 'agent-e2e', online: true, agentVersion: '0.1.0', at: new Date() })), { qos: 1, retain: true });
       await agent.endAsync();
       await waitFor('the watch to show w-1', () => (out.includes(' w-1 ') ? true : undefined), 20_000, 100);
       await own.controller.stop();
