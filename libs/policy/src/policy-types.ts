@@ -27,6 +27,14 @@ export interface PoolSpec {
 export interface AsicProfileSettings {
   readonly frequencyMhz?: number;
   readonly workMode?: string;
+  /**
+   * The firmware's named power mode for this profile ("normal", "low", "sleep"): how a miner without overclock
+   * steps down (a stock Antminer through its web UI, Whatsminer API v3). Used when the miner reports the
+   * "power-mode" capability; see chooseAsicSettings.
+   */
+  readonly powerMode?: string;
+  /** A power target in watts for this profile (Braiins OS+, Whatsminer API v3): used when the miner reports "power-target". */
+  readonly powerTargetW?: number;
 }
 
 /** GPU settings, applied to every GPU of the rig. */
@@ -311,6 +319,8 @@ export interface RigObservation {
   readonly software?: string;
   /** The agent's driver that read it ("cgminer", "antminer-web", "braiins-grpc", "whatsminer-v3", ...), when known. */
   readonly driver?: string;
+  /** What the miner accepts (MinerSnapshot.capabilities: "power-mode", "power-target", "overclock", ...); absent: unknown. */
+  readonly capabilities?: readonly string[];
   readonly hwErrors?: number;
   readonly boards: readonly BoardObservation[];
   /** Devices with impossible values, left out of `boards` (absent: none). */
@@ -412,12 +422,14 @@ export interface DecisionParamsByKind {
     readonly profile: string;
     /** The profile's settings, so the command is self-contained. */
     readonly settings: ProfileSettings;
+    /** Set when the settings go as one command of their own (chooseAsicSettings), not as the agent's profile. */
+    readonly via?: 'power-mode' | 'power-target';
     readonly fromProfile: string;
     readonly direction: 'down' | 'up';
     readonly tempC?: number;
   };
   'stop-mining': { readonly tempC: number; readonly criticalC: number; readonly boardIndex?: number };
-  'resume-mining': { readonly profile: string; readonly settings: ProfileSettings; readonly tempC: number };
+  'resume-mining': { readonly profile: string; readonly settings: ProfileSettings; readonly via?: 'power-mode' | 'power-target'; readonly tempC: number };
   'restart-miner': WatchdogActionParams;
   'reboot-host': WatchdogActionParams;
   'power-cycle': WatchdogActionParams;

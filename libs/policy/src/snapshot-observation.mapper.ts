@@ -139,6 +139,7 @@ export function observeSnapshot(snapshot: MinerSnapshot, receivedAt?: EpochMs): 
     ...(snapshot.currentPoolUrl ? { currentPoolUrl: snapshot.currentPoolUrl } : {}),
     ...(snapshot.software ? { software: snapshot.software } : {}),
     ...(snapshot.driver ? { driver: snapshot.driver } : {}),
+    ...((snapshot.capabilities ?? []).length > 0 ? { capabilities: [...snapshot.capabilities] } : {}),
     hwErrors: snapshot.hwErrors ?? summedHwErrors,
     boards,
     ...(phantomBoards.length > 0 ? { phantomBoards } : {}),

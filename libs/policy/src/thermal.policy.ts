@@ -21,6 +21,7 @@ import type {
   RigObservation,
   ThermalParams,
 } from './policy-types';
+import { chooseAsicSettings, settingsFor, type AsicSettingsPath } from './profile-settings';
 
 interface Reading {
   readonly tempC: number;
@@ -36,9 +37,6 @@ export function hottest(o: RigObservation): Reading | undefined {
   return best;
 }
 
-function settingsOf(profile: ProfileSpec): ProfileSettings {
-  return { ...(profile.asic ? { asic: profile.asic } : {}), ...(profile.gpu ? { gpu: profile.gpu } : {}) };
-}
 
 const applied = (a: ActionRecord) => a.outcome !== 'failed' && a.outcome !== 'rejected';
 
@@ -92,6 +90,16 @@ class ThermalEvaluation {
     this.everSpinning = spinning;
   }
 
+  /**
+   * The profile's settings this miner takes, and `via` when they go as a power mode or a power target (a miner
+   * without overclock: a stock Antminer's web UI, Braiins OS+, Whatsminer v3) rather than as the agent's profile.
+   */
+  private change(profile: ProfileSpec): { settings: ProfileSettings; via?: Exclude<AsicSettingsPath, 'profile'> } {
+    const settings = settingsFor(profile, this.latest.capabilities);
+    const path = profile.asic ? chooseAsicSettings(profile.asic, this.latest.capabilities).path : 'profile';
+    return { settings, ...(path !== 'profile' ? { via: path } : {}) };
+  }
+
   run(): Decision[] {
     const { ctx, p } = this;
     const profiles = ctx.spec.profiles;
@@ -118,7 +126,7 @@ class ThermalEvaluation {
       return [
         decide(ctx, 'thermal', 'apply-profile', 'fan-failed', 'critical',
           `${fan}; dropping from profile "${currentName}" to the lowest, "${profiles[0]!.name}"`,
-          { profile: profiles[0]!.name, settings: settingsOf(profiles[0]!), fromProfile: currentName, direction: 'down', ...(hot ? { tempC: hot.tempC } : {}) }),
+          { profile: profiles[0]!.name, ...this.change(profiles[0]!), fromProfile: currentName, direction: 'down', ...(hot ? { tempC: hot.tempC } : {}) }),
       ];
     }
 
@@ -128,7 +136,7 @@ class ThermalEvaluation {
       return [
         decide(ctx, 'thermal', 'apply-profile', 'profile-above-desired', 'info',
           `profile "${currentName}" is above the desired "${to.name}"; applying "${to.name}"`,
-          { profile: to.name, settings: settingsOf(to), fromProfile: currentName, direction: 'down', ...(hot ? { tempC: hot.tempC } : {}) }),
+          { profile: to.name, ...this.change(to), fromProfile: currentName, direction: 'down', ...(hot ? { tempC: hot.tempC } : {}) }),
       ];
     }
 
@@ -141,7 +149,7 @@ class ThermalEvaluation {
       return [
         decide(ctx, 'thermal', 'apply-profile', 'temperature-high', 'warning',
           `board ${hot.boardIndex} above ${p.highC} °C (now ${hot.tempC} °C) for ${formatDuration(p.stepDownAfterMs)} or more; stepping down from profile "${currentName}" to "${to}"`,
-          { profile: to, settings: settingsOf(profiles[current - 1]!), fromProfile: currentName, direction: 'down', tempC: hot.tempC }),
+          { profile: to, ...this.change(profiles[current - 1]!), fromProfile: currentName, direction: 'down', tempC: hot.tempC }),
       ];
     }
 
@@ -156,7 +164,7 @@ class ThermalEvaluation {
         return [
           decide(ctx, 'thermal', 'apply-profile', 'temperature-recovered', 'info',
             `below ${p.lowC} °C (now ${hot.tempC} °C) for ${formatDuration(required)} or more; stepping up from profile "${currentName}" to "${to}"`,
-            { profile: to, settings: settingsOf(profiles[current + 1]!), fromProfile: currentName, direction: 'up', tempC: hot.tempC }),
+            { profile: to, ...this.change(profiles[current + 1]!), fromProfile: currentName, direction: 'up', tempC: hot.tempC }),
         ];
       }
     }
@@ -179,7 +187,7 @@ class ThermalEvaluation {
     return [
       decide(ctx, 'thermal', 'resume-mining', 'cooled-after-critical', 'warning',
         `below ${p.lowC} °C (now ${hot.tempC} °C) for ${formatDuration(p.resumeAfterMs)} after a critical stop; resuming mining${profile ? ` on the lowest profile "${profile}"` : ''}`,
-        { profile, settings: lowest ? settingsOf(lowest) : {}, tempC: hot.tempC }),
+        { profile, ...(lowest ? this.change(lowest) : { settings: {} }), tempC: hot.tempC }),
     ];
   }
 

@@ -52,7 +52,9 @@ type Obj = Record<string, unknown>;
 
 const GROUP_KEYS = ['name', 'match', 'kind', 'pools', 'profiles', 'desiredProfile', 'expectedHashrateHs', 'policy', 'models'];
 const PROFILE_KEYS = ['name', 'asic', 'gpu', 'expectedHashrateHs'];
-const ASIC_KEYS = ['frequencyMhz', 'workMode'];
+const ASIC_KEYS = ['frequencyMhz', 'workMode', 'powerMode', 'powerTargetW'];
+/** The named power modes a profile may step through (the drivers' PowerMode). */
+const POWER_MODES = ['normal', 'low', 'sleep'];
 const GPU_KEYS = ['powerLimitW', 'coreClockMhz', 'memoryClockMhz'];
 
 /** Reads and validates a fleet file; errors name the file and the key path. */
@@ -129,7 +131,14 @@ export function parseFleetSpec(raw: unknown, source: string): FleetSpec {
         known(a, `${pat}.asic`, ASIC_KEYS);
         const workMode = a['workMode'];
         if (workMode !== undefined && typeof workMode !== 'string' && typeof workMode !== 'number') fail(`${pat}.asic.workMode`, 'must be a string or a number');
-        asic = stripUndefined({ frequencyMhz: optionalNumber(a, 'frequencyMhz', `${pat}.asic`), workMode: workMode === undefined ? undefined : String(workMode) });
+        const powerMode = a['powerMode'];
+        if (powerMode !== undefined && (typeof powerMode !== 'string' || !POWER_MODES.includes(powerMode))) fail(`${pat}.asic.powerMode`, `must be one of ${POWER_MODES.join(', ')}`);
+        const powerTargetW = optionalNumber(a, 'powerTargetW', `${pat}.asic`);
+        if (powerTargetW !== undefined && (!Number.isInteger(powerTargetW) || powerTargetW < 1 || powerTargetW > 100_000)) fail(`${pat}.asic.powerTargetW`, 'must be a whole number of watts from 1 to 100000');
+        asic = stripUndefined({
+          frequencyMhz: optionalNumber(a, 'frequencyMhz', `${pat}.asic`), workMode: workMode === undefined ? undefined : String(workMode),
+          powerMode: powerMode as string | undefined, powerTargetW,
+        });
       }
       let gpu: ProfileSpec['gpu'];
       if (po['gpu'] !== undefined) {

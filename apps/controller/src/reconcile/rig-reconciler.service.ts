@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import {
   DEFAULT_HISTORY_LIMITS, EMPTY_HISTORY, actionFromDecision, appendAction, appendObservation, evaluateRig, observeSnapshot,
-  reconcileActionOutcome, resolveParams, setActionOutcome, type ActionOutcome, type ActionRecord, type Decision, type RigHistory,
+  reconcileActionOutcome, resolveParams, setActionOutcome, type ActionOutcome, type ActionRecord, type Decision, type ProfileSettings, type RigHistory,
 } from '@rigwarden/policy';
 import { RigEvent, type CommandEnvelope } from '@rigwarden/protocol';
 import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
@@ -32,13 +32,24 @@ export function commandFor(d: Decision): CommandEnvelope['payload'] | undefined 
   switch (d.kind) {
     case 'switch-pool': return { $case: 'switchPool', value: { poolIndex: d.params.poolIndex } };
     case 'set-pools': return { $case: 'setPools', value: { pools: d.params.pools.map((p) => ({ url: p.url, user: p.user, password: p.password ?? '' })) } };
-    case 'apply-profile': return { $case: 'applyProfile', value: { profile: d.params.profile } };
-    case 'resume-mining': return { $case: 'applyProfile', value: { profile: d.params.profile } };
+    case 'apply-profile':
+    case 'resume-mining': return profileCommand(d.params);
     case 'restart-miner': return { $case: 'restartMiner', value: {} };
     case 'reboot-host': return { $case: 'rebootHost', value: {} };
     case 'power-cycle': return { $case: 'powerCycle', value: {} };
     default: return undefined; // stop-mining is done by the agent's own watchdog; quarantine and alert are records
   }
+}
+
+/**
+ * A profile step as a command: the agent's profile by name, or, when the thermal policy chose the miner's own power
+ * control (params.via: a miner without overclock), the power mode or power target the profile names.
+ */
+function profileCommand(p: { profile: string; settings: ProfileSettings; via?: 'power-mode' | 'power-target' }): CommandEnvelope['payload'] {
+  const asic = p.settings.asic;
+  if (p.via === 'power-target' && asic?.powerTargetW !== undefined) return { $case: 'setPowerTarget', value: { watts: asic.powerTargetW } };
+  if (p.via === 'power-mode' && asic?.powerMode !== undefined) return { $case: 'setPowerMode', value: { mode: asic.powerMode } };
+  return { $case: 'applyProfile', value: { profile: p.profile } };
 }
 
 interface Run {
