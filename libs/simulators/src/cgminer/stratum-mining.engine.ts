@@ -109,7 +109,9 @@ export class StratumMiningEngine {
       if (alive) link.aliveSinceMs ??= now;
       else link.aliveSinceMs = undefined;
       if (alive) link.settled = true;
-      if (!this.program) pool.status = alive ? 'Alive' : 'Dead';
+      // Before its first connection attempt has ended a pool keeps the status it had (a restarted miner does not call
+      // the pools it is still connecting to Dead); then it is Alive or Dead by what the connection does.
+      if (!this.program) pool.status = alive ? 'Alive' : link.settled ? 'Dead' : pool.status;
       else if (link.settled) this.program.setReachable(s.pools.indexOf(pool), alive, now);
     }
     if (this.program) {
