@@ -18,4 +18,12 @@ describe('controller config: the database', () => {
     expect(() => loadControllerConfig(['--database', 'mysql://rw:topsecret@db/fleet'], {})).not.toThrow(/topsecret/);
     expect(() => loadControllerConfig(['--db', 'x.db', '--database', 'postgres://a@b/c'], {})).toThrow('--db (a SQLite file) and --database (PostgreSQL) exclude each other');
   });
+
+  it('controller-config: --replica-id (or RIGWARDEN_REPLICA_ID) names this controller among those sharing --database', () => {
+    expect(loadControllerConfig(['--database', 'postgres://a@b/c', '--replica-id', 'ctl-a'], {}).replicaId).toBe('ctl-a');
+    expect(loadControllerConfig([], { RIGWARDEN_DATABASE_URL: 'postgres://a@b/c', RIGWARDEN_REPLICA_ID: 'ctl-b' }).replicaId).toBe('ctl-b');
+    expect(loadControllerConfig([], {}).replicaId).toBeUndefined();
+    expect(() => loadControllerConfig(['--replica-id', 'ctl-a'], {})).toThrow('--replica-id needs --database');
+    expect(() => loadControllerConfig(['--database', 'postgres://a@b/c', '--replica-id', 'ctl a'], {})).toThrow('--replica-id / RIGWARDEN_REPLICA_ID: use 1-64 characters');
+  });
 });

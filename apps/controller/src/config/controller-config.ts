@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { DEFAULT_TOPIC_ROOT } from '@rigwarden/protocol';
 import type { LivenessParams } from '../liveness/rig-liveness';
+import type { OwnershipTiming } from '../ownership/shard-ownership.service';
 
 export interface ControllerConfig {
   dataDir: string;
@@ -11,6 +12,13 @@ export interface ControllerConfig {
    * whole controller's storage, migrated at start. Undefined: SQLite at dbPath.
    */
   databaseUrl?: string;
+  /**
+   * This controller's name among the controllers sharing the database (--replica-id / RIGWARDEN_REPLICA_ID): with it
+   * the rigs are split between them through shard leases in PostgreSQL. Unique per controller; needs databaseUrl.
+   */
+  replicaId?: string;
+  /** Lease timing (defaults in ownership/shard-ownership.service.ts: 10 s leases renewed every 3 s). */
+  ownership?: Partial<OwnershipTiming>;
   /** External broker URL (MQTT_URL); when absent the controller runs an embedded broker. */
   mqttUrl?: string;
   embeddedBroker: {
@@ -71,6 +79,8 @@ export const CONTROLLER_USAGE = `usage: rigwarden-controller [options]
   --db <file>             SQLite file (default <data-dir>/rigwarden.db)
   --database <url>        store everything in PostgreSQL instead of SQLite: postgres://user:password@host:5432/db
                           (env RIGWARDEN_DATABASE_URL; migrated at start; prefer the env or PGPASSWORD for a password)
+  --replica-id <name>     share the fleet with the other controllers on the same --database: each rig is
+                          reconciled by one of them, through shard leases (env RIGWARDEN_REPLICA_ID; unique)
   --mqtt-url <url>        use this broker instead of the embedded one (env MQTT_URL)
   --mqtt-port <port>      embedded broker port (default 1883; a free port is taken if it is busy)
   --broker-users <file>   the embedded broker's agents: logins, password hashes and rigs, as written by
@@ -117,7 +127,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     if (arg === '--mqtt-allow-anonymous') { flags.set('mqtt-allow-anonymous', 'true'); continue; }
     const eq = arg.indexOf('=');
     const [key, value] = arg.startsWith('--') && eq > 0 ? [arg.slice(2, eq), arg.slice(eq + 1)] : [arg.slice(2), argv[++i]];
-    if (!arg.startsWith('--') || !['data-dir', 'db', 'database', 'secrets-file', 'mqtt-url', 'mqtt-port', 'grpc', 'http', 'max-streams-per-key', 'ready-file', 'fleet', 'keys-file', 'alerts',
+    if (!arg.startsWith('--') || !['data-dir', 'db', 'database', 'replica-id', 'secrets-file', 'mqtt-url', 'mqtt-port', 'grpc', 'http', 'max-streams-per-key', 'ready-file', 'fleet', 'keys-file', 'alerts',
       'grpc-tls-cert', 'grpc-tls-key', 'grpc-tls-ca', 'mqtt-ca', 'mqtt-cert', 'mqtt-key', 'mqtt-username', 'mqtt-password-file', 'mqtt-shared-group', 'broker-users'].includes(key)) {
       throw new ControllerConfigError(`unknown argument "${arg}"\n\n${CONTROLLER_USAGE}`);
     }
@@ -182,6 +192,14 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     throw new ControllerConfigError('--db (a SQLite file) and --database (PostgreSQL) exclude each other: give one');
   }
 
+  const replicaId = flags.get('replica-id') ?? (env['RIGWARDEN_REPLICA_ID'] || undefined);
+  if (replicaId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(replicaId)) {
+    throw new ControllerConfigError(`--replica-id / RIGWARDEN_REPLICA_ID: use 1-64 characters from A-Z a-z 0-9 . _ -, got ${JSON.stringify(replicaId)}`);
+  }
+  if (replicaId !== undefined && databaseUrl === undefined) {
+    throw new ControllerConfigError('--replica-id needs --database (or RIGWARDEN_DATABASE_URL): the controllers share the fleet through leases held in PostgreSQL');
+  }
+
   const mqttSharedGroup = flags.get('mqtt-shared-group') ?? (env['RIGWARDEN_MQTT_SHARED_GROUP'] || undefined);
   if (mqttSharedGroup !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(mqttSharedGroup)) {
     throw new ControllerConfigError(`--mqtt-shared-group / RIGWARDEN_MQTT_SHARED_GROUP: use 1-64 characters from A-Z a-z 0-9 . _ - (it becomes a topic level), got ${JSON.stringify(mqttSharedGroup)}`);
@@ -194,6 +212,7 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     dataDir,
     dbPath: resolve(flags.get('db') ?? join(dataDir, 'rigwarden.db')),
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    ...(replicaId !== undefined ? { replicaId } : {}),
     mqttUrl,
     embeddedBroker: {
       host: '127.0.0.1', port: mqttPort, fallbackToFreePort: mqttPortFlag === undefined,

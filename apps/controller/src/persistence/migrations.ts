@@ -258,6 +258,28 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE events ADD COLUMN params TEXT NOT NULL DEFAULT '';
     `,
   },
+  {
+    version: 11,
+    name: 'shard leases of controllers sharing one database',
+    sql: `
+      -- Controllers sharing a PostgreSQL database (--replica-id) split the rigs by shard (ownership/rig-shard.policy.ts):
+      -- one row per shard with its owner, the epoch it was taken under (the fencing token in each command envelope) and
+      -- when the lease lapses (epoch ms). SQLite has one controller, which owns every rig: the tables stay empty of
+      -- owners, kept so that both schemas have the same versions.
+      CREATE TABLE shard_leases (
+        shard      INTEGER PRIMARY KEY,
+        owner      TEXT,
+        epoch      INTEGER NOT NULL DEFAULT 0,
+        expires_at INTEGER NOT NULL DEFAULT 0
+      );
+      WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < 63) INSERT INTO shard_leases (shard) SELECT n FROM s;
+      -- Controllers seen lately: the live ones split the shards evenly.
+      CREATE TABLE replicas (
+        replica_id TEXT PRIMARY KEY,
+        seen_at    INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export async function migrate(db: SqliteDatabase): Promise<number> {

@@ -220,6 +220,24 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       ALTER TABLE events ADD COLUMN params TEXT NOT NULL DEFAULT '';
     `,
   },
+  {
+    version: 11,
+    name: 'shard leases of controllers sharing one database',
+    sql: `
+      -- 64 shards: fixed here, so that every controller maps a rig to the same shard and its epochs only grow.
+      CREATE TABLE shard_leases (
+        shard      INTEGER PRIMARY KEY,
+        owner      TEXT,
+        epoch      BIGINT NOT NULL DEFAULT 0,
+        expires_at BIGINT NOT NULL DEFAULT 0 -- epoch ms on the database's clock
+      );
+      INSERT INTO shard_leases (shard) SELECT generate_series(0, 63);
+      CREATE TABLE replicas (
+        replica_id TEXT PRIMARY KEY,
+        seen_at    BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Serialises migrations of controllers starting together against one database (an arbitrary, fixed key). */
