@@ -17,6 +17,7 @@ import { createLogger, redactUrlSecrets, systemClock } from '@rigwarden/shared';
 import { Agent, AGENT_VERSION, buildMiners, buildTargets } from './agent';
 import { loadAgentConfig } from './config/agent-config';
 import { ConfigError } from './config/config-error';
+import { ArgvError, parseArgv, type ArgvToken } from './cli/argv';
 import { runRecordCommand } from './record/record.command';
 
 const USAGE = `usage: rigwarden-agent <command> [options]
@@ -42,19 +43,27 @@ function usage(message: string): never {
 
 interface Parsed { command: string; config?: string; positional: string[] }
 
+const OPTIONS = { config: { type: 'string', short: 'c' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } } as const;
+
 function parseArgs(argv: string[]): Parsed {
   const parsed: Parsed = { command: 'run', config: process.env['RIGWARDEN_AGENT_CONFIG'], positional: [] };
+  let tokens: ArgvToken[];
+  try {
+    tokens = parseArgv(argv, OPTIONS);
+  } catch (err) {
+    if (err instanceof ArgvError) usage(err.message === '--config needs a value' ? '--config needs a file' : err.message);
+    throw err;
+  }
   let commandSeen = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--config' || arg === '-c') parsed.config = argv[++i] ?? usage('--config needs a file');
-    else if (arg.startsWith('--config=')) parsed.config = arg.slice('--config='.length);
-    else if (arg === '--check') parsed.command = 'check-config';
-    else if (arg === '--help' || arg === '-h' || arg === 'help') { console.log(USAGE); process.exit(0); }
-    else if (arg === '--version') parsed.command = 'version';
-    else if (arg.startsWith('-')) usage(`unknown option "${arg}"`);
-    else if (!commandSeen && ['run', 'check-config', 'version'].includes(arg)) { parsed.command = arg; commandSeen = true; }
-    else parsed.positional.push(arg);
+  for (const token of tokens) {
+    if (token.kind === 'option') {
+      if (token.name === 'config') parsed.config = token.value;
+      else if (token.name === 'check') parsed.command = 'check-config';
+      else if (token.name === 'help') { console.log(USAGE); process.exit(0); }
+      else if (token.name === 'version') parsed.command = 'version';
+    } else if (token.value === 'help') { console.log(USAGE); process.exit(0); }
+    else if (!commandSeen && ['run', 'check-config', 'version'].includes(token.value)) { parsed.command = token.value; commandSeen = true; }
+    else parsed.positional.push(token.value);
   }
   return parsed;
 }

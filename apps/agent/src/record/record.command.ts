@@ -1,3 +1,4 @@
+import { ArgvError, parseArgv, type ArgvToken } from '../cli/argv';
 import { MinerRecorder } from './miner-recorder';
 
 export const RECORD_USAGE = `usage: rigwarden-agent record --out DIR HOST:PORT [--interval MS] [--duration S] [--commands a,b,c] [--timeout MS]
@@ -18,36 +19,44 @@ export async function runRecordCommand(argv: string[], write: (s: string) => voi
     writeErr(`rigwarden-agent record: ${message}\n\n${RECORD_USAGE}`);
     return 2;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = (): string | undefined => argv[++i];
-    const positive = (v: string | undefined): number | undefined => {
-      const n = Number(v);
-      return v !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
-    };
-    if (arg === '--out' || arg === '-o') out = value();
-    else if (arg === '--interval') {
-      const n = positive(value());
+  let tokens: ArgvToken[];
+  try {
+    tokens = parseArgv(argv, {
+      out: { type: 'string', short: 'o' }, interval: { type: 'string' }, duration: { type: 'string' }, timeout: { type: 'string' },
+      commands: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    });
+  } catch (err) {
+    if (err instanceof ArgvError) return fail(err.message);
+    throw err;
+  }
+  const positive = (v: string | undefined): number | undefined => {
+    const n = Number(v);
+    return v !== undefined && v !== '' && Number.isFinite(n) && n > 0 ? n : undefined;
+  };
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      if (target !== undefined) return fail(`unexpected argument "${token.value}"`);
+      target = token.value;
+    } else if (token.name === 'out') out = token.value;
+    else if (token.name === 'interval') {
+      const n = positive(token.value);
       if (n === undefined) return fail('--interval needs a positive number of milliseconds');
       intervalMs = n;
-    } else if (arg === '--duration') {
-      const n = positive(value());
+    } else if (token.name === 'duration') {
+      const n = positive(token.value);
       if (n === undefined) return fail('--duration needs a positive number of seconds');
       durationS = n;
-    } else if (arg === '--timeout') {
-      const n = positive(value());
+    } else if (token.name === 'timeout') {
+      const n = positive(token.value);
       if (n === undefined) return fail('--timeout needs a positive number of milliseconds');
       timeoutMs = n;
-    } else if (arg === '--commands') {
-      const v = value();
-      if (!v) return fail('--commands needs a comma-separated list');
-      commands = v.split(',').map((c) => c.trim()).filter((c) => c !== '');
-    } else if (arg === '--help' || arg === '-h') {
+    } else if (token.name === 'commands') {
+      if (!token.value) return fail('--commands needs a comma-separated list');
+      commands = token.value.split(',').map((c) => c.trim()).filter((c) => c !== '');
+    } else if (token.name === 'help') {
       write(RECORD_USAGE);
       return 0;
-    } else if (arg.startsWith('-')) return fail(`unknown option "${arg}"`);
-    else if (target === undefined) target = arg;
-    else return fail(`unexpected argument "${arg}"`);
+    }
   }
   if (!out) return fail('--out DIR is required');
   if (!target) return fail('HOST:PORT is required');
