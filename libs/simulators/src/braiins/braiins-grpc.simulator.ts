@@ -264,8 +264,8 @@ export class BraiinsGrpcSimulator {
       const on = !s.disabledBoards.has(b);
       out.push({
         id: String(b), enabled: on, chips_count: { value: s.chipsPerBoard }, current_voltage: { volt: 13.6 },
-        current_frequency: { hertz: 525e6 }, highest_chip_temp: { id: 1, location: 1, temperature: temp(s.hashing ? 68 + b : 30) },
-        board_temp: temp(s.hashing ? 55 + b : 30), stats: this.workStats(s.boardRateGhs(b), s.boardGhs), model: 'BHB56902',
+        current_frequency: { hertz: 525e6 }, highest_chip_temp: { id: 1, location: 1, temperature: temp(s.chipTempC(b)) },
+        board_temp: temp(s.hashing ? Math.round((s.chipTempC(b) - 13) * 10) / 10 : 30), stats: this.workStats(s.boardRateGhs(b), s.boardGhs), model: 'BHB56902',
         board_name: 'BHB56902', chip_type: 'BM1366', serial_number: `SIMHB000${b}`,
       });
     }
@@ -276,7 +276,7 @@ export class BraiinsGrpcSimulator {
     const ratio = this.state.hashing ? 0.8 : 0.3;
     return {
       fans: Array.from({ length: this.state.fans }, (_, i) => ({ position: i, rpm: Math.round(6000 * ratio), target_speed_ratio: ratio })),
-      highest_temperature: { location: 1, temperature: temp(this.state.hashing ? 68 + this.state.boards : 30) },
+      highest_temperature: { location: 1, temperature: temp(this.state.chipTempC(this.state.boards)) },
     };
   }
 

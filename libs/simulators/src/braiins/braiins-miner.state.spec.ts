@@ -35,4 +35,35 @@ describe('braiins miner state (simulator)', () => {
     s.disabledBoards.add(2);
     expect(s.totalRateGhs()).toBe(20_000);
   });
+
+  it('braiins sim: a silent pool stays alive and in use, and accepts nothing until it answers again', () => {
+    let now = 0;
+    const s = new BraiinsMinerState({ now: () => now });
+    now = 10_000;
+    s.silencePool(A);
+    now = 30_000;
+    expect([s.acceptedShares(A), s.acceptedShares(B), s.poolAlive(A), s.activePool()]).toEqual([5, 0, true, { group: 0, pool: 0 }]);
+    s.resumePool(A);
+    now = 34_000;
+    expect(s.acceptedShares(A)).toBe(7);
+  });
+
+  it('braiins sim: overheating heads for hotC above the power threshold and for coolC at or below it, at the ramp rate', () => {
+    let now = 0;
+    const s = new BraiinsMinerState({ now: () => now, boards: 3, powerTargetW: 3000 });
+    expect(s.chipTempC(3)).toBe(71);
+    s.overheat({ hotC: 88, coolC: 62, hotAboveW: 2600, rampCPerS: 10 });
+    now = 1_000;
+    expect(s.chipTempC(3)).toBe(81);
+    now = 3_000;
+    expect([s.chipTempC(3), s.chipTempC(1)]).toEqual([88, 86]);
+    s.powerTargetW = 2500;
+    now = 4_000;
+    expect(s.chipTempC(3)).toBe(78);
+    now = 10_000;
+    expect(s.chipTempC(3)).toBe(62);
+    s.cool();
+    now = 20_000;
+    expect(s.chipTempC(3)).toBe(71);
+  });
 });

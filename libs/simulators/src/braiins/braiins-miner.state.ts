@@ -39,6 +39,16 @@ export interface BraiinsMinerStateOptions {
   now?: () => number;
 }
 
+/** An overheating miner (blocked intake): its chips head for hotC above a power target, coolC at or below it. */
+export interface BraiinsHeat {
+  hotC: number;
+  coolC: number;
+  /** Power targets above this overheat. */
+  hotAboveW: number;
+  /** How fast the chips move towards their target, °C per second. */
+  rampCPerS: number;
+}
+
 const STATUS = { NOT_STARTED: 1, NORMAL: 2, PAUSED: 3 } as const;
 
 let uidCounter = 0;
@@ -69,6 +79,12 @@ export class BraiinsMinerState {
   readonly deadBoards = new Set<number>();
   /** Pool URLs that do not answer (killPool): bosminer marks them not alive and mines on the next pool of the group. */
   private readonly deadPools = new Set<string>();
+  /** Pool URLs that stay connected but answer nothing (silencePool): alive to bosminer, no share accepted there. */
+  private readonly silentPools = new Set<string>();
+  private heat: BraiinsHeat | undefined;
+  /** The hottest chip's temperature above its normal figure (°C), and when it was last moved. */
+  private heatExcessC = 0;
+  private heatAt = 0;
   /** Shares accepted per pool URL, banked up to `accruedUntil`. */
   private readonly shares = new Map<string, number>();
   private accruedUntil: number;
@@ -96,6 +112,7 @@ export class BraiinsMinerState {
     this.fans = options.fans ?? 4;
     this.restartPauseMs = options.restartPauseMs ?? 5_000;
     this.bootedAt = this.now();
+    this.heatAt = this.bootedAt;
     this.bosminerStartsAt = this.bootedAt;
     this.accruedUntil = this.bootedAt;
     this.setGroups(options.pools ?? [{ name: 'Default', quota: 1, pools: [
@@ -170,6 +187,47 @@ export class BraiinsMinerState {
     this.deadPools.delete(url);
   }
 
+  /** The pool keeps the connection and sends nothing: bosminer stays on it, no share is accepted. */
+  silencePool(url: string): void {
+    this.settle();
+    this.silentPools.add(url);
+  }
+
+  resumePool(url: string): void {
+    this.settle();
+    this.silentPools.delete(url);
+  }
+
+  /** Starts overheating (see BraiinsHeat); cool() ends it and the chips return to normal at the same rate. */
+  overheat(heat: BraiinsHeat): void {
+    this.moveHeat();
+    this.heat = heat;
+  }
+
+  cool(): void {
+    this.moveHeat();
+    this.heat = undefined;
+  }
+
+  /** The hottest chip of board `board` (1-based) now: its normal figure, plus the heat while overheating. */
+  chipTempC(board: number): number {
+    if (!this.hashing) return 30;
+    this.moveHeat();
+    return Math.round((68 + board + this.heatExcessC) * 10) / 10;
+  }
+
+  /** Moves the heat excess towards its target for the time since the last move. */
+  private moveHeat(): void {
+    const now = this.now();
+    const elapsedS = Math.max(0, (now - this.heatAt) / 1000);
+    this.heatAt = now;
+    const hottest = 68 + this.boards;
+    const target = this.heat ? (this.powerTargetW > this.heat.hotAboveW ? this.heat.hotC : this.heat.coolC) - hottest : 0;
+    const step = (this.heat?.rampCPerS ?? 10) * elapsedS;
+    const gap = target - this.heatExcessC;
+    this.heatExcessC = Math.abs(gap) <= step ? target : this.heatExcessC + Math.sign(gap) * step;
+  }
+
   /**
    * Banks the shares found since the last change: one every 2 s of hashing on the pool in use. Called before every
    * change that moves hashing, and before every read, so each pool's count is what it accepted.
@@ -178,7 +236,8 @@ export class BraiinsMinerState {
     const now = this.now();
     const from = Math.max(this.accruedUntil, this.bosminerStartsAt);
     const active = this.activePool();
-    if (active && this.hashing && !this.poolless && now > from) {
+    const silent = active !== undefined && this.silentPools.has(this.groups[active.group]!.pools[active.pool]!.url);
+    if (active && this.hashing && !this.poolless && !silent && now > from) {
       const found = Math.floor((now - from) / 2000);
       const url = this.groups[active.group]!.pools[active.pool]!.url;
       this.shares.set(url, (this.shares.get(url) ?? 0) + found);
