@@ -21,11 +21,11 @@ const KNOWN_TYPES: Record<CommandType, true> = {
 };
 export const COMMAND_TYPES: readonly CommandType[] = Object.keys(KNOWN_TYPES) as CommandType[];
 
-/** The envelope fields the signature covers. `signature` and `reason` are not signed. */
+/** The envelope fields the signature covers. `signature` and `reason` are not signed; `leaseEpoch` when non-zero. */
 export type SignedFields = Pick<
   CommandEnvelope,
   'commandId' | 'rigId' | 'minerId' | 'payload' | 'nonce' | 'issuedAt' | 'expiresAt' | 'keyId'
->;
+> & Partial<Pick<CommandEnvelope, 'leaseEpoch'>>;
 
 /** The proto3 JSON mapping of a payload's value: what travels on the wire, defaults omitted. */
 export function payloadJson(payload: CommandPayload): unknown {
@@ -59,6 +59,8 @@ export function payloadJson(payload: CommandPayload): unknown {
  *  7. nonce
  *  8. issuedAt and 9. expiresAt as decimal integer milliseconds since the Unix epoch (`-` for negatives, no padding)
  * 10. keyId
+ * 11. leaseEpoch as a decimal integer, only when it is not 0 (the fencing token of controllers sharing the fleet;
+ *     an envelope without one encodes exactly as before it existed)
  *
  * Length prefixes make the concatenation unambiguous (no separator can be smuggled into a field); the canonical
  * JSON makes it independent of key order and whitespace; strings are encoded as given (no Unicode normalisation).
@@ -85,6 +87,9 @@ export function encodeForSigning(envelope: SignedFields): Buffer {
     ['expiresAt', epochMs(envelope.expiresAt, 'expiresAt')],
     ['keyId', envelope.keyId],
   ];
+  const epoch = envelope.leaseEpoch ?? 0;
+  if (!(Number.isSafeInteger(epoch) && epoch >= 0)) throw unsignable('leaseEpoch', 'must be a non-negative integer');
+  if (epoch > 0) fields.push(['leaseEpoch', String(epoch)]);
   const parts: Buffer[] = [];
   for (const [name, value] of fields) {
     if (typeof value !== 'string') throw unsignable(name, `must be a string, got ${typeof value}`);

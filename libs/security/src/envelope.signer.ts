@@ -39,8 +39,8 @@ export function generateNonce(): string {
 }
 
 /** What the controller fills in before signing: everything but key id and signature; nonce and times optional. */
-export type CommandDraft = Omit<CommandEnvelope, 'keyId' | 'signature' | 'nonce' | 'issuedAt' | 'expiresAt'> &
-  Partial<Pick<CommandEnvelope, 'nonce' | 'issuedAt' | 'expiresAt'>>;
+export type CommandDraft = Omit<CommandEnvelope, 'keyId' | 'signature' | 'nonce' | 'issuedAt' | 'expiresAt' | 'leaseEpoch'> &
+  Partial<Pick<CommandEnvelope, 'nonce' | 'issuedAt' | 'expiresAt' | 'leaseEpoch'>>;
 
 export interface CommandSignerOptions {
   /** How long a command stays executable when the draft has no expiresAt. Default 30 s (the freshness window). */
@@ -74,6 +74,7 @@ export class CommandSigner {
       issuedAt,
       expiresAt: draft.expiresAt ?? new Date(issuedAt.getTime() + this.#ttlMs),
       keyId: key.id,
+      leaseEpoch: draft.leaseEpoch ?? 0,
       signature: Buffer.alloc(0),
     };
     const signed = { ...unsigned, signature: computeSignature(unsigned, key.secret) };

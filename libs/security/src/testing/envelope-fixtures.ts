@@ -51,6 +51,7 @@ export function signedWith(key: SigningKey, overrides: Partial<CommandEnvelope> 
     expiresAt: new Date(T0 + 30_000),
     keyId: key.id,
     signature: Buffer.alloc(0),
+    leaseEpoch: 0,
     ...overrides,
   };
   return { ...unsigned, signature: overrides.signature ?? computeSignature(unsigned, key.secret) };
@@ -79,7 +80,7 @@ export function randomEnvelope(random: SeededRandom): CommandEnvelope {
   return {
     commandId: text(1, 36), rigId: text(1, 20), minerId: text(1, 20), payload,
     nonce: random.string(22), issuedAt: new Date(issuedAt), expiresAt: new Date(issuedAt + random.int(1, 120_000)),
-    keyId: text(1, 16), signature: Buffer.alloc(0), reason: text(0, 30),
+    keyId: text(1, 16), signature: Buffer.alloc(0), reason: text(0, 30), leaseEpoch: 0,
   };
 }
 

@@ -168,6 +168,12 @@ export interface CommandEnvelope {
   signature: Buffer;
   /** Why the command was issued (the policy decision or the operator's note). */
   reason: string;
+  /**
+   * The fencing token: the epoch of the lease under which the sending controller owns the rig's shard (controllers
+   * sharing one database, --replica-id). Signed when non-zero. An agent refuses a command whose epoch is lower than
+   * one it has already accepted for the rig. 0: no leases in use (one controller).
+   */
+  leaseEpoch: number;
 }
 
 export interface CommandResult {
@@ -1097,6 +1103,7 @@ function createBaseCommandEnvelope(): CommandEnvelope {
     keyId: "",
     signature: Buffer.alloc(0),
     reason: "",
+    leaseEpoch: 0,
   };
 }
 
@@ -1163,6 +1170,9 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
     }
     if (message.reason !== "") {
       writer.uint32(202).string(message.reason);
+    }
+    if (message.leaseEpoch !== 0) {
+      writer.uint32(216).uint64(message.leaseEpoch);
     }
     return writer;
   },
@@ -1340,6 +1350,14 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
             message.reason = reader.string();
             continue;
           }
+          case 27: {
+            if (tag !== 216) {
+              break;
+            }
+
+            message.leaseEpoch = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1432,6 +1450,11 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
         : "",
       signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      leaseEpoch: isSet(object.leaseEpoch)
+        ? globalThis.Number(object.leaseEpoch)
+        : isSet(object.lease_epoch)
+        ? globalThis.Number(object.lease_epoch)
+        : 0,
     };
   },
 
@@ -1486,6 +1509,9 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
     }
     if (message.reason !== "") {
       obj.reason = message.reason;
+    }
+    if (message.leaseEpoch !== 0) {
+      obj.leaseEpoch = Math.round(message.leaseEpoch);
     }
     return obj;
   },
@@ -1572,6 +1598,7 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
     message.keyId = object.keyId ?? "";
     message.signature = object.signature ?? Buffer.alloc(0);
     message.reason = object.reason ?? "";
+    message.leaseEpoch = object.leaseEpoch ?? 0;
     return message;
   },
 };
@@ -2046,6 +2073,17 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
 }
 
 function isSet(value: any): boolean {
