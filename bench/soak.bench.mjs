@@ -9,8 +9,8 @@
 // Then chaos stops, everything settles, and it counts:
 //   collected  snapshots the agent made: the stored ones, the seqs missing inside a run of seqs, and what its outbox
 //              still holds at the end (read from disk). An agent restart skips the rest of its reserved block of 1,000
-//              seqs (never used, so never collected): a gap that ends on a block start (seq % 1000 == 0) is that; any
-//              other missing seq not in the outbox is a lost snapshot.
+//              seqs (never used, so never collected); a missing seq below a stored one in its block, or the first seq
+//              of a block with nothing stored, was collected: lost unless still in the outbox (a lower bound).
 //   stored     distinct (rig, seq) rows in the controller's SQLite
 //   commandsIssued / commandsRun / commandsRunTwice / commandsNotRun / commandsSucceededNotRun: restart commands the
 //              controller accepted, against the restarts each simulated miner counted (nothing else restarts them: no
@@ -35,6 +35,10 @@ const intervalMs = arg('interval-ms', 5000);
 const commandEveryMs = arg('command-every-ms', 4000);
 const chaosEveryS = arg('chaos-every-s', 45);
 let seed = arg('seed', 1);
+const chaosKinds = ['controller-kill', 'broker-saved', 'broker-lost', 'agent-kill', 'agent-term'];
+const chaosArg = process.argv.indexOf('--chaos');
+const chaosAllowed = chaosArg >= 0 ? process.argv[chaosArg + 1].split(',') : chaosKinds;
+for (const kind of chaosAllowed) if (!chaosKinds.includes(kind)) throw new Error(`--chaos: unknown kind "${kind}"; known: ${chaosKinds.join(', ')}`);
 const random = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
 if (!existsSync(join(root, 'dist/controller/main.js'))) throw new Error('run `npm run build` first');
 
@@ -52,10 +56,12 @@ async function waitFile(file, what, ms = 60_000, child = undefined) {
   throw new Error(`${what} not ready within ${ms} ms${child ? `: ${child.tail()}` : ''}`);
 }
 const children = new Set();
+mkdirSync(join(dir, 'logs'));
 function launch(name, cmd, args, env = {}) {
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let tail = '';
-  child.stderr.on('data', (d) => { tail = (tail + d.toString()).slice(-4000); });
+  // Every child's stderr, kept in <dir>/logs/<name>.log (the dir is kept when the goal is missed).
+  child.stderr.on('data', (d) => { tail = (tail + d.toString()).slice(-4000); appendFileSync(join(dir, 'logs', `${name}.log`), d); });
   child.tail = () => tail;
   child.name = name;
   children.add(child);
@@ -164,7 +170,7 @@ const chaosLoop = (async () => {
   while (running) {
     await sleep(chaosEveryS * 1000 * (0.5 + random()));
     if (!running) break;
-    const pick = Math.floor(random() * 5);
+    const pick = chaosKinds.indexOf(chaosAllowed[Math.floor(random() * chaosAllowed.length)]);
     busy = true;
     if (pick === 0) {
       log('kill -9 controller'); chaos.controllerKills++;
@@ -186,8 +192,23 @@ const chaosLoop = (async () => {
   }
 })();
 
+const countStored = () => new Promise((resolve, reject) => {
+  const db = new sqlite3.Database(join(controllerDir, 'rigwarden.db'), sqlite3.OPEN_READONLY, (err) => {
+    if (err) { reject(err); return; }
+    db.get('SELECT COUNT(*) AS n FROM snapshots', (e, row) => { db.close(); if (e) reject(e); else resolve(row.n); });
+  });
+});
+/** Segment files left in the agent's outbox, at about 1 MB (some 900 snapshots) each. */
+const outboxDepth = () => { try { return readdirSync(join(dir, 'agent', 'outbox')).filter((n) => n.startsWith('seg-')).length * 900; } catch { return 0; } };
+let lastProgressLog = Date.now();
 while (Date.now() < endAt) {
   await sleep(5000);
+  if (Date.now() - lastProgressLog >= 30_000) {
+    lastProgressLog = Date.now();
+    const n = await countStored().catch(() => undefined);
+    const depth = outboxDepth();
+    log(`progress: ${n ?? '?'} snapshots stored, about ${depth} messages in the agent's outbox`);
+  }
   if (busy) continue;
   for (const [name, child] of [['controller', controller], ['agent', agent], ['mosquitto', broker], ['simfarm', farm]]) {
     if (child.exitCode !== null && child.signalCode === null) throw new Error(`${name} exited with ${child.exitCode}: ${child.tail()}`);
@@ -244,12 +265,31 @@ for (const { rig_id: rig, seq } of rows) {
   stored++;
   storedKeys.add(`${rig}/${seq}`);
   if (rig === previous.rig && seq > previous.seq + 1) {
-    if (seq % 1000 === 0) blockSkips++;
-    else for (let missing = previous.seq + 1; missing < seq; missing++) if (!queued.has(`${rig}/${missing}`)) lost++;
+    // Seqs are reserved in blocks of 1,000 that start on multiples of 1,000; an agent restart skips the rest of its
+    // block. Missing seqs in the block of `seq` below it were taken by the same run, so collected: lost unless still
+    // queued. Each whole block in between was reserved by a run that took at least its first seq: one lost at least.
+    const lastBlock = Math.floor(seq / 1000) * 1000;
+    const firstBlock = Math.floor(previous.seq / 1000) * 1000 + 1000;
+    if (lastBlock <= previous.seq) {
+      for (let missing = previous.seq + 1; missing < seq; missing++) if (!queued.has(`${rig}/${missing}`)) lost++;
+    } else {
+      blockSkips++;
+      for (let missing = lastBlock; missing < seq; missing++) if (!queued.has(`${rig}/${missing}`)) lost++;
+      for (let block = firstBlock; block < lastBlock; block += 1000) if (!queued.has(`${rig}/${block}`)) lost++;
+    }
   }
   previous = { rig, seq };
 }
 for (const key of queued) if (!storedKeys.has(key)) queuedNotStored++;
+// The agent's outbox counts what it dropped (full, expired, corrupt) with its cursor, across kills: those were collected
+// and lost, whether a seq gap shows them or not (a whole run's block never stored leaves no gap).
+let outboxDropped = 0;
+try {
+  const { dropped = {} } = JSON.parse(readFileSync(join(dir, 'agent', 'outbox', 'cursor.json'), 'utf8'));
+  outboxDropped = (dropped.droppedFull ?? 0) + (dropped.droppedExpired ?? 0) + (dropped.droppedCorrupt ?? 0);
+} catch { /* no cursor: nothing dropped */ }
+const seqGapLost = lost;
+lost = Math.max(lost, outboxDropped);
 const restarts = new Map((await farmState()).rigs.filter((r) => r.kind === 'asic').map((r) => [r.id, r.restarts]));
 // Each issued command's final state in the controller, and per rig how many it says succeeded against how many
 // restarts the miner counted. A miner that refuses restarts (stock Antminer: Code 45) ends FAILED: not run, as said.
@@ -300,7 +340,7 @@ else rmSync(dir, { recursive: true, force: true });
 
 const result = {
   bench: 'soak', date: new Date().toISOString(), node: process.version, minutes, rigs, intervalMs,
-  collected: stored + lost + queuedNotStored, stored, lost, queuedInAgentOutbox: queuedNotStored, agentRestartSeqSkips: blockSkips,
+  collected: stored + lost + queuedNotStored, stored, lost, seqGapLost, agentOutboxDropped: outboxDropped, queuedInAgentOutbox: queuedNotStored, agentRestartSeqSkips: blockSkips,
   commandsIssued: issued.size, commandsRun, commandsRunTwice, commandsNotRun, commandsSucceededNotRun, commandRequestsRefused: commandErrors - acceptedUnanswered, commandsAcceptedUnanswered: acceptedUnanswered,
   commandStates: Object.fromEntries(states.map((s) => [s.state, s.n])), chaos,
   goal: { lost: 0, commandsRunTwice: 0, commandsSucceededNotRun: 0 },

@@ -29,6 +29,19 @@ describe('DiskQueue', () => {
     expect(readdirSync(dir.path).filter((f) => f.endsWith('.jsonl'))).toEqual([]);
   });
 
+  it('keeps its counts of dropped messages across a restart (a kill -9 included: they are written with the cursor)', () => {
+    const q = open(4096, 1024);
+    for (let i = 1; i <= 200; i++) q.push(msg(i)); // far past 4 KiB: the oldest segments go
+    clock.advance(120_000);
+    q.push(msg(201, clock.now()));
+    q.peek(1); // the expired ones at the head go
+    const before = q.stats();
+    expect(before.droppedFull).toBeGreaterThan(0);
+    expect(before.droppedExpired).toBeGreaterThan(0);
+    const again = open(4096, 1024); // no close: as after a kill -9
+    expect(again.stats()).toMatchObject({ droppedFull: before.droppedFull, droppedExpired: before.droppedExpired, depth: 1 });
+  });
+
   it('resumes after a restart where delivery stopped, without repeats', () => {
     const q = open();
     for (let i = 1; i <= 30; i++) q.push(msg(i));

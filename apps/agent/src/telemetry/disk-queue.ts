@@ -27,6 +27,7 @@ export interface DiskQueueOptions {
 
 export interface DiskQueueStats {
   depth: number;
+  /** The dropped counts are totals since the outbox was created: they survive restarts (kept with the cursor). */
   bytes: number;
   droppedFull: number;
   droppedExpired: number;
@@ -74,8 +75,13 @@ export class DiskQueue {
       this.segments.push({ id: Number(match[1]), path, bytes: statSync(path).size, count: countLines(text) });
     }
     try {
-      const saved = JSON.parse(readFileSync(this.cursorFile, 'utf8')) as { segment: number; line: number };
-      if (Number.isInteger(saved.segment) && Number.isInteger(saved.line)) this.cursor = saved;
+      const saved = JSON.parse(readFileSync(this.cursorFile, 'utf8')) as { segment: number; line: number; dropped?: Partial<DiskQueue['counters']> };
+      if (Number.isInteger(saved.segment) && Number.isInteger(saved.line)) this.cursor = { segment: saved.segment, line: saved.line };
+      // What was dropped survives a restart (a kill -9 included): the operator's count of lost messages stays true.
+      for (const name of ['droppedFull', 'droppedExpired', 'droppedCorrupt'] as const) {
+        const n = saved.dropped?.[name];
+        if (Number.isSafeInteger(n) && n! >= 0) this.counters[name] = n!;
+      }
     } catch {
       // no cursor yet: start at the first segment
     }
@@ -224,7 +230,7 @@ export class DiskQueue {
   private saveCursor(): void {
     this.cursorDirty = false;
     const tmp = `${this.cursorFile}.tmp`;
-    writePrivateFileSync(tmp, JSON.stringify(this.cursor));
+    writePrivateFileSync(tmp, JSON.stringify({ ...this.cursor, dropped: this.counters }));
     renameSync(tmp, this.cursorFile);
   }
 }
