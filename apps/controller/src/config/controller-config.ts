@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_TOPIC_ROOT } from '@rigwarden/protocol';
 import type { LivenessParams } from '../liveness/rig-liveness';
 import type { OwnershipTiming } from '../ownership/shard-ownership.service';
@@ -119,21 +120,32 @@ function parseHostPort(value: string, what: string): { host: string; port: numbe
   return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
-export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerConfig {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') { flags.set('help', 'true'); continue; }
-    if (arg === '--mqtt-allow-anonymous') { flags.set('mqtt-allow-anonymous', 'true'); continue; }
-    const eq = arg.indexOf('=');
-    const [key, value] = arg.startsWith('--') && eq > 0 ? [arg.slice(2, eq), arg.slice(eq + 1)] : [arg.slice(2), argv[++i]];
-    if (!arg.startsWith('--') || !['data-dir', 'db', 'database', 'replica-id', 'secrets-file', 'mqtt-url', 'mqtt-port', 'grpc', 'http', 'max-streams-per-key', 'ready-file', 'fleet', 'keys-file', 'alerts',
-      'grpc-tls-cert', 'grpc-tls-key', 'grpc-tls-ca', 'mqtt-ca', 'mqtt-cert', 'mqtt-key', 'mqtt-username', 'mqtt-password-file', 'mqtt-shared-group', 'broker-users'].includes(key)) {
-      throw new ControllerConfigError(`unknown argument "${arg}"\n\n${CONTROLLER_USAGE}`);
+const VALUE_FLAGS = [
+  'data-dir', 'db', 'database', 'replica-id', 'secrets-file', 'mqtt-url', 'mqtt-port', 'grpc', 'http', 'max-streams-per-key', 'ready-file', 'fleet', 'keys-file', 'alerts',
+  'grpc-tls-cert', 'grpc-tls-key', 'grpc-tls-ca', 'mqtt-ca', 'mqtt-cert', 'mqtt-key', 'mqtt-username', 'mqtt-password-file', 'mqtt-shared-group', 'broker-users',
+] as const;
+
+/** The command line by flag name (node's util.parseArgs: `--flag value` or `--flag=value`; the last of a repeated flag wins). */
+function parseControllerArgv(argv: readonly string[]): Map<string, string> {
+  const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' }, 'mqtt-allow-anonymous': { type: 'boolean' } };
+  for (const name of VALUE_FLAGS) options[name] = { type: 'string' };
+  try {
+    const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+    return new Map(Object.entries(values).map(([key, value]) => [key, value === true ? 'true' : String(value)]));
+  } catch (err) {
+    const message = (err as Error).message;
+    const code = (err as NodeJS.ErrnoException).code;
+    const flag = /'(?:-\w, )?(--?[\w-]+)/.exec(message)?.[1] ?? '';
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      throw new ControllerConfigError(/does not take an argument/.test(message) ? `${flag} takes no value` : `${flag} needs a value`);
     }
-    if (value === undefined) throw new ControllerConfigError(`--${key} needs a value`);
-    flags.set(key, value);
+    const arg = /^\S+ (?:option|argument) '([^']*)'/.exec(message)?.[1] ?? flag;
+    throw new ControllerConfigError(`unknown argument "${arg}"\n\n${CONTROLLER_USAGE}`);
   }
+}
+
+export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerConfig {
+  const flags = parseControllerArgv(argv);
   if (flags.has('help')) throw new ControllerConfigError(CONTROLLER_USAGE);
 
   const dataDir = resolve(flags.get('data-dir') ?? env['RIGWARDEN_DATA_DIR'] ?? './data');
