@@ -132,6 +132,8 @@ describe('rigctl completion', () => {
     expect(await bashOffers('spec', 'apply', 'fl')).toEqual(['fleet.yaml']);
     expect(await bashOffers('completion', '')).toEqual(['bash', 'zsh']);
     expect(await bashOffers('restart', 'r-1', '--no')).toEqual(['--no-wait']);
+    expect(await bashOffers('help', 'keys', 'r')).toEqual(['revoke', 'rotate']);
+    expect(await bashOffers('help', 'sp')).toEqual(['spec']);
   });
 
   it('zsh: a #compdef script that offers every command with its summary', async () => {

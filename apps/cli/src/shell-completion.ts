@@ -41,7 +41,7 @@ function nodes(program: Command, hints: CompletionHints): Node[] {
       options: [...cmd.options, ...inherited].filter((o) => o.long).map((o) => ({ name: o.long!, description: o.description }))
         .concat({ name: '--help', description: 'show this command\'s help' }),
       values,
-      argument: path === 'help' ? { choices: program.commands.map((c) => c.name()) } : spec && { choices: spec.choices, completes: spec.completes },
+      argument: spec && { choices: spec.choices, completes: spec.completes },
     });
     for (const sub of cmd.commands) visit(sub, path ? `${path} ${sub.name()}` : sub.name(), own);
   };
@@ -103,11 +103,16 @@ ${cases((n) => (n.argument ? reply(n.argument) : undefined))}
 }
 
 _rigctl() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" cmdpath="" expect="" w i
+  local cur="\${COMP_WORDS[COMP_CWORD]}" cmdpath="" helppath="" expect="" w i
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="\${COMP_WORDS[i]}"
     if [[ -n "$expect" ]]; then
       expect=""
+      continue
+    fi
+    # rigctl help keys create: the words after help name a command.
+    if [[ "$cmdpath" == help ]]; then
+      if [[ " $(__rigctl_subcommands "$helppath") " == *" $w "* ]]; then helppath="\${helppath:+$helppath }$w"; fi
       continue
     fi
     case "$w" in
@@ -139,6 +144,10 @@ _rigctl() {
     return
   fi
   local subcommands
+  if [[ "$cmdpath" == help ]]; then
+    COMPREPLY=($(compgen -W "$(__rigctl_subcommands "$helppath")" -- "$cur"))
+    return
+  fi
   subcommands="$(__rigctl_subcommands "$cmdpath")"
   if [[ -n "$subcommands" ]]; then
     COMPREPLY=($(compgen -W "$subcommands" -- "$cur"))
@@ -203,11 +212,18 @@ ${cases((n) => (n.argument ? offer(n.argument) : undefined))}
 }
 
 _rigctl() {
-  local cmdpath="" expect="" w
+  local cmdpath="" helppath="" expect="" w
   local -a reply names
   for w in "\${(@)words[2,CURRENT-1]}"; do
     if [[ -n $expect ]]; then
       expect=""
+      continue
+    fi
+    # rigctl help keys create: the words after help name a command.
+    if [[ $cmdpath == help ]]; then
+      __rigctl_subcommands "$helppath"
+      names=("\${(@)reply%%:*}")
+      (( \${names[(Ie)$w]} )) && helppath="\${helppath:+$helppath }$w"
       continue
     fi
     case $w in
@@ -236,6 +252,11 @@ _rigctl() {
   if [[ \${words[CURRENT]} == -* ]]; then
     __rigctl_options "$cmdpath"
     _describe -t options 'option' reply
+    return
+  fi
+  if [[ $cmdpath == help ]]; then
+    __rigctl_subcommands "$helppath"
+    (( \${#reply} )) && _describe -t commands 'command' reply
     return
   fi
   __rigctl_subcommands "$cmdpath"
