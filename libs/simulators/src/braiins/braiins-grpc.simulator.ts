@@ -251,7 +251,7 @@ export class BraiinsGrpcSimulator {
   private stats(): object {
     const s = this.state;
     return {
-      pool_stats: { accepted_shares: s.acceptedShares(), rejected_shares: 0, stale_shares: 0, last_difficulty: 65_536, generated_work: s.acceptedShares() * 65_536, best_share_str: '0' },
+      pool_stats: { accepted_shares: s.acceptedShares(), rejected_shares: 0, stale_shares: 0, last_difficulty: s.shareDifficulty(), generated_work: s.acceptedShares() * s.shareDifficulty(), best_share_str: '0' },
       miner_stats: this.workStats(s.totalRateGhs(), s.boardGhs * s.boards),
       power_stats: { approximated_consumption: { watt: s.powerW() }, efficiency: { joule_per_terahash: 21.5 } },
     };
@@ -288,7 +288,7 @@ export class BraiinsGrpcSimulator {
         const isActive = active?.group === gi && active.pool === pi;
         return {
           uid: p.uid, url: p.url, user: p.user, enabled: p.enabled, alive: p.enabled && this.state.poolAlive(p.url), active: isActive,
-          stats: { accepted_shares: this.state.acceptedShares(p.url), rejected_shares: 0, stale_shares: 0, last_difficulty: 65_536, best_share_str: '0' },
+          stats: { accepted_shares: this.state.acceptedShares(p.url), rejected_shares: 0, stale_shares: 0, last_difficulty: this.state.shareDifficulty(), best_share_str: '0' },
         };
       }),
     }));

@@ -66,4 +66,12 @@ describe('braiins miner state (simulator)', () => {
     now = 20_000;
     expect(s.chipTempC(3)).toBe(71);
   });
+
+  it('braiins sim: the pools\' difficulty makes one share per shareIntervalMs at the nominal hashrate', () => {
+    let now = 0;
+    const s = new BraiinsMinerState({ now: () => now, boards: 3, boardGhs: 47_000, shareIntervalMs: 250 });
+    expect(s.shareDifficulty()).toBe(8207); // 141 TH/s * 0.25 s / 2^32
+    now = 10_000;
+    expect(s.acceptedShares(A)).toBe(40);
+  });
 });

@@ -36,6 +36,8 @@ export interface BraiinsMinerStateOptions {
   pools?: SimBraiinsGroup[];
   /** How long bosminer is down after a restart, a pool write or a reboot (ms). */
   restartPauseMs?: number;
+  /** One share accepted per this much hashing (default 2000 ms); the pools' difficulty follows from it. */
+  shareIntervalMs?: number;
   now?: () => number;
 }
 
@@ -70,6 +72,7 @@ export class BraiinsMinerState {
   readonly maxPowerTargetW: number;
   readonly fans: number;
   restartPauseMs: number;
+  readonly shareIntervalMs: number;
   powerTargetW: number;
   private pausedFlag = false;
   locate = false;
@@ -111,6 +114,7 @@ export class BraiinsMinerState {
     this.maxPowerTargetW = options.maxPowerTargetW ?? 4000;
     this.fans = options.fans ?? 4;
     this.restartPauseMs = options.restartPauseMs ?? 5_000;
+    this.shareIntervalMs = options.shareIntervalMs ?? 2_000;
     this.bootedAt = this.now();
     this.heatAt = this.bootedAt;
     this.bosminerStartsAt = this.bootedAt;
@@ -229,7 +233,7 @@ export class BraiinsMinerState {
   }
 
   /**
-   * Banks the shares found since the last change: one every 2 s of hashing on the pool in use. Called before every
+   * Banks the shares found since the last change: one every shareIntervalMs of hashing on the pool in use. Called before every
    * change that moves hashing, and before every read, so each pool's count is what it accepted.
    */
   private settle(): void {
@@ -238,13 +242,21 @@ export class BraiinsMinerState {
     const active = this.activePool();
     const silent = active !== undefined && this.silentPools.has(this.groups[active.group]!.pools[active.pool]!.url);
     if (active && this.hashing && !this.poolless && !silent && now > from) {
-      const found = Math.floor((now - from) / 2000);
+      const found = Math.floor((now - from) / this.shareIntervalMs);
       const url = this.groups[active.group]!.pools[active.pool]!.url;
       this.shares.set(url, (this.shares.get(url) ?? 0) + found);
-      this.accruedUntil = from + found * 2000;
+      this.accruedUntil = from + found * this.shareIntervalMs;
     } else {
       this.accruedUntil = now;
     }
+  }
+
+  /**
+   * The pools' share difficulty: what makes one share per shareIntervalMs at the nominal hashrate (65536 at the
+   * defaults' 141 TH/s and 2 s), as a pool's vardiff would settle.
+   */
+  shareDifficulty(): number {
+    return Math.max(1, Math.round((this.boardGhs * this.boards * 1e9 * (this.shareIntervalMs / 1000)) / 2 ** 32));
   }
 
   /** Shares one pool accepted, or all pools together. */
