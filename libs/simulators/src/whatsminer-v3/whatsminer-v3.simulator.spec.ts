@@ -95,4 +95,33 @@ describe('WhatsminerV3Simulator on the wire', () => {
       await clocked.stop();
     }
   });
+
+  it('overheating: the chips head for hotC out of the low mode and for coolC in it, at the ramp rate, in edevs and summary', async () => {
+    let now = 1_773_869_570_000;
+    const clocked = new WhatsminerV3Simulator({ password: 'pw', salt: 'S4lt', now: () => now });
+    const p = (await clocked.start()).port;
+    const hottest = async (): Promise<[number, number]> => {
+      const edevs = ((await talk(p, frame({ cmd: 'get.miner.status', param: 'edevs' }), 1)).bodies[0]!['msg'] as { edevs: Array<Record<string, number>> }).edevs;
+      const summary = ((await talk(p, frame({ cmd: 'get.miner.status', param: 'summary' }), 1)).bodies[0]!['msg'] as { summary: Record<string, number> }).summary;
+      return [edevs[2]!['chip-temp-max']!, summary['chip-temp-max']!];
+    };
+    try {
+      expect(await hottest()).toEqual([82, 82]);
+      clocked.overheat({ hotC: 92, coolC: 66, rampCPerS: 5 });
+      now += 1_000;
+      expect(await hottest()).toEqual([87, 87]);
+      now += 10_000;
+      expect(await hottest()).toEqual([92, 92]);
+      await talk(p, signed('set.miner.mode', 'low', 'pw', 'S4lt', 1_773_869_581), 1);
+      now += 2_000;
+      expect(await hottest()).toEqual([82, 82]);
+      now += 10_000;
+      expect(await hottest()).toEqual([66, 66]);
+      clocked.cool();
+      now += 10_000;
+      expect(await hottest()).toEqual([82, 82]);
+    } finally {
+      await clocked.stop();
+    }
+  });
 });

@@ -69,6 +69,19 @@ export interface WhatsminerV3SimState {
   reboots: number;
 }
 
+/** An overheating miner (blocked intake): its chips head for hotC above the low mode (and above hotAboveW), coolC otherwise. */
+export interface WhatsminerV3Heat {
+  hotC: number;
+  coolC: number;
+  /** Power limits at or under this stay cool even out of the low mode (default 0: only the mode counts). */
+  hotAboveW?: number;
+  /** How fast the chips move towards their target, °C per second. */
+  rampCPerS: number;
+}
+
+/** The hottest chip's normal figure on board 0 (board n: + n). */
+const CHIP_MAX_C = 80;
+
 const MODE_CODE = { low: '0', normal: '1', high: '2' } as const;
 const BOARDS = 3;
 
@@ -88,6 +101,10 @@ export class WhatsminerV3Simulator {
   /** Pool URLs the miner cannot reach (a pool outage in the demo farm): shown "dead", skipped by FAILOVER. */
   private readonly unreachable = new Set<string>();
   private readonly pending = new Set<NodeJS.Timeout>();
+  private heat: WhatsminerV3Heat | undefined;
+  /** The chips above their normal figures (°C), moved towards the heat's target on each read. */
+  private heatExcessC = 0;
+  private heatAt = 0;
 
   constructor(private readonly options: WhatsminerV3SimulatorOptions = {}) {
     this.now = options.now ?? (() => Date.now());
@@ -103,6 +120,7 @@ export class WhatsminerV3Simulator {
       powerLimitW: 3600, mode: 'normal', ledStatus: 'auto', working: true,
       startedAtMs: at, hashingFromMs: at, restarts: 0, reboots: 0,
     };
+    this.heatAt = at;
   }
 
   async start(): Promise<{ host: string; port: number }> {
@@ -123,6 +141,35 @@ export class WhatsminerV3Simulator {
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Starts overheating (WhatsminerV3Heat); cool() ends it and the chips return to normal at the same rate. */
+  overheat(heat: WhatsminerV3Heat): void {
+    this.moveHeat();
+    this.heat = heat;
+  }
+
+  cool(): void {
+    this.moveHeat();
+    this.heat = undefined;
+  }
+
+  /** The hottest chip of board `board` (0-based) now. */
+  chipTempMaxC(board: number): number {
+    this.moveHeat();
+    return Math.round((CHIP_MAX_C + board + this.heatExcessC) * 10) / 10;
+  }
+
+  private moveHeat(): void {
+    const now = this.now();
+    const elapsedS = Math.max(0, (now - this.heatAt) / 1000);
+    this.heatAt = now;
+    const h = this.heat;
+    const hot = h !== undefined && this.state.mode !== 'low' && this.state.powerLimitW > (h.hotAboveW ?? 0);
+    const target = h ? (hot ? h.hotC : h.coolC) - (CHIP_MAX_C + BOARDS - 1) : 0;
+    const step = (h?.rampCPerS ?? 10) * elapsedS;
+    const gap = target - this.heatExcessC;
+    this.heatExcessC = Math.abs(gap) <= step ? target : this.heatExcessC + Math.sign(gap) * step;
   }
 
   /** True while btminer runs, is not in its post-restart pause and has a pool it can reach. */
@@ -346,9 +393,10 @@ export class WhatsminerV3Simulator {
     const ths = this.hashThs();
     const elapsed = Math.max(0, Math.floor((this.now() - this.state.startedAtMs) / 1000));
     const power = ths === 0 ? 180 : Math.round(Math.min(this.state.powerLimitW, 3156 * (ths / 171.3)));
+    const hottest = this.chipTempMaxC(BOARDS - 1);
     return {
-      Debug: '', 'board-temperature': [41.1, 40.1, 41.5], 'bootup-time': elapsed + 60, 'chip-temp-avg': 75.5, 'chip-temp-max': 82.0,
-      'chip-temp-min': 68.0, elapsed, 'environment-temperature': 28.5, 'factory-hash': 181.051, 'fan-speed-in': 5400, 'fan-speed-out': 5280,
+      Debug: '', 'board-temperature': [41.1, 40.1, 41.5], 'bootup-time': elapsed + 60, 'chip-temp-avg': round(hottest - 6.5), 'chip-temp-max': hottest,
+      'chip-temp-min': round(hottest - 14), elapsed, 'environment-temperature': 28.5, 'factory-hash': 181.051, 'fan-speed-in': 5400, 'fan-speed-out': 5280,
       'freq-avg': 625, 'hash-15min': round(ths), 'hash-1min': round(ths), 'hash-average': round(ths), 'hash-realtime': round(ths),
       'power-5min': power, 'power-limit': this.state.powerLimitW, 'power-rate': ths === 0 ? 0 : round(power / ths), 'power-realtime': power,
       'up-freq-finish': 1,
@@ -366,7 +414,7 @@ export class WhatsminerV3Simulator {
   private edevs(): Record<string, unknown>[] {
     const per = this.hashThs() / BOARDS;
     return Array.from({ length: BOARDS }, (_, id) => ({
-      'chip-temp-avg': 74.0 + id, 'chip-temp-max': 80.0 + id, 'chip-temp-min': 68.0 + id, 'effective-chips': 75, 'factory-hash': 60.35,
+      'chip-temp-avg': round(this.chipTempMaxC(id) - 6), 'chip-temp-max': this.chipTempMaxC(id), 'chip-temp-min': round(this.chipTempMaxC(id) - 12), 'effective-chips': 75, 'factory-hash': 60.35,
       freq: 625.0, 'hash-average': round(per), 'hash-realtime': round(per), id, status: 'alive',
     }));
   }
