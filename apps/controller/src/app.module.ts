@@ -19,6 +19,7 @@ import { WatchRigsUseCase } from './fleet/watch-rigs.usecase';
 import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
 import { LivenessService } from './liveness/liveness.service';
 import { MetricsService } from './metrics/metrics.service';
+import { ShardOwnership } from './ownership/shard-ownership.service';
 import { PersistenceModule } from './persistence/persistence.module';
 import { RigReconciler } from './reconcile/rig-reconciler.service';
 import { SecurityModule } from './security/security.module';
@@ -37,10 +38,10 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [configModule, PersistenceModule, SecurityModule],
-      providers: [EmbeddedBrokerService, TelemetryIngestService, LivenessService, ...COMMAND_PROVIDERS, ...SECURITY_PROVIDERS, RigReconciler, ListRigsUseCase, GetRigUseCase, ListEventsUseCase, FleetGrpcServer,
+      providers: [EmbeddedBrokerService, TelemetryIngestService, ShardOwnership, LivenessService, ...COMMAND_PROVIDERS, ...SECURITY_PROVIDERS, RigReconciler, ListRigsUseCase, GetRigUseCase, ListEventsUseCase, FleetGrpcServer,
         FleetSpecService, RigView, WatchRigsUseCase, QueryTelemetryUseCase, GetFleetSpecUseCase, ApplyFleetSpecUseCase, DryRunPoliciesUseCase, FleetReadHandlers, ReleaseQuarantineUseCase,
         AlertService, MetricsService, ...DASHBOARD_PROVIDERS],
-      exports: [TelemetryIngestService, LivenessService, FleetGrpcServer, RigReconciler, FleetSpecService, AlertService, MetricsService],
+      exports: [ShardOwnership, TelemetryIngestService, LivenessService, FleetGrpcServer, RigReconciler, FleetSpecService, AlertService, MetricsService],
     };
   }
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { CommandEnvelope, CommandOutcome, RigTopics, encodeJson, type CommandResult } from '@rigwarden/protocol';
 import { CommandSigner, RigKeyFile, sealSetPools } from '@rigwarden/security';
 import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
+import { ShardOwnership } from '../ownership/shard-ownership.service';
 import { COMMAND_STORE, TERMINAL_STATES as TERMINAL, type CommandPayload, type CommandRecord, type CommandStateName, type CommandStore } from '../persistence/ports/command.port';
 
 export interface DispatchRequest {
@@ -93,6 +94,9 @@ export class CommandDispatcher implements OnModuleInit, OnApplicationBootstrap, 
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     @Inject(TelemetryIngestService) private readonly transport: TelemetryIngestService,
     @Inject(COMMAND_STORE) private readonly commands: CommandStore,
+    // Controllers sharing the fleet (--replica-id): only the rig's owner resumes and retries its commands, and every
+    // envelope carries the lease epoch. Absent (tests of the commands feature alone): this controller owns every rig.
+    @Optional() @Inject(ShardOwnership) private readonly ownership?: ShardOwnership,
   ) {
     this.topics = new RigTopics(config.topicRoot);
     this.options = { ...DEFAULT_COMMAND_OPTIONS, ...config.commands };
@@ -101,6 +105,25 @@ export class CommandDispatcher implements OnModuleInit, OnApplicationBootstrap, 
   onModuleInit(): void {
     if (this.config.keysFile) this.keys = new RigKeyFile(this.config.keysFile);
     this.transport.onCommandResult((result) => { void this.onResult(result); });
+    this.ownership?.onChange(({ gained, lost }) => {
+      // Lost: the new owner resumes these from the table; nothing is finished here. Gained: resume the table's.
+      if (lost.length > 0) this.forgetShards(new Set(lost));
+      if (gained.length > 0 && !this.stopped) {
+        const shards = new Set(gained);
+        void this.resume((record) => shards.has(this.ownership!.shardOf(record.rigId)))
+          .catch((err: unknown) => this.logger.error('cannot resume the commands of the shards taken over', { error: err as Error }));
+      }
+    });
+  }
+
+  private forgetShards(shards: Set<number>): void {
+    let dropped = 0;
+    for (const [id, entry] of this.active) {
+      if (!shards.has(this.ownership!.shardOf(entry.record.rigId)) || entry.busy) continue;
+      this.active.delete(id);
+      dropped++;
+    }
+    if (dropped > 0) this.logger.info('left unfinished commands to the rigs\' new owner', { commands: dropped });
   }
 
   /** After every module is up (the broker subscription included): resume what a previous run left unfinished. */
@@ -203,9 +226,11 @@ export class CommandDispatcher implements OnModuleInit, OnApplicationBootstrap, 
     }));
   }
 
-  private async resume(): Promise<void> {
+  /** Takes up the table's unfinished commands of the rigs this controller owns (all of them without leases). */
+  private async resume(include: (record: CommandRecord) => boolean = () => true): Promise<void> {
     const now = this.clock.now();
-    const unfinished = await this.commands.unfinished();
+    const unfinished = (await this.commands.unfinished())
+      .filter((record) => include(record) && !this.active.has(record.id) && (this.ownership?.owns(record.rigId) ?? true));
     let resumed = 0;
     for (const record of unfinished) {
       if (record.deadline <= now) {
@@ -227,13 +252,25 @@ export class CommandDispatcher implements OnModuleInit, OnApplicationBootstrap, 
       const now = this.clock.now();
       entry.nextAttemptAt = now + entry.delayMs;
       entry.delayMs = Math.min(this.options.retryMaxMs, entry.delayMs * 2);
+      // Fencing: the owner's lease epoch. A command of a rig this controller does not own (any longer) is left to the
+      // owner, which resumes it from the table; an operator's command issued here goes out under the owner's epoch.
+      let leaseEpoch = this.ownership ? this.ownership.epochFor(record.rigId) : 0;
+      if (leaseEpoch === undefined && !record.requestedBy.startsWith('policy:')) leaseEpoch = await this.ownership!.currentEpoch(record.rigId);
+      if (leaseEpoch === undefined) {
+        if (record.attempts === 0 && record.state === 'PENDING') {
+          await this.finish(entry, 'FAILED', `not sent: this controller (${this.ownership!.replicaId}) no longer owns rig ${record.rigId} (its lease moved to another controller)`);
+        } else {
+          this.active.delete(record.id);
+        }
+        return;
+      }
       let envelope: CommandEnvelope;
       try {
         const ring = this.keys?.keyRing();
         if (!ring) throw new Error('no keys file');
         const expiresAt = Math.max(now + 1000, Math.min(record.deadline, now + this.options.envelopeTtlMs));
         envelope = new CommandSigner(ring).sign({
-          commandId: record.id, rigId: record.rigId, minerId: record.minerId, payload: record.payload, reason: record.reason, expiresAt: new Date(expiresAt),
+          commandId: record.id, rigId: record.rigId, minerId: record.minerId, payload: record.payload, reason: record.reason, expiresAt: new Date(expiresAt), leaseEpoch,
         }, now);
       } catch (err) {
         this.counters.unsigned++;

@@ -1,24 +1,12 @@
 import { waitFor } from '@rigwarden/testing';
-import type { LeaseRound, LeaseRoundRequest, LeaseStore } from '../persistence/ports/lease.port';
 import { PostgresLeaseStore } from '../persistence/postgres/postgres-lease.store';
 import { openTestSchema, type TestSchema } from '../persistence/postgres/postgres.testing';
+import { GatedLeases } from './lease-gate.testing';
 import { ShardOwnership, type OwnershipTiming } from './shard-ownership.service';
 
 /** Short leases so that takeovers happen within a test: 1 s leases renewed every 150 ms. */
 const TIMING: OwnershipTiming = { leaseMs: 1000, renewMs: 150, marginMs: 200 };
 const RIGS = Array.from({ length: 500 }, (_, i) => `rig-${String(i).padStart(4, '0')}`);
-
-/** A lease store whose rounds can be held back: what a paused process or one cut off from the database looks like. */
-class GatedLeases implements LeaseStore {
-  private gate: Promise<void> | undefined;
-  private open: (() => void) | undefined;
-  constructor(private readonly inner: LeaseStore) {}
-  block(): void { this.gate = new Promise((resolve) => { this.open = resolve; }); }
-  unblock(): void { this.open?.(); this.gate = undefined; }
-  async round(request: LeaseRoundRequest): Promise<LeaseRound> { await this.gate; return this.inner.round(request); }
-  epochOf(shard: number): Promise<number> { return this.inner.epochOf(shard); }
-  async leave(replicaId: string): Promise<void> { await this.gate; return this.inner.leave(replicaId); }
-}
 
 describe('shard leases in PostgreSQL (ShardOwnership on the real server)', () => {
   let pg: TestSchema;

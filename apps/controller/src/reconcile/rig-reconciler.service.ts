@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import {
   DEFAULT_HISTORY_LIMITS, EMPTY_HISTORY, actionFromDecision, appendAction, appendObservation, evaluateRig, observeSnapshot,
   reconcileActionOutcome, resolveParams, setActionOutcome, type ActionOutcome, type ActionRecord, type Decision, type ProfileSettings, type RigHistory,
@@ -12,6 +12,7 @@ import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-c
 import { FleetSpecService } from '../fleet/fleet-spec.service';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
 import { LivenessService } from '../liveness/liveness.service';
+import { ShardOwnership } from '../ownership/shard-ownership.service';
 import { EVENT_STORE, type EventStore } from '../persistence/ports/event.port';
 import { RIG_STATUS_STORE, type RigStatusStore } from '../persistence/ports/rig-status.port';
 import { ChangePoints, nextReconcileAt } from './next-reconcile';
@@ -115,6 +116,8 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     @Inject(FleetSpecService) private readonly fleet: FleetSpecService,
     @Inject(LivenessService) private readonly liveness?: Pick<LivenessService, 'get'>,
     @Inject(COMMAND_STORE) private readonly commands?: Pick<CommandStore, 'annotateObserved'>,
+    // Controllers sharing the fleet (--replica-id): only the rigs this one owns are reconciled. Absent: every rig.
+    @Optional() @Inject(ShardOwnership) private readonly ownership?: Pick<ShardOwnership, 'owns' | 'onChange' | 'shardOf'>,
   ) {}
 
   onModuleInit(): void {
@@ -122,6 +125,8 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     this.fleet.onApplied((rigIds) => { for (const rigId of rigIds) this.enqueue(rigId); });
     this.ingest.onRigUpdated((rigId) => this.enqueue(rigId));
     this.dispatcher.onFinished((command) => this.onFinished(command));
+    // Rigs taken over are reconciled at once (their history is read again from the store: the former owner acted).
+    this.ownership?.onChange(({ gained }) => { if (gained.length > 0) void this.enqueueShards(new Set(gained)); });
     // One timer for every reconcile's deadline, instead of a timer and a race per reconcile (one per telemetry
     // batch and rig): a reconcile is timed out within a quarter of the timeout after its deadline.
     const every = Math.max(10, Math.min(1000, Math.floor(this.config.reconcile.timeoutMs / 4)));
@@ -201,8 +206,32 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  private async enqueueShards(shards: Set<number>): Promise<void> {
+    try {
+      for (let after = ''; ;) {
+        const page = await this.rigs.listRigs(1000, after);
+        for (const rig of page) if (shards.has(this.ownership!.shardOf(rig.rigId))) this.enqueue(rig.rigId);
+        if (page.length < 1000) return;
+        after = page[page.length - 1]!.rigId;
+      }
+    } catch (err) {
+      this.logger.warn('cannot list the rigs taken over; they are reconciled on their next telemetry', { error: err as Error });
+    }
+  }
+
+  /** Another controller owns the rig: what this one knew of it is stale once it acts; read it again when it is back. */
+  private notOwned(rigId: string): boolean {
+    if (!this.ownership || this.ownership.owns(rigId)) return false;
+    this.histories.delete(rigId);
+    this.changes.delete(rigId);
+    this.outcomes.delete(rigId);
+    this.schedule.set(rigId, undefined);
+    return true;
+  }
+
   /** One level-based pass over a rig. */
   async reconcile(rigId: string): Promise<void> {
+    if (this.notOwned(rigId)) return;
     const record = await this.rigs.getRig(rigId);
     const snapshot = record?.miners[0];
     if (!record || !snapshot) return this.schedule.set(rigId, undefined);
@@ -225,6 +254,8 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     const agentOnline = live ? !(live.state === 'offline' && live.reason !== 'no-telemetry') : record.online;
     const { act } = evaluateRig({ spec, status: { rigId, latest, agentOnline }, history }, now, { defaults: fleet.policy });
     for (const decision of act) {
+      // The lease may have lapsed while this pass read the store (a pause, a lost database): act on nothing then.
+      if (this.notOwned(rigId)) return;
       this.counters.decisions++;
       const payload = commandFor(decision);
       let commandId: string | undefined;

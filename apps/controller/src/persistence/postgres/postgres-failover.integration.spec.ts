@@ -1,8 +1,7 @@
 /**
  * The failover loop with the controller's storage ports on PostgreSQL: a simulated miner whose active pool is
  * silent, the real agent polling it, a real broker, the controller ingesting into PostgreSQL and reconciling with the
- * failover policy; the decision's event is in PostgreSQL and served over gRPC from there. (The command itself is
- * still kept by the SQLite command store until it has a PostgreSQL version.)
+ * failover policy; the decision's event, its command and the agent's result are in PostgreSQL, served over gRPC.
  */
 import 'reflect-metadata';
 import '@rigwarden/drivers-cgminer';
