@@ -92,8 +92,8 @@ describe('scenario: Whatsminer API v3 through its own write commands', () => {
     // The group's backup is not on the miner: the controller writes the list (encrypted) and reads it back.
     const wroteAt = await until('the group\'s pools on the miner', () => (wm.state.pools.map((p) => p.url).join(' ') === `${POOL_A} ${POOL_B}` ? Date.now() : undefined), 20_000);
     const write = wm.requests.find((r) => r.body?.['cmd'] === 'set.miner.pools')!;
-    // (The stratum password is not asserted: the controller's set-pools command leaves the spec's passwords out.)
-    expect(write.decryptedParam).toEqual([expect.objectContaining({ pool: POOL_A, worker: USER }), expect.objectContaining({ pool: POOL_B, worker: USER })]);
+    // The spec's stratum passwords travel too (sealed to the rig's key at the controller, opened by the agent).
+    expect(write.decryptedParam).toEqual([{ pool: POOL_A, worker: USER, passwd: 'x' }, { pool: POOL_B, worker: USER, passwd: 'x' }]);
     expect(typeof write.body!['param']).toBe('string'); // the pool list travels encrypted
     const setPools = (await events(RIG)).filter((e) => e.kind === 'policy.set-pools');
     expect(setPools).toEqual([expect.objectContaining({ reason: 'spec-pools-missing', source: 'failover' })]);

@@ -27,6 +27,16 @@ describe('commandFor: a profile step', () => {
   });
 });
 
+describe('commandFor: set-pools', () => {
+  it('takes each pool\'s password from the rig\'s spec (a decision carries none)', () => {
+    const d = { policy: 'failover', kind: 'set-pools', reason: 'spec-pools-missing', params: { pools: [{ url: 'stratum+tcp://a:3333', user: 'w' }, { url: 'stratum+tcp://b:3333', user: 'w' }], missing: [] } } as unknown as Decision;
+    const spec = { pools: [{ url: 'stratum+tcp://a:3333', user: 'w', password: 'x' }, { url: 'stratum+tcp://b:3333', user: 'other', password: 'y' }] };
+    expect(commandFor(d, spec)).toEqual({ $case: 'setPools', value: { pools: [
+      { url: 'stratum+tcp://a:3333', user: 'w', password: 'x' }, { url: 'stratum+tcp://b:3333', user: 'w', password: '' },
+    ] } });
+  });
+});
+
 describe('fleet profiles with power settings', () => {
   const pools = [{ url: 'stratum+tcp://pool.example:3333', user: 'u' }];
   it('keeps a power mode and a power target next to the work mode', () => {

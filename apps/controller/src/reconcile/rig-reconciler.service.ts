@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import {
   DEFAULT_HISTORY_LIMITS, EMPTY_HISTORY, actionFromDecision, appendAction, appendObservation, evaluateRig, observeSnapshot,
-  reconcileActionOutcome, resolveParams, setActionOutcome, type ActionOutcome, type ActionRecord, type Decision, type ProfileSettings, type RigHistory,
+  reconcileActionOutcome, resolveParams, setActionOutcome, type ActionOutcome, type ActionRecord, type Decision, type ProfileSettings, type RigHistory, type RigSpec,
 } from '@rigwarden/policy';
 import { RigEvent, type CommandEnvelope } from '@rigwarden/protocol';
 import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
@@ -28,11 +28,18 @@ export interface ReconcileCounters {
   unsigned: number;
 }
 
-/** Command payload for a decision, or undefined when the decision has no command (alerts, quarantine). */
-export function commandFor(d: Decision): CommandEnvelope['payload'] | undefined {
+/**
+ * Command payload for a decision, or undefined when the decision has no command (alerts, quarantine). A set-pools
+ * decision carries no credentials (decisions are logged): each pool's password comes from the rig's spec here, and
+ * the dispatcher seals it before the command is stored.
+ */
+export function commandFor(d: Decision, spec?: Pick<RigSpec, 'pools'>): CommandEnvelope['payload'] | undefined {
   switch (d.kind) {
     case 'switch-pool': return { $case: 'switchPool', value: { poolIndex: d.params.poolIndex } };
-    case 'set-pools': return { $case: 'setPools', value: { pools: d.params.pools.map((p) => ({ url: p.url, user: p.user, password: p.password ?? '' })) } };
+    case 'set-pools': return { $case: 'setPools', value: { pools: d.params.pools.map((p) => ({
+      url: p.url, user: p.user,
+      password: p.password ?? spec?.pools.find((s) => s.url === p.url && s.user === p.user)?.password ?? '',
+    })) } };
     case 'apply-profile':
     case 'resume-mining': return profileCommand(d.params);
     case 'restart-miner': return { $case: 'restartMiner', value: {} };
@@ -257,7 +264,7 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
       // The lease may have lapsed while this pass read the store (a pause, a lost database): act on nothing then.
       if (this.notOwned(rigId)) return;
       this.counters.decisions++;
-      const payload = commandFor(decision);
+      const payload = commandFor(decision, spec);
       let commandId: string | undefined;
       let note = '';
       if (payload) {
