@@ -8,3 +8,4 @@ export * from './miner-conf.writer';
 export * from './antminer-web.options';
 export * from './reading.merge';
 export * from './antminer-web.driver';
+export * from './web-firmware.fingerprint';
