@@ -6,7 +6,7 @@ import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
 import { ShardOwnership } from '../ownership/shard-ownership.service';
-import { COMMAND_STORE, TERMINAL_STATES as TERMINAL, type CommandPayload, type CommandRecord, type CommandStateName, type CommandStore } from '../persistence/ports/command.port';
+import { COMMAND_STORE, TERMINAL_STATES as TERMINAL, type CommandPayload, type CommandRecord, type CommandSender, type CommandStateName, type CommandStore } from '../persistence/ports/command.port';
 
 export interface DispatchRequest {
   rigId: string;
@@ -282,7 +282,7 @@ export class CommandDispatcher implements OnModuleInit, OnApplicationBootstrap, 
       // counted then (same id: harmless).
       const attempt = record.attempts;
       const published = this.transport.publish(this.topics.rig(record.rigId, 'commands'), encodeJson(CommandEnvelope, envelope))
-        .then(() => this.recordSent(record, this.clock.now()));
+        .then(() => this.recordSent(record, this.clock.now(), { replicaId: this.ownership?.replicaId ?? '', leaseEpoch }));
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
@@ -304,9 +304,10 @@ export class CommandDispatcher implements OnModuleInit, OnApplicationBootstrap, 
     }
   }
 
-  private async recordSent(record: CommandRecord, at: number): Promise<void> {
+  private async recordSent(record: CommandRecord, at: number, sender: CommandSender): Promise<void> {
     if (record.attempts > 0) this.counters.retried++;
-    const unfinished = await this.commands.markSent(record.id, at);
+    const unfinished = await this.commands.markSent(record.id, at, sender);
+    if (sender.replicaId || sender.leaseEpoch) Object.assign(record, { sentBy: sender.replicaId, leaseEpoch: sender.leaseEpoch });
     record.attempts++;
     record.sentAt = at;
     if (unfinished && record.state === 'PENDING') record.state = 'SENT';

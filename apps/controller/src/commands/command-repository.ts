@@ -1,5 +1,5 @@
 import { assertFinalState, commandFromRow as fromRow, commandType, encodePayload, UNFINISHED, type CommandRow } from '../persistence/command-row.mapper';
-import type { CommandRecord, CommandStateName, CommandStore, NewCommand } from '../persistence/ports/command.port';
+import type { CommandRecord, CommandSender, CommandStateName, CommandStore, NewCommand } from '../persistence/ports/command.port';
 import type { SqliteDatabase } from '../persistence/sqlite-database';
 
 // The types live with the port (persistence/ports/command.port.ts), the row mapping beside it; re-exported for the consumers.
@@ -37,9 +37,10 @@ export class CommandRepository implements CommandStore {
    * Counts one more publish (even one acknowledged after the command finished: it was sent) and makes a PENDING
    * command SENT. Returns whether the command was still unfinished.
    */
-  async markSent(id: string, at: number): Promise<boolean> {
+  async markSent(id: string, at: number, sender?: CommandSender): Promise<boolean> {
     return this.db.transaction(async (tx) => {
-      await tx.run('UPDATE commands SET attempts = attempts + 1, sent_at = ? WHERE id = ?', [at, id]);
+      await tx.run('UPDATE commands SET attempts = attempts + 1, sent_at = ?, sent_by = COALESCE(?, sent_by), lease_epoch = COALESCE(?, lease_epoch) WHERE id = ?',
+        [at, sender?.replicaId ?? null, sender?.leaseEpoch ?? null, id]);
       const { changes } = await tx.run(`UPDATE commands SET state = 'SENT' WHERE id = ? AND ${UNFINISHED}`, [id]);
       return changes > 0;
     });

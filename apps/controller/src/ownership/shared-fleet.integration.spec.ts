@@ -137,21 +137,29 @@ describe('three controllers sharing the fleet through shard leases', () => {
     const firstRigs = [...byOwner(a).slice(0, 2), ...byOwner(b).slice(0, 2), ...byOwner(c).slice(0, 2)];
     expect(firstRigs).toHaveLength(6);
     const ownerEpochs = new Map(firstRigs.map((rig) => [rig, owner(rig)[0]!.own.epochFor(rig)!]));
+    const firstOwner = new Map(firstRigs.map((rig) => [rig, owner(rig)[0]!.id]));
     await farm('one', firstRigs);
     await waitFor('every rig moved to pool 1', () => (firstRigs.every((rig) => sims.get(rig)!.state.activePool === 1) ? true : undefined), 30_000, 100);
     await waitFor('six decisions stored', async () => ((await decisions(firstRigs)).length === 6 ? true : undefined), 10_000, 100);
     expect(await decisions(firstRigs)).toEqual(firstRigs.sort().map((rig) => ({ rig_id: rig, n: 1 })));
     for (const rig of firstRigs) expect(new Set(epochsSeen.get(rig))).toEqual(new Set([ownerEpochs.get(rig)]));
+    // The query: each decision, its command, the one controller that sent it and the epoch it carried.
+    const sentBy = await pg.db.all<{ rig_id: string; sent_by: string; lease_epoch: number }>(
+      `SELECT e.rig_id, c.sent_by, c.lease_epoch FROM events e JOIN commands c ON c.id = e.command_id
+        WHERE e.kind = 'policy.switch-pool' AND e.rig_id = ANY($1::text[]) ORDER BY e.rig_id`, [firstRigs]);
+    expect(sentBy).toEqual(firstRigs.map((rig) => ({ rig_id: rig, sent_by: firstOwner.get(rig), lease_epoch: ownerEpochs.get(rig) })));
 
     // ctl-c goes silent: two more of its rigs come up; they are failed over by ctl-a or ctl-b, under newer epochs.
     const later = byOwner(c).slice(2, 4);
     const oldEpochs = new Map(later.map((rig) => [rig, c.own.epochFor(rig)!]));
     c.gate.block();
     const silentAt = performance.now();
+    // Their miners start at once: their pools turn silent while ctl-c still holds the leases it no longer renews.
+    const started = farm('two', later);
     await waitFor('ctl-c\'s rigs owned by the others', () => (later.every((rig) => owner(rig).length === 1 && owner(rig)[0] !== c) ? true : undefined), 10_000, 20);
     const takeoverMs = performance.now() - silentAt;
     expect(takeoverMs).toBeLessThan(TIMING.leaseMs + 3 * TIMING.renewMs + 1000);
-    await farm('two', later);
+    await started;
     await waitFor('the later rigs moved to pool 1', () => (later.every((rig) => sims.get(rig)!.state.activePool === 1) ? true : undefined), 30_000, 100);
     await waitFor('two more decisions', async () => ((await decisions(later)).length === 2 ? true : undefined), 10_000, 100);
     expect(await decisions(later)).toEqual(later.sort().map((rig) => ({ rig_id: rig, n: 1 })));

@@ -20,6 +20,8 @@ export interface CommandRow {
   observed_outcome?: string;
   observed_at?: number | null;
   observed_note?: string;
+  sent_by?: string;
+  lease_epoch?: number;
 }
 
 const TYPE_OF: Record<CommandPayload['$case'], string> = {
@@ -49,6 +51,7 @@ export function commandFromRow(r: CommandRow): CommandRecord {
     attempts: r.attempts, createdAt: r.created_at, deadline: r.deadline, sentAt: r.sent_at ?? undefined,
     finishedAt: r.finished_at ?? undefined, cause: r.cause, requestedBy: r.requested_by, reason: r.reason,
     ...(r.observed_outcome ? { observedOutcome: r.observed_outcome, observedNote: r.observed_note ?? '', ...(r.observed_at != null ? { observedAt: r.observed_at } : {}) } : {}),
+    ...(r.sent_by || r.lease_epoch ? { sentBy: r.sent_by ?? '', leaseEpoch: r.lease_epoch ?? 0 } : {}),
   };
 }
 

@@ -280,6 +280,16 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 12,
+    name: 'the controller and lease epoch that last sent each command',
+    sql: `
+      -- Which controller (--replica-id, '' for a controller alone) sent the command's last attempt, under which lease
+      -- epoch (0 without leases): with several controllers, each decision's command shows that one of them acted.
+      ALTER TABLE commands ADD COLUMN sent_by TEXT NOT NULL DEFAULT '';
+      ALTER TABLE commands ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export async function migrate(db: SqliteDatabase): Promise<number> {

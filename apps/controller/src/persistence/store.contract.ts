@@ -257,6 +257,16 @@ export function describeStoreContract(name: string, open: () => Promise<StoreSet
       expect(await s.commands.get('c-2')).toMatchObject({ state: 'TIMED_OUT', attempts: 0 });
     });
 
+    it('records which controller sent a command\'s last attempt and under which lease epoch', async () => {
+      await s.commands.insert(newCommand('c-1'));
+      await s.commands.markSent('c-1', T0 + 1);
+      expect((await s.commands.get('c-1'))!.sentBy).toBeUndefined();
+      await s.commands.markSent('c-1', T0 + 2, { replicaId: 'ctl-b', leaseEpoch: 7 });
+      await s.commands.markSent('c-1', T0 + 3);
+      expect(await s.commands.get('c-1')).toMatchObject({ attempts: 3, sentBy: 'ctl-b', leaseEpoch: 7 });
+      expect((await s.commands.list('', 1))[0]).toMatchObject({ sentBy: 'ctl-b', leaseEpoch: 7 });
+    });
+
     it('keeps one outcome when two finishes race on one command', async () => {
       await s.commands.insert(newCommand('c-1'));
       await s.commands.markSent('c-1', T0 + 1);

@@ -26,6 +26,15 @@ export interface CommandRecord {
   observedAt?: number;
   /** What the miner showed ("the miner started 4 s after the command ..."). */
   observedNote?: string;
+  /** The controller (--replica-id) that sent the last attempt and the lease epoch it carried (schema v12); absent without leases. */
+  sentBy?: string;
+  leaseEpoch?: number;
+}
+
+/** Who sent an attempt: the controller's replica id ('' alone) and the lease epoch in its envelope (0 without leases). */
+export interface CommandSender {
+  replicaId: string;
+  leaseEpoch: number;
 }
 
 /** What a caller gives to store a new command; the store fills in the type, the PENDING state and the counters. */
@@ -39,8 +48,11 @@ export type NewCommand = Omit<CommandRecord, 'state' | 'attempts' | 'sentAt' | '
 export interface CommandStore {
   /** Stores a new command as PENDING. Throws on a duplicate id (the agent runs an id once: an id is never reused). */
   insert(command: NewCommand): Promise<CommandRecord>;
-  /** Counts one more publish and makes a PENDING command SENT. Returns whether the command was still unfinished. */
-  markSent(id: string, at: number): Promise<boolean>;
+  /**
+   * Counts one more publish and makes a PENDING command SENT; records who sent it, when given. Returns whether the
+   * command was still unfinished.
+   */
+  markSent(id: string, at: number, sender?: CommandSender): Promise<boolean>;
   /** Records the last cause of an unfinished command (a rejected attempt, a broker error) without finishing it. */
   noteCause(id: string, cause: string): Promise<void>;
   /** Finishes an unfinished command. Returns false when it was already finished. Throws for a state that is not final. */

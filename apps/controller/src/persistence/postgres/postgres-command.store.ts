@@ -1,5 +1,5 @@
 import { assertFinalState, commandFromRow, commandType, encodePayload, UNFINISHED, type CommandRow } from '../command-row.mapper';
-import type { CommandRecord, CommandStateName, CommandStore, NewCommand } from '../ports/command.port';
+import type { CommandRecord, CommandSender, CommandStateName, CommandStore, NewCommand } from '../ports/command.port';
 import type { PostgresDatabase } from './postgres-database';
 
 /**
@@ -19,13 +19,14 @@ export class PostgresCommandStore implements CommandStore {
     return record;
   }
 
-  async markSent(id: string, at: number): Promise<boolean> {
+  async markSent(id: string, at: number, sender?: CommandSender): Promise<boolean> {
     // Counted even when finished (a late acknowledgement: it was sent); the state after the update is SENT only if it
     // was PENDING or SENT before, since a final state is never changed.
     const row = await this.db.get<{ unfinished: boolean }>(
-      `UPDATE commands SET attempts = attempts + 1, sent_at = $2, state = CASE WHEN ${UNFINISHED} THEN 'SENT' ELSE state END
+      `UPDATE commands SET attempts = attempts + 1, sent_at = $2, state = CASE WHEN ${UNFINISHED} THEN 'SENT' ELSE state END,
+              sent_by = COALESCE($3, sent_by), lease_epoch = COALESCE($4, lease_epoch)
        WHERE id = $1 RETURNING state = 'SENT' AS unfinished`,
-      [id, at],
+      [id, at, sender?.replicaId ?? null, sender?.leaseEpoch ?? null],
     );
     return row?.unfinished === true;
   }

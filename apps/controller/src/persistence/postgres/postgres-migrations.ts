@@ -238,6 +238,14 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       );
     `,
   },
+  {
+    version: 12,
+    name: 'the controller and lease epoch that last sent each command',
+    sql: `
+      ALTER TABLE commands ADD COLUMN sent_by TEXT NOT NULL DEFAULT '';
+      ALTER TABLE commands ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /** Serialises migrations of controllers starting together against one database (an arbitrary, fixed key). */

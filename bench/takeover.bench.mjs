@@ -1,0 +1,192 @@
+#!/usr/bin/env node
+// Takeover: 3 built controllers share one PostgreSQL database (--database, --replica-id) and one broker while
+// simulated rigs report; one controller at a time is killed with SIGKILL, and the time from the kill to every shard
+// being leased again by a live controller is measured (read from shard_leases on the database's clock); the killed
+// one is started again and the shards rebalance before the next kill. Leases: the controller's defaults (10 s, renewed
+// every 3 s). Database: --database URL (default RIGWARDEN_TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test),
+// in a schema of its own dropped afterwards. Broker: MQTT_URL, else Mosquitto on 127.0.0.1:1883 if it answers, else an
+// in-process aedes.
+//   npm run bench -- takeover [--kills 10] [--rigs 1000] [--interval-ms 5000] [--database postgres://...]
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Aedes from 'aedes';
+import mqtt from 'mqtt';
+import pg from 'pg';
+
+const root = new URL('..', import.meta.url).pathname;
+const flag = (name) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const kills = Number(flag('kills') ?? 10);
+const rigs = Number(flag('rigs') ?? 1000);
+const intervalMs = Number(flag('interval-ms') ?? 5000);
+const controllers = 3;
+const databaseUrl = flag('database') ?? (process.env.RIGWARDEN_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test');
+if (!existsSync(join(root, 'dist/controller/main.js'))) throw new Error('run `npm run build` first');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const NOW_MS = '(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint';
+
+async function reachable(url) {
+  try {
+    await (await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 1000 })).endAsync();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let brokerUrl = process.env.MQTT_URL || undefined;
+let brokerKind = brokerUrl ? `MQTT_URL ${brokerUrl}` : '';
+let aedesServer;
+if (!brokerUrl && (await reachable('mqtt://127.0.0.1:1883'))) {
+  brokerUrl = 'mqtt://127.0.0.1:1883';
+  brokerKind = 'Mosquitto on 127.0.0.1:1883';
+}
+if (!brokerUrl) {
+  const broker = await Aedes.createBroker();
+  aedesServer = createServer(broker.handle);
+  await new Promise((resolve) => aedesServer.listen(0, '127.0.0.1', resolve));
+  brokerUrl = `mqtt://127.0.0.1:${aedesServer.address().port}`;
+  brokerKind = `in-process aedes (${brokerUrl})`;
+}
+
+const schema = `bench_takeover_${randomBytes(4).toString('hex')}`;
+const admin = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+await admin.query(`CREATE SCHEMA ${schema}`);
+const withSchema = new URL(databaseUrl);
+withSchema.searchParams.set('options', `-c search_path=${schema}`);
+const q = async (sql, params = []) => {
+  const client = await admin.connect();
+  try {
+    await client.query(`SET search_path = ${schema}`);
+    return (await client.query(sql, params)).rows;
+  } finally {
+    await client.query('RESET search_path').catch(() => undefined);
+    client.release();
+  }
+};
+
+const topicRoot = `bench-takeover-${randomBytes(4).toString('hex')}/v1`;
+const dir = mkdtempSync(join(tmpdir(), 'rigwarden-bench-takeover-'));
+const procs = new Map();
+
+function startController(id) {
+  const ready = join(dir, `${id}.ready.json`);
+  rmSync(ready, { force: true });
+  const child = spawn(process.execPath, [join(root, 'bin/rigwarden-controller.js'), '--data-dir', join(dir, id), '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0',
+    '--ready-file', ready, '--secrets-file', join(dir, 'controller-secrets.json'), '--database', withSchema.toString(), '--replica-id', id], {
+    env: { ...process.env, MQTT_URL: brokerUrl, RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `${id}-${topicRoot}`, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  procs.set(id, { child, ready, exited: new Promise((r) => child.once('exit', r)) });
+}
+
+async function waitReady(id) {
+  const p = procs.get(id);
+  for (let i = 0; i < 600 && !existsSync(p.ready); i++) {
+    if (p.child.exitCode !== null) throw new Error(`${id} exited with code ${p.child.exitCode} before it was ready`);
+    await sleep(50);
+  }
+  if (!existsSync(p.ready)) throw new Error(`${id} was not ready within 30 s`);
+  return JSON.parse(readFileSync(p.ready, 'utf8'));
+}
+
+/** Shards with an unexpired lease, per owner. */
+async function leased() {
+  const rows = await q(`SELECT owner, COUNT(*)::int AS n FROM shard_leases WHERE owner IS NOT NULL AND expires_at > ${NOW_MS} GROUP BY owner`);
+  return new Map(rows.map((r) => [r.owner, r.n]));
+}
+
+function snapshot(i, seq) {
+  return JSON.stringify({
+    rigId: `tk-${String(i).padStart(5, '0')}`, minerId: 'm1', host: `10.2.${i >> 8}.${i & 255}`, port: 4028, vendor: 'antminer', model: 'Antminer S19',
+    firmware: 'bmminer 1.0.0', uptimeS: 86_400 + seq, hashrate5sHs: 110e12, accepted: 1000 + seq, rejected: 3,
+    boards: [0, 1, 2].map((b) => ({ index: b, hashrateHs: 36.6e12, boardTempC: 60 + b, chipTempC: 75 + b, status: 'BOARD_STATUS_OK' })),
+    fans: [1, 2].map((f) => ({ index: f, rpm: 5400 + f })),
+    pools: [{ index: 0, url: 'stratum+tcp://pool.bench.example:3333', user: 'w', priority: 0, active: true, status: 'POOL_STATUS_ALIVE', accepted: 1000 + seq, lastShareTime: new Date().toISOString() }],
+    collectedAt: new Date().toISOString(), seq, agentId: 'bench-agent', driver: 'antminer',
+  });
+}
+
+const ids = Array.from({ length: controllers }, (_, i) => `ctl-${i + 1}`);
+const takeovers = [];
+let publisher;
+let loadTimer;
+let result;
+try {
+  for (const id of ids) startController(id);
+  for (const id of ids) await waitReady(id);
+  console.error(`takeover bench: ${controllers} controllers, ${rigs} rigs every ${intervalMs} ms, ${kills} kills; broker: ${brokerKind}; database schema ${schema}`);
+
+  publisher = await mqtt.connectAsync(brokerUrl, { clientId: `bench-rigs-${topicRoot}` });
+  const seqs = new Int32Array(rigs);
+  let next = 0;
+  const perTick = Math.max(1, Math.ceil(rigs / (intervalMs / 50)));
+  loadTimer = setInterval(() => {
+    for (let k = 0; k < perTick; k++) {
+      const i = next++ % rigs;
+      seqs[i]++;
+      publisher.publish(`${topicRoot}/rigs/tk-${String(i).padStart(5, '0')}/telemetry`, snapshot(i, seqs[i]), { qos: 1 });
+    }
+  }, 50);
+
+  const balanced = async (timeoutMs) => {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const l = await leased();
+      if (l.size === controllers && [...l.values()].reduce((a, b) => a + b, 0) === 64) return l;
+      if (Date.now() > until) throw new Error(`the shards did not balance over ${controllers} controllers: ${JSON.stringify([...l])}`);
+      await sleep(100);
+    }
+  };
+  await balanced(60_000);
+
+  for (let k = 0; k < kills; k++) {
+    const victim = ids[k % controllers];
+    const p = procs.get(victim);
+    p.child.kill('SIGKILL');
+    const killedAt = performance.now();
+    await p.exited;
+    for (;;) {
+      const l = await leased();
+      const total = [...l.values()].reduce((a, b) => a + b, 0);
+      if (!l.has(victim) && total === 64) break;
+      if (performance.now() - killedAt > 60_000) throw new Error(`kill ${k + 1}: the shards of ${victim} were not taken over within 60 s`);
+      await sleep(25);
+    }
+    const ms = performance.now() - killedAt;
+    takeovers.push(Math.round(ms));
+    console.error(`kill ${k + 1}/${kills}: ${victim} -> every shard leased again after ${(ms / 1000).toFixed(2)} s`);
+    startController(victim);
+    await waitReady(victim);
+    await balanced(60_000);
+  }
+  const sorted = [...takeovers].sort((a, b) => a - b);
+  const p50 = sorted[Math.ceil(sorted.length / 2) - 1];
+  const commands = await q('SELECT COUNT(*)::int AS n FROM commands');
+  result = {
+    bench: 'takeover', date: new Date().toISOString(), broker: brokerKind, controllers, rigs, intervalMs, kills, leaseMs: 10_000, renewMs: 3000,
+    p50TakeoverMs: p50, maxTakeoverMs: sorted[sorted.length - 1], takeoversMs: takeovers, goalMaxMs: 15_000, commands: commands[0].n,
+  };
+} finally {
+  clearInterval(loadTimer);
+  await publisher?.endAsync().catch(() => undefined);
+  for (const { child, exited } of procs.values()) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  }
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+  await admin.end();
+  aedesServer?.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(JSON.stringify(result));
+mkdirSync(join(root, 'bench/results'), { recursive: true });
+appendFileSync(join(root, 'bench/results/takeover.jsonl'), `${JSON.stringify(result)}\n`);
+console.log(`\ntakeover: ${kills} kills of 1 of ${controllers} controllers: every shard leased again after p50 ${(result.p50TakeoverMs / 1000).toFixed(2)} s, max ${(result.maxTakeoverMs / 1000).toFixed(2)} s (goal 15 s)`);
