@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { createLogger, type Logger } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { LEASE_STORE, type HeldLease, type LeaseStore } from '../persistence/ports/lease.port';
@@ -34,7 +34,7 @@ export interface OwnershipView {
  * `epochFor` is the fencing token commands of the rig carry.
  */
 @Injectable()
-export class ShardOwnership implements OnModuleInit, OnApplicationShutdown {
+export class ShardOwnership implements OnModuleInit, OnModuleDestroy {
   readonly replicaId: string | undefined;
   private readonly timing: OwnershipTiming;
   private readonly logger: Logger = createLogger('controller.ownership');
@@ -72,7 +72,9 @@ export class ShardOwnership implements OnModuleInit, OnApplicationShutdown {
     this.timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  // Before the database closes (PersistenceModule closes it at application shutdown); owns() is false from here on,
+  // so a reconcile still running acts on nothing.
+  async onModuleDestroy(): Promise<void> {
     await this.stop();
   }
 

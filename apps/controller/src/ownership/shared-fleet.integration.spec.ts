@@ -173,4 +173,13 @@ describe('three controllers sharing the fleet through shard leases', () => {
     expect(c.app.get(RigReconciler).counters.commands).toBe(2);
     expect(a.app.get(RigReconciler).counters.commands + b.app.get(RigReconciler).counters.commands).toBe(6);
   });
+
+  it('a controller stopped cleanly gives its leases back before its database closes', async () => {
+    const a = replicas.shift()!;
+    expect((await pg.db.all("SELECT shard FROM shard_leases WHERE owner = 'ctl-a'")).length).toBeGreaterThan(0);
+    await a.app.get(RigReconciler).idle();
+    await a.app.close();
+    expect(await pg.db.all("SELECT shard FROM shard_leases WHERE owner = 'ctl-a'")).toEqual([]);
+    expect(await pg.db.all("SELECT replica_id FROM replicas WHERE replica_id = 'ctl-a'")).toEqual([]);
+  });
 });
