@@ -46,4 +46,13 @@ describe('agent config writer', () => {
     expect([stock, plain, whatsminer, gpu].map(driverFor)).toEqual(['antminer-web', 'antminer', 'whatsminer', 't-rex']);
     expect(() => render([{ rig: stock, host: '127.0.0.1', port: 40004 }])).toThrow('rig sim-004 has a web UI but no webPort was given for it');
   });
+
+  it('drives a Braiins OS+ rig through braiins-grpc and a Whatsminer v3 rig through whatsminer-v3, with their logins', () => {
+    const bos: FarmRigSpec = { id: 'bos-1', kind: 'braiins-grpc', pools: ['pool-a'], password: 'bos-pass' };
+    const wm3: FarmRigSpec = { id: 'wm3-1', kind: 'whatsminer-v3', pools: ['pool-a'] };
+    expect(render([{ rig: bos, host: '127.0.0.1', port: 50051 }, { rig: wm3, host: '127.0.0.1', port: 4433 }])['miners']).toEqual([
+      { rig: 'bos-1', driver: 'braiins-grpc', host: '127.0.0.1', port: 50051, options: { user: 'root', password: 'bos-pass' } },
+      { rig: 'wm3-1', driver: 'whatsminer-v3', host: '127.0.0.1', port: 4433, options: { password: 'super' } },
+    ]);
+  });
 });

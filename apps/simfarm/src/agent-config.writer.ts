@@ -1,4 +1,4 @@
-import type { FarmRigSpec } from '@rigwarden/simulators';
+import { isApiRig, type FarmRigSpec } from '@rigwarden/simulators';
 
 export interface AgentConfigOptions {
   agentId: string;
@@ -17,11 +17,14 @@ const q = (v: string): string => JSON.stringify(v);
 /** The agent driver for a farm rig: a stock Antminer with its web UI is driven through it (antminer-web). */
 export function driverFor(rig: FarmRigSpec): string {
   if (rig.kind === 'gpu') return rig.flavor;
+  if (isApiRig(rig)) return rig.kind;
   return rig.web ? 'antminer-web' : rig.dialect;
 }
 
 /** A miner's `port` and `options` lines: the web UI's port, with the cgminer API merged (apiPort) and the digest login. */
 function minerLines(rig: FarmRigSpec, port: number, webPort: number | undefined): string[] {
+  if (rig.kind === 'braiins-grpc') return [`    port: ${port}`, `    options: { user: ${q(rig.user ?? 'root')}, password: ${q(rig.password ?? '')} }`];
+  if (rig.kind === 'whatsminer-v3') return [`    port: ${port}`, `    options: { password: ${q(rig.password ?? 'super')} }`];
   if (rig.kind === 'asic' && rig.web) {
     if (webPort === undefined) throw new Error(`rig ${rig.id} has a web UI but no webPort was given for it`);
     const options = { apiPort: port, user: rig.web.user ?? 'root', password: rig.web.password ?? 'root' };

@@ -1,4 +1,6 @@
 import { AntminerWebSimulator, type AntminerWebLive } from '../antminer-web/antminer-web.simulator';
+import { BraiinsGrpcSimulator } from '../braiins/braiins-grpc.simulator';
+import { WhatsminerV3Simulator } from '../whatsminer-v3/whatsminer-v3.simulator';
 import { CgminerSimulator, type SimPool, type SimPoolSwitch } from '../cgminer-simulator';
 import type { SimDialect } from '../cgminer/personality';
 import type { MiningOptions } from '../cgminer/stratum-mining.engine';
@@ -67,7 +69,34 @@ export interface FarmGpuRigSpec extends FarmRigBase {
   gpus?: number;
 }
 
-export type FarmRigSpec = FarmAsicRigSpec | FarmGpuRigSpec;
+/**
+ * A miner driven through its firmware's own API, not the cgminer API: Braiins OS+ over gRPC (bos-plus-api) or a
+ * Whatsminer on API v3 (TCP 4433). Its pools are the farm's by name (its simulator models the mining: shares, its own
+ * failover to the next live pool); the farm's pool faults reach it by URL, overheat and cool by the farm's heat.
+ */
+export interface FarmApiRigSpec extends FarmRigBase {
+  kind: 'braiins-grpc' | 'whatsminer-v3';
+  /** Pool names, in the miner's priority order (Whatsminer: at most 3). */
+  pools: string[];
+  model?: string;
+  /** Braiins: the gRPC user (default root). */
+  user?: string;
+  /** Braiins: the gRPC password (default empty); Whatsminer v3: the admin password (default "super"). */
+  password?: string;
+  /** Braiins: one share per this much hashing (default 2000 ms; the pools' difficulty follows). */
+  shareIntervalMs?: number;
+  /** How long mining stops after a restart or a pool write (Braiins, default 5000 ms) or a restart (Whatsminer, 2000 ms). */
+  restartPauseMs?: number;
+  /** Braiins: the nominal power target in W, where it starts (default 3000); any lower target cools an overheating board. */
+  powerTargetW?: number;
+}
+
+export type FarmRigSpec = FarmAsicRigSpec | FarmGpuRigSpec | FarmApiRigSpec;
+
+/** A rig driven through its firmware's own API (Braiins OS+ gRPC, Whatsminer v3). */
+export function isApiRig(rig: FarmRigSpec): rig is FarmApiRigSpec {
+  return rig.kind === 'braiins-grpc' || rig.kind === 'whatsminer-v3';
+}
 
 /** What a fault does; every target is named (a pool or rig name), so faults can come from another process. */
 export type FarmFault =
@@ -179,7 +208,30 @@ export interface GpuRigState {
   reboots: number;
 }
 
-export type RigState = AsicRigState | GpuRigState;
+/** A rig of FarmApiRigSpec as its simulator has it. */
+export interface ApiRigState {
+  id: string;
+  kind: 'braiins-grpc' | 'whatsminer-v3';
+  port: number;
+  /** The miner's pools, in its order, by farm pool name (a URL for a pool the farm does not have). */
+  pools: Array<{ name: string; url: string; alive: boolean; accepted?: number }>;
+  /** Index into pools of the pool mined on; absent while it mines on none. */
+  activePool?: number;
+  hashing: boolean;
+  hottestC: number;
+  overheating: boolean;
+  /** Braiins: the power target in W. */
+  powerTargetW?: number;
+  /** Whatsminer v3: the power mode (low, normal, high) and the power limit in W. */
+  powerMode?: string;
+  powerLimitW?: number;
+  restarts: number;
+  reboots: number;
+  /** The writes the miner took through its API, oldest first ("PoolService/SetPoolGroups", "set.miner.mode low", ...). */
+  writes: string[];
+}
+
+export type RigState = AsicRigState | GpuRigState | ApiRigState;
 
 export interface FarmState {
   pools: Array<{ name: string; url: string; state: PoolRunState }>;
@@ -230,6 +282,14 @@ const WEB_WORK_MODES: Readonly<Record<string, number>> = { 0: 1, 3: 0, 1: 0, 254
 const WEB_POWER_MODES: Readonly<Record<string, string>> = { 0: 'normal', 3: 'low', 1: 'sleep', 254: 'sleep' };
 const poolsKey = (pools: ReadonlyArray<{ url: string; user: string }>): string => pools.map((p) => `${p.url}\n${p.user}`).join('\n\n');
 
+interface ApiRig {
+  spec: FarmApiRigSpec;
+  port: number;
+  braiins?: BraiinsGrpcSimulator;
+  whatsminer?: WhatsminerV3Simulator;
+  overheating: boolean;
+}
+
 interface GpuRig {
   spec: FarmGpuRigSpec;
   sim: GpuMinerSimulator;
@@ -259,6 +319,7 @@ export class SimFarm {
   private readonly pools = new Map<string, FarmPool>();
   private readonly asics = new Map<string, AsicRig>();
   private readonly gpus = new Map<string, GpuRig>();
+  private readonly apis = new Map<string, ApiRig>();
   private tick: NodeJS.Timeout | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private lastTickMs: number;
@@ -296,7 +357,11 @@ export class SimFarm {
     const user = this.spec.poolUser ?? 'rigwarden.demo';
     const now = this.now();
     for (const r of this.spec.rigs) {
-      if (this.asics.has(r.id) || this.gpus.has(r.id)) throw new FarmFaultError(`rig "${r.id}" is listed twice`);
+      if (this.asics.has(r.id) || this.gpus.has(r.id) || this.apis.has(r.id)) throw new FarmFaultError(`rig "${r.id}" is listed twice`);
+      if (isApiRig(r)) {
+        this.apis.set(r.id, await this.startApiRig(r, user));
+        continue;
+      }
       if (r.kind === 'asic') {
         const pools = r.pools.map((name, priority) => {
           const pool = this.pools.get(name) ?? this.fail(`rig ${r.id} names pool "${name}"; the farm has: ${[...this.pools.keys()].join(', ')}`);
@@ -325,7 +390,7 @@ export class SimFarm {
         const rig: AsicRig = { spec: r, sim, heat: new HeatFault(sim.state, heat), port, base, mining };
         this.asics.set(r.id, rig);
         if (r.web) rig.web = await this.startWeb(rig, r.web);
-      } else {
+      } else if (r.kind === 'gpu') {
         const gpus = defaultSimGpus(r.gpus ?? 4, r.flavor === 'lolminer' ? 'amd' : 'nvidia');
         const sim = new GpuMinerSimulator({ flavor: r.flavor, now: this.now, state: { gpus, startedAtMs: now - 600_000 } });
         const { port } = await sim.start();
@@ -335,6 +400,59 @@ export class SimFarm {
     this.tick = setInterval(() => this.step(), TICK_MS);
     this.tick.unref();
     if (this.spec.schedule) this.schedule(this.spec.schedule);
+  }
+
+  /** A miner behind its firmware's own API, on the farm's pools by URL. */
+  private async startApiRig(r: FarmApiRigSpec, user: string): Promise<ApiRig> {
+    const urls = r.pools.map((name) => (this.pools.get(name) ?? this.fail(`rig ${r.id} names pool "${name}"; the farm has: ${[...this.pools.keys()].join(', ')}`)).sim.url);
+    if (r.kind === 'braiins-grpc') {
+      const sim = new BraiinsGrpcSimulator({
+        username: r.user ?? 'root', password: r.password ?? '', now: this.now, lifetimeMs: 2 ** 31 - 1,
+        ...(r.model ? { model: r.model } : {}), ...(r.shareIntervalMs !== undefined ? { shareIntervalMs: r.shareIntervalMs } : {}),
+        ...(r.restartPauseMs !== undefined ? { restartPauseMs: r.restartPauseMs } : {}),
+        nominalPowerW: r.powerTargetW ?? 3000, powerTargetW: r.powerTargetW ?? 3000,
+        pools: [{ name: 'Default', quota: 1, pools: urls.map((url) => ({ url, user, password: 'x', enabled: true })) }],
+      });
+      const port = await sim.start();
+      return { spec: r, port, braiins: sim, overheating: false };
+    }
+    if (urls.length > 3) this.fail(`rig ${r.id}: a Whatsminer holds 3 pools; got ${urls.length}`);
+    const sim = new WhatsminerV3Simulator({
+      now: this.now, ...(r.password !== undefined ? { password: r.password } : {}), ...(r.model ? { model: r.model } : {}),
+      ...(r.restartPauseMs !== undefined ? { restartPauseMs: r.restartPauseMs } : {}),
+      pools: urls.map((url) => ({ url, user, passwd: 'x' })),
+    });
+    const { port } = await sim.start();
+    return { spec: r, port, whatsminer: sim, overheating: false };
+  }
+
+  /** The miners of the API rigs that mine on this pool URL, for the pool faults. */
+  private apiPoolFault(url: string, reachable: boolean | undefined, silent: boolean | undefined): void {
+    for (const rig of this.apis.values()) {
+      if (rig.braiins) {
+        if (reachable === false) rig.braiins.state.killPool(url);
+        if (reachable === true) rig.braiins.state.revivePool(url);
+        if (silent === true) rig.braiins.state.silencePool(url);
+        if (silent === false) rig.braiins.state.resumePool(url);
+      }
+      // API v3 shows no share counters: a silent pool looks like a healthy one there, so only outages reach it.
+      if (rig.whatsminer && reachable !== undefined) rig.whatsminer.setPoolReachable(url, reachable);
+    }
+  }
+
+  /** Overheat (true) or cool (false) an API rig with the farm's heat. */
+  private apiHeat(rig: ApiRig, on: boolean): string {
+    const heat: HeatParams = { ...DEFAULT_HEAT, ...this.spec.heat };
+    rig.overheating = on;
+    if (rig.braiins) {
+      const nominal = rig.spec.powerTargetW ?? 3000;
+      if (on) rig.braiins.state.overheat({ hotC: heat.hotC, coolC: heat.coolC, hotAboveW: nominal - 1, rampCPerS: heat.rampCPerS });
+      else rig.braiins.state.cool();
+      return on ? `rig ${rig.spec.id} overheating: heading for ${heat.hotC} °C at its ${nominal} W power target, ${heat.coolC} °C below it` : `rig ${rig.spec.id} cooling back to normal`;
+    }
+    if (on) rig.whatsminer!.overheat({ hotC: heat.hotC, coolC: heat.coolC, rampCPerS: heat.rampCPerS });
+    else rig.whatsminer!.cool();
+    return on ? `rig ${rig.spec.id} overheating: heading for ${heat.hotC} °C out of the low power mode, ${heat.coolC} °C in it` : `rig ${rig.spec.id} cooling back to normal`;
   }
 
   /** The rig's web UI, its config holding the rig's pools; a pool write there restarts the mining on them. */
@@ -448,6 +566,7 @@ export class SimFarm {
     return [
       ...[...this.asics.values()].map((a) => ({ rig: a.spec as FarmRigSpec, host: '127.0.0.1', port: a.port, ...(a.web ? { webPort: a.web.port } : {}) })),
       ...[...this.gpus.values()].map((g) => ({ rig: g.spec as FarmRigSpec, host: '127.0.0.1', port: g.port })),
+      ...[...this.apis.values()].map((a) => ({ rig: a.spec as FarmRigSpec, host: '127.0.0.1', port: a.port })),
     ].sort((a, b) => this.spec.rigs.indexOf(a.rig) - this.spec.rigs.indexOf(b.rig));
   }
 
@@ -465,6 +584,16 @@ export class SimFarm {
     const web = this.asicRig(id).web;
     if (!web) this.fail(`rig "${id}" has no web UI; rigs with one: ${[...this.asics.values()].filter((a) => a.web).map((a) => a.spec.id).join(', ') || '(none)'}`);
     return web.sim;
+  }
+
+  /** A Braiins OS+ rig's gRPC simulator (kind braiins-grpc). */
+  braiins(id: string): BraiinsGrpcSimulator {
+    return this.apis.get(id)?.braiins ?? this.fail(`no braiins-grpc rig "${id}"`);
+  }
+
+  /** A Whatsminer v3 rig's simulator (kind whatsminer-v3). */
+  whatsminerV3(id: string): WhatsminerV3Simulator {
+    return this.apis.get(id)?.whatsminer ?? this.fail(`no whatsminer-v3 rig "${id}"`);
   }
 
   gpu(id: string): GpuMinerSimulator {
@@ -498,6 +627,7 @@ export class SimFarm {
         this.stopBounce(pool);
         await pool.sim.kill();
         pool.state = 'killed';
+        this.apiPoolFault(pool.sim.url, false, undefined);
         return `pool ${f.pool} killed (connections reset, port closed)`;
       }
       case 'revive-pool': {
@@ -506,18 +636,21 @@ export class SimFarm {
         if (pool.state === 'killed' || pool.state === 'bouncing') await this.restartPool(pool);
         pool.sim.resume();
         pool.state = 'up';
+        this.apiPoolFault(pool.sim.url, true, false);
         return `pool ${f.pool} back up`;
       }
       case 'silence-pool': {
         const pool = this.pool(f.pool);
         pool.sim.silence();
         pool.state = 'silent';
+        this.apiPoolFault(pool.sim.url, undefined, true);
         return `pool ${f.pool} silent (sockets open, no jobs, no share answers)`;
       }
       case 'resume-pool': {
         const pool = this.pool(f.pool);
         pool.sim.resume();
         if (pool.state === 'silent') pool.state = 'up';
+        this.apiPoolFault(pool.sim.url, undefined, false);
         return `pool ${f.pool} answering again`;
       }
       case 'bounce-pool': {
@@ -538,12 +671,16 @@ export class SimFarm {
         return `pool ${f.pool} bouncing: down and up every ${periodMs} ms (revive-pool stops it)`;
       }
       case 'overheat': {
+        const api = this.apis.get(f.rig);
+        if (api) return this.apiHeat(api, true);
         const rig = this.asicRig(f.rig);
         rig.heat.start();
         const p = rig.heat.params;
         return `rig ${f.rig} overheating: heading for ${p.hotC} °C at work mode ${p.hotFromWorkMode} or above, ${p.coolC} °C below`;
       }
       case 'cool': {
+        const api = this.apis.get(f.rig);
+        if (api) return this.apiHeat(api, false);
         this.asicRig(f.rig).heat.stop();
         return `rig ${f.rig} cooling back to normal`;
       }
@@ -565,6 +702,12 @@ export class SimFarm {
         return `rig ${f.rig} GPU ${gpu} fell off the bus (a reboot brings it back)`;
       }
       case 'reboot': {
+        const api = this.apis.get(f.rig);
+        if (api?.braiins) {
+          api.braiins.state.reboot();
+          return `rig ${f.rig} rebooted`;
+        }
+        if (api) this.fail(`rig ${f.rig}: reboot it through its API (set.system.reboot)`);
         const asic = this.asics.get(f.rig);
         if (asic) {
           asic.sim.reboot(this.spec.rebootDownMs ?? 3000);
@@ -577,6 +720,12 @@ export class SimFarm {
         return `rig ${f.rig} rebooted`;
       }
       case 'clear': {
+        const api = this.apis.get(f.rig);
+        if (api) {
+          this.apiHeat(api, false);
+          api.braiins?.state.deadBoards.clear();
+          return `rig ${f.rig} healthy again`;
+        }
         const asic = this.asics.get(f.rig);
         if (asic) {
           asic.heat.stop();
@@ -690,10 +839,40 @@ export class SimFarm {
         ...(asic.web ? { web: this.webState(asic.web) } : {}),
       };
     }
+    const api = this.apis.get(id);
+    if (api) return this.apiState(api);
     const gpu = this.gpus.get(id) ?? this.fail(`no rig "${id}"; rigs: ${this.spec.rigs.map((r) => r.id).join(', ')}`);
     return {
       id, kind: 'gpu', flavor: gpu.spec.flavor, port: gpu.port, reboots: gpu.reboots,
       gpus: gpu.sim.state.gpus.map((g) => ({ index: g.index, lost: g.lost, hashrateHs: gpu.sim.view(g).hashrateHs, tempC: gpu.sim.view(g).tempC })),
+    };
+  }
+
+  private apiState(rig: ApiRig): ApiRigState {
+    const base = { id: rig.spec.id, kind: rig.spec.kind, port: rig.port, overheating: rig.overheating };
+    if (rig.braiins) {
+      const sim = rig.braiins;
+      const st = sim.state;
+      const pools = st.groups.flatMap((g) => g.pools);
+      const active = st.activePool();
+      const activeUrl = active ? st.groups[active.group]!.pools[active.pool]!.url : undefined;
+      const index = activeUrl === undefined ? -1 : pools.findIndex((p) => p.url === activeUrl);
+      return {
+        ...base, hashing: st.hashing, hottestC: st.chipTempC(st.boards), powerTargetW: st.powerTargetW, restarts: st.restarts, reboots: st.reboots,
+        pools: pools.map((p) => ({ name: this.poolName(p.url), url: p.url, alive: st.poolAlive(p.url), accepted: st.acceptedShares(p.url) })),
+        ...(index >= 0 ? { activePool: index } : {}),
+        writes: sim.calls.filter((c) => /\/(Set|Update|Remove|Create|Pause|Resume|Restart|Reboot|Start|Stop)/.test(c.method)).map((c) => c.method),
+      };
+    }
+    const sim = rig.whatsminer!;
+    const st = sim.state;
+    const active = sim.activePool();
+    return {
+      ...base, hashing: sim.hashing(), hottestC: sim.chipTempMaxC(2), powerMode: st.mode, powerLimitW: st.powerLimitW, restarts: st.restarts, reboots: st.reboots,
+      pools: st.pools.map((p) => ({ name: this.poolName(p.url), url: p.url, alive: sim.poolReachable(p.url) })),
+      ...(active !== undefined ? { activePool: active } : {}),
+      writes: sim.requests.map((r) => r.body).filter((b): b is Record<string, unknown> => b !== undefined && typeof b['cmd'] === 'string' && (b['cmd'] as string).startsWith('set.'))
+        .map((b) => (b['cmd'] === 'set.miner.pools' ? 'set.miner.pools' : `${String(b['cmd'])} ${JSON.stringify(b['param'])}`)),
     };
   }
 
@@ -721,6 +900,7 @@ export class SimFarm {
       ...[...this.asics.values()].map((a) => a.sim.stop()),
       ...[...this.asics.values()].map((a) => a.web?.sim.stop()),
       ...[...this.gpus.values()].map((g) => g.sim.stop()),
+      ...[...this.apis.values()].map((a) => (a.braiins ?? a.whatsminer)!.stop()),
       ...[...this.pools.values()].map((p) => p.sim.stop()),
     ]);
   }

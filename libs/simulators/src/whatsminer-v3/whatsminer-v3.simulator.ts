@@ -186,6 +186,11 @@ export class WhatsminerV3Simulator {
     else this.unreachable.add(url);
   }
 
+  /** Whether the miner can reach this pool (setPoolReachable). */
+  poolReachable(url: string): boolean {
+    return !this.unreachable.has(url);
+  }
+
   /** The slot the miner hashes on: the first reachable pool (FAILOVER), or undefined. */
   activePool(): number | undefined {
     const index = this.state.pools.findIndex((p) => !this.unreachable.has(p.url));
