@@ -1,7 +1,7 @@
 /**
  * Firmware by HTTP fingerprint (issue 17 item 4): realm, redirects and page markers of one unauthenticated GET /,
- * over real loopback HTTP servers serving the pages of testdata/web-fingerprints (synthetic around the documented
- * markers, see its PROVENANCE.txt) and the stock Antminer web simulator.
+ * over real loopback HTTP servers serving the pages of testdata-synthetic/web-fingerprints (synthetic around the
+ * documented markers, see its PROVENANCE.txt; testdata/ holds device replies only) and the stock Antminer web simulator.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -11,6 +11,7 @@ import { AntminerWebSimulator } from '@rigwarden/simulators';
 import { classifyWebPage, fetchWebPage, identifyWebFirmware, type WebFirmware } from './web-firmware.fingerprint';
 
 const testdata = (...p: string[]): string => readFileSync(join(__dirname, '..', 'testdata', ...p), 'utf8');
+const synthetic = (file: string): string => readFileSync(join(__dirname, '..', 'testdata-synthetic', 'web-fingerprints', file), 'utf8');
 
 /** An HTTP server on 127.0.0.1 answering each path with its handler; stopped by the test. */
 async function serve(routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void>): Promise<{ port: number; stop: () => Promise<void> }> {
@@ -56,7 +57,7 @@ describe('web firmware fingerprint', () => {
     ['goldshell.html', 'goldshell', []],
     ['plain.html', 'unknown', []],
   ])('%s served at / is %s', async (file, firmware, controlPaths) => {
-    const server = await serve({ '/': html(testdata('web-fingerprints', file)) });
+    const server = await serve({ '/': html(synthetic(file)) });
     try {
       expect(await identifyWebFirmware({ host: '127.0.0.1', port: server.port })).toMatchObject({ firmware, controlPaths });
     } finally {
@@ -65,7 +66,7 @@ describe('web firmware fingerprint', () => {
   });
 
   it('follows same-host redirects to the page; a redirect to https is read from its Location (Whatsminer\'s LuCI)', async () => {
-    const braiins = testdata('web-fingerprints', 'braiins-os.html');
+    const braiins = synthetic('braiins-os.html');
     const server = await serve({
       '/': (_req, res) => res.writeHead(302, { Location: '/index.html' }).end(),
       '/index.html': html(braiins),

@@ -4,7 +4,7 @@ import { parseDigestChallenge } from './digest-auth';
 /**
  * Which firmware a miner's web server belongs to, told from one unauthenticated `GET /` (and its redirects): the
  * digest realm of a 401, where a redirect goes, and markers in the page. The facts are the ones pyasic's miner
- * factory and asic-rs use (realms, LuCI behind https, page titles); libs/drivers/antminer-web/testdata/web-fingerprints
+ * factory and asic-rs use (realms, LuCI behind https, page titles); libs/drivers/antminer-web/testdata-synthetic/web-fingerprints
  * holds the pages the tests serve, with their provenance.
  */
 export type WebFirmware =
