@@ -152,9 +152,14 @@ describe('antminer-web driver against the web UI simulator over HTTP', () => {
     expect(asleep.boards.map((b) => b.status)).toEqual([BoardStatus.BOARD_STATUS_DISABLED, BoardStatus.BOARD_STATUS_DISABLED, BoardStatus.BOARD_STATUS_DISABLED]);
     await driver.setPowerMode('low', ctx());
     expect(sim.state.conf['bitmain-work-mode']).toBe('3');
-    const wm = await driver.control({ kind: 'workmode', mode: 0 }, ctx());
+    // Work modes in the agent's vocabulary (0 low, 1 normal), not the web's own numbers (0 normal, 1 sleep).
+    const wm = await driver.control({ kind: 'workmode', mode: 1 }, ctx());
     expect(wm.ok).toBe(true);
     expect(driver.powerMode()).toBe('normal');
+    expect(await driver.control({ kind: 'workmode', mode: 0 }, ctx())).toMatchObject({ ok: true });
+    expect(sim.state.conf['bitmain-work-mode']).toBe('3');
+    expect(await driver.control({ kind: 'workmode', mode: 2 }, ctx())).toMatchObject({ ok: false, error: expect.objectContaining({ kind: 'bad_request' }) });
+    await driver.control({ kind: 'workmode', mode: 1 }, ctx());
   });
 
   it('a power-mode write is applied even when the firmware moves the frequency with it; a pool write that moved it is not', async () => {
@@ -193,7 +198,7 @@ describe('antminer-web driver against the web UI simulator over HTTP', () => {
     const err = await failure(driver.setPowerMode('sleep', ctx()));
     expect(err.kind).toBe('miner_error');
     expect(err.message).toContain('acknowledged (M000) but not applied: work mode still normal');
-    const viaControl = await driver.control({ kind: 'workmode', mode: 1 }, ctx());
+    const viaControl = await driver.control({ kind: 'workmode', mode: 0 }, ctx());
     expect(viaControl.ok).toBe(false);
     expect(viaControl.steps?.at(-1)).toMatchObject({ ok: false, message: 'read back: work mode still normal' });
     // Each write: one read, then read-backs every 100 ms for 300 ms (3 or 4 of them), not a busy loop.

@@ -27,8 +27,13 @@ const READ_FAMILIES = {
 } as const;
 type ReadFamily = keyof typeof READ_FAMILIES;
 
-/** The web's work-mode numbers (stats.cgi miner-mode, ControlAction workmode) and the named modes. */
-const MODE_NUMBERS: Record<number, PowerMode> = { 0: 'normal', 1: 'sleep', 3: 'low', 254: 'sleep' };
+/**
+ * ControlAction workmode numbers as the agent's profiles and its local safety watchdog use them for every driver
+ * (0 low, 1 normal, 2 high: the cgminer work modes, as whatsminer-v3 reads them too), as this firmware's named modes.
+ * Not the web's own numbers (miner-mode 0 normal, 1 sleep, 3 low): read that way, the watchdog's "lowest" (0) changed
+ * nothing and its "normal" (1) put the miner to sleep. Stock firmware has no high mode; sleep is setPowerMode('sleep').
+ */
+const MODE_NUMBERS: Record<number, PowerMode> = { 0: 'low', 1: 'normal' };
 
 export interface AntminerWebDriverDeps {
   /** Waits between read-backs; injectable so tests need not sleep. */
@@ -276,7 +281,7 @@ export class AntminerWebDriver implements MinerDriver, MinerControl, MiningSwitc
           return { ok: true, action: action.kind, message: await this.switchTo(action.pool, ctx, steps), steps };
         case 'workmode': {
           const mode = MODE_NUMBERS[action.mode];
-          if (!mode) throw this.error('bad_request', `work mode ${action.mode} is not one of 0 (normal), 1 (sleep), 3 (low)`, 'set_miner_conf.cgi');
+          if (!mode) throw this.error('bad_request', `work mode ${action.mode} is not one of 0 (low), 1 (normal): stock firmware has no high mode (sleep: the power mode "sleep")`, 'set_miner_conf.cgi');
           return { ok: true, action: action.kind, message: await this.changeMode(mode, ctx, steps), steps };
         }
         default:
