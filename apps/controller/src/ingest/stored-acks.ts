@@ -8,10 +8,13 @@ export class StoredGate {
   done = false;
   private readonly waiters: Array<() => void> = [];
 
-  static readonly open: StoredGate = (() => { const g = new StoredGate(); g.done = true; return g; })();
+  /** What it waits for, for the stall diagnosis ("snapshot batch", "rig state", ...). */
+  constructor(readonly label = 'snapshot batch') {}
 
-  static after(promise: Promise<unknown>): StoredGate {
-    const gate = new StoredGate();
+  static readonly open: StoredGate = (() => { const g = new StoredGate('none'); g.done = true; return g; })();
+
+  static after(promise: Promise<unknown>, label = 'write'): StoredGate {
+    const gate = new StoredGate(label);
     void promise.then(() => gate.settle(), () => gate.settle());
     return gate;
   }
@@ -49,7 +52,7 @@ type SendPacket = (packet: Packet, cb?: (err?: Error) => void, cbStorePut?: () =
  * `_sendPacket` is MQTT.js's internal API (5.x): e2e/controller-kill.spec.ts fails if an upgrade changes it.
  */
 export class StoredAcks {
-  private readonly queue: Array<{ packet: Packet; stream: Writable | undefined; gate: StoredGate }> = [];
+  private readonly queue: Array<{ packet: Packet; stream: Writable | undefined; gate: StoredGate; since: number }> = [];
   private readonly gates = new Map<number, StoredGate>();
   private readonly corker = new AckBatcher();
   private send: SendPacket | undefined;
@@ -57,6 +60,13 @@ export class StoredAcks {
   /** PUBACKs waiting for a commit (metrics: how far acknowledgements lag). */
   get held(): number {
     return this.queue.length;
+  }
+
+  /** The oldest held PUBACK: how long it has waited and for what (undefined when none is held). */
+  oldestHeld(now: number): { waitedMs: number; waitsFor: string; messageId: number | undefined } | undefined {
+    const head = this.queue[0];
+    if (!head) return undefined;
+    return { waitedMs: now - head.since, waitsFor: head.gate.done ? 'released, not yet written' : head.gate.label, messageId: (head.packet as { messageId?: number }).messageId };
   }
 
   install(client: MqttClient): void {
@@ -71,7 +81,7 @@ export class StoredAcks {
       const gate = this.gates.get(messageId) ?? StoredGate.open;
       this.gates.delete(messageId);
       if (this.queue.length === 0 && gate.done) return send(packet, cb, cbStorePut, noStore);
-      this.queue.push({ packet, stream: client.stream, gate });
+      this.queue.push({ packet, stream: client.stream, gate, since: Date.now() });
       cb?.();
       gate.whenDone(() => this.release());
     };

@@ -27,6 +27,9 @@ const MAX_UNWRITTEN_BATCHES = 4;
  * writes snapshots to SQLite in batches (flushed on size or time). Ingest only
  * records status; deciding what to do about it is the reconciler's job.
  */
+/** How long a held acknowledgement may wait before ingest says it is stalled (and again at most this often). */
+const STALL_WARNING_MS = 30_000;
+
 @Injectable()
 export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = createLogger('controller.ingest');
@@ -35,6 +38,10 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
   private pending = new SnapshotBatch();
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  /** The writes chained on `flushing` not yet settled, oldest first (the stall diagnosis names the oldest). */
+  private readonly chainSteps: Array<{ label: string; queuedAt: number }> = [];
+  private stallTimer: NodeJS.Timeout | undefined;
+  private lastStallWarning = 0;
   /** Snapshots handed to a batch write that has not finished yet. */
   private writing = 0;
   private sinceYield = 0;
@@ -112,6 +119,11 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     return this.acks.held;
   }
 
+  /** How long the oldest held PUBACK has waited, ms (metrics: 0 when none is held). */
+  get oldestHeldAckMs(): number {
+    return this.acks.oldestHeld(Date.now())?.waitedMs ?? 0;
+  }
+
   /** Snapshots received and not yet written (metrics: ingest queue depth). */
   get pendingSnapshots(): number {
     return this.pending.size;
@@ -140,6 +152,8 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     // MQTT.js sends the PUBACK of a QoS 1 message and reads the next one when this calls back; StoredAcks holds the
     // PUBACK until the message is stored.
     this.acks.install(client);
+    this.stallTimer = setInterval(() => this.checkStall(), 5000);
+    this.stallTimer.unref();
     client.handleMessage = (packet, done) => {
       if (packet.cmd === 'publish' && packet.qos === 1) this.acks.expect(packet.messageId, this.currentGate);
       this.currentGate = undefined;
@@ -201,6 +215,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     this.client = undefined;
     if (client) await client.endAsync(!client.connected).catch(() => undefined);
     clearTimeout(this.flushTimer);
+    clearInterval(this.stallTimer);
     await this.flush();
   }
 
@@ -243,13 +258,13 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
         }
         this.counters.states++;
         if (state.agentId !== '') this.agentOfRig.set(state.rigId, state.agentId);
-        this.flushing = this.flushing.then(() => this.rigs.writeState(state)).then(() => {
+        this.flushing = this.track('rig state', this.flushing.then(() => this.rigs.writeState(state)).then(() => {
           for (const l of this.stateListeners) l(state, retained);
           for (const l of this.rigListeners) l(state.rigId);
         }).catch((err) => {
           this.logger.error('cannot store rig state', { rig: state.rigId, error: err as Error });
-        });
-        this.currentGate = StoredGate.after(this.flushing);
+        }));
+        this.currentGate = StoredGate.after(this.flushing, 'rig state');
       } else if (parsed.kind === 'events') {
         const event = decodeRigEvent(payload);
         if (event.rigId !== parsed.rigId) throw new ProtocolError(`rigId "${event.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
@@ -258,26 +273,26 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
         if (!verdict.accepted) return;
         this.counters.events++;
         (event.severity === 'critical' ? this.logger.warn : this.logger.info)('rig event', { rig: event.rigId, kind: event.kind, reason: event.reason, message: event.message });
-        this.flushing = this.flushing.then(() => this.events.recordEvent(event, verdict.verified ? 'agent' : 'agent-unverified')).then(() => {
+        this.flushing = this.track('event', this.flushing.then(() => this.events.recordEvent(event, verdict.verified ? 'agent' : 'agent-unverified')).then(() => {
           this.confirm((book, agentId) => book.event(agentId, event), event.rigId);
         }, (err) => {
           this.counters.flushErrors++;
           this.logger.error('cannot store an event (the agent sends it again: no receipt)', { rig: event.rigId, error: err as Error });
-        });
-        this.currentGate = StoredGate.after(this.flushing);
+        }));
+        this.currentGate = StoredGate.after(this.flushing, 'event');
       } else if (parsed.kind === 'results') {
         const result = decodeCommandResult(payload);
         if (result.rigId !== parsed.rigId) throw new ProtocolError(`rigId "${result.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
         if (!RigMessageVerifier.of(this.config).check({ type: 'result', message: result }, this.counters).accepted) return;
         this.counters.results++;
         for (const l of this.resultListeners) l(result);
-        this.flushing = this.flushing.then(() => this.events.recordResult(result, Date.now())).then(() => {
+        this.flushing = this.track('command result', this.flushing.then(() => this.events.recordResult(result, Date.now())).then(() => {
           this.confirm((book, agentId) => book.result(agentId, result), result.rigId);
         }, (err) => {
           this.counters.flushErrors++;
           this.logger.error('cannot store a command result (the agent sends it again: no receipt)', { rig: result.rigId, error: err as Error });
-        });
-        this.currentGate = StoredGate.after(this.flushing);
+        }));
+        this.currentGate = StoredGate.after(this.flushing, 'command result');
       }
     } catch (err) {
       this.reject(topic, parsed.rigId, err, payload);
@@ -291,10 +306,10 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
       if (status.agentId !== agentId) throw new ProtocolError(`agentId "${status.agentId}" does not match the topic's agent "${agentId}"`, 'agentId');
       this.counters.agentStatus++;
       for (const l of this.agentStatusListeners) l(status, retained);
-      this.flushing = this.flushing.then(() => this.events.recordAgentStatus(status)).catch((err) => {
+      this.flushing = this.track('agent status', this.flushing.then(() => this.events.recordAgentStatus(status)).catch((err) => {
         this.logger.error('cannot store an agent status', { agent: agentId, error: err as Error });
-      });
-      this.currentGate = StoredGate.after(this.flushing);
+      }));
+      this.currentGate = StoredGate.after(this.flushing, 'agent status');
     } catch (err) {
       this.reject(topic, undefined, err);
     }
@@ -382,7 +397,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     this.pendingGate = new StoredGate();
     this.pendingReceipts = new ReceiptBook();
     this.writing += size;
-    this.flushing = this.flushing.then(async () => {
+    this.flushing = this.track(`snapshot batch of ${size}`, this.flushing.then(async () => {
       try {
         const result = await this.rigs.writeBatch(batch);
         gate.settle(); // the batch is committed: its PUBACKs go, and its receipts (duplicates were stored before)
@@ -412,8 +427,35 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
       }
       // What gathered during this write goes next (unless a full batch already went).
       if (this.writing === 0 && this.pending.size > 0 && !this.flushTimer) void this.flush();
-    });
+    }));
     return this.flushing;
+  }
+
+  /** Records a write chained on `flushing` until it settles (it never rejects: each step catches its own error). */
+  private track(label: string, step: Promise<void>): Promise<void> {
+    const entry = { label, queuedAt: Date.now() };
+    this.chainSteps.push(entry);
+    return step.finally(() => {
+      const i = this.chainSteps.indexOf(entry);
+      if (i >= 0) this.chainSteps.splice(i, 1);
+    });
+  }
+
+  /**
+   * Ingest stalls when a held PUBACK waits too long: the broker stops sending once its in-flight window is full of
+   * them. Said with what it waits for, so the cause is in the log, not guessed.
+   */
+  private checkStall(): void {
+    const now = Date.now();
+    const oldest = this.acks.oldestHeld(now);
+    if (!oldest || oldest.waitedMs < STALL_WARNING_MS || now - this.lastStallWarning < STALL_WARNING_MS) return;
+    this.lastStallWarning = now;
+    const head = this.chainSteps[0];
+    this.logger.warn('ingest is stalled: an acknowledgement has waited for its write too long (the broker sends nothing more once its in-flight window is full)', {
+      heldAcks: this.acks.held, oldestWaitedMs: oldest.waitedMs, waitsFor: oldest.waitsFor, messageId: oldest.messageId,
+      pendingSnapshots: this.pending.size, writingSnapshots: this.writing, flushScheduled: this.flushSoon || this.flushTimer !== undefined,
+      writesQueued: this.chainSteps.length, oldestWrite: head?.label, oldestWriteQueuedMs: head ? now - head.queuedAt : undefined,
+    });
   }
 }
 

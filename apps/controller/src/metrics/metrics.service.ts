@@ -18,7 +18,7 @@ import { writeFleetExposition, type FleetView } from './fleet-exposition';
 /** Where the exporter reads from; the Nest providers satisfy these, tests may pass plain sources. */
 export interface RigSource { listRigs(limit: number, afterRigId: string): Promise<RigRecord[]> }
 export interface AgentSource { listAgentStatus(): Promise<AgentStatus[]> }
-export interface IngestSource { readonly counters: IngestCounters; readonly pendingSnapshots: number; readonly heldAcks?: number }
+export interface IngestSource { readonly counters: IngestCounters; readonly pendingSnapshots: number; readonly heldAcks?: number; readonly oldestHeldAckMs?: number }
 export interface ReconcileSource { readonly counters: ReconcileCounters; queueDepth(): { queued: number; running: number } }
 export interface CommandSource { readonly counters: CommandCounters }
 /** The embedded broker's refusals by reason (EmbeddedBrokerService). */
@@ -114,6 +114,7 @@ export class MetricsService {
     ]);
     level('rigwarden_ingest_pending_snapshots', 'Snapshots received and waiting for the next batch write.', [], () => [[{}, this.ingest.pendingSnapshots]]);
     level('rigwarden_ingest_held_acks', 'MQTT acknowledgements held until what their message carries is stored.', [], () => [[{}, this.ingest.heldAcks ?? 0]]);
+    level('rigwarden_ingest_oldest_held_ack_seconds', 'How long the oldest held acknowledgement has waited for its write (alert above 30: ingest is stalled).', [], () => [[{}, (this.ingest.oldestHeldAckMs ?? 0) / 1000]]);
 
     const rc = (): ReconcileCounters => this.reconciler.counters;
     level('rigwarden_reconcile_queue_depth', 'Rigs waiting for a reconcile (queued) and being reconciled (running).', ['state'], () => {
