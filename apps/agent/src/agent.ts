@@ -13,6 +13,7 @@ import { mergeSameMachineEntries } from './config/same-machine.merge';
 import { CommandExecutor, type CommandTarget } from './commands/command-executor';
 import { CommandHandler } from './commands/command-handler';
 import { CommandJournal } from './commands/command-journal';
+import { LeaseEpochs } from './commands/lease-epochs';
 import { openRigKeys } from './commands/rig-keys';
 import { RigKeyCommands } from './commands/rig-key.commands';
 import { CollectorRuntime, type ScheduledMiner } from './runtime/collector-runtime';
@@ -141,6 +142,7 @@ export class Agent {
       keys,
       nonces: this.nonces,
       journal: new CommandJournal(join(config.agent.dataDir, 'commands.journal')),
+      leaseEpochs: new LeaseEpochs(join(config.agent.dataDir, 'lease-epochs.json')),
       executor: new CommandExecutor((this.targets = buildTargets(config, miners)), config.profiles, 60_000, () => this.gpuTuners),
       keyCommands: new RigKeyCommands(config.security.keysFile, keys, clock, logger.child('keys')),
       clock,

@@ -15,6 +15,7 @@ import { CommandSigner, KeyRing, SecretBytes } from '@rigwarden/security';
 import { createLogger, systemClock } from '@rigwarden/shared';
 import { CgminerSimulator } from '@rigwarden/simulators';
 import { makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
+import { LeaseEpochs } from './lease-epochs';
 import { Agent } from '../agent';
 import { CommandJournal } from './command-journal';
 import { parseAgentConfig } from '../config/agent-config';
@@ -127,6 +128,32 @@ describe('agent commands over MQTT', () => {
     });
     for (const a of answers) expect(a).toMatchObject({ outcome: original.outcome, cause: original.cause, durationMs: original.durationMs, finishedAt: original.finishedAt });
     expect(sim.requests.filter((r) => r.toString().includes('switchpool')).length).toBe(switchesBefore);
+  });
+
+  it('refuses a command under a lease epoch older than one it accepted for the rig (a controller that lost its lease), remembered across restarts', async () => {
+    const owner = signer.sign({ ...draft({ $case: 'switchPool', value: { poolIndex: 1 } }), leaseEpoch: 7 }, Date.now());
+    await send(owner);
+    expect((await resultFor(owner.commandId)).outcome).toBe(CommandOutcome.COMMAND_OUTCOME_SUCCEEDED);
+    expect(sim.state.activePool).toBe(1);
+    // The controller that held the lease before (epoch 6), paused and resumed, still sends: nothing runs.
+    const switchesBefore = sim.requests.filter((r) => r.toString().includes('switchpool')).length;
+    const stale = signer.sign({ ...draft({ $case: 'switchPool', value: { poolIndex: 0 } }), leaseEpoch: 6 }, Date.now());
+    await send(stale);
+    const refused = await resultFor(stale.commandId);
+    expect(refused.outcome).toBe(CommandOutcome.COMMAND_OUTCOME_REJECTED);
+    expect(refused.cause).toMatch(/stale lease epoch 6: .* under epoch 7/);
+    expect(sim.requests.filter((r) => r.toString().includes('switchpool')).length).toBe(switchesBefore);
+    expect(sim.state.activePool).toBe(1);
+    // Epoch 0 (no leases) runs, and does not lower the fence: epoch 6 is still refused after it.
+    const unleased = signer.sign(draft({ $case: 'switchPool', value: { poolIndex: 0 } }), Date.now());
+    await send(unleased);
+    expect((await resultFor(unleased.commandId)).outcome).toBe(CommandOutcome.COMMAND_OUTCOME_SUCCEEDED);
+    const staleAgain = signer.sign({ ...draft({ $case: 'switchPool', value: { poolIndex: 1 } }), leaseEpoch: 6 }, Date.now());
+    await send(staleAgain);
+    expect((await resultFor(staleAgain.commandId)).outcome).toBe(CommandOutcome.COMMAND_OUTCOME_REJECTED);
+    expect(sim.state.activePool).toBe(0);
+    // Kept on disk: an agent restarted after the takeover still refuses the old owner.
+    expect(new LeaseEpochs(join(dir.path, 'agent', 'lease-epochs.json')).of('cmd-rig')).toBe(7);
   });
 
   it('keeps results in the journal across a restart of the agent', () => {

@@ -8,6 +8,7 @@ import {
 import type { Clock, Logger } from '@rigwarden/shared';
 import type { CommandExecutor, ExecutionResult } from './command-executor';
 import type { CommandJournal } from './command-journal';
+import type { LeaseEpochs } from './lease-epochs';
 import { isRigKeyCommand, type RigKeyCommands } from './rig-key.commands';
 
 export interface CommandHandlerOptions {
@@ -28,6 +29,8 @@ export interface CommandHandlerOptions {
   subscribe: (topic: string, handler: (topic: string, payload: Buffer) => void) => void;
   /** Signs results and events with the rig key so the controller can tell them from forgeries; absent: unsigned. */
   signer?: RigMessageSigner;
+  /** The fence: commands under a lease epoch older than one already accepted for the rig are refused. */
+  leaseEpochs?: LeaseEpochs;
 }
 
 /**
@@ -40,7 +43,7 @@ export class CommandHandler {
   private readonly verifier: EnvelopeVerifier;
   private readonly eventLimiter: TokenBucketRateLimiter;
   private readonly queues = new Map<string, Promise<void>>();
-  readonly counters = { received: 0, executed: 0, rejected: 0, duplicates: 0, failed: 0 };
+  readonly counters = { received: 0, executed: 0, rejected: 0, duplicates: 0, failed: 0, staleEpoch: 0 };
 
   constructor(private readonly options: CommandHandlerOptions) {
     this.verifier = new EnvelopeVerifier({ keys: options.keys, nonces: options.nonces, windowMs: options.windowMs });
@@ -93,6 +96,16 @@ export class CommandHandler {
       return;
     }
     const id = envelope.commandId;
+    // A controller that lost the rig's lease (paused, partitioned) may still send: its epoch is older than the one
+    // the new owner's commands carry. Refused before anything else, a retry of a command it sent before included.
+    const stale = this.options.leaseEpochs?.admit(rigId, envelope.leaseEpoch ?? 0);
+    if (stale !== undefined) {
+      this.counters.rejected++;
+      this.counters.staleEpoch++;
+      logger.warn('refused a command from a controller that no longer owns the rig', { rig: rigId, command: id, epoch: envelope.leaseEpoch, highest: this.options.leaseEpochs!.of(rigId) });
+      this.result(rigId, id, { outcome: CommandOutcome.COMMAND_OUTCOME_REJECTED, cause: stale }, started, envelope.keyId);
+      return;
+    }
     const seen = journal.state(id);
     if (seen !== undefined) {
       // Authentic but already run (or started before a crash): never twice. The controller retries under the same id
