@@ -161,4 +161,40 @@ describe('LivenessService (real SQLite, fixed clock)', () => {
     expect(service.get('r2')).toMatchObject({ state: 'offline', reason: 'agent-last-will' });
     expect(await livenessEvents('r2')).toEqual(['liveness.offline:agent-last-will']);
   });
+
+  it('liveness: an agent restart (a state per rig, offline then online) costs writes in proportion to its rigs, not their square, and ends online', async () => {
+    await service.onModuleDestroy();
+    const rows: number[] = [];
+    class CountingRepository extends LivenessRepository {
+      override write(verdicts: Parameters<LivenessRepository['write']>[0]): ReturnType<LivenessRepository['write']> {
+        rows.push(verdicts.length);
+        return super.write(verdicts);
+      }
+    }
+    hooks = new IngestHooks();
+    service = new LivenessService({ liveness: { sweepMs: 60_000 } } as Pick<ControllerConfig, 'liveness'>, hooks, new CountingRepository(db), events, rigs);
+    service.clock = clock;
+    await service.onModuleInit();
+    const ids = Array.from({ length: 300 }, (_, i) => `r${i}`);
+    for (const id of ids) await telemetry(id);
+    await service.idle();
+    rows.length = 0;
+    // The restart: every rig's state goes offline (the shutdown), then every rig is born again, as fast as ingest
+    // delivers them (each hook called once its state is stored, without waiting for liveness's writes).
+    for (const id of ids) {
+      await rigs.writeState(RigState.fromPartial({ rigId: id, agentId: 'agent-1', online: false, at: new Date(clock.now()) }));
+      hooks.state(RigState.fromPartial({ rigId: id, agentId: 'agent-1', online: false, at: new Date(clock.now()) }), false);
+    }
+    clock.advance(2 * S);
+    for (const id of ids) {
+      await rigs.writeState(RigState.fromPartial({ rigId: id, agentId: 'agent-1', online: true, at: new Date(clock.now()) }));
+      hooks.state(RigState.fromPartial({ rigId: id, agentId: 'agent-1', online: true, at: new Date(clock.now()) }), false);
+    }
+    for (const id of ids) await telemetry(id);
+    await service.idle();
+    const written = rows.reduce((a, b) => a + b, 0);
+    expect(written).toBeGreaterThanOrEqual(ids.length); // each state rewrote its rig's row...
+    expect(written).toBeLessThan(8 * ids.length); // ...a few times at most, not once per rig per state (90,000)
+    for (const id of ['r0', 'r150', 'r299']) expect(await row(id)).toMatchObject({ online: 1, liveness: 'online' });
+  });
 });

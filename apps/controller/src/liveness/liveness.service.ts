@@ -29,6 +29,8 @@ interface RigEntry {
   since: number;
   /** `state/reason` last written to the rigs row; undefined: not yet (or the row did not exist). */
   persisted?: string;
+  /** `state/reason` in a write queued or under way: not marked dirty again for the same verdict meanwhile. */
+  writingKey?: string;
   /** Whether a transition from it records an event (false for the first verdict after start without a stored one). */
   known: boolean;
   /** While online with fresh telemetry: until when the sweep need not judge it again (its stale bound). */
@@ -77,6 +79,8 @@ export class LivenessService implements OnModuleInit, OnModuleDestroy {
   private readonly listeners: Array<(rigId: string, liveness: RigLiveness) => void> = [];
   private sweepTimer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** A verdict write is queued and has not started: rigs marked now go with it. */
+  private flushQueued = false;
   private readonly dirty = new Set<string>();
   private stopped = false;
   readonly counters = { sweeps: 0, transitions: 0, writeErrors: 0 };
@@ -205,9 +209,13 @@ export class LivenessService implements OnModuleInit, OnModuleDestroy {
     const e = this.entry(s.rigId);
     if (s.agentId) e.agentId = s.agentId;
     e.retained = { online: s.online, at: now };
-    e.persisted = undefined; // the state write set rigs.online from the agent's claim: write the verdict again
+    // The state write set rigs.online from the agent's claim: write the verdict again (a write queued before may
+    // have gone before that state write).
+    e.persisted = undefined;
+    e.writingKey = undefined;
     if (s.agentId) {
       const a = this.agent(s.agentId);
+      const wasDown = a.downAt !== undefined;
       if (!s.online) {
         // One rig's state carries the connection's last will: the agent is gone, and with it every rig it reported.
         if (a.downAt === undefined) {
@@ -219,7 +227,10 @@ export class LivenessService implements OnModuleInit, OnModuleDestroy {
         a.downAt = undefined;
         a.downCause = undefined;
       }
-      this.updateAgentRigs(a, now);
+      // The agent's rigs are judged again when the agent's presence changed; otherwise (the other 999 states of an
+      // agent's restart) only this rig: judging every rig per state made an agent restart O(rigs²).
+      if (wasDown !== (a.downAt !== undefined)) this.updateAgentRigs(a, now);
+      else this.update(e, now);
     } else {
       this.update(e, now);
     }
@@ -294,7 +305,8 @@ export class LivenessService implements OnModuleInit, OnModuleDestroy {
         this.record(e.rigId, verdict, message, now);
       }
     }
-    if (e.persisted !== `${verdict.state}/${verdict.reason}`) this.dirty.add(e.rigId);
+    const key = `${verdict.state}/${verdict.reason}`;
+    if (e.persisted !== key && e.writingKey !== key) this.dirty.add(e.rigId);
   }
 
   private record(rigId: string, verdict: LivenessVerdict, message: string, now: number): void {
@@ -311,15 +323,23 @@ export class LivenessService implements OnModuleInit, OnModuleDestroy {
     // Once stopped, the database closes after the last module: a verdict judged from ingest's final batch is not
     // written (it is judged again from telemetry after the restart) instead of failing on a closed handle.
     if (this.dirty.size === 0 || this.stopped) return this.writing;
-    const ids = [...this.dirty];
-    this.dirty.clear();
-    const rows = ids.flatMap((rigId) => {
-      const e = this.rigs.get(rigId);
-      if (!e?.verdict) return [];
-      const v = e.verdict;
-      return [{ rigId, key: `${v.state}/${v.reason}`, verdict: { state: v.state, reason: v.reason, message: livenessMessage(v), since: e.since, online: isReporting(v.state) } }];
-    });
+    // One write waits at a time and takes every rig marked until it starts: a burst of states (an agent's restart)
+    // is one transaction, not one per message.
+    if (this.flushQueued) return this.writing;
+    this.flushQueued = true;
     this.writing = this.writing.then(async () => {
+      this.flushQueued = false;
+      if (this.stopped) return;
+      const ids = [...this.dirty];
+      this.dirty.clear();
+      const rows = ids.flatMap((rigId) => {
+        const e = this.rigs.get(rigId);
+        if (!e?.verdict) return [];
+        const v = e.verdict;
+        e.writingKey = `${v.state}/${v.reason}`;
+        return [{ rigId, key: e.writingKey, verdict: { state: v.state, reason: v.reason, message: livenessMessage(v), since: e.since, online: isReporting(v.state) } }];
+      });
+      if (rows.length === 0) return;
       try {
         const written = await this.repository.write(rows);
         // Records cached before this write hold the old online column.
@@ -334,6 +354,7 @@ export class LivenessService implements OnModuleInit, OnModuleDestroy {
       }
       for (const row of rows) {
         const e = this.rigs.get(row.rigId);
+        if (e?.writingKey === row.key) e.writingKey = undefined;
         if (!e?.verdict) continue;
         const liveness = toLiveness(e.verdict, e.since, e.agentId);
         for (const l of this.listeners) {
