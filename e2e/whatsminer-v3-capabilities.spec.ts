@@ -35,7 +35,7 @@ describe('e2e: Whatsminer v3 capabilities through rigctl, the controller and the
 
     const controllerReady = join(dir.path, 'controller.ready.json');
     const controller = startNode(bin('rigwarden-controller'), ['--data-dir', join(dir.path, 'controller'), '--grpc', '127.0.0.1:0',
-      '--ready-file', controllerReady, '--keys-file', keysFile, '--mqtt-port', '0', '--mqtt-allow-anonymous'], env);
+      '--ready-file', controllerReady, '--keys-file', keysFile, ...(process.env['MQTT_URL'] ? [] : ['--mqtt-port', '0', '--mqtt-allow-anonymous'])], env);
     processes.push(controller);
     const endpoints = await waitFor('the controller', () => {
       if (controller.child.exitCode !== null) throw new Error(`controller exited:\n${controller.output()}`);
