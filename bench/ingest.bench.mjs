@@ -6,7 +6,10 @@
 // then the raw rate once more with the subscriber inside the publisher's process, as earlier rounds measured it.
 // Each process's CPU time per message is read from /proc, a steadier measure than rates on shared cores.
 // The bench starts its own Mosquitto with deploy/mosquitto.conf's queue settings on a free port (MQTT_URL to use another).
-//   npm run bench -- ingest [--messages 50000] [--rigs 1000] [--rounds 5]
+//   npm run bench -- ingest [--messages 50000] [--rigs 1000] [--rounds 5] [--database postgres://...]
+// --database: the controller stores into PostgreSQL (--database, a schema of its own per round, dropped after it)
+// instead of SQLite; the floor consumer (SQLite only) is left out, and the CPU of the server's processes
+// (every process named postgres on this host) is read beside the others. synchronous_commit is the server's own.
 // --fleet gives the controller a fleet spec whose group holds every bench rig, so that each reconcile also runs the
 // policies (without it no rig has a spec: ingest alone is measured, as the goal asks).
 // BENCH_CONTROLLER_ENTRY=<file.js> runs another build of the controller (A/B comparisons); CONTROLLER_NODE_FLAGS adds Node flags.
@@ -18,6 +21,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
 import sqlite3 from 'sqlite3';
+import pg from 'pg';
 
 const root = new URL('..', import.meta.url).pathname;
 const arg = (name, fallback) => {
@@ -26,6 +30,11 @@ const arg = (name, fallback) => {
 };
 const messages = arg('messages', 50_000);
 const rigs = arg('rigs', 1000);
+const databaseUrl = (() => { const i = process.argv.indexOf('--database'); return i >= 0 ? process.argv[i + 1] : undefined; })();
+if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error(`--database: expected postgres://..., got ${databaseUrl}`);
+const admin = databaseUrl ? new pg.Pool({ connectionString: databaseUrl, max: 2 }) : undefined;
+const serverSettings = admin ? Object.fromEntries((await admin.query(
+  "SELECT name, setting FROM pg_settings WHERE name IN ('synchronous_commit', 'fsync', 'wal_level', 'shared_buffers', 'server_version')")).rows.map((r) => [r.name, r.setting])) : undefined;
 let url = process.env.MQTT_URL;
 let broker;
 if (!url) {
@@ -64,6 +73,21 @@ function threadCpu(pid) {
     }
   } catch { /* not Linux, or the process ended */ }
   return out;
+}
+/** CPU seconds of every process named postgres on this host (the server's backends, WAL writer, checkpointer...). */
+function postgresCpu() {
+  if (!admin) return undefined;
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith('postgres')) continue;
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / hz;
+    } catch { /* the process ended */ }
+  }
+  return total;
 }
 const selfCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 /** CPU µs per message of each process between two readings. */
@@ -180,7 +204,7 @@ async function rawRateInProcess() {
 }
 
 /** The consumer under test: the built controller, or the floor consumer (bench/ingest-floor.consumer.mjs). */
-function startConsumer(kind, dir, topicRoot, ready) {
+function startConsumer(kind, dir, topicRoot, ready, database) {
   if (kind === 'floor') {
     return spawn(process.execPath, [join(root, 'bench/ingest-floor.consumer.mjs'), url, topicRoot, join(dir, 'floor.sqlite'), ready], { stdio: 'inherit' });
   }
@@ -191,7 +215,7 @@ function startConsumer(kind, dir, topicRoot, ready) {
       ...[0, 1].map((i) => `      - { url: "stratum+tcp://pool-${i}.example:3333", user: "farm.worker", password: "x" }`), ''].join('\n'));
     fleet.push('--fleet', join(dir, 'fleet.yaml'));
   }
-  return spawn(process.execPath, [...(process.env.CONTROLLER_NODE_FLAGS ?? '').split(' ').filter(Boolean), process.env.BENCH_CONTROLLER_ENTRY ?? join(root, 'bin/rigwarden-controller.js'), '--data-dir', dir, '--grpc', '127.0.0.1:0', '--ready-file', ready, ...fleet], {
+  return spawn(process.execPath, [...(process.env.CONTROLLER_NODE_FLAGS ?? '').split(' ').filter(Boolean), process.env.BENCH_CONTROLLER_ENTRY ?? join(root, 'bin/rigwarden-controller.js'), '--data-dir', dir, '--grpc', '127.0.0.1:0', '--ready-file', ready, ...fleet, ...(database ? ['--database', database] : [])], {
     env: { ...process.env, MQTT_URL: url, RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `bench-ctl-${topicRoot}`, LOG_LEVEL: 'warn' }, stdio: 'inherit',
   });
 }
@@ -200,7 +224,16 @@ async function durableRate(kind) {
   const topicRoot = `bench-ingest-${randomBytes(4).toString('hex')}/v1`;
   const dir = mkdtempSync(join(tmpdir(), 'rigwarden-bench-'));
   const ready = join(dir, 'ready.json');
-  const controller = startConsumer(kind, dir, topicRoot, ready);
+  // PostgreSQL: a schema of its own for this round (fresh ids from 1, as in a new SQLite file), dropped at the end.
+  const schema = admin ? `bench_ingest_${randomBytes(4).toString('hex')}` : undefined;
+  let database;
+  if (schema) {
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const u = new URL(databaseUrl);
+    u.searchParams.set('options', `-c search_path=${schema}`);
+    database = u.toString();
+  }
+  const controller = startConsumer(kind, dir, topicRoot, ready, database);
   const exited = new Promise((r) => controller.once('exit', r));
   try {
     for (let i = 0; i < 300 && !existsSync(ready); i++) {
@@ -208,11 +241,17 @@ async function durableRate(kind) {
       await new Promise((r) => setTimeout(r, 100));
     }
     if (!existsSync(ready)) throw new Error('the controller was not ready within 30 s');
-    const { db: dbPath } = JSON.parse(readFileSync(ready, 'utf8'));
-    const db = new sqlite3.Database(dbPath, sqlite3.OPEN_READONLY);
-    // Rows are appended with rowids 1, 2, ... (no duplicates here), so MAX(id) counts them in O(log n): a COUNT(*)
-    // every 20 ms would read the whole index and take CPU from the run it measures.
-    const count = () => new Promise((resolve, reject) => db.get('SELECT COALESCE(MAX(id), 0) AS n FROM snapshots', (err, row) => (err ? reject(err) : resolve(row.n))));
+    // Rows are appended with ids 1, 2, ... (no duplicates here), so MAX(id) counts them in O(log n): a COUNT(*)
+    // every 20 ms would read the whole index and take CPU from the run it measures. PostgreSQL: a committed row only.
+    let db;
+    let count;
+    if (schema) {
+      count = async () => Number((await admin.query(`SELECT COALESCE(MAX(id), 0) AS n FROM ${schema}.snapshots`)).rows[0].n);
+    } else {
+      const { db: dbPath } = JSON.parse(readFileSync(ready, 'utf8'));
+      db = new sqlite3.Database(dbPath, sqlite3.OPEN_READONLY);
+      count = () => new Promise((resolve, reject) => db.get('SELECT COALESCE(MAX(id), 0) AS n FROM snapshots', (err, row) => (err ? reject(err) : resolve(row.n))));
+    }
     const pub = await mqtt.connectAsync(url, { clientId: `bench-pub-${topicRoot}` });
     // Warm-up: one snapshot per rig, so the controller knows every rig (as in a running farm) before the clock starts.
     await publishAll(pub, topicRoot, rigs, 1);
@@ -221,7 +260,7 @@ async function durableRate(kind) {
       await new Promise((r) => setTimeout(r, 20));
     }
     await new Promise((r) => setTimeout(r, 500)); // the reconciler's first read of each rig
-    const reading = () => ({ bench: selfCpu(), broker: broker && cpuSeconds(broker.pid), controller: cpuSeconds(controller.pid) });
+    const reading = () => ({ bench: selfCpu(), broker: broker && cpuSeconds(broker.pid), controller: cpuSeconds(controller.pid), postgres: postgresCpu() });
     const cpu0 = reading();
     const threads0 = threadCpu(controller.pid);
     const t0 = performance.now();
@@ -236,12 +275,13 @@ async function durableRate(kind) {
     const cpu = cpuPerMessage(cpu0, reading(), messages);
     if (process.env.BENCH_DEBUG) console.error(`${kind} CPU µs/message by thread: ${JSON.stringify(cpuPerMessage(threads0, threadCpu(controller.pid), messages))}`);
     await pub.endAsync();
-    await new Promise((r) => db.close(r));
+    if (db) await new Promise((r) => db.close(r));
     return { rate: messages / seconds, cpu };
   } finally {
     if (controller.exitCode === null) controller.kill('SIGTERM');
     await exited;
     rmSync(dir, { recursive: true, force: true });
+    if (schema) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   }
 }
 
@@ -254,7 +294,8 @@ try {
   for (let r = 0; r < rounds; r++) {
     const raw = await rawRate();
     const durable = await durableRate('controller');
-    const floor = await durableRate('floor');
+    // The floor consumer writes SQLite: no floor for PostgreSQL.
+    const floor = admin ? { rate: NaN, cpu: {} } : await durableRate('floor');
     const inProcess = await rawRateInProcess();
     runs.push({
       raw: Math.round(raw.rate), durable: Math.round(durable.rate), floor: Math.round(floor.rate), rawInProcess: Math.round(inProcess.rate),
@@ -266,6 +307,7 @@ try {
   }
 } finally {
   if (broker) { broker.kill('SIGTERM'); await new Promise((r) => broker.once('exit', r)); }
+  await admin?.end();
 }
 const median = [...runs].sort((a, b) => a.ratio - b.ratio)[Math.floor(runs.length / 2)];
 const medianOf = (key) => [...runs].map((x) => x[key]).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
@@ -273,6 +315,7 @@ const range = (key) => `${Math.min(...runs.map((x) => x[key]))}-${Math.max(...ru
 const cpuMedian = (phase, proc) => [...runs].map((x) => x.cpuUsPerMessage[phase][proc]).filter((v) => v !== undefined).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
 const result = {
   bench: 'ingest', date: new Date().toISOString(), broker: url, messages, rigs, rounds, policies: process.argv.includes('--fleet'),
+  store: admin ? 'postgres' : 'sqlite', ...(admin ? { database: databaseUrl.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@'), server: serverSettings } : {}),
   rawQos1PerS: median.raw, durablePerS: median.durable, ratio: median.ratio, goalRatio: 0.8,
   floorPerS: medianOf('floor'), floorRatio: medianOf('floorRatio'),
   rawInProcessPerS: medianOf('rawInProcess'), ratioToInProcess: medianOf('ratioToInProcess'), runs,
@@ -283,12 +326,13 @@ appendFileSync(join(root, 'bench/results/ingest.jsonl'), `${JSON.stringify(resul
 const us = (phase, proc) => (cpuMedian(phase, proc) === undefined ? 'n/a' : `${cpuMedian(phase, proc)} µs`);
 console.log(`\ningest, ${messages} snapshots from ${rigs} rigs through ${url}, median of ${rounds} rounds (range)`);
 console.log(`  raw QoS 1 delivery to an MQTT.js subscriber   ${result.rawQos1PerS} msgs/s (${range('raw')}), a process of its own`);
-console.log(`  committed to SQLite by the controller         ${result.durablePerS} snapshots/s (${range('durable')})`);
+console.log(`  committed to ${admin ? 'PostgreSQL' : 'SQLite'} by the controller ${admin ? '    ' : '        '}${result.durablePerS} snapshots/s (${range('durable')})`);
 console.log(`  ratio                                         ${result.ratio} (${range('ratio')}); goal >= 0.8`);
-console.log(`  floor: parse + append only (no validation)    ${result.floorPerS} snapshots/s (${range('floor')}), ratio ${result.floorRatio} (${range('floorRatio')})`);
+if (!admin) console.log(`  floor: parse + append only (no validation)    ${result.floorPerS} snapshots/s (${range('floor')}), ratio ${result.floorRatio} (${range('floorRatio')})`);
+else console.log(`  server: ${JSON.stringify(serverSettings)}; its processes' CPU per message (median): ${us('durable', 'postgres')}`);
 console.log(`  raw with the subscriber in the publisher's process (as earlier rounds): ${result.rawInProcessPerS} msgs/s (${range('rawInProcess')}); controller ratio to it ${result.ratioToInProcess} (${range('ratioToInProcess')})`);
 console.log(`  CPU per message (median)   publisher     broker      consumer`);
 console.log(`    raw                      ${us('raw', 'bench').padEnd(13)} ${us('raw', 'broker').padEnd(11)} ${us('raw', 'controller')}`);
 console.log(`    controller               ${us('durable', 'bench').padEnd(13)} ${us('durable', 'broker').padEnd(11)} ${us('durable', 'controller')}`);
-console.log(`    floor                    ${us('floor', 'bench').padEnd(13)} ${us('floor', 'broker').padEnd(11)} ${us('floor', 'controller')}`);
+if (!admin) console.log(`    floor                    ${us('floor', 'bench').padEnd(13)} ${us('floor', 'broker').padEnd(11)} ${us('floor', 'controller')}`);
 console.log(`    raw, one process         ${us('rawInProcess', 'bench').padEnd(13)} ${us('rawInProcess', 'broker').padEnd(11)} (publisher and subscriber)`);
