@@ -94,11 +94,16 @@ describe('shard leases in PostgreSQL (ShardOwnership on the real server)', () =>
     b.store.block();
     b.clockOffset = 30_000;
     expect(paused.filter((rig) => b.own.owns(rig))).toEqual([]);
+    // Nor does it send for them under another's epoch (an operator's command it had taken up) before a round runs.
+    expect(b.own.lapsed()).toBe(true);
+    await expect(b.own.currentEpoch(paused[0]!)).rejects.toThrow(/this controller \(ctl-b\) lapsed/);
     await waitFor('the paused replica\'s rigs taken over', () => (paused.every((rig) => a.own.owns(rig)) ? true : undefined), 5000, 20);
     // SIGCONT: its rounds run again; whatever it holds afterwards it took under a new epoch.
     b.store.unblock();
     await waitFor('an even split again', () => (a.own.view().held.length === 32 && b.own.view().held.length === 32 ? true : undefined), 8000, 20);
     assertNoDoubleOwner();
+    expect(b.own.lapsed()).toBe(false);
+    expect(await b.own.currentEpoch(paused[0]!)).toBe(a.own.epochFor(paused[0]!) ?? b.own.epochFor(paused[0]!));
     for (const rig of paused.filter((r) => b.own.owns(r))) expect(b.own.epochFor(rig)!).toBeGreaterThan(epochsBefore.get(rig)!);
   });
 

@@ -16,6 +16,14 @@ export interface OwnershipTiming {
   marginMs: number;
 }
 
+/** currentEpoch() while this controller's leases have lapsed: nothing is sent until its next round. */
+export class LeasesLapsedError extends Error {
+  constructor(replicaId: string) {
+    super(`not sent: the shard leases of this controller (${replicaId}) lapsed (it was paused or cut off from PostgreSQL); its next lease round tells which rigs it still owns`);
+    this.name = 'LeasesLapsedError';
+  }
+}
+
 export const DEFAULT_OWNERSHIP_TIMING: OwnershipTiming = { leaseMs: 10_000, renewMs: 3000, marginMs: 1000 };
 
 export interface OwnershipView {
@@ -113,10 +121,23 @@ export class ShardOwnership implements OnModuleInit, OnModuleDestroy {
     return this.draining.has(shard) ? undefined : this.held.get(shard);
   }
 
-  /** The epoch of the rig's current lease, whoever holds it (a command this controller sends for another's rig). */
+  /**
+   * The epoch of the rig's current lease, whoever holds it (a command this controller sends for another's rig).
+   * Refused while this controller's own leases have lapsed (it was paused or cut off from PostgreSQL and no round has
+   * run since): it does not know yet which shards it lost, and a command it took up as their owner must be left to
+   * the new owner (its next round says which were taken; the dispatcher then drops them), not sent under their epoch.
+   */
   async currentEpoch(rigId: string): Promise<number> {
     if (!this.shared) return 0;
-    return this.epochFor(rigId) ?? await this.leases!.epochOf(shardOf(rigId, this.shards));
+    const own = this.epochFor(rigId);
+    if (own !== undefined) return own;
+    if (this.lapsed()) throw new LeasesLapsedError(this.replicaId!);
+    return this.leases!.epochOf(shardOf(rigId, this.shards));
+  }
+
+  /** Whether this controller held leases whose time has passed on its own clock with no round renewing them. */
+  lapsed(): boolean {
+    return this.shared && !this.stopped && this.held.size > 0 && this.monotonic() >= this.validUntil;
   }
 
   view(): OwnershipView {
