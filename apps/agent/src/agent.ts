@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { DriverError, driverRegistry, type MinerDriver } from '@rigwarden/drivers-core';
-import { scanCgminer } from '@rigwarden/drivers-cgminer';
+import { scanCgminer, scanRigId } from '@rigwarden/drivers-cgminer';
 import { FileTuningDefaultsStore, MinerProcessSupervisor, SupervisedDriver, discoverGpuTuners, restoreAllDefaults } from '@rigwarden/drivers-gpu';
 import type { GpuTuner } from '@rigwarden/drivers-core';
 import { createPduOutlet, PduError } from '@rigwarden/drivers-pdu';
@@ -238,11 +238,29 @@ export class Agent {
       for (const entry of this.config.scan) {
         const known = new Set([...this.byKey.values()].map((m) => `${m.driver.endpoint.host}:${m.driver.endpoint.port}`));
         try {
-          for await (const result of scanCgminer({ targets: entry.ranges, port: entry.port, signal: this.scanAbort.signal })) {
-            if (result.class !== 'identified' || known.has(`${result.host}:${result.port}`)) continue;
-            const rigId = `${entry.rigPrefix}${result.host.replaceAll('.', '-').replaceAll(':', '-')}${result.port === entry.port ? '' : `-${result.port}`}`;
-            const driver = driverRegistry.create(entry.driver, { host: result.host, port: result.port, options: entry.options });
-            this.addMiner({ rigId, minerId: `${result.host}:${result.port}`, driver });
+          // Credentials reach the vendors' own APIs only when the entry's options hold them; the web UI gets none.
+          const credentials = pickCredentials(entry.options);
+          for await (const result of scanCgminer({
+            targets: entry.ranges, port: entry.port, webPort: entry.webPort, apiPorts: entry.ports, signal: this.scanAbort.signal,
+            ...(credentials ? { credentials } : {}),
+          })) {
+            if (result.class !== 'identified') continue;
+            // driver: auto takes the driver that can control the miner (a stock Antminer's web UI, Braiins OS+ gRPC,
+            // Whatsminer API v3), else its cgminer API read as auto; a named driver is used as named.
+            const pick = entry.driver === 'auto' ? result.label?.driver : undefined;
+            const port = pick && driverRegistry.get(pick.name) ? pick.port : result.port;
+            const driverName = pick && driverRegistry.get(pick.name) ? pick.name : entry.driver;
+            if (known.has(`${result.host}:${result.port}`) || known.has(`${result.host}:${port}`)) continue;
+            const rigId = scanRigId(entry.rigPrefix, result.host, result.port, entry.port);
+            const options = { ...entry.options, ...(driverName === pick?.name ? pick.options : {}) };
+            let driver;
+            try {
+              driver = driverRegistry.create(driverName, { host: result.host, port, options });
+            } catch (err) {
+              this.logger.warn('miner found by scan not added', { host: result.host, port, driver: driverName, error: err as Error });
+              continue;
+            }
+            this.addMiner({ rigId, minerId: `${result.host}:${port}`, driver });
           }
         } catch (err) {
           if (!this.scanAbort.signal.aborted) this.logger.warn('scan failed', { ranges: entry.ranges.join(' '), error: err as Error });
@@ -289,4 +307,12 @@ export class Agent {
       fieldWarnings: this.fieldWarnings.snapshot(),
     });
   }
+}
+
+/** The user and password a scan entry's options give, for the vendors' own APIs; undefined when it gives none. */
+function pickCredentials(options: Readonly<Record<string, unknown>>): { user?: string; password?: string } | undefined {
+  const user = typeof options['user'] === 'string' ? options['user'] : undefined;
+  const password = typeof options['password'] === 'string' ? options['password'] : undefined;
+  if (user === undefined && password === undefined) return undefined;
+  return { ...(user !== undefined ? { user } : {}), ...(password !== undefined ? { password } : {}) };
 }

@@ -68,6 +68,10 @@ export interface ScanConfig {
   /** Scan again this often to pick up new miners (0: only at start). */
   intervalMinutes: number;
   options: Record<string, unknown>;
+  /** The web UI's port for the HTTP fingerprint (0: none); a found miner's driver, under `auto`, is the one that controls it. */
+  webPort: number;
+  /** Ports of the vendors' own APIs by driver name (braiins-grpc, whatsminer-v3) when they are not the default. */
+  ports: Record<string, number>;
 }
 
 export interface ProfileSettings {
@@ -126,6 +130,15 @@ class Reader {
     }
     return value;
   }
+}
+
+/** scan[].ports: the vendors' own API ports by driver name, { braiins-grpc: 50051, whatsminer-v3: 4433 }. */
+function scanPorts(r: Reader, value: unknown, path: string): Record<string, number> {
+  const known = ['braiins-grpc', 'whatsminer-v3'];
+  const obj = r.object(value, path, known);
+  const out: Record<string, number> = {};
+  for (const key of Object.keys(obj)) out[key] = r.integer(obj, key, `${path}.`, 0, 1, 65535);
+  return out;
 }
 
 /** A mapping of non-empty string keys to non-empty string values (numbers are taken as their text: row: 1). */
@@ -307,7 +320,7 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
   if (!Array.isArray(scanRaw)) r.fail('scan', 'must be a list of { ranges, port, driver, rigPrefix, intervalMinutes }');
   const scan = scanRaw.map((entry, i): ScanConfig => {
     const p = `scan[${i}].`;
-    const obj = r.object(entry, `scan[${i}]`, ['ranges', 'port', 'driver', 'rigPrefix', 'intervalMinutes', 'options']);
+    const obj = r.object(entry, `scan[${i}]`, ['ranges', 'port', 'driver', 'rigPrefix', 'intervalMinutes', 'options', 'webPort', 'ports']);
     const ranges = obj['ranges'];
     if (!Array.isArray(ranges) || ranges.length === 0 || !ranges.every((x) => typeof x === 'string' && x.trim() !== '')) {
       r.fail(`${p}ranges`, 'must be a non-empty list of CIDRs, ranges or addresses, e.g. ["10.0.1.0/24", "10.0.2.10-10.0.2.50"]');
@@ -323,6 +336,8 @@ export function parseAgentConfig(raw: unknown, file: string, env: NodeJS.Process
       ranges: ranges as string[], port: r.integer(obj, 'port', p, 4028, 1, 65535), driver: r.string(obj, 'driver', p, 'auto'), rigPrefix,
       intervalMinutes: r.integer(obj, 'intervalMinutes', p, 60, 0, 10_080),
       options: obj['options'] === undefined ? {} : r.object(obj['options'], `${p}options`, Object.keys(obj['options'] as Obj)),
+      webPort: r.integer(obj, 'webPort', p, 80, 0, 65535),
+      ports: scanPorts(r, obj['ports'], `${p}ports`),
     };
   });
 

@@ -1,7 +1,7 @@
 import type { CollectError } from '@rigwarden/protocol';
 import {
   DriverError, NO_CONTROL, driverRegistry, sanitizeReading,
-  type CollectContext, type CommandSettleTimes, type ControlAction, type ControlCapabilities, type ControlResult, type ControlStep,
+  type ApiIdentity, type CollectContext, type CommandSettleTimes, type ControlAction, type ControlCapabilities, type ControlResult, type ControlStep,
   type FaultLight, type MinerControl, type MinerDriver, type MinerEndpoint, type MinerReading, type MiningSwitch, type PoolSpec,
   type PowerTarget, type Rebootable, type Restartable, type SettlingCommand,
 } from '@rigwarden/drivers-core';
@@ -370,4 +370,29 @@ driverRegistry.register({
   description: 'Braiins OS+ 23.03+ gRPC API (bos-plus-api, TCP 50051): reads, pool groups, power target, pause/resume, restart, reboot, locate',
   defaultPort: BRAIINS_GRPC_PORT,
   create: (endpoint) => new BraiinsGrpcDriver(endpoint),
+  identify: identifyBraiinsGrpc,
 });
+
+/**
+ * For scans: GetApiVersion, which needs no token, tells a Braiins OS+ gRPC API; only when the scan was given a user
+ * or a password does it log in and name the model (GetMinerDetails). The channel is closed before it returns.
+ */
+export async function identifyBraiinsGrpc(endpoint: MinerEndpoint, ctx: CollectContext): Promise<ApiIdentity> {
+  const options = endpoint.options ?? {};
+  const configured = options['user'] !== undefined || options['username'] !== undefined || options['password'] !== undefined;
+  const driver = new BraiinsGrpcDriver(endpoint);
+  try {
+    if (!configured) {
+      const v = await driver.client.callAnonymous<ApiVersion>('ApiVersionService', 'GetApiVersion', {}, ctx);
+      const api = `${v.major ?? 0}.${v.minor ?? 0}.${v.patch ?? 0}${v.pre ? `-${v.pre}` : ''}`;
+      return { vendor: 'braiins', model: '', firmware: 'Braiins OS+', access: 'control', note: `bos-plus-api ${api}; not logged in (no user/password given)` };
+    }
+    const id = await driver.identify(ctx);
+    return {
+      vendor: 'braiins', model: id.model, firmware: id.firmware || 'Braiins OS+', access: 'control',
+      note: id.loggedIn ? `bos-plus-api ${id.apiVersion}` : `bos-plus-api ${id.apiVersion}; the login was refused (check user/password)`,
+    };
+  } finally {
+    driver.close();
+  }
+}

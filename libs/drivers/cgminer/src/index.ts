@@ -23,3 +23,6 @@ export * from './cgminer.driver';
 export * from './discovery/scan-targets.parser';
 export * from './discovery/cgminer-discovery.scanner';
 export * from './cli/cgminer.cli';
+export * from './discovery/digest-challenge.parser';
+export * from './discovery/web-firmware.fingerprint';
+export * from './discovery/miner-identification';

@@ -1,7 +1,7 @@
 import type { CollectError } from '@rigwarden/protocol';
 import {
   DriverError, NO_CONTROL, driverRegistry, sanitizeReading,
-  type CollectContext, type CommandSettleTimes, type ControlAction, type ControlCapabilities, type ControlResult, type ControlStep, type FaultLight,
+  type ApiIdentity, type CollectContext, type CommandSettleTimes, type ControlAction, type ControlCapabilities, type ControlResult, type ControlStep, type FaultLight,
   type MinerControl, type MinerDriver, type MinerEndpoint, type MinerReading, type MiningSwitch, type PoolSpec,
   type PowerMode, type PowerModeControl, type PowerTarget, type Rebootable, type Restartable, type SettlingCommand,
 } from '@rigwarden/drivers-core';
@@ -310,4 +310,13 @@ driverRegistry.register({
   description: 'Whatsminer API v3 (TCP 4433, 2024+ firmware): reads; pools, power mode/limit, restart, reboot, LED with options.password',
   defaultPort: WHATSMINER_V3_PORT,
   create: (endpoint) => new WhatsminerV3Driver(endpoint),
+  identify: identifyWhatsminerV3,
 });
+
+/** For scans: one unauthenticated get.device.info names an API v3 Whatsminer; writes need the admin password. */
+export async function identifyWhatsminerV3(endpoint: MinerEndpoint, ctx: CollectContext): Promise<ApiIdentity> {
+  const driver = new WhatsminerV3Driver(endpoint);
+  const id = await driver.identify(ctx);
+  const writes = driver.operations().length > 1 ? '' : '; writes need options.password (the admin password)';
+  return { vendor: 'whatsminer', model: id.model, firmware: id.firmware, access: 'control', note: `API v3${id.apiVersion ? ` ${id.apiVersion}` : ''}${writes}` };
+}

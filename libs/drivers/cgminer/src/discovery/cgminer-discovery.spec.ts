@@ -113,7 +113,7 @@ describe('scanCgminer over loopback 127.0.0.x', () => {
     const lines: string[] = [];
     expect(await runScanCommand([`127.0.0.2-4`, '--port', String(port)], (l) => lines.push(l))).toBe(0);
     expect(lines.filter((l) => l.includes('identified ')).length).toBe(3);
-    expect(lines.find((l) => l.startsWith('127.0.0.2'))).toMatch(/identified +antminer {2}Antminer S19 Pro {2}bmminer 1\.0\.0 {2}90\.30 TH\/s +\d+ ms$/);
+    expect(lines.find((l) => l.startsWith('127.0.0.2'))).toMatch(/identified +antminer {2}Antminer S19 Pro {2}bmminer 1\.0\.0 {2}90\.30 TH\/s {2}via antminer:\d+ \(read only\) +\d+ ms$/);
     expect(lines.at(-1)).toBe('3 identified, 0 responsive but unidentified, 0 unresponsive');
     const json: string[] = [];
     expect(await runScanCommand(['127.0.0.2', '--json', '--port', String(port)], (l) => json.push(l))).toBe(0);
