@@ -1,0 +1,264 @@
+/**
+ * Takeover with real processes (issue 18 item 3): three built controllers on one PostgreSQL (a schema of their own,
+ * dropped afterwards; --database, --replica-id), one broker (MQTT_URL, else an in-process aedes), the built agent
+ * reading a simulated farm. No fleet spec: only the operator's commands act, so every command and every restart the
+ * simulators count is the test's own.
+ *
+ * 1. kill -9 the owner of a rig while a restart it sent is pending (the agent is held with SIGSTOP, so no result
+ *    comes back): every shard is leased again by the two others within 15 s, the new owner resumes the command under a
+ *    newer epoch, and once the agent runs again the miner counts exactly one restart.
+ * 2. SIGSTOP a controller longer than its lease (10 s: the controller has no flag for shorter ones) while a restart it
+ *    sent is pending, and resume it after the other controller took its shards and finished the command: it sends
+ *    nothing after the takeover, and the agent refuses nothing (no stale lease epoch), because nothing stale arrives.
+ * 3. Telemetry: every snapshot the agent made is stored or still in its outbox (no seq missing inside its run), so
+ *    nothing the broker acknowledged was lost through the kill and the pause.
+ */
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { farmControl, type AsicRigState } from '@rigwarden/simulators';
+import { makeTempDir, runNode, startNode, startTestBroker, waitFor, type RunningProcess, type TempDir, type TestBroker } from '@rigwarden/testing';
+import { shardOf } from '../apps/controller/src/ownership/rig-shard.policy';
+import { bin, report } from './scenario-harness';
+
+jest.setTimeout(60_000);
+const SHARDS = 64;
+const LEASE_MS = 10_000;
+const RIGS = Array.from({ length: 10 }, (_, i) => `so-${String(i + 1).padStart(2, '0')}`);
+const IDS = ['ctl-1', 'ctl-2', 'ctl-3'];
+const NOW_MS = '(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint';
+// BIGINT columns come back from pg as text: as numbers here.
+const COMMAND_COLUMNS = 'SELECT id, state, sent_by, lease_epoch::float8 AS lease_epoch, attempts::float8 AS attempts, sent_at::float8 AS sent_at';
+
+/** The test server (.ci/run exports RIGWARDEN_TEST_DATABASE_URL), else the local one with trust auth. */
+const serverUrl = process.env['RIGWARDEN_TEST_DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test';
+
+interface CommandRow { id: string; state: string; sent_by: string | null; lease_epoch: number | null; attempts: number; sent_at: number | null }
+
+describe('scale-out: takeover with real processes (3 controllers on PostgreSQL)', () => {
+  const schema = `e2e_so_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Pool({ connectionString: serverUrl, max: 2 });
+  let dir: TempDir;
+  let broker: TestBroker;
+  let farm: RunningProcess | undefined;
+  let agent: RunningProcess | undefined;
+  let control = '';
+  const controllers = new Map<string, { proc: RunningProcess; grpc: string }>();
+  const env = (): Record<string, string> => ({ RIGWARDEN_TOPIC_ROOT: broker.topicRoot, MQTT_URL: broker.url, LOG_LEVEL: 'warn' });
+
+  async function rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const client = await admin.connect();
+    try {
+      await client.query(`SET search_path = ${schema}`);
+      return (await client.query(sql, params)).rows as T[];
+    } finally {
+      await client.query('RESET search_path').catch(() => undefined);
+      client.release();
+    }
+  }
+  /** Unexpired leases per owner (the database's clock). */
+  async function leased(): Promise<Map<string, number>> {
+    const r = await rows<{ owner: string; n: number }>(`SELECT owner, COUNT(*)::int AS n FROM shard_leases WHERE owner IS NOT NULL AND expires_at > ${NOW_MS} GROUP BY owner`);
+    return new Map(r.map((x) => [x.owner, x.n]));
+  }
+  async function ownerOf(rigId: string): Promise<string> {
+    const [r] = await rows<{ owner: string }>(`SELECT owner FROM shard_leases WHERE shard = $1 AND expires_at > ${NOW_MS}`, [shardOf(rigId, SHARDS)]);
+    if (!r) throw new Error(`no live lease for the shard of ${rigId}`);
+    return r.owner;
+  }
+  const commandOf = async (rigId: string): Promise<CommandRow | undefined> =>
+    (await rows<CommandRow>(`${COMMAND_COLUMNS} FROM commands WHERE rig_id = $1`, [rigId]))[0];
+  const restarts = async (rigId: string): Promise<number> => (await farmControl<AsicRigState>(control, 'GET', `/rigs/${rigId}`)).restarts;
+  const outputs = (): string => [...controllers].map(([id, c]) => `--- ${id} ---\n${c.proc.output().slice(-2000)}`).join('\n') + `\n--- agent ---\n${agent?.output().slice(-2000) ?? ''}`;
+  /** waitFor with the processes' output in the timeout message. */
+  const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> =>
+    waitFor(what, probe, timeoutMs, 100).catch((err: Error) => { throw new Error(`${err.message}\n${outputs()}`); });
+
+  async function startController(id: string): Promise<void> {
+    const ready = join(dir.path, `${id}.ready.json`);
+    const u = new URL(serverUrl);
+    u.searchParams.set('options', `-c search_path=${schema}`);
+    const proc = startNode(bin('rigwarden-controller'), ['--data-dir', join(dir.path, id), '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--ready-file', ready,
+      '--keys-file', join(dir.path, 'keys.json'), '--secrets-file', join(dir.path, 'controller-secrets.json'), '--database', u.toString(), '--replica-id', id],
+    { ...env(), RIGWARDEN_CONTROLLER_ID: `${id}-${broker.topicRoot}` });
+    controllers.set(id, { proc, grpc: '' });
+    const endpoints = await waitFor(`controller ${id}`, async () => {
+      if (proc.child.exitCode !== null) throw new Error(`${id} exited early:\n${proc.output()}`);
+      return existsSync(ready) ? JSON.parse(readFileSync(ready, 'utf8')) as { grpc: string } : undefined;
+    }, 30_000, 50);
+    controllers.get(id)!.grpc = endpoints.grpc;
+  }
+
+  async function rigctl(server: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const token = IDS.map((id) => join(dir.path, id, 'admin.token')).find((f) => existsSync(f));
+    return runNode(bin('rigctl'), ['--server', server, ...args], token ? { RIGWARDEN_API_KEY_FILE: token } : {}, 15_000);
+  }
+
+  /** Holds the agent (SIGSTOP), has `via` send a restart of `rigId`, and waits until it is SENT by `via`. */
+  async function pendingRestart(via: string, rigId: string): Promise<CommandRow> {
+    agent!.child.kill('SIGSTOP');
+    const sent = await rigctl(controllers.get(via)!.grpc, 'restart', rigId, '--no-wait', '--json', '--reason', 'e2e takeover');
+    expect(sent.code).toBe(0);
+    return until(`the restart of ${rigId} sent by ${via}`, async () => {
+      const c = await commandOf(rigId);
+      return c?.state === 'SENT' && c.sent_by === via ? c : undefined;
+    }, 10_000);
+  }
+
+  beforeAll(async () => {
+    dir = makeTempDir('rigwarden-scale-out-');
+    broker = await startTestBroker();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const keys = Object.fromEntries(RIGS.map((r) => [r, [{ id: 'k1', secret: randomBytes(32).toString('base64url') }]]));
+    writeFileSync(join(dir.path, 'keys.json'), JSON.stringify({ rigs: keys }), { mode: 0o600 });
+    writeFileSync(join(dir.path, 'farm.json'), JSON.stringify({
+      pools: [{ name: 'pool-a', notifyIntervalMs: 500 }],
+      rigs: RIGS.map((id) => ({ id, kind: 'asic', dialect: 'cgminer', pools: ['pool-a'] })),
+      mining: { shareIntervalMs: 500 }, restartDownMs: 300,
+    }));
+    const farmReady = join(dir.path, 'farm.ready.json');
+    farm = startNode(bin('rigwarden-simfarm'), ['--farm', join(dir.path, 'farm.json'), '--ready-file', farmReady, '--agent-config', join(dir.path, 'agent.yaml'),
+      '--agent-id', 'agent-scale-out', '--agent-data-dir', join(dir.path, 'agent'), '--interval-ms', '1000', '--keys-file', join(dir.path, 'keys.json')], env());
+    control = (await waitFor('the simulated farm', async () => {
+      if (farm!.child.exitCode !== null) throw new Error(`the farm exited early:\n${farm!.output()}`);
+      return existsSync(farmReady) ? JSON.parse(readFileSync(farmReady, 'utf8')) as { control: string } : undefined;
+    }, 20_000, 50)).control;
+    // The first one migrates the schema; the other two join it.
+    await startController(IDS[0]!);
+    await Promise.all(IDS.slice(1).map((id) => startController(id)));
+    agent = startNode(bin('rigwarden-agent'), ['run', '--config', join(dir.path, 'agent.yaml')], env());
+  }, 45_000);
+
+  afterAll(async () => {
+    for (const c of controllers.values()) c.proc.child.kill('SIGCONT');
+    agent?.child.kill('SIGCONT');
+    await agent?.stop('SIGTERM', 5000);
+    await farm?.stop('SIGTERM', 5000);
+    await Promise.all([...controllers.values()].map((c) => c.proc.stop('SIGTERM', 5000)));
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+    await admin.end();
+    await broker?.stop();
+    dir?.remove();
+  });
+
+  it('kill -9 of an owner and SIGSTOP of another: rigs owned again within 15 s, pending commands run once, nothing sent by the paused one, no telemetry lost', async () => {
+    const started = Date.now();
+    await until('every rig reporting and the shards split over three', async () => {
+      const l = await leased();
+      const [{ n }] = await rows<{ n: number }>('SELECT COUNT(DISTINCT rig_id)::int AS n FROM snapshots');
+      return n === RIGS.length && IDS.every((id) => (l.get(id) ?? 0) >= 21) ? l : undefined;
+    }, 20_000);
+
+    // 1. kill -9 of the owner of so-01 while its restart is pending.
+    const r1 = RIGS[0]!;
+    const o1 = await ownerOf(r1);
+    const c1 = await pendingRestart(o1, r1);
+    controllers.get(o1)!.proc.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    const survivors = IDS.filter((id) => id !== o1);
+    await until('every shard leased again by the survivors', async () => {
+      const l = await leased();
+      return survivors.reduce((sum, id) => sum + (l.get(id) ?? 0), 0) === SHARDS ? true : undefined;
+    }, 20_000);
+    const takeoverMs = Date.now() - killedAt;
+    expect(takeoverMs).toBeLessThanOrEqual(15_000);
+    const resumed1 = await until('the restart resumed by the new owner', async () => {
+      const c = await commandOf(r1);
+      return c && c.sent_by !== o1 ? c : undefined;
+    }, 10_000);
+    expect(resumed1).toMatchObject({ id: c1.id, state: 'SENT', sent_by: await ownerOf(r1) });
+    expect(resumed1.lease_epoch!).toBeGreaterThan(c1.lease_epoch!);
+    agent!.child.kill('SIGCONT');
+    await until('the resumed restart succeeded', async () => ((await commandOf(r1))?.state === 'SUCCEEDED' ? true : undefined), 15_000);
+    expect(await restarts(r1)).toBe(1);
+
+    // 2. SIGSTOP of the owner of another rig, longer than its lease, while its restart is pending.
+    await until('the shards split over the two survivors', async () => {
+      const l = await leased();
+      return survivors.every((id) => l.get(id) === SHARDS / 2) ? true : undefined;
+    }, 15_000);
+    const byOwner = await Promise.all(RIGS.slice(1).map(async (r) => [r, await ownerOf(r)] as const));
+    const [r2, x] = byOwner[0]!;
+    const y = survivors.find((id) => id !== x)!;
+    const c2 = await pendingRestart(x, r2);
+    controllers.get(x)!.proc.child.kill('SIGSTOP');
+    const pausedAt = Date.now();
+    await until(`every shard leased by ${y}`, async () => ((await leased()).get(y) === SHARDS ? true : undefined), 20_000);
+    const pauseTakeoverMs = Date.now() - pausedAt;
+    const resumed2 = await until(`the restart of ${r2} resumed by ${y}`, async () => {
+      const c = await commandOf(r2);
+      return c?.sent_by === y ? c : undefined;
+    }, 10_000);
+    expect(resumed2.lease_epoch!).toBeGreaterThan(c2.lease_epoch!);
+    agent!.child.kill('SIGCONT');
+    // Resumed once it finished there, and not before its lease time has passed since the pause (longer than its lease).
+    await until(`the restart of ${r2} succeeded`, async () => ((await commandOf(r2))?.state === 'SUCCEEDED' && Date.now() - pausedAt > LEASE_MS ? true : undefined), 15_000);
+    // SIGCONT: wait for two of its lease rounds (its heartbeat moves twice), time for any stale retry to go out.
+    const [{ now: resumedDb }] = await rows<{ now: number }>(`SELECT ${NOW_MS}::float8 AS now`);
+    controllers.get(x)!.proc.child.kill('SIGCONT');
+    const pausedMs = Date.now() - pausedAt;
+    let firstBeat = 0;
+    await until(`${x} running its lease rounds again`, async () => {
+      const [b] = await rows<{ seen_at: number }>('SELECT seen_at::float8 AS seen_at FROM replicas WHERE replica_id = $1', [x]);
+      if (!b || b.seen_at <= resumedDb) return undefined;
+      if (firstBeat === 0) firstBeat = b.seen_at;
+      return b.seen_at > firstBeat ? true : undefined;
+    }, 10_000);
+    const sentByPaused = await rows<CommandRow>(`${COMMAND_COLUMNS} FROM commands WHERE sent_by = $1 AND sent_at > $2`, [x, pausedAt]);
+    expect(sentByPaused).toEqual([]);
+    expect((await commandOf(r2))).toMatchObject({ state: 'SUCCEEDED', sent_by: y });
+    expect(agent!.output()).not.toMatch(/stale lease epoch/);
+    const outcomes = await rows<{ outcome: string }>('SELECT DISTINCT outcome FROM command_results');
+    expect(outcomes).toEqual([{ outcome: 'COMMAND_OUTCOME_SUCCEEDED' }]);
+
+    // 3. Telemetry: stop the agent, then every seq of its run is stored or still in its outbox.
+    await agent!.stop('SIGTERM', 5000);
+    let previous = -1;
+    const stored = await until('the stored snapshots settled', async () => {
+      const [{ n }] = await rows<{ n: number }>('SELECT COUNT(*)::int AS n FROM snapshots');
+      const settled = n === previous;
+      previous = n;
+      return settled ? n : undefined;
+    }, 10_000);
+    const queued = outboxKeys(join(dir.path, 'agent', 'outbox'));
+    const seqs = await rows<{ rig_id: string; seq: number }>('SELECT rig_id, seq::float8 AS seq FROM snapshots ORDER BY rig_id, seq');
+    const lost: string[] = [];
+    for (const rig of RIGS) {
+      const have = new Set([...seqs.filter((s) => s.rig_id === rig).map((s) => s.seq), ...(queued.get(rig) ?? [])]);
+      const first = Math.min(...have);
+      const last = Math.max(...have);
+      // A rig's first seq is a multiple of 1,000 (its block's start: nothing before it is missing); no gaps after it.
+      if (first % 1000 !== 0) lost.push(`${rig}: first seq ${first}`);
+      for (let s = first; s <= last; s++) if (!have.has(s)) lost.push(`${rig}/${s}`);
+    }
+    expect(lost).toEqual([]);
+    // Exactly one restart ran for each command, and none anywhere else.
+    expect(await Promise.all(RIGS.map((r) => restarts(r)))).toEqual(RIGS.map((r) => (r === r1 || r === r2 ? 1 : 0)));
+    report('scale-out-takeover', { rigs: RIGS.length, killTakeoverMs: takeoverMs, pausedMs, pauseTakeoverMs, stored, queuedInOutbox: [...queued.values()].reduce((a, s) => a + s.size, 0), totalMs: Date.now() - started });
+  });
+});
+
+/** The (rig, seq) keys of the snapshots still queued in the agent's outbox, read from disk (past its cursor). */
+function outboxKeys(outbox: string): Map<string, Set<number>> {
+  const out = new Map<string, Set<number>>();
+  if (!existsSync(outbox)) return out;
+  const cursorFile = join(outbox, 'cursor.json');
+  const cursor = existsSync(cursorFile) ? JSON.parse(readFileSync(cursorFile, 'utf8')) as { segment: number; line: number } : { segment: 0, line: 0 };
+  for (const name of readdirSync(outbox).sort()) {
+    const m = /^seg-(\d{12})\.jsonl$/.exec(name);
+    if (!m || Number(m[1]) < cursor.segment) continue;
+    const lines = readFileSync(join(outbox, name), 'utf8').split('\n').filter(Boolean);
+    for (const line of Number(m[1]) === cursor.segment ? lines.slice(cursor.line) : lines) {
+      try {
+        const { key } = JSON.parse(line) as { key?: string };
+        if (!key?.startsWith('t\u0000')) continue;
+        const [rig, seq] = key.slice(2).split('\u0000');
+        const set = out.get(rig!) ?? new Set<number>();
+        set.add(Number(seq));
+        out.set(rig!, set);
+      } catch { /* a torn last line: the agent counts it */ }
+    }
+  }
+  return out;
+}
