@@ -14,7 +14,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { runScanCommand, scanAll, type ScanOptions, type ScanResult } from '@rigwarden/drivers-cgminer';
+import { CgminerFamilyDriver, runProbeCommand, runScanCommand, scanAll, type ScanOptions, type ScanResult } from '@rigwarden/drivers-cgminer';
+import { driverRegistry } from '@rigwarden/drivers-core';
 import { createLogger, systemClock } from '@rigwarden/shared';
 import { AntminerWebSimulator, BraiinsGrpcSimulator, CgminerSimulator, WhatsminerV3Simulator } from '@rigwarden/simulators';
 import { makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
@@ -209,6 +210,39 @@ describe('scan: identification by HTTP fingerprint and the cgminer API', () => {
       expect(r.message).toContain('no known realm');
     } finally {
       await ui.stop();
+    }
+  });
+});
+
+describe('the auto driver: identified by the web fingerprint as well as the cgminer API', () => {
+  it('a stock Antminer read through auto is labelled from its web UI, which names antminer-web as the driver that controls it', async () => {
+    const rig = await stockAntminer();
+    try {
+      const driver = driverRegistry.create('auto', { host: '127.0.0.1', port: rig.scan.port, options: { webPort: rig.scan.webPort } }) as CgminerFamilyDriver;
+      const reading = await driver.collect({ signal: AbortSignal.timeout(5000), deadlineMs: 5000 });
+      expect(reading).toMatchObject({ vendor: 'antminer', model: 'Antminer S19 Pro', driver: 'auto:antminer' });
+      expect(driver.label).toMatchObject({ web: { firmware: 'antminer-stock' }, driver: { name: 'antminer-web', port: rig.scan.webPort, options: { apiPort: rig.scan.port } } });
+      expect(driver.label!.controlPaths.map((p) => `${p.driver} ${p.access}`)).toEqual(['antminer-web control', 'antminer read']);
+      // A second collect does not ask the web UI again.
+      await driver.collect({ signal: AbortSignal.timeout(5000), deadlineMs: 5000 });
+      expect(rig.webRequests!()).toHaveLength(1);
+      const lines: string[] = [];
+      expect(await runProbeCommand([`127.0.0.1:${rig.scan.port}`, '--web-port', String(rig.scan.webPort)], (l) => lines.push(l))).toBe(0);
+      expect(lines[1]).toBe(`# antminer / Antminer S19 Pro / ${reading.firmware}; control paths: antminer-web:${rig.scan.webPort} (control), antminer:${rig.scan.port} (read only); configure driver antminer-web on port ${rig.scan.webPort} to control it`);
+    } finally {
+      await rig.stop();
+    }
+  });
+
+  it('with no web UI, auto is identified by its API alone', async () => {
+    const rig = await plainCgminer();
+    try {
+      const driver = driverRegistry.create('auto', { host: '127.0.0.1', port: rig.scan.port, options: { webPort: rig.scan.webPort } }) as CgminerFamilyDriver;
+      expect((await driver.collect({ signal: AbortSignal.timeout(5000), deadlineMs: 5000 })).driver).toBe('auto:cgminer');
+      expect(driver.label).toMatchObject({ controlPaths: [{ driver: 'cgminer', access: 'control' }], driver: { name: 'cgminer' } });
+      expect(driver.label!.web).toBeUndefined();
+    } finally {
+      await rig.stop();
     }
   });
 });

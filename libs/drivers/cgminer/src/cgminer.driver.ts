@@ -9,6 +9,8 @@ import { CgminerPoolControl, PlainChannel } from './cgminer-pool.control';
 import type { CgminerDialect, CollectedReplies, DialectName } from './dialects/dialect';
 import { DIALECTS, IDENTIFY_COMMANDS, identifyDialect, type Identification } from './dialects/dialect-identification';
 import { decodeGeneric, genericDialect } from './dialects/generic.dialect';
+import { labelMiner, type MinerLabel } from './discovery/miner-identification';
+import { classifyWebPage, fetchWebPage, type WebPage } from './discovery/web-firmware.fingerprint';
 import { LuxosSessionChannel } from './luxos-session.channel';
 import { WHATSMINER_WRITE_CONTROL, WhatsminerControl } from './whatsminer.control';
 
@@ -34,6 +36,13 @@ export class CgminerFamilyDriver implements MinerDriver, PoolControl, Restartabl
   private dialect: CgminerDialect | undefined;
   /** Set once the dialect is known: what identification found (or the fixed dialect). */
   identification: Identification | undefined;
+  /**
+   * 'auto' only, from the first contact: the miner as a scan labels it (the cgminer API's dialect, the web UI's HTTP
+   * fingerprint on options.webPort, default 80, 0: none, and the vendor's own API where they point), with the driver
+   * that controls it. The auto driver reads through the cgminer API all the same; this says what would do more.
+   */
+  label: MinerLabel | undefined;
+  private webLooked = false;
   private joinSupported: boolean | undefined;
   /** Commands this firmware refused inside a joined request: asked alone from then on. */
   private readonly unjoinable = new Set<string>();
@@ -69,12 +78,14 @@ export class CgminerFamilyDriver implements MinerDriver, PoolControl, Restartabl
     let replies: CollectedReplies = {};
     let errors: Record<string, DriverError> = {};
     if (!this.dialect) {
+      const web = this.name === 'auto' && !this.webLooked ? this.lookAtWeb(ctx) : Promise.resolve(undefined);
       const first = await this.client.commands(this.endpoint, IDENTIFY_COMMANDS, opts);
       this.noteJoin(first.joined, IDENTIFY_COMMANDS.length);
       if (first.joined) for (const c of first.askedAlone) this.unjoinable.add(c);
       replies = first.replies;
       errors = first.errors;
       this.adopt(identifyDialect(replies));
+      await this.labelOnce(await web, replies, ctx);
     }
     const dialect = this.dialect!;
     this.forgetIfUnsure();
@@ -133,6 +144,7 @@ export class CgminerFamilyDriver implements MinerDriver, PoolControl, Restartabl
     const id = this.identification;
     return sanitizeReading({
       ...reading,
+      vendor: reading.vendor || this.label?.vendor || '',
       host: this.endpoint.host,
       port: this.endpoint.port,
       errors: [...reading.errors, ...collectErrors],
@@ -190,6 +202,28 @@ export class CgminerFamilyDriver implements MinerDriver, PoolControl, Restartabl
     if (!result.ok) throw result.error;
   }
 
+  /** The web UI's GET / (no credentials), once, in at most a third of the collect's time and 1.5 s. */
+  private lookAtWeb(ctx: CollectContext): Promise<WebPage | undefined> {
+    this.webLooked = true;
+    const port = this.endpoint.options?.['webPort'] ?? 80;
+    if (typeof port !== 'number' || port <= 0) return Promise.resolve(undefined);
+    return fetchWebPage({ host: this.endpoint.host, port }, '/', { timeoutMs: Math.max(1, Math.min(1500, Math.floor(ctx.deadlineMs / 3))), signal: ctx.signal });
+  }
+
+  private async labelOnce(page: WebPage | undefined, replies: CollectedReplies, ctx: CollectContext): Promise<void> {
+    if (this.name !== 'auto' || this.label || !this.identification) return;
+    const id = this.identification;
+    const port = this.endpoint.options?.['webPort'];
+    const reading = safeDecode(this.dialect!, replies);
+    const budget = Math.max(1, Math.min(1500, Math.floor(ctx.deadlineMs / 3)));
+    this.label = await labelMiner({
+      host: this.endpoint.host,
+      api: { port: this.endpoint.port, identification: id, model: reading?.model || id.model, firmware: reading?.firmware || id.software },
+      web: page ? { ...classifyWebPage(page), port: typeof port === 'number' ? port : 80 } : undefined,
+      ctx: { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(budget)]), deadlineMs: budget },
+    });
+  }
+
   private adopt(id: Identification): void {
     this.identification = id;
     this.dialect = DIALECTS[id.dialect];
@@ -236,6 +270,14 @@ export class CgminerFamilyDriver implements MinerDriver, PoolControl, Restartabl
   }
 }
 
+function safeDecode(dialect: CgminerDialect, replies: CollectedReplies): MinerReading | undefined {
+  try {
+    return dialect.decode(replies);
+  } catch {
+    return undefined;
+  }
+}
+
 function pick(replies: CollectedReplies, commands: readonly string[]): CollectedReplies {
   const out: CollectedReplies = {};
   for (const c of commands) if (replies[c]) out[c] = replies[c];
@@ -272,7 +314,8 @@ for (const name of ['antminer', 'whatsminer', 'avalon', 'braiins', 'luxos'] as c
 }
 driverRegistry.register({
   name: 'auto',
-  description: 'cgminer RPC API (TCP 4028): identifies the firmware (Antminer, Whatsminer, Avalon, Braiins OS, LuxOS, cgminer) on first contact',
+  description: 'cgminer RPC API (TCP 4028): identifies the firmware (Antminer, Whatsminer, Avalon, Braiins OS, LuxOS, cgminer) on first contact, '
+    + 'with the web UI\'s HTTP fingerprint (options.webPort, default 80) naming the driver that controls it',
   defaultPort: 4028,
   create: (endpoint) => new CgminerFamilyDriver('auto', endpoint, 'auto'),
 });

@@ -164,8 +164,11 @@ export async function runProbeCommand(argv: readonly string[], out: Write, err: 
   // the port of a cgminer-API driver, and for a driver of another protocol the cgminer API it merges (options.apiPort).
   const defaultPort = driverRegistry.get(driverName)?.defaultPort ?? 4028;
   const apiPort = args.flags['api-port'];
-  const port = m[2] ?? args.flags['port'] ?? args.flags['grpc-port'] ?? args.flags['web-port'] ?? (defaultPort === 4028 ? apiPort : undefined);
+  // Under auto, --web-port is where the web UI's fingerprint is looked for (options.webPort), not the port read.
+  const auto = driverName === 'auto';
+  const port = m[2] ?? args.flags['port'] ?? args.flags['grpc-port'] ?? (auto ? undefined : args.flags['web-port']) ?? (defaultPort === 4028 ? apiPort : undefined);
   const driverOptions = {
+    ...(auto && args.flags['web-port'] !== undefined ? { webPort: Number(args.flags['web-port']) } : {}),
     ...(args.flags['user'] ? { user: args.flags['user'] } : {}), ...(args.flags['password'] ? { password: args.flags['password'] } : {}),
     ...(apiPort && defaultPort !== 4028 ? { apiPort: Number(apiPort) } : {}),
   };
@@ -195,6 +198,12 @@ export async function runProbeCommand(argv: readonly string[], out: Write, err: 
   } else {
     const id = driver instanceof CgminerFamilyDriver ? driver.identification : undefined;
     if (id) out(`# ${id.dialect} (${id.support}): ${id.reason}`);
+    const label = driver instanceof CgminerFamilyDriver ? driver.label : undefined;
+    if (label) {
+      const paths = label.controlPaths.map((p) => `${p.driver}:${p.port} (${p.access === 'control' ? 'control' : 'read only'})`).join(', ');
+      out(`# ${[label.vendor, label.model, label.firmware].filter(Boolean).join(' / ') || 'unnamed'}; control paths: ${paths || 'none'}`
+        + `${label.driver && label.driver.name !== id?.dialect ? `; configure driver ${label.driver.name} on port ${label.driver.port} to control it` : ''}`);
+    }
     out(JSON.stringify(json, null, 2));
   }
   return 0;
