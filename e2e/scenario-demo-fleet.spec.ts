@@ -5,11 +5,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { demoFarmSpec } from '@rigwarden/simulators';
 import { makeTempDir } from '@rigwarden/testing';
 import { loadAgentConfig } from '../apps/agent/src/config/agent-config';
 import { groupForRig, parseFleetYaml } from '../apps/controller/src/fleet/fleet-spec';
 import { driverFor, renderAgentConfig } from '../apps/simfarm/src/agent-config.writer';
+import { demoFarmWithApiRigs as demoFarmSpec } from '../apps/simfarm/src/demo-farm.layout';
 
 const template = readFileSync(join(__dirname, '..', 'deploy/demo/fleet.demo.yaml'), 'utf8');
 const pools: Record<string, string> = {
@@ -20,6 +20,7 @@ const fleet = parseFleetYaml(template.replace(/\{\{([a-z-]+)\}\}/g, (m, key: str
 const EXPECTED_GROUP: Record<string, string> = {
   avalon: 'avalon', cgminer: 'cgminer', luxos: 'luxos', whatsminer: 'whatsminer', antminer: 'read-only-asics', braiins: 'read-only-asics',
   't-rex': 'gpu', lolminer: 'gpu', gminer: 'gpu', 'antminer-web': 'stock-antminer-web',
+  'braiins-grpc': 'braiins-os-plus', 'whatsminer-v3': 'whatsminer-v3',
 };
 
 describe('demo fleet spec', () => {
@@ -55,6 +56,11 @@ describe('demo fleet spec', () => {
       });
       expect(Object.keys(config.profiles)).toEqual(['eco', 'normal', 'high']);
       expect(config.miners.find((m) => m.rig === 'sim-005')!.options).toEqual({ password: 'admin' });
+      // One Braiins OS+ and one Whatsminer v3 rig, each behind its own API with its own driver.
+      expect(config.miners.filter((m) => m.driver === 'braiins-grpc' || m.driver === 'whatsminer-v3').map((m) => [m.rig, m.driver, m.port, m.options])).toEqual([
+        ['sim-007', 'braiins-grpc', 40006, { user: 'root', password: 'demo' }],
+        ['sim-009', 'whatsminer-v3', 40008, { password: 'super' }],
+      ]);
     } finally {
       dir.remove();
     }

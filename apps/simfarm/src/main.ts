@@ -14,9 +14,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
-  FARM_FAULTS, FarmControlServer, RecordingReplaySimulator, SimFarm, demoFarmSpec, farmControl, parseFault, type FarmSpec,
+  FARM_FAULTS, FarmControlServer, RecordingReplaySimulator, SimFarm, farmControl, parseFault, type FarmSpec,
 } from '@rigwarden/simulators';
 import { driverFor, renderAgentConfig } from './agent-config.writer';
+import { demoFarmWithApiRigs } from './demo-farm.layout';
 
 interface Args {
   rigs: number;
@@ -66,7 +67,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function loadFarm(args: Args): FarmSpec {
-  if (!args.farmFile) return demoFarmSpec({ rigs: args.rigs, faults: args.faults, faultsShiftMs: args.faultsShiftMs });
+  if (!args.farmFile) return demoFarmWithApiRigs({ rigs: args.rigs, faults: args.faults, faultsShiftMs: args.faultsShiftMs });
   try {
     const spec = JSON.parse(readFileSync(args.farmFile, 'utf8')) as FarmSpec;
     if (!Array.isArray(spec.pools) || !Array.isArray(spec.rigs)) die(`${args.farmFile}: needs "pools" and "rigs" lists`);
