@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { farmControl, type AsicRigState } from '@rigwarden/simulators';
 import { makeTempDir, runNode, startNode, startTestBroker, waitFor, type RunningProcess, type TempDir, type TestBroker } from '@rigwarden/testing';
+import { parsePrometheusText, samplesOf, valueOf, type ParsedExposition } from '../apps/controller/src/metrics/prometheus-text.parser';
 import { shardOf } from '../apps/controller/src/ownership/rig-shard.policy';
 import { bin, report } from './scenario-harness';
 
@@ -44,7 +45,7 @@ describe('scale-out: takeover with real processes (3 controllers on PostgreSQL)'
   let farm: RunningProcess | undefined;
   let agent: RunningProcess | undefined;
   let control = '';
-  const controllers = new Map<string, { proc: RunningProcess; grpc: string }>();
+  const controllers = new Map<string, { proc: RunningProcess; grpc: string; http: string }>();
   const env = (): Record<string, string> => ({ RIGWARDEN_TOPIC_ROOT: broker.topicRoot, MQTT_URL: broker.url, LOG_LEVEL: 'warn' });
 
   async function rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -82,12 +83,19 @@ describe('scale-out: takeover with real processes (3 controllers on PostgreSQL)'
     const proc = startNode(bin('rigwarden-controller'), ['--data-dir', join(dir.path, id), '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--ready-file', ready,
       '--keys-file', join(dir.path, 'keys.json'), '--secrets-file', join(dir.path, 'controller-secrets.json'), '--database', u.toString(), '--replica-id', id],
     { ...env(), RIGWARDEN_CONTROLLER_ID: `${id}-${broker.topicRoot}` });
-    controllers.set(id, { proc, grpc: '' });
+    controllers.set(id, { proc, grpc: '', http: '' });
     const endpoints = await waitFor(`controller ${id}`, async () => {
       if (proc.child.exitCode !== null) throw new Error(`${id} exited early:\n${proc.output()}`);
-      return existsSync(ready) ? JSON.parse(readFileSync(ready, 'utf8')) as { grpc: string } : undefined;
+      return existsSync(ready) ? JSON.parse(readFileSync(ready, 'utf8')) as { grpc: string; http: string } : undefined;
     }, 30_000, 50);
-    controllers.get(id)!.grpc = endpoints.grpc;
+    Object.assign(controllers.get(id)!, { grpc: endpoints.grpc, http: endpoints.http });
+  }
+
+  const adminToken = (): string => readFileSync(IDS.map((id) => join(dir.path, id, 'admin.token')).find((f) => existsSync(f))!, 'utf8').trim();
+  async function scrape(id: string): Promise<ParsedExposition> {
+    const res = await fetch(`${controllers.get(id)!.http.replace(/\/$/, '')}/metrics`, { headers: { authorization: `Bearer ${adminToken()}` } });
+    expect(res.status).toBe(200);
+    return parsePrometheusText(await res.text());
   }
 
   async function rigctl(server: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -163,6 +171,12 @@ describe('scale-out: takeover with real processes (3 controllers on PostgreSQL)'
     }, 20_000);
     const takeoverMs = Date.now() - killedAt;
     expect(takeoverMs).toBeLessThanOrEqual(15_000);
+    // The survivors' /metrics say the same: every shard owned by one of them, each with its epoch; the takeovers counted.
+    const scraped = await Promise.all(survivors.map((id) => scrape(id)));
+    expect(scraped.reduce((sum, p) => sum + valueOf(p, 'rigwarden_ownership_shards_owned'), 0)).toBe(SHARDS);
+    for (const p of scraped) expect(samplesOf(p, 'rigwarden_ownership_lease_epoch')).toHaveLength(valueOf(p, 'rigwarden_ownership_shards_owned'));
+    expect(scraped.reduce((sum, p) => sum + valueOf(p, 'rigwarden_ownership_takeovers_total'), 0)).toBeGreaterThanOrEqual(SHARDS);
+    expect(scraped.map((p) => valueOf(p, 'rigwarden_ownership_live_replicas'))).toEqual([2, 2]);
     const resumed1 = await until('the restart resumed by the new owner', async () => {
       const c = await commandOf(r1);
       return c && c.sent_by !== o1 ? c : undefined;

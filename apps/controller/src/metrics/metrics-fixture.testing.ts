@@ -83,7 +83,12 @@ export async function populatedMetrics(dir: string, rigs: number): Promise<Metri
   const reconcile = { counters: { reconciles: rigs, errors: 0, timeouts: 0, decisions: 3, commands: 2, unsigned: 0 }, queueDepth: () => ({ queued: 0, running: 0 }) };
   const commands = { counters: { dispatched: 2, retried: 1, succeeded: 2, failed: 0, rejected: 0, timedOut: 0, unsigned: 0 } };
   const broker = { refusals: { snapshot: (): Array<[string, number]> => [['bad_credentials', 2], ['publish', 5], ['subscribe', 1]] } };
-  const metrics = new MetricsService(rigRepo, events, ingest, reconcile, alerts, commands, broker);
+  // A controller sharing the fleet (--replica-id) holding 3 of 64 shards.
+  const ownership = {
+    shared: true, counters: { takeovers: 5, renewFailures: 1 },
+    view: () => ({ replicaId: 'ctl-1', held: [{ shard: 0, epoch: 4 }, { shard: 7, epoch: 2 }, { shard: 63, epoch: 9 }], live: ['ctl-1', 'ctl-2'], shards: 64 }),
+  };
+  const metrics = new MetricsService(rigRepo, events, ingest, reconcile, alerts, commands, broker, ownership);
   return {
     metrics,
     db,

@@ -12,6 +12,7 @@ import { EVENT_STORE } from '../persistence/ports/event.port';
 import { type RigRecord } from '../persistence/rig-repository';
 import { RIG_STATUS_STORE } from '../persistence/ports/rig-status.port';
 import { RigReconciler, type ReconcileCounters } from '../reconcile/rig-reconciler.service';
+import { ShardOwnership, type OwnershipCounters, type OwnershipView } from '../ownership/shard-ownership.service';
 import { registerAgentCollectors } from './agent-collectors';
 import { writeFleetExposition, type FleetView } from './fleet-exposition';
 
@@ -21,6 +22,8 @@ export interface AgentSource { listAgentStatus(): Promise<AgentStatus[]> }
 export interface IngestSource { readonly counters: IngestCounters; readonly pendingSnapshots: number; readonly heldAcks?: number; readonly oldestHeldAckMs?: number }
 export interface ReconcileSource { readonly counters: ReconcileCounters; queueDepth(): { queued: number; running: number } }
 export interface CommandSource { readonly counters: CommandCounters }
+/** This controller's shard leases (ShardOwnership): exported only when it shares the fleet (--replica-id). */
+export interface OwnershipSource { readonly shared: boolean; readonly counters: OwnershipCounters; view(): OwnershipView }
 /** The embedded broker's refusals by reason (EmbeddedBrokerService). */
 export interface BrokerRefusalSource { readonly refusals: { snapshot(): Array<[string, number]> } }
 
@@ -47,6 +50,7 @@ export class MetricsService {
     @Optional() @Inject(AlertService) private readonly alerts?: AlertMetricsSource,
     @Optional() @Inject(CommandDispatcher) private readonly commands?: CommandSource,
     @Optional() @Inject(EmbeddedBrokerService) private readonly broker?: BrokerRefusalSource,
+    @Optional() @Inject(ShardOwnership) private readonly ownership?: OwnershipSource,
   ) {
     registerAgentCollectors(this.registry, () => this.agentRead ?? this.agents.listAgentStatus());
     this.registerController();
@@ -144,6 +148,16 @@ export class MetricsService {
     if (broker) {
       counts('rigwarden_broker_refusals_total', 'What the embedded broker refused, by reason: bad_credentials, anonymous, client_id_taken, will, publish, subscribe.', ['reason'], () =>
         broker.refusals.snapshot().map(([reason, n]): [Record<'reason', string>, number] => [{ reason }, n]));
+    }
+
+    const ownership = this.ownership;
+    if (ownership?.shared) {
+      level('rigwarden_ownership_shards_owned', 'Shards whose lease this controller holds and may act on now (0 once its leases lapsed on its own clock).', [], () => [[{}, ownership.view().held.length]]);
+      level('rigwarden_ownership_lease_epoch', 'The lease epoch of each shard this controller holds (the fencing token its commands carry).', ['shard'], () =>
+        ownership.view().held.map((l): [Record<'shard', string>, number] => [{ shard: String(l.shard) }, l.epoch]));
+      level('rigwarden_ownership_live_replicas', 'Controllers seen in the last lease time, this one included (the shards are split over them).', [], () => [[{}, ownership.view().live.length]]);
+      counts('rigwarden_ownership_takeovers_total', 'Shards this controller took under a new epoch: free at start, lapsed after another controller died or paused, or handed back.', [], () => [[{}, ownership.counters.takeovers]]);
+      counts('rigwarden_ownership_lease_renew_failures_total', 'Lease rounds that failed (PostgreSQL unreachable or refusing): nothing was renewed; the leases lapse unless the next round succeeds.', [], () => [[{}, ownership.counters.renewFailures]]);
     }
 
     const alerts = this.alerts;

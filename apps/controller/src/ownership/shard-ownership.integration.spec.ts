@@ -62,6 +62,7 @@ describe('shard leases in PostgreSQL (ShardOwnership on the real server)', () =>
     const c = await start('ctl-c');
     await waitFor('an even split', () => (replicas.every((r) => r.own.view().held.length >= 21) ? true : undefined), 8000, 20);
     const before = new Map(c.own.view().held.map((l) => [l.shard, l.epoch]));
+    const takenBefore = a.own.counters.takeovers + b.own.counters.takeovers;
     const itsRigs = RIGS.filter((rig) => c.own.owns(rig));
     // kill -9 as the others see it: no more rounds.
     c.store.block();
@@ -82,6 +83,18 @@ describe('shard leases in PostgreSQL (ShardOwnership on the real server)', () =>
       if (before.has(l.shard)) expect(l.epoch).toBeGreaterThan(before.get(l.shard)!);
     }
     expect(a.own.view().held.length + b.own.view().held.length).toBe(64);
+    // /metrics counts each shard taken over once.
+    expect(a.own.counters.takeovers + b.own.counters.takeovers - takenBefore).toBe(before.size);
+    expect(c.own.counters.renewFailures).toBe(0);
+  });
+
+  it('counts a failed lease round as a renew failure', async () => {
+    const failing = { round: () => Promise.reject(new Error('connection refused')), epochOf: () => Promise.resolve(0), leave: () => Promise.resolve() };
+    const own = new ShardOwnership({ replicaId: 'ctl-x', ownership: TIMING }, failing);
+    await own.round();
+    await own.round();
+    expect(own.counters).toEqual({ takeovers: 0, renewFailures: 2 });
+    await own.stop();
   });
 
   it('a paused replica acts on no rig once its lease time has passed, before any round, and comes back with new epochs only', async () => {

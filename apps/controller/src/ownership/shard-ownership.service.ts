@@ -26,6 +26,14 @@ export class LeasesLapsedError extends Error {
 
 export const DEFAULT_OWNERSHIP_TIMING: OwnershipTiming = { leaseMs: 10_000, renewMs: 3000, marginMs: 1000 };
 
+/** Counted since start, for /metrics. */
+export interface OwnershipCounters {
+  /** Shards taken under a new epoch (free at start, lapsed after another controller died or paused, or handed back). */
+  takeovers: number;
+  /** Lease rounds that failed (PostgreSQL unreachable or refusing): the leases held were not renewed. */
+  renewFailures: number;
+}
+
 export interface OwnershipView {
   replicaId: string;
   held: HeldLease[];
@@ -56,6 +64,7 @@ export class ShardOwnership implements OnModuleInit, OnModuleDestroy {
   private first = true;
   private stopped = false;
   private readonly listeners: Array<(change: { gained: number[]; lost: number[] }) => void> = [];
+  readonly counters: OwnershipCounters = { takeovers: 0, renewFailures: 0 };
   /** The monotonic clock (performance.now()); tests replace it. */
   monotonic: () => number = () => performance.now();
 
@@ -172,11 +181,13 @@ export class ShardOwnership implements OnModuleInit, OnModuleDestroy {
       // Gained: new, taken again under a new epoch, or held again after the leases had lapsed here (a pause).
       const gained = [...now.keys()].filter((s) => lapsed || !before.has(s) || before.get(s) !== now.get(s));
       const lost = [...before.keys()].filter((s) => !now.has(s));
+      this.counters.takeovers += [...now].filter(([s, epoch]) => before.get(s) !== epoch).length;
       if (gained.length > 0 || lost.length > 0 || release.length > 0) {
         this.logger.info('shard leases', { replica: this.replicaId, held: now.size, gained: gained.length, lost: lost.length, released: release.length, draining: this.draining.size, live: result.live.join(',') });
       }
       if (gained.length > 0 || lost.length > 0) this.emit(gained, lost);
     } catch (err) {
+      this.counters.renewFailures++;
       this.logger.warn('lease round failed; the leases held lapse unless the next round renews them', { replica: this.replicaId, error: err as Error });
       if (this.monotonic() >= this.validUntil && this.held.size > 0) {
         const lost = [...this.held.keys()];
