@@ -1,8 +1,11 @@
 import pg from 'pg';
 import { PersistenceError } from '../sqlite-database';
 
-/** A parameter as the stores bind it: numbers may come as their decimal text (SnapshotBatch), bytes are not used. */
-export type PgValue = string | number | bigint | boolean | null | readonly (string | number | null)[];
+/**
+ * A parameter as the stores bind it: numbers may come as their decimal text (SnapshotBatch); a Buffer goes as its
+ * bytes in binary format, which a `$n::text` parameter takes as UTF-8 text (the snapshot payloads of a batch).
+ */
+export type PgValue = string | number | bigint | boolean | null | Buffer | readonly (string | number | null)[];
 
 /** int8 (BIGINT, COUNT(*), SUM of integers) as a number: epoch ms and seqs are safe integers; numeric as a number too. */
 const TYPES = {

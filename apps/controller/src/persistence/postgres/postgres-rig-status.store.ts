@@ -27,6 +27,20 @@ const INSERT_BATCH = `
   )
   SELECT rig_id, seq, (SELECT COUNT(*) FROM ins) AS inserted FROM (SELECT DISTINCT ON (rig_id) rig_id, seq FROM ins ORDER BY rig_id, seq DESC) r`;
 
+// The same with each column bound as one text of its values separated by U+001E (RECORD SEPARATOR), split again by
+// the server: pg renders a text[] parameter element by element, escaping every quote of every 1.3 kB payload with two
+// regular expressions (about 24 µs per row on the event loop, more than the rest of ingest); joining takes 3-6 µs, the
+// payloads' bytes concatenated as they were received. A valid JSON text never holds a raw U+001E (control characters
+// must be escaped in JSON strings and are no whitespace), nor does a rig id (topics.ts); a batch where another value
+// does falls back to the arrays. Empty texts are NULL in the two REAL columns only.
+const INSERT_BATCH_JOINED = INSERT_BATCH.replace(
+  'UNNEST($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::float8[], $6::float8[], $7::text[])',
+  "UNNEST(string_to_array($1::text, E'\\x1e'), string_to_array($2::text, E'\\x1e')::bigint[], string_to_array($3::text, E'\\x1e'), " +
+    "string_to_array($4::text, E'\\x1e')::bigint[], string_to_array($5::text, E'\\x1e', '')::float8[], string_to_array($6::text, E'\\x1e', '')::float8[], string_to_array($7::text, E'\\x1e'))",
+);
+const SEPARATOR = '\x1e';
+const SEPARATOR_BYTE = Buffer.from(SEPARATOR);
+
 const UPSERT_RIGS = `INSERT INTO rigs (rig_id, agent_id, online) SELECT r, a, 1 FROM UNNEST($1::text[], $2::text[]) AS t(r, a)
   ON CONFLICT (rig_id) DO UPDATE SET agent_id = excluded.agent_id`;
 
@@ -60,20 +74,15 @@ export class PostgresRigStatusStore implements RigStatusStore {
   async writeBatch(batch: SnapshotBatch): Promise<WriteResult> {
     const size = batch.size;
     if (size === 0) return { inserted: 0, duplicates: 0 };
-    const columns: Array<Array<string | number | null>> = Array.from({ length: SNAPSHOT_COLUMNS }, () => new Array<string | number | null>(size));
-    const params = batch.params;
-    for (let row = 0, i = 0; row < size; row++) {
-      for (let c = 0; c < SNAPSHOT_COLUMNS; c++, i++) {
-        const v = params[i]!;
-        columns[c]![row] = Buffer.isBuffer(v) ? v.toString('utf8') : typeof v === 'bigint' ? String(v) : v;
-      }
-    }
+    const joined = joinColumns(batch);
+    const sql = joined ? INSERT_BATCH_JOINED : INSERT_BATCH;
+    const columns = joined ?? arrayColumns(batch);
     const agentOf = new Map<string, NewestKey>();
     for (const s of batch.newest()) if ((agentOf.get(s.rigId)?.seq ?? -1) < s.seq) agentOf.set(s.rigId, s);
     let written: { inserted: number; rigs: Array<[string, string | null]> };
     try {
       written = await this.db.transaction(async (tx) => {
-        const stored = await tx.all<{ rig_id: string; seq: number; inserted: number }>(INSERT_BATCH, columns);
+        const stored = await tx.all<{ rig_id: string; seq: number; inserted: number }>(sql, columns);
         const rigs: Array<[string, string | null]> = [];
         for (const r of stored) {
           // The agent of the rig's newest new row (a duplicate newest leaves the row as it is, as in SQLite).
@@ -159,4 +168,45 @@ export class PostgresRigStatusStore implements RigStatusStore {
       ...(r.liveness ? { liveness: r.liveness } : {}),
     }));
   }
+}
+
+/** The batch's rows as seven arrays (text[] parameters). */
+function arrayColumns(batch: SnapshotBatch): Array<Array<string | number | null>> {
+  const size = batch.size;
+  const columns: Array<Array<string | number | null>> = Array.from({ length: SNAPSHOT_COLUMNS }, () => new Array<string | number | null>(size));
+  const params = batch.params;
+  for (let row = 0, i = 0; row < size; row++) {
+    for (let c = 0; c < SNAPSHOT_COLUMNS; c++, i++) {
+      const v = params[i]!;
+      columns[c]![row] = Buffer.isBuffer(v) ? v.toString('utf8') : typeof v === 'bigint' ? String(v) : v;
+    }
+  }
+  return columns;
+}
+
+/**
+ * The batch's columns each as one text of its values joined by U+001E (the payloads as one buffer of their bytes),
+ * or undefined when a value cannot be joined: it holds the separator, or is an empty text where empty means none.
+ */
+function joinColumns(batch: SnapshotBatch): [string, string, string, string, string, string, Buffer] | undefined {
+  const size = batch.size;
+  const params = batch.params;
+  const texts: string[][] = Array.from({ length: SNAPSHOT_COLUMNS - 1 }, () => new Array<string>(size));
+  const payloads = new Array<Buffer>(2 * size - 1);
+  for (let row = 0, i = 0; row < size; row++, i += SNAPSHOT_COLUMNS) {
+    for (let c = 0; c < SNAPSHOT_COLUMNS - 1; c++) {
+      const v = params[i + c];
+      const text = v === null || v === undefined ? '' : String(v);
+      // rig_id and miner_id must not be empty (string_to_array would make '' of one row no element at all).
+      if (text.includes(SEPARATOR) || (text === '' && (c === 0 || c === 2))) return undefined;
+      texts[c]![row] = text;
+    }
+    const p = params[i + SNAPSHOT_COLUMNS - 1];
+    const bytes = Buffer.isBuffer(p) ? p : Buffer.from(String(p), 'utf8');
+    if (bytes.length === 0 || bytes.indexOf(0x1e) >= 0) return undefined;
+    if (row > 0) payloads[2 * row - 1] = SEPARATOR_BYTE;
+    payloads[2 * row] = bytes;
+  }
+  const [rig, seq, miner, at, hashrate, temp] = texts.map((t) => t.join(SEPARATOR)) as [string, string, string, string, string, string];
+  return [rig, seq, miner, at, hashrate, temp, Buffer.concat(payloads)];
 }
