@@ -1,13 +1,14 @@
 /**
  * `npm start` as a new user runs it: controller, embedded broker, simulated farm and
- * agent come up within a minute, rigctl shows the farm, the scheduled faults make the
- * policies act (a hung pool is left, an overheating board is stepped down), and
+ * agent come up within a minute, rigctl shows the farm (9 rigs: the Braiins OS+ rig sim-007 and the Whatsminer
+ * API v3 rig sim-009 read through their own drivers), the scheduled faults make the policies act (a hung pool is
+ * left, by sim-001 through the cgminer API and by sim-007 through gRPC; an overheating board is stepped down), and
  * Ctrl-C (SIGINT) stops every process it started.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
-import { farmControl, type AsicRigState } from '@rigwarden/simulators';
+import { farmControl, type ApiRigState, type AsicRigState } from '@rigwarden/simulators';
 import { makeTempDir, runNode, waitFor, type TempDir } from '@rigwarden/testing';
 
 const root = join(__dirname, '..');
@@ -30,7 +31,7 @@ describe('npm start', () => {
   it('comes up in under a minute, shows the demo farm, acts on its faults, and stops cleanly on SIGINT', async () => {
     const started = Date.now();
     // --faults-start 5: the demo's fault schedule from 5 s in (the miners are on their pools by then) instead of 45 s.
-    const child = spawn(process.execPath, [join(root, 'tools/start.mjs'), '--rigs', '3', '--data-dir', dir.path, '--no-build', '--faults-start', '5'], {
+    const child = spawn(process.execPath, [join(root, 'tools/start.mjs'), '--rigs', '9', '--data-dir', dir.path, '--no-build', '--faults-start', '5'], {
       cwd: root, env: { ...process.env, MQTT_URL: '', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -44,16 +45,19 @@ describe('npm start', () => {
       const grpc = banner[1]!;
       pids = [...banner[2]!.matchAll(/(controller|simfarm|agent) (\d+)/g)].map((m) => Number(m[2]));
       expect(pids).toHaveLength(3);
-      const rigs = await waitFor('three rigs with data', async () => {
+      const rigs = await waitFor('nine rigs with data', async () => {
         const { code, stdout } = await runNode(join(root, 'bin/rigctl.js'), ['--server', grpc, 'rigs', '--json'], { RIGWARDEN_API_KEY_FILE: join(dir.path, 'admin.token') });
         if (code !== 0) return undefined;
-        type Miner = { hashrate5sHs?: number; hashrateWindows?: Array<{ label: string; hashrateHs: number }> };
+        type Miner = { driver?: string; hashrate5sHs?: number; hashrateWindows?: Array<{ label: string; hashrateHs: number }> };
         const parsed = JSON.parse(stdout) as { rigs: Array<{ rigId: string; miners: Miner[] }> };
         // A hashrate: the 5 s one, or under the miner's own window label (an Avalon's 30s): no 5 s rate is made up.
         const hashing = (m: Miner | undefined) => m?.hashrate5sHs !== undefined || (m?.hashrateWindows ?? []).length > 0;
-        return parsed.rigs.length === 3 && parsed.rigs.every((r) => hashing(r.miners[0])) ? parsed.rigs : undefined;
+        return parsed.rigs.length === 9 && parsed.rigs.every((r) => hashing(r.miners[0])) ? parsed.rigs : undefined;
       }, 30_000, 250);
-      expect(rigs.map((r) => r.rigId)).toEqual(['sim-001', 'sim-002', 'sim-003']);
+      expect(rigs.map((r) => r.rigId)).toEqual(['sim-001', 'sim-002', 'sim-003', 'sim-004', 'sim-005', 'sim-006', 'sim-007', 'sim-008', 'sim-009']);
+      // Each vendor rig read through its firmware's own API, with the driver the farm's agent config names.
+      expect(rigs.filter((r) => ['sim-004', 'sim-007', 'sim-009'].includes(r.rigId)).map((r) => [r.rigId, r.miners[0]!.driver]))
+        .toEqual([['sim-004', 'antminer-web+cgminer-api'], ['sim-007', 'braiins-grpc'], ['sim-009', 'whatsminer-v3']]);
       // The demo agent logged in to the embedded broker with credentials npm start made: hashes for the controller,
       // the password for the agent, both 0600 in the data dir, the password nowhere in the users file.
       const password = readFileSync(join(dir.path, 'demo-agent.mqtt-password'), 'utf8').trim();
@@ -70,8 +74,16 @@ describe('npm start', () => {
       };
       const failover = await waitFor('a failover off the hung pool', async () => (await events('sim-001')).find((e) => e.kind === 'policy.switch-pool'), 45_000, 1000);
       expect(failover.reason).toBe('active-pool-silent');
+      // The Braiins OS+ rig, on the same hung pool, is moved through PoolService/SetPoolGroups.
+      const bos = await waitFor('sim-007 failed over through gRPC', async () => (await events('sim-007')).find((e) => e.kind === 'policy.switch-pool'), 45_000, 1000);
+      expect(bos.reason).toBe('active-pool-silent');
       const control = (JSON.parse(readFileSync(join(dir.path, 'simfarm.ready.json'), 'utf8')) as { control: string }).control;
       await waitFor('sim-001 mining on pool-b', async () => ((await farmControl<AsicRigState>(control, 'GET', '/rigs/sim-001')).activePool === 1 ? true : undefined), 10_000, 250);
+      const bosState = await waitFor('sim-007 mining on pool-b', async () => {
+        const r = await farmControl<ApiRigState>(control, 'GET', '/rigs/sim-007');
+        return r.activePool !== undefined && r.pools[r.activePool]!.name === 'pool-b' ? r : undefined;
+      }, 20_000, 250);
+      expect(bosState.writes).toContain('PoolService/SetPoolGroups');
       const thermal = await waitFor('the overheating board stepped down', async () => (await events('sim-002')).find((e) => e.kind === 'policy.apply-profile'), 45_000, 1000);
       expect(thermal.reason).toBe('temperature-high');
       expect((await farmControl<AsicRigState>(control, 'GET', '/rigs/sim-002')).workMode).toBe(0);
