@@ -26,7 +26,7 @@ commands:
   run --config FILE        poll the miners in FILE and publish their telemetry over MQTT (default command)
   check-config FILE        validate FILE and exit (exit code 78 when it is invalid)
   probe HOST[:PORT] [--json]   identify one miner's API (dialect, model, firmware, capabilities)
-  scan CIDR|RANGE... [--json]  find cgminer-API miners on the network (e.g. 10.0.1.0/24 10.0.2.10-10.0.2.50)
+  scan CIDR|RANGE... [--json] [--write-config FILE]  find miners (cgminer API + web UI fingerprint + vendor API): vendor, model, firmware, control paths
   record --out DIR HOST:PORT [--interval MS] [--duration S]   record a miner's API byte for byte (docs/record-replay.md)
   version                  print the version
 
