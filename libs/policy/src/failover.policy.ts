@@ -1,3 +1,4 @@
+import { settlingCommand } from './command-settle';
 import { hashingVerdict, hasEverHashed } from './evidence/hashing.verdict';
 import { lastProgressAt, poolHealthVerdict, type PoolHealth } from './evidence/pool-health.verdict';
 import { poolInUseVerdict } from './evidence/pool-in-use.verdict';
@@ -26,6 +27,7 @@ import type {
   PoolObservation,
   PoolSpec,
   RigObservation,
+  SettlingAction,
   Verdict,
 } from './policy-types';
 
@@ -71,6 +73,9 @@ const UNHEALTHY_REASON: Record<Exclude<PoolHealth, 'healthy'>, FailoverReason> =
  * observed and never undone; our switches are damped by a cooldown that doubles per recent switch and a budget
  * per window; when no pool is healthy, one alert.
  */
+/** The commands of this policy whose after-effects may look like a pool fault for a while. */
+const POOL_COMMANDS: readonly SettlingAction[] = ['switch-pool', 'set-pools'];
+
 export class FailoverPolicy implements Policy {
   readonly name = 'failover' as const;
 
@@ -82,6 +87,11 @@ export class FailoverPolicy implements Policy {
     const latest = ctx.latest;
     if (!p.enabled || !ctx.fresh || !latest?.reachable || ctx.quarantine || ctx.miningStop) return [];
     if (ctx.spec.pools.length === 0) return [];
+    // A pool change still settling on this miner's driver (a stock Antminer's web UI rewrites its config and restarts
+    // mining for minutes): the dead or missing pools it shows meanwhile are the command working, not a new fault.
+    // Nothing is decided until it has settled and a reading from after that is in.
+    const settling = settlingCommand(ctx.actions, ctx.params.watchdog.commandSettleMs, latest.driver, POOL_COMMANDS);
+    if (settling && (now < settling.until || latest.at < settling.until)) return [];
     return new FailoverEvaluation(ctx, p, latest).run();
   }
 }

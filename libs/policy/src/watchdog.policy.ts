@@ -1,3 +1,4 @@
+import { settlingCommand } from './command-settle';
 import { reconcileActionOutcome, type ReconciledOutcome } from './action-outcome.reconciler';
 import {
   createContext,
@@ -21,7 +22,6 @@ import type {
   PolicyInput,
   PolicyParamsOverrides,
   RigObservation,
-  SettlingAction,
   WatchdogParams,
   WatchdogReason,
   WatchdogTrigger,
@@ -234,17 +234,7 @@ class WatchdogEvaluation {
   /** True when the step may have acted: it ran (or is in flight), and did not fail without being seen to happen. */
   /** The latest command that ran and has an after-effect time on this rig's driver, and when that ends. */
   private settling(): { action: ActionRecord; until: EpochMs } | undefined {
-    const { ctx, p } = this;
-    const driver = this.latest.driver;
-    let best: { action: ActionRecord; until: EpochMs } | undefined;
-    for (const a of ctx.actions) {
-      if (a.outcome === 'failed' || a.outcome === 'rejected' || a.delivered === false) continue; // it changed nothing
-      const ms = (driver !== undefined ? p.commandSettleMs[driver]?.[a.kind as SettlingAction] : undefined) ?? p.commandSettleMs['*']?.[a.kind as SettlingAction];
-      if (!ms) continue;
-      const until = a.at + ms;
-      if (!best || until > best.until) best = { action: a, until };
-    }
-    return best;
+    return settlingCommand(this.ctx.actions, this.p.commandSettleMs, this.latest.driver);
   }
 
   private acted(r: Rung): boolean {
