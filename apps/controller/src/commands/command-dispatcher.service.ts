@@ -306,10 +306,12 @@ export class CommandDispatcher implements OnModuleInit, OnApplicationBootstrap, 
 
   private async recordSent(record: CommandRecord, at: number, sender: CommandSender): Promise<void> {
     if (record.attempts > 0) this.counters.retried++;
-    const unfinished = await this.commands.markSent(record.id, at, sender);
-    if (sender.replicaId || sender.leaseEpoch) Object.assign(record, { sentBy: sender.replicaId, leaseEpoch: sender.leaseEpoch });
+    // In memory before the row: a fast agent's result can arrive while SQLite is still busy with markSent, and the
+    // command it finishes was delivered (the watchdog read "never reached the agent" and skipped its notice).
     record.attempts++;
     record.sentAt = at;
+    if (sender.replicaId || sender.leaseEpoch) Object.assign(record, { sentBy: sender.replicaId, leaseEpoch: sender.leaseEpoch });
+    const unfinished = await this.commands.markSent(record.id, at, sender);
     if (unfinished && record.state === 'PENDING') record.state = 'SENT';
   }
 

@@ -134,6 +134,26 @@ describe('CommandDispatcher (real broker, SQLite, fake agent)', () => {
     expect(dispatcher.counters).toMatchObject({ dispatched: 1, succeeded: 1, retried: 0 });
   });
 
+  it('counts a command as sent before its row says so: a result that beats the SENT write finishes a delivered command', async () => {
+    const { dispatcher, repository } = await startController();
+    // SQLite busy with the SENT write (a loaded controller) while a fast agent answers.
+    let release!: () => void;
+    const busy = new Promise<void>((resolve) => { release = resolve; });
+    const markSent = repository.markSent.bind(repository);
+    repository.markSent = async (...args: Parameters<CommandRepository['markSent']>) => { await busy; return markSent(...args); };
+    const finished: CommandRecord[] = [];
+    dispatcher.onFinished((record) => finished.push(record));
+    const sent = dispatcher.dispatch({ rigId: 'rig-1', minerId: 'm1', payload: SWITCH, reason: 'race', requestedBy: 'policy:watchdog' });
+    try {
+      const [record] = await waitFor('the result to finish the command while its SENT write waits', () => (finished.length > 0 ? finished : undefined));
+      // What the reconciler reads to tell "delivered" from "never reached the agent".
+      expect(record).toMatchObject({ state: 'SUCCEEDED', attempts: 1, sentAt: T0 });
+    } finally {
+      release();
+    }
+    expect(await sent).toMatchObject({ attempts: 1 });
+  });
+
   it('retries under the same command id with a fresh nonce and signature until the agent answers', async () => {
     agent.behaviour = (_e, n) => (n <= 2 ? 'drop' : { outcome: CommandOutcome.COMMAND_OUTCOME_SUCCEEDED, cause: 'switched' });
     const { dispatcher } = await startController();
