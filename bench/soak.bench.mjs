@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Soak: nothing lost, nothing run twice, through crashes (issue 16, item 6). Not in the default test suite.
 //   npm run bench -- soak [--minutes 30] [--rigs 1000] [--interval-ms 5000] [--command-every-ms 4000] [--chaos-every-s 45] [--seed 1]
+//                         [--chaos controller-kill,broker-saved,broker-lost,agent-kill,agent-term]
 // Runs the built controller, a Mosquitto with persistence (autosave every 5 min, so a SIGKILL loses its state), the
 // simulated farm (rigwarden-simfarm, no faults) and the agent polling every rig, all as real processes on loopback.
 // Meanwhile: a restart command every --command-every-ms to a random ASIC rig (rigctl restart --no-wait), and every
