@@ -23,6 +23,8 @@ export class OutboxLane {
   lastProgressAt = 0;
   /** The current wait before unconfirmed messages are sent again (doubles while nothing is confirmed). */
   resendAfterMs: number;
+  /** The resend timer fired: the sending loop starts again from the head at its next round. */
+  resendPending = false;
 
   constructor(
     readonly name: string,

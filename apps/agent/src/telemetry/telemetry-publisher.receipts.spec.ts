@@ -85,6 +85,53 @@ describe('TelemetryPublisher with ingest receipts', () => {
   });
 });
 
+describe('TelemetryPublisher: resending under a steady flow', () => {
+  let dir: TempDir;
+  let broker: Awaited<ReturnType<typeof startInProcessBroker>>;
+  let controller: MqttClient;
+  let publisher: TelemetryPublisher;
+  let timer: NodeJS.Timeout | undefined;
+
+  afterEach(async () => {
+    clearInterval(timer);
+    await publisher.close();
+    await controller.endAsync(true);
+    await broker.stop();
+    dir.remove();
+  });
+
+  it('sends an unconfirmed head again though new messages keep the sending loop busy', async () => {
+    dir = makeTempDir();
+    broker = await startInProcessBroker();
+    controller = await mqtt.connectAsync(broker.url, { clientId: 'unit-controller-t' });
+    await controller.subscribeAsync(topics.allRigs('telemetry'), { qos: 1 });
+    const seen: number[] = [];
+    let first = 0;
+    controller.on('message', (_t, payload) => {
+      const { seq } = JSON.parse(payload.toString()) as { seq: number };
+      seen.push(seq);
+      if (first === 0) first = seq;
+      // Everything but the head is confirmed as it arrives (the head's receipt was lost, say).
+      if (seq !== first) {
+        const receipt = { agentId: 'unit-agent', snapshots: [{ rigId: 'r1', first: seq, last: seq }], eventIds: [], resultKeys: [], at: new Date() };
+        controller.publish(topics.agentStored('unit-agent'), encodeJson(IngestReceipt, receipt), { qos: 0 });
+      }
+    });
+    const outbox = new DiskQueue(join(dir.path, 'outbox'), { maxBytes: 8 << 20, maxAgeMs: 3600_000, clock: systemClock });
+    publisher = new TelemetryPublisher({
+      url: broker.url, clientId: 'unit-agent-t', agentId: 'unit-agent', agentVersion: 'test', rigIds: ['r1'], clock: systemClock,
+      logger: createLogger('agent', { level: 'error' }), seq: new SeqStore(join(dir.path, 'data')), topics, outbox,
+      maxUnconfirmed: 1000, drainWindow: 1, resendAfterMs: 1000,
+    });
+    await publisher.connect();
+    timer = setInterval(() => {
+      publisher.publishOutcome({ rigId: 'r1', minerId: 'm1', driver: 'cgminer', host: '127.0.0.1', port: 4028, collectedAt: Date.now(), errors: [] });
+    }, 2);
+    await waitFor('the head to be sent again while the flow goes on', () => (first !== 0 && seen.filter((s) => s === first).length >= 2 ? true : undefined), 15_000, 20);
+    expect(publisher.counters.resent).toBeGreaterThan(0);
+  });
+});
+
 describe('TelemetryPublisher: results and events in the priority outbox', () => {
   let dir: TempDir;
   let broker: Awaited<ReturnType<typeof startInProcessBroker>>;

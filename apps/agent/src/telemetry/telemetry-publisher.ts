@@ -307,6 +307,11 @@ export class TelemetryPublisher {
         let batch: ReturnType<DiskQueue['peek']> = [];
         let lane: OutboxLane | undefined;
         for (const candidate of this.lanes) {
+          // Between rounds no send holds a position: a resend the timer asked for starts here, from the head.
+          if (candidate.resendPending) {
+            candidate.resendPending = false;
+            candidate.reset();
+          }
           candidate.outbox.dropStaleHead();
           candidate.alignWithHead();
           // A message never confirmed at the head (refused for good by a controller without its key, say) must not stop
@@ -367,8 +372,7 @@ export class TelemetryPublisher {
   /** Once a second: writes the outbox cursors, and sends unconfirmed messages again when no receipt came for a while. */
   private tick(): void {
     for (const lane of this.lanes) lane.outbox.syncCursor();
-    // Not while a send is under way (it holds its own positions): the next tick looks again.
-    if (!this.client?.connected || this.closing || this.draining) return;
+    if (!this.client?.connected || this.closing) return;
     const now = this.options.clock.now();
     let resend = false;
     for (const lane of this.lanes) {
@@ -380,10 +384,12 @@ export class TelemetryPublisher {
       });
       lane.resendAfterMs = Math.min(MAX_RESEND_AFTER_MS, lane.resendAfterMs * 2);
       lane.lastProgressAt = now;
-      lane.reset();
+      // The sending loop resets the lane at its next round (a send under way holds its positions): under a steady
+      // trickle of new messages it never stops, and the unconfirmed head must still go again.
+      lane.resendPending = true;
       resend = true;
     }
-    if (resend) void this.drain();
+    if (resend && !this.draining) void this.drain();
   }
 
   async close(finalStatus?: AgentStatus): Promise<void> {
