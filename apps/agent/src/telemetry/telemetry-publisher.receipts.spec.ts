@@ -10,10 +10,21 @@ import { createLogger, systemClock } from '@rigwarden/shared';
 import { makeTempDir, startInProcessBroker, waitFor, type TempDir } from '@rigwarden/testing';
 import { DiskQueue } from './disk-queue';
 import { SeqStore } from './seq-store';
-import { TelemetryPublisher } from './telemetry-publisher';
+import { TelemetryPublisher, type PublisherOptions } from './telemetry-publisher';
 
 const ROOT = 'receipts-unit/v1';
 const topics = new RigTopics(ROOT);
+
+/** An outbox on disk under `dir`. */
+const outboxAt = (dir: string, name: string, maxBytes = 8 << 20): DiskQueue => new DiskQueue(join(dir, name), { maxBytes, maxAgeMs: 3600_000, clock: systemClock });
+
+/** The agent's real publisher for rig r1 (or `rigIds`) as agent "unit-agent", with its seq store under `dir`. */
+function publisherFor(url: string, dir: string, clientId: string, options: Partial<PublisherOptions> & Pick<PublisherOptions, 'outbox'>): TelemetryPublisher {
+  return new TelemetryPublisher({
+    url, clientId, agentId: 'unit-agent', agentVersion: 'test', rigIds: ['r1'], clock: systemClock,
+    logger: createLogger('agent', { level: 'error' }), seq: new SeqStore(join(dir, `data-${clientId}`)), topics, ...options,
+  });
+}
 
 describe('TelemetryPublisher with ingest receipts', () => {
   let dir: TempDir;
@@ -30,12 +41,8 @@ describe('TelemetryPublisher with ingest receipts', () => {
     controller = await mqtt.connectAsync(broker.url, { clientId: 'unit-controller' });
     await controller.subscribeAsync(topics.allRigs('telemetry'), { qos: 1 });
     controller.on('message', (_t, payload) => seen.push((JSON.parse(payload.toString()) as { seq: number }).seq));
-    outbox = new DiskQueue(join(dir.path, 'outbox'), { maxBytes: 8 << 20, maxAgeMs: 3600_000, clock: systemClock });
-    publisher = new TelemetryPublisher({
-      url: broker.url, clientId: 'unit-agent', agentId: 'unit-agent', agentVersion: 'test', rigIds: ['r1'], clock: systemClock,
-      logger: createLogger('agent', { level: 'error' }), seq: new SeqStore(join(dir.path, 'data')), topics, outbox,
-      maxUnconfirmed: 10, drainWindow: 5, resendAfterMs: 300,
-    });
+    outbox = outboxAt(dir.path, 'outbox');
+    publisher = publisherFor(broker.url, dir.path, 'unit-agent', { outbox, maxUnconfirmed: 10, drainWindow: 5, resendAfterMs: 300 });
     await publisher.connect();
   });
 
@@ -117,12 +124,7 @@ describe('TelemetryPublisher: resending under a steady flow', () => {
         controller.publish(topics.agentStored('unit-agent'), encodeJson(IngestReceipt, receipt), { qos: 0 });
       }
     });
-    const outbox = new DiskQueue(join(dir.path, 'outbox'), { maxBytes: 8 << 20, maxAgeMs: 3600_000, clock: systemClock });
-    publisher = new TelemetryPublisher({
-      url: broker.url, clientId: 'unit-agent-t', agentId: 'unit-agent', agentVersion: 'test', rigIds: ['r1'], clock: systemClock,
-      logger: createLogger('agent', { level: 'error' }), seq: new SeqStore(join(dir.path, 'data')), topics, outbox,
-      maxUnconfirmed: 1000, drainWindow: 1, resendAfterMs: 1000,
-    });
+    publisher = publisherFor(broker.url, dir.path, 'unit-agent-t', { outbox: outboxAt(dir.path, 'outbox'), maxUnconfirmed: 1000, drainWindow: 1, resendAfterMs: 1000 });
     await publisher.connect();
     timer = setInterval(() => {
       publisher.publishOutcome({ rigId: 'r1', minerId: 'm1', driver: 'cgminer', host: '127.0.0.1', port: 4028, collectedAt: Date.now(), errors: [] });
@@ -148,13 +150,9 @@ describe('TelemetryPublisher: results and events in the priority outbox', () => 
     controller = await mqtt.connectAsync(broker.url, { clientId: 'unit-controller-p' });
     await controller.subscribeAsync([topics.allRigs('telemetry'), topics.allRigs('results')], { qos: 1 });
     controller.on('message', (topic) => arrivals.push(topic.endsWith('/results') ? 'result' : 'snapshot'));
-    outbox = new DiskQueue(join(dir.path, 'outbox'), { maxBytes: 8 << 20, maxAgeMs: 3600_000, clock: systemClock });
-    priority = new DiskQueue(join(dir.path, 'outbox-priority'), { maxBytes: 1 << 20, maxAgeMs: 3600_000, clock: systemClock });
-    publisher = new TelemetryPublisher({
-      url: broker.url, clientId: 'unit-agent-p', agentId: 'unit-agent', agentVersion: 'test', rigIds: ['r1'], clock: systemClock,
-      logger: createLogger('agent', { level: 'error' }), seq: new SeqStore(join(dir.path, 'data')), topics, outbox, priorityOutbox: priority,
-      maxUnconfirmed: 10, drainWindow: 5, resendAfterMs: 60_000,
-    });
+    outbox = outboxAt(dir.path, 'outbox');
+    priority = outboxAt(dir.path, 'outbox-priority', 1 << 20);
+    publisher = publisherFor(broker.url, dir.path, 'unit-agent-p', { outbox, priorityOutbox: priority, maxUnconfirmed: 10, drainWindow: 5, resendAfterMs: 60_000 });
     await publisher.connect();
   });
 
@@ -185,11 +183,8 @@ describe('TelemetryPublisher: results and events in the priority outbox', () => 
   });
 
   it('on connecting, sends the results queued while away before the snapshots queued before them', async () => {
-    const away = new TelemetryPublisher({
-      url: broker.url, clientId: 'unit-agent-away', agentId: 'unit-agent', agentVersion: 'test', rigIds: ['r2'], clock: systemClock,
-      logger: createLogger('agent', { level: 'error' }), seq: new SeqStore(join(dir.path, 'data-away')), topics,
-      outbox: new DiskQueue(join(dir.path, 'outbox-away'), { maxBytes: 8 << 20, maxAgeMs: 3600_000, clock: systemClock }),
-      priorityOutbox: new DiskQueue(join(dir.path, 'outbox-away-priority'), { maxBytes: 1 << 20, maxAgeMs: 3600_000, clock: systemClock }),
+    const away = publisherFor(broker.url, dir.path, 'unit-agent-away', {
+      rigIds: ['r2'], outbox: outboxAt(dir.path, 'outbox-away'), priorityOutbox: outboxAt(dir.path, 'outbox-away-priority', 1 << 20),
       maxUnconfirmed: 100, drainWindow: 5, resendAfterMs: 60_000,
     });
     for (let i = 0; i < 50; i++) {
