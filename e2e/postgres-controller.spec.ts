@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { AsicRigState } from '@rigwarden/simulators';
 import { makeTempDir, runNode, waitFor } from '@rigwarden/testing';
+import { rowsInSchema } from './postgres-schema';
 import { FAST_FRESHNESS, Scenario, bin, report } from './scenario-harness';
 
 jest.setTimeout(60_000);
@@ -42,16 +43,7 @@ describe('controller on PostgreSQL with real processes (--database)', () => {
   });
 
   /** Rows of `sql` in the test schema (one client, so the search_path holds for the query). */
-  async function rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const client = await admin.connect();
-    try {
-      await client.query(`SET search_path = ${schema}`);
-      return (await client.query(sql, params)).rows as T[];
-    } finally {
-      await client.query('RESET search_path').catch(() => undefined);
-      client.release();
-    }
-  }
+  const rows = <T>(sql: string, params: unknown[] = []): Promise<T[]> => rowsInSchema<T>(admin, schema, sql, params);
 
   it('stores telemetry, the failover decision, its command and the agent\'s result in PostgreSQL, and serves them over gRPC', async () => {
     const started = Date.now();

@@ -21,6 +21,7 @@ import { farmControl, type AsicRigState } from '@rigwarden/simulators';
 import { makeTempDir, runNode, startNode, startTestBroker, waitFor, type RunningProcess, type TempDir, type TestBroker } from '@rigwarden/testing';
 import { parsePrometheusText, samplesOf, valueOf, type ParsedExposition } from '../apps/controller/src/metrics/prometheus-text.parser';
 import { shardOf } from '../apps/controller/src/ownership/rig-shard.policy';
+import { rowsInSchema } from './postgres-schema';
 import { bin, report } from './scenario-harness';
 
 jest.setTimeout(60_000);
@@ -48,16 +49,7 @@ describe('scale-out: takeover with real processes (3 controllers on PostgreSQL)'
   const controllers = new Map<string, { proc: RunningProcess; grpc: string; http: string }>();
   const env = (): Record<string, string> => ({ RIGWARDEN_TOPIC_ROOT: broker.topicRoot, MQTT_URL: broker.url, LOG_LEVEL: 'warn' });
 
-  async function rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const client = await admin.connect();
-    try {
-      await client.query(`SET search_path = ${schema}`);
-      return (await client.query(sql, params)).rows as T[];
-    } finally {
-      await client.query('RESET search_path').catch(() => undefined);
-      client.release();
-    }
-  }
+  const rows = <T>(sql: string, params: unknown[] = []): Promise<T[]> => rowsInSchema<T>(admin, schema, sql, params);
   /** Unexpired leases per owner (the database's clock). */
   async function leased(): Promise<Map<string, number>> {
     const r = await rows<{ owner: string; n: number }>(`SELECT owner, COUNT(*)::int AS n FROM shard_leases WHERE owner IS NOT NULL AND expires_at > ${NOW_MS} GROUP BY owner`);
