@@ -6,3 +6,4 @@ export * from './tcp-proxy';
 export * from './test-certificates';
 export * from './admin-token';
 export * from './broker-users';
+export * from './mosquitto';

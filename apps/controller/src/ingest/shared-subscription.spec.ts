@@ -1,8 +1,5 @@
 import 'reflect-metadata';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
@@ -10,7 +7,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { MinerSnapshot, RigState, RigTopics, encodeJson } from '@rigwarden/protocol';
-import { makeTempDir, waitFor, type TempDir } from '@rigwarden/testing';
+import { makeTempDir, startMosquitto, waitFor, type TempDir, type TestMosquitto } from '@rigwarden/testing';
 import { AppModule } from '../app.module';
 import { ControllerConfigError, loadControllerConfig, type ControllerConfig } from '../config/controller-config';
 import { EmbeddedBrokerService } from '../broker/embedded-broker.service';
@@ -19,43 +16,8 @@ import { RigRepository } from '../persistence/rig-repository';
 import { SqliteDatabase } from '../persistence/sqlite-database';
 import { TelemetryIngestService } from './telemetry-ingest.service';
 
-/**
- * MQTT 5 shared subscriptions need a real MQTT 5 broker: Mosquitto 2 at MQTT_URL (as in CI's Mosquitto pass), else
- * one this test starts on a free loopback port (apt install mosquitto). aedes, the embedded broker, has neither
- * MQTT 5 nor shared subscriptions.
- */
-const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** MQTT_URL, or a Mosquitto of our own (stopped by `stop`). */
-async function startMosquitto(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const external = process.env['MQTT_URL'];
-  if (external) return { url: external, stop: async () => undefined };
-  if (!MOSQUITTO) throw new Error('these tests need Mosquitto 2 (MQTT 5): apt-get install mosquitto, or set MQTT_URL to an MQTT 5 broker');
-  const port = await freePort();
-  const conf = join(dir, 'mosquitto.conf');
-  // As this user: as root, mosquitto would switch to its own user.
-  writeFileSync(conf, `user ${userInfo().username}\nlistener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-  const broker: ChildProcess = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
-  const url = `mqtt://127.0.0.1:${port}`;
-  await waitFor('mosquitto to accept connections', () => mqtt.connectAsync(url, { reconnectPeriod: 0 }).then((c) => c.endAsync()).then(() => true, () => undefined), 10_000, 100);
-  return {
-    url,
-    stop: async () => {
-      if (broker.exitCode !== null) return;
-      broker.kill('SIGTERM');
-      await new Promise((resolve) => broker.once('exit', resolve));
-    },
-  };
-}
+// MQTT 5 shared subscriptions need a real MQTT 5 broker (startMosquitto): aedes, the embedded broker, has neither
+// MQTT 5 nor shared subscriptions.
 
 async function startController(config: ControllerConfig): Promise<INestApplicationContext> {
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forConfig(config)] }).compile();
@@ -71,7 +33,7 @@ describe('ingest: MQTT 5 shared subscriptions (Mosquitto)', () => {
   const topicRoot = `test-shared-${randomBytes(6).toString('hex')}/v1`;
   const topics = new RigTopics(topicRoot);
   let dir: TempDir;
-  let mosquitto: { url: string; stop: () => Promise<void> };
+  let mosquitto: TestMosquitto;
   let publisher: MqttClient;
   const apps: INestApplicationContext[] = [];
 

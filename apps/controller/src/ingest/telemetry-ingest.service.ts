@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
   IngestReceipt, MAX_MESSAGE_BYTES, MAX_SNAPSHOT_BYTES, ProtocolError, ReceiptBook, RigTopics, decodeAgentStatus, type AgentStatus,
@@ -9,6 +9,7 @@ import { EmbeddedBrokerService } from '../broker/embedded-broker.service';
 import { mqttTlsOptions } from '../security/tls-credentials';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { EVENT_STORE, type EventStore } from '../persistence/ports/event.port';
+import { INGEST_FEED, type IngestFeed, type TelemetryNote } from '../persistence/ports/ingest-feed.port';
 import { RIG_STATUS_STORE, type RigStatusStore } from '../persistence/ports/rig-status.port';
 import { SnapshotBatch } from '../persistence/ports/snapshot-batch';
 import { StoredAcks, StoredGate } from './stored-acks';
@@ -66,6 +67,9 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
   private readonly snapshotListeners: Array<(snapshot: MinerSnapshot) => void> = [];
   private readonly stateListeners: Array<(state: RigState, retained: boolean) => void> = [];
   private readonly agentStatusListeners: Array<(status: AgentStatus, retained: boolean) => void> = [];
+  private readonly elsewhereListeners: Array<(note: TelemetryNote) => void> = [];
+  /** With the ingest feed: the newest snapshot of each miner in the pending batch, announced once it is stored. */
+  private pendingNotes = new Map<string, TelemetryNote>();
 
   /**
    * Called for every valid snapshot as it is accepted, before its batch is stored (liveness: when telemetry arrived).
@@ -73,6 +77,14 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
    */
   onSnapshotAccepted(listener: (snapshot: MinerSnapshot) => void): void {
     this.snapshotListeners.push(listener);
+  }
+
+  /**
+   * Called for each snapshot another controller of the shared group stored (announced through the ingest feed, once
+   * per miner and batch): telemetry that arrived, though not here.
+   */
+  onTelemetryElsewhere(listener: (note: TelemetryNote) => void): void {
+    this.elsewhereListeners.push(listener);
   }
 
   /** Called once a rig's state (birth, last will, shutdown) is stored; `retained`: the broker's copy, sent on subscribe. */
@@ -106,8 +118,15 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     @Inject(EmbeddedBrokerService) private readonly broker: EmbeddedBrokerService,
     @Inject(RIG_STATUS_STORE) private readonly rigs: RigStatusStore,
     @Inject(EVENT_STORE) private readonly events: EventStore,
+    // With --mqtt-shared-group on a shared PostgreSQL (--replica-id): what each controller stores is told to the others.
+    @Optional() @Inject(INGEST_FEED) private readonly feed?: IngestFeed,
   ) {
     this.topics = new RigTopics(config.topicRoot);
+  }
+
+  /** Whether the controller's connection to the broker is up now. */
+  get brokerConnected(): boolean {
+    return this.client?.connected ?? false;
   }
 
   get url(): string {
@@ -135,6 +154,8 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
       throw new Error(`--mqtt-shared-group ${group} needs an MQTT 5 broker with shared subscriptions, such as Mosquitto 2, given by --mqtt-url / MQTT_URL: the embedded broker (aedes) speaks MQTT 3.1.1 only`);
     }
     this.brokerUrl = await this.broker.brokerUrl();
+    // Before subscribing: what another controller stores from the first shared message on must reach this one.
+    if (this.feed) await this.feed.listen((notes, from) => this.storedElsewhere(notes, from), () => this.feedGap());
     const client = mqtt.connect(this.brokerUrl, {
       clientId: this.config.mqttClientId,
       clean: false, // the broker keeps QoS 1 telemetry for us while we restart
@@ -194,13 +215,14 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
       }
     });
     const shared = (topic: string): string => (group === undefined ? topic : `$share/${group}/${topic}`);
-    // Telemetry, events and results are work to split: each message goes to one controller of the group. States and
-    // agent statuses stay plain subscriptions: they are retained, and a broker sends no retained message to a new
-    // shared subscription (MQTT 5, 4.8.2), while every controller needs every rig's online state and labels (the
-    // fleet spec selects rigs by label).
+    // Telemetry and events are work to split: each message goes to one controller of the group (with the ingest feed
+    // the others hear of each stored snapshot). States and agent statuses stay plain subscriptions: they are
+    // retained, and a broker sends no retained message to a new shared subscription (MQTT 5, 4.8.2), while every
+    // controller needs every rig's online state and labels (the fleet spec selects rigs by label). Results too: the
+    // controller that sent the command must hear its result (each stores it; the store keeps one row per result).
     const topics = [
       shared(this.topics.allRigs('telemetry')), this.topics.allRigs('state'), shared(this.topics.allRigs('events')),
-      shared(this.topics.allRigs('results')), this.topics.allAgentStatus(),
+      this.topics.allRigs('results'), this.topics.allAgentStatus(),
     ];
     const granted = await client.subscribeAsync(topics, { qos: 1 });
     const failed = granted.filter((g) => g.qos >= 128);
@@ -217,6 +239,35 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     clearTimeout(this.flushTimer);
     clearInterval(this.stallTimer);
     await this.flush();
+    await this.feed?.close();
+  }
+
+  /** Another controller stored these snapshots: the latest status cached here is stale, and the rigs have news. */
+  private storedElsewhere(notes: readonly TelemetryNote[], from: string): void {
+    this.counters.heardElsewhere += notes.length;
+    const rigIds = new Set<string>();
+    for (const note of notes) {
+      if (note.agentId !== '' && this.agentOfRig.get(note.rigId) !== note.agentId) this.agentOfRig.set(note.rigId, note.agentId);
+      this.rigs.forget(note.rigId);
+      rigIds.add(note.rigId);
+      for (const l of this.elsewhereListeners) {
+        try {
+          l(note);
+        } catch (err) {
+          this.logger.error('a listener of telemetry stored elsewhere failed', { rig: note.rigId, from, error: err as Error });
+        }
+      }
+    }
+    for (const rigId of rigIds) for (const l of this.rigListeners) l(rigId);
+  }
+
+  /** The feed was down: what the others stored meanwhile is unknown here, so every rig is read from the store again. */
+  private feedGap(): void {
+    this.logger.info('ingest feed back: reading every known rig from the store again');
+    for (const rigId of this.agentOfRig.keys()) {
+      this.rigs.forget(rigId);
+      for (const l of this.rigListeners) l(rigId);
+    }
   }
 
   private onMessage(topic: string, payload: Buffer, retained = false): void {
@@ -241,6 +292,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
           throw new ProtocolError(`rigId "${snapshot.rigId}" does not match the topic's rig "${parsed.rigId}"`, 'rigId');
         }
         this.pending.add(snapshot, payload);
+        if (this.feed) this.pendingNotes.set(`${snapshot.rigId}\u0000${snapshot.minerId}`, telemetryNoteOf(snapshot));
         this.pendingReceipts.snapshot(snapshot.agentId, snapshot.rigId, snapshot.seq);
         if (snapshot.agentId !== '' && this.agentOfRig.get(snapshot.rigId) !== snapshot.agentId) this.agentOfRig.set(snapshot.rigId, snapshot.agentId);
         this.currentGate = this.pendingGate;
@@ -393,6 +445,8 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     if (size === 0) return this.flushing;
     const gate = this.pendingGate;
     const receipts = this.pendingReceipts;
+    const notes = this.pendingNotes;
+    this.pendingNotes = new Map();
     this.pending = new SnapshotBatch();
     this.pendingGate = new StoredGate();
     this.pendingReceipts = new ReceiptBook();
@@ -408,6 +462,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
         }
         this.counters.flushes++;
         this.counters.stored += result.inserted;
+        if (this.feed && notes.size > 0) this.announce([...notes.values()]);
         for (const rigId of batch.rigIds()) for (const l of this.rigListeners) l(rigId);
         this.counters.duplicates += result.duplicates;
         if (result.duplicates > 0) this.logger.debug('dropped duplicate snapshots', { count: result.duplicates });
@@ -416,6 +471,7 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
         // Keep the batch: put it back in front so nothing is lost, and retry on the next flush. Its PUBACKs and
         // receipts wait for that write.
         this.pending = batch.concat(this.pending);
+        for (const [key, note] of notes) if (!this.pendingNotes.has(key)) this.pendingNotes.set(key, note);
         gate.follow(this.pendingGate);
         receipts.merge(this.pendingReceipts);
         this.pendingReceipts = receipts;
@@ -429,6 +485,14 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
       if (this.writing === 0 && this.pending.size > 0 && !this.flushTimer) void this.flush();
     }));
     return this.flushing;
+  }
+
+  /** Tells the other controllers (not awaited: a lost announcement only delays their view until the next one). */
+  private announce(notes: TelemetryNote[]): void {
+    this.feed!.announce(notes).catch((err: unknown) => {
+      this.counters.announceErrors++;
+      this.logger.warn('cannot announce stored snapshots to the other controllers (they read them at the next announcement)', { count: notes.length, error: err as Error });
+    });
   }
 
   /** Records a write chained on `flushing` until it settles (it never rejects: each step catches its own error). */
@@ -457,6 +521,12 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
       writesQueued: this.chainSteps.length, oldestWrite: head?.label, oldestWriteQueuedMs: head ? now - head.queuedAt : undefined,
     });
   }
+}
+
+function telemetryNoteOf(s: MinerSnapshot): TelemetryNote {
+  const noData = s.hashrate5sHs === undefined && s.hashrateAvgHs === undefined && s.hashrateWindows.length === 0 && s.pools.length === 0 && s.boards.length === 0 && s.uptimeS === undefined;
+  const note = { rigId: s.rigId, agentId: s.agentId, minerId: s.minerId, seq: s.seq, collectedAt: s.collectedAt?.getTime() ?? 0 };
+  return s.errors.length > 0 && noData ? { ...note, unreachable: s.errors.map((x) => `${x.kind}: ${x.message}`).join('; ') } : note;
 }
 
 /** The rig, agent and seq of a refused snapshot, when its JSON names them well enough to confirm it. */

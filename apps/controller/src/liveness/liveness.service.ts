@@ -87,7 +87,7 @@ export class LivenessService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     @Inject(CONTROLLER_CONFIG) config: Pick<ControllerConfig, 'liveness' | 'mqttSharedGroup'>,
-    @Inject(TelemetryIngestService) private readonly ingest: Pick<TelemetryIngestService, 'onSnapshotAccepted' | 'onRigState' | 'onAgentStatus'>,
+    @Inject(TelemetryIngestService) private readonly ingest: Pick<TelemetryIngestService, 'onSnapshotAccepted' | 'onRigState' | 'onAgentStatus'> & Partial<Pick<TelemetryIngestService, 'onTelemetryElsewhere'>>,
     @Inject(LIVENESS_STORE) private readonly repository: LivenessStore,
     @Inject(EVENT_STORE) private readonly events: Pick<EventStore, 'recordEvent' | 'listAgentStatus'>,
     @Inject(RIG_STATUS_STORE) private readonly rigRecords?: Pick<RigStatusStore, 'forget'>,
@@ -95,6 +95,8 @@ export class LivenessService implements OnModuleInit, OnModuleDestroy {
     this.params = { ...DEFAULT_LIVENESS_PARAMS, telemetryShared: config.mqttSharedGroup !== undefined, ...config.liveness };
     // Subscribed at once, not in onModuleInit: the retained states arrive as soon as ingest subscribes.
     this.ingest.onSnapshotAccepted((s) => this.guard(() => this.snapshot(s)));
+    // With a shared group: telemetry another controller took and stored is telemetry that arrived.
+    this.ingest.onTelemetryElsewhere?.((n) => this.guard(() => this.observe(n.rigId, n.agentId, n.minerId, n.collectedAt || undefined, n.unreachable)));
     this.ingest.onRigState((s, retained) => this.guard(() => this.state(s, retained)));
     this.ingest.onAgentStatus((s, retained) => this.guard(() => this.agentStatus(s, retained)));
   }
@@ -187,14 +189,20 @@ export class LivenessService implements OnModuleInit, OnModuleDestroy {
   }
 
   private snapshot(s: MinerSnapshot): void {
-    const e = this.entry(s.rigId);
-    if (s.agentId) e.agentId = s.agentId;
+    const unreachable = s.errors.length > 0 && hasNoData(s) ? s.errors.map((x) => `${x.kind}: ${x.message}`).join('; ') : undefined;
+    this.observe(s.rigId, s.agentId, s.minerId, s.collectedAt?.getTime(), unreachable);
+  }
+
+  /** Telemetry of one miner arrived (here or, announced, at another controller of the group). */
+  private observe(rigId: string, agentId: string, minerId: string, collectedAt: number | undefined, unreachable: string | undefined): void {
+    const e = this.entry(rigId);
+    if (agentId) e.agentId = agentId;
     e.lastTelemetryAt = this.clock.now();
-    if (s.collectedAt) e.cadence.observe(s.minerId, s.collectedAt.getTime());
+    if (collectedAt !== undefined) e.cadence.observe(minerId, collectedAt);
     const wasUnreachable = e.unreachable !== undefined;
-    if (s.errors.length > 0 && hasNoData(s)) {
-      (e.unreachable ??= new Map()).set(s.minerId, s.errors.map((x) => `${x.kind}: ${x.message}`).join('; '));
-    } else if (e.unreachable?.delete(s.minerId) && e.unreachable.size === 0) {
+    if (unreachable !== undefined) {
+      (e.unreachable ??= new Map()).set(minerId, unreachable);
+    } else if (e.unreachable?.delete(minerId) && e.unreachable.size === 0) {
       e.unreachable = undefined;
     }
     // Recovery and what a snapshot says of the miner are news at once; going quiet is the sweep's to notice.

@@ -110,6 +110,9 @@ export class MetricsService {
     counts('rigwarden_ingest_signature_rejected_total', 'Command results and rig events refused: a bad or missing signature from a rig that has a key (not stored, not acted on).', [], () => [[{}, ingest().signatureRejected]]);
     counts('rigwarden_ingest_unverified_total', 'Command results and rig events accepted unverified: from a rig that has no key.', [], () => [[{}, ingest().unverified]]);
     counts('rigwarden_ingest_receipts_total', 'Ingest receipts published to agents (what is stored, so they may drop it from their outbox).', [], () => [[{}, ingest().receipts]]);
+    counts('rigwarden_ingest_feed_total', 'With --mqtt-shared-group on PostgreSQL: snapshots other controllers stored and announced to this one (heard), and batches this one stored but could not announce (announce_error).', ['outcome'], () => [
+      [{ outcome: 'heard' }, ingest().heardElsewhere], [{ outcome: 'announce_error' }, ingest().announceErrors],
+    ]);
     counts('rigwarden_ingest_messages_total', 'Non-telemetry messages accepted, by kind.', ['kind'], () => [
       [{ kind: 'state' }, ingest().states], [{ kind: 'event' }, ingest().events], [{ kind: 'result' }, ingest().results], [{ kind: 'agent_status' }, ingest().agentStatus],
     ]);

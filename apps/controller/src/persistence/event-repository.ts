@@ -33,7 +33,8 @@ export class EventRepository implements EventStore {
 
   async recordResult(result: CommandResult, receivedAt: number): Promise<void> {
     await this.db.transaction((tx) => tx.run(
-      `INSERT INTO command_results (command_id, rig_id, outcome, cause, duration_ms, finished_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      // One row per result (schema v13): heard again, it is not added.
+      `INSERT OR IGNORE INTO command_results (command_id, rig_id, outcome, cause, duration_ms, finished_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       [result.commandId, result.rigId, commandOutcomeToJSON(result.outcome), result.cause, result.durationMs, result.finishedAt?.getTime() ?? null, receivedAt],
     ));
   }

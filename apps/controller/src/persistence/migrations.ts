@@ -290,6 +290,18 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE commands ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 13,
+    name: 'one row per command result',
+    sql: `
+      -- A result heard twice (the agent sending it again, or every controller of a shared group storing it: results
+      -- are not split between them) is one row: the earliest received is kept.
+      DELETE FROM command_results WHERE id NOT IN (
+        SELECT MIN(id) FROM command_results GROUP BY command_id, outcome, COALESCE(finished_at, -1)
+      );
+      CREATE UNIQUE INDEX command_results_once ON command_results (command_id, outcome, COALESCE(finished_at, -1));
+    `,
+  },
 ];
 
 export async function migrate(db: SqliteDatabase): Promise<number> {

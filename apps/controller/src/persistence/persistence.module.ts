@@ -13,6 +13,7 @@ import { COMMAND_STORE, type CommandStore } from './ports/command.port';
 import { DASHBOARD_READ_STORE, type DashboardReadStore } from './ports/dashboard-read.port';
 import { EVENT_STORE, type EventStore } from './ports/event.port';
 import { FLEET_SPEC_STORE, type FleetSpecStore } from './ports/fleet-spec.port';
+import { INGEST_FEED } from './ports/ingest-feed.port';
 import { LEASE_STORE } from './ports/lease.port';
 import { LIVENESS_STORE, type LivenessStore } from './ports/liveness.port';
 import { RIG_PRESENCE_STORE, type RigPresenceStore } from './ports/rig-presence.port';
@@ -25,6 +26,7 @@ import { PostgresDashboardReadStore } from './postgres/postgres-dashboard-read.s
 import type { PostgresDatabase } from './postgres/postgres-database';
 import { PostgresEventStore } from './postgres/postgres-event.store';
 import { PostgresFleetSpecStore } from './postgres/postgres-fleet-spec.store';
+import { PostgresIngestFeed } from './postgres/postgres-ingest-feed';
 import { PostgresLeaseStore } from './postgres/postgres-lease.store';
 import { PostgresLivenessStore } from './postgres/postgres-liveness.store';
 import { PostgresRigPresenceStore } from './postgres/postgres-rig-presence.store';
@@ -69,6 +71,13 @@ function port<T>(token: symbol, sqlite: (db: SqliteDatabase) => T, postgres: (db
     port<ApiKeyStore>(API_KEY_STORE, (db) => new ApiKeyRepository(db), (db) => new PostgresApiKeyStore(db)),
     // Shard leases of controllers sharing the database (ownership/): PostgreSQL only; one SQLite controller owns every rig.
     { provide: LEASE_STORE, inject: [STORAGE_BACKEND], useFactory: (b: StorageBackend) => (b.kind === 'postgres' ? new PostgresLeaseStore(b.postgres) : undefined) },
+    // What each controller of a shared group stores, told to the others (--mqtt-shared-group with --replica-id on
+    // PostgreSQL): each message reaches one of them, every one must hear of it.
+    {
+      provide: INGEST_FEED, inject: [STORAGE_BACKEND, CONTROLLER_CONFIG],
+      useFactory: (b: StorageBackend, config: ControllerConfig) =>
+        (b.kind === 'postgres' && config.replicaId !== undefined && config.mqttSharedGroup !== undefined ? new PostgresIngestFeed(b.postgres, config.replicaId) : undefined),
+    },
     // The SQLite class names resolve to the port (whichever backend): specs get their stores by these names.
     { provide: RigRepository, useExisting: RIG_STATUS_STORE },
     { provide: EventRepository, useExisting: EVENT_STORE },
@@ -82,7 +91,7 @@ function port<T>(token: symbol, sqlite: (db: SqliteDatabase) => T, postgres: (db
   exports: [
     STORAGE_BACKEND, SqliteDatabase, LatestStatusCache,
     RIG_STATUS_STORE, EVENT_STORE, ROLLUP_STORE, FLEET_SPEC_STORE, TELEMETRY_QUERY_STORE, LIVENESS_STORE, COMMAND_STORE, DASHBOARD_READ_STORE,
-    RIG_PRESENCE_STORE, API_KEY_STORE, LEASE_STORE,
+    RIG_PRESENCE_STORE, API_KEY_STORE, LEASE_STORE, INGEST_FEED,
     RigRepository, EventRepository, RollupRepository, FleetSpecRepository, TelemetryQueryRepository, LivenessRepository, CommandRepository,
   ],
 })

@@ -147,6 +147,18 @@ export function describeStoreContract(name: string, open: () => Promise<StoreSet
       expect(await s.events.agentStatus('nobody')).toBeUndefined();
     });
 
+    it('stores a result heard twice once (the agent resending it, or each controller of a shared group storing it)', async () => {
+      const done = CommandResult.fromPartial({ commandId: 'c7', rigId: 'r1', outcome: CommandOutcome.COMMAND_OUTCOME_SUCCEEDED, cause: '', durationMs: 9, finishedAt: new Date(T0 + 9) });
+      await s.events.recordResult(done, T0 + 10);
+      await s.events.recordResult(done, T0 + 20);
+      const noTime = CommandResult.fromPartial({ commandId: 'c7', rigId: 'r1', outcome: CommandOutcome.COMMAND_OUTCOME_REJECTED, cause: 'replayed', durationMs: 0 });
+      await s.events.recordResult(noTime, T0 + 30);
+      await s.events.recordResult(noTime, T0 + 40);
+      expect(await s.events.resultsForCommand('c7')).toEqual([
+        { outcome: 'COMMAND_OUTCOME_SUCCEEDED', cause: '', duration_ms: 9 }, { outcome: 'COMMAND_OUTCOME_REJECTED', cause: 'replayed', duration_ms: 0 },
+      ]);
+    });
+
     it('rolls complete minutes and hours up, serves them as series, and prunes old raw snapshots but a miner\'s latest', async () => {
       const base = Date.parse('2026-11-22T10:00:00Z');
       const at = (rigId: string, seq: number, ms: number, hashrate: number): MinerSnapshot =>

@@ -28,7 +28,8 @@ export class PostgresEventStore implements EventStore {
 
   async recordResult(result: CommandResult, receivedAt: number): Promise<void> {
     await this.db.run(
-      'INSERT INTO command_results (command_id, rig_id, outcome, cause, duration_ms, finished_at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      // One row per result (schema v13): heard again, it is not added.
+      'INSERT INTO command_results (command_id, rig_id, outcome, cause, duration_ms, finished_at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING',
       [result.commandId, result.rigId, commandOutcomeToJSON(result.outcome), result.cause, result.durationMs, result.finishedAt?.getTime() ?? null, receivedAt],
     );
   }

@@ -246,6 +246,16 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       ALTER TABLE commands ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 13,
+    name: 'one row per command result',
+    sql: `
+      DELETE FROM command_results WHERE id NOT IN (
+        SELECT MIN(id) FROM command_results GROUP BY command_id, outcome, COALESCE(finished_at, -1)
+      );
+      CREATE UNIQUE INDEX command_results_once ON command_results (command_id, outcome, COALESCE(finished_at, -1));
+    `,
+  },
 ];
 
 /** Serialises migrations of controllers starting together against one database (an arbitrary, fixed key). */
