@@ -19,7 +19,7 @@ import { WatchRigsUseCase } from './fleet/watch-rigs.usecase';
 import { TelemetryIngestService } from './ingest/telemetry-ingest.service';
 import { LivenessService } from './liveness/liveness.service';
 import { MetricsService } from './metrics/metrics.service';
-import { ShardOwnership } from './ownership/shard-ownership.service';
+import { BROKER_LINK, ShardOwnership } from './ownership/shard-ownership.service';
 import { PersistenceModule } from './persistence/persistence.module';
 import { RigReconciler } from './reconcile/rig-reconciler.service';
 import { SecurityModule } from './security/security.module';
@@ -38,7 +38,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [configModule, PersistenceModule, SecurityModule],
-      providers: [EmbeddedBrokerService, TelemetryIngestService, ShardOwnership, LivenessService, ...COMMAND_PROVIDERS, ...SECURITY_PROVIDERS, RigReconciler, ListRigsUseCase, GetRigUseCase, ListEventsUseCase, FleetGrpcServer,
+      providers: [EmbeddedBrokerService, TelemetryIngestService, { provide: BROKER_LINK, useExisting: TelemetryIngestService }, ShardOwnership, LivenessService, ...COMMAND_PROVIDERS, ...SECURITY_PROVIDERS, RigReconciler, ListRigsUseCase, GetRigUseCase, ListEventsUseCase, FleetGrpcServer,
         FleetSpecService, RigView, WatchRigsUseCase, QueryTelemetryUseCase, GetFleetSpecUseCase, ApplyFleetSpecUseCase, DryRunPoliciesUseCase, FleetReadHandlers, ReleaseQuarantineUseCase,
         AlertService, MetricsService, ...DASHBOARD_PROVIDERS],
       exports: [ShardOwnership, TelemetryIngestService, LivenessService, FleetGrpcServer, RigReconciler, FleetSpecService, AlertService, MetricsService],

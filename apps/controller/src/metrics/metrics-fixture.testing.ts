@@ -85,7 +85,7 @@ export async function populatedMetrics(dir: string, rigs: number): Promise<Metri
   const broker = { refusals: { snapshot: (): Array<[string, number]> => [['bad_credentials', 2], ['publish', 5], ['subscribe', 1]] } };
   // A controller sharing the fleet (--replica-id) holding 3 of 64 shards.
   const ownership = {
-    shared: true, counters: { takeovers: 5, renewFailures: 1 },
+    shared: true, counters: { takeovers: 5, renewFailures: 1, brokerReleases: 0 },
     view: () => ({ replicaId: 'ctl-1', held: [{ shard: 0, epoch: 4 }, { shard: 7, epoch: 2 }, { shard: 63, epoch: 9 }], live: ['ctl-1', 'ctl-2'], shards: 64 }),
   };
   const metrics = new MetricsService(rigRepo, events, ingest, reconcile, alerts, commands, broker, ownership);

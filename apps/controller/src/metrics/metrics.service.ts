@@ -161,6 +161,7 @@ export class MetricsService {
       level('rigwarden_ownership_live_replicas', 'Controllers seen in the last lease time, this one included (the shards are split over them).', [], () => [[{}, ownership.view().live.length]]);
       counts('rigwarden_ownership_takeovers_total', 'Shards this controller took under a new epoch: free at start, lapsed after another controller died or paused, or handed back.', [], () => [[{}, ownership.counters.takeovers]]);
       counts('rigwarden_ownership_lease_renew_failures_total', 'Lease rounds that failed (PostgreSQL unreachable or refusing): nothing was renewed; the leases lapse unless the next round succeeds.', [], () => [[{}, ownership.counters.renewFailures]]);
+      counts('rigwarden_ownership_broker_releases_total', 'Times this controller gave its shard leases back because it had been without the MQTT broker for the lease time (the others took its rigs).', [], () => [[{}, ownership.counters.brokerReleases]]);
     }
 
     const alerts = this.alerts;

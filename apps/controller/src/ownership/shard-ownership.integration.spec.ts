@@ -2,7 +2,7 @@ import { waitFor } from '@rigwarden/testing';
 import { PostgresLeaseStore } from '../persistence/postgres/postgres-lease.store';
 import { openTestSchema, type TestSchema } from '../persistence/postgres/postgres.testing';
 import { GatedLeases } from './lease-gate.testing';
-import { ShardOwnership, type OwnershipTiming } from './shard-ownership.service';
+import { ShardOwnership, type BrokerLink, type OwnershipTiming } from './shard-ownership.service';
 
 /** Short leases so that takeovers happen within a test: 1 s leases renewed every 150 ms. */
 const TIMING: OwnershipTiming = { leaseMs: 1000, renewMs: 150, marginMs: 200 };
@@ -12,9 +12,9 @@ describe('shard leases in PostgreSQL (ShardOwnership on the real server)', () =>
   let pg: TestSchema;
   const replicas: Array<{ own: ShardOwnership; store: GatedLeases; clockOffset: number }> = [];
 
-  async function start(id: string): Promise<{ own: ShardOwnership; store: GatedLeases; clockOffset: number }> {
+  async function start(id: string, broker?: BrokerLink): Promise<{ own: ShardOwnership; store: GatedLeases; clockOffset: number }> {
     const store = new GatedLeases(new PostgresLeaseStore(pg.db));
-    const r = { own: new ShardOwnership({ replicaId: id, ownership: TIMING }, store), store, clockOffset: 0 };
+    const r = { own: new ShardOwnership({ replicaId: id, ownership: TIMING }, store, broker), store, clockOffset: 0 };
     r.own.monotonic = () => performance.now() + r.clockOffset;
     replicas.push(r);
     await r.own.onModuleInit();
@@ -93,7 +93,7 @@ describe('shard leases in PostgreSQL (ShardOwnership on the real server)', () =>
     const own = new ShardOwnership({ replicaId: 'ctl-x', ownership: TIMING }, failing);
     await own.round();
     await own.round();
-    expect(own.counters).toEqual({ takeovers: 0, renewFailures: 2 });
+    expect(own.counters).toEqual({ takeovers: 0, renewFailures: 2, brokerReleases: 0 });
     await own.stop();
   });
 
@@ -128,5 +128,35 @@ describe('shard leases in PostgreSQL (ShardOwnership on the real server)', () =>
     await b.own.stop();
     await waitFor('every shard held by ctl-a', () => (a.own.view().held.length === 64 ? true : undefined), 3000, 10);
     expect(performance.now() - stoppedAt).toBeLessThan(TIMING.leaseMs);
+  });
+
+  it('a replica without the MQTT broker for the lease time gives its leases back; the others take its rigs; back with the broker, it takes a share under new epochs', async () => {
+    const link = { brokerConnected: true };
+    const a = await start('ctl-a');
+    const b = await start('ctl-b', link);
+    await waitFor('an even split', () => (a.own.view().held.length === 32 && b.own.view().held.length === 32 ? true : undefined), 8000, 20);
+    const itsRigs = RIGS.filter((rig) => b.own.owns(rig));
+    const epochsBefore = new Map(itsRigs.map((rig) => [rig, b.own.epochFor(rig)!]));
+    const lost: number[] = [];
+    b.own.onChange((c) => lost.push(...c.lost));
+    link.brokerConnected = false;
+    const downAt = performance.now();
+    // A blip shorter than the grace changes nothing: its rounds go on.
+    await b.own.round();
+    expect(b.own.view().held).toHaveLength(32);
+    await waitFor('ctl-b to give its leases back', () => (b.own.counters.brokerReleases === 1 ? true : undefined), 5000, 20);
+    expect(performance.now() - downAt).toBeGreaterThanOrEqual(TIMING.leaseMs - 50);
+    expect(itsRigs.filter((rig) => b.own.owns(rig))).toEqual([]);
+    expect(lost.sort((x, y) => x - y)).toHaveLength(32);
+    await waitFor('ctl-a to own every rig', () => (a.own.view().held.length === 64 ? true : undefined), 5000, 20);
+    assertNoDoubleOwner();
+    // Still without the broker: it stays out (not live, so the fair share is ctl-a's alone).
+    await b.own.round();
+    expect(b.own.view().held).toEqual([]);
+    expect(b.own.counters.brokerReleases).toBe(1);
+    link.brokerConnected = true;
+    await waitFor('an even split again', () => (a.own.view().held.length === 32 && b.own.view().held.length === 32 ? true : undefined), 8000, 20);
+    assertNoDoubleOwner();
+    for (const rig of RIGS.filter((r) => b.own.owns(r) && epochsBefore.has(r))) expect(b.own.epochFor(rig)!).toBeGreaterThan(epochsBefore.get(rig)!);
   });
 });

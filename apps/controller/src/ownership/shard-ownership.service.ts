@@ -14,7 +14,19 @@ export interface OwnershipTiming {
    * acting before any other may start, even when its clock runs a little slow.
    */
   marginMs: number;
+  /**
+   * How long the controller may be without the MQTT broker before it gives its leases back (default: `leaseMs`): it
+   * can neither hear its rigs nor reach their agents, while a controller that has the broker can.
+   */
+  brokerGraceMs?: number;
 }
+
+/** The controller's link to the MQTT broker (TelemetryIngestService): whether it is up now. */
+export interface BrokerLink {
+  readonly brokerConnected: boolean;
+}
+
+export const BROKER_LINK = Symbol('BrokerLink');
 
 /** currentEpoch() while this controller's leases have lapsed: nothing is sent until its next round. */
 export class LeasesLapsedError extends Error {
@@ -32,6 +44,8 @@ export interface OwnershipCounters {
   takeovers: number;
   /** Lease rounds that failed (PostgreSQL unreachable or refusing): the leases held were not renewed. */
   renewFailures: number;
+  /** Times this controller gave its leases back because it had lost the MQTT broker for `brokerGraceMs`. */
+  brokerReleases: number;
 }
 
 export interface OwnershipView {
@@ -63,14 +77,19 @@ export class ShardOwnership implements OnModuleInit, OnModuleDestroy {
   private running: Promise<void> | undefined;
   private first = true;
   private stopped = false;
+  /** Monotonic ms since the broker was first seen down (undefined while it is up). */
+  private brokerDownSince: number | undefined;
+  /** The leases were given back for want of the broker: no rounds until it is back. */
+  private awayFromBroker = false;
   private readonly listeners: Array<(change: { gained: number[]; lost: number[] }) => void> = [];
-  readonly counters: OwnershipCounters = { takeovers: 0, renewFailures: 0 };
+  readonly counters: OwnershipCounters = { takeovers: 0, renewFailures: 0, brokerReleases: 0 };
   /** The monotonic clock (performance.now()); tests replace it. */
   monotonic: () => number = () => performance.now();
 
   constructor(
     @Inject(CONTROLLER_CONFIG) config: Pick<ControllerConfig, 'replicaId' | 'ownership'>,
     @Optional() @Inject(LEASE_STORE) private readonly leases?: LeaseStore,
+    @Optional() @Inject(BROKER_LINK) private readonly broker?: BrokerLink,
   ) {
     this.replicaId = config.replicaId;
     this.timing = { ...DEFAULT_OWNERSHIP_TIMING, ...config.ownership };
@@ -163,6 +182,7 @@ export class ShardOwnership implements OnModuleInit, OnModuleDestroy {
 
   private async runRound(): Promise<void> {
     if (this.stopped || !this.shared) return;
+    if (await this.withoutBroker()) return;
     const startedAt = this.monotonic();
     const lapsed = startedAt >= this.validUntil;
     const release = [...this.draining];
@@ -195,6 +215,35 @@ export class ShardOwnership implements OnModuleInit, OnModuleDestroy {
         this.emit([], lost);
       }
     }
+  }
+
+  /**
+   * True while this controller stays out of the lease rounds for want of the broker: once it has been down for
+   * `brokerGraceMs`, the leases are given back (the others take the rigs at their next round) and no round runs (the
+   * controller leaves the live list) until the broker is back; then the next round takes a fair share again.
+   */
+  private async withoutBroker(): Promise<boolean> {
+    if (!this.broker) return false;
+    const now = this.monotonic();
+    if (this.broker.brokerConnected) {
+      if (this.awayFromBroker) this.logger.info('the MQTT broker is back: taking a share of the shard leases again', { replica: this.replicaId });
+      this.brokerDownSince = undefined;
+      this.awayFromBroker = false;
+      return false;
+    }
+    this.brokerDownSince ??= now;
+    if (now - this.brokerDownSince < (this.timing.brokerGraceMs ?? this.timing.leaseMs)) return false;
+    if (this.awayFromBroker) return true;
+    this.awayFromBroker = true;
+    this.counters.brokerReleases++;
+    const lost = [...this.held.keys()];
+    this.held = new Map();
+    this.draining = new Set();
+    this.validUntil = 0;
+    this.logger.warn('no MQTT broker: giving the shard leases back so that a controller that has it acts on the rigs', { replica: this.replicaId, downForMs: Math.round(now - this.brokerDownSince), shards: lost.length });
+    if (lost.length > 0) this.emit([], lost);
+    await this.leases!.leave(this.replicaId!).catch((err: unknown) => this.logger.warn('cannot give the leases back; they lapse on their own', { error: err as Error }));
+    return true;
   }
 
   private emit(gained: number[], lost: number[]): void {
