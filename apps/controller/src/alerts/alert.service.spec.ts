@@ -116,6 +116,44 @@ describe('AlertService (real SQLite, EventRepository hook, loopback webhook)', (
     expect(service.active()).toEqual([]);
   });
 
+  it('with controllers sharing the fleet, connectivity and pool alerts go out from the rig\'s owner only; event alerts from the one that stored the event', async () => {
+    // Two controllers on one store: this one owns rig-1, the other rig-2 (as ShardOwnership splits them).
+    let snapshotHook: (s: MinerSnapshot) => void = () => undefined;
+    let otherSnapshotHook: (s: MinerSnapshot) => void = () => undefined;
+    await service.onModuleDestroy();
+    service = new AlertService({}, events, { onRigUpdated: () => undefined, onSnapshotAccepted: (l) => { snapshotHook = l; } }, new RigPresenceReader(db), { owns: (rigId) => rigId === 'rig-1' });
+    service.clock = clock;
+    start();
+    const other = new AlertService({}, { onRecorded: () => undefined }, { onRigUpdated: () => undefined, onSnapshotAccepted: (l) => { otherSnapshotHook = l; } }, new RigPresenceReader(db), { owns: (rigId) => rigId === 'rig-2' });
+    other.clock = clock;
+    other.start(parseAlertsConfig({
+      alerts: { checkIntervalS: 3600, delivery: { timeoutMs: 1000, retries: 0, backoffMs: 10 }, rules: { 'rig-offline': { afterS: 120 } }, channels: [{ name: 'hook', type: 'generic', url: `${receiver.url}/hook` }] },
+    }, 'alerts.yaml', {}), { logger });
+    try {
+      for (const rigId of ['rig-1', 'rig-2']) await rigs.writeState(RigState.fromPartial({ rigId, agentId: 'a', online: false, at: new Date(T0) }));
+      const deadPool = (rigId: string): MinerSnapshot => MinerSnapshot.fromPartial({
+        rigId, minerId: 'm', seq: 1, collectedAt: new Date(clock.now()), pools: [{ index: 0, url: 'stratum+tcp://pool-a.example:3333', status: PoolStatus.POOL_STATUS_DEAD, active: true }],
+      });
+      for (const hook of [snapshotHook, otherSnapshotHook]) { hook(deadPool('rig-1')); hook(deadPool('rig-2')); }
+      await service.check();
+      await other.check();
+      clock.advance(125_000);
+      await service.check();
+      await other.check();
+      await events.recordEvent(event('q1', 'rig-2', 'policy.quarantine', 'ladder-exhausted', 'critical'), 'watchdog');
+      await service.idle();
+      await other.idle();
+      const sent = bodies().map((b) => `${b.rule} ${b.rig}`).sort();
+      expect(sent).toEqual(['pool-dead rig-1', 'pool-dead rig-2', 'quarantined rig-2', 'rig-offline rig-1', 'rig-offline rig-2']);
+      // Each judged both rigs (the dashboard of either lists every alert) and left the other's to it.
+      expect(service.active().filter((a) => a.rule !== 'quarantined').map((a) => a.key).sort()).toEqual(['pool-dead:rig-1', 'pool-dead:rig-2', 'rig-offline:rig-1', 'rig-offline:rig-2']);
+      expect(service.counters.leftToOwner).toBe(2);
+      expect(other.counters.leftToOwner).toBe(2);
+    } finally {
+      await other.onModuleDestroy();
+    }
+  });
+
   it('the periodic check runs on its own and reminders follow the renotify interval', async () => {
     start({ checkIntervalS: 0.05, renotifyAfterS: 600 });
     await rigs.writeState(RigState.fromPartial({ rigId: 'rig-9', agentId: 'a', online: false, at: new Date(T0) }));

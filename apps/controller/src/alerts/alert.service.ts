@@ -1,8 +1,9 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { PoolStatus, type MinerSnapshot, type RigEvent } from '@rigwarden/protocol';
 import { createLogger, systemClock, type Clock, type Logger } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
+import { ShardOwnership } from '../ownership/shard-ownership.service';
 import { EVENT_STORE } from '../persistence/ports/event.port';
 import { RIG_PRESENCE_STORE, type RigPresenceStore } from '../persistence/ports/rig-presence.port';
 import { AlertDispatcher } from './alert-dispatcher';
@@ -16,6 +17,16 @@ export interface RigUpdateSource {
   /** Each snapshot as ingest accepts it (the pool-dead rule reads its pools). */
   onSnapshotAccepted?(listener: (snapshot: MinerSnapshot) => void): void;
 }
+
+/** Which rigs this controller acts for (ShardOwnership: every rig without --replica-id). */
+export interface RigOwner { owns(rigId: string): boolean }
+
+/**
+ * Rules every controller sharing the fleet judges alike from the whole fleet's status (connectivity, the pools each
+ * snapshot shows): sent by the rig's owner only, or each webhook would hear them once per controller. Alerts from an
+ * event are sent by the controller that stored the event, which is one only (events are stored once by their id).
+ */
+const OWNER_SENDS: ReadonlySet<string> = new Set(['rig-offline', 'pool-dead']);
 
 /** How soon a rig that is down is rechecked after new status arrives for it. */
 const RECHECK_DELAY_MS = 200;
@@ -45,7 +56,11 @@ export class AlertService implements OnModuleInit, OnModuleDestroy, AlertMetrics
     @Inject(EVENT_STORE) private readonly events: EventSource,
     @Inject(TelemetryIngestService) private readonly ingest: RigUpdateSource,
     @Inject(RIG_PRESENCE_STORE) private readonly presence: RigPresenceStore,
+    @Optional() @Inject(ShardOwnership) private readonly owner?: RigOwner,
   ) {}
+
+  /** Notifications of rigs another controller owns, judged here and left to it to send. */
+  readonly counters = { leftToOwner: 0 };
 
   onModuleInit(): void {
     const file = this.controllerConfig.alertsFile;
@@ -148,6 +163,10 @@ export class AlertService implements OnModuleInit, OnModuleDestroy, AlertMetrics
 
   private emit(notifications: AlertNotification[]): void {
     for (const n of notifications) {
+      if (this.owner && OWNER_SENDS.has(n.rule) && !this.owner.owns(n.rigId)) {
+        this.counters.leftToOwner++;
+        continue;
+      }
       (n.type === 'resolved' || n.severity === 'info' ? this.logger.info : this.logger.warn)('alert', {
         status: n.type, rule: n.rule, rig: n.rigId, severity: n.severity, reason: n.reason, summary: n.summary,
       });
