@@ -13,92 +13,36 @@
  * 3. Telemetry: every snapshot the agent made is stored or still in its outbox (no seq missing inside its run), so
  *    nothing the broker acknowledged was lost through the kill and the pause.
  */
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { farmControl, type AsicRigState } from '@rigwarden/simulators';
-import { makeTempDir, runNode, startNode, startTestBroker, waitFor, type RunningProcess, type TempDir, type TestBroker } from '@rigwarden/testing';
-import { parsePrometheusText, samplesOf, valueOf, type ParsedExposition } from '../apps/controller/src/metrics/prometheus-text.parser';
-import { shardOf } from '../apps/controller/src/ownership/rig-shard.policy';
-import { rowsInSchema } from './postgres-schema';
-import { bin, report } from './scenario-harness';
+import type { AsicRigState } from '@rigwarden/simulators';
+import { samplesOf, valueOf, type ParsedExposition } from '../apps/controller/src/metrics/prometheus-text.parser';
+import { report } from './scenario-harness';
+import { LEASE_MS, NOW_MS, SHARDS, ScaleOut } from './scale-out-harness';
 
 jest.setTimeout(60_000);
-const SHARDS = 64;
-const LEASE_MS = 10_000;
 const RIGS = Array.from({ length: 10 }, (_, i) => `so-${String(i + 1).padStart(2, '0')}`);
 const IDS = ['ctl-1', 'ctl-2', 'ctl-3'];
-const NOW_MS = '(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint';
 // BIGINT columns come back from pg as text: as numbers here.
 const COMMAND_COLUMNS = 'SELECT id, state, sent_by, lease_epoch::float8 AS lease_epoch, attempts::float8 AS attempts, sent_at::float8 AS sent_at';
-
-/** The test server (.ci/run exports RIGWARDEN_TEST_DATABASE_URL), else the local one with trust auth. */
-const serverUrl = process.env['RIGWARDEN_TEST_DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test';
 
 interface CommandRow { id: string; state: string; sent_by: string | null; lease_epoch: number | null; attempts: number; sent_at: number | null }
 
 describe('scale-out: takeover with real processes (3 controllers on PostgreSQL)', () => {
-  const schema = `e2e_so_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Pool({ connectionString: serverUrl, max: 2 });
-  let dir: TempDir;
-  let broker: TestBroker;
-  let farm: RunningProcess | undefined;
-  let agent: RunningProcess | undefined;
-  let control = '';
-  const controllers = new Map<string, { proc: RunningProcess; grpc: string; http: string }>();
-  const env = (): Record<string, string> => ({ RIGWARDEN_TOPIC_ROOT: broker.topicRoot, MQTT_URL: broker.url, LOG_LEVEL: 'warn' });
-
-  const rows = <T>(sql: string, params: unknown[] = []): Promise<T[]> => rowsInSchema<T>(admin, schema, sql, params);
-  /** Unexpired leases per owner (the database's clock). */
-  async function leased(): Promise<Map<string, number>> {
-    const r = await rows<{ owner: string; n: number }>(`SELECT owner, COUNT(*)::int AS n FROM shard_leases WHERE owner IS NOT NULL AND expires_at > ${NOW_MS} GROUP BY owner`);
-    return new Map(r.map((x) => [x.owner, x.n]));
-  }
-  async function ownerOf(rigId: string): Promise<string> {
-    const [r] = await rows<{ owner: string }>(`SELECT owner FROM shard_leases WHERE shard = $1 AND expires_at > ${NOW_MS}`, [shardOf(rigId, SHARDS)]);
-    if (!r) throw new Error(`no live lease for the shard of ${rigId}`);
-    return r.owner;
-  }
+  let so: ScaleOut;
+  const rows = <T>(sql: string, params: unknown[] = []): Promise<T[]> => so.rows<T>(sql, params);
+  const leased = (): Promise<Map<string, number>> => so.leased();
+  const ownerOf = (rigId: string): Promise<string> => so.ownerOf(rigId);
+  const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> => so.until(what, probe, timeoutMs);
+  const scrape = (id: string): Promise<ParsedExposition> => so.scrape(id);
   const commandOf = async (rigId: string): Promise<CommandRow | undefined> =>
     (await rows<CommandRow>(`${COMMAND_COLUMNS} FROM commands WHERE rig_id = $1`, [rigId]))[0];
-  const restarts = async (rigId: string): Promise<number> => (await farmControl<AsicRigState>(control, 'GET', `/rigs/${rigId}`)).restarts;
-  const outputs = (): string => [...controllers].map(([id, c]) => `--- ${id} ---\n${c.proc.output().slice(-2000)}`).join('\n') + `\n--- agent ---\n${agent?.output().slice(-2000) ?? ''}`;
-  /** waitFor with the processes' output in the timeout message. */
-  const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> =>
-    waitFor(what, probe, timeoutMs, 100).catch((err: Error) => { throw new Error(`${err.message}\n${outputs()}`); });
-
-  async function startController(id: string): Promise<void> {
-    const ready = join(dir.path, `${id}.ready.json`);
-    const u = new URL(serverUrl);
-    u.searchParams.set('options', `-c search_path=${schema}`);
-    const proc = startNode(bin('rigwarden-controller'), ['--data-dir', join(dir.path, id), '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--ready-file', ready,
-      '--keys-file', join(dir.path, 'keys.json'), '--secrets-file', join(dir.path, 'controller-secrets.json'), '--database', u.toString(), '--replica-id', id],
-    { ...env(), RIGWARDEN_CONTROLLER_ID: `${id}-${broker.topicRoot}` });
-    controllers.set(id, { proc, grpc: '', http: '' });
-    const endpoints = await waitFor(`controller ${id}`, async () => {
-      if (proc.child.exitCode !== null) throw new Error(`${id} exited early:\n${proc.output()}`);
-      return existsSync(ready) ? JSON.parse(readFileSync(ready, 'utf8')) as { grpc: string; http: string } : undefined;
-    }, 30_000, 50);
-    Object.assign(controllers.get(id)!, { grpc: endpoints.grpc, http: endpoints.http });
-  }
-
-  const adminToken = (): string => readFileSync(IDS.map((id) => join(dir.path, id, 'admin.token')).find((f) => existsSync(f))!, 'utf8').trim();
-  async function scrape(id: string): Promise<ParsedExposition> {
-    const res = await fetch(`${controllers.get(id)!.http.replace(/\/$/, '')}/metrics`, { headers: { authorization: `Bearer ${adminToken()}` } });
-    expect(res.status).toBe(200);
-    return parsePrometheusText(await res.text());
-  }
-
-  async function rigctl(server: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const token = IDS.map((id) => join(dir.path, id, 'admin.token')).find((f) => existsSync(f));
-    return runNode(bin('rigctl'), ['--server', server, ...args], token ? { RIGWARDEN_API_KEY_FILE: token } : {}, 15_000);
-  }
+  const restarts = async (rigId: string): Promise<number> => (await so.rig<AsicRigState>(rigId)).restarts;
 
   /** Holds the agent (SIGSTOP), has `via` send a restart of `rigId`, and waits until it is SENT by `via`. */
   async function pendingRestart(via: string, rigId: string): Promise<CommandRow> {
-    agent!.child.kill('SIGSTOP');
-    const sent = await rigctl(controllers.get(via)!.grpc, 'restart', rigId, '--no-wait', '--json', '--reason', 'e2e takeover');
+    so.agent!.child.kill('SIGSTOP');
+    const sent = await so.rigctl(so.controllers.get(via)!.grpc, 'restart', rigId, '--no-wait', '--json', '--reason', 'e2e takeover');
     expect(sent.code).toBe(0);
     return until(`the restart of ${rigId} sent by ${via}`, async () => {
       const c = await commandOf(rigId);
@@ -107,39 +51,18 @@ describe('scale-out: takeover with real processes (3 controllers on PostgreSQL)'
   }
 
   beforeAll(async () => {
-    dir = makeTempDir('rigwarden-scale-out-');
-    broker = await startTestBroker();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const keys = Object.fromEntries(RIGS.map((r) => [r, [{ id: 'k1', secret: randomBytes(32).toString('base64url') }]]));
-    writeFileSync(join(dir.path, 'keys.json'), JSON.stringify({ rigs: keys }), { mode: 0o600 });
-    writeFileSync(join(dir.path, 'farm.json'), JSON.stringify({
-      pools: [{ name: 'pool-a', notifyIntervalMs: 500 }],
-      rigs: RIGS.map((id) => ({ id, kind: 'asic', dialect: 'cgminer', pools: ['pool-a'] })),
-      mining: { shareIntervalMs: 500 }, restartDownMs: 300,
-    }));
-    const farmReady = join(dir.path, 'farm.ready.json');
-    farm = startNode(bin('rigwarden-simfarm'), ['--farm', join(dir.path, 'farm.json'), '--ready-file', farmReady, '--agent-config', join(dir.path, 'agent.yaml'),
-      '--agent-id', 'agent-scale-out', '--agent-data-dir', join(dir.path, 'agent'), '--interval-ms', '1000', '--keys-file', join(dir.path, 'keys.json')], env());
-    control = (await waitFor('the simulated farm', async () => {
-      if (farm!.child.exitCode !== null) throw new Error(`the farm exited early:\n${farm!.output()}`);
-      return existsSync(farmReady) ? JSON.parse(readFileSync(farmReady, 'utf8')) as { control: string } : undefined;
-    }, 20_000, 50)).control;
-    // The first one migrates the schema; the other two join it.
-    await startController(IDS[0]!);
-    await Promise.all(IDS.slice(1).map((id) => startController(id)));
-    agent = startNode(bin('rigwarden-agent'), ['run', '--config', join(dir.path, 'agent.yaml')], env());
+    so = await ScaleOut.start({
+      name: 'so', replicas: IDS, pollMs: 1000,
+      farm: {
+        pools: [{ name: 'pool-a', notifyIntervalMs: 500 }],
+        rigs: RIGS.map((id) => ({ id, kind: 'asic', dialect: 'cgminer', pools: ['pool-a'] })),
+        mining: { shareIntervalMs: 500 }, restartDownMs: 300,
+      },
+    });
   }, 45_000);
 
   afterAll(async () => {
-    for (const c of controllers.values()) c.proc.child.kill('SIGCONT');
-    agent?.child.kill('SIGCONT');
-    await agent?.stop('SIGTERM', 5000);
-    await farm?.stop('SIGTERM', 5000);
-    await Promise.all([...controllers.values()].map((c) => c.proc.stop('SIGTERM', 5000)));
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
-    await admin.end();
-    await broker?.stop();
-    dir?.remove();
+    await so?.stop();
   });
 
   it('kill -9 of an owner and SIGSTOP of another: rigs owned again within 15 s, pending commands run once, nothing sent by the paused one, no telemetry lost', async () => {
@@ -154,7 +77,7 @@ describe('scale-out: takeover with real processes (3 controllers on PostgreSQL)'
     const r1 = RIGS[0]!;
     const o1 = await ownerOf(r1);
     const c1 = await pendingRestart(o1, r1);
-    controllers.get(o1)!.proc.child.kill('SIGKILL');
+    so.controllers.get(o1)!.proc.child.kill('SIGKILL');
     const killedAt = Date.now();
     const survivors = IDS.filter((id) => id !== o1);
     await until('every shard leased again by the survivors', async () => {
@@ -175,7 +98,7 @@ describe('scale-out: takeover with real processes (3 controllers on PostgreSQL)'
     }, 10_000);
     expect(resumed1).toMatchObject({ id: c1.id, state: 'SENT', sent_by: await ownerOf(r1) });
     expect(resumed1.lease_epoch!).toBeGreaterThan(c1.lease_epoch!);
-    agent!.child.kill('SIGCONT');
+    so.agent!.child.kill('SIGCONT');
     await until('the resumed restart succeeded', async () => ((await commandOf(r1))?.state === 'SUCCEEDED' ? true : undefined), 15_000);
     expect(await restarts(r1)).toBe(1);
 
@@ -188,7 +111,7 @@ describe('scale-out: takeover with real processes (3 controllers on PostgreSQL)'
     const [r2, x] = byOwner[0]!;
     const y = survivors.find((id) => id !== x)!;
     const c2 = await pendingRestart(x, r2);
-    controllers.get(x)!.proc.child.kill('SIGSTOP');
+    so.controllers.get(x)!.proc.child.kill('SIGSTOP');
     const pausedAt = Date.now();
     await until(`every shard leased by ${y}`, async () => ((await leased()).get(y) === SHARDS ? true : undefined), 20_000);
     const pauseTakeoverMs = Date.now() - pausedAt;
@@ -197,12 +120,12 @@ describe('scale-out: takeover with real processes (3 controllers on PostgreSQL)'
       return c?.sent_by === y ? c : undefined;
     }, 10_000);
     expect(resumed2.lease_epoch!).toBeGreaterThan(c2.lease_epoch!);
-    agent!.child.kill('SIGCONT');
+    so.agent!.child.kill('SIGCONT');
     // Resumed once it finished there, and not before its lease time has passed since the pause (longer than its lease).
     await until(`the restart of ${r2} succeeded`, async () => ((await commandOf(r2))?.state === 'SUCCEEDED' && Date.now() - pausedAt > LEASE_MS ? true : undefined), 15_000);
     // SIGCONT: wait for two of its lease rounds (its heartbeat moves twice), time for any stale retry to go out.
     const [{ now: resumedDb }] = await rows<{ now: number }>(`SELECT ${NOW_MS}::float8 AS now`);
-    controllers.get(x)!.proc.child.kill('SIGCONT');
+    so.controllers.get(x)!.proc.child.kill('SIGCONT');
     const pausedMs = Date.now() - pausedAt;
     let firstBeat = 0;
     await until(`${x} running its lease rounds again`, async () => {
@@ -214,12 +137,12 @@ describe('scale-out: takeover with real processes (3 controllers on PostgreSQL)'
     const sentByPaused = await rows<CommandRow>(`${COMMAND_COLUMNS} FROM commands WHERE sent_by = $1 AND sent_at > $2`, [x, pausedAt]);
     expect(sentByPaused).toEqual([]);
     expect((await commandOf(r2))).toMatchObject({ state: 'SUCCEEDED', sent_by: y });
-    expect(agent!.output()).not.toMatch(/stale lease epoch/);
+    expect(so.agent!.output()).not.toMatch(/stale lease epoch/);
     const outcomes = await rows<{ outcome: string }>('SELECT DISTINCT outcome FROM command_results');
     expect(outcomes).toEqual([{ outcome: 'COMMAND_OUTCOME_SUCCEEDED' }]);
 
     // 3. Telemetry: stop the agent, then every seq of its run is stored or still in its outbox.
-    await agent!.stop('SIGTERM', 5000);
+    await so.agent!.stop('SIGTERM', 5000);
     let previous = -1;
     const stored = await until('the stored snapshots settled', async () => {
       const [{ n }] = await rows<{ n: number }>('SELECT COUNT(*)::int AS n FROM snapshots');
@@ -227,7 +150,7 @@ describe('scale-out: takeover with real processes (3 controllers on PostgreSQL)'
       previous = n;
       return settled ? n : undefined;
     }, 10_000);
-    const queued = outboxKeys(join(dir.path, 'agent', 'outbox'));
+    const queued = outboxKeys(join(so.dir.path, 'agent', 'outbox'));
     const seqs = await rows<{ rig_id: string; seq: number }>('SELECT rig_id, seq::float8 AS seq FROM snapshots ORDER BY rig_id, seq');
     const lost: string[] = [];
     for (const rig of RIGS) {

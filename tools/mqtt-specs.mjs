@@ -28,9 +28,11 @@ function localImports(file, text) {
 
 // Talk to a broker but gain nothing from a second pass: npm-start.spec.ts runs `npm start`, which always uses its
 // embedded broker (it clears MQTT_URL); the three long real-miner runs (60-85 s each) reach the broker only through
-// the scenario harness, which the scenario specs of the same pass exercise against Mosquitto.
+// the scenario harness, which the scenario specs of the same pass exercise against Mosquitto; the scale-out policies
+// run (25 s) reaches it only through the scale-out harness, which e2e/scale-out-takeover.spec.ts exercises there.
 const SECOND_PASS_ADDS_NOTHING = new Set([
   'e2e/npm-start.spec.ts', 'e2e/real-miner-no-fault.spec.ts', 'e2e/real-miner-bfgminer-failover.spec.ts', 'e2e/real-miner-hung-pool.spec.ts',
+  'e2e/scale-out-policies.spec.ts',
 ]);
 
 const selected = [];

@@ -15,6 +15,7 @@ import { LivenessService } from '../liveness/liveness.service';
 import { ShardOwnership } from '../ownership/shard-ownership.service';
 import { EVENT_STORE, type EventStore } from '../persistence/ports/event.port';
 import { RIG_STATUS_STORE, type RigStatusStore } from '../persistence/ports/rig-status.port';
+import { TELEMETRY_QUERY_STORE, type TelemetryQueryStore } from '../persistence/ports/telemetry-query.port';
 import { ChangePoints, nextReconcileAt } from './next-reconcile';
 import { ReconcileSchedule } from './reconcile-schedule';
 import { restoredActions } from './restored-actions.mapper';
@@ -125,6 +126,8 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     @Inject(COMMAND_STORE) private readonly commands?: Pick<CommandStore, 'annotateObserved'>,
     // Controllers sharing the fleet (--replica-id): only the rigs this one owns are reconciled. Absent: every rig.
     @Optional() @Inject(ShardOwnership) private readonly ownership?: Pick<ShardOwnership, 'owns' | 'onChange' | 'shardOf'>,
+    // The stored telemetry a first reconcile (after a start, or a rig taken over) refills its observations from.
+    @Optional() @Inject(TELEMETRY_QUERY_STORE) private readonly telemetry?: Pick<TelemetryQueryStore, 'snapshots'>,
   ) {}
 
   onModuleInit(): void {
@@ -246,7 +249,7 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
     const spec = this.fleet.specFor(record, fleet);
     if (!spec) return this.schedule.set(rigId, undefined);
     const now = this.clock.now();
-    let history = this.histories.get(rigId) ?? await this.restoreHistory(rigId, now);
+    let history = this.histories.get(rigId) ?? await this.restoreHistory(rigId, snapshot.minerId, now);
     for (const release of this.releases.get(rigId) ?? []) history = appendAction(history, release);
     this.releases.delete(rigId);
     for (const { id, outcome, cause, delivered } of this.outcomes.get(rigId) ?? []) history = setActionOutcome(history, id, outcome, { cause, delivered });
@@ -329,16 +332,32 @@ export class RigReconciler implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The first reconcile of a rig since start: its actions come back from the stored decisions and their commands
-   * (as far back as the history keeps actions, plus the newest quarantine or release of any age), so the ladder
-   * position, the per-hour caps, cooldowns, a quarantine and failback timers survive a restart. Observations start
-   * empty and refill from telemetry.
+   * The first reconcile of a rig since start, or since this controller took the rig over: its actions come back from
+   * the stored decisions and their commands (as far back as the history keeps actions, plus the newest quarantine or
+   * release of any age), so the ladder position, the per-hour caps, cooldowns, a quarantine and failback timers
+   * survive a restart or a change of owner. Its observations come back from the stored snapshots of the last
+   * minutes (the history's full-resolution window): a new owner judges a fault that began before it took the rig
+   * with the evidence from before it too (which pool was earning shares before it went dead), not from its first
+   * readings alone, where nothing shows which pool the miner was using.
    */
-  private async restoreHistory(rigId: string, now: number): Promise<RigHistory> {
+  private async restoreHistory(rigId: string, minerId: string, now: number): Promise<RigHistory> {
     const rows = await this.events.policyActionsForRig(rigId, now - DEFAULT_HISTORY_LIMITS.maxActionAgeMs);
     let history = EMPTY_HISTORY;
     for (const action of restoredActions(rows)) history = appendAction(history, action);
-    if (history.actions.length > 0) this.logger.info('policy history restored', { rig: rigId, actions: history.actions.length });
+    let observed = 0;
+    if (this.telemetry) {
+      try {
+        const stored = await this.telemetry.snapshots(rigId, now - DEFAULT_HISTORY_LIMITS.fullResolutionMs, now + 1, DEFAULT_HISTORY_LIMITS.maxObservations);
+        for (const s of stored) {
+          if (s.minerId !== minerId) continue;
+          history = appendObservation(history, observeSnapshot(s.snapshot, s.collectedAt));
+          observed++;
+        }
+      } catch (err) {
+        this.logger.warn('cannot read the rig\'s stored telemetry; its observations start from the next readings', { rig: rigId, error: err as Error });
+      }
+    }
+    if (history.actions.length > 0 || observed > 0) this.logger.info('policy history restored', { rig: rigId, actions: history.actions.length, observations: observed });
     return history;
   }
 
