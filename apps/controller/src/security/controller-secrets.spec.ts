@@ -1,5 +1,7 @@
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { buildSync } from 'esbuild';
 import { makeTempDir, type TempDir } from '@rigwarden/testing';
 import { loadOrCreateControllerSecrets } from './controller-secrets';
 
@@ -39,5 +41,30 @@ describe('controller secrets file', () => {
     writeFileSync(path, text);
     expect(() => loadOrCreateControllerSecrets(path)).toThrow(message);
     expect(readFileSync(path, 'utf8')).toBe(text);
+  });
+
+  it('controllers starting together with one secrets file all end up with the first one written', async () => {
+    // The real module, bundled, run by six processes at once: each reports the pepper it got and whether it made it.
+    const bundle = join(dir.path, 'secrets.cjs');
+    buildSync({ entryPoints: [join(__dirname, 'controller-secrets.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, tsconfig: join(__dirname, '../../../../tsconfig.base.json'), logLevel: 'silent' });
+    const path = join(dir.path, 'shared', 'controller-secrets.json');
+    // Every process loaded and waiting, then all at the same moment (as controllers reaching their secrets together).
+    const startAt = Date.now() + 1500;
+    const script = `const { loadOrCreateControllerSecrets } = require(${JSON.stringify(bundle)});
+      while (Date.now() < ${startAt});
+      const { secrets, created } = loadOrCreateControllerSecrets(${JSON.stringify(path)});
+      process.stdout.write(JSON.stringify({ pepper: secrets.apiKeyPepper.exposeBase64url(), created }));`;
+    const run = (): Promise<{ pepper: string; created: boolean }> => new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+      child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as { pepper: string; created: boolean }) : reject(new Error(`exit ${code}: ${err}`))));
+    });
+    const results = await Promise.all(Array.from({ length: 6 }, run));
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    const onFile = (JSON.parse(readFileSync(path, 'utf8')) as { apiKeyPepper: string }).apiKeyPepper;
+    expect(new Set(results.map((r) => r.pepper))).toEqual(new Set([onFile]));
   });
 });

@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SecretBytes } from '@rigwarden/security';
 import { ensurePrivateDir, ensurePrivateFile } from '@rigwarden/shared';
@@ -40,9 +41,19 @@ export function loadOrCreateControllerSecrets(path: string): { secrets: Controll
   }
   const secrets = { apiKeyPepper: SecretBytes.generate(), auditKey: SecretBytes.generate(), createdNow: true };
   ensurePrivateDir(dirname(path));
-  const tmp = `${path}.tmp`;
+  // Written whole under a name of its own, then linked into place only if no file is there: controllers sharing a
+  // database and starting together with one --secrets-file agree on the first one written (a rename would let a
+  // later one replace it, leaving the first with a pepper no other controller has).
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   writeFileSync(tmp, JSON.stringify({ apiKeyPepper: secrets.apiKeyPepper.exposeBase64url(), auditKey: secrets.auditKey.exposeBase64url() }, null, 2) + '\n', { mode: 0o600 });
   chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
+  try {
+    linkSync(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return loadOrCreateControllerSecrets(path); // another process made it first: use that one
+  } finally {
+    unlinkSync(tmp);
+  }
   return { secrets, created: true };
 }
