@@ -4,14 +4,14 @@
 // being leased again by a live controller is measured (read from shard_leases on the database's clock); the killed
 // one is started again and the shards rebalance before the next kill. Leases: the controller's defaults (10 s, renewed
 // every 3 s). Database: --database URL (default RIGWARDEN_TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test),
-// in a schema of its own dropped afterwards. Broker: MQTT_URL, else Mosquitto on 127.0.0.1:1883 if it answers, else an
-// in-process aedes.
-//   npm run bench -- takeover [--kills 10] [--rigs 1000] [--interval-ms 5000] [--database postgres://...]
+// in a schema of its own dropped afterwards. Broker: MQTT_URL, else a Mosquitto of its own with deploy/mosquitto.conf's
+// queue settings, else Mosquitto on 127.0.0.1:1883 if it answers, else an in-process aedes.
+//   npm run bench -- takeover [--kills 10] [--rigs 1000] [--interval-ms 5000] [--database postgres://...] [--shared-group ingest] [--pause-s 30]
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import Aedes from 'aedes';
 import mqtt from 'mqtt';
@@ -25,6 +25,11 @@ const flag = (name) => {
 const kills = Number(flag('kills') ?? 10);
 const rigs = Number(flag('rigs') ?? 1000);
 const intervalMs = Number(flag('interval-ms') ?? 5000);
+// --shared-group NAME: the controllers split the ingest (MQTT 5 shared subscriptions; Mosquitto, not aedes).
+const sharedGroup = flag('shared-group');
+// --pause-s S: after the kills, SIGSTOP one controller for S seconds (0: none) and check it comes back acting on
+// nothing it lost: every shard it holds afterwards taken under a newer epoch, no command sent by it meanwhile.
+const pauseS = Number(flag('pause-s') ?? 30);
 const controllers = 3;
 const databaseUrl = flag('database') ?? (process.env.RIGWARDEN_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test');
 if (!existsSync(join(root, 'dist/controller/main.js'))) throw new Error('run `npm run build` first');
@@ -44,6 +49,27 @@ async function reachable(url) {
 let brokerUrl = process.env.MQTT_URL || undefined;
 let brokerKind = brokerUrl ? `MQTT_URL ${brokerUrl}` : '';
 let aedesServer;
+let ownMosquitto;
+// Without MQTT_URL: a Mosquitto of the bench's own with deploy/mosquitto.conf's queue settings (a controller that
+// falls behind, or is paused, keeps its share queued: the packaged default drops what is past 1,000 queued messages),
+// else the one on 127.0.0.1:1883 as it is configured, else an in-process aedes.
+const mosquittoBin = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p));
+if (!brokerUrl && mosquittoBin) {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => probe.once('listening', r));
+  const port = probe.address().port;
+  await new Promise((r) => probe.close(r));
+  const confDir = mkdtempSync(join(tmpdir(), 'rigwarden-bench-mosquitto-'));
+  const queueSettings = readFileSync(join(root, 'deploy/mosquitto.conf'), 'utf8').split('\n').filter((l) => /^(max_queued_|max_inflight_|set_tcp_nodelay)/.test(l));
+  writeFileSync(join(confDir, 'mosquitto.conf'), [`user ${userInfo().username}`, `listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', ...queueSettings, ''].join('\n'));
+  ownMosquitto = { child: spawn(mosquittoBin, ['-c', join(confDir, 'mosquitto.conf')], { stdio: 'ignore' }), confDir };
+  const url = `mqtt://127.0.0.1:${port}`;
+  for (let i = 0; i < 100 && !(await reachable(url)); i++) await sleep(100);
+  if (await reachable(url)) {
+    brokerUrl = url;
+    brokerKind = `Mosquitto with deploy/mosquitto.conf's queue settings (${url})`;
+  }
+}
 if (!brokerUrl && (await reachable('mqtt://127.0.0.1:1883'))) {
   brokerUrl = 'mqtt://127.0.0.1:1883';
   brokerKind = 'Mosquitto on 127.0.0.1:1883';
@@ -80,7 +106,8 @@ function startController(id) {
   const ready = join(dir, `${id}.ready.json`);
   rmSync(ready, { force: true });
   const child = spawn(process.execPath, [join(root, 'bin/rigwarden-controller.js'), '--data-dir', join(dir, id), '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0',
-    '--ready-file', ready, '--secrets-file', join(dir, 'controller-secrets.json'), '--database', withSchema.toString(), '--replica-id', id], {
+    '--ready-file', ready, '--secrets-file', join(dir, 'controller-secrets.json'), '--database', withSchema.toString(), '--replica-id', id,
+    ...(sharedGroup ? ['--mqtt-shared-group', sharedGroup] : [])], {
     env: { ...process.env, MQTT_URL: brokerUrl, RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `${id}-${topicRoot}`, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -127,12 +154,15 @@ try {
   publisher = await mqtt.connectAsync(brokerUrl, { clientId: `bench-rigs-${topicRoot}` });
   const seqs = new Int32Array(rigs);
   let next = 0;
+  let published = 0;
+  let acked = 0;
   const perTick = Math.max(1, Math.ceil(rigs / (intervalMs / 50)));
   loadTimer = setInterval(() => {
     for (let k = 0; k < perTick; k++) {
       const i = next++ % rigs;
       seqs[i]++;
-      publisher.publish(`${topicRoot}/rigs/tk-${String(i).padStart(5, '0')}/telemetry`, snapshot(i, seqs[i]), { qos: 1 });
+      published++;
+      publisher.publish(`${topicRoot}/rigs/tk-${String(i).padStart(5, '0')}/telemetry`, snapshot(i, seqs[i]), { qos: 1 }, (err) => { if (!err) acked++; });
     }
   }, 50);
 
@@ -167,12 +197,48 @@ try {
     await waitReady(victim);
     await balanced(60_000);
   }
+  let pause = null;
+  if (pauseS > 0) {
+    const victim = ids[0];
+    const { child } = procs.get(victim);
+    const epochsBefore = new Map((await q('SELECT shard, epoch::int AS epoch FROM shard_leases WHERE owner = $1', [victim])).map((r) => [r.shard, r.epoch]));
+    const [{ now: pausedDb }] = await q(`SELECT ${NOW_MS}::float8 AS now`);
+    child.kill('SIGSTOP');
+    const pausedAt = performance.now();
+    let takenMs;
+    while (performance.now() - pausedAt < pauseS * 1000) {
+      if (takenMs === undefined) {
+        const l = await leased();
+        if (!l.has(victim) && [...l.values()].reduce((a, b) => a + b, 0) === 64) takenMs = Math.round(performance.now() - pausedAt);
+      }
+      await sleep(100);
+    }
+    child.kill('SIGCONT');
+    await balanced(60_000);
+    const after = await q('SELECT shard, epoch::int AS epoch FROM shard_leases WHERE owner = $1', [victim]);
+    const staleHeld = after.filter((r) => epochsBefore.has(r.shard) && r.epoch <= epochsBefore.get(r.shard)).length;
+    const [{ n: sentWhilePaused }] = await q('SELECT COUNT(*)::int AS n FROM commands WHERE sent_by = $1 AND sent_at > $2', [victim, pausedDb]);
+    pause = { victim, pauseMs: pauseS * 1000, takenOverMs: takenMs ?? null, heldBefore: epochsBefore.size, heldAfter: after.length, staleHeld, sentWhilePaused };
+    console.error(`SIGSTOP ${victim} for ${pauseS} s: its shards leased by the others after ${takenMs === undefined ? 'never' : `${(takenMs / 1000).toFixed(2)} s`}; after SIGCONT it holds ${after.length} shards, ${staleHeld} of them under an old epoch`);
+  }
+
+  // Telemetry: stop the load, wait for the stored count to settle, and compare it with what the broker acknowledged.
+  clearInterval(loadTimer);
+  const until = Date.now() + 60_000;
+  let stored = -1;
+  for (;;) {
+    await sleep(1000);
+    const [{ n }] = await q("SELECT COUNT(*)::int AS n FROM snapshots WHERE rig_id LIKE 'tk-%'");
+    if ((n === stored && n >= acked) || Date.now() > until) { stored = n; break; }
+    stored = n;
+  }
   const sorted = [...takeovers].sort((a, b) => a - b);
   const p50 = sorted[Math.ceil(sorted.length / 2) - 1];
   const commands = await q('SELECT COUNT(*)::int AS n FROM commands');
   result = {
-    bench: 'takeover', date: new Date().toISOString(), broker: brokerKind, controllers, rigs, intervalMs, kills, leaseMs: 10_000, renewMs: 3000,
+    bench: 'takeover', date: new Date().toISOString(), broker: brokerKind, sharedGroup: sharedGroup ?? null, controllers, rigs, intervalMs, kills, leaseMs: 10_000, renewMs: 3000,
     p50TakeoverMs: p50, maxTakeoverMs: sorted[sorted.length - 1], takeoversMs: takeovers, goalMaxMs: 15_000, commands: commands[0].n,
+    pause, telemetryPublished: published, telemetryAcked: acked, telemetryStored: stored, telemetryLost: Math.max(0, acked - stored),
   };
 } finally {
   clearInterval(loadTimer);
@@ -184,9 +250,14 @@ try {
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
   await admin.end();
   aedesServer?.close();
+  if (ownMosquitto) {
+    ownMosquitto.child.kill('SIGTERM');
+    rmSync(ownMosquitto.confDir, { recursive: true, force: true });
+  }
   rmSync(dir, { recursive: true, force: true });
 }
 console.log(JSON.stringify(result));
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 appendFileSync(join(root, 'bench/results/takeover.jsonl'), `${JSON.stringify(result)}\n`);
 console.log(`\ntakeover: ${kills} kills of 1 of ${controllers} controllers: every shard leased again after p50 ${(result.p50TakeoverMs / 1000).toFixed(2)} s, max ${(result.maxTakeoverMs / 1000).toFixed(2)} s (goal 15 s)`);
+console.log(`telemetry through the kills: ${result.telemetryAcked} snapshots acknowledged by the broker, ${result.telemetryStored} stored, ${result.telemetryLost} lost`);
