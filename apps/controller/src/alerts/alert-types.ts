@@ -86,6 +86,8 @@ export interface DeliveryCount {
 
 /** What the metrics exporter reads from the alert service. */
 export interface AlertMetricsSource {
+  /** leftToOwner: notifications of rigs another controller owns, left to it to send (controllers sharing the fleet). */
+  readonly counters?: { readonly leftToOwner: number };
   active(): ActiveAlert[];
   deliveryCounts(): DeliveryCount[];
   queueDepth(): number;

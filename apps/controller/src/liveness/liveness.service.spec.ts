@@ -9,7 +9,7 @@ import { LivenessRepository } from '../persistence/liveness.repository';
 import { migrate } from '../persistence/migrations';
 import { RigRepository } from '../persistence/rig-repository';
 import { SqliteDatabase } from '../persistence/sqlite-database';
-import { LivenessService } from './liveness.service';
+import { LivenessService, type LivenessOwner } from './liveness.service';
 
 const T0 = Date.parse('2026-12-03T12:00:00Z');
 const S = 1000;
@@ -24,6 +24,20 @@ class IngestHooks implements Hooks {
   onSnapshotAccepted(l: (s: MinerSnapshot) => void): void { this.snapshot = l; }
   onRigState(l: (s: RigState, retained: boolean) => void): void { this.state = l; }
   onAgentStatus(l: (s: AgentStatus, retained: boolean) => void): void { this.status = l; }
+}
+
+/** Two shards: r1 in 0, r2 in 1; the test hands shards over as a lease round would. */
+class TestOwner implements LivenessOwner {
+  readonly shared = true;
+  private listeners: Array<(change: { gained: number[]; lost: number[] }) => void> = [];
+  constructor(readonly held: Set<number>) {}
+  owns(rigId: string): boolean { return this.held.has(this.shardOf(rigId)); }
+  shardOf(rigId: string): number { return rigId === 'r1' ? 0 : 1; }
+  onChange(l: (change: { gained: number[]; lost: number[] }) => void): void { this.listeners.push(l); }
+  take(shard: number): void {
+    this.held.add(shard);
+    for (const l of this.listeners) l({ gained: [shard], lost: [] });
+  }
 }
 
 describe('LivenessService (real SQLite, fixed clock)', () => {
@@ -196,5 +210,89 @@ describe('LivenessService (real SQLite, fixed clock)', () => {
     expect(written).toBeGreaterThanOrEqual(ids.length); // each state rewrote its rig's row...
     expect(written).toBeLessThan(8 * ids.length); // ...a few times at most, not once per rig per state (90,000)
     for (const id of ['r0', 'r150', 'r299']) expect(await row(id)).toMatchObject({ online: 1, liveness: 'online' });
+  });
+
+  describe('with controllers sharing the fleet (one database, each judging every rig)', () => {
+    let a: LivenessService;
+    let b: LivenessService;
+    let hooksA: IngestHooks;
+    let hooksB: IngestHooks;
+    let ownerA: TestOwner;
+    let ownerB: TestOwner;
+    const config = { liveness: { sweepMs: 60_000 }, mqttSharedGroup: 'ingest' } as Pick<ControllerConfig, 'liveness' | 'mqttSharedGroup'>;
+
+    beforeEach(async () => {
+      await service.onModuleDestroy();
+      ownerA = new TestOwner(new Set([0]));
+      ownerB = new TestOwner(new Set([1]));
+      hooksA = new IngestHooks();
+      hooksB = new IngestHooks();
+      a = new LivenessService(config, hooksA, new LivenessRepository(db), events, rigs, ownerA);
+      b = new LivenessService(config, hooksB, new LivenessRepository(db), events, rigs, ownerB);
+      for (const s of [a, b]) { s.clock = clock; await s.onModuleInit(); }
+      // Both controllers hear of every rig's telemetry (one stored it, the other through the ingest feed).
+      for (let i = 0; i < 4; i++) {
+        for (const rigId of ['r1', 'r2']) {
+          const snapshot = MinerSnapshot.fromPartial({ rigId, minerId: `${rigId}-m`, seq: ++seq, agentId: 'agent-1', collectedAt: new Date(clock.now()), hashrate5sHs: 1e12 });
+          rigs.receive(snapshot);
+          await rigs.writeSnapshots([snapshot]);
+          hooksA.snapshot(snapshot);
+          hooksB.snapshot(snapshot);
+        }
+        clock.advance(5 * S);
+      }
+      await a.sweep();
+      await b.sweep();
+    });
+
+    afterEach(async () => {
+      await a.onModuleDestroy();
+      await b.onModuleDestroy();
+      service = await start(); // closed again by the outer afterEach
+    });
+
+    it('liveness: each transition is recorded once, by the rig\'s owner, while both judge it', async () => {
+      clock.advance(13 * S);
+      await a.sweep();
+      await b.sweep();
+      for (const s of [a, b]) expect([s.get('r1')?.state, s.get('r2')?.state]).toEqual(['stale', 'stale']);
+      expect(await livenessEvents('r1')).toEqual(['liveness.stale:no-telemetry']);
+      expect(await livenessEvents('r2')).toEqual(['liveness.stale:no-telemetry']);
+      expect([a.counters.leftToOwner, b.counters.leftToOwner]).toEqual([1, 1]);
+    });
+
+    it('liveness: a transition judged while its owner was dead is recorded by the controller that takes the rig; one its owner recorded is not recorded again', async () => {
+      clock.advance(13 * S);
+      await a.sweep(); // a records r1 stale, then dies
+      await b.sweep();
+      await a.onModuleDestroy();
+      clock.advance(29 * S);
+      await b.sweep(); // r1 offline: a is gone, its lease not yet lapsed; b leaves it to the owner on record
+      expect(b.get('r1')?.state).toBe('offline');
+      expect(await livenessEvents('r1')).toEqual(['liveness.stale:no-telemetry']);
+
+      clock.advance(3 * S);
+      ownerB.take(0); // a's lease lapsed: b takes shard 0
+      await b.idle();
+      expect(await livenessEvents('r1')).toEqual(['liveness.stale:no-telemetry', 'liveness.offline:no-telemetry']);
+      expect(b.counters.recordedOnTakeover).toBe(1);
+
+      // Taking the shard again (a new epoch after a pause) records nothing twice.
+      ownerB.take(0);
+      await b.idle();
+      expect(await livenessEvents('r1')).toEqual(['liveness.stale:no-telemetry', 'liveness.offline:no-telemetry']);
+      expect(await livenessEvents('r2')).toEqual(['liveness.stale:no-telemetry', 'liveness.offline:no-telemetry']);
+    });
+
+    it('liveness: a transition its owner recorded just before a handover is not recorded again by the new owner', async () => {
+      clock.advance(13 * S);
+      await a.sweep(); // a records r1 stale
+      await b.sweep(); // b judges it too, leaves it to a
+      clock.advance(2 * S);
+      ownerB.take(0); // handed over within the window
+      await b.idle();
+      expect(await livenessEvents('r1')).toEqual(['liveness.stale:no-telemetry']);
+      expect(b.counters.recordedOnTakeover).toBe(0);
+    });
   });
 });

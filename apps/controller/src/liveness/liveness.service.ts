@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { RigEvent, type AgentStatus, type MinerSnapshot, type RigState } from '@rigwarden/protocol';
 import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
+import { DEFAULT_OWNERSHIP_TIMING, ShardOwnership } from '../ownership/shard-ownership.service';
 import { EVENT_STORE, type EventStore } from '../persistence/ports/event.port';
 import { LIVENESS_STORE, type LivenessStore } from '../persistence/ports/liveness.port';
 import { RIG_STATUS_STORE, type RigStatusStore } from '../persistence/ports/rig-status.port';
@@ -35,7 +36,12 @@ interface RigEntry {
   known: boolean;
   /** While online with fresh telemetry: until when the sweep need not judge it again (its stale bound). */
   freshUntil?: number;
+  /** Transitions judged while another controller owned the rig (its owner records them), kept for a takeover. */
+  unrecorded?: Array<{ verdict: LivenessVerdict; message: string; at: number }>;
 }
+
+/** What the service needs of shard ownership: whether this controller records a rig's events. */
+export type LivenessOwner = Pick<ShardOwnership, 'shared' | 'owns' | 'shardOf' | 'onChange'>;
 
 interface AgentEntry {
   agentId: string;
@@ -83,16 +89,28 @@ export class LivenessService implements OnModuleInit, OnModuleDestroy {
   private flushQueued = false;
   private readonly dirty = new Set<string>();
   private stopped = false;
-  readonly counters = { sweeps: 0, transitions: 0, writeErrors: 0 };
+  /**
+   * leftToOwner: transitions of rigs another controller owns, judged here and left to it to record;
+   * recordedOnTakeover: such transitions recorded here after taking the rig because no event of them was stored.
+   */
+  readonly counters = { sweeps: 0, transitions: 0, writeErrors: 0, leftToOwner: 0, recordedOnTakeover: 0 };
+  /** How long a transition left to another owner is kept in case this controller takes the rig. */
+  private readonly takeoverWindowMs: number;
 
   constructor(
-    @Inject(CONTROLLER_CONFIG) config: Pick<ControllerConfig, 'liveness' | 'mqttSharedGroup'>,
+    @Inject(CONTROLLER_CONFIG) config: Pick<ControllerConfig, 'liveness' | 'mqttSharedGroup'> & Partial<Pick<ControllerConfig, 'ownership'>>,
     @Inject(TelemetryIngestService) private readonly ingest: Pick<TelemetryIngestService, 'onSnapshotAccepted' | 'onRigState' | 'onAgentStatus'> & Partial<Pick<TelemetryIngestService, 'onTelemetryElsewhere'>>,
     @Inject(LIVENESS_STORE) private readonly repository: LivenessStore,
-    @Inject(EVENT_STORE) private readonly events: Pick<EventStore, 'recordEvent' | 'listAgentStatus'>,
-    @Inject(RIG_STATUS_STORE) private readonly rigRecords?: Pick<RigStatusStore, 'forget'>,
+    @Inject(EVENT_STORE) private readonly events: Pick<EventStore, 'recordEvent' | 'listAgentStatus' | 'eventsForRig'>,
+    @Optional() @Inject(RIG_STATUS_STORE) private readonly rigRecords?: Pick<RigStatusStore, 'forget'>,
+    @Optional() @Inject(ShardOwnership) private readonly owner?: LivenessOwner,
   ) {
     this.params = { ...DEFAULT_LIVENESS_PARAMS, telemetryShared: config.mqttSharedGroup !== undefined, ...config.liveness };
+    const timing = { ...DEFAULT_OWNERSHIP_TIMING, ...config.ownership };
+    // A rig's previous owner recorded its transitions until its lease lapsed: the gap before a takeover is at most a
+    // lease plus a round, and one round more covers a sweep that judged the transition late.
+    this.takeoverWindowMs = timing.leaseMs + 2 * timing.renewMs;
+    this.owner?.onChange(({ gained }) => { if (gained.length > 0) this.guard(() => this.takenOver(new Set(gained))); });
     // Subscribed at once, not in onModuleInit: the retained states arrive as soon as ingest subscribes.
     this.ingest.onSnapshotAccepted((s) => this.guard(() => this.snapshot(s)));
     // With a shared group: telemetry another controller took and stored is telemetry that arrived.
@@ -310,17 +328,55 @@ export class LivenessService implements OnModuleInit, OnModuleDestroy {
         this.counters.transitions++;
         const message = livenessMessage(verdict);
         this.logger.info('rig liveness', { rig: e.rigId, from: previous.state, to: verdict.state, reason: verdict.reason, message });
-        this.record(e.rigId, verdict, message, now);
+        if (this.owner?.shared && !this.owner.owns(e.rigId)) {
+          // Every controller judges every rig (the API and metrics show them all); the rig's owner records the event.
+          this.counters.leftToOwner++;
+          e.unrecorded = [...(e.unrecorded ?? []).filter((u) => u.at >= now - this.takeoverWindowMs), { verdict, message, at: now }];
+        } else {
+          e.unrecorded = undefined;
+          this.record(e.rigId, verdict, message, now);
+        }
       }
     }
     const key = `${verdict.state}/${verdict.reason}`;
     if (e.persisted !== key && e.writingKey !== key) this.dirty.add(e.rigId);
   }
 
-  private record(rigId: string, verdict: LivenessVerdict, message: string, now: number): void {
-    const event = RigEvent.fromPartial({
-      eventId: randomUUID(), rigId, kind: `liveness.${verdict.state}`, severity: SEVERITY[verdict.state], reason: verdict.reason, message, at: new Date(now),
+  /**
+   * Shards taken (after a controller died, paused or handed them over): the transitions of their rigs judged here
+   * while they had another owner, in the last lease and round, may have been recorded by nobody (the owner was dead,
+   * or draining). Each is recorded unless an event of that state for the rig is stored since shortly before it.
+   */
+  private takenOver(shards: Set<number>): void {
+    const now = this.clock.now();
+    for (const e of this.rigs.values()) {
+      if (!e.unrecorded || !shards.has(this.owner!.shardOf(e.rigId))) continue;
+      const pending = e.unrecorded.filter((u) => u.at >= now - this.takeoverWindowMs);
+      e.unrecorded = undefined;
+      if (pending.length === 0) continue;
+      const rigId = e.rigId;
+      this.writing = this.writing.then(async () => {
+        const stored = await this.events.eventsForRig(rigId, 50, pending[0]!.at - this.takeoverWindowMs);
+        for (const u of pending) {
+          const kind = `liveness.${u.verdict.state}`;
+          if (stored.some((r) => r.kind === kind && r.at >= u.at - this.takeoverWindowMs)) continue;
+          this.counters.recordedOnTakeover++;
+          await this.events.recordEvent(this.event(rigId, u.verdict, u.message, u.at), 'controller');
+        }
+      }).then(() => undefined, (err) => {
+        this.logger.warn('cannot record the liveness events of a rig taken over', { rig: rigId, error: err as Error });
+      });
+    }
+  }
+
+  private event(rigId: string, verdict: LivenessVerdict, message: string, at: number): RigEvent {
+    return RigEvent.fromPartial({
+      eventId: randomUUID(), rigId, kind: `liveness.${verdict.state}`, severity: SEVERITY[verdict.state], reason: verdict.reason, message, at: new Date(at),
     });
+  }
+
+  private record(rigId: string, verdict: LivenessVerdict, message: string, now: number): void {
+    const event = this.event(rigId, verdict, message, now);
     this.writing = this.writing.then(() => this.events.recordEvent(event, 'controller')).then(() => undefined, (err) => {
       this.logger.warn('cannot record a liveness event', { rig: rigId, error: err as Error });
     });

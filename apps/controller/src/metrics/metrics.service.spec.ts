@@ -152,7 +152,9 @@ describe('MetricsService (real SQLite, own registry)', () => {
   it('exports the shard leases of a controller sharing the fleet, and none without --replica-id', async () => {
     const held = [{ shard: 3, epoch: 7 }, { shard: 40, epoch: 2 }];
     const ownership = { shared: true, counters: { takeovers: 12, renewFailures: 2, brokerReleases: 1 }, view: () => ({ replicaId: 'ctl-2', held, live: ['ctl-1', 'ctl-2', 'ctl-3'], shards: 64 }) };
-    const shared = new MetricsService({ listRigs: async () => [] }, events, ingest, reconcile, undefined, commands, undefined, ownership);
+    const liveness = { counters: { leftToOwner: 5, recordedOnTakeover: 1 } };
+    const alerting = { counters: { leftToOwner: 3 }, active: () => [], deliveryCounts: () => [], queueDepth: () => 0 };
+    const shared = new MetricsService({ listRigs: async () => [] }, events, ingest, reconcile, alerting, commands, undefined, ownership, liveness);
     let parsed = parsePrometheusText(await shared.render());
     expect(valueOf(parsed, 'rigwarden_ownership_shards_owned')).toBe(2);
     expect(valueOf(parsed, 'rigwarden_ownership_lease_epoch', { shard: '3' })).toBe(7);
@@ -161,6 +163,9 @@ describe('MetricsService (real SQLite, own registry)', () => {
     expect(valueOf(parsed, 'rigwarden_ownership_takeovers_total')).toBe(12);
     expect(valueOf(parsed, 'rigwarden_ownership_lease_renew_failures_total')).toBe(2);
     expect(valueOf(parsed, 'rigwarden_ownership_broker_releases_total')).toBe(1);
+    expect(valueOf(parsed, 'rigwarden_ownership_left_to_owner_total', { what: 'liveness_event' })).toBe(5);
+    expect(valueOf(parsed, 'rigwarden_ownership_left_to_owner_total', { what: 'alert' })).toBe(3);
+    expect(valueOf(parsed, 'rigwarden_ownership_recorded_on_takeover_total')).toBe(1);
     // Its leases lapse (a pause): no shard owned, no epoch series left over.
     held.splice(0);
     parsed = parsePrometheusText(await shared.render());

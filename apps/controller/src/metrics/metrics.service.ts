@@ -12,6 +12,7 @@ import { EVENT_STORE } from '../persistence/ports/event.port';
 import { type RigRecord } from '../persistence/rig-repository';
 import { RIG_STATUS_STORE } from '../persistence/ports/rig-status.port';
 import { RigReconciler, type ReconcileCounters } from '../reconcile/rig-reconciler.service';
+import { LivenessService } from '../liveness/liveness.service';
 import { ShardOwnership, type OwnershipCounters, type OwnershipView } from '../ownership/shard-ownership.service';
 import { registerAgentCollectors } from './agent-collectors';
 import { writeFleetExposition, type FleetView } from './fleet-exposition';
@@ -23,6 +24,8 @@ export interface IngestSource { readonly counters: IngestCounters; readonly pend
 export interface ReconcileSource { readonly counters: ReconcileCounters; queueDepth(): { queued: number; running: number } }
 export interface CommandSource { readonly counters: CommandCounters }
 /** This controller's shard leases (ShardOwnership): exported only when it shares the fleet (--replica-id). */
+/** What the liveness service counts for a controller sharing the fleet. */
+export interface LivenessCountSource { readonly counters: { readonly leftToOwner: number; readonly recordedOnTakeover: number } }
 export interface OwnershipSource { readonly shared: boolean; readonly counters: OwnershipCounters; view(): OwnershipView }
 /** The embedded broker's refusals by reason (EmbeddedBrokerService). */
 export interface BrokerRefusalSource { readonly refusals: { snapshot(): Array<[string, number]> } }
@@ -51,6 +54,7 @@ export class MetricsService {
     @Optional() @Inject(CommandDispatcher) private readonly commands?: CommandSource,
     @Optional() @Inject(EmbeddedBrokerService) private readonly broker?: BrokerRefusalSource,
     @Optional() @Inject(ShardOwnership) private readonly ownership?: OwnershipSource,
+    @Optional() @Inject(LivenessService) private readonly liveness?: LivenessCountSource,
   ) {
     registerAgentCollectors(this.registry, () => this.agentRead ?? this.agents.listAgentStatus());
     this.registerController();
@@ -162,6 +166,12 @@ export class MetricsService {
       counts('rigwarden_ownership_takeovers_total', 'Shards this controller took under a new epoch: free at start, lapsed after another controller died or paused, or handed back.', [], () => [[{}, ownership.counters.takeovers]]);
       counts('rigwarden_ownership_lease_renew_failures_total', 'Lease rounds that failed (PostgreSQL unreachable or refusing): nothing was renewed; the leases lapse unless the next round succeeds.', [], () => [[{}, ownership.counters.renewFailures]]);
       counts('rigwarden_ownership_broker_releases_total', 'Times this controller gave its shard leases back because it had been without the MQTT broker for the lease time (the others took its rigs).', [], () => [[{}, ownership.counters.brokerReleases]]);
+      const liveness = this.liveness;
+      const alertCounters = this.alerts?.counters;
+      counts('rigwarden_ownership_left_to_owner_total', 'Liveness transitions (liveness_event) and connectivity or pool alerts (alert) of rigs another controller owns: judged here, recorded or sent by the owner.', ['what'], () => [
+        [{ what: 'liveness_event' }, liveness?.counters.leftToOwner ?? 0], [{ what: 'alert' }, alertCounters?.leftToOwner ?? 0],
+      ]);
+      counts('rigwarden_ownership_recorded_on_takeover_total', 'Liveness transitions of rigs taken over that their previous owner had not recorded (it was dead or handing them over), recorded by this controller.', [], () => [[{}, liveness?.counters.recordedOnTakeover ?? 0]]);
     }
 
     const alerts = this.alerts;
