@@ -3,7 +3,7 @@ import {
   AgentStatus, CommandResult, MinerSnapshot, RigState, decodeIngestReceipt, encodeJson, eventReceiptKey, receiptKeys, resultReceiptKey,
   snapshotReceiptKey, type RigTopics,
 } from '@rigwarden/protocol';
-import type { Clock, Logger } from '@rigwarden/shared';
+import { Backoff, reconnectWithBackoff, type Clock, type Logger } from '@rigwarden/shared';
 import type { CollectOutcome } from '../runtime/collector-runtime';
 import type { DiskQueue } from './disk-queue';
 import { OutboxLane } from './outbox-lane';
@@ -53,6 +53,8 @@ export interface PublisherOptions {
 
 /** The longest wait between two sends of the same unconfirmed messages. */
 const MAX_RESEND_AFTER_MS = 5 * 60_000;
+/** Waits between reconnects to the broker (jittered). */
+const RECONNECT_BACKOFF = { initialMs: 1000, maxMs: 10_000 };
 
 /**
  * The agent's MQTT side. Telemetry goes out at QoS 1; while the broker is
@@ -148,10 +150,10 @@ export class TelemetryPublisher {
       }
     });
     let lastError = '';
-    // Reconnect with backoff: 1 s, doubling per failed attempt up to 10 s, back to 1 s once connected.
-    client.on('close', () => { client.options.reconnectPeriod = Math.min(10_000, (client.options.reconnectPeriod ?? 1000) * 2); });
+    // Reconnect with jittered backoff: about 1 s, doubling per failed attempt up to 10 s, back to 1 s once connected;
+    // the agents of a farm that lost its broker at once come back spread out, not in waves.
+    reconnectWithBackoff(client, new Backoff(RECONNECT_BACKOFF));
     client.on('connect', () => {
-      client.options.reconnectPeriod = 1000;
       lastError = '';
       logger.info('connected to broker', { url, queued: this.queued });
       for (const rigId of rigIds) client.publish(topics.rig(rigId, 'state'), this.stateFor(rigId, true), { qos: 1, retain: true });

@@ -27,7 +27,7 @@ describe('AlertDispatcher (real HTTP on loopback)', () => {
     receiver = await WebhookReceiver.start(reply);
     const raw = JSON.parse(JSON.stringify({ alerts: { delivery: { timeoutMs: 1000, retries: 2, backoffMs: 10 }, ...extra, channels } }).replaceAll('$RECEIVER', receiver.url));
     const config = parseAlertsConfig(raw, 'alerts.yaml', { TG_TOKEN: TOKEN, SLACK_URL: `${receiver.url}${SLACK_PATH}` });
-    dispatcher = new AlertDispatcher({ channels: config.channels, rateLimit: config.rateLimit, delivery: config.delivery, clock, logger });
+    dispatcher = new AlertDispatcher({ channels: config.channels, rateLimit: config.rateLimit, delivery: config.delivery, clock, logger, random: () => 0 });
     return { config, d: dispatcher, r: receiver };
   }
 

@@ -1,5 +1,5 @@
 import { TokenBucketRateLimiter } from '@rigwarden/security';
-import type { Clock, Logger } from '@rigwarden/shared';
+import { backoffDelayMs, type Clock, type Logger } from '@rigwarden/shared';
 import { messageFor } from './alert-payloads';
 import type { AlertChannel, AlertsConfig } from './alerts-config';
 import { severityRank, type AlertNotification, type DeliveryCount, type DeliveryOutcome } from './alert-types';
@@ -12,6 +12,8 @@ export interface DispatcherOptions {
   readonly logger: Logger;
   /** Waits between retries (tests pass a faster one). */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Draws the retry jitter (each wait 75-100 % of backoffMs doubling per attempt); default Math.random. */
+  readonly random?: () => number;
 }
 
 interface Job {
@@ -145,7 +147,11 @@ export class AlertDispatcher {
           this.options.logger.warn('alert delivery failed', { ...log, attempts: attempt, error, retried: e.retryable && attempt > retries });
           return 'failed';
         }
-        const wait = Math.max(e.retryAfterMs ?? 0, backoffMs * 2 ** (attempt - 1));
+        // Jittered, so that the alerts of a burst (a site's rigs going offline together) do not retry in step.
+        const backoff = backoffMs > 0
+          ? backoffDelayMs(attempt - 1, { initialMs: backoffMs, maxMs: backoffMs * 2 ** retries, jitter: 0.25, random: this.options.random })
+          : 0;
+        const wait = Math.max(e.retryAfterMs ?? 0, backoff);
         this.options.logger.info('alert delivery failed; will retry', { ...log, attempt, retryInMs: wait, error });
         await this.sleep(wait, this.abort.signal);
       }

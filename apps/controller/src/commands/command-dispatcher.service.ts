@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { CommandEnvelope, CommandOutcome, RigTopics, encodeJson, type CommandResult } from '@rigwarden/protocol';
 import { CommandSigner, RigKeyFile, sealSetPools } from '@rigwarden/security';
-import { createLogger, systemClock, type Clock } from '@rigwarden/shared';
+import { backoffDelayMs, createLogger, systemClock, type Clock } from '@rigwarden/shared';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { TelemetryIngestService } from '../ingest/telemetry-ingest.service';
 import { ShardOwnership } from '../ownership/shard-ownership.service';
@@ -39,6 +39,11 @@ export interface CommandDispatchOptions {
   /** First retry this long after the first publish; doubling up to retryMaxMs. */
   retryInitialMs: number;
   retryMaxMs: number;
+  /**
+   * Fraction of each retry wait drawn at random (0-1, default 0.25: a wait of 4 s is 3-4 s), so that the commands a
+   * round or a bulk request sent together are not all retried in the same tick.
+   */
+  retryJitter?: number;
   /** How often deadlines and retries are checked; 0 = only when tick() is called (tests with a manual clock). */
   tickMs: number;
   /** Longest life of one signed envelope (the agents' freshness window). */
@@ -62,7 +67,8 @@ const PER_ATTEMPT_REJECTIONS = /^(replayed_nonce|too_old|expired|issued_in_futur
 interface Active {
   record: CommandRecord;
   nextAttemptAt: number;
-  delayMs: number;
+  /** Publishes of this entry so far (the retry backoff grows with it). */
+  tries: number;
   busy: boolean;
   /** The last per-attempt rejection, reported if the deadline passes. */
   rejection?: string;
@@ -89,6 +95,8 @@ export class CommandDispatcher implements OnModuleInit, OnApplicationBootstrap, 
   readonly options: CommandDispatchOptions;
   readonly counters: CommandCounters = { dispatched: 0, retried: 0, succeeded: 0, failed: 0, rejected: 0, timedOut: 0, unsigned: 0 };
   clock: Clock = systemClock;
+  /** Draws the retry jitter; tests replace it. */
+  random: () => number = Math.random;
 
   constructor(
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
@@ -163,7 +171,7 @@ export class CommandDispatcher implements OnModuleInit, OnApplicationBootstrap, 
       requestedBy: request.requestedBy, createdAt: now, deadline: now + (request.timeoutMs ?? this.options.defaultTimeoutMs),
     });
     this.counters.dispatched++;
-    const entry: Active = { record, nextAttemptAt: now, delayMs: this.options.retryInitialMs, busy: false };
+    const entry: Active = { record, nextAttemptAt: now, tries: 0, busy: false };
     this.active.set(record.id, entry);
     this.logger.info('command stored', { command: record.id, rig: record.rigId, type: record.type, by: record.requestedBy, reason: record.reason || undefined });
     await this.attempt(entry);
@@ -234,10 +242,10 @@ export class CommandDispatcher implements OnModuleInit, OnApplicationBootstrap, 
     let resumed = 0;
     for (const record of unfinished) {
       if (record.deadline <= now) {
-        await this.finish({ record, nextAttemptAt: 0, delayMs: 0, busy: false }, 'TIMED_OUT',
+        await this.finish({ record, nextAttemptAt: 0, tries: 0, busy: false }, 'TIMED_OUT',
           `no result from rig ${record.rigId} before the deadline (${new Date(record.deadline).toISOString()}); the controller was stopped meanwhile`);
       } else {
-        this.active.set(record.id, { record, nextAttemptAt: now, delayMs: this.options.retryInitialMs, busy: false });
+        this.active.set(record.id, { record, nextAttemptAt: now, tries: 0, busy: false });
         resumed++;
       }
     }
@@ -250,8 +258,9 @@ export class CommandDispatcher implements OnModuleInit, OnApplicationBootstrap, 
     entry.busy = true;
     try {
       const now = this.clock.now();
-      entry.nextAttemptAt = now + entry.delayMs;
-      entry.delayMs = Math.min(this.options.retryMaxMs, entry.delayMs * 2);
+      entry.nextAttemptAt = now + backoffDelayMs(entry.tries++, {
+        initialMs: this.options.retryInitialMs, maxMs: this.options.retryMaxMs, jitter: this.options.retryJitter ?? 0.25, random: this.random,
+      });
       // Fencing: the owner's lease epoch. A command of a rig this controller does not own (any longer) is left to the
       // owner, which resumes it from the table; an operator's command issued here goes out under the owner's epoch.
       let leaseEpoch = this.ownership ? this.ownership.epochFor(record.rigId) : 0;

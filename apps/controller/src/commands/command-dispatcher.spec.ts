@@ -89,6 +89,7 @@ describe('CommandDispatcher (real broker, SQLite, fake agent)', () => {
     app = await commandsTestModule(config(mqttUrl));
     const dispatcher = app.get(CommandDispatcher);
     dispatcher.clock = clock;
+    dispatcher.random = () => 0; // the longest wait of each jittered retry: the schedule of retryInitialMs doubling
     await app.init();
     agent.repository = app.get(CommandRepository);
     return { dispatcher, repository: app.get(CommandRepository) };
@@ -176,6 +177,27 @@ describe('CommandDispatcher (real broker, SQLite, fake agent)', () => {
     expect(envelopes.map((e) => e.issuedAt!.getTime())).toEqual([T0, T0 + 1000, T0 + 3000]);
     expect(agent.badSignatures).toEqual([]);
     expect(dispatcher.counters).toMatchObject({ dispatched: 1, retried: 2, succeeded: 1 });
+  });
+
+  it('jitters each retry wait within its bound (a quarter of it by default), growing as before', async () => {
+    agent.behaviour = (_e, n) => (n <= 2 ? 'drop' : { outcome: CommandOutcome.COMMAND_OUTCOME_SUCCEEDED, cause: 'switched' });
+    const { dispatcher } = await startController();
+    dispatcher.random = () => 0.5; // each wait 1 - 0.25 x 0.5 of its base: 875 ms, then 1,750 ms
+    const sent = await dispatcher.dispatch({ rigId: 'rig-1', minerId: 'm1', payload: SWITCH, reason: '', requestedBy: 'policy:failover' });
+    await deliveriesOf(sent.id, 1);
+    clock.advance(874);
+    await dispatcher.tick();
+    expect((await dispatcher.get(sent.id))!.attempts).toBe(1);
+    clock.advance(1);
+    await dispatcher.tick();
+    await deliveriesOf(sent.id, 2);
+    clock.advance(1749);
+    await dispatcher.tick();
+    expect((await dispatcher.get(sent.id))!.attempts).toBe(2);
+    clock.advance(1);
+    await dispatcher.tick();
+    expect(await dispatcher.waitFor(sent.id)).toMatchObject({ state: 'SUCCEEDED', attempts: 3 });
+    expect(agent.of(sent.id).map((e) => e.issuedAt!.getTime())).toEqual([T0, T0 + 875, T0 + 2625]);
   });
 
   it('times out at the deadline when the agent never answers', async () => {

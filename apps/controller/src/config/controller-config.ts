@@ -52,7 +52,7 @@ export interface ControllerConfig {
   /** Alert rules and webhook channels (YAML with an `alerts:` section); without it alerts are listed, not sent. */
   alertsFile?: string;
   /** Command retries and deadlines (defaults in commands/command-dispatcher.service.ts: 60 s deadline, retry 2 s doubling to 15 s). */
-  commands?: { defaultTimeoutMs?: number; retryInitialMs?: number; retryMaxMs?: number; tickMs?: number; envelopeTtlMs?: number; publishTimeoutMs?: number };
+  commands?: { defaultTimeoutMs?: number; retryInitialMs?: number; retryMaxMs?: number; retryJitter?: number; tickMs?: number; envelopeTtlMs?: number; publishTimeoutMs?: number };
   /** TLS for the gRPC API; with caFile, clients must also present a certificate that CA signed (mutual TLS). */
   grpcTls?: { certFile: string; keyFile: string; caFile?: string };
   /** TLS to an external broker (mqtts://): the CA to trust, and a client certificate for mutual TLS. */

@@ -4,7 +4,7 @@ import {
   IngestReceipt, MAX_MESSAGE_BYTES, MAX_SNAPSHOT_BYTES, ProtocolError, ReceiptBook, RigTopics, decodeAgentStatus, type AgentStatus,
   type CommandResult, decodeCommandResult, decodeRigEvent, decodeRigState, decodeSnapshot, encodeJson, type MinerSnapshot, type RigState,
 } from '@rigwarden/protocol';
-import { createLogger } from '@rigwarden/shared';
+import { Backoff, createLogger, reconnectWithBackoff } from '@rigwarden/shared';
 import { EmbeddedBrokerService } from '../broker/embedded-broker.service';
 import { mqttTlsOptions } from '../security/tls-credentials';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
@@ -183,9 +183,9 @@ export class TelemetryIngestService implements OnModuleInit, OnModuleDestroy {
     client.on('close', () => this.acks.reset());
     client.on('offline', () => this.logger.warn('broker unreachable; retrying', { url: this.brokerUrl }));
     let lastError = '';
-    // Reconnect with backoff: 1 s, doubling up to 10 s, back to 1 s once connected.
-    client.on('close', () => { client.options.reconnectPeriod = Math.min(10_000, (client.options.reconnectPeriod ?? 1000) * 2); });
-    client.on('connect', () => { lastError = ''; client.options.reconnectPeriod = 1000; });
+    // Reconnect with jittered backoff: about 1 s, doubling up to 10 s, back to 1 s once connected.
+    reconnectWithBackoff(client, new Backoff({ initialMs: 1000, maxMs: 10_000 }));
+    client.on('connect', () => { lastError = ''; });
     client.on('error', (err) => {
       if (err.message !== lastError) this.logger.warn('broker error', { url: this.brokerUrl, error: err });
       lastError = err.message;

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { createLogger, type Logger } from '@rigwarden/shared';
+import { Backoff, createLogger, type Logger } from '@rigwarden/shared';
 import type { IngestFeed, TelemetryNote } from '../ports/ingest-feed.port';
 import { redact, type PostgresDatabase } from './postgres-database';
 
@@ -7,8 +7,8 @@ import { redact, type PostgresDatabase } from './postgres-database';
 const MAX_PAYLOAD_BYTES = 7_000;
 /** An unreachable miner's reason is cut to this many characters in an announcement. */
 const MAX_REASON_CHARS = 200;
-const RECONNECT_MIN_MS = 250;
-const RECONNECT_MAX_MS = 10_000;
+/** Waits between attempts to listen again (jittered): from 250 ms, doubling up to 10 s. */
+const RECONNECT_BACKOFF = { initialMs: 250, maxMs: 10_000 };
 
 type WireNote = [rigId: string, agentId: string, minerId: string, seq: number, collectedAt: number, unreachable?: string];
 interface WireMessage { f: string; n: WireNote[] }
@@ -69,7 +69,7 @@ export class PostgresIngestFeed implements IngestFeed {
   private client: pg.Client | undefined;
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private failures = 0;
+  private readonly reconnectBackoff = new Backoff(RECONNECT_BACKOFF);
   private listener: ((notes: TelemetryNote[], from: string) => void) | undefined;
   private onGap: (() => void) | undefined;
   readonly counters = { announced: 0, heard: 0, reconnects: 0, malformed: 0 };
@@ -132,7 +132,7 @@ export class PostgresIngestFeed implements IngestFeed {
       return;
     }
     this.client = client;
-    this.failures = 0;
+    this.reconnectBackoff.reset();
   }
 
   private dropped(client: pg.Client, err: Error): void {
@@ -145,13 +145,11 @@ export class PostgresIngestFeed implements IngestFeed {
 
   private scheduleReconnect(): void {
     if (this.closed || this.reconnectTimer) return;
-    const base = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** Math.min(this.failures, 10));
-    const delay = base / 2 + Math.random() * (base / 2);
+    const delay = this.reconnectBackoff.next();
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       this.counters.reconnects++;
       this.connect().then(() => this.onGap?.(), (err: unknown) => {
-        this.failures++;
         this.logger.warn('cannot listen to the ingest feed yet; will retry', { error: err as Error });
         this.scheduleReconnect();
       });
