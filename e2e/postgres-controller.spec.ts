@@ -104,6 +104,22 @@ describe('controller on PostgreSQL with real processes (--database)', () => {
       dir.remove();
     }
   });
+
+  it('off a terminal its log is JSON lines (pino): the refusal is an error record with the URL masked', async () => {
+    const dir = makeTempDir('rigwarden-pg-refuse-json-');
+    try {
+      const { code, stderr } = await runNode(bin('rigwarden-controller'), ['--database', 'postgres://rigwarden:s3cret-pw@127.0.0.1:1/fleet', '--grpc', '127.0.0.1:0',
+        '--http', '127.0.0.1:0', '--data-dir', dir.path, ...(process.env['MQTT_URL'] ? [] : ['--mqtt-port', '0', '--mqtt-allow-anonymous'])], { LOG_FORMAT: '' }, 20_000);
+      expect(code).toBe(1);
+      const records = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(records.length).toBeGreaterThan(0);
+      for (const r of records) expect(r).toEqual(expect.objectContaining({ level: expect.any(String), time: expect.any(String), scope: expect.any(String), msg: expect.any(String) }));
+      expect(records.some((r) => r['level'] === 'error' && /cannot connect to PostgreSQL at postgres:\/\/rigwarden:(\*\*\*|\[redacted\])@127\.0\.0\.1:1\/fleet/.test(JSON.stringify(r)))).toBe(true);
+      expect(stderr).not.toContain('s3cret-pw');
+    } finally {
+      dir.remove();
+    }
+  });
 });
 
 /** Polls `read` until `done` holds for its rows (waitFor, with the last rows in the timeout message). */

@@ -1,6 +1,8 @@
+import pino from 'pino';
+
 /**
- * A small structured logger: one line per record, human-readable by default,
- * JSON lines with LOG_FORMAT=json. Never pass secrets in fields; secrets in URLs are redacted from every line.
+ * Structured logging behind a small interface: JSON lines through pino (the default off a terminal) or one human line
+ * per record (on a terminal, LOG_FORMAT=text). Never pass secrets in fields; secrets in URLs are redacted from every line.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -47,39 +49,90 @@ export function redactSecrets(text: string): string {
 }
 
 function formatValue(value: unknown): string {
-  if (value instanceof Error) return JSON.stringify(value.message);
+  if (value instanceof Error) return JSON.stringify(errorChain(value));
   if (typeof value === 'string') return /[\s"=]/.test(value) ? JSON.stringify(value) : value;
   return JSON.stringify(value);
 }
 
+/** An error's message followed by its causes' (`a: caused by b`), for one text line. */
+function errorChain(error: Error): string {
+  const parts = [error.message];
+  let cause: unknown = error.cause;
+  for (let depth = 0; cause !== undefined && depth < 5; depth++) {
+    parts.push(cause instanceof Error ? cause.message : String(cause));
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return parts.join(': caused by ');
+}
+
+/** Fields with every Error replaced by pino's serialization of it: type, message, stack and its cause chain. */
+function serializeErrors(fields: Record<string, unknown>): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(fields)) {
+    if (v instanceof Error) (out ??= { ...fields })[k] = pino.stdSerializers.errWithCause(v);
+  }
+  return out ?? fields;
+}
+
+/**
+ * The output format when none is given: LOG_FORMAT (json or text), else text when the lines go to a terminal and
+ * JSON lines otherwise (a service manager, a container, a file: what log shippers read).
+ */
+export function defaultLogFormat(env: NodeJS.ProcessEnv = process.env, terminal = process.stderr.isTTY === true): 'text' | 'json' {
+  const wanted = env['LOG_FORMAT'];
+  if (wanted === 'json' || wanted === 'text') return wanted;
+  return terminal ? 'text' : 'json';
+}
+
+/**
+ * A Logger. JSON lines are pino's (level names, ISO time, `scope` from the logger's name, errors with type, message,
+ * stack and cause); the text format is one human line per record (errors as their message and causes). Every line
+ * is written through redactUrlSecrets. Without `write`, lines go to stderr and the format follows defaultLogFormat;
+ * with `write` (a test, an embedding program) it is text unless `format` or LOG_FORMAT says otherwise.
+ */
 export function createLogger(scope: string, options: LoggerOptions = {}): Logger {
   const envLevel = process.env['LOG_LEVEL'] as LogLevel | undefined;
   const level = options.level ?? (envLevel && envLevel in ORDER ? envLevel : 'info');
-  const format = options.format ?? (process.env['LOG_FORMAT'] === 'json' ? 'json' : 'text');
+  const format = options.format ?? (options.write ? defaultLogFormat(process.env, true) : defaultLogFormat());
   const sink = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
-  const write = (line: string): void => sink(redactUrlSecrets(line));
+  return format === 'json' ? jsonLogger(scope, level, sink) : textLogger(scope, level, sink);
+}
 
+function textLogger(scope: string, level: LogLevel, sink: (line: string) => void): Logger {
   const log = (lvl: LogLevel, message: string, fields: Record<string, unknown> = {}): void => {
     if (ORDER[lvl] < ORDER[level]) return;
-    const time = new Date().toISOString();
-    if (format === 'json') {
-      const record: Record<string, unknown> = { time, level: lvl, scope, msg: message };
-      for (const [k, v] of Object.entries(fields)) record[k] = v instanceof Error ? v.message : v;
-      write(JSON.stringify(record));
-      return;
-    }
     const extra = Object.entries(fields)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${formatValue(v)}`)
       .join(' ');
-    write(`${time} ${lvl.toUpperCase().padEnd(5)} [${scope}] ${message}${extra ? ' ' + extra : ''}`);
+    sink(redactUrlSecrets(`${new Date().toISOString()} ${lvl.toUpperCase().padEnd(5)} [${scope}] ${message}${extra ? ' ' + extra : ''}`));
   };
-
   return {
     debug: (m, f) => log('debug', m, f),
     info: (m, f) => log('info', m, f),
     warn: (m, f) => log('warn', m, f),
     error: (m, f) => log('error', m, f),
-    child: (sub) => createLogger(`${scope}.${sub}`, { level, format, write: sink }),
+    child: (sub) => textLogger(`${scope}.${sub}`, level, sink),
   };
+}
+
+function jsonLogger(scope: string, level: LogLevel, sink: (line: string) => void): Logger {
+  // pino writes synchronously to this stream: a line is out before the call returns (a crash right after loses none).
+  const stream = { write: (line: string) => sink(redactUrlSecrets(line.endsWith('\n') ? line.slice(0, -1) : line)) };
+  const root = pino({
+    level, base: undefined, messageKey: 'msg', timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  }, stream);
+  // Each scope is a child of the root (not of its parent: the scope binding would be written twice).
+  const scoped = (name: string): Logger => {
+    const p = root.child({ scope: name });
+    return {
+      debug: (m, f) => p.debug(f ? serializeErrors(f) : {}, m),
+      info: (m, f) => p.info(f ? serializeErrors(f) : {}, m),
+      warn: (m, f) => p.warn(f ? serializeErrors(f) : {}, m),
+      error: (m, f) => p.error(f ? serializeErrors(f) : {}, m),
+      child: (sub) => scoped(`${name}.${sub}`),
+    };
+  };
+  return scoped(scope);
 }

@@ -9,10 +9,16 @@ export interface RunningProcess {
   exited: Promise<number | string>;
 }
 
+/**
+ * The daemons write JSON lines when their stderr is not a terminal (as here); the tests read their human lines, as an
+ * operator at a terminal sees them, unless a test sets LOG_FORMAT itself.
+ */
+const HUMAN_LOGS: NodeJS.ProcessEnv = { LOG_FORMAT: 'text' };
+
 /** Starts a Node script as a real child process. The test that starts it must stop it. */
 export function startNode(script: string, args: string[], env: NodeJS.ProcessEnv = {}): RunningProcess {
   const child = spawn(process.execPath, [script, ...args], {
-    env: { ...process.env, ...env },
+    env: { ...HUMAN_LOGS, ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -41,7 +47,7 @@ export function startNode(script: string, args: string[], env: NodeJS.ProcessEnv
 /** Runs a Node script to completion and returns its exit code and output. */
 export function runNode(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, ...args], { env: { ...HUMAN_LOGS, ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
