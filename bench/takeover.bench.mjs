@@ -6,9 +6,9 @@
 // every 3 s). Database: --database URL (default RIGWARDEN_TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test),
 // in a schema of its own dropped afterwards. Broker: MQTT_URL, else a Mosquitto of its own with deploy/mosquitto.conf's
 // queue settings, else Mosquitto on 127.0.0.1:1883 if it answers, else an in-process aedes.
-//   npm run bench -- takeover [--kills 10] [--rigs 1000] [--interval-ms 5000] [--database postgres://...] [--shared-group ingest] [--pause-s 30]
+//   npm run bench -- takeover [--kills 10] [--rigs 1000] [--interval-ms 5000] [--database postgres://...] [--shared-group ingest] [--pause-s 30] [--commands 5]
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
@@ -30,6 +30,10 @@ const sharedGroup = flag('shared-group');
 // --pause-s S: after the kills, SIGSTOP one controller for S seconds (0: none) and check it comes back acting on
 // nothing it lost: every shard it holds afterwards taken under a newer epoch, no command sent by it meanwhile.
 const pauseS = Number(flag('pause-s') ?? 30);
+// --commands N: before each kill, N restarts of rigs the victim owns, sent through it while the agent does not answer
+// (its deliveries dropped, as when it is down), so they are pending at the kill: each must be resumed by the new
+// owner and run exactly once.
+const commandsPerKill = Number(flag('commands') ?? 5);
 const controllers = 3;
 const databaseUrl = flag('database') ?? (process.env.RIGWARDEN_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test');
 if (!existsSync(join(root, 'dist/controller/main.js'))) throw new Error('run `npm run build` first');
@@ -102,11 +106,18 @@ const topicRoot = `bench-takeover-${randomBytes(4).toString('hex')}/v1`;
 const dir = mkdtempSync(join(tmpdir(), 'rigwarden-bench-takeover-'));
 const procs = new Map();
 
+// One command key per rig, read by every controller (they sign) and by the bench's agent (it signs its results).
+const rigIdOf = (i) => `tk-${String(i).padStart(5, '0')}`;
+const rigKeys = new Map(Array.from({ length: rigs }, (_, i) => [rigIdOf(i), randomBytes(32)]));
+const keysFile = join(dir, 'keys.json');
+writeFileSync(keysFile, JSON.stringify({ rigs: Object.fromEntries([...rigKeys].map(([id, k]) => [id, [{ id: 'k1', secret: k.toString('base64url') }]])) }), { mode: 0o600 });
+
 function startController(id) {
   const ready = join(dir, `${id}.ready.json`);
   rmSync(ready, { force: true });
   const child = spawn(process.execPath, [join(root, 'bin/rigwarden-controller.js'), '--data-dir', join(dir, id), '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0',
     '--ready-file', ready, '--secrets-file', join(dir, 'controller-secrets.json'), '--database', withSchema.toString(), '--replica-id', id,
+    '--keys-file', keysFile,
     ...(sharedGroup ? ['--mqtt-shared-group', sharedGroup] : [])], {
     env: { ...process.env, MQTT_URL: brokerUrl, RIGWARDEN_TOPIC_ROOT: topicRoot, RIGWARDEN_CONTROLLER_ID: `${id}-${topicRoot}`, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -121,7 +132,76 @@ async function waitReady(id) {
     await sleep(50);
   }
   if (!existsSync(p.ready)) throw new Error(`${id} was not ready within 30 s`);
-  return JSON.parse(readFileSync(p.ready, 'utf8'));
+  const endpoints = JSON.parse(readFileSync(p.ready, 'utf8'));
+  p.grpc = endpoints.grpc;
+  return endpoints;
+}
+
+/** The rig's shard, as the controllers compute it (apps/controller/src/ownership/rig-shard.policy.ts: FNV-1a). */
+function shardOf(rigId, shards) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < rigId.length; i++) {
+    h ^= rigId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % shards;
+}
+
+const lengthPrefixed = (fields) => Buffer.concat(fields.flatMap((f) => {
+  const b = Buffer.from(f, 'utf8');
+  const n = Buffer.alloc(4);
+  n.writeUInt32BE(b.length);
+  return [n, b];
+}));
+
+/**
+ * The agent's side of commands, for every rig: as the real agent, a command id runs once (a repeated id is answered
+ * with the stored result) and an envelope under an older lease epoch than one seen for the rig is refused. While
+ * `holding`, deliveries are counted and dropped (the agent is down). Results are signed with the rig's key.
+ */
+const agentSide = {
+  holding: false, deliveries: 0, dropped: 0, staleEpoch: 0,
+  runs: new Map(), // commandId -> { runs, epochs: [] }
+  maxEpoch: new Map(),
+  results: new Map(),
+};
+async function startAgentSide(client) {
+  await client.subscribeAsync(`${topicRoot}/rigs/+/commands`, { qos: 1 });
+  client.on('message', (topic, payload) => {
+    if (!topic.endsWith('/commands')) return;
+    let env;
+    try { env = JSON.parse(payload.toString('utf8')); } catch { return; }
+    agentSide.deliveries++;
+    const epoch = Number(env.leaseEpoch ?? 0);
+    const entry = agentSide.runs.get(env.commandId) ?? { runs: 0, epochs: [] };
+    agentSide.runs.set(env.commandId, entry);
+    entry.epochs.push(epoch);
+    if (agentSide.holding) { agentSide.dropped++; return; }
+    if (epoch < (agentSide.maxEpoch.get(env.rigId) ?? 0)) { agentSide.staleEpoch++; return; }
+    agentSide.maxEpoch.set(env.rigId, epoch);
+    let result = agentSide.results.get(env.commandId);
+    if (!result) {
+      entry.runs++;
+      const finishedAt = new Date();
+      const fields = { commandId: env.commandId, rigId: env.rigId, outcome: 1, cause: 'restarted (bench agent)', durationMs: 5, finishedAt: finishedAt.getTime(), keyId: 'k1' };
+      const signature = createHmac('sha256', rigKeys.get(env.rigId)).update(lengthPrefixed([
+        'rigwarden/command-result/v1', fields.commandId, fields.rigId, String(fields.outcome), fields.cause, String(fields.durationMs), String(fields.finishedAt), fields.keyId,
+      ])).digest('base64');
+      result = JSON.stringify({ commandId: fields.commandId, rigId: fields.rigId, outcome: 'COMMAND_OUTCOME_SUCCEEDED', cause: fields.cause, durationMs: fields.durationMs, finishedAt: finishedAt.toISOString(), keyId: 'k1', signature });
+      agentSide.results.set(env.commandId, result);
+    }
+    client.publish(`${topicRoot}/rigs/${env.rigId}/results`, result, { qos: 1 });
+  });
+}
+
+function rigctl(server, token, args) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'bin/rigctl.js'), '--server', server, ...args], { env: { ...process.env, RIGWARDEN_API_KEY_FILE: token }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    child.once('exit', (code) => resolve({ code, out }));
+  });
 }
 
 /** Shards with an unexpired lease, per owner. */
@@ -143,6 +223,10 @@ function snapshot(i, seq) {
 
 const ids = Array.from({ length: controllers }, (_, i) => `ctl-${i + 1}`);
 const takeovers = [];
+/** Commands pending (sent, no result) when their controller was killed: commandId -> { kill, victim }. */
+const pendingAtKill = new Map();
+/** Rigs given a command already (one per rig over the run, so each rig's command is told apart). */
+const commanded = new Set();
 let publisher;
 let loadTimer;
 let result;
@@ -152,6 +236,7 @@ try {
   console.error(`takeover bench: ${controllers} controllers, ${rigs} rigs every ${intervalMs} ms, ${kills} kills; broker: ${brokerKind}; database schema ${schema}`);
 
   publisher = await mqtt.connectAsync(brokerUrl, { clientId: `bench-rigs-${topicRoot}` });
+  await startAgentSide(publisher);
   const seqs = new Int32Array(rigs);
   let next = 0;
   let published = 0;
@@ -180,7 +265,31 @@ try {
   for (let k = 0; k < kills; k++) {
     const victim = ids[k % controllers];
     const p = procs.get(victim);
+    if (commandsPerKill > 0) {
+      // Restarts of rigs the victim owns, sent by it while the agent drops them: pending (SENT) at the kill.
+      const owned = new Set((await q(`SELECT shard FROM shard_leases WHERE owner = $1 AND expires_at > ${NOW_MS}`, [victim])).map((r) => r.shard));
+      const [{ n: shards }] = await q('SELECT COUNT(*)::int AS n FROM shard_leases');
+      const targets = [...rigKeys.keys()].filter((id) => owned.has(shardOf(id, shards)) && !commanded.has(id)).sort(() => Math.random() - 0.5).slice(0, commandsPerKill);
+      for (const id of targets) commanded.add(id);
+      const since = Date.now() - 1;
+      agentSide.holding = true;
+      const token = readFileSync([...procs.keys()].map((id) => join(dir, id, 'admin.token')).find((f) => existsSync(f)), 'utf8').trim();
+      const tokenFile = join(dir, 'bench.token');
+      writeFileSync(tokenFile, token, { mode: 0o600 });
+      const sent = await Promise.all(targets.map((rigId) => rigctl(p.grpc, tokenFile, ['restart', rigId, '--no-wait', '--json', '--reason', `bench takeover kill ${k + 1}`])));
+      for (const r of sent) if (r.code !== 0) throw new Error(`rigctl restart failed: ${r.out}`);
+      for (let t = 0; ; t++) {
+        const rows = await q(`SELECT id, state, sent_by FROM commands WHERE rig_id = ANY($1) AND created_at > $2`, [targets, since]);
+        if (rows.length === targets.length && rows.every((r) => r.state === 'SENT' && r.sent_by === victim)) {
+          for (const r of rows) pendingAtKill.set(r.id, { kill: k + 1, victim });
+          break;
+        }
+        if (t > 200) throw new Error(`the restarts were not all SENT by ${victim}: ${JSON.stringify(rows)}`);
+        await sleep(50);
+      }
+    }
     p.child.kill('SIGKILL');
+    agentSide.holding = false;
     const killedAt = performance.now();
     await p.exited;
     for (;;) {
@@ -232,13 +341,33 @@ try {
     if ((n === stored && n >= acked) || Date.now() > until) { stored = n; break; }
     stored = n;
   }
+  // The commands pending at the kills: each finished, run once, by the new owner under a newer epoch.
+  const pendingIds = [...pendingAtKill.keys()];
+  const finishBy = Date.now() + 90_000;
+  let finalRows = [];
+  for (;;) {
+    finalRows = pendingIds.length === 0 ? [] : await q('SELECT id, state, sent_by, lease_epoch::float8 AS epoch FROM commands WHERE id = ANY($1)', [pendingIds]);
+    if (finalRows.every((r) => r.state !== 'PENDING' && r.state !== 'SENT') || Date.now() > finishBy) break;
+    await sleep(500);
+  }
+  const commandsCheck = { pendingAtKill: pendingIds.length, resumedOnce: 0, runTwice: 0, notRun: 0, notFinished: 0, finishedBy: {}, staleEpochRefused: agentSide.staleEpoch, deliveries: agentSide.deliveries, droppedWhileHeld: agentSide.dropped };
+  for (const r of finalRows) {
+    const runs = agentSide.runs.get(r.id)?.runs ?? 0;
+    if (r.state === 'PENDING' || r.state === 'SENT') commandsCheck.notFinished++;
+    if (runs > 1) commandsCheck.runTwice++;
+    if (runs === 0) commandsCheck.notRun++;
+    const firstEpoch = agentSide.runs.get(r.id)?.epochs[0] ?? 0;
+    if (r.state === 'SUCCEEDED' && runs === 1 && r.sent_by !== pendingAtKill.get(r.id).victim && r.epoch > firstEpoch) commandsCheck.resumedOnce++;
+    commandsCheck.finishedBy[r.state] = (commandsCheck.finishedBy[r.state] ?? 0) + 1;
+  }
+  console.error(`commands pending at the kills: ${commandsCheck.pendingAtKill}; resumed by the new owner and run once: ${commandsCheck.resumedOnce}; run twice: ${commandsCheck.runTwice}; not finished: ${commandsCheck.notFinished}`);
   const sorted = [...takeovers].sort((a, b) => a - b);
   const p50 = sorted[Math.ceil(sorted.length / 2) - 1];
   const commands = await q('SELECT COUNT(*)::int AS n FROM commands');
   result = {
     bench: 'takeover', date: new Date().toISOString(), broker: brokerKind, sharedGroup: sharedGroup ?? null, controllers, rigs, intervalMs, kills, leaseMs: 10_000, renewMs: 3000,
     p50TakeoverMs: p50, maxTakeoverMs: sorted[sorted.length - 1], takeoversMs: takeovers, goalMaxMs: 15_000, commands: commands[0].n,
-    pause, telemetryPublished: published, telemetryAcked: acked, telemetryStored: stored, telemetryLost: Math.max(0, acked - stored),
+    commandsPerKill, commandsCheck, pause, telemetryPublished: published, telemetryAcked: acked, telemetryStored: stored, telemetryLost: Math.max(0, acked - stored),
   };
 } finally {
   clearInterval(loadTimer);
