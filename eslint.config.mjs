@@ -11,6 +11,38 @@ const IO_MODULES = [
   'dgram', 'node:dgram', 'tls', 'node:tls',
 ];
 
+/**
+ * Which libraries each kind of project may use. protocol (wire types), security (signing, keys) and shared (clock,
+ * logger, backoff) are separate: a driver may speak the protocol but never touches keys; the policy engine reads
+ * protocol types and nothing that signs or does I/O.
+ */
+const DEP_CONSTRAINTS = [
+  // The agent is plain Node: drivers, protocol, security (it verifies commands) and policy only.
+  { sourceTag: 'scope:agent', onlyDependOnLibsWithTags: ['scope:shared', 'scope:protocol', 'scope:security', 'scope:driver', 'scope:policy'],
+    bannedExternalImports: NO_NEST_OR_SQLITE },
+  { sourceTag: 'scope:driver', onlyDependOnLibsWithTags: ['scope:shared', 'scope:protocol', 'scope:driver'],
+    bannedExternalImports: [...NO_NEST_OR_SQLITE, 'mqtt', 'aedes', '@grpc/*'] },
+  { sourceTag: 'scope:policy', onlyDependOnLibsWithTags: ['scope:shared', 'scope:protocol'],
+    bannedExternalImports: IO_MODULES },
+  { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: ['scope:shared', 'scope:protocol'],
+    bannedExternalImports: [...NO_NEST_OR_SQLITE, 'mqtt', 'aedes'] },
+  { sourceTag: 'scope:security', onlyDependOnLibsWithTags: ['scope:shared', 'scope:protocol', 'scope:security'],
+    bannedExternalImports: [...NO_NEST_OR_SQLITE, 'mqtt', 'aedes'] },
+  { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'],
+    bannedExternalImports: [...NO_NEST_OR_SQLITE, 'mqtt', 'aedes'] },
+  { sourceTag: 'scope:controller', onlyDependOnLibsWithTags: ['scope:shared', 'scope:protocol', 'scope:security', 'scope:policy'] },
+  { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:protocol', 'scope:security'],
+    bannedExternalImports: [...NO_NEST_OR_SQLITE, 'mqtt', 'aedes'] },
+  { sourceTag: 'scope:sim', onlyDependOnLibsWithTags: ['scope:shared', 'scope:protocol', 'scope:security', 'scope:sim'],
+    bannedExternalImports: NO_NEST_OR_SQLITE },
+  { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['*'] },
+];
+
+/** Specs and benches also reach the test helpers and the simulators; nothing else changes for them. */
+const TEST_DEP_CONSTRAINTS = DEP_CONSTRAINTS.map((c) => c.onlyDependOnLibsWithTags.includes('*') ? c : ({
+  sourceTag: c.sourceTag, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'scope:testing', 'scope:sim'],
+}));
+
 export default [
   { ignores: ['**/node_modules/**', '**/dist/**', '**/data/**', 'libs/protocol/src/generated/**', 'coverage/**', '.nx/**', 'tmp/**'] },
   ...nx.configs['flat/base'],
@@ -21,23 +53,7 @@ export default [
       '@nx/enforce-module-boundaries': ['error', {
         enforceBuildableLibDependency: false,
         allow: [],
-        depConstraints: [
-          // The agent is plain Node: drivers, protocol and policy only.
-          { sourceTag: 'scope:agent', onlyDependOnLibsWithTags: ['scope:shared', 'scope:driver', 'scope:policy'],
-            bannedExternalImports: NO_NEST_OR_SQLITE },
-          { sourceTag: 'scope:driver', onlyDependOnLibsWithTags: ['scope:shared', 'scope:driver'],
-            bannedExternalImports: [...NO_NEST_OR_SQLITE, 'mqtt', 'aedes', '@grpc/*'] },
-          { sourceTag: 'scope:policy', onlyDependOnLibsWithTags: ['scope:shared'],
-            bannedExternalImports: IO_MODULES },
-          { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'],
-            bannedExternalImports: [...NO_NEST_OR_SQLITE, 'mqtt', 'aedes'] },
-          { sourceTag: 'scope:controller', onlyDependOnLibsWithTags: ['scope:shared', 'scope:policy'] },
-          { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared'],
-            bannedExternalImports: [...NO_NEST_OR_SQLITE, 'mqtt', 'aedes'] },
-          { sourceTag: 'scope:sim', onlyDependOnLibsWithTags: ['scope:shared', 'scope:sim'],
-            bannedExternalImports: NO_NEST_OR_SQLITE },
-          { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['*'] },
-        ],
+        depConstraints: DEP_CONSTRAINTS,
       }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': ['error',
@@ -49,8 +65,34 @@ export default [
   {
     files: ['libs/policy/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: IO_MODULES, message: 'libs/policy is pure: no I/O imports. Take data as arguments.' }] }],
-      'no-restricted-globals': ['error', { name: 'Date', message: 'Use the injected clock (now) instead of Date.' }],
+      'no-restricted-imports': ['error', { patterns: [
+        { group: IO_MODULES, message: 'libs/policy is pure: no I/O imports. Take data as arguments.' },
+        { group: ['timers', 'node:timers', 'timers/promises', 'node:timers/promises', 'perf_hooks', 'node:perf_hooks', 'crypto', 'node:crypto', 'worker_threads', 'node:worker_threads'],
+          message: 'libs/policy is pure: no timers, clocks or randomness. Take `now` and any choice as arguments.' },
+      ] }],
+      'no-restricted-globals': ['error',
+        { name: 'Date', message: 'Use the injected clock (now) instead of Date.' },
+        ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate', 'queueMicrotask'].map((name) => ({
+          name, message: 'libs/policy is pure: a policy says when to run again (requeueAfterMs); it never schedules.' })),
+        { name: 'performance', message: 'libs/policy is pure: time comes in as `now`.' },
+        { name: 'crypto', message: 'libs/policy is pure: no randomness (decisions must replay the same on recorded traces).' },
+      ],
+      'no-restricted-properties': ['error',
+        { object: 'Math', property: 'random', message: 'libs/policy is pure: no randomness (decisions must replay the same on recorded traces).' },
+        { object: 'globalThis', property: 'setTimeout', message: 'libs/policy is pure: no timers.' },
+        { object: 'globalThis', property: 'performance', message: 'libs/policy is pure: time comes in as `now`.' },
+      ],
+    },
+  },
+  // Its sources read no environment either (specs may print what they measured).
+  {
+    files: ['libs/policy/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: "CallExpression[callee.object.name=/^(describe|it|test)$/][callee.property.name='only']", message: 'No focused tests.' },
+        { selector: "Identifier[name='process']", message: 'libs/policy is pure: no environment, no process state. Take parameters as arguments.' },
+      ],
     },
   },
   {
@@ -69,7 +111,7 @@ export default [
         enforceBuildableLibDependency: false,
         allow: [],
         depConstraints: [
-          { sourceTag: 'scope:driver', onlyDependOnLibsWithTags: ['scope:shared', 'scope:driver'],
+          { sourceTag: 'scope:driver', onlyDependOnLibsWithTags: ['scope:shared', 'scope:protocol', 'scope:driver'],
             bannedExternalImports: [...NO_NEST_OR_SQLITE, 'mqtt', 'aedes', '@grpc/reflection'] },
         ],
       }],
@@ -79,9 +121,12 @@ export default [
     files: ['bin/**/*.js'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
-  // Tests may reach test helpers anywhere.
+  // Specs and benches are linted against the same boundaries, plus the test helpers and simulators. A spec that needs
+  // two apps belongs in e2e/ (a project of its own, tagged scope:testing).
   {
-    files: ['**/*.spec.ts', '**/*.e2e.ts'],
-    rules: { '@nx/enforce-module-boundaries': 'off' },
+    files: ['**/*.spec.ts', '**/*.e2e.ts', '**/bench/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': ['error', { enforceBuildableLibDependency: false, allow: [], depConstraints: TEST_DEP_CONSTRAINTS }],
+    },
   },
 ];

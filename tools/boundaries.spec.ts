@@ -21,12 +21,29 @@ const FORBIDDEN: Array<[string, string, RegExp]> = [
   ['libs/drivers/cgminer/src/probe.ts', "import sqlite3 from 'sqlite3';\nexport const x = sqlite3;\n", /Nest or SQLite|sqlite3/],
   ['libs/drivers/cgminer/src/probe.ts', "import { Module } from '@nestjs/common';\nexport const x = Module;\n", /Nest or SQLite|@nestjs/],
   ['apps/agent/src/probe.ts', "import { RigRepository } from '../../controller/src/persistence/rig-repository';\nexport const x = RigRepository;\n", /enforce-module-boundaries/],
+  // Purity of the policy engine: no timers, clocks, randomness or environment in its sources.
+  ['libs/policy/src/probe.ts', 'export const x = Math.random();\n', /no randomness/],
+  ['libs/policy/src/probe.ts', 'export const x = performance.now();\n', /time comes in as `now`/],
+  ['libs/policy/src/probe.ts', 'export const x = (): void => { setTimeout(() => undefined, 10); };\n', /never schedules/],
+  ['libs/policy/src/probe.ts', "import { setTimeout as wait } from 'node:timers/promises';\nexport const x = wait;\n", /no timers, clocks or randomness/],
+  ['libs/policy/src/probe.ts', "import { randomUUID } from 'node:crypto';\nexport const x = randomUUID;\n", /no timers, clocks or randomness/],
+  ['libs/policy/src/probe.ts', "export const x = process.env['X'];\n", /no environment/],
+  // Separate tags: a driver speaks the protocol but never touches keys; the policy engine signs nothing.
+  ['libs/drivers/cgminer/src/probe.ts', "import { CommandSigner } from '@rigwarden/security';\nexport const x = CommandSigner;\n", /enforce-module-boundaries/],
+  ['libs/policy/src/probe.ts', "import { CommandSigner } from '@rigwarden/security';\nexport const x = CommandSigner;\n", /enforce-module-boundaries/],
+  ['libs/protocol/src/probe.ts', "import { CommandSigner } from '@rigwarden/security';\nexport const x = CommandSigner;\n", /enforce-module-boundaries/],
+  // Specs are linted too: an app's spec reaching into another app belongs in e2e/.
+  ['apps/agent/src/probe.spec.ts', "import { RigRepository } from '../../controller/src/persistence/rig-repository';\nexport const x = RigRepository;\n", /enforce-module-boundaries/],
+  ['libs/drivers/cgminer/src/probe.spec.ts', "import { CommandSigner } from '@rigwarden/security';\nexport const x = CommandSigner;\n", /enforce-module-boundaries/],
 ];
 
 const ALLOWED: Array<[string, string]> = [
   ['apps/agent/src/probe.ts', "import { RigTopics } from '@rigwarden/protocol';\nimport { driverRegistry } from '@rigwarden/drivers-core';\nexport const x = [RigTopics, driverRegistry];\n"],
   ['libs/policy/src/probe.ts', "import type { MinerSnapshot } from '@rigwarden/protocol';\nexport type X = MinerSnapshot;\n"],
   ['apps/controller/src/probe.ts', "import sqlite3 from 'sqlite3';\nimport { Injectable } from '@nestjs/common';\nexport const x = [sqlite3, Injectable];\n"],
+  ['libs/security/src/probe.ts', "import type { CommandEnvelope } from '@rigwarden/protocol';\nexport type X = CommandEnvelope;\n"],
+  ['libs/drivers/cgminer/src/probe.spec.ts', "import { startCgminerFleet } from '@rigwarden/simulators';\nimport { makeTempDir } from '@rigwarden/testing';\nexport const x = [startCgminerFleet, makeTempDir];\n"],
+  ['libs/policy/src/probe.spec.ts', "export const x = (): void => { process.stdout.write('measured'); };\n"],
 ];
 
 let results: string[][] = [];

@@ -7,8 +7,7 @@
  * Prints one JSON line per result, then a table. Simulators and client share this process (and its event loop):
  * the numbers are pessimistic for the client alone.
  */
-// A benchmark harness, like a spec, drives the simulators; it moves to bench/ once that folder is wired.
-// eslint-disable-next-line @nx/enforce-module-boundaries
+// A benchmark harness, like a spec, drives the simulators (benches are linted with the specs' boundaries).
 import { CgminerSimulator, startCgminerFleet, type SimDialect } from '@rigwarden/simulators';
 import { CgminerClient } from '../src/cgminer.client';
 import { driverRegistry } from '@rigwarden/drivers-core';

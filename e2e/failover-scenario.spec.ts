@@ -11,16 +11,16 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { credentials } from '@grpc/grpc-js';
 import { FleetServiceClient, ListEventsRequest, type ListEventsResponse } from '@rigwarden/protocol';
 import { SecretBytes } from '@rigwarden/security';
-import { FleetGrpcServer } from '../api-grpc/fleet-grpc.server';
+import { FleetGrpcServer } from '../apps/controller/src/api-grpc/fleet-grpc.server';
 import { createLogger, systemClock } from '@rigwarden/shared';
 import { CgminerSimulator } from '@rigwarden/simulators';
 import { grpcAuth, makeTempDir, readAdminToken, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
-import { Agent } from '../../../agent/src/agent';
-import { parseAgentConfig } from '../../../agent/src/config/agent-config';
-import { AppModule } from '../app.module';
-import { loadControllerConfig } from '../config/controller-config';
-import { EventRepository } from '../persistence/event-repository';
-import { RigReconciler } from './rig-reconciler.service';
+import { Agent } from '../apps/agent/src/agent';
+import { parseAgentConfig } from '../apps/agent/src/config/agent-config';
+import { AppModule } from '../apps/controller/src/app.module';
+import { loadControllerConfig } from '../apps/controller/src/config/controller-config';
+import { EventRepository } from '../apps/controller/src/persistence/event-repository';
+import { RigReconciler } from '../apps/controller/src/reconcile/rig-reconciler.service';
 
 jest.setTimeout(60_000);
 

@@ -18,14 +18,14 @@ import { SecretBytes, findSecretLeaks, parseRigKeyFile } from '@rigwarden/securi
 import { createLogger, systemClock } from '@rigwarden/shared';
 import { CgminerSimulator } from '@rigwarden/simulators';
 import { grpcAuth, makeTempDir, readAdminToken, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
-import { Agent } from '../../../agent/src/agent';
-import { parseAgentConfig } from '../../../agent/src/config/agent-config';
-import { FleetGrpcServer } from '../api-grpc/fleet-grpc.server';
-import { AppModule } from '../app.module';
-import { AuditRepository } from '../audit/audit.repository';
-import { CommandDispatcher } from '../commands/command-dispatcher.service';
-import type { CommandRecord } from '../commands/command-repository';
-import { loadControllerConfig } from '../config/controller-config';
+import { Agent } from '../apps/agent/src/agent';
+import { parseAgentConfig } from '../apps/agent/src/config/agent-config';
+import { FleetGrpcServer } from '../apps/controller/src/api-grpc/fleet-grpc.server';
+import { AppModule } from '../apps/controller/src/app.module';
+import { AuditRepository } from '../apps/controller/src/audit/audit.repository';
+import { CommandDispatcher } from '../apps/controller/src/commands/command-dispatcher.service';
+import type { CommandRecord } from '../apps/controller/src/commands/command-repository';
+import { loadControllerConfig } from '../apps/controller/src/config/controller-config';
 
 jest.setTimeout(60_000);
 

@@ -14,13 +14,13 @@ import { SecretBytes } from '@rigwarden/security';
 import { createLogger, systemClock } from '@rigwarden/shared';
 import { CgminerSimulator } from '@rigwarden/simulators';
 import { grpcAuth, makeTempDir, readAdminToken, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
-import { Agent } from '../../../../agent/src/agent';
-import { parseAgentConfig } from '../../../../agent/src/config/agent-config';
-import { FleetGrpcServer } from '../../api-grpc/fleet-grpc.server';
-import { AppModule } from '../../app.module';
-import { loadControllerConfig } from '../../config/controller-config';
-import { RigReconciler } from '../../reconcile/rig-reconciler.service';
-import { onPostgres, openTestSchema, type TestSchema } from './postgres.testing';
+import { Agent } from '../apps/agent/src/agent';
+import { parseAgentConfig } from '../apps/agent/src/config/agent-config';
+import { FleetGrpcServer } from '../apps/controller/src/api-grpc/fleet-grpc.server';
+import { AppModule } from '../apps/controller/src/app.module';
+import { loadControllerConfig } from '../apps/controller/src/config/controller-config';
+import { RigReconciler } from '../apps/controller/src/reconcile/rig-reconciler.service';
+import { onPostgres, openTestSchema, type TestSchema } from '../apps/controller/src/persistence/postgres/postgres.testing';
 
 jest.setTimeout(60_000);
 

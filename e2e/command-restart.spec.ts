@@ -14,12 +14,12 @@ import { SecretBytes } from '@rigwarden/security';
 import { createLogger, systemClock } from '@rigwarden/shared';
 import { CgminerSimulator } from '@rigwarden/simulators';
 import { makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
-import { Agent } from '../../../agent/src/agent';
-import { parseAgentConfig } from '../../../agent/src/config/agent-config';
-import { loadControllerConfig } from '../config/controller-config';
-import { CommandDispatcher } from './command-dispatcher.service';
-import { CommandRepository } from './command-repository';
-import { commandsTestModule } from './command-test.harness';
+import { Agent } from '../apps/agent/src/agent';
+import { parseAgentConfig } from '../apps/agent/src/config/agent-config';
+import { loadControllerConfig } from '../apps/controller/src/config/controller-config';
+import { CommandDispatcher } from '../apps/controller/src/commands/command-dispatcher.service';
+import { CommandRepository } from '../apps/controller/src/commands/command-repository';
+import { commandsTestModule } from '../apps/controller/src/commands/command-test.harness';
 
 jest.setTimeout(30_000);
 

@@ -14,12 +14,12 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { RigTopics } from '@rigwarden/protocol';
 import { createLogger, systemClock } from '@rigwarden/shared';
 import { makeTempDir, startInProcessBroker, waitFor, type TempDir } from '@rigwarden/testing';
-import { AppModule } from '../../../controller/src/app.module';
-import { loadControllerConfig } from '../../../controller/src/config/controller-config';
-import { SqliteDatabase } from '../../../controller/src/persistence/sqlite-database';
-import { DiskQueue } from './disk-queue';
-import { SeqStore } from './seq-store';
-import { TelemetryPublisher } from './telemetry-publisher';
+import { AppModule } from '../apps/controller/src/app.module';
+import { loadControllerConfig } from '../apps/controller/src/config/controller-config';
+import { SqliteDatabase } from '../apps/controller/src/persistence/sqlite-database';
+import { DiskQueue } from '../apps/agent/src/telemetry/disk-queue';
+import { SeqStore } from '../apps/agent/src/telemetry/seq-store';
+import { TelemetryPublisher } from '../apps/agent/src/telemetry/telemetry-publisher';
 
 jest.setTimeout(90_000);
 

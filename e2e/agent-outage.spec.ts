@@ -10,11 +10,11 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { CgminerSimulator } from '@rigwarden/simulators';
 import { createLogger, systemClock } from '@rigwarden/shared';
 import { TcpProxy, makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
-import { AppModule } from '../../controller/src/app.module';
-import { loadControllerConfig } from '../../controller/src/config/controller-config';
-import { SqliteDatabase } from '../../controller/src/persistence/sqlite-database';
-import { Agent } from './agent';
-import { parseAgentConfig } from './config/agent-config';
+import { AppModule } from '../apps/controller/src/app.module';
+import { loadControllerConfig } from '../apps/controller/src/config/controller-config';
+import { SqliteDatabase } from '../apps/controller/src/persistence/sqlite-database';
+import { Agent } from '../apps/agent/src/agent';
+import { parseAgentConfig } from '../apps/agent/src/config/agent-config';
 
 jest.setTimeout(90_000);
 

@@ -16,15 +16,15 @@ import { CommandSigner, RigKeyFile, SecretBytes } from '@rigwarden/security';
 import { createLogger, systemClock } from '@rigwarden/shared';
 import { CgminerSimulator } from '@rigwarden/simulators';
 import { makeTempDir, startTestBroker, waitFor, type TempDir, type TestBroker } from '@rigwarden/testing';
-import { Agent } from '../../../agent/src/agent';
-import { parseAgentConfig } from '../../../agent/src/config/agent-config';
-import { AppModule } from '../app.module';
-import { CommandDispatcher } from '../commands/command-dispatcher.service';
-import { loadControllerConfig } from '../config/controller-config';
-import { MetricsService } from '../metrics/metrics.service';
-import { EVENT_STORE, type EventStore } from '../persistence/ports/event.port';
-import { SqliteDatabase } from '../persistence/sqlite-database';
-import { TelemetryIngestService } from './telemetry-ingest.service';
+import { Agent } from '../apps/agent/src/agent';
+import { parseAgentConfig } from '../apps/agent/src/config/agent-config';
+import { AppModule } from '../apps/controller/src/app.module';
+import { CommandDispatcher } from '../apps/controller/src/commands/command-dispatcher.service';
+import { loadControllerConfig } from '../apps/controller/src/config/controller-config';
+import { MetricsService } from '../apps/controller/src/metrics/metrics.service';
+import { EVENT_STORE, type EventStore } from '../apps/controller/src/persistence/ports/event.port';
+import { SqliteDatabase } from '../apps/controller/src/persistence/sqlite-database';
+import { TelemetryIngestService } from '../apps/controller/src/ingest/telemetry-ingest.service';
 
 jest.setTimeout(60_000);
 
