@@ -84,6 +84,15 @@ export default [
       ],
     },
   },
+  // A library's API is what its index lists by name: no `export *` (a helper added to a module does not become API).
+  {
+    files: ['libs/**/src/index.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: 'ExportAllDeclaration', message: 'List what the library exports by name (a curated API), not export *.' },
+      ],
+    },
+  },
   // Its sources read no environment either (specs may print what they measured).
   {
     files: ['libs/policy/**/*.ts'],

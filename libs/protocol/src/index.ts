@@ -3,7 +3,14 @@ export {
   boardStatusToJSON, poolStatusToJSON, poolStatusFromJSON,
 } from './generated/rigwarden/v1/telemetry';
 export { HashrateWindow, FieldWarning, FieldWarningCount, IngestReceipt, SeqRange } from './generated/rigwarden/v1/telemetry';
-export * from './ingest-receipt';
+export {
+  decodeIngestReceipt,
+  eventReceiptKey,
+  ReceiptBook,
+  receiptKeys,
+  resultReceiptKey,
+  snapshotReceiptKey,
+} from './ingest-receipt';
 export {
   CommandEnvelope, CommandResult, CommandOutcome, RigEvent, PoolTarget, SetPools, SwitchPool, ApplyProfile,
   RestartMiner, RebootHost, PowerCycle, RotateKey, RetireKey, SetPowerMode, SetFaultLight, SetPowerTarget,
@@ -27,6 +34,18 @@ export {
 } from './generated/rigwarden/v1/admin';
 export type { AdminServiceServer } from './generated/rigwarden/v1/admin';
 export { PROTO_DESCRIPTOR_SET_BASE64 } from './generated/descriptor-set';
-export * from './topics';
-export * from './codec';
-export * from './protocol-error';
+export { DEFAULT_TOPIC_ROOT, isValidRigId, type ParsedRigTopic, type RigTopicKind, RigTopics } from './topics';
+export {
+  decodeAgentStatus,
+  decodeCommandEnvelope,
+  decodeCommandResult,
+  type DecodeOptions,
+  decodeRigEvent,
+  decodeRigState,
+  decodeSnapshot,
+  encodeJson,
+  firstSeqAt,
+  MAX_MESSAGE_BYTES,
+  MAX_SNAPSHOT_BYTES,
+} from './codec';
+export { ProtocolError } from './protocol-error';

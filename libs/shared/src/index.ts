@@ -1,4 +1,17 @@
 export { Backoff, backoffBaseMs, backoffDelayMs, reconnectWithBackoff, type BackoffOptions, type ReconnectingClient } from './backoff';
-export * from './clock';
-export * from './logger';
-export * from './private-files';
+export { type Clock, ManualClock, systemClock } from './clock';
+export {
+  createLogger,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  redactSecrets,
+  redactUrlSecrets,
+} from './logger';
+export {
+  appendPrivateFileSync,
+  ensurePrivateDir,
+  ensurePrivateFile,
+  touchPrivateFile,
+  writePrivateFileSync,
+} from './private-files';
