@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { CgminerSimulator, type CgminerSimulatorOptions } from './cgminer-simulator';
+import { waitFor } from '@rigwarden/testing';
 
 /** Sends raw bytes, returns everything until the server closes (or the wait ends). */
 function rawExchange(target: { host: string; port: number }, request: string | Buffer, waitMs = 1000): Promise<{ data: Buffer; closed: boolean }> {
@@ -79,7 +80,7 @@ describe('CgminerSimulator wire format', () => {
     const sim = new CgminerSimulator({ host: '127.0.0.9', lifetimeMs: 50 });
     const target = await sim.start();
     expect(target.host).toBe('127.0.0.9');
-    await new Promise((r) => setTimeout(r, 120));
+    await waitFor('the simulator to stop at the end of its lifetime', () => (sim.listening ? undefined : true), 5000, 10);
     const { data, closed } = await rawExchange(target, '{"command":"version"}', 300);
     expect(data.length).toBe(0);
     expect(closed).toBe(true);

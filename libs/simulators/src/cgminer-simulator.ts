@@ -244,6 +244,11 @@ export class CgminerSimulator {
     this.mining = undefined;
   }
 
+  /** Whether the API port is open (false once stopped, by stop() or at the end of its lifetime). */
+  get listening(): boolean {
+    return this.server !== undefined;
+  }
+
   async stop(): Promise<void> {
     this.stopMining();
     clearTimeout(this.lifetimeTimer);

@@ -91,11 +91,18 @@ describe('CollectorRuntime', () => {
       [{ rigId: 'hung', minerId: 'h', driver: hung }, { rigId: 'fast', minerId: 'f', driver: fast }],
       { intervalMs: 100, timeoutMs: 90, jitterMs: 0, clock: systemClock, logger: silent, random: () => 0.5, onOutcome: (o) => outcomes.push(o) },
     );
-    runtime.start();
-    await new Promise((r) => setTimeout(r, 1_000));
-    await runtime.stop();
+    jest.useFakeTimers();
+    try {
+      runtime.start();
+      await jest.advanceTimersByTimeAsync(1_000);
+      const stopped = runtime.stop(); // waits for the hung collect's timeout
+      await jest.advanceTimersByTimeAsync(100);
+      await stopped;
+    } finally {
+      jest.useRealTimers();
+    }
     const fastOnes = outcomes.filter((o) => o.rigId === 'fast');
-    expect(fastOnes.length).toBeGreaterThanOrEqual(7); // ~10 polls in 1 s; the hung miner costs it nothing
+    expect(fastOnes.length).toBeGreaterThanOrEqual(10); // a poll every 100 ms of fake time; the hung miner costs it nothing
     expect(fastOnes.every((o) => o.reading !== undefined)).toBe(true);
     expect(outcomes.filter((o) => o.rigId === 'hung').every((o) => o.errors[0]!.kind === 'timeout')).toBe(true);
   });
@@ -106,12 +113,18 @@ describe('CollectorRuntime', () => {
     const runtime = new CollectorRuntime([{ rigId: 'r', minerId: 'm', driver }], {
       intervalMs: 60, timeoutMs: 50, jitterMs: 0, clock: systemClock, logger: silent, random: () => 0.5, onOutcome: (o) => outcomes.push(o),
     });
-    runtime.start();
-    await new Promise((r) => setTimeout(r, 400));
-    await runtime.stop();
-    const count = outcomes.length;
-    expect(count).toBeGreaterThanOrEqual(3);
-    await new Promise((r) => setTimeout(r, 150));
-    expect(outcomes.length).toBe(count);
+    jest.useFakeTimers();
+    try {
+      runtime.start();
+      await jest.advanceTimersByTimeAsync(400);
+      await runtime.stop();
+      const count = outcomes.length;
+      expect(count).toBeGreaterThanOrEqual(6); // 0, 60, ... 360 ms
+      await jest.advanceTimersByTimeAsync(1_000); // stopped: nothing more, however long
+      expect(outcomes.length).toBe(count);
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

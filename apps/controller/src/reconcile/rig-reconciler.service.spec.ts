@@ -5,6 +5,7 @@ import type { TelemetryIngestService } from '../ingest/telemetry-ingest.service'
 import type { EventRepository } from '../persistence/event-repository';
 import type { RigRecord, RigRepository } from '../persistence/rig-repository';
 import { RigReconciler } from './rig-reconciler.service';
+import { waitFor } from '@rigwarden/testing';
 
 /** The reconciler's scheduling alone: rigs without a spec (a reconcile reads the rig and stops), reads held at will. */
 function reconcilerWith(timeoutMs: number, concurrency: number) {
@@ -29,10 +30,7 @@ function reconcilerWith(timeoutMs: number, concurrency: number) {
 }
 
 const until = async (check: () => boolean, ms = 5000): Promise<void> => {
-  for (const end = Date.now() + ms; !check();) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await waitFor('the reconciler state', () => (check() ? true : undefined), ms, 5);
 };
 
 describe('RigReconciler scheduling', () => {

@@ -5,6 +5,7 @@ import { CgminerFamilyDriver } from './cgminer.driver';
 import { DIALECTS } from './dialects/dialect-identification';
 import { whatsminerDecrypt, whatsminerSession } from './whatsminer-v2.crypto';
 import './index';
+import { waitFor } from '@rigwarden/testing';
 
 const ctx = (): CollectContext => ({ signal: AbortSignal.timeout(5000), deadlineMs: 5000 });
 
@@ -147,8 +148,9 @@ describe('pool control on cgminer 4.x (generic dialect)', () => {
   it('quit answers BYE, then the port closes', async () => {
     await withSim({}, 'cgminer', async (sim, driver) => {
       expect(await driver.control({ kind: 'quit' }, ctx())).toMatchObject({ ok: true, message: 'BYE' });
-      await new Promise((r) => setTimeout(r, 50));
-      await expect(driver.collect(ctx())).rejects.toMatchObject({ kind: 'unreachable' });
+      // The port closes once the BYE is out: the next read finds nobody there.
+      const refused = await waitFor('the API port to close', () => driver.collect(ctx()).then(() => undefined, (e: unknown) => e), 5_000, 10);
+      expect(refused).toMatchObject({ kind: 'unreachable' });
       await sim.revive();
       await expect(driver.collect(ctx())).resolves.toMatchObject({ driver: 'cgminer' });
     });

@@ -3,6 +3,7 @@ import { APC_DIALECTS, type ApcDialectName } from './apc-powernet.dialect';
 import { ApcSnmpPdu, type ApcSnmpPduOptions } from './apc-snmp.pdu';
 import { PduError } from './pdu-error';
 import { systemPduRuntime, type PduRuntime } from './power-distribution-unit';
+import { waitFor } from '@rigwarden/testing';
 
 async function caught(promise: Promise<unknown>): Promise<PduError> {
   try {
@@ -249,7 +250,7 @@ describe('apc-snmp PDU against the simulator', () => {
     const time = fakeTime(() => gate);
     const { sim, pdu } = await setup({}, {}, time.runtime);
     const cycle = pdu.powerCycle(2, { offMs: 5_000 });
-    while (sim.outletState(2) !== 'off') await new Promise((r) => setTimeout(r, 5));
+    await waitFor('outlet 2 off', () => (sim.outletState(2) === 'off' ? true : undefined), 5_000, 5);
     const err = await caught(pdu.setOutlet(2, 'on'));
     expect(err.kind).toBe('busy');
     await pdu.setOutlet(3, 'off');

@@ -1,15 +1,11 @@
 import { connect } from 'node:net';
+import { waitFor } from '@rigwarden/testing';
 import { CgminerSimulator } from '../cgminer-simulator';
 import { StratumPoolSimulator } from './stratum-pool.simulator';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
+  await waitFor(what, () => (cond() ? true : undefined), timeoutMs, 10);
 }
 
 describe('StratumPoolSimulator', () => {

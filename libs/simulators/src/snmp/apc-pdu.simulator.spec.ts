@@ -1,6 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { ApcPduSimulator } from './apc-pdu.simulator';
 import { parseMessage, TAG, writeMessage } from './snmp-wire.codec';
+import { waitFor } from '@rigwarden/testing';
 
 /** Sends one datagram from a fresh socket and returns the first reply, or undefined after waitMs. */
 function exchange(port: number, datagram: Buffer, waitMs = 300): Promise<Buffer | undefined> {
@@ -74,8 +75,7 @@ describe('APC PDU SNMP simulator', () => {
     const reply = await exchange(port, request({ version: 0, community: 'private', pduTag: TAG.SET, requestId: 5, oid: `${SPDU_CTL}.2`, value: 3n }));
     expect(reply && parseMessage(reply).errorStatus).toBe(0n);
     expect(sim.outletState(2)).toBe('off');
-    for (let waited = 0; sim.outletState(2) === 'off' && waited < 3_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
-    expect(sim.outletState(2)).toBe('on');
+    await waitFor('outlet 2 on again after the reboot', () => (sim.outletState(2) === 'on' ? true : undefined), 3_000, 20);
     expect(sim.timeline[1].at - sim.timeline[0].at).toBeGreaterThanOrEqual(390);
     expect(sim.timeline.map((t) => [t.outlet, t.to, t.cause])).toEqual([[2, 'off', 'reboot'], [2, 'on', 'reboot done']]);
   });
@@ -115,7 +115,7 @@ describe('APC PDU SNMP simulator', () => {
   it('stops by itself after its lifetime, so a forgotten simulator cannot outlive its test', async () => {
     const shortLived = new ApcPduSimulator({ lifetimeMs: 50 });
     const { port: shortPort } = await shortLived.start();
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the simulator to stop at the end of its lifetime', () => (shortLived.listening ? undefined : true), 5_000, 10);
     expect(await exchange(shortPort, request({ version: 0, community: 'public', pduTag: TAG.GET, requestId: 1, oid: `${SPDU_CTL}.1` }), 100)).toBeUndefined();
     expect(shortLived.port).toBe(shortPort);
     await shortLived.stop();

@@ -147,6 +147,11 @@ export class ApcPduSimulator {
     return this.options.host ?? '127.0.0.1';
   }
 
+  /** Whether its UDP socket is open (false once stopped, by stop() or at the end of its lifetime). */
+  get listening(): boolean {
+    return this.socket !== undefined;
+  }
+
   get port(): number {
     return this.boundPort;
   }

@@ -125,16 +125,18 @@ describe('miner process supervisor (real child processes)', () => {
 
   it('hang timing follows the injected clock: production-size grace and hang windows, decided in milliseconds', async () => {
     const clock = new ManualClock(1_000_000);
+    let probes = 0;
     const { s, events } = supervise({
       command: { file: NODE, args: ['-e', 'setInterval(() => {}, 1000)'] },
-      probe: async () => { throw new Error('connection refused'); },
+      probe: async () => { probes++; throw new Error('connection refused'); },
       probeIntervalMs: 20, startupGraceMs: 120_000, hangAfterMs: 90_000, clock, restart: { initialDelayMs: 60_000 },
     });
     s.start();
-    await new Promise((r) => setTimeout(r, 150));
+    await until(() => probes >= 3, 5_000, 'three failed probes');
     expect(events.some((e) => e.type === 'hang')).toBe(false); // within the startup grace
     clock.advance(100_000);
-    await new Promise((r) => setTimeout(r, 150));
+    const before = probes;
+    await until(() => probes >= before + 3, 5_000, 'three more failed probes');
     expect(events.some((e) => e.type === 'hang')).toBe(false); // unreachable for 100 s, but still inside the 120 s startup grace
     clock.advance(30_000);
     await until(() => events.some((e) => e.type === 'exited'), 5_000, 'hang kill');
