@@ -3,6 +3,7 @@ import { resolve, join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_TOPIC_ROOT } from '@rigwarden/protocol';
 import type { LivenessParams } from '../liveness/rig-liveness';
+import { DEFAULT_RETENTION, type RetentionPolicy } from '../persistence/ports/rollup.port';
 import type { OwnershipTiming } from '../ownership/shard-ownership.service';
 
 export interface ControllerConfig {
@@ -66,6 +67,11 @@ export interface ControllerConfig {
    * and results between them ($share/<group>/...). Needs a broker with MQTT 5, such as Mosquitto 2; not aedes.
    */
   mqttSharedGroup?: string;
+  /**
+   * How long each tier of telemetry history is kept (--retention-raw / -1m / -1h, RIGWARDEN_RETENTION_RAW / _1M / _1H;
+   * default 2 d raw, 14 d of 1-minute rollups, 400 d of 1-hour rollups).
+   */
+  retention: RetentionPolicy;
 }
 
 export const CONTROLLER_CONFIG = Symbol('CONTROLLER_CONFIG');
@@ -109,6 +115,9 @@ export const CONTROLLER_USAGE = `usage: rigwarden-controller [options]
   --mqtt-shared-group <name>
                           split telemetry with the other controllers of this group through MQTT 5 shared
                           subscriptions (env RIGWARDEN_MQTT_SHARED_GROUP; needs Mosquitto 2 or another MQTT 5 broker)
+  --retention-raw <dur>   keep raw snapshots this long (default 2d, env RIGWARDEN_RETENTION_RAW; 30m, 12h, 2d ...)
+  --retention-1m <dur>    keep 1-minute rollups this long (default 14d, env RIGWARDEN_RETENTION_1M)
+  --retention-1h <dur>    keep 1-hour rollups this long (default 400d, env RIGWARDEN_RETENTION_1H)
   --help`;
 
 function parseHostPort(value: string, what: string): { host: string; port: number } {
@@ -123,7 +132,20 @@ function parseHostPort(value: string, what: string): { host: string; port: numbe
 const VALUE_FLAGS = [
   'data-dir', 'db', 'database', 'replica-id', 'secrets-file', 'mqtt-url', 'mqtt-port', 'grpc', 'http', 'max-streams-per-key', 'ready-file', 'fleet', 'keys-file', 'alerts',
   'grpc-tls-cert', 'grpc-tls-key', 'grpc-tls-ca', 'mqtt-ca', 'mqtt-cert', 'mqtt-key', 'mqtt-username', 'mqtt-password-file', 'mqtt-shared-group', 'broker-users',
+  'retention-raw', 'retention-1m', 'retention-1h',
 ] as const;
+
+const DURATION_UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/** A retention like `2d`, `36h`, `90m`: a positive whole number and a unit (s, m, h, d, w). */
+export function parseRetention(value: string, what: string): number {
+  const match = /^(\d+)(s|m|h|d|w)$/.exec(value.trim());
+  const ms = match ? Number(match[1]) * DURATION_UNIT_MS[match[2]!]! : NaN;
+  if (!match || !(ms > 0) || !Number.isSafeInteger(ms)) {
+    throw new ControllerConfigError(`${what}: expected a duration like 2d, 36h or 90m, got ${JSON.stringify(value)}`);
+  }
+  return ms;
+}
 
 /** The command line by flag name (node's util.parseArgs: `--flag value` or `--flag=value`; the last of a repeated flag wins). */
 function parseControllerArgv(argv: readonly string[]): Map<string, string> {
@@ -220,6 +242,16 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     throw new ControllerConfigError('--mqtt-shared-group needs an MQTT 5 broker with shared subscriptions, such as Mosquitto 2, given by --mqtt-url / MQTT_URL: the embedded broker (aedes) speaks MQTT 3.1.1 only');
   }
 
+  const retentionOf = (flag: string, envName: string, fallback: number): number => {
+    const value = flags.get(flag) ?? (env[envName] || undefined);
+    return value === undefined ? fallback : parseRetention(value, `--${flag} / ${envName}`);
+  };
+  const retention: RetentionPolicy = {
+    rawMs: retentionOf('retention-raw', 'RIGWARDEN_RETENTION_RAW', DEFAULT_RETENTION.rawMs),
+    minuteMs: retentionOf('retention-1m', 'RIGWARDEN_RETENTION_1M', DEFAULT_RETENTION.minuteMs),
+    hourMs: retentionOf('retention-1h', 'RIGWARDEN_RETENTION_1H', DEFAULT_RETENTION.hourMs),
+  };
+
   return {
     dataDir,
     dbPath: resolve(flags.get('db') ?? join(dataDir, 'rigwarden.db')),
@@ -245,5 +277,6 @@ export function loadControllerConfig(argv: string[], env: NodeJS.ProcessEnv): Co
     ...(mqttUsername !== undefined && mqttPassword !== undefined ? { mqttAuth: { username: mqttUsername, password: mqttPassword } } : {}),
     ...(mqttSharedGroup !== undefined ? { mqttSharedGroup } : {}),
     ...(mqttCa || mqttCert ? { mqttTls: { ...(mqttCa ? { caFile: mqttCa } : {}), ...(mqttCert && mqttKey ? { certFile: mqttCert, keyFile: mqttKey } : {}) } } : {}),
+    retention,
   };
 }

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MinerSnapshot } from '@rigwarden/protocol';
 import { makeTempDir, type TempDir } from '@rigwarden/testing';
@@ -60,5 +61,27 @@ describe('rollups and retention', () => {
     expect(await rollups.series('r1', '1m', T0, T0 + H)).toEqual([]); // older than 2.5 h
     expect((await rollups.series('r1', '1h', T0, T0 + H))[0]!.samples).toBe(1); // the hour outlives it
     expect((await rigs.getRig('r1'))!.miners[0]!.seq).toBe(2); // latest status is never pruned
+  });
+
+  it('gives the pages retention freed back to the file system, so the file shrinks instead of only ceasing to grow', async () => {
+    const big = (seq: number): MinerSnapshot => MinerSnapshot.fromPartial({
+      ...snap(seq, T0 + seq * 1_000, 100 + seq, 60), firmware: `fw-${seq}-${'x'.repeat(1_500)}`,
+    });
+    for (let i = 0; i < 10; i++) await rigs.writeSnapshots(Array.from({ length: 300 }, (_, k) => big(i * 300 + k + 1)));
+    await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    const pages = async (): Promise<{ pages: number; free: number }> => ({
+      pages: (await db.get<{ page_count: number }>('PRAGMA page_count'))!.page_count,
+      free: (await db.get<{ freelist_count: number }>('PRAGMA freelist_count'))!.freelist_count,
+    });
+    const before = await pages();
+    const bytesBefore = statSync(join(dir.path, 'r.db')).size;
+    expect(await db.get('PRAGMA auto_vacuum')).toEqual({ auto_vacuum: 2 }); // INCREMENTAL
+    const result = await rollups.rollUpAndPrune(T0 + 3 * H, T0 - H, { rawMs: H, minuteMs: 100 * H, hourMs: 100 * H });
+    expect(result.prunedRaw).toBe(2_999); // all but the miner's latest snapshot
+    await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    const after = await pages();
+    expect(after.free).toBe(0);
+    expect(after.pages).toBeLessThan(before.pages / 4);
+    expect(statSync(join(dir.path, 'r.db')).size).toBeLessThan(bytesBefore / 4);
   });
 });

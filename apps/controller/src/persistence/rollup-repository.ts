@@ -18,7 +18,7 @@ export class RollupRepository implements RollupStore {
     const minuteFrom = Math.floor(since / PERIOD_MS['1m']) * PERIOD_MS['1m'];
     const hourEnd = Math.floor(now / PERIOD_MS['1h']) * PERIOD_MS['1h'];
     const hourFrom = Math.floor(since / PERIOD_MS['1h']) * PERIOD_MS['1h'];
-    return this.db.transaction(async (tx) => {
+    const result = await this.db.transaction(async (tx) => {
       const minute = await tx.run(
         `INSERT OR REPLACE INTO rollups (resolution, rig_id, bucket_start, samples, hashrate_avg, hashrate_min, hashrate_max, temp_max)
          SELECT '1m', rig_id, (collected_at / 60000) * 60000 AS bucket, COUNT(*), AVG(hashrate_hs), MIN(hashrate_hs), MAX(hashrate_hs), MAX(max_temp_c)
@@ -43,6 +43,11 @@ export class RollupRepository implements RollupStore {
       await tx.run("DELETE FROM rollups WHERE resolution = '1h' AND bucket_start < ?", [now - retention.hourMs]);
       return { minute: minute.changes, hour: hour.changes, prunedRaw: pruned.changes };
     });
+    // The pages retention freed go back to the file system (a file made with auto_vacuum = INCREMENTAL, see
+    // SqliteDatabase.open; in an older file this does nothing and SQLite reuses them), so the file stops growing once
+    // every tier has reached its retention.
+    await this.db.exec('PRAGMA incremental_vacuum');
+    return result;
   }
 
   series(rigId: string, resolution: Resolution, from: number, to: number): Promise<RollupRow[]> {

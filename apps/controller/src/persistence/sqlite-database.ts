@@ -44,7 +44,9 @@ export class SqliteDatabase {
     // (rig_id, seq) index (a page per rig once it has a few hundred rows), which the default cache reads back from
     // the OS each time. Not 64 MiB: while that larger cache filled, the SQLite thread spent 15-19 µs per snapshot
     // against 12-14 µs with 16 or 2 MiB (ingest bench, 50,000 snapshots), and no better once it was full.
-    await database.exec(`PRAGMA page_size = 8192; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+    // auto_vacuum = INCREMENTAL (new files only, like the page size): the pages retention frees are given back by the
+    // rollup job's incremental_vacuum, so the file stops growing once retention is reached.
+    await database.exec(`PRAGMA page_size = 8192; PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
       PRAGMA wal_autocheckpoint = 4000; PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -16384;`);
     return database;
   }
