@@ -33,3 +33,18 @@ export {
   type PolicyValidationError,
 } from './policy-params.validator';
 export { neighbourhoods } from './neighbourhood';
+export {
+  efficiency,
+  efficiencyUnit,
+  rigPower,
+  rollupPower,
+  rollupPowerBy,
+  unitHs,
+  type Efficiency,
+  type EfficiencyUnit,
+  type PowerInputs,
+  type PowerReading,
+  type PowerRollup,
+  type PowerSource,
+  type RigPowerRow,
+} from './power-efficiency';
