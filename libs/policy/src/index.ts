@@ -48,3 +48,22 @@ export {
   type PowerSource,
   type RigPowerRow,
 } from './power-efficiency';
+export {
+  byProfit,
+  dayAveragePrice,
+  EconomicsError,
+  fleetEconomics,
+  minuteOfDay,
+  priceAt,
+  rigEconomics,
+  validateHashprice,
+  validateTariff,
+  type FleetEconomics,
+  type Hashprice,
+  type HashUnit,
+  type RigEconomics,
+  type RigEconomicsInput,
+  type Tariff,
+  type TariffPrice,
+  type TariffWindow,
+} from './economics';
