@@ -86,3 +86,37 @@ export {
   type PolicyValidationError,
 } from './policy-params.validator';
 export { neighbourhoods } from './neighbourhood';
+export {
+  efficiency,
+  efficiencyUnit,
+  rigPower,
+  rollupPower,
+  rollupPowerBy,
+  unitHs,
+  type Efficiency,
+  type EfficiencyUnit,
+  type PowerInputs,
+  type PowerReading,
+  type PowerRollup,
+  type PowerSource,
+  type RigPowerRow,
+} from './power-efficiency';
+export {
+  byProfit,
+  dayAveragePrice,
+  EconomicsError,
+  fleetEconomics,
+  minuteOfDay,
+  priceAt,
+  rigEconomics,
+  validateHashprice,
+  validateTariff,
+  type FleetEconomics,
+  type Hashprice,
+  type HashUnit,
+  type RigEconomics,
+  type RigEconomicsInput,
+  type Tariff,
+  type TariffPrice,
+  type TariffWindow,
+} from './economics';

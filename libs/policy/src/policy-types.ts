@@ -51,6 +51,9 @@ export interface ProfileSpec {
   readonly gpu?: GpuProfileSettings;
   /** What the rig should hash at on this profile; overrides RigSpec.expectedHashrateHs for the watchdog. */
   readonly expectedHashrateHs?: number;
+  /** The model's nominal power on this profile, in W: the rig's power when neither the miner nor a PDU reads it
+   * (shown as estimated; see rigPower). */
+  readonly nominalPowerW?: number;
 }
 
 export type ProfileSettings = Pick<ProfileSpec, 'asic' | 'gpu'>;
